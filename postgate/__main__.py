@@ -1,0 +1,5 @@
+"""``python -m postgate`` runs the command line."""
+
+from postgate.cli import main
+
+main()

@@ -1,0 +1,236 @@
+"""The audit log: append-only, hash-chained, written in the action's own transaction.
+
+Each entry's hash is ``HMAC-SHA256(audit key, canonical JSON of the entry + previous hash)``.
+The key lives outside the database, so whoever can write to the database alone cannot forge
+a consistent chain. Appenders first update the single ``audit_head`` row, which takes a row
+lock (PostgreSQL) or the write lock (SQLite), so two processes never link to the same tip.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from hashlib import sha256
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from postgate.settings import Settings
+from postgate.store.models import AuditEntry, AuditHead
+from postgate.store.types import utcnow
+from postgate.vault import write_private
+
+GENESIS = "0" * 64
+AUDIT_KEY_FILE = "audit.key"
+
+
+class Event(enum.StrEnum):
+    """Every auditable action, as ``subject:action``."""
+
+    SESSION_LOGIN = "session:login"
+    SESSION_LOGIN_FAILURE = "session:login-failure"
+    SESSION_OTP_FAILURE = "session:otp-failure"
+    SESSION_OTP_LOCKED = "session:otp-locked"
+    SESSION_STEP_UP = "session:step-up"
+    SESSION_LOGOUT = "session:logout"
+    TOKEN_CREATE = "token:create"
+    TOKEN_REVOKE = "token:revoke"
+    USER_CREATE = "user:create"
+    USER_ROLES = "user:roles"
+    USER_REVOKE = "user:revoke"
+    USER_ENROLL = "user:totp-enroll"
+    USER_RESET_TOTP = "user:totp-reset"
+    USER_RECOVERY_USED = "user:recovery-code-used"
+    USER_PASSWORD = "user:password"
+    ACCOUNT_ADD = "account:add"
+    ACCOUNT_UPDATE = "account:update"
+    ACCOUNT_CREDENTIALS = "account:credentials"
+    ACCOUNT_COMPROMISED = "account:compromised"
+    ACCOUNT_TAKEDOWN = "account:takedown"
+    POST_SUBMIT = "post:submit"
+    POST_EDIT = "post:edit"
+    POST_APPROVE = "post:approve"
+    POST_REJECT = "post:reject"
+    POST_CANCEL = "post:cancel"
+    POST_CRISIS = "post:crisis-statement"
+    POST_SCHEDULE = "post:schedule"
+    POST_PUBLISH = "post:publish"
+    POST_BLOCK = "post:block"
+    POST_FAIL = "post:fail"
+    POST_DELETE = "post:delete"
+    FREEZE_SET = "freeze:set"
+    FREEZE_LIFT = "freeze:lift"
+    TAKEDOWN_START = "takedown:start"
+    TAKEDOWN_ITEM = "takedown:item"
+    TAKEDOWN_DONE = "takedown:done"
+    CONFIG_RULES = "config:rules"
+    KEYS_ROTATE = "keys:rotate"
+
+
+def load_audit_key(settings: Settings) -> bytes:
+    """The chain's HMAC key, from ``POSTGATE_AUDIT_KEY`` or ``<instance>/keys/audit.key``."""
+    if settings.audit_key:
+        return settings.audit_key.encode()
+    path = settings.keys_path / AUDIT_KEY_FILE
+    if not path.exists():
+        from postgate.errors import SettingsError
+
+        raise SettingsError("POSTGATE_AUDIT_KEY: no audit key; run `postgate init`")
+    return path.read_text().strip().encode()
+
+
+def ensure_audit_key(settings: Settings) -> bool:
+    path = settings.keys_path / AUDIT_KEY_FILE
+    if settings.audit_key or path.exists():
+        return False
+    write_private(path, secrets.token_hex(32) + "\n")
+    return True
+
+
+def _hashed_fields(entry: AuditEntry) -> dict[str, Any]:
+    """Everything the entry's hash covers (all but the hash itself)."""
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "actor": entry.actor,
+        "action": entry.action,
+        "target": entry.target,
+        "details": entry.details,
+        "source": entry.source,
+        "result": entry.result,
+        "prev_hash": entry.prev_hash,
+    }
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    body = _hashed_fields(entry)
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def entry_hash(key: bytes, entry: AuditEntry) -> str:
+    return hmac.new(key, _canonical(entry), sha256).hexdigest()
+
+
+def ensure_head(session: Session) -> None:
+    """Create the chain's tip row when the store is new."""
+    if session.get(AuditHead, 1) is None:
+        session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        session.flush()
+
+
+def record_event(
+    session: Session,
+    key: bytes,
+    action: Event | str,
+    *,
+    actor: str,
+    target: str = "",
+    details: dict[str, Any] | None = None,
+    source: str = "",
+    result: str = "ok",
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction; it commits or rolls back with the action."""
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    session.refresh(head)
+    entry = AuditEntry(
+        seq=head.seq,
+        at=at or utcnow(),
+        actor=actor or "-",
+        action=str(action),
+        target=target[:255],
+        details=json.loads(json.dumps(details or {}, default=str)),
+        source=(source or "")[:64],
+        result=result,
+        prev_hash=head.hash,
+    )
+    entry.hash = entry_hash(key, entry)
+    head.hash = entry.hash
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    count: int
+    bad_seq: int | None = None
+    problem: str = ""
+
+
+def verify_chain(session: Session, key: bytes, *, batch: int = 1000) -> Verification:
+    """Walk the chain in order; report the first entry edited, removed, inserted or moved."""
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return Verification(
+                    False,
+                    count,
+                    entry.seq,
+                    f"expected entry {expected_seq}, found {entry.seq} (entry removed or inserted)",
+                )
+            if entry.prev_hash != prev_hash:
+                return Verification(
+                    False,
+                    count,
+                    entry.seq,
+                    "does not link to the entry before it (entry removed, inserted or reordered)",
+                )
+            if not hmac.compare_digest(entry_hash(key, entry), entry.hash):
+                return Verification(
+                    False, count, entry.seq, "content does not match its hash (entry edited)"
+                )
+            prev_hash, expected_seq, count, last = (
+                entry.hash,
+                expected_seq + 1,
+                count + 1,
+                entry.seq,
+            )
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != count or head.hash != prev_hash):
+        return Verification(
+            False,
+            count,
+            count + 1,
+            f"chain ends at entry {count} but its head says {head.seq} (entries removed)",
+        )
+    return Verification(True, count)
+
+
+def entry_to_dict(entry: AuditEntry) -> dict[str, Any]:
+    """An entry as the API shows it: the hashed fields, then the hash."""
+    return {**_hashed_fields(entry), "hash": entry.hash}
+
+
+def list_entries(
+    session: Session,
+    *,
+    after: int = 0,
+    limit: int = 200,
+    action: str | None = None,
+    actor: str | None = None,
+    target: str | None = None,
+) -> list[AuditEntry]:
+    """Entries after sequence number ``after``, oldest first, optionally filtered."""
+    query = select(AuditEntry).where(AuditEntry.seq > after)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if target:
+        query = query.where(AuditEntry.target == target)
+    return list(session.scalars(query.order_by(AuditEntry.seq).limit(limit)))

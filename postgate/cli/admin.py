@@ -1,0 +1,63 @@
+"""``postgate init``, ``postgate keys rotate``, ``postgate audit verify``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from postgate import audit
+from postgate.cli.common import runtime
+from postgate.services import keys as key_service
+from postgate.services.setup import init_store
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Also create demo users, sandbox accounts and posts.")
+def init(demo: bool) -> None:
+    """Create or upgrade the store (safe to run again)."""
+    rt = runtime()
+    result = init_store(rt)
+    click.echo(f"store ready at {rt.settings.database_url}")
+    if result.created_keys:
+        click.echo(f"created the secret key file in {rt.settings.keys_path} (back it up)")
+    if demo:
+        from postgate.services.demo import create_demo
+
+        click.echo(create_demo(rt))
+
+
+@click.group()
+def keys() -> None:
+    """Keys for secrets at rest."""
+
+
+@keys.command("rotate")
+@click.option(
+    "--reencrypt-only",
+    is_flag=True,
+    help="Do not add a key; re-encrypt everything under the newest existing key.",
+)
+def rotate(reencrypt_only: bool) -> None:
+    """Add a new key and re-encrypt every secret with it."""
+    rt = runtime()
+    count = key_service.rotate(rt, new_key=not reencrypt_only)
+    click.echo(f"re-encrypted {count} secrets under the newest key")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+def verify() -> None:
+    """Check every entry of the chain; exit 1 naming the first bad one."""
+    rt = runtime()
+    with rt.store.session() as db:
+        result = audit.verify_chain(db, rt.audit_key)
+    if result.ok:
+        click.echo(f"ok {result.count} entries")
+        return
+    click.echo(f"bad entry {result.bad_seq}: {result.problem}", err=True)
+    sys.exit(1)

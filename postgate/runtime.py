@@ -1,0 +1,73 @@
+"""What one process needs to do Postgate's work: settings, store, vault, audit key, Redis.
+
+Everything is created lazily and per process, so importing this module has no side effect and
+a forked RQ work horse builds its own connections.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from postgate import audit
+from postgate.settings import Settings, load_settings
+from postgate.store.db import Store, get_store
+from postgate.vault import Vault, key_file, load_vault
+
+
+class Runtime:
+    """The per-process handle on Postgate's surroundings."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._pid = os.getpid()
+
+    @classmethod
+    def from_environment(cls, **overrides: Any) -> Runtime:
+        return cls(load_settings(overrides=overrides))
+
+    @property
+    def store(self) -> Store:
+        return get_store(self.settings.database_url)
+
+    @property
+    def vault(self) -> Vault:
+        """The vault, reloaded when the key file changes so rotation needs no restart."""
+        stamp = _mtime(key_file(self.settings))
+        cached = self.__dict__.get("_vault")
+        if cached is None or self.__dict__.get("_vault_stamp") != stamp:
+            cached = self.__dict__["_vault"] = load_vault(self.settings)
+            self.__dict__["_vault_stamp"] = stamp
+        return cached
+
+    @cached_property
+    def audit_key(self) -> bytes:
+        return audit.load_audit_key(self.settings)
+
+    @property
+    def redis(self) -> Redis:
+        if self._pid != os.getpid() or "_redis" not in self.__dict__:
+            self._pid = os.getpid()
+            self.__dict__["_redis"] = Redis.from_url(
+                self.settings.redis_url, socket_timeout=10, socket_connect_timeout=5
+            )
+        return self.__dict__["_redis"]
+
+    def key(self, *parts: object) -> str:
+        """A Redis key under this installation's prefix."""
+        return self.settings.redis_prefix + ":".join(str(p) for p in parts)
+
+    def audit(self, db: Session, action: audit.Event | str, **fields: Any) -> None:
+        audit.record_event(db, self.audit_key, action, **fields)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None

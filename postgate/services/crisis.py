@@ -1,0 +1,85 @@
+"""Crisis statements: the one kind of post that may go out on a frozen account.
+
+During a freeze the company still needs to say something (an apology, a holding statement).
+A security lead marks a submitted post as a crisis statement; it then goes through the usual
+review (its approvals are voided by the marking, so reviewers approve it knowing what it is)
+and the publish worker lets it through the freeze. Templates live in ``config/statements``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from postgate.audit import Event
+from postgate.errors import Conflict, Forbidden
+from postgate.runtime import Runtime
+from postgate.services.checking import evaluate
+from postgate.services.freezes import is_frozen
+from postgate.services.posts import load_post
+from postgate.services.review import void_approvals
+from postgate.store.models import Post, User
+
+MARKABLE = ("pending_review", "blocked", "scheduled")
+
+
+def mark_crisis_statement(
+    rt: Runtime, db: Session, user: User, post_id: int, *, source: str = ""
+) -> Post:
+    """Mark ``post_id`` as a crisis statement (the caller has checked 2FA)."""
+    if not user.has_role("security"):
+        raise Forbidden("marking a crisis statement needs the security role")
+    post = load_post(db, post_id, lock=True)
+    if post.crisis_statement:
+        raise Conflict("this post is a crisis statement already", field="crisis_statement")
+    if post.status not in MARKABLE:
+        raise Conflict(f"a {post.status} post cannot become a crisis statement", field="status")
+    if not is_frozen(db, post.account_id):
+        raise Conflict(
+            "no freeze is in force on this account; publish it as a normal post", field="account"
+        )
+    old_status = post.status
+    voided = void_approvals(db, post, "marked as crisis statement")
+    post.crisis_statement = True
+    result = evaluate(
+        rt,
+        db,
+        post.account,
+        post.text,
+        post.scheduled_at,
+        crisis_statement=True,
+        exclude_post=post.id,
+    )
+    post.findings = [f.to_dict() for f in result.findings]
+    post.rules_version = result.version
+    post.status = "blocked" if result.blocked else "pending_review"
+    post.status_reason = "blocking findings" if result.blocked else "crisis statement: to review"
+    rt.audit(
+        db,
+        Event.POST_CRISIS,
+        actor=user.username,
+        target=f"post:{post.id}",
+        source=source,
+        details={
+            "account": post.account.name,
+            "previous_status": old_status,
+            "status": post.status,
+            "approvals_voided": voided,
+            "content_hash": post.content_hash,
+        },
+    )
+    return post
+
+
+def statements_dir(rt: Runtime) -> Path:
+    """Statement templates live in ``statements/`` beside the settings file."""
+    return rt.settings.config_path.parent / "statements"
+
+
+def statement_templates(rt: Runtime) -> list[dict[str, str]]:
+    """The statement templates in ``config/statements`` (name, text)."""
+    out = []
+    for path in sorted(statements_dir(rt).glob("*.md")):
+        out.append({"name": path.stem, "text": path.read_text(encoding="utf-8").strip()})
+    return out

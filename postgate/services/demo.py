@@ -1,0 +1,144 @@
+"""A demo organisation: users for every role, two sandbox accounts and sample posts.
+
+Everything is created through the same services a real installation uses. The demo users'
+TOTP secrets are also written to ``<instance>/demo.json`` so that ``postgate demo otp NAME``
+can print a current code for people trying Postgate without an authenticator app; that file
+and command only ever know the demo users.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+from sqlalchemy import select
+
+from postgate.runtime import Runtime
+from postgate.services.accounts import add_account
+from postgate.services.posts import submit
+from postgate.services.users import create_user
+from postgate.store.models import Account, Post, User
+from postgate.store.types import utcnow
+from postgate.vault import write_private
+
+DEMO_PASSWORD = "Sandbox-demo-2026"  # noqa: S105 - the demo's published password
+DEMO_USERS = {
+    "alice": ("author",),
+    "bruno": ("reviewer",),
+    "chloe": ("reviewer", "author"),
+    "sam": ("security", "reviewer"),
+    "ada": ("admin",),
+}
+DEMO_ACCOUNTS = {
+    "acme-fr": {"timezone": "Europe/Paris", "windows": ["mon-sat 07:00-22:00"], "approvals": 1},
+    "acme-en": {"timezone": "Europe/London", "windows": [], "approvals": 2},
+}
+SAMPLE_POSTS = [
+    ("alice", "acme-fr", "Nouvelle collection d'hiver en boutique dès samedi ! ❄️", 3),
+    ("alice", "acme-fr", "Le casque Aurora est à 9,99 € seulement ce week-end !", 26),
+    ("chloe", "acme-en", "Our winter collection lands in stores this Saturday.", 27),
+]
+
+
+def demo_file(rt: Runtime) -> Path:
+    return rt.settings.instance_path / "demo.json"
+
+
+def _sandbox_running(url: str) -> bool:
+    from workers.sandbox.client import SandboxUnreachable, wait_ready
+
+    try:
+        wait_ready(url, timeout=1.0)
+        return True
+    except SandboxUnreachable:
+        return False
+
+
+def create_demo(rt: Runtime) -> str:
+    """Create what is missing of the demo organisation; returns how to log in."""
+    from workers.sandbox.server import running_sandbox
+
+    with ExitStack() as stack:
+        url = rt.settings.sandbox_url
+        if not _sandbox_running(url):
+            parsed = urlparse(url)
+            stack.enter_context(
+                running_sandbox(
+                    rt.settings.instance_path / "sandbox.db",
+                    host=parsed.hostname or "127.0.0.1",
+                    port=parsed.port or 8765,
+                )
+            )
+        secrets = _create_users(rt)
+        _create_accounts(rt)
+        _create_posts(rt)
+    return _instructions(rt, secrets)
+
+
+def _create_users(rt: Runtime) -> dict[str, str]:
+    path = demo_file(rt)
+    known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    with rt.store.transaction() as db:
+        for name, roles in DEMO_USERS.items():
+            if db.scalar(select(User.id).where(User.username == name)) is None:
+                created = create_user(rt, db, name, roles, password=DEMO_PASSWORD, actor="demo")
+                known[name] = created.totp_secret
+    write_private(path, json.dumps(known, indent=2))
+    return known
+
+
+def _create_accounts(rt: Runtime) -> None:
+    with rt.store.transaction() as db:
+        for name, options in DEMO_ACCOUNTS.items():
+            if db.scalar(select(Account.id).where(Account.name == name)) is None:
+                add_account(
+                    rt,
+                    db,
+                    name,
+                    "sandbox",
+                    timezone=options["timezone"],
+                    windows=options["windows"],
+                    approvals_required=options["approvals"],
+                    actor="demo",
+                )
+
+
+def _create_posts(rt: Runtime) -> None:
+    with rt.store.transaction() as db:
+        if db.scalar(select(Post.id).limit(1)) is not None:
+            return
+        for author, account, text, hours in SAMPLE_POSTS:
+            user = db.scalar(select(User).where(User.username == author))
+            assert user is not None
+            submit(rt, db, user, account, text, utcnow() + timedelta(hours=hours), source="demo")
+
+
+def _instructions(rt: Runtime, secrets: dict[str, str]) -> str:
+    lines = [
+        "Demo organisation ready.",
+        f"  Users (password {DEMO_PASSWORD!r} for all):",
+    ]
+    for name, roles in DEMO_USERS.items():
+        lines.append(f"    {name:6} {', '.join(roles):20} TOTP secret {secrets.get(name, '?')}")
+    lines += [
+        "  Accounts: acme-fr (Europe/Paris, 1 approval), acme-en (Europe/London, 2 approvals),",
+        "  both on the local sandbox platform.",
+        "  Log in with the password and a TOTP code from an authenticator app holding the secret,",
+        "  or print a current code with:  postgate demo otp alice",
+    ]
+    return "\n".join(lines)
+
+
+def demo_code(rt: Runtime, username: str) -> str:
+    """A current TOTP code for a demo user (and only for one)."""
+    from postgate import otp
+    from postgate.errors import NotFound
+
+    path = demo_file(rt)
+    known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    if username not in known:
+        raise NotFound(f"{username!r} is not a demo user of this instance", field="username")
+    return otp.code_at(known[username], otp.current_step())

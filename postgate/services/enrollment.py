@@ -1,0 +1,214 @@
+"""TOTP enrollment, its confirmation and reset, and one-time recovery codes.
+
+A new secret stays *pending* (encrypted, in Redis, for a few minutes) until the user proves
+their authenticator app holds it with a first code; only then does it replace the active
+secret, so an abandoned enrollment never locks anyone out. Recovery codes carry 80 random
+bits, so a SHA-256 of each is enough at rest; using one burns it with a single
+``UPDATE ... WHERE used_at IS NULL``, which two processes cannot both win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import segno
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from postgate import otp
+from postgate.audit import Event
+from postgate.errors import Conflict, OtpInvalid, OtpRequired
+from postgate.runtime import Runtime
+from postgate.services import otp_check
+from postgate.services.sessions import revoke_all_tokens
+from postgate.services.users import find_user
+from postgate.store.models import RecoveryCode, User
+from postgate.store.types import utcnow
+
+RECOVERY_CODES = 10
+PENDING_SECONDS = 600
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """A secret shown once, as the URI and QR code authenticator apps read."""
+
+    username: str
+    secret: str
+
+    @property
+    def otpauth_uri(self) -> str:
+        return otp.provisioning_uri(self.secret, self.username)
+
+    @property
+    def qr_svg(self) -> str:
+        return qr_svg(self.otpauth_uri)
+
+
+def qr_svg(uri: str) -> str:
+    """An inline SVG QR code (no style attributes, so the CSP needs no exception)."""
+    return segno.make(uri, error="m").svg_inline(
+        scale=4, title="QR code to scan with an authenticator app", svgclass="qr"
+    )
+
+
+def _pending_key(rt: Runtime, user_id: int) -> str:
+    return rt.key("enroll", user_id)
+
+
+def start(rt: Runtime, db: Session, user: User, *, source: str = "") -> Enrollment:
+    """Make a new pending secret for ``user``; the active one keeps working until confirmed."""
+    secret = otp.generate_secret()
+    rt.redis.set(_pending_key(rt, user.id), rt.vault.encrypt(secret), ex=PENDING_SECONDS)
+    rt.audit(
+        db,
+        Event.USER_ENROLL,
+        actor=user.username,
+        target=f"user:{user.username}",
+        details={"stage": "started"},
+        source=source,
+        result="pending",
+    )
+    return Enrollment(user.username, secret)
+
+
+def pending(rt: Runtime, user: User) -> Enrollment | None:
+    """The enrollment waiting for confirmation, to show its QR code again."""
+    value = rt.redis.get(_pending_key(rt, user.id))
+    if value is None:
+        return None
+    return Enrollment(user.username, rt.vault.decrypt(value.decode()))
+
+
+def discard_pending(rt: Runtime, user_id: int) -> None:
+    rt.redis.delete(_pending_key(rt, user_id))
+
+
+def confirm(rt: Runtime, user_id: int, code: str | None, *, source: str = "") -> list[str]:
+    """Activate the pending secret with a first code from it; returns fresh recovery codes."""
+    if not code or not str(code).strip():
+        raise OtpRequired("enter the code your authenticator app shows", field="otp")
+    with rt.store.transaction() as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        otp_check.ensure_unlocked(user)
+        current = pending(rt, user)
+        if current is None:
+            raise Conflict("no enrollment is waiting; start again", field="otp")
+        failure, codes = _activate(rt, db, user, current.secret, str(code), source)
+    if failure is not None:
+        raise failure
+    discard_pending(rt, user_id)
+    return codes
+
+
+def _activate(
+    rt: Runtime, db: Session, user: User, secret: str, code: str, source: str
+) -> tuple[OtpInvalid | None, list[str]]:
+    try:
+        step = otp.matching_step(secret, code)
+    except otp.InvalidCode:
+        otp_check.count_failure(rt, db, user, "wrong enrollment code", source)
+        return OtpInvalid("the code does not match; check the app and try again", field="otp"), []
+    if not otp_check.accept_step(db, user.id, step, totp_secret_enc=rt.vault.encrypt(secret)):
+        otp_check.count_failure(rt, db, user, "replayed", source)
+        return OtpInvalid("this code was used already; wait for the next one", field="otp"), []
+    codes = replace_recovery_codes(db, user.id)
+    rt.audit(
+        db,
+        Event.USER_ENROLL,
+        actor=user.username,
+        target=f"user:{user.username}",
+        details={"stage": "confirmed", "recovery_codes": len(codes)},
+        source=source,
+    )
+    return None, codes
+
+
+def reset(rt: Runtime, db: Session, username: str, *, actor: str, source: str = "") -> Enrollment:
+    """Give ``username`` a new, unconfirmed secret (to hand over once) and end their sessions.
+
+    Their recovery codes go too; their first login with the new secret confirms it.
+    """
+    user = find_user(db, username)
+    secret = otp.generate_secret()
+    user.totp_secret_enc = rt.vault.encrypt(secret)
+    user.totp_confirmed = False
+    user.otp_failures = 0
+    user.otp_locked_until = None
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    ended = revoke_all_tokens(db, [user.id])
+    discard_pending(rt, user.id)
+    rt.audit(
+        db,
+        Event.USER_RESET_TOTP,
+        actor=actor,
+        target=f"user:{user.username}",
+        details={"tokens_ended": ended},
+        source=source,
+    )
+    return Enrollment(user.username, secret)
+
+
+def regenerate(rt: Runtime, db: Session, user: User, *, source: str = "") -> list[str]:
+    """New recovery codes for ``user``; the old ones stop working."""
+    codes = replace_recovery_codes(db, user.id)
+    rt.audit(
+        db,
+        Event.USER_ENROLL,
+        actor=user.username,
+        target=f"user:{user.username}",
+        details={"stage": "recovery codes renewed", "recovery_codes": len(codes)},
+        source=source,
+    )
+    return codes
+
+
+def new_recovery_code() -> str:
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def normalise_recovery_code(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch.isalnum())
+
+
+def hash_recovery_code(code: str) -> str:
+    return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
+
+
+def replace_recovery_codes(db: Session, user_id: int) -> list[str]:
+    codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    db.add_all(RecoveryCode(user_id=user_id, code_hash=hash_recovery_code(c)) for c in codes)
+    db.flush()
+    return codes
+
+
+def burn_recovery_code(db: Session, user_id: int, code: str) -> int | None:
+    """Use ``code`` once: the number of codes left, or None when it is wrong or used."""
+    burned = db.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.code_hash == hash_recovery_code(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return remaining_recovery_codes(db, user_id) if burned == 1 else None
+
+
+def remaining_recovery_codes(db: Session, user_id: int) -> int:
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )

@@ -1,0 +1,196 @@
+"""Freezes: global or per account. A freeze is in force from its commit until lifted.
+
+Invariant 7 rests on one lock order shared with the publish worker: the worker's claim
+transaction locks the post's account row (``SELECT ... FOR UPDATE``) and reads the freezes;
+setting a freeze locks the same account rows (all of them for a global freeze) in the
+transaction that inserts it. So a claim either committed before the freeze (the post shows
+up in the freeze's ``in_flight`` list) or it sees the freeze and stops. On SQLite every
+write transaction is ``BEGIN IMMEDIATE``, which serialises the two just the same.
+
+The freeze rows are the only truth about freezes: ``Account.status`` is left alone (the
+publish worker requires ``active`` for ordinary checks, and a crisis statement must still
+pass on a frozen account); a takedown sets ``compromised`` when it revokes credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from postgate.audit import Event
+from postgate.errors import Conflict, ValidationFailed
+from postgate.runtime import Runtime
+from postgate.services.accounts import find_account
+from postgate.store.models import Account, Freeze, Post, User
+from postgate.store.types import utcnow
+
+MAX_REASON = 2000
+
+
+def active_freezes(db: Session, account_id: int | None = None) -> list[Freeze]:
+    """Freezes in force for ``account_id`` (global ones included); all of them when None."""
+    query = select(Freeze).where(Freeze.lifted_at.is_(None))
+    if account_id is not None:
+        query = query.where(or_(Freeze.account_id.is_(None), Freeze.account_id == account_id))
+    return list(db.scalars(query.order_by(Freeze.id)))
+
+
+def is_frozen(db: Session, account_id: int) -> bool:
+    return bool(active_freezes(db, account_id))
+
+
+def freeze_blocks(db: Session, post: Post) -> str | None:
+    """Why a freeze stops ``post`` from publishing now, or None (no freeze, or a crisis
+    statement). For the publish worker, inside its claim transaction."""
+    if post.crisis_statement or not is_frozen(db, post.account_id):
+        return None
+    return "a freeze is in force for this account"
+
+
+@dataclass
+class FreezeResult:
+    freeze: Freeze
+    created: bool
+    in_flight: list[Post] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        body = freeze_to_dict(self.freeze)
+        body["already_in_force"] = not self.created
+        body["in_flight"] = [
+            {"id": p.id, "account": p.account.name, "status": p.status} for p in self.in_flight
+        ]
+        return body
+
+
+def lock_accounts(db: Session, account_ids: list[int] | None) -> list[Account]:
+    """Lock the account rows a freeze covers (every account when None), in id order."""
+    query = select(Account).order_by(Account.id).with_for_update()
+    if account_ids is not None:
+        query = query.where(Account.id.in_(account_ids))
+    return list(db.scalars(query))
+
+
+def in_flight_posts(db: Session, account_ids: list[int] | None) -> list[Post]:
+    """Posts a worker already holds: their platform call may have started before the freeze."""
+    query = select(Post).where(Post.status == "publishing").order_by(Post.id)
+    if account_ids is not None:
+        query = query.where(Post.account_id.in_(account_ids))
+    return list(db.scalars(query))
+
+
+def _check_reason(reason: object) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed("give a reason for the freeze", field="reason")
+    return reason.strip()[:MAX_REASON]
+
+
+def set_freeze(
+    rt: Runtime,
+    db: Session,
+    actor: User,
+    account_name: str | None,
+    reason: object,
+    *,
+    source: str = "",
+    takedown_id: int | None = None,
+) -> FreezeResult:
+    """Put a freeze in force (the caller commits). The caller has checked role and 2FA.
+
+    A freeze already in force with the same scope is returned as it is, so repeating the
+    action (or a takedown on a frozen account) is harmless.
+    """
+    text = _check_reason(reason)
+    account = find_account(db, account_name) if account_name is not None else None
+    scope = [account.id] if account is not None else None
+    lock_accounts(db, scope)
+    existing = db.scalar(
+        select(Freeze).where(
+            Freeze.lifted_at.is_(None),
+            Freeze.account_id.is_(None) if account is None else Freeze.account_id == account.id,
+        )
+    )
+    in_flight = in_flight_posts(db, scope)
+    if existing is not None:
+        return FreezeResult(existing, False, in_flight)
+    freeze = Freeze(account_id=scope[0] if scope else None, reason=text, created_by_id=actor.id)
+    db.add(freeze)
+    db.flush()
+    details: dict[str, Any] = {
+        "scope": "account" if account else "global",
+        "account": account.name if account else None,
+        "reason": text,
+        "in_flight": [p.id for p in in_flight],
+    }
+    if takedown_id is not None:
+        details["takedown"] = takedown_id
+    rt.audit(
+        db,
+        Event.FREEZE_SET,
+        actor=actor.username,
+        target=f"freeze:{freeze.id}",
+        details=details,
+        source=source,
+    )
+    return FreezeResult(freeze, True, in_flight)
+
+
+def lift_freeze(
+    rt: Runtime, db: Session, actor: User, account_name: str | None, *, source: str = ""
+) -> list[Freeze]:
+    """Lift the freezes of exactly this scope: a global lift leaves per-account freezes."""
+    account = find_account(db, account_name) if account_name is not None else None
+    lock_accounts(db, [account.id] if account else None)
+    freezes = list(
+        db.scalars(
+            select(Freeze).where(
+                Freeze.lifted_at.is_(None),
+                Freeze.account_id.is_(None) if account is None else Freeze.account_id == account.id,
+            )
+        )
+    )
+    if not freezes:
+        where = f"account {account.name!r}" if account else "all accounts (global)"
+        raise Conflict(f"no freeze is in force for {where}", field="account")
+    now = utcnow()
+    for freeze in freezes:
+        freeze.lifted_at, freeze.lifted_by_id = now, actor.id
+    db.flush()
+    rt.audit(
+        db,
+        Event.FREEZE_LIFT,
+        actor=actor.username,
+        target=",".join(f"freeze:{f.id}" for f in freezes),
+        details={
+            "scope": "account" if account else "global",
+            "account": account.name if account else None,
+            "still_frozen": bool(account and is_frozen(db, account.id)),
+        },
+        source=source,
+    )
+    return freezes
+
+
+def freeze_to_dict(freeze: Freeze) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    lifted_by = None
+    if freeze.lifted_by_id is not None:
+        from sqlalchemy.orm import object_session
+
+        session = object_session(freeze)
+        user = session.get(User, freeze.lifted_by_id) if session else None
+        lifted_by = user.username if user else None
+    return {
+        "id": freeze.id,
+        "scope": "account" if freeze.account_id is not None else "global",
+        "account": freeze.account.name if freeze.account is not None else None,
+        "reason": freeze.reason,
+        "created_by": freeze.created_by.username if freeze.created_by else None,
+        "created_at": iso(freeze.created_at),
+        "lifted_at": iso(freeze.lifted_at),
+        "lifted_by": lifted_by,
+    }

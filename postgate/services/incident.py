@@ -1,0 +1,203 @@
+"""The incident report of a takedown, for the post-mortem: a timeline drawn from the audit log.
+
+The audit log is hash-chained (``postgate audit verify``), so a timeline built from it is
+evidence too: first unauthorized post, freezes, sessions ended, each deletion, credential
+revocations, crisis statements marked and published. The items add each post's evidence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from postgate.audit import Event
+from postgate.services.takedowns import load_takedown, takedown_to_dict
+from postgate.store.models import AuditEntry, Post
+from postgate.store.types import utcnow
+
+LOOKBACK = timedelta(days=1)  # freezes set shortly before the takedown belong to the story
+ACTIONS = (
+    Event.FREEZE_SET,
+    Event.FREEZE_LIFT,
+    Event.TAKEDOWN_START,
+    Event.TOKEN_REVOKE,
+    Event.TAKEDOWN_ITEM,
+    Event.ACCOUNT_COMPROMISED,
+    Event.TAKEDOWN_DONE,
+    Event.POST_CRISIS,
+    Event.POST_PUBLISH,
+)
+
+
+def incident_report(db: Session, takedown_id: int) -> dict[str, Any]:
+    takedown = load_takedown(db, takedown_id)
+    body = takedown_to_dict(db, takedown)
+    accounts = set(body["accounts"])
+    crisis_posts = _crisis_posts(db, takedown.account_ids)
+    start = min(takedown.created_at, takedown.since) - LOOKBACK
+    entries = db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action.in_([str(a) for a in ACTIONS]), AuditEntry.at >= start)
+        .order_by(AuditEntry.seq)
+    ).all()
+    timeline = [
+        event
+        for entry in entries
+        if (event := _event(entry, takedown_id, accounts, crisis_posts)) is not None
+    ]
+    first = _first_unauthorized(body["items"])
+    if first is not None:
+        timeline.append(
+            {
+                "at": first["evidence"]["created_at"],
+                "event": "first_unauthorized_post",
+                "actor": "unknown",
+                "target": f"account:{first['account']}",
+                "summary": f"first unauthorized post on {first['account']} "
+                f"({first['remote_id']}): {first['evidence'].get('text', '')[:140]}",
+                "seq": None,
+            }
+        )
+    timeline.sort(key=lambda e: (e["at"], e["seq"] or 0))
+    items = body.pop("items")
+    return {
+        "takedown": body,
+        "summary": _summary(timeline, body, first),
+        "timeline": timeline,
+        "items": items,
+        "generated_at": utcnow().isoformat(),
+    }
+
+
+def _crisis_posts(db: Session, account_ids: list[int]) -> set[str]:
+    ids = db.scalars(
+        select(Post.id).where(Post.crisis_statement.is_(True), Post.account_id.in_(account_ids))
+    )
+    return {f"post:{i}" for i in ids}
+
+
+def _event(
+    entry: AuditEntry, takedown_id: int, accounts: set[str], crisis: set[str]
+) -> dict[str, Any] | None:
+    d, action, own = entry.details or {}, entry.action, f"takedown:{takedown_id}"
+    if action in (Event.FREEZE_SET, Event.FREEZE_LIFT):
+        if d.get("scope") != "global" and d.get("account") not in accounts:
+            return None
+        scope = d.get("account") or "all accounts"
+        verb = "frozen" if action == Event.FREEZE_SET else "freeze lifted"
+        summary = f"{scope} {verb}" + (f": {d['reason']}" if d.get("reason") else "")
+    elif action == Event.ACCOUNT_COMPROMISED:
+        if d.get("takedown") != takedown_id:
+            return None
+        how = "credentials revoked" if d.get("credentials_revoked") else "credentials NOT revoked"
+        summary = f"{entry.target}: marked compromised, {how} {d.get('reason') or ''}".strip()
+    elif action in (Event.POST_CRISIS, Event.POST_PUBLISH):
+        if entry.target not in crisis:
+            return None
+        verb = "marked as crisis statement" if action == Event.POST_CRISIS else "published"
+        summary = f"crisis statement {entry.target} {verb}"
+    elif entry.target != own:
+        return None
+    else:
+        summary = _takedown_summary(action, d)
+    return {
+        "at": entry.at.isoformat(),
+        "event": action,
+        "actor": entry.actor,
+        "target": entry.target,
+        "result": entry.result,
+        "summary": summary,
+        "seq": entry.seq,
+    }
+
+
+def _takedown_summary(action: str, d: dict[str, Any]) -> str:
+    if action == Event.TAKEDOWN_START:
+        return f"takedown started on {', '.join(d.get('accounts', []))} since {d.get('since')}"
+    if action == Event.TOKEN_REVOKE:
+        return f"{d.get('tokens_ended', 0)} sessions and API tokens ended ({d.get('users')})"
+    if action == Event.TAKEDOWN_DONE:
+        return "takedown finished: " + ", ".join(f"{k} {v}" for k, v in sorted(d.items()))
+    if "listing_failed" in d:
+        return f"could not list {d.get('account')}: {d['listing_failed']}"
+    reason = f" ({d['reason']})" if d.get("reason") else ""
+    what = f"{d.get('origin')} post {d.get('remote_id')} on {d.get('account')}"
+    return f"{what}: {d.get('outcome')}{reason}"
+
+
+def _first_unauthorized(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    found = [i for i in items if i["origin"] == "unauthorized" and i["evidence"].get("created_at")]
+    return min(found, key=lambda i: i["evidence"]["created_at"], default=None)
+
+
+def _summary(
+    timeline: list[dict[str, Any]], body: dict[str, Any], first: dict[str, Any] | None
+) -> dict[str, Any]:
+    def first_at(event: str) -> str | None:
+        return next((e["at"] for e in timeline if e["event"] == event), None)
+
+    deletions = [e["at"] for e in timeline if e["event"] == Event.TAKEDOWN_ITEM]
+    return {
+        "outcomes": {k: v for k, v in body["progress"].items() if k != "accounts"},
+        "first_unauthorized_post_at": first["evidence"]["created_at"] if first else None,
+        "takedown_started_at": first_at(Event.TAKEDOWN_START),
+        "frozen_at": first_at(Event.FREEZE_SET),
+        "first_deletion_at": deletions[0] if deletions else None,
+        "last_deletion_at": deletions[-1] if deletions else None,
+        "accounts_compromised": [
+            e["target"] for e in timeline if e["event"] == Event.ACCOUNT_COMPROMISED
+        ],
+        "statements_published": [e["target"] for e in timeline if e["event"] == Event.POST_PUBLISH],
+        "finished_at": body["finished_at"],
+    }
+
+
+def _iso_short(value: str | None) -> str:
+    if not value:
+        return "-"
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    """The same report as Markdown, to paste into the post-mortem."""
+    t, s = report["takedown"], report["summary"]
+    lines = [
+        f"# Incident report: takedown #{t['id']}",
+        "",
+        f"- Accounts: {', '.join(t['accounts'])}",
+        f"- Window: posts since {_iso_short(t['since'])}",
+        f"- Started by: {t['created_by']} at {_iso_short(t['created_at'])}",
+        f"- Status: {t['status']} (finished {_iso_short(t['finished_at'])})",
+        f"- First unauthorized post: {_iso_short(s['first_unauthorized_post_at'])}",
+        f"- Frozen: {_iso_short(s['frozen_at'])}",
+        "- Outcomes: " + ", ".join(f"{k} {v}" for k, v in s["outcomes"].items()),
+        f"- Accounts compromised: {', '.join(s['accounts_compromised']) or '-'}",
+        f"- Crisis statements published: {', '.join(s['statements_published']) or '-'}",
+        "",
+        "## Timeline",
+        "",
+        "| time | event | actor | what |",
+        "|---|---|---|---|",
+    ]
+    for e in report["timeline"]:
+        lines.append(
+            f"| {_iso_short(e['at'])} | {e['event']} | {e['actor']} | {_cell(e['summary'])} |"
+        )
+    lines += ["", "## Posts", "", "| account | remote id | origin | created | outcome | text |"]
+    lines.append("|---|---|---|---|---|---|")
+    for i in report["items"]:
+        ev = i["evidence"]
+        outcome = i["outcome"] + (f": {i['reason']}" if i["reason"] else "")
+        lines.append(
+            f"| {i['account']} | {i['remote_id']} | {i['origin']} | "
+            f"{_iso_short(ev.get('created_at'))} | {_cell(outcome)} | {_cell(ev.get('text', ''))} |"
+        )
+    lines += ["", f"_Generated {_iso_short(report['generated_at'])} from the audit log._", ""]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")[:300]

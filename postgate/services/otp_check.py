@@ -1,0 +1,163 @@
+"""Accepting a TOTP code: once only, with a lock after repeated failures.
+
+Both the replay memory (the last accepted time step) and the failure counter live in the
+store and change with atomic ``UPDATE ... WHERE`` statements, so several web processes can
+never accept the same code twice or lose a failure. This runs in its own short transaction,
+committed whatever the outcome, so a failure is counted even when the request is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from postgate import otp
+from postgate.audit import Event
+from postgate.errors import OtpInvalid, OtpRequired, RateLimited
+from postgate.runtime import Runtime
+from postgate.store.models import User
+from postgate.store.types import utcnow
+
+
+def verify_code(
+    rt: Runtime,
+    user_id: int,
+    code: str | None,
+    *,
+    source: str = "",
+    allow_recovery: bool = False,
+) -> int | None:
+    """Accept ``code`` for the user or raise OtpRequired / OtpInvalid / RateLimited.
+
+    Returns the time step accepted (None for a recovery code). With ``allow_recovery``
+    (login only) a one-time recovery code may stand in for the TOTP code; it is burned
+    atomically and counts as a failure when wrong, like a TOTP code.
+    """
+    if not code or not str(code).strip():
+        raise OtpRequired("a TOTP code is needed for this action", field="otp")
+    code = str(code).strip()
+    with rt.store.transaction() as db:
+        user = db.get(User, user_id)
+        if user is None or user.totp_secret_enc is None:
+            raise OtpInvalid("no TOTP is enrolled for this user", field="otp")
+        ensure_unlocked(user)
+        step: int | None = None
+        if allow_recovery and _looks_like_recovery(code):
+            failure = _use_recovery(rt, db, user, code, source)
+        else:
+            secret = rt.vault.decrypt(user.totp_secret_enc)
+            failure, step = _check_totp(rt, db, user, secret, code, source)
+    if failure is not None:
+        raise failure
+    return step
+
+
+def ensure_unlocked(user: User) -> None:
+    """Raise RateLimited while OTP entry is locked for ``user``."""
+    now = utcnow()
+    if user.otp_locked_until and user.otp_locked_until > now:
+        wait = int((user.otp_locked_until - now).total_seconds()) + 1
+        raise RateLimited(
+            f"TOTP entry is locked after repeated failures; try again in {wait // 60 + 1} minutes",
+            retry_after=wait,
+            field="otp",
+        )
+
+
+def _looks_like_recovery(code: str) -> bool:
+    from postgate.services.enrollment import normalise_recovery_code
+
+    return len(normalise_recovery_code(code)) > otp.DIGITS
+
+
+def _check_totp(
+    rt: Runtime, db: Session, user: User, secret: str, code: str, source: str
+) -> tuple[OtpInvalid | None, int | None]:
+    try:
+        step = otp.matching_step(secret, code)
+    except otp.InvalidCode as exc:
+        problem = "out of sync" if isinstance(exc, otp.OutOfSyncCode) else "wrong"
+        count_failure(rt, db, user, problem, source)
+        return OtpInvalid(f"the TOTP code is {problem}", field="otp"), None
+    if accept_step(db, user.id, step):
+        return None, step
+    count_failure(rt, db, user, "replayed", source)
+    replayed = OtpInvalid("this TOTP code was used already; wait for the next one", field="otp")
+    return replayed, None
+
+
+def accept_step(db: Session, user_id: int, step: int, **values: object) -> bool:
+    """Record ``step`` as used unless it (or a later one) was: the compare-and-set."""
+    accepted = db.execute(
+        update(User)
+        .where(User.id == user_id, User.last_totp_step < step)
+        .values(
+            last_totp_step=step,
+            otp_failures=0,
+            otp_locked_until=None,
+            totp_confirmed=True,
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return accepted == 1
+
+
+def _use_recovery(
+    rt: Runtime, db: Session, user: User, code: str, source: str
+) -> OtpInvalid | None:
+    from postgate.services.enrollment import burn_recovery_code
+
+    remaining = burn_recovery_code(db, user.id, code)
+    if remaining is None:
+        count_failure(rt, db, user, "wrong recovery code", source)
+        return OtpInvalid("the recovery code is wrong or was used already", field="otp")
+    db.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(otp_failures=0)
+        .execution_options(synchronize_session=False)
+    )
+    rt.audit(
+        db,
+        Event.USER_RECOVERY_USED,
+        actor=user.username,
+        target=f"user:{user.username}",
+        details={"remaining": remaining},
+        source=source,
+    )
+    return None
+
+
+def count_failure(rt: Runtime, db: Session, user: User, problem: str, source: str) -> None:
+    """Count one failed OTP entry atomically; lock OTP entry once the limit is reached."""
+    db.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(otp_failures=User.otp_failures + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.refresh(user)
+    rt.audit(
+        db,
+        Event.SESSION_OTP_FAILURE,
+        actor=user.username,
+        target=f"user:{user.username}",
+        details={"problem": problem, "failures": user.otp_failures},
+        source=source,
+        result="refused",
+    )
+    if user.otp_failures >= rt.settings.otp_max_failures:
+        user.otp_locked_until = utcnow() + timedelta(seconds=rt.settings.otp_lock_seconds)
+        user.otp_failures = 0
+        rt.audit(
+            db,
+            Event.SESSION_OTP_LOCKED,
+            actor=user.username,
+            target=f"user:{user.username}",
+            details={"until": user.otp_locked_until.isoformat()},
+            source=source,
+            result="locked",
+        )

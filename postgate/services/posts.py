@@ -1,0 +1,244 @@
+"""Submitting, editing, cancelling and reading posts.
+
+A submission is committed with its findings before the API answers; a post with blocking
+findings is kept as ``blocked`` so its author can fix it. Any edit voids earlier approvals
+(they are bound to the old content hash) and sends the post back through review.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from postgate.audit import Event
+from postgate.content import content_hash
+from postgate.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from postgate.runtime import Runtime
+from postgate.services.accounts import find_account
+from postgate.services.checking import evaluate
+from postgate.store.models import POST_STATUSES, Account, Post, PostRevision, User
+from postgate.store.types import utcnow
+
+MAX_TEXT = 10_000
+EDITABLE = ("pending_review", "blocked", "scheduled", "rejected")
+CANCELLABLE = ("pending_review", "blocked", "scheduled", "rejected")
+CLOCK_SKEW = timedelta(seconds=60)
+SEES_ALL = ("reviewer", "security", "admin")
+
+
+def _check_text(text: object) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed("text is required and cannot be empty", field="text")
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(f"text is longer than {MAX_TEXT} characters", field="text")
+    return text
+
+
+def _check_schedule(when: datetime | None) -> datetime | None:
+    if when is not None and when < utcnow() - CLOCK_SKEW:
+        raise ValidationFailed("scheduled_at is in the past", field="scheduled_at")
+    return when
+
+
+def _apply_content(
+    rt: Runtime,
+    db: Session,
+    post: Post,
+    account: Account,
+    text: str,
+    when: datetime | None,
+    by: User,
+) -> None:
+    """Set text and time, re-run the rules, hash the content and keep a revision."""
+    from rules import extract_links
+
+    result = evaluate(
+        rt, db, account, text, when, crisis_statement=post.crisis_statement, exclude_post=post.id
+    )
+    post.text, post.scheduled_at = text, when
+    post.links = extract_links(text)
+    post.findings = [f.to_dict() for f in result.findings]
+    post.rules_version = result.version
+    post.content_hash = content_hash(account.name, text, when, post.media or [], post.links)
+    post.status = "blocked" if result.blocked else "pending_review"
+    post.status_reason = "blocking findings" if result.blocked else ""
+    db.flush()
+    db.add(
+        PostRevision(
+            post_id=post.id,
+            revision=post.revision,
+            text=text,
+            scheduled_at=when,
+            content_hash=post.content_hash,
+            by_id=by.id,
+        )
+    )
+
+
+def submit(
+    rt: Runtime,
+    db: Session,
+    author: User,
+    account_name: str,
+    text: str,
+    scheduled_at: datetime | None,
+    *,
+    source: str = "",
+) -> Post:
+    if not author.has_role("author"):
+        raise Forbidden("submitting posts needs the author role")
+    text = _check_text(text)
+    when = _check_schedule(scheduled_at)
+    if not isinstance(account_name, str) or not account_name:
+        raise ValidationFailed("account is required", field="account")
+    account = find_account(db, account_name)
+    post = Post(
+        account_id=account.id,
+        author_id=author.id,
+        text=text,
+        content_hash="",
+        revision=1,
+        links=[],
+        media=[],
+    )
+    db.add(post)
+    db.flush()
+    _apply_content(rt, db, post, account, text, when, author)
+    rt.audit(
+        db,
+        Event.POST_SUBMIT,
+        actor=author.username,
+        target=f"post:{post.id}",
+        source=source,
+        details={
+            "account": account.name,
+            "status": post.status,
+            "findings": [f["rule"] for f in post.findings],
+            "content_hash": post.content_hash,
+        },
+    )
+    return post
+
+
+def load_post(db: Session, post_id: int, *, lock: bool = False) -> Post:
+    query = select(Post).where(Post.id == post_id)
+    if lock:
+        query = query.with_for_update()
+    post = db.scalar(query)
+    if post is None:
+        raise NotFound(f"no post {post_id}", field="id")
+    return post
+
+
+def visible_post(db: Session, user: User, post_id: int, *, lock: bool = False) -> Post:
+    """The post if ``user`` may see it; others' posts are 404 for a plain author."""
+    post = load_post(db, post_id, lock=lock)
+    if post.author_id != user.id and not user.has_role(*SEES_ALL):
+        raise NotFound(f"no post {post_id}", field="id")
+    return post
+
+
+def edit(
+    rt: Runtime,
+    db: Session,
+    user: User,
+    post_id: int,
+    changes: dict[str, Any],
+    *,
+    source: str = "",
+) -> tuple[Post, int]:
+    """Apply an edit by the post's author; returns the post and the revision it replaced."""
+    from postgate.services.review import void_approvals
+
+    post = visible_post(db, user, post_id, lock=True)
+    if post.author_id != user.id:
+        raise Forbidden("only the author can edit a post")
+    if post.status not in EDITABLE:
+        raise Conflict(f"a {post.status} post cannot be edited", field="status")
+    text = _check_text(changes["text"]) if "text" in changes else post.text
+    when = (
+        _check_schedule(changes["scheduled_at"]) if "scheduled_at" in changes else post.scheduled_at
+    )
+    old_revision, old_hash = post.revision, post.content_hash
+    voided = void_approvals(db, post, "edited")
+    post.revision += 1
+    _apply_content(rt, db, post, post.account, text, when, user)
+    rt.audit(
+        db,
+        Event.POST_EDIT,
+        actor=user.username,
+        target=f"post:{post.id}",
+        source=source,
+        details={
+            "revision": post.revision,
+            "old_hash": old_hash,
+            "content_hash": post.content_hash,
+            "approvals_voided": voided,
+            "status": post.status,
+        },
+    )
+    return post, old_revision
+
+
+def cancel(rt: Runtime, db: Session, user: User, post_id: int, *, source: str = "") -> Post:
+    post = visible_post(db, user, post_id, lock=True)
+    if post.author_id != user.id and not user.has_role("security", "admin"):
+        raise Forbidden("only the author, security or an admin can cancel a post")
+    if post.status not in CANCELLABLE:
+        raise Conflict(f"a {post.status} post cannot be cancelled", field="status")
+    post.status, post.status_reason = "cancelled", f"cancelled by {user.username}"
+    rt.audit(db, Event.POST_CANCEL, actor=user.username, target=f"post:{post.id}", source=source)
+    return post
+
+
+def list_posts(db: Session, user: User, status: str | None = None, limit: int = 200) -> list[Post]:
+    if status is not None and status not in POST_STATUSES:
+        raise ValidationFailed(f"unknown status {status!r}", field="status")
+    query = select(Post).order_by(Post.id.desc()).limit(limit)
+    if status:
+        query = query.where(Post.status == status)
+    if not user.has_role(*SEES_ALL):
+        query = query.where(Post.author_id == user.id)
+    return list(db.scalars(query))
+
+
+def post_to_dict(post: Post) -> dict[str, Any]:
+    from postgate.services.review import valid_approvals
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": post.id,
+        "account": post.account.name,
+        "author": post.author.username,
+        "text": post.text,
+        "status": post.status,
+        "status_reason": post.status_reason,
+        "scheduled_at": iso(post.scheduled_at),
+        "content_hash": post.content_hash,
+        "revision": post.revision,
+        "rules_version": post.rules_version,
+        "findings": [
+            {
+                "rule": f["rule"],
+                "severity": f["severity"],
+                "message": f["message"],
+                "span": f.get("span"),
+            }
+            for f in post.findings or []
+        ],
+        "approvals": [
+            {"reviewer": a.reviewer.username, "at": iso(a.at)} for a in valid_approvals(post)
+        ],
+        "approvals_required": post.account.approvals_required,
+        "crisis_statement": post.crisis_statement,
+        "remote_id": post.remote_id,
+        "remote_url": post.remote_url,
+        "published_at": iso(post.published_at),
+        "created_at": iso(post.created_at),
+        "updated_at": iso(post.updated_at),
+    }

@@ -1,0 +1,298 @@
+"""Logins, sessions, API tokens and step-up.
+
+A bearer value is shown once and stored only as its SHA-256, so a copy of the database
+opens no session. Every request looks its token up again, which is what makes a revocation
+effective on the very next request in every process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from postgate import passwords, ratelimit
+from postgate.audit import Event
+from postgate.errors import NotAuthenticated, NotFound, OtpRequired, ValidationFailed
+from postgate.runtime import Runtime
+from postgate.services.otp_check import verify_code
+from postgate.store.models import AuthToken, User
+from postgate.store.types import utcnow
+
+TOKEN_PREFIX = "pg_"  # noqa: S105 - a prefix, not a secret
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown users, so their answer takes as long; made on
+    first use, not at import (an argon2 hash costs ~0.1 s, and workers import this module)."""
+    return passwords.hash_password("dummy password for timing equality")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token_value() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    value: str
+    token: AuthToken
+
+
+def login(
+    rt: Runtime, username: str, password: str, code: str | None, *, source: str = ""
+) -> IssuedToken:
+    """Password then TOTP; answers the same for an unknown user and a wrong password."""
+    username = (username or "").strip().lower()
+    if not username:
+        raise ValidationFailed("the user name is missing", field="username")
+    if not password:
+        raise ValidationFailed("the password is missing", field="password")
+    if not code or not str(code).strip():
+        # Asked before the password is checked, so the answer says nothing about it.
+        raise OtpRequired("a TOTP code (or a recovery code) is needed to log in", field="otp")
+    window = rt.settings.login_limit_window
+    ratelimit.hit(
+        rt,
+        f"login:user:{username}",
+        rt.settings.login_limit_per_user,
+        window,
+        what="login attempts for this user",
+    )
+    ratelimit.hit(
+        rt,
+        f"login:addr:{source}",
+        rt.settings.login_limit_per_address,
+        window,
+        what="login attempts from this address",
+    )
+    with rt.store.transaction() as db:
+        user = db.scalar(select(User).where(User.username == username))
+        ok = passwords.verify_password(user.password_hash if user else _dummy_hash(), password)
+        if user is None or not ok or user.disabled:
+            rt.audit(
+                db,
+                Event.SESSION_LOGIN_FAILURE,
+                actor=username,
+                target=f"user:{username}",
+                source=source,
+                result="refused",
+                details={"reason": "disabled" if user and ok else "bad credentials"},
+            )
+            failure = NotAuthenticated("wrong user name or password", code="login_failed")
+        else:
+            failure = None
+            user_id = user.id
+    if failure:
+        raise failure
+    verify_code(rt, user_id, code, source=source, allow_recovery=True)
+    with rt.store.transaction() as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash_password(password)
+        issued = _issue(
+            db,
+            user,
+            "session",
+            "login",
+            timedelta(hours=rt.settings.session_hours),
+            source=source,
+            stepped_up=True,
+        )
+        rt.audit(
+            db,
+            Event.SESSION_LOGIN,
+            actor=username,
+            target=f"user:{username}",
+            source=source,
+            details={"token": issued.token.id},
+        )
+    return issued
+
+
+def _issue(
+    db: Session,
+    user: User,
+    kind: str,
+    name: str,
+    lifetime: timedelta,
+    *,
+    source: str,
+    stepped_up: bool,
+) -> IssuedToken:
+    value = new_token_value()
+    now = utcnow()
+    token = AuthToken(
+        user_id=user.id,
+        token_hash=hash_token(value),
+        kind=kind,
+        name=name[:100],
+        created_at=now,
+        expires_at=now + lifetime,
+        source=source[:64],
+        step_up_at=now if stepped_up else None,
+    )
+    db.add(token)
+    db.flush()
+    return IssuedToken(value, token)
+
+
+def authenticate(db: Session, value: str | None) -> tuple[User, AuthToken]:
+    """The user and token behind a bearer value, or NotAuthenticated."""
+    if not value:
+        raise NotAuthenticated("log in first: send Authorization: Bearer <token>")
+    token = db.scalar(select(AuthToken).where(AuthToken.token_hash == hash_token(value)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        raise NotAuthenticated("the token is unknown, expired or revoked")
+    user = db.get(User, token.user_id)
+    if user is None or user.disabled:
+        raise NotAuthenticated("the token is unknown, expired or revoked")
+    return user, token
+
+
+def touch(db: Session, token: AuthToken) -> None:
+    """Record use at most once a minute, to keep reads cheap."""
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        db.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
+
+
+def step_up(
+    rt: Runtime, user: User, token: AuthToken | None, code: str | None, *, source: str = ""
+) -> None:
+    """Require a fresh TOTP proof: a code now, or one proven within the step-up window."""
+    if code:
+        step = verify_code(rt, user.id, code, source=source)
+        _sync_detached(user, step)
+        with rt.store.transaction() as db:
+            if token is not None:
+                token.step_up_at = utcnow()
+                db.execute(
+                    update(AuthToken)
+                    .where(AuthToken.id == token.id)
+                    .values(step_up_at=token.step_up_at)
+                )
+            rt.audit(
+                db,
+                Event.SESSION_STEP_UP,
+                actor=user.username,
+                target=f"token:{token.id}" if token is not None else f"user:{user.username}",
+                source=source,
+            )
+        return
+    if step_up_fresh(rt, token):
+        return
+    raise OtpRequired("this action needs a fresh TOTP code (otp)", field="otp")
+
+
+def _sync_detached(user: User, step: int | None) -> None:
+    """Bring the caller's request-long copy of the user up to date with the accepted step.
+
+    Views that ``merge`` that copy into a later session would otherwise write the older
+    ``last_totp_step`` back and make the code usable again.
+    """
+    if step is not None and step > (user.last_totp_step or 0):
+        user.last_totp_step = step
+        user.otp_failures = 0
+        user.otp_locked_until = None
+        user.totp_confirmed = True
+
+
+def step_up_fresh(rt: Runtime, token: AuthToken | None) -> bool:
+    """Whether ``token`` proved a TOTP code recently enough to skip asking for one."""
+    window = rt.settings.step_up_seconds
+    return token is not None and window > 0 and _recent(token.step_up_at, window)
+
+
+def _recent(when: datetime | None, seconds: int) -> bool:
+    return when is not None and utcnow() - when <= timedelta(seconds=seconds)
+
+
+def logout(rt: Runtime, db: Session, user: User, token: AuthToken, *, source: str = "") -> None:
+    token.revoked_at = utcnow()
+    rt.audit(
+        db, Event.SESSION_LOGOUT, actor=user.username, target=f"token:{token.id}", source=source
+    )
+
+
+def create_api_token(
+    rt: Runtime, db: Session, user: User, name: str, days: int | None = None, *, source: str = ""
+) -> IssuedToken:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("give the token a name", field="name")
+    days = days or rt.settings.api_token_days
+    if not 1 <= days <= 365:
+        raise ValidationFailed("a token lives 1 to 365 days", field="days")
+    issued = _issue(db, user, "api", name, timedelta(days=days), source=source, stepped_up=False)
+    rt.audit(
+        db,
+        Event.TOKEN_CREATE,
+        actor=user.username,
+        target=f"token:{issued.token.id}",
+        details={"name": name, "days": days},
+        source=source,
+    )
+    return issued
+
+
+def list_tokens(db: Session, user: User) -> list[AuthToken]:
+    now = utcnow()
+    return list(
+        db.scalars(
+            select(AuthToken)
+            .where(
+                AuthToken.user_id == user.id,
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at > now,
+            )
+            .order_by(AuthToken.id)
+        )
+    )
+
+
+def revoke_token(
+    rt: Runtime, db: Session, user: User, token_id: int, *, source: str = ""
+) -> AuthToken:
+    token = db.get(AuthToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("no such token", field="id")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        rt.audit(
+            db, Event.TOKEN_REVOKE, actor=user.username, target=f"token:{token.id}", source=source
+        )
+    return token
+
+
+def revoke_all_tokens(db: Session, user_ids: list[int] | None, *, keep: int | None = None) -> int:
+    """End sessions and tokens of these users (all users when None), except ``keep``."""
+    query = update(AuthToken).where(AuthToken.revoked_at.is_(None))
+    if user_ids is not None:
+        query = query.where(AuthToken.user_id.in_(user_ids))
+    if keep is not None:
+        query = query.where(AuthToken.id != keep)
+    return db.execute(query.values(revoked_at=utcnow())).rowcount or 0
+
+
+def token_to_dict(token: AuthToken) -> dict[str, object]:
+    return {
+        "id": token.id,
+        "kind": token.kind,
+        "name": token.name,
+        "created_at": token.created_at.isoformat(),
+        "expires_at": token.expires_at.isoformat(),
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+        "source": token.source,
+    }

@@ -1,0 +1,185 @@
+"""One typed settings object, read from the TOML file and the ``POSTGATE_*`` environment.
+
+Reading happens inside ``create_app()`` or a CLI command, never at import time, and a
+missing or bad value raises :class:`SettingsError` naming the setting. There is no default
+secret: keys live in the instance folder (created by ``postgate init``) or the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from postgate.errors import SettingsError
+
+DEFAULT_CONFIG = "config/postgate.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Postgate process needs to know about its surroundings."""
+
+    instance_path: Path
+    config_path: Path
+    database_url: str
+    redis_url: str
+    sandbox_url: str
+    rules_path: Path
+    catalog_path: Path | None
+    redis_prefix: str = "postgate:"
+    step_up_seconds: int = 300
+    session_hours: int = 12
+    api_token_days: int = 90
+    otp_max_failures: int = 5
+    otp_lock_seconds: int = 900
+    login_limit_per_user: int = 10
+    login_limit_per_address: int = 30
+    login_limit_window: int = 300
+    reconcile_seconds: int = 30
+    duplicate_days: int = 7
+    publish_max_attempts: int = 5
+    claim_settle_seconds: int = 30
+    secret_keys: tuple[str, ...] = ()
+    audit_key: str | None = None
+    web_secret: str | None = None
+    https: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def keys_path(self) -> Path:
+        return self.instance_path / "keys"
+
+    def with_overrides(self, **values: Any) -> Settings:
+        return replace(self, **values)
+
+
+def _positive_int(name: str, value: Any, *, allow_zero: bool = False) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: expected a whole number, got {value!r}") from None
+    if number < 0 or (number == 0 and not allow_zero):
+        raise SettingsError(f"{name}: must be {'zero or more' if allow_zero else 'positive'}")
+    return number
+
+
+def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme.split("+")[0] not in schemes:
+        raise SettingsError(f"{name}: expected a URL starting with {' or '.join(schemes)}://")
+    return value
+
+
+def _read_toml(path: Path, required: bool) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise SettingsError(f"POSTGATE_CONFIG: settings file {path} does not exist")
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"POSTGATE_CONFIG: {path} is not valid TOML ({exc})") from None
+
+
+def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, Mapping):
+        raise SettingsError(f"[{name}] in the settings file must be a table")
+    return value
+
+
+def _relative(base: Path, value: str | None) -> Path | None:
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else (base.parent / path).resolve()
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from the environment (``env`` defaults to ``os.environ``) and the TOML."""
+    env = os.environ if env is None else env
+    config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
+    data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
+    instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
+    sec, rules, pub, redis_cfg = (
+        _section(data, s) for s in ("security", "rules", "publishing", "redis")
+    )
+    default_rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
+    rules_path = _relative(config_path, rules.get("rules")) or default_rules
+    catalog_path = _relative(config_path, rules.get("catalog"))
+    keys = env.get("POSTGATE_SECRET_KEYS", "")
+    ints: dict[str, tuple[Mapping[str, Any], str, bool]] = {
+        "step_up_seconds": (sec, "step_up_seconds", True),
+        "session_hours": (sec, "session_hours", False),
+        "api_token_days": (sec, "api_token_days", False),
+        "otp_max_failures": (sec, "otp_max_failures", False),
+        "otp_lock_seconds": (sec, "otp_lock_seconds", True),
+        "login_limit_per_user": (sec, "login_limit_per_user", False),
+        "login_limit_per_address": (sec, "login_limit_per_address", False),
+        "login_limit_window": (sec, "login_limit_window", False),
+        "reconcile_seconds": (pub, "reconcile_seconds", False),
+        "duplicate_days": (pub, "duplicate_days", True),
+        "publish_max_attempts": (pub, "max_attempts", False),
+        "claim_settle_seconds": (pub, "claim_settle_seconds", False),
+    }
+    values: dict[str, Any] = {}
+    for attr, (table, key, zero_ok) in ints.items():
+        if key in table:
+            values[attr] = _positive_int(
+                f"{key} in the settings file", table[key], allow_zero=zero_ok
+            )
+    settings = Settings(
+        instance_path=instance,
+        config_path=config_path,
+        database_url=_url(
+            "POSTGATE_DATABASE_URL",
+            env.get("POSTGATE_DATABASE_URL", f"sqlite:///{instance / 'postgate.db'}"),
+            ("sqlite", "postgresql"),
+        ),
+        redis_url=_url(
+            "POSTGATE_REDIS_URL",
+            env.get("POSTGATE_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            ("redis", "rediss", "unix"),
+        ),
+        sandbox_url=_url(
+            "POSTGATE_SANDBOX_URL",
+            env.get("POSTGATE_SANDBOX_URL", "http://127.0.0.1:8765").rstrip("/"),
+            ("http", "https"),
+        ),
+        rules_path=rules_path,
+        catalog_path=catalog_path,
+        redis_prefix=str(env.get("POSTGATE_REDIS_PREFIX", redis_cfg.get("prefix", "postgate:"))),
+        secret_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
+        audit_key=env.get("POSTGATE_AUDIT_KEY") or None,
+        web_secret=env.get("POSTGATE_WEB_SECRET") or None,
+        https=_flag("POSTGATE_HTTPS", env.get("POSTGATE_HTTPS", "0")),
+        extra=data,
+        **values,
+    )
+    return _apply(settings, overrides or {})
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name}: expected true or false, got {value!r}")
+
+
+def _apply(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
+    known = set(Settings.__dataclass_fields__)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]!r}")
+    converters: dict[str, Callable[[Any], Any]] = {"instance_path": Path, "rules_path": Path}
+    values = {k: converters.get(k, lambda v: v)(v) for k, v in overrides.items()}
+    return replace(settings, **values)

@@ -1,0 +1,115 @@
+"""Engines and sessions, one engine per process.
+
+A connection pool must never cross a fork (RQ runs each job in a forked work horse). The
+engine itself may: :func:`get_store` notices a new process id and calls
+``engine.dispose(close=False)``, as SQLAlchemy advises, which drops the inherited connections
+without closing the parent's and keeps the engine's compiled-statement cache, so a work horse
+does not recompile every query (about 0.1 s a job). SQLite
+runs in WAL mode and opens every transaction with ``BEGIN IMMEDIATE``: writers queue on the
+busy timeout instead of failing on a read-to-write upgrade, which keeps the audit chain and
+the post claims serialised across processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+_stores: dict[str, Store] = {}
+
+
+class Store:
+    """An engine and its session factory for one database URL."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.pid = os.getpid()
+        self.engine = _make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(postgate_read_only=True), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self) -> Session:
+        """A session for reading: never committed (use :meth:`transaction` to write). On
+        SQLite it opens a deferred transaction, so readers never queue behind writers."""
+        return self._read_sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits at the end of the block, or rolls back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True, future=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below rule
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        reading = conn.get_execution_options().get("postgate_read_only", False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def get_store(url: str) -> Store:
+    """The store for ``url`` in this process: created on first use; after a fork, the same
+    engine with a fresh connection pool."""
+    store = _stores.get(url)
+    if store is None:
+        store = _stores[url] = Store(url)
+    elif store.pid != os.getpid():
+        store.engine.dispose(close=False)  # the parent's connections stay the parent's
+        store.pid = os.getpid()
+    return store
+
+
+def release_connections() -> None:
+    """Close this process's pooled connections but keep the engines (before forking)."""
+    for store in _stores.values():
+        if store.pid == os.getpid():
+            store.engine.dispose()
+
+
+def forget_stores() -> None:
+    """Drop this process's engines entirely (between tests)."""
+    for store in _stores.values():
+        if store.pid == os.getpid():
+            store.dispose()
+    _stores.clear()

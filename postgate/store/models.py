@@ -1,0 +1,270 @@
+"""SQLAlchemy models for the whole domain of DESIGN.md.
+
+Secrets (TOTP secrets, platform credentials) are held only as ciphertext from
+:mod:`postgate.vault`; tokens and recovery codes only as hashes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from postgate.store.types import UTCDateTime, utcnow
+
+ROLES = ("author", "reviewer", "security", "admin")
+POST_STATUSES = (
+    "pending_review",
+    "blocked",
+    "scheduled",
+    "publishing",
+    "published",
+    "rejected",
+    "cancelled",
+    "failed",
+    "deleted",
+)
+ACCOUNT_STATUSES = ("active", "frozen", "compromised", "disconnected")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[str] = mapped_column(String(64), default="")
+    totp_secret_enc: Mapped[str | None] = mapped_column(Text)
+    totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_totp_step: Mapped[int] = mapped_column(Integer, default=0)
+    otp_failures: Mapped[int] = mapped_column(Integer, default=0)
+    otp_locked_until: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split() if r)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+
+class RecoveryCode(Base):
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(128))
+    used_at: Mapped[datetime | None]
+
+
+class AuthToken(Base):
+    """A web session or an API token; only the SHA-256 of the bearer value is stored."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "session" (login) or "api" (named token)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    step_up_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    source: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    handle: Mapped[str] = mapped_column(String(255), default="")
+    base_url: Mapped[str | None] = mapped_column(String(255))
+    remote_account_id: Mapped[str | None] = mapped_column(String(255))
+    credentials_enc: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    windows: Mapped[list[Any]] = mapped_column(default=list)
+    blackout_dates: Mapped[list[Any]] = mapped_column(default=list)
+    approvals_required: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_status_scheduled", "status", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    links: Mapped[list[Any]] = mapped_column(default=list)
+    media: Mapped[list[Any]] = mapped_column(default=list)
+    scheduled_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending_review")
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    rules_version: Mapped[str] = mapped_column(String(32), default="")
+    crisis_statement: Mapped[bool] = mapped_column(Boolean, default=False)
+    remote_id: Mapped[str | None] = mapped_column(String(255))
+    remote_url: Mapped[str | None] = mapped_column(String(512))
+    published_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    account: Mapped[Account] = relationship()
+    author: Mapped[User] = relationship()
+    approvals: Mapped[list[Approval]] = relationship(
+        back_populates="post", order_by="Approval.id", cascade="all, delete-orphan"
+    )
+    revisions: Mapped[list[PostRevision]] = relationship(
+        back_populates="post", order_by="PostRevision.revision", cascade="all, delete-orphan"
+    )
+
+
+class PostRevision(Base):
+    """Each text a post had, so a reviewer can see what changed since the last approval."""
+
+    __tablename__ = "post_revisions"
+    __table_args__ = (UniqueConstraint("post_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    scheduled_at: Mapped[datetime | None]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="revisions")
+
+
+class Approval(Base):
+    """One reviewer's approval of one exact content hash; voided by edits and revocations."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    acknowledged: Mapped[list[Any]] = mapped_column(default=list)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str] = mapped_column(String(255), default="")
+
+    post: Mapped[Post] = relationship(back_populates="approvals")
+    reviewer: Mapped[User] = relationship()
+
+
+class Freeze(Base):
+    __tablename__ = "freezes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[datetime | None]
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    account: Mapped[Account | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+
+class Takedown(Base):
+    __tablename__ = "takedowns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    account_ids: Mapped[list[Any]] = mapped_column(default=list)
+    since: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    phase: Mapped[str] = mapped_column(String(32), default="queued")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    created_by: Mapped[User | None] = relationship()
+    items: Mapped[list[TakedownItem]] = relationship(
+        back_populates="takedown", order_by="TakedownItem.id", cascade="all, delete-orphan"
+    )
+
+
+class TakedownItem(Base):
+    __tablename__ = "takedown_items"
+    __table_args__ = (UniqueConstraint("takedown_id", "account_id", "remote_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    takedown_id: Mapped[int] = mapped_column(ForeignKey("takedowns.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    remote_id: Mapped[str] = mapped_column(String(255))
+    origin: Mapped[str] = mapped_column(String(16))  # "postgate" or "unauthorized"
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    takedown: Mapped[Takedown] = relationship(back_populates="items")
+    account: Mapped[Account] = relationship()
+
+
+class AuditEntry(Base):
+    """One link of the hash chain: ``hash = HMAC(key, canonical(entry) + prev_hash)``."""
+
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(255), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source: Mapped[str] = mapped_column(String(64), default="")
+    result: Mapped[str] = mapped_column(String(32), default="ok")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """A single row holding the chain's tip; updating it first serialises appenders."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,236 @@
+"""Shared fixtures: a real Redis, a real store (SQLite, and PostgreSQL where it answers),
+a runtime, the Flask app and small action helpers.
+
+Redis: ``POSTGATE_TEST_REDIS_URL`` or ``redis://127.0.0.1:6379/13`` (a database of the tests'
+own, flushed around each test); when nothing answers there a private ``redis-server`` is
+started for the session. PostgreSQL: ``POSTGATE_TEST_POSTGRES_URL`` or the ``test`` database
+on 127.0.0.1:5432; each run works in a schema of its own, dropped at the end.
+``POSTGATE_TEST_DATABASE=postgresql`` runs every store-backed test on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+
+from tests.helpers import ROOT, Actors
+
+DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_ok(url: str) -> bool:
+    try:
+        return bool(Redis.from_url(url, socket_connect_timeout=1).ping())
+    except (RedisError, OSError):
+        return False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Argon2 with production costs takes ~0.2 s a hash; tests use the cheapest valid costs."""
+    from argon2 import PasswordHasher
+
+    from postgate import passwords
+
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = original
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("POSTGATE_TEST_REDIS_URL", DEFAULT_REDIS)
+    if _redis_ok(url):
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.exit("no Redis answers and redis-server is not installed", returncode=3)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    url = f"redis://127.0.0.1:{port}/13"
+    for _ in range(100):
+        if _redis_ok(url):
+            break
+        time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis(redis_url: str) -> Iterator[Redis]:
+    client = Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_base() -> Iterator[str | None]:
+    """A PostgreSQL URL with a schema of this run's own, or None when none answers."""
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get("POSTGATE_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+    schema = f"pgtest_{uuid.uuid4().hex[:10]}"
+    try:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:
+        if os.environ.get("POSTGATE_TEST_REQUIRE_POSTGRES"):
+            pytest.exit(f"PostgreSQL is required but does not answer: {exc}", returncode=3)
+        yield None
+        return
+    yield f"{url}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+def _backends() -> list[str]:
+    return [os.environ.get("POSTGATE_TEST_DATABASE", "sqlite")]
+
+
+@pytest.fixture(params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return _database_url(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """For tests of the store itself: run on both databases."""
+    return _database_url(request.param, request, tmp_path)
+
+
+def _database_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'postgate.db'}"
+    base = request.getfixturevalue("postgres_base")
+    if base is None:
+        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (database test); SQLite ran")
+    _reset_postgres(base)
+    return base
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = (
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            )
+            .scalars()
+            .all()
+        )
+        for table in tables:
+            conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+    engine.dispose()
+
+
+FAST_SETTINGS = """
+[rules]
+rules = "{rules}"
+catalog = "{catalog}"
+
+[publishing]
+reconcile_seconds = 1
+claim_settle_seconds = 2
+max_attempts = 3
+duplicate_days = 7
+"""
+
+
+def write_fast_config(folder: Path) -> Path:
+    """A settings file for tests with real workers: the shipped rules, short periods."""
+    config = folder / "postgate.toml"
+    config.write_text(
+        FAST_SETTINGS.format(
+            rules=ROOT / "config" / "rules.toml", catalog=ROOT / "config" / "catalog.csv"
+        )
+    )
+    return config
+
+
+def make_env(tmp_path: Path, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    env = {
+        "POSTGATE_INSTANCE": str(tmp_path / "instance"),
+        "POSTGATE_CONFIG": str(ROOT / "config" / "postgate.toml"),
+        "POSTGATE_DATABASE_URL": database_url,
+        "POSTGATE_REDIS_URL": redis_url,
+        "POSTGATE_REDIS_PREFIX": "pgtest:",
+        "POSTGATE_SANDBOX_URL": "http://127.0.0.1:1",
+    }
+    env.update(extra)
+    return env
+
+
+def _runtime(env: dict[str, str]):
+    from postgate.runtime import Runtime
+    from postgate.services.setup import init_store
+    from postgate.settings import load_settings
+    from postgate.store.db import forget_stores
+
+    forget_stores()
+    runtime = Runtime(load_settings(env=env))
+    init_store(runtime)
+    return runtime
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str, redis_url: str, redis: Redis) -> dict[str, str]:
+    return make_env(tmp_path, database_url, redis_url)
+
+
+@pytest.fixture
+def rt(env: dict[str, str]):
+    runtime = _runtime(env)
+    yield runtime
+    runtime.store.dispose()
+
+
+@pytest.fixture
+def any_rt(tmp_path: Path, any_database_url: str, redis_url: str, redis: Redis):
+    runtime = _runtime(make_env(tmp_path, any_database_url, redis_url))
+    yield runtime
+    runtime.store.dispose()
+
+
+@pytest.fixture
+def app(rt):
+    from gateway import create_app
+
+    return create_app({"TESTING": True}, settings=rt.settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def actors(rt, client) -> Actors:
+    return Actors(rt, client)
