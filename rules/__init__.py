@@ -1,0 +1,29 @@
+"""Postgate's content rule engine: a draft and its context in, findings out.
+
+A plain library (no web framework, store or queue): `load_ruleset` reads the
+configuration once, `RuleSet.evaluate` is a pure function of its arguments.
+"""
+
+from .base import Context, Draft, Evaluation, Finding, Rule, RuleConfigError
+from .config import load_ruleset
+from .limits import count_length
+from .links import extract_links
+from .registry import RULE_KINDS
+from .ruleset import RuleSet
+from .windows import Window, parse_window
+
+__all__ = [
+    "RULE_KINDS",
+    "Context",
+    "Draft",
+    "Evaluation",
+    "Finding",
+    "Rule",
+    "RuleConfigError",
+    "RuleSet",
+    "Window",
+    "count_length",
+    "extract_links",
+    "load_ruleset",
+    "parse_window",
+]

@@ -1,0 +1,136 @@
+"""The value types every rule speaks, and the one base class rules share.
+
+Everything here is immutable so that a rule set can be shared between threads
+and an evaluation can be stored as-is next to the post it judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from .options import Options
+
+BLOCK = "block"
+FLAG = "flag"
+SEVERITIES = (BLOCK, FLAG)
+
+
+class RuleConfigError(ValueError):
+    """Bad rule configuration; the message names the file, line or key at fault."""
+
+
+def _require_aware(name: str, value: datetime | None) -> None:
+    """A naive datetime would silently be read in the server's zone: refuse it."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be an aware datetime (with a time zone), got {value!r}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a rule found in a draft; `span` is [start, end) in the draft text."""
+
+    rule: str
+    severity: str
+    message: str
+    span: tuple[int, int] | None = None
+
+    def to_dict(self) -> dict:
+        span = list(self.span) if self.span is not None else None
+        return {"rule": self.rule, "severity": self.severity, "message": self.message, "span": span}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The post as it would be published."""
+
+    text: str
+    account: str
+    platform: str
+    scheduled_at: datetime | None = None
+    media_count: int = 0
+    crisis_statement: bool = False
+
+    def __post_init__(self) -> None:
+        _require_aware("Draft.scheduled_at", self.scheduled_at)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules need to know about the world besides the draft itself."""
+
+    now: datetime
+    timezone: str = "UTC"
+    windows: tuple[str, ...] = ()
+    blackout_dates: tuple[date, ...] = ()
+    frozen: bool = False
+    recent_posts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_aware("Context.now", self.now)
+
+    def moment(self, draft: Draft) -> datetime:
+        """When the draft would go out: its scheduled time, else now."""
+        return draft.scheduled_at if draft.scheduled_at is not None else self.now
+
+
+def _sort_key(finding: Finding) -> tuple:
+    start, end = finding.span if finding.span is not None else (-1, -1)
+    return (start, end, finding.rule, finding.severity, finding.message)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """All findings for one draft under one rule-set version, sorted by span start."""
+
+    version: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.severity == BLOCK for f in self.findings)
+
+    def to_dict(self) -> dict:
+        return {
+            "version": self.version,
+            "blocked": self.blocked,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
+    """Whole-post findings (no span) first, then by span start; ties broken deterministically."""
+    return tuple(sorted(set(findings), key=_sort_key))
+
+
+class Rule:
+    """Base class: a configured rule with an id and a severity.
+
+    Subclasses set `kind` (the config name) and `default_severity`, build
+    themselves in `from_config` and implement `evaluate` as a pure function.
+    """
+
+    kind: ClassVar[str] = ""
+    default_severity: ClassVar[str] = BLOCK
+
+    def __init__(self, rule_id: str, severity: str) -> None:
+        self.id = rule_id
+        self.severity = severity
+
+    @classmethod
+    def from_config(cls, rule_id: str, severity: str, opts: Options) -> Rule:
+        """Build the rule from its config entry; raise `opts.error(...)` on bad options."""
+        raise NotImplementedError
+
+    def evaluate(self, draft: Draft, context: Context) -> list[Finding]:
+        raise NotImplementedError
+
+    def finding(
+        self, message: str, span: tuple[int, int] | None = None, severity: str | None = None
+    ) -> Finding:
+        return Finding(self.id, severity or self.severity, message, span)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id!r} {self.severity}>"

@@ -1,0 +1,157 @@
+"""Platform limits: length as each platform counts it, and the number of media.
+
+Platforms refuse an over-long post at publish time, long after review; catching
+it here keeps the author in the loop. X weighs characters (most Latin ones 1,
+others and emoji 2) and counts each URL as 23; Mastodon counts grapheme
+clusters with URLs as 23 and remote mentions as the local part; Bluesky counts
+grapheme clusters of the raw text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import unicodedata
+from collections.abc import Mapping
+
+from .base import BLOCK, Context, Draft, Finding, Rule
+from .links import find_links
+from .options import Options
+
+MAX_LENGTH = {"x": 280, "mastodon": 500, "sandbox": 500, "bluesky": 300, "webhook": 10_000}
+MAX_MEDIA = {"x": 4, "mastodon": 4, "sandbox": 4, "bluesky": 4, "webhook": 10}
+URL_LENGTH = 23
+_URL_PLATFORMS = {"x", "mastodon", "sandbox"}
+_MENTION_RE = re.compile(r"(@\w+)@[\w.-]+\w")
+# X counts code points in these ranges as 1, everything else as 2 (twitter-text v3).
+_X_HEAVY_RE = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
+
+
+@functools.cache
+def _cluster_regexes() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A regex for one grapheme cluster: a base character plus whatever attaches to it.
+
+    An approximation of UAX #29 without extra packages: combining marks,
+    variation selectors, emoji skin tones and tags extend the cluster, a zero
+    width joiner glues the next character on, regional indicators pair up into
+    flags, and CR LF is one. Built once, from the Unicode database. The second
+    regex finds any character that could join a cluster, for a fast path.
+    """
+    ranges: list[list[int]] = []
+    for cp in range(0x300, 0x30000):
+        if unicodedata.category(chr(cp)) in ("Mn", "Me", "Mc"):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    extra = [(0xFE00, 0xFE0F), (0x1F3FB, 0x1F3FF), (0xE0020, 0xE007F), (0xE0100, 0xE01EF)]
+    ranges.extend([list(r) for r in extra])
+    extend = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    cluster = re.compile(rf"\r\n|[\U0001F1E6-\U0001F1FF]{{2}}|.(?:[{extend}]|\u200d.)*", re.DOTALL)
+    # Checked on every post: BMP-only classes compile to a bitmap, so keep astral
+    # characters (emoji, SMP marks) in a single range of their own.
+    bmp = "".join(
+        f"{re.escape(chr(a))}-{re.escape(chr(min(b, 0xFFFF)))}" for a, b in ranges if a <= 0xFFFF
+    )
+    joiner = re.compile(rf"[{bmp}\u200d\r]|[\U00010000-\U0010FFFF]")
+    return cluster, joiner
+
+
+def graphemes(text: str) -> list[str]:
+    """The user-perceived characters of `text` (approximate UAX #29 clusters)."""
+    return _cluster_regexes()[0].findall(unicodedata.normalize("NFC", text))
+
+
+def _grapheme_count(text: str) -> int:
+    if text.isascii():
+        return len(text) - text.count("\r\n")
+    text = unicodedata.normalize("NFC", text)
+    if not _cluster_regexes()[1].search(text):
+        return len(text)  # every code point stands alone
+    return len(graphemes(text))
+
+
+def _x_weight(cluster: str) -> int:
+    cp = ord(cluster[0])
+    if cp >= 0x1F000 or "\u200d" in cluster or "\ufe0f" in cluster:
+        return 2  # an emoji, however many code points it is made of
+    return len(cluster) + len(_X_HEAVY_RE.findall(cluster))
+
+
+def _x_length(text: str) -> int:
+    text = unicodedata.normalize("NFC", text)
+    if not _cluster_regexes()[1].search(text):
+        return len(text) + len(_X_HEAVY_RE.findall(text))
+    return sum(_x_weight(c) for c in graphemes(text))
+
+
+def _replace_urls(text: str, schemes_only: bool) -> tuple[str, int]:
+    """The text without its links, and how many there were.
+
+    X shortens bare domains too; Mastodon only links with a scheme.
+    """
+    links = [link for link in find_links(text) if not schemes_only or "://" in link[0]]
+    parts, last = [], 0
+    for _, (start, end) in links:
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), len(links)
+
+
+def count_length(
+    text: str, platform: str, limits: Mapping[str, int] | None = None
+) -> tuple[int, int]:
+    """(characters used, platform limit) as `platform` counts them; for live counters too."""
+    table = {**MAX_LENGTH, **(limits or {})}
+    if platform not in table:
+        raise ValueError(f"unknown platform {platform!r}; known: {', '.join(sorted(table))}")
+    if platform not in _URL_PLATFORMS:
+        return _grapheme_count(text), table[platform]
+    rest, urls = _replace_urls(text, schemes_only=platform != "x")
+    if platform == "x":
+        used = _x_length(rest)
+    else:
+        used = _grapheme_count(_MENTION_RE.sub(r"\1", rest))
+    return used + urls * URL_LENGTH, table[platform]
+
+
+class PlatformLimitsRule(Rule):
+    """Options `max_length` and `max_media` override the per-platform defaults."""
+
+    kind = "platform_limits"
+    default_severity = BLOCK
+
+    def __init__(
+        self, rule_id: str, severity: str, lengths: dict[str, int], media: dict[str, int]
+    ) -> None:
+        super().__init__(rule_id, severity)
+        self.lengths = {**MAX_LENGTH, **lengths}
+        self.media = {**MAX_MEDIA, **media}
+
+    @classmethod
+    def from_config(cls, rule_id: str, severity: str, opts: Options) -> PlatformLimitsRule:
+        return cls(rule_id, severity, opts.int_table("max_length"), opts.int_table("max_media"))
+
+    def evaluate(self, draft: Draft, context: Context) -> list[Finding]:
+        if draft.platform not in self.lengths:
+            return [self.finding(f"Unknown platform {draft.platform!r}: limits cannot be checked.")]
+        findings = []
+        used, limit = count_length(draft.text, draft.platform, self.lengths)
+        if used > limit:
+            findings.append(
+                self.finding(
+                    f"The post is {used} characters long as {draft.platform} counts them; "
+                    f"the limit is {limit}."
+                )
+            )
+        max_media = self.media.get(draft.platform, sys.maxsize)
+        if draft.media_count > max_media:
+            findings.append(
+                self.finding(
+                    f"The post has {draft.media_count} media attachments; "
+                    f"{draft.platform} allows {max_media}."
+                )
+            )
+        return findings

@@ -1,0 +1,112 @@
+"""Typed access to one rule entry of the configuration, with errors that say where.
+
+A newcomer editing `rules.toml` will misspell an option or put a string where a
+list belongs; every getter here turns that into a `RuleConfigError` naming the
+file, line, rule and key, and `finish()` rejects options nobody read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .base import RuleConfigError
+
+
+@dataclass
+class Options:
+    """The kind-specific keys of one rule entry and where the entry came from."""
+
+    values: dict[str, Any]
+    where: str  # e.g. 'config/rules.toml line 12, rule "banned-terms"'
+    base_dir: Path
+    catalog: Any = None  # the loaded product catalogue, when one was given
+    files: list[bytes] = field(default_factory=list)  # contents read, for the version hash
+    _used: set[str] = field(default_factory=set)
+
+    def error(self, key: str | None, message: str) -> RuleConfigError:
+        at = f"{self.where}, key {key!r}" if key else self.where
+        return RuleConfigError(f"{at}: {message}")
+
+    def _get(self, key: str, default: Any) -> Any:
+        self._used.add(key)
+        return self.values.get(key, default)
+
+    def _typed(self, key: str, default: Any, check: Callable[[Any], bool], what: str) -> Any:
+        value = self._get(key, default)
+        if value is not default and not check(value):
+            raise self.error(key, f"expected {what}, got {value!r}")
+        return value
+
+    def string(self, key: str, default: str | None = None) -> str | None:
+        return self._typed(key, default, lambda v: isinstance(v, str), "a string")
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return self._typed(key, default, lambda v: isinstance(v, bool), "true or false")
+
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        value = self._typed(
+            key,
+            default,
+            lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+            "a number",
+        )
+        if not low <= value <= high:
+            raise self.error(key, f"must be between {low} and {high}, got {value}")
+        return value
+
+    def strings(self, key: str) -> list[str]:
+        return self._typed(
+            key,
+            [],
+            lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+            "a list of strings",
+        )
+
+    def int_table(self, key: str) -> dict[str, int]:
+        return self._typed(
+            key,
+            {},
+            lambda v: isinstance(v, dict) and all(type(x) is int and x >= 0 for x in v.values()),
+            "a table of whole numbers, like { x = 280 }",
+        )
+
+    def dates(self, key: str) -> list[date]:
+        result = []
+        for item in self._typed(key, [], lambda v: isinstance(v, list), "a list of dates"):
+            if isinstance(item, date):
+                result.append(item)
+                continue
+            try:
+                result.append(date.fromisoformat(str(item)))
+            except ValueError:
+                raise self.error(key, f"{item!r} is not a date like 2025-12-25") from None
+        return result
+
+    def read_lines(self, key: str) -> list[tuple[int, str]]:
+        """(line number, text) of each non-blank, non-comment line of the file named by `key`."""
+        name = self.string(key)
+        if name is None:
+            return []
+        path = self.base_dir / name
+        try:
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self.error(key, f"cannot read {path}: {exc}") from None
+        self.files.append(raw)
+        lines = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                lines.append((number, line))
+        return lines
+
+    def finish(self) -> None:
+        """Reject keys no getter asked for: almost always a typo."""
+        unknown = sorted(set(self.values) - self._used)
+        if unknown:
+            raise self.error(unknown[0], "unknown option for this kind of rule")

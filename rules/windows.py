@@ -1,0 +1,116 @@
+"""Posting windows and blackout dates, read in the account's own time zone.
+
+A post going out at 3 a.m. local time, or on a day of mourning, is the kind of
+mistake nobody notices in review; the schedule is checked here (and again by
+the worker at publish time).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .base import BLOCK, Context, Draft, Finding, Rule
+from .options import Options
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME_RE = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
+_EXAMPLE = 'expected something like "mon-fri 08:00-20:00" or "sat,sun 10:00-14:00"'
+
+
+@dataclass(frozen=True)
+class Window:
+    """Days of the week (0 = Monday) and a [start, end) time of day; end None = midnight."""
+
+    days: frozenset[int]
+    start: time
+    end: time | None
+
+    def contains(self, local: datetime) -> bool:
+        if local.weekday() not in self.days:
+            return False
+        moment = local.time().replace(tzinfo=None)
+        return self.start <= moment and (self.end is None or moment < self.end)
+
+
+def _day(name: str, spec: str) -> int:
+    try:
+        return DAYS.index(name)
+    except ValueError:
+        raise ValueError(
+            f"bad posting window {spec!r}: unknown day {name!r} (use {', '.join(DAYS)})"
+        ) from None
+
+
+def _days(part: str, spec: str) -> frozenset[int]:
+    days: set[int] = set()
+    for item in part.split(","):
+        first, _, last = item.partition("-")
+        start = _day(first, spec)
+        stop = _day(last, spec) if last else start
+        days.update((start + i) % 7 for i in range((stop - start) % 7 + 1))
+    return frozenset(days)
+
+
+def _time(value: str, spec: str) -> time | None:
+    match = _TIME_RE.fullmatch(value)
+    if not match or (match.group(1) == "24" and match.group(2) != "00"):
+        raise ValueError(f"bad posting window {spec!r}: {value!r} is not a time like 08:00")
+    if match.group(1) == "24":
+        return None
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+@functools.lru_cache(maxsize=256)
+def parse_window(spec: str) -> Window:
+    """'mon-fri 08:00-20:00', 'sat 10:00-14:00', 'mon,wed 09:00-17:30'; ValueError if bad."""
+    parts = spec.strip().lower().split()
+    if len(parts) != 2 or parts[1].count("-") != 1:
+        raise ValueError(f"bad posting window {spec!r}: {_EXAMPLE}")
+    days = _days(parts[0], spec)
+    first, last = parts[1].split("-")
+    start, end = _time(first, spec), _time(last, spec)
+    if start is None or (end is not None and end <= start):
+        raise ValueError(
+            f"bad posting window {spec!r}: the end must come after the start "
+            "(split a window across midnight in two)"
+        )
+    return Window(days, start, end)
+
+
+class PostingWindowRule(Rule):
+    """Blocks a post due outside every posting window of its account, or on a
+    blackout date (the organisation's, from the config, or the account's own)."""
+
+    kind = "posting_window"
+    default_severity = BLOCK
+
+    def __init__(self, rule_id: str, severity: str, blackout_dates: frozenset[date]) -> None:
+        super().__init__(rule_id, severity)
+        self.blackout_dates = blackout_dates
+
+    @classmethod
+    def from_config(cls, rule_id: str, severity: str, opts: Options) -> PostingWindowRule:
+        return cls(rule_id, severity, frozenset(opts.dates("blackout_dates")))
+
+    def evaluate(self, draft: Draft, context: Context) -> list[Finding]:
+        try:
+            zone = ZoneInfo(context.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return [self.finding(f"Unknown time zone {context.timezone!r} for this account.")]
+        local = context.moment(draft).astimezone(zone)
+        when = f"{local:%a %Y-%m-%d %H:%M} ({context.timezone})"
+        findings = []
+        if local.date() in self.blackout_dates or local.date() in context.blackout_dates:
+            findings.append(self.finding(f"{when} is a blackout date: nothing may be published."))
+        try:
+            windows = [parse_window(spec) for spec in context.windows]
+        except ValueError as exc:
+            return [*findings, self.finding(f"The account's posting windows are invalid: {exc}")]
+        if windows and not any(w.contains(local) for w in windows):
+            allowed = "; ".join(context.windows)
+            findings.append(self.finding(f"{when} is outside the posting windows ({allowed})."))
+        return findings
