@@ -1,0 +1,188 @@
+"""Scheduled publishing with real worker processes, Redis and the sandbox (invariants 4, 5, 7)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from postgate.store.models import Freeze
+from postgate.timeparse import parse_aware
+from workers.sandbox import client as sandbox_client
+
+from .conftest import descendants, wait_for
+
+
+def test_post_publishes_at_its_time_and_not_before(workers, poster):
+    workers.start()
+    post_id = poster.schedule("Les soldes commencent aujourd'hui.", seconds=3)
+    scheduled = poster.post(post_id).scheduled_at
+    time.sleep(max(0.0, (scheduled - datetime.now(UTC)).total_seconds() - 0.4))
+    assert poster.live() == [], "published before its time"
+    post = poster.wait_status(post_id, "published", timeout=6)
+    live = poster.live("Les soldes commencent aujourd'hui.")
+    assert len(live) == 1 and post.remote_id == live[0]["id"]
+    created = parse_aware(live[0]["created_at"], "created_at")
+    assert scheduled <= created <= scheduled + timedelta(seconds=2), (scheduled, created)
+    assert post.published_at is not None and post.remote_url
+    assert post.attempts == 1 and post.claim_token is None
+
+
+def test_freeze_set_just_before_due_time_stops_the_post(workers, poster, rt):
+    workers.start()
+    post_id = poster.schedule("Annonce importante demain matin.", seconds=3)
+    scheduled = poster.post(post_id).scheduled_at
+    time.sleep(max(0.0, (scheduled - datetime.now(UTC)).total_seconds() - 0.3))
+    with rt.store.transaction() as db:  # what the freeze service commits
+        db.add(Freeze(account_id=None, reason="incident"))
+    post = poster.wait_status(post_id, "blocked", timeout=6)
+    assert "frozen" in post.status_reason
+    time.sleep(1)
+    assert poster.live() == []
+
+
+def test_edited_post_old_job_does_not_publish_old_text(workers, poster, client, rt):
+    """The edit goes through the API; the old revision's job is then put back on the queue
+    by hand, as if the cancel had been missed, and must still publish nothing."""
+    from workers import dispatch
+
+    post_id = poster.schedule("Ancien texte de l'annonce.", seconds=4)
+    old = poster.post(post_id)
+    author, reviewer = poster.people["author"], poster.people["reviewer"]
+    edited = client.patch(
+        f"/api/v1/posts/{post_id}",
+        json={"text": "Nouveau texte de l'annonce."},
+        headers=author.headers,
+    )
+    assert edited.status_code == 200 and edited.get_json()["status"] == "pending_review"
+    approved = client.post(f"/api/v1/posts/{post_id}/approve", json={}, headers=reviewer.headers)
+    assert approved.get_json()["status"] == "scheduled"
+    dispatch.enqueue_publish(rt, post_id, old.revision, old.scheduled_at)  # the stale job
+    workers.start()
+    post = poster.wait_status(post_id, "published", timeout=10)
+    time.sleep(0.5)
+    assert [p["text"] for p in poster.live()] == ["Nouveau texte de l'annonce."]
+    assert post.revision == old.revision + 1
+
+
+def test_worker_killed_during_platform_call_publishes_exactly_once(
+    workers, poster, sandbox_url, rt
+):
+    text = "Publication pendant une panne du worker."
+    sandbox_client.set_faults(sandbox_url, latency_ms=3000)
+    first = workers.start()
+    post_id = poster.schedule(text, seconds=2)
+    poster.wait_status(post_id, "publishing", timeout=6)
+    wait_for(lambda: poster.live(text), 5, "the status to reach the platform")
+    horses = descendants(first.pid)
+    assert horses, "the worker should have a work horse making the call"
+    workers.kill(first)  # the platform holds the status; nobody heard back
+    assert poster.post(post_id).status == "publishing"
+    sandbox_client.set_faults(sandbox_url, latency_ms=0)
+    workers.start()
+    post = poster.wait_status(post_id, "published", timeout=20)
+    live = poster.live(text)
+    assert len(live) == 1 and post.remote_id == live[0]["id"]
+    time.sleep(1.5)
+    assert len(poster.live(text)) == 1
+    assert publish_how(rt, post_id) == "read-back"
+
+
+def publish_how(rt, post_id: int) -> str:
+    """How the post was recorded as published: by the call's answer or by reading back."""
+    from sqlalchemy import select
+
+    from postgate.store.models import AuditEntry
+
+    with rt.store.session() as db:
+        entry = db.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "post:publish", AuditEntry.target == f"post:{post_id}"
+            )
+        )
+    return entry.details["how"]
+
+
+def test_claim_of_a_dead_worker_that_never_reached_the_platform_is_published_once(
+    workers, poster, rt
+):
+    """A worker died after claiming but before its request left: read-back finds nothing,
+    so the post goes back to ``scheduled`` and a live worker publishes it, once."""
+    from sqlalchemy import update
+
+    from postgate.store.models import Post
+    from workers import dispatch
+
+    text = "Le claim orphelin doit être publié une fois."
+    post_id = poster.schedule(text, seconds=None)
+    dispatch.cancel_publish(rt, post_id, 1)
+    with rt.store.transaction() as db:
+        db.execute(
+            update(Post)
+            .where(Post.id == post_id)
+            .values(
+                status="publishing",
+                claim_token="dead-worker",
+                claimed_at=datetime.now(UTC) - timedelta(seconds=5),
+                attempts=1,
+            )
+        )
+    workers.start()
+    post = poster.wait_status(post_id, "published", timeout=15)
+    assert len(poster.live(text)) == 1 and post.attempts == 2
+
+
+def test_429_with_retry_after_is_waited_out(workers, poster, rt, sandbox_url):
+    from postgate.services.accounts import find_account
+    from workers.platform import connector_for_account
+
+    text = "Trop de requêtes, on attend poliment."
+    workers.start()
+    post_id = poster.schedule(text, seconds=2)
+    sandbox_client.set_faults(sandbox_url, rate_limit="1/7")
+    sandbox_client.get_stats(sandbox_url, reset=True)
+    with rt.store.session() as db:
+        account = find_account(db, "acme")
+        with connector_for_account(rt, account) as connector:
+            connector.verify_credentials()  # uses the one request of the window
+    post = poster.wait_status(post_id, "published", timeout=12)
+    stats = sandbox_client.get_stats(sandbox_url)
+    assert stats["rate_limited"] == 1, stats  # one 429, then it waited as told
+    assert post.attempts == 2 and len(poster.live(text)) == 1
+    assert post.published_at >= post.scheduled_at + timedelta(seconds=2)
+
+
+def test_permanent_error_ends_in_failed_with_the_reason(workers, poster, rt, sandbox_url):
+    import httpx
+
+    from postgate.services.accounts import account_credentials, find_account
+
+    post_id = poster.schedule("Ce jeton a été révoqué.", seconds=2)
+    with rt.store.session() as db:
+        token = account_credentials(rt, find_account(db, "acme"))["token"]
+    httpx.post(f"{sandbox_url}/oauth/revoke", data={"token": token}).raise_for_status()
+    workers.start()
+    post = poster.wait_status(post_id, "failed", timeout=10)
+    assert "token" in post.status_reason.lower(), post.status_reason
+    assert post.attempts == 1 and poster.live() == []
+    with rt.store.session() as db:
+        assert find_account(db, "acme").status == "disconnected"
+
+
+def test_publish_time_checks_block_tampered_content_and_compromised_account(poster, rt):
+    """The job itself, run in-process: what changed after approval is caught before the call."""
+    from sqlalchemy import update
+
+    from postgate.store.models import Account, Post
+    from workers.jobs import publish
+
+    tampered = poster.schedule("Texte approuvé.", seconds=None)
+    with rt.store.transaction() as db:
+        db.execute(update(Post).where(Post.id == tampered).values(text="Texte modifié en base."))
+    assert publish(rt, tampered, 1).startswith("blocked")
+    assert "not what was approved" in poster.post(tampered).status_reason
+    other = poster.schedule("Compte compromis, rien ne part.", seconds=None)
+    with rt.store.transaction() as db:
+        db.execute(update(Account).values(status="compromised"))
+    assert publish(rt, other, 1).startswith("blocked")
+    assert "compromised" in poster.post(other).status_reason
+    assert poster.live() == []

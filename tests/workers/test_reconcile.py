@@ -1,0 +1,51 @@
+"""The reconciler repairs Redis from the store (invariant 6) without publishing twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from tests.conftest import ROOT
+
+
+def test_flushed_redis_then_reconcile_publishes_every_due_post_once(workers, poster, redis, env):
+    """ "Redis was flushed" is simulated with FLUSHDB on the tests' own Redis database (never
+    FLUSHALL on a shared server): every queued and scheduled job is gone. One post was
+    published before the flush and must not be published again."""
+    workers.start()
+    done = poster.schedule("Déjà publié avant la panne.", seconds=None)
+    poster.wait_status(done, "published", timeout=10)
+    texts = [f"Annonce numéro {n} après la panne." for n in range(4)]
+    due_now = poster.schedule(texts[0], seconds=None)  # queued, not yet run
+    later = [poster.schedule(text, seconds=3) for text in texts[1:]]
+    redis.flushdb()
+    result = subprocess.run(
+        [sys.executable, "-m", "postgate", "reconcile"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "re-enqueued" in result.stdout
+    for post_id in [due_now, *later]:
+        poster.wait_status(post_id, "published", timeout=12)
+    time.sleep(1)
+    live = [p["text"] for p in poster.live()]
+    assert sorted(live) == sorted(["Déjà publié avant la panne.", *texts])
+
+
+def test_reconcile_once_enqueues_missing_jobs_idempotently(rt, poster, redis):
+    from rq.job import Job
+
+    from workers.dispatch import publish_job_id
+    from workers.reconcile import reconcile_once
+
+    post_id = poster.schedule("Programmé pour plus tard.", seconds=600)
+    redis.flushdb()
+    assert reconcile_once(rt).enqueued == 1
+    assert Job.exists(publish_job_id(post_id, 1), connection=redis)
+    assert reconcile_once(rt).enqueued == 0

@@ -1,0 +1,28 @@
+"""Platform connectors: publish, delete, list, verify and revoke on each platform.
+
+Workers call :func:`connector_for` and handle the three error kinds; nothing
+outside this package knows any platform's HTTP API.
+"""
+
+from .base import (
+    AccountInfo,
+    Connector,
+    ConnectorError,
+    CredentialsError,
+    PermanentError,
+    RemotePost,
+    RetryableError,
+)
+from .registry import REQUIRED_CREDENTIALS, connector_for
+
+__all__ = [
+    "REQUIRED_CREDENTIALS",
+    "AccountInfo",
+    "Connector",
+    "ConnectorError",
+    "CredentialsError",
+    "PermanentError",
+    "RemotePost",
+    "RetryableError",
+    "connector_for",
+]

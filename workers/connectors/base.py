@@ -1,0 +1,141 @@
+"""The connector interface every platform implements, and its error types.
+
+Workers only ever see these types, so the publish, takedown and credential
+jobs stay platform-neutral: a platform's own error vocabulary is mapped to
+:class:`RetryableError` (try again later, maybe after ``retry_after``),
+:class:`PermanentError` (give up, record the reason) or
+:class:`CredentialsError` (mark the account's credentials as broken).
+
+Error messages and ``repr`` never carry a credential (safety invariant 9):
+messages are built from the platform's error body, and
+:meth:`Connector._redact` scrubs any credential value a platform might echo.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The default clock: aware UTC, so no naive datetime ever leaves a connector."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RemotePost:
+    """A post as the platform holds it; ``text`` is plain text comparable with ours."""
+
+    remote_id: str
+    text: str
+    created_at: datetime
+    url: str | None
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """Who the credentials act as, to check they belong to the configured account."""
+
+    remote_id: str
+    handle: str
+    url: str | None
+
+
+class ConnectorError(Exception):
+    """A platform call failed; ``message`` is safe to store, show and log."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status!r})"
+
+
+class RetryableError(ConnectorError):
+    """Worth trying again later: timeouts, connection errors, 5xx, 408 and 429.
+
+    ``retry_after`` is the platform's own estimate in seconds, when it gave one.
+    ``outcome_unknown`` is true when the request may have reached the platform
+    and taken effect (read timeout, dropped connection, 5xx): before retrying a
+    publish the worker must read the account back (safety invariant 5).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
+
+
+class PermanentError(ConnectorError):
+    """Retrying the same request cannot help: validation, forbidden, duplicate."""
+
+
+class CredentialsError(PermanentError):
+    """The token or password is missing, invalid, expired beyond refresh, or revoked."""
+
+
+class Connector(ABC):
+    """One social account on one platform, reached over HTTP.
+
+    Instances hold credentials in memory only and are not shared between
+    threads; :meth:`close` releases the HTTP connection pool.
+    """
+
+    platform: str
+
+    def __init__(self, *, secrets: Iterable[str] = ()) -> None:
+        # Only secret fields: redacting a public handle or client id would mangle messages.
+        self._secrets = tuple(s for s in secrets if s)
+
+    @abstractmethod
+    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+        """Publish ``text``; platforms that support it deduplicate on the key."""
+
+    @abstractmethod
+    def delete(self, remote_id: str) -> str:
+        """Delete a post: ``"deleted"``, or ``"not_found"`` when it is already gone."""
+
+    @abstractmethod
+    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+        """The account's posts, newest first, back to ``since`` or up to ``limit``."""
+
+    @abstractmethod
+    def verify_credentials(self) -> AccountInfo:
+        """Check the credentials work and say which account they act as."""
+
+    @abstractmethod
+    def revoke_credentials(self) -> bool:
+        """Revoke the token on the platform; False when the platform offers no way."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release network resources."""
+
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        # Deliberately names no attribute: credentials and webhook URLs stay out.
+        return f"<{type(self).__name__} platform={self.platform!r}>"
+
+    def _redact(self, text: str) -> str:
+        """Remove any credential value a platform echoed back into ``text``."""
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text

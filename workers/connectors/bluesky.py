@@ -1,0 +1,239 @@
+"""Bluesky, through the AT Protocol's XRPC endpoints on the account's PDS.
+
+Login is ``com.atproto.server.createSession`` with the handle (or DID) and an
+*app password*; the short-lived access JWT is renewed with
+``refreshSession`` when the PDS answers ``ExpiredToken``, and a request that
+failed that way is sent once more (it was refused at authentication, so the
+retry cannot double-post). Posts are ``app.bsky.feed.post`` records; the
+remote id is the record's ``at://`` URI.
+
+AT Protocol has no idempotency key: ``publish`` ignores it, and the worker's
+read-back before a retry (invariant 5) is what prevents a double post.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
+from .facets import link_facets
+from .http import ErrorStyle, HttpClient, body_or_none, error_field
+from .timeutil import isoformat_z, parse_time
+
+DEFAULT_BASE_URL = "https://bsky.social"
+POST_COLLECTION = "app.bsky.feed.post"
+PAGE_SIZE = 100  # listRecords maximum
+_CREDENTIAL_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AccountTakedown"}
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def _describe(body: Any) -> str | None:
+    parts = [error_field(body, "error"), error_field(body, "message")]
+    return ": ".join(p for p in parts if p) or None
+
+
+def _is_credentials_error(status: int, body: Any) -> bool:
+    return status == 401 or error_field(body, "error") in _CREDENTIAL_ERRORS
+
+
+STYLE = ErrorStyle(
+    describe=_describe,
+    reset_header="ratelimit-reset",
+    reset_is_epoch=True,
+    is_credentials_error=_is_credentials_error,
+)
+
+
+class BlueskyConnector(Connector):
+    """A Bluesky account reached with its handle and an app password."""
+
+    platform = "bluesky"
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        credentials: dict[str, str],
+        timeout: float,
+        transport: httpx.BaseTransport | None,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(secrets=[credentials["app_password"]])
+        self._identifier = credentials["identifier"]
+        self._password = credentials["app_password"]
+        self._clock = clock
+        self._session: dict[str, str] | None = None
+        self._http = HttpClient(
+            platform=self.platform,
+            base_url=base_url or DEFAULT_BASE_URL,
+            style=STYLE,
+            timeout=timeout,
+            transport=transport,
+            clock=clock,
+            redact=self._redact,
+        )
+
+    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+        created_at = self._clock().astimezone(UTC)
+        record: dict[str, Any] = {
+            "$type": POST_COLLECTION,
+            "text": text,
+            "createdAt": isoformat_z(created_at),
+        }
+        if facets := link_facets(text):
+            record["facets"] = facets
+        session = self._ensure_session()
+        body = {"repo": session["did"], "collection": POST_COLLECTION, "record": record}
+        data = self._call("POST", "com.atproto.repo.createRecord", json=body)
+        return RemotePost(data["uri"], text, created_at, self._post_url(data["uri"]))
+
+    def delete(self, remote_id: str) -> str:
+        """Delete a post record; a record already gone is ``"not_found"``.
+
+        The PDS treats deleting a missing record as a success, so ``getRecord``
+        asks first: a takedown report must not claim a deletion that never was.
+        """
+        repo, collection, rkey = _parse_uri(remote_id)
+        ref = {"repo": repo, "collection": collection, "rkey": rkey}
+        response = self._send("GET", "com.atproto.repo.getRecord", params=ref)
+        if response.status_code == 404 or _error(response) == "RecordNotFound":
+            return "not_found"
+        self._http.check(response)
+        self._call("POST", "com.atproto.repo.deleteRecord", json=ref)
+        return "deleted"
+
+    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+        """Newest first: listRecords orders by record key (a TID) unless ``reverse``.
+
+        Dates come from each record's ``createdAt``, which the posting client
+        chooses; a record whose date cannot be read falls back to its TID time.
+        A client can backdate both, so a takedown that must see every post of
+        a compromised account should list with ``since=None``.
+        """
+        did = self._ensure_session()["did"]
+        posts: list[RemotePost] = []
+        cursor: str | None = None
+        while len(posts) < limit:
+            params: dict[str, Any] = {
+                "repo": did,
+                "collection": POST_COLLECTION,
+                "limit": min(PAGE_SIZE, limit - len(posts)),
+            }
+            if cursor:
+                params["cursor"] = cursor
+            data = self._call("GET", "com.atproto.repo.listRecords", params=params)
+            page = [self._record_post(r) for r in data.get("records", [])]
+            posts.extend(p for p in page if since is None or p.created_at >= since)
+            cursor = data.get("cursor")
+            if not page or not cursor or (since and page[-1].created_at < since):
+                break
+        return posts[:limit]
+
+    def verify_credentials(self) -> AccountInfo:
+        data = self._call("GET", "com.atproto.server.getSession")
+        handle = data.get("handle", "")
+        return AccountInfo(data["did"], handle, f"https://bsky.app/profile/{handle}")
+
+    def revoke_credentials(self) -> bool:
+        """End the session (``deleteSession`` with the refresh JWT).
+
+        This revokes the session's tokens only: the app password itself can be
+        revoked solely by the account owner, in Bluesky's Settings > Privacy
+        and security > App passwords. Do that too after a compromise.
+        """
+        session = self._ensure_session()
+        headers = {"Authorization": f"Bearer {session['refreshJwt']}"}
+        self._http.request("POST", "/xrpc/com.atproto.server.deleteSession", headers=headers)
+        self._session = None
+        return True
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, nsid: str, **kwargs: Any) -> Any:
+        return self._http.json(self._http.check(self._send(method, nsid, **kwargs)))
+
+    def _send(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
+        """Send with the access JWT; on ``ExpiredToken`` refresh and send once more."""
+        response = self._send_once(method, nsid, **kwargs)
+        if _error(response) == "ExpiredToken":
+            self._refresh()
+            response = self._send_once(method, nsid, **kwargs)
+        return response
+
+    def _send_once(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._ensure_session()['accessJwt']}"}
+        return self._http.send(method, f"/xrpc/{nsid}", headers=headers, **kwargs)
+
+    def _ensure_session(self) -> dict[str, str]:
+        if self._session is None:
+            body = {"identifier": self._identifier, "password": self._password}
+            response = self._http.request(
+                "POST", "/xrpc/com.atproto.server.createSession", json=body
+            )
+            self._session = _session_from(self._http.json(response))
+        return self._session
+
+    def _refresh(self) -> None:
+        """New tokens from the refresh JWT; log in again if that has expired too."""
+        refresh_jwt = self._ensure_session()["refreshJwt"]
+        headers = {"Authorization": f"Bearer {refresh_jwt}"}
+        response = self._http.send(
+            "POST", "/xrpc/com.atproto.server.refreshSession", headers=headers
+        )
+        self._session = None
+        if response.is_success:
+            self._session = _session_from(self._http.json(response))
+        elif _error(response) not in _CREDENTIAL_ERRORS:
+            raise self._http.error_for(response)
+        self._ensure_session()
+
+    def _record_post(self, record: dict[str, Any]) -> RemotePost:
+        value = record.get("value") or {}
+        uri = record["uri"]
+        return RemotePost(uri, value.get("text", ""), _created_at(value, uri), self._post_url(uri))
+
+    def _post_url(self, uri: str) -> str | None:
+        handle = self._session.get("handle") if self._session else None
+        return (
+            f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}" if handle else None
+        )
+
+
+def _error(response: httpx.Response) -> Any:
+    """The XRPC error name of a response (``ExpiredToken``, ``RecordNotFound``...)."""
+    return error_field(body_or_none(response), "error")
+
+
+def _session_from(data: dict[str, Any]) -> dict[str, str]:
+    keys = ("accessJwt", "refreshJwt", "did", "handle")
+    return {key: str(data.get(key, "")) for key in keys}
+
+
+def _parse_uri(uri: str) -> tuple[str, str, str]:
+    """``at://repo/collection/rkey`` as its three parts."""
+    parts = uri.removeprefix("at://").split("/") if uri.startswith("at://") else []
+    if len(parts) != 3 or not all(parts):
+        raise PermanentError("bluesky: remote id is not an at:// record URI")
+    return parts[0], parts[1], parts[2]
+
+
+def _created_at(value: dict[str, Any], uri: str) -> datetime:
+    try:
+        return parse_time(value["createdAt"])
+    except (KeyError, TypeError, ValueError):
+        return _tid_time(uri.rsplit("/", 1)[-1])
+
+
+def _tid_time(rkey: str) -> datetime:
+    """The time inside a TID record key (base32-sortable, microseconds << 10)."""
+    number = 0
+    for char in rkey:
+        index = _TID_ALPHABET.find(char)
+        if index < 0 or len(rkey) != 13:
+            return datetime.fromtimestamp(0, UTC)
+        number = number * 32 + index
+    return datetime.fromtimestamp((number >> 10) / 1_000_000, UTC)

@@ -1,0 +1,185 @@
+"""The HTTP plumbing shared by all connectors: one place maps failures to errors.
+
+Transport failures and HTTP statuses become :class:`RetryableError`,
+:class:`PermanentError` or :class:`CredentialsError`; each platform only says
+how to read its error body and which rate-limit header it sends. No httpx
+exception is chained onto ours (``from None``): an httpx exception carries the
+request, whose headers hold the bearer token. httpx logs every request's URL
+at INFO, and a webhook URL is itself a secret, so each client also installs a
+filter on the ``httpx`` logger that redacts its credentials while it is open.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import certifi
+import httpx
+
+from .base import Clock, ConnectorError, CredentialsError, PermanentError, RetryableError
+from .ratelimit import retry_after
+
+MAX_DETAIL = 300
+
+
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: building one (loading the CA bundle) costs
+    ~25 ms, which every connector would otherwise pay on every job."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _unauthorized(status: int, body: Any) -> bool:
+    return status == 401
+
+
+@dataclass(frozen=True)
+class ErrorStyle:
+    """How one platform words its errors and rate limits."""
+
+    describe: Callable[[Any], str | None]
+    reset_header: str | None = None
+    reset_is_epoch: bool = True
+    is_credentials_error: Callable[[int, Any], bool] = field(default=_unauthorized)
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites a log record whose text contains one of our credentials."""
+
+    def __init__(self, redact: Callable[[str], str]) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self._redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+class HttpClient:
+    """An ``httpx.Client`` whose failures are already connector errors."""
+
+    def __init__(
+        self,
+        *,
+        platform: str,
+        base_url: str,
+        style: ErrorStyle,
+        timeout: float,
+        transport: httpx.BaseTransport | None,
+        clock: Clock,
+        redact: Callable[[str], str],
+    ) -> None:
+        self._platform = platform
+        self._style = style
+        self._clock = clock
+        self._redact = redact
+        self._client = httpx.Client(
+            base_url=base_url,
+            timeout=timeout,
+            verify=ssl_context(),
+            transport=transport,
+            follow_redirects=False,  # a redirect must not carry our token elsewhere
+            headers={"User-Agent": "Postgate", "Accept": "application/json"},
+        )
+        self._log_filter = _RedactingFilter(redact)
+        logging.getLogger("httpx").addFilter(self._log_filter)
+
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request; transport failures raise, any HTTP status returns."""
+        try:
+            return self._client.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            message = f"{self._platform}: could not connect ({type(exc).__name__})"
+            raise RetryableError(message) from None
+        except httpx.TimeoutException as exc:
+            message = f"{self._platform}: timed out waiting for a reply ({type(exc).__name__})"
+            raise RetryableError(message, outcome_unknown=True) from None
+        except httpx.UnsupportedProtocol:
+            raise PermanentError(f"{self._platform}: unsupported URL scheme") from None
+        except httpx.TransportError as exc:
+            message = f"{self._platform}: connection failed ({type(exc).__name__})"
+            raise RetryableError(message, outcome_unknown=True) from None
+        except httpx.InvalidURL:
+            raise PermanentError(f"{self._platform}: invalid URL") from None
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request and raise unless the platform answered 2xx."""
+        return self.check(self.send(method, path, **kwargs))
+
+    def check(self, response: httpx.Response) -> httpx.Response:
+        """Return a 2xx response; raise the matching connector error otherwise."""
+        if response.is_success:
+            return response
+        raise self.error_for(response)
+
+    def error_for(self, response: httpx.Response) -> ConnectorError:
+        """Map a non-2xx response to the connector error a worker acts on."""
+        status = response.status_code
+        body = body_or_none(response)
+        message = self._message(status, body, response.reason_phrase)
+        if status in (408, 429):
+            wait = retry_after(
+                response.headers,
+                reset_header=self._style.reset_header,
+                reset_is_epoch=self._style.reset_is_epoch,
+                clock=self._clock,
+            )
+            return RetryableError(message, status=status, retry_after=wait)
+        if status >= 500:
+            return RetryableError(message, status=status, outcome_unknown=True)
+        if self._style.is_credentials_error(status, body):
+            return CredentialsError(message, status=status)
+        return PermanentError(message, status=status)
+
+    def json(self, response: httpx.Response) -> Any:
+        """The JSON body of a 2xx response.
+
+        An unreadable success is retryable with an unknown outcome: the platform
+        may well have acted, so the worker reads the account back first.
+        """
+        body = body_or_none(response)
+        if body is None:
+            message = f"{self._platform}: unreadable response (HTTP {response.status_code})"
+            raise RetryableError(message, status=response.status_code, outcome_unknown=True)
+        return body
+
+    def close(self) -> None:
+        logging.getLogger("httpx").removeFilter(self._log_filter)
+        self._client.close()
+
+    def _message(self, status: int, body: Any, reason: str) -> str:
+        detail = None
+        if body is not None:
+            try:
+                detail = self._style.describe(body)
+            except (AttributeError, KeyError, TypeError, IndexError):
+                detail = None
+        detail = (detail or reason or "error")[:MAX_DETAIL]
+        return self._redact(f"{self._platform}: HTTP {status}: {detail}")
+
+
+def body_or_none(response: httpx.Response) -> Any:
+    """The response's JSON, or None when it has no readable JSON body."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def error_field(body: Any, key: str) -> Any:
+    """``body[key]`` when the body is a JSON object, else None."""
+    return body.get(key) if isinstance(body, dict) else None
+
+
+def segment(value: str) -> str:
+    """``value`` quoted as one URL path segment, so an id cannot reach another path."""
+    return quote(value, safe="")

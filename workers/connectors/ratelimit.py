@@ -1,0 +1,77 @@
+"""How long a platform asks us to wait, from its response headers.
+
+Each platform speaks its own dialect: ``Retry-After`` (RFC 9110: seconds or an
+HTTP-date), Mastodon's ``X-RateLimit-Reset`` (ISO 8601 time), X's
+``x-rate-limit-reset`` and Bluesky's ``ratelimit-reset`` (epoch seconds).
+Absolute times are measured against the response's ``Date`` header when it has
+one, so a worker whose clock is off still waits the right amount.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from .base import Clock
+
+
+def retry_after(
+    headers: httpx.Headers,
+    *,
+    reset_header: str | None,
+    reset_is_epoch: bool,
+    clock: Clock,
+) -> float | None:
+    """Seconds to wait before retrying, or None when the response does not say."""
+    now = server_now(headers, clock)
+    seconds = _retry_after_header(headers.get("retry-after"), now)
+    if seconds is None and reset_header:
+        seconds = _reset_header(headers.get(reset_header), reset_is_epoch, now)
+    return None if seconds is None else max(0.0, seconds)
+
+
+def server_now(headers: httpx.Headers, clock: Clock) -> datetime:
+    """The server's idea of now (its ``Date`` header), else our clock."""
+    parsed = _http_date(headers.get("date"))
+    return parsed if parsed is not None else clock()
+
+
+def _retry_after_header(value: str | None, now: datetime) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    when = _http_date(value)
+    return None if when is None else (when - now).total_seconds()
+
+
+def _reset_header(value: str | None, is_epoch: bool, now: datetime) -> float | None:
+    if not value:
+        return None
+    try:
+        if is_epoch:
+            when = datetime.fromtimestamp(float(value), UTC)
+        else:
+            when = _aware(datetime.fromisoformat(value.strip()))
+    except (ValueError, OverflowError, OSError):
+        return None
+    return (when - now).total_seconds()
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return _aware(parsedate_to_datetime(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _aware(when: datetime) -> datetime:
+    """Platforms are UTC unless they say otherwise; never return a naive datetime."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

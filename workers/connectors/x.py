@@ -1,0 +1,146 @@
+"""X (formerly Twitter), through API v2 with an OAuth 2.0 user-context token.
+
+X has no idempotency key for ``POST /2/tweets``: ``publish`` ignores it, and
+the worker's read-back before a retry (invariant 5) prevents a double post.
+X refuses an identical repeat with 403 "duplicate content", which is
+permanent here: retrying cannot change the answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
+from .http import ErrorStyle, HttpClient, error_field, segment
+from .timeutil import parse_time
+
+DEFAULT_BASE_URL = "https://api.x.com"
+MIN_PAGE, MAX_PAGE = 5, 100  # bounds of max_results on the user timeline
+
+
+def _describe(body: Any) -> str | None:
+    """Problem+json ``detail``/``title``, else the first of ``errors[].message``."""
+    detail = error_field(body, "detail") or error_field(body, "title")
+    if detail:
+        return str(detail)
+    errors = error_field(body, "errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return errors[0].get("message") or errors[0].get("detail")
+    return None
+
+
+STYLE = ErrorStyle(describe=_describe, reset_header="x-rate-limit-reset", reset_is_epoch=True)
+
+
+class XConnector(Connector):
+    """An X account reached with an OAuth 2.0 access token."""
+
+    platform = "x"
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        credentials: dict[str, str],
+        timeout: float,
+        transport: httpx.BaseTransport | None,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(
+            secrets=[credentials["access_token"], credentials.get("client_secret", "")]
+        )
+        self._token = credentials["access_token"]
+        self._client_id = credentials.get("client_id")
+        self._client_secret = credentials.get("client_secret")
+        self._clock = clock
+        self._user_id: str | None = None
+        self._http = HttpClient(
+            platform=self.platform,
+            base_url=base_url or DEFAULT_BASE_URL,
+            style=STYLE,
+            timeout=timeout,
+            transport=transport,
+            clock=clock,
+            redact=self._redact,
+        )
+
+    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+        """Post a tweet; X does not return its time, so ``created_at`` is ours."""
+        response = self._http.request(
+            "POST", "/2/tweets", headers=self._auth(), json={"text": text}
+        )
+        data = self._http.json(response)["data"]
+        return RemotePost(data["id"], data.get("text", text), self._clock(), _url(data["id"]))
+
+    def delete(self, remote_id: str) -> str:
+        response = self._http.send(
+            "DELETE", f"/2/tweets/{segment(remote_id)}", headers=self._auth()
+        )
+        if response.status_code == 404:
+            return "not_found"
+        data = self._http.json(self._http.check(response)).get("data") or {}
+        if data.get("deleted") is not True:
+            raise PermanentError("x: the platform did not confirm the deletion", status=200)
+        return "deleted"
+
+    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+        """Newest first from ``/2/users/:id/tweets`` (X serves at most the last 3200)."""
+        user_id = self._user_id or self.verify_credentials().remote_id
+        posts: list[RemotePost] = []
+        token: str | None = None
+        while len(posts) < limit:
+            data = self._timeline_page(user_id, token, limit - len(posts))
+            page = [_remote_post(tweet) for tweet in data.get("data") or []]
+            posts.extend(p for p in page if since is None or p.created_at >= since)
+            token = (data.get("meta") or {}).get("next_token")
+            if not page or not token or (since and page[-1].created_at < since):
+                break
+        return posts[:limit]
+
+    def verify_credentials(self) -> AccountInfo:
+        response = self._http.request("GET", "/2/users/me", headers=self._auth())
+        user = self._http.json(response)["data"]
+        self._user_id = str(user["id"])
+        username = user.get("username", "")
+        return AccountInfo(self._user_id, username, f"https://x.com/{username}")
+
+    def revoke_credentials(self) -> bool:
+        """Revoke the access token; confidential clients authenticate with Basic auth."""
+        form = {"token": self._token, "token_type_hint": "access_token"}
+        auth = None
+        if self._client_id and self._client_secret:
+            auth = httpx.BasicAuth(self._client_id, self._client_secret)
+        elif self._client_id:
+            form["client_id"] = self._client_id
+        self._http.request("POST", "/2/oauth2/revoke", data=form, auth=auth)
+        return True
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _timeline_page(self, user_id: str, token: str | None, wanted: int) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "max_results": max(MIN_PAGE, min(MAX_PAGE, wanted)),
+            "tweet.fields": "created_at",
+        }
+        if token:
+            params["pagination_token"] = token
+        path = f"/2/users/{segment(user_id)}/tweets"
+        return self._http.json(self._http.request("GET", path, headers=self._auth(), params=params))
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
+
+
+def _remote_post(tweet: dict[str, Any]) -> RemotePost:
+    return RemotePost(
+        tweet["id"], tweet.get("text", ""), parse_time(tweet["created_at"]), _url(tweet["id"])
+    )
+
+
+def _url(tweet_id: str) -> str:
+    """X resolves this form to the tweet whatever the account's current handle."""
+    return f"https://x.com/i/web/status/{tweet_id}"

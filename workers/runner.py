@@ -1,0 +1,88 @@
+"""``postgate worker``: an RQ worker with the scheduler, plus the periodic reconciler.
+
+The worker forks a work horse per job; the horse builds its own database engine and Redis
+client (both are keyed by process id), so no connection pool crosses a fork. The reconciler
+runs in a small child process forked before the worker starts (so before any thread exists):
+once at start, then every ``reconcile_seconds``, one pass per period across all workers.
+SIGTERM and SIGINT stop the worker warmly (RQ finishes the running job first).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import os
+import secrets
+import signal
+import time
+
+from redis import Redis
+from rq import Worker
+from rq.serializers import JSONSerializer
+
+from postgate.runtime import Runtime
+from postgate.store.db import release_connections
+from workers import dispatch
+
+log = logging.getLogger("postgate.workers.runner")
+
+MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (default 10 min)
+
+
+def run_worker(rt: Runtime, burst: bool = False) -> bool:
+    """Work the Postgate queues until stopped (or until empty with ``burst``)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from workers import jobs, reconcile  # noqa: F401 - imported once, not in every horse
+
+    jobs.preload(rt)
+    release_connections()  # no open connection may be inherited by work horses
+    gc.freeze()  # the warmed objects are never collected: horses share their pages untouched
+    reconciler = None
+    if burst:
+        _reconcile_safely(rt)
+    else:
+        reconciler = _start_reconciler(rt)
+    connection = Redis.from_url(rt.settings.redis_url)  # no socket timeout: RQ blocks on BLPOP
+    worker = Worker(
+        list(dispatch.QUEUES),
+        connection=connection,
+        serializer=JSONSerializer,
+        maintenance_interval=MAINTENANCE_SECONDS,
+    )
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        if reconciler is not None and reconciler.is_alive():
+            reconciler.terminate()
+            reconciler.join(timeout=5)
+
+
+def _start_reconciler(rt: Runtime) -> multiprocessing.Process:
+    context = multiprocessing.get_context("fork")
+    process = context.Process(
+        target=reconcile_forever, args=(rt, os.getpid()), name="postgate-reconciler", daemon=True
+    )
+    process.start()
+    return process
+
+
+def reconcile_forever(rt: Runtime, parent_pid: int) -> None:
+    """Reconcile periodically until the worker that started us is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides; SIGTERM ends us
+    period = rt.settings.reconcile_seconds
+    token = secrets.token_hex(8)
+    while os.getppid() == parent_pid:
+        gate = rt.redis.set(rt.key("reconcile-gate"), token, nx=True, px=int(period * 1000))
+        if gate:
+            _reconcile_safely(rt)
+        time.sleep(period if gate else min(period, 1.0))
+
+
+def _reconcile_safely(rt: Runtime) -> None:
+    from workers.reconcile import reconcile_once
+
+    try:
+        reconcile_once(rt)
+    except Exception:  # the next period tries again; a worker must not die of it
+        log.exception("reconcile pass failed")

@@ -1,0 +1,112 @@
+"""``postgate sandbox ...``: run the sandbox platform and act on it directly.
+
+Every failure ends as one line on stderr and a non-zero exit (click's exceptions),
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from workers.sandbox import client
+from workers.sandbox.config import SandboxEnv, sandbox_env
+from workers.sandbox.faults import RateLimit, parse_rate_limit
+
+
+class RateLimitType(click.ParamType):
+    """``N/SECONDS`` on the command line."""
+
+    name = "N/SECONDS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, RateLimit):
+            return value
+        try:
+            return parse_rate_limit(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _env() -> SandboxEnv:
+    try:
+        return sandbox_env()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _call(action: Any, *args: Any) -> Any:
+    """Run a client call, turning its errors into click's one-line failures."""
+    try:
+        return action(*args)
+    except (client.SandboxUnreachable, client.SandboxRequestError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(name="sandbox")
+def sandbox() -> None:
+    """The local sandbox platform (a Mastodon API subset) for offline use and tests."""
+
+
+@sandbox.command()
+@click.option("--host", help="Address to bind (default: host of POSTGATE_SANDBOX_URL).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Default: POSTGATE_SANDBOX_URL.")
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--rate-limit", type=RateLimitType(), help="Per-account limit, e.g. 300/300.")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file.")
+def serve(
+    host: str | None,
+    port: int | None,
+    latency_ms: int,
+    rate_limit: RateLimit | None,
+    error_rate: float,
+    data: Path | None,
+) -> None:
+    """Serve the sandbox until interrupted."""
+    from workers.sandbox.server import serve as run_server
+
+    env = _env()
+    try:
+        run_server(
+            host or env.host,
+            env.port if port is None else port,
+            data or env.data_path,
+            latency_ms=latency_ms,
+            rate_limit=rate_limit,
+            error_rate=error_rate,
+        )
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve the sandbox: {exc.strerror or exc}") from exc
+
+
+@sandbox.command()
+@click.argument("account")
+@click.argument("text")
+def post(account: str, text: str) -> None:
+    """Post TEXT on ACCOUNT directly, bypassing Postgate (as an attacker would)."""
+    status = _call(client.post_direct, _env().url, account, text)
+    click.echo(f"{status['id']} {status['url']}")
+
+
+@sandbox.command(name="list")
+@click.argument("account")
+@click.option("--json", "as_json", is_flag=True, help='Print [{"id", "text", "created_at"}].')
+def list_posts(account: str, as_json: bool) -> None:
+    """List ACCOUNT's live posts on the platform, newest first."""
+    posts = _call(client.list_live, _env().url, account)
+    if as_json:
+        click.echo(json.dumps(posts))
+        return
+    for item in posts:
+        click.echo(f"{item['id']}  {item['created_at']}  {item['text']}")
+
+
+@sandbox.command()
+@click.argument("account")
+def token(account: str) -> None:
+    """Issue an access token for ACCOUNT (created if needed)."""
+    click.echo(_call(client.issue_token, _env().url, account)["access_token"])

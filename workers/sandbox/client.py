@@ -1,0 +1,105 @@
+"""A tiny client for the sandbox's control endpoints.
+
+Used by ``postgate sandbox ...``, by Postgate when connecting a sandbox account, and
+by tests. Failures become two exception types so callers print one clear line.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+TIMEOUT = 10.0
+_UNSET: Any = object()
+
+
+class SandboxUnreachable(Exception):
+    """Nothing answers at the sandbox URL."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(f"sandbox not reachable at {base_url}")
+        self.base_url = base_url
+
+
+class SandboxRequestError(Exception):
+    """The sandbox answered with an error; ``message`` is its ``error`` text."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"sandbox refused the request ({status}): {message}")
+        self.status = status
+        self.message = message
+
+
+def _call(base_url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One request; JSON answer on 2xx, else a typed exception."""
+    url = base_url.rstrip("/") + path
+    try:
+        response = httpx.request(method, url, json=body, timeout=TIMEOUT)
+    except httpx.TransportError as exc:
+        raise SandboxUnreachable(base_url) from exc
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {"error": response.text.strip() or response.reason_phrase}
+    if response.is_error:
+        message = payload.get("error", "") if isinstance(payload, dict) else str(payload)
+        raise SandboxRequestError(response.status_code, message)
+    return payload
+
+
+def issue_token(base_url: str, name: str) -> dict[str, str]:
+    """``{"access_token", "account_id"}`` for the account (created if needed)."""
+    return _call(base_url, "POST", f"/sandbox/accounts/{name}/tokens")
+
+
+def post_direct(base_url: str, name: str, text: str) -> dict[str, Any]:
+    """Post bypassing Postgate, as an attacker would; returns the Mastodon Status."""
+    return _call(base_url, "POST", f"/sandbox/accounts/{name}/statuses", {"text": text})
+
+
+def list_live(base_url: str, name: str) -> list[dict[str, str]]:
+    """The account's live posts, ``[{"id", "text", "created_at"}]``, newest first."""
+    return _call(base_url, "GET", f"/sandbox/accounts/{name}/statuses")
+
+
+def get_account(base_url: str, name: str) -> dict[str, Any]:
+    """The account's Mastodon Account JSON (its ``id`` feeds ``/api/v1/accounts/:id``)."""
+    return _call(base_url, "GET", f"/sandbox/accounts/{name}")
+
+
+def get_faults(base_url: str) -> dict[str, Any]:
+    """Current ``{"latency_ms", "rate_limit", "error_rate"}``."""
+    return _call(base_url, "GET", "/sandbox/faults")
+
+
+def set_faults(
+    base_url: str,
+    *,
+    latency_ms: int = _UNSET,
+    rate_limit: str | None = _UNSET,
+    error_rate: float = _UNSET,
+) -> dict[str, Any]:
+    """Change only the settings passed (``rate_limit=None`` removes the limit)."""
+    changes = {"latency_ms": latency_ms, "rate_limit": rate_limit, "error_rate": error_rate}
+    body = {key: value for key, value in changes.items() if value is not _UNSET}
+    return _call(base_url, "PUT", "/sandbox/faults", body)
+
+
+def get_stats(base_url: str, *, reset: bool = False) -> dict[str, int]:
+    """Request counters; ``reset`` zeroes them and returns zeros."""
+    return _call(base_url, "DELETE" if reset else "GET", "/sandbox/stats")
+
+
+def wait_ready(base_url: str, timeout: float = 10.0) -> None:
+    """Block until ``/healthz`` answers, e.g. after starting ``sandbox serve``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _call(base_url, "GET", "/healthz")
+            return
+        except SandboxUnreachable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
