@@ -1,0 +1,136 @@
+"""``/api/v1/posts``: submit, read, edit, approve, reject, cancel."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from gateway.context import (
+    current_user,
+    field,
+    json_body,
+    live_user,
+    rt,
+    source_address,
+    step_up,
+)
+from postgate.errors import ValidationFailed
+from postgate.services import posts, review
+from postgate.store.models import Post
+from postgate.timeparse import parse_aware
+
+bp = Blueprint("posts", __name__)
+log = logging.getLogger("postgate.gateway.posts")
+
+
+def _schedule(data: dict) -> dict:
+    if "scheduled_at" not in data or data["scheduled_at"] is None:
+        return {"scheduled_at": None} if "scheduled_at" in data else {}
+    return {"scheduled_at": parse_aware(data["scheduled_at"], "scheduled_at")}
+
+
+def dispatch_after_commit(post: Post, old_revision: int | None = None) -> None:
+    """Tell the queues what the store now says; the reconciler repairs it if Redis is down."""
+    from workers import dispatch
+
+    try:
+        if old_revision is not None:
+            dispatch.cancel_publish(rt(), post.id, old_revision)
+        if post.status == "scheduled":
+            dispatch.enqueue_publish(rt(), post.id, post.revision, post.scheduled_at)
+        elif post.status in ("cancelled", "rejected"):
+            dispatch.cancel_publish(rt(), post.id, post.revision)
+    except Exception:
+        log.warning("could not update the queue for post %s; the reconciler will", post.id)
+
+
+@bp.post("/posts")
+def submit() -> ResponseReturnValue:
+    data = json_body()
+    when = _schedule(data).get("scheduled_at")
+    with rt().store.transaction() as db:
+        post = posts.submit(
+            rt(),
+            db,
+            live_user(db),
+            field(data, "account"),
+            field(data, "text"),
+            when,
+            source=source_address(),
+        )
+        body = posts.post_to_dict(post)
+    return jsonify(body), 201
+
+
+@bp.get("/posts")
+def list_posts() -> ResponseReturnValue:
+    with rt().store.session() as db:
+        found = posts.list_posts(db, live_user(db), request.args.get("status") or None)
+        return jsonify({"posts": [posts.post_to_dict(p) for p in found]})
+
+
+@bp.get("/posts/<int:post_id>")
+def get_post(post_id: int) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        return jsonify(posts.post_to_dict(posts.visible_post(db, live_user(db), post_id)))
+
+
+@bp.patch("/posts/<int:post_id>")
+def edit_post(post_id: int) -> ResponseReturnValue:
+    data = json_body()
+    changes = _schedule(data)
+    if "text" in data:
+        changes["text"] = data["text"]
+    if not changes:
+        raise ValidationFailed("nothing to change: give text or scheduled_at", field="text")
+    with rt().store.transaction() as db:
+        post, old_revision = posts.edit(
+            rt(), db, live_user(db), post_id, changes, source=source_address()
+        )
+        body = posts.post_to_dict(post)
+    dispatch_after_commit(post, old_revision)
+    return jsonify(body)
+
+
+@bp.post("/posts/<int:post_id>/approve")
+def approve(post_id: int) -> ResponseReturnValue:
+    data = json_body()
+    acknowledge = data.get("acknowledge") or []
+    if not isinstance(acknowledge, list) or not all(isinstance(a, str) for a in acknowledge):
+        raise ValidationFailed("acknowledge must be a list of rule ids", field="acknowledge")
+    user = current_user()
+    if not user.has_role("reviewer"):
+        from postgate.errors import Forbidden
+
+        raise Forbidden("approving needs the reviewer role")
+    step_up(data)
+    with rt().store.transaction() as db:
+        post = review.approve(
+            rt(), db, live_user(db), post_id, acknowledge, source=source_address()
+        )
+        body = posts.post_to_dict(post)
+    dispatch_after_commit(post)
+    return jsonify(body)
+
+
+@bp.post("/posts/<int:post_id>/reject")
+def reject(post_id: int) -> ResponseReturnValue:
+    data = json_body()
+    with rt().store.transaction() as db:
+        post = review.reject(
+            rt(), db, live_user(db), post_id, data.get("reason"), source=source_address()
+        )
+        body = posts.post_to_dict(post)
+    dispatch_after_commit(post)
+    return jsonify(body)
+
+
+@bp.post("/posts/<int:post_id>/cancel")
+def cancel(post_id: int) -> ResponseReturnValue:
+    with rt().store.transaction() as db:
+        post = posts.cancel(rt(), db, live_user(db), post_id, source=source_address())
+        body = posts.post_to_dict(post)
+    dispatch_after_commit(post)
+    return jsonify(body)

@@ -1,0 +1,116 @@
+"""``/api/v1/takedowns`` (start, follow, incident report) and crisis statements.
+
+Role first, then the step-up; a takedown answers 202 once the accounts are frozen and the
+sessions ended, and its job does the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from gateway.api.freeze import CRISIS_ROLES
+from gateway.context import (
+    current_token,
+    current_user,
+    field,
+    json_body,
+    live_user,
+    require_roles,
+    rt,
+    source_address,
+    step_up,
+)
+from postgate.errors import ValidationFailed
+from postgate.services import crisis, incident, posts, takedowns
+from postgate.timeparse import parse_aware
+
+bp = Blueprint("takedowns", __name__)
+
+
+def _names(data: dict[str, Any], name: str) -> list[str] | None:
+    value = field(data, name, list, required=False)
+    if value is not None and not all(isinstance(v, str) and v for v in value):
+        raise ValidationFailed(f"{name} must be a list of names", field=name)
+    return value
+
+
+@bp.post("/takedowns")
+@require_roles(*CRISIS_ROLES)
+def start_takedown() -> ResponseReturnValue:
+    data = json_body()
+    accounts, users = _names(data, "accounts"), _names(data, "users")
+    since = parse_aware(field(data, "since"), "since")
+    step_up(data)
+    token = current_token()
+    start = takedowns.start_takedown(
+        rt(),
+        current_user().id,
+        token.id if token is not None else None,
+        accounts,
+        since,
+        users,
+        source=source_address(),
+    )
+    with rt().store.session() as db:
+        body = takedowns.takedown_to_dict(db, takedowns.load_takedown(db, start.takedown.id))
+    body |= {
+        "created": start.created,
+        "joined": start.joined,
+        "sessions_ended": start.sessions_ended,
+    }
+    return jsonify(body), 202
+
+
+@bp.get("/takedowns")
+@require_roles(*CRISIS_ROLES)
+def list_takedowns() -> ResponseReturnValue:
+    with rt().store.session() as db:
+        found = takedowns.list_takedowns(db)
+        return jsonify(
+            {"takedowns": [takedowns.takedown_to_dict(db, t, items=False) for t in found]}
+        )
+
+
+@bp.get("/takedowns/<int:takedown_id>")
+@require_roles(*CRISIS_ROLES)
+def get_takedown(takedown_id: int) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        return jsonify(takedowns.takedown_to_dict(db, takedowns.load_takedown(db, takedown_id)))
+
+
+@bp.get("/takedowns/<int:takedown_id>/report")
+@require_roles(*CRISIS_ROLES)
+def takedown_report(takedown_id: int) -> ResponseReturnValue:
+    kind = request.args.get("format", "json")
+    if kind not in ("json", "markdown"):
+        raise ValidationFailed("format is json or markdown", field="format")
+    with rt().store.session() as db:
+        report = incident.incident_report(db, takedown_id)
+    if kind == "json":
+        return jsonify(report)
+    return Response(
+        incident.report_markdown(report),
+        mimetype="text/markdown",
+        headers={"Content-Disposition": f'inline; filename="takedown-{takedown_id}.md"'},
+    )
+
+
+@bp.post("/posts/<int:post_id>/crisis")
+@require_roles("security")
+def mark_crisis(post_id: int) -> ResponseReturnValue:
+    data = json_body()
+    step_up(data)
+    with rt().store.transaction() as db:
+        post = crisis.mark_crisis_statement(
+            rt(), db, live_user(db), post_id, source=source_address()
+        )
+        body = posts.post_to_dict(post)
+    return jsonify(body)
+
+
+@bp.get("/crisis/templates")
+def crisis_templates() -> ResponseReturnValue:
+    return jsonify({"templates": crisis.statement_templates(rt())})

@@ -1,0 +1,139 @@
+"""French and English for the web app (Flask-Babel).
+
+The locale comes from the user's own choice (a cookie set by the language switch in the
+header), then the browser's ``Accept-Language``, then French, the first language of early
+users. Catalogs live in ``gateway/translations`` and the compiled ``.mo`` files are
+committed, so running Postgate needs no build step. Times are always shown in the time zone
+of the account they belong to, since that is the clock the audience reads.
+
+Update the catalog after changing text::
+
+    pybabel extract -F babel.cfg -k _l -k N_ -o /tmp/messages.pot .
+    pybabel update -i /tmp/messages.pot -d gateway/translations -l fr --no-fuzzy-matching
+    pybabel compile -d gateway/translations -l fr
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask import Blueprint, Flask, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel, get_locale, gettext, lazy_gettext
+
+LOCALES = ("fr", "en")
+DEFAULT_LOCALE = "fr"
+COOKIE = "postgate_lang"
+ONE_YEAR = 365 * 24 * 3600
+
+babel = Babel()
+bp = Blueprint("i18n", __name__)
+_l = lazy_gettext
+
+
+def N_(message: str) -> str:
+    """Mark text that is translated later, where it is shown (extraction only)."""
+    return message
+
+
+# Labels, help texts and messages of gateway/web/auth.py, translated where the templates and
+# base.html show them (``_(f.label.text)``, ``_(message)``).
+AUTH_TEXT = (
+    N_("User name"),
+    N_("Password"),
+    N_("Authentication code"),
+    N_("The 6-digit code from your authenticator app, or a recovery code."),
+    N_("Needed unless you entered one in the last few minutes."),
+    N_("Code shown by the app"),
+    N_("Token name"),
+    N_("Valid for (days)"),
+    N_("You are signed out."),
+    N_("The token was revoked."),
+    N_("No set-up is waiting any more; start again."),
+    # roles, shown in the header and on the profile
+    N_("author"),
+    N_("reviewer"),
+    N_("security"),
+    N_("admin"),
+)
+
+# Frequent fixed messages of the services (others, with values in them, stay in English).
+SERVICE_TEXT = (
+    N_("text is required and cannot be empty"),
+    N_("scheduled_at is in the past"),
+    N_("give a reason for the rejection"),
+    N_("an author cannot approve their own post"),
+    N_("an author cannot review their own post"),
+    N_("approving needs the reviewer role"),
+    N_("only the author can edit a post"),
+    N_("a blocked post cannot be approved; its author must fix it"),
+    N_("you have approved this version already"),
+    N_("this action needs a fresh TOTP code (otp)"),
+    N_("a TOTP code is needed for this action"),
+    N_("the TOTP code is wrong"),
+    N_("the TOTP code is out of sync"),
+    N_("this TOTP code was used already; wait for the next one"),
+    N_("a TOTP code (or a recovery code) is needed to log in"),
+    N_("the token is unknown, expired or revoked"),
+    N_("log in first"),
+    N_("wrong user name or password"),
+    N_("give the token a name"),
+    N_("a token lives 1 to 365 days"),
+)
+
+
+def select_locale() -> str:
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+
+
+def locale_name() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def local_time(value: datetime | None, timezone: str = "UTC", style: str = "medium") -> str:
+    """``value`` (aware, UTC) as read on the clock of ``timezone``, in the user's language."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_datetime(value, style, tzinfo=ZoneInfo(timezone), locale=locale_name())
+
+
+def local_date(value: object, style: str = "full") -> str:
+    return format_date(value, style, locale=locale_name())  # type: ignore[arg-type]
+
+
+@bp.post("/language")
+def choose_language() -> ResponseReturnValue:
+    """Remember the chosen language in a cookie and go back where the user was."""
+    from gateway.web.session import safe_next
+
+    code = request.form.get("lang", "")
+    response = redirect(safe_next(request.form.get("next")) or url_for("auth.login"))
+    if code in LOCALES:
+        response.set_cookie(COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+    return response
+
+
+def translate(value: object) -> str:
+    """Translate text known only at run time (flash and service messages) as a plain string,
+    which Jinja still escapes; ``_()`` in a template would mark it safe."""
+    return gettext(str(value)) if value else ""
+
+
+def init_app(app: Flask) -> None:
+    # ``console`` is the catalog of the security and admin pages (kept apart by their authors).
+    app.config.setdefault("BABEL_DOMAIN", "messages;console")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations;translations")
+    babel.init_app(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE)
+    app.register_blueprint(bp)
+    app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["localdate"] = local_date
+    app.jinja_env.filters["translate"] = translate
+    app.jinja_env.globals.update(locale_name=locale_name, LOCALES=LOCALES, _l=_l)
+    app.jinja_env.globals.setdefault("gettext", gettext)

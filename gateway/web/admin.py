@@ -1,0 +1,86 @@
+"""The admin's pages: an overview, and the content rules with the catalogue they check prices
+against (routes on the shared ``web`` blueprint). Accounts are in ``admin_accounts.py``, the
+admin forms of the users page in ``admin_users.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+
+from gateway.context import rt
+from gateway.web import bp
+from gateway.web.session import roles_required
+from postgate.errors import PostgateError
+from postgate.services import freezes, users
+from postgate.services.accounts import account_to_dict, list_accounts
+from postgate.services.checking import current_ruleset
+from rules import RuleConfigError
+from rules.catalog import load_catalog
+
+MAX_SHOWN = 200_000  # characters of the rules file shown on the page
+
+
+def rules_version() -> tuple[str | None, str | None]:
+    """The version of the rules in force, or the configuration error that stops them."""
+    try:
+        return current_ruleset(rt()).version, None
+    except PostgateError as exc:
+        return None, exc.message
+
+
+@bp.get("/admin", endpoint="admin")
+@roles_required("admin")
+def admin_home() -> ResponseReturnValue:
+    with rt().store.session() as db:
+        found = [account_to_dict(a) for a in list_accounts(db)]
+        people = [users.user_to_dict(u) for u in users.list_users(db)]
+        frozen = len(freezes.active_freezes(db))
+    version, problem = rules_version()
+    return render_template(
+        "admin/home.html",
+        accounts=found,
+        users=people,
+        freezes=frozen,
+        version=version,
+        problem=problem,
+    )
+
+
+def _catalog() -> tuple[list[Any], str | None]:
+    path = rt().settings.catalog_path
+    if path is None:
+        return [], None
+    try:
+        return list(load_catalog(path).products), None
+    except RuleConfigError as exc:
+        return [], str(exc)
+
+
+def _rules_text() -> str:
+    try:
+        return rt().settings.rules_path.read_text(encoding="utf-8")[:MAX_SHOWN]
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"# cannot read {rt().settings.rules_path}: {exc}"
+
+
+@bp.get("/admin/rules", endpoint="rules")
+@roles_required("admin")
+def rules_page() -> ResponseReturnValue:
+    version, problem = rules_version()
+    products, catalog_problem = _catalog()
+    return render_template(
+        "admin/rules.html",
+        version=version,
+        problem=problem,
+        rules_path=rt().settings.rules_path,
+        rules_text=_rules_text(),
+        catalog_path=rt().settings.catalog_path,
+        products=products,
+        catalog_problem=catalog_problem,
+    )
+
+
+from gateway.web import admin_accounts, admin_users  # noqa: E402, F401 - their routes

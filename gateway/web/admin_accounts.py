@@ -1,0 +1,240 @@
+"""Admin pages for accounts: connect one, change its windows and approvals, new credentials.
+
+Credentials are typed into a password field, verified with the platform, stored encrypted
+by ``postgate.services.accounts`` and never rendered again, not even after an error
+(invariant 9). Every change needs 2FA.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from gateway.context import rt, source_address
+from gateway.web import bp
+from gateway.web.console_forms import (
+    caller,
+    choice,
+    otp_field,
+    show_error,
+    split_lines,
+    step_up,
+    step_up_fresh,
+)
+from gateway.web.session import roles_required
+from postgate.errors import NotFound, PostgateError
+from postgate.services import accounts, freezes
+
+CREDENTIALS_HELP = _l(
+    "The platform's access token, or a JSON object with every field. Verified with the "
+    "platform, stored encrypted, never shown again. Leave empty for a sandbox account."
+)
+WINDOWS_HELP = _l("One per line, e.g. “mon-fri 08:00-20:00”. None: any time.")
+BLACKOUT_HELP = _l("Dates with no posting, YYYY-MM-DD, one per line.")
+FIELDS = {
+    "name": "name",
+    "platform": "platform",
+    "base_url": "base_url",
+    "token": "credentials",
+    "credentials": "credentials",
+    "timezone": "timezone",
+    "window": "windows",
+    "windows": "windows",
+    "blackout_dates": "blackout_dates",
+    "approvals": "approvals",
+    "approvals_required": "approvals",
+}
+
+
+class SettingsForm(FlaskForm):
+    timezone = StringField(
+        _l("Time zone"),
+        description=_l("The audience's clock, e.g. Europe/Paris."),
+        validators=[DataRequired(), Length(max=64)],
+    )
+    windows = TextAreaField(_l("Posting windows"), description=WINDOWS_HELP)
+    blackout_dates = TextAreaField(_l("Blackout dates"), description=BLACKOUT_HELP)
+    approvals = IntegerField(
+        _l("Approvals needed"),
+        description=_l("Distinct reviewers who must approve each post (1 to 5)."),
+        validators=[DataRequired(), NumberRange(1, 5)],
+    )
+    otp = otp_field()
+
+
+class ConnectForm(SettingsForm):
+    name = StringField(
+        _l("Account name"),
+        description=_l("Lower-case letters, digits, '.', '_' or '-'."),
+        validators=[DataRequired(), Length(max=64)],
+    )
+    platform = SelectField(
+        _l("Platform"), choices=[choice(p) for p in accounts.PLATFORMS], validators=[DataRequired()]
+    )
+    base_url = StringField(
+        _l("Server address"),
+        description=_l("e.g. https://mastodon.example; empty for the local sandbox."),
+        validators=[Optional(), Length(max=500)],
+    )
+    credentials = PasswordField(
+        _l("Credentials"), description=CREDENTIALS_HELP, validators=[Optional(), Length(max=8000)]
+    )
+
+
+class CredentialsForm(FlaskForm):
+    credentials = PasswordField(
+        _l("New credentials"), description=CREDENTIALS_HELP, validators=[Length(max=8000)]
+    )
+    otp = otp_field()
+
+
+def _account_rows() -> list[dict[str, Any]]:
+    with rt().store.session() as db:
+        frozen = {f.account_id for f in freezes.active_freezes(db)}
+        return [
+            {**accounts.account_to_dict(a), "frozen": None in frozen or a.id in frozen}
+            for a in accounts.list_accounts(db)
+        ]
+
+
+def _accounts_page(status: int = 200, form: ConnectForm | None = None) -> ResponseReturnValue:
+    if form is None:
+        form = ConnectForm(formdata=None, data={"timezone": "Europe/Paris", "approvals": 1})
+    return render_template(
+        "admin/accounts.html",
+        accounts=_account_rows(),
+        form=form,
+        step_up_fresh=step_up_fresh(),
+    ), status
+
+
+@bp.get("/admin/accounts", endpoint="accounts")
+@roles_required("admin")
+def accounts_list() -> ResponseReturnValue:
+    return _accounts_page()
+
+
+@bp.post("/admin/accounts", endpoint="add_account")
+@roles_required("admin")
+def add_account() -> ResponseReturnValue:
+    form = ConnectForm()
+    if not form.validate_on_submit():
+        return _accounts_page(422, form)
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            made = accounts.add_account(
+                rt(),
+                db,
+                form.name.data,
+                form.platform.data,
+                base_url=(form.base_url.data or "").strip() or None,
+                secret=form.credentials.data or None,
+                timezone=form.timezone.data.strip(),
+                windows=split_lines(form.windows.data),
+                blackout_dates=split_lines(form.blackout_dates.data, commas=True),
+                approvals_required=form.approvals.data,
+                actor=caller(db).username,
+                source=source_address(),
+            )
+            name = made.name
+    except PostgateError as exc:
+        show_error(form, exc, FIELDS)
+        return _accounts_page(exc.status, form)
+    flash(_("Account %(name)s is connected.", name=name), "info")
+    return redirect(url_for("web.account", name=name))
+
+
+def _account_page(
+    name: str,
+    status: int = 200,
+    settings_form: SettingsForm | None = None,
+    credentials_form: CredentialsForm | None = None,
+) -> ResponseReturnValue:
+    found = next((a for a in _account_rows() if a["name"] == name), None)
+    if found is None:
+        abort(404)
+    if settings_form is None:
+        settings_form = SettingsForm(
+            formdata=None,
+            prefix="settings",
+            data={
+                "timezone": found["timezone"],
+                "windows": "\n".join(found["windows"]),
+                "blackout_dates": "\n".join(found["blackout_dates"]),
+                "approvals": found["approvals_required"],
+            },
+        )
+    return render_template(
+        "admin/account.html",
+        account=found,
+        settings_form=settings_form,
+        credentials_form=credentials_form or CredentialsForm(formdata=None, prefix="creds"),
+        step_up_fresh=step_up_fresh(),
+    ), status
+
+
+@bp.get("/admin/accounts/<name>", endpoint="account")
+@roles_required("admin")
+def account_page(name: str) -> ResponseReturnValue:
+    return _account_page(name)
+
+
+@bp.post("/admin/accounts/<name>", endpoint="update_account")
+@roles_required("admin")
+def update_account(name: str) -> ResponseReturnValue:
+    form = SettingsForm(prefix="settings")
+    if not form.validate_on_submit():
+        return _account_page(name, 422, settings_form=form)
+    changes = {
+        "timezone": form.timezone.data.strip(),
+        "windows": split_lines(form.windows.data),
+        "blackout_dates": split_lines(form.blackout_dates.data, commas=True),
+        "approvals_required": form.approvals.data,
+    }
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            accounts.update_account(
+                rt(), db, name, changes, actor=caller(db).username, source=source_address()
+            )
+    except NotFound:
+        abort(404)
+    except PostgateError as exc:
+        show_error(form, exc, FIELDS)
+        return _account_page(name, exc.status, settings_form=form)
+    flash(_("The settings of %(name)s are saved.", name=name), "info")
+    return redirect(url_for("web.account", name=name))
+
+
+@bp.post("/admin/accounts/<name>/credentials", endpoint="account_credentials")
+@roles_required("admin")
+def replace_credentials(name: str) -> ResponseReturnValue:
+    form = CredentialsForm(prefix="creds")
+    if not form.validate_on_submit():
+        return _account_page(name, 422, credentials_form=form)
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            accounts.replace_credentials(
+                rt(),
+                db,
+                name,
+                form.credentials.data or None,
+                actor=caller(db).username,
+                source=source_address(),
+            )
+    except NotFound:
+        abort(404)
+    except PostgateError as exc:
+        show_error(form, exc, FIELDS)
+        return _account_page(name, exc.status, credentials_form=form)
+    flash(_("New credentials for %(name)s are verified and stored.", name=name), "info")
+    return redirect(url_for("web.account", name=name))

@@ -1,0 +1,272 @@
+"""Web pages for signing in and out, the user's own sessions and tokens, and their 2FA.
+
+Views parse a form, call the same services as the API and render; every form carries a
+CSRF token (Flask-WTF) and every page checks the signed-in user on the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import HiddenField, IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from gateway.context import rt, source_address
+from gateway.web.session import (
+    end_session,
+    login_required,
+    safe_next,
+    start_session,
+    web_token,
+    web_user,
+)
+from postgate.errors import PostgateError, RateLimited
+from postgate.services import enrollment, sessions
+from postgate.store.models import AuthToken, User
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("User name", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    otp = StringField(
+        "Authentication code",
+        description="The 6-digit code from your authenticator app, or a recovery code.",
+        validators=[DataRequired(), Length(max=32)],
+    )
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: CSRF token only."""
+
+
+class StepUpForm(FlaskForm):
+    otp = StringField(
+        "Authentication code",
+        description="Needed unless you entered one in the last few minutes.",
+        validators=[Optional(), Length(max=32)],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    otp = StringField(
+        "Code shown by the app",
+        validators=[DataRequired(), Length(min=6, max=8)],
+    )
+
+
+class NewTokenForm(StepUpForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
+    days = IntegerField("Valid for (days)", validators=[Optional(), NumberRange(1, 365)])
+
+
+def _live_user(db: Session) -> User:
+    user = web_user()
+    assert user is not None
+    live = db.get(User, user.id)
+    assert live is not None
+    return live
+
+
+def _otp(form: StepUpForm | ConfirmForm | LoginForm) -> str | None:
+    return (form.otp.data or "").strip() or None
+
+
+def _step_up(form: StepUpForm) -> None:
+    user = web_user()
+    assert user is not None
+    sessions.step_up(rt(), user, web_token(), _otp(form), source=source_address())
+
+
+def _failed(template: str, exc: PostgateError, **context: Any) -> ResponseReturnValue:
+    flash(exc.message, "error")
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    return render_template(template, **context), exc.status, headers
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if request.method == "GET":
+        if web_user() is not None:
+            return redirect(url_for("auth.profile"))
+        form.next.data = safe_next(request.args.get("next"))
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("auth/login.html", form=form), status
+    try:
+        issued = sessions.login(
+            rt(), form.username.data, form.password.data, _otp(form), source=source_address()
+        )
+    except PostgateError as exc:
+        form.password.data = form.otp.data = ""
+        return _failed("auth/login.html", exc, form=form)
+    start_session(issued.value)
+    return redirect(safe_next(form.next.data) or url_for("auth.profile"))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    if ActionForm().validate_on_submit() and web_user() is not None:
+        with rt().store.transaction() as db:
+            token = db.get(AuthToken, web_token().id)  # type: ignore[union-attr]
+            if token is not None:
+                sessions.logout(rt(), db, _live_user(db), token, source=source_address())
+    end_session()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _profile(status: int = 200, **extra: Any) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        user = _live_user(db)
+        tokens = sessions.list_tokens(db, user)
+        left = enrollment.remaining_recovery_codes(db, user.id)
+    current = web_token()
+    return render_template(
+        "auth/profile.html",
+        user=user,
+        tokens=tokens,
+        current_id=current.id if current else None,
+        recovery_left=left,
+        token_form=extra.pop("token_form", None) or NewTokenForm(formdata=None),
+        step_up_fresh=sessions.step_up_fresh(rt(), current),
+        **extra,
+    ), status
+
+
+@bp.get("/me")
+@login_required
+def profile() -> ResponseReturnValue:
+    return _profile()
+
+
+@bp.post("/me/tokens")
+@login_required
+def create_token() -> ResponseReturnValue:
+    form = NewTokenForm()
+    if not form.validate_on_submit():
+        return _profile(422, token_form=form)
+    try:
+        _step_up(form)
+        with rt().store.transaction() as db:
+            issued = sessions.create_api_token(
+                rt(), db, _live_user(db), form.name.data, form.days.data, source=source_address()
+            )
+            shown = {"name": issued.token.name, "value": issued.value}
+    except PostgateError as exc:
+        flash(exc.message, "error")
+        return _profile(exc.status, token_form=form)
+    return _profile(201, new_token=shown)
+
+
+@bp.post("/me/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        return _profile(400)
+    with rt().store.transaction() as db:
+        sessions.revoke_token(rt(), db, _live_user(db), token_id, source=source_address())
+    current = web_token()
+    if current is not None and current.id == token_id:
+        end_session()
+        return redirect(url_for("auth.login"))
+    flash("The token was revoked.", "info")
+    return redirect(url_for("auth.profile"))
+
+
+def _twofa(status: int = 200, **context: Any) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        user = _live_user(db)
+        left = enrollment.remaining_recovery_codes(db, user.id)
+    return render_template(
+        "auth/twofa.html",
+        user=user,
+        recovery_left=left,
+        step_up_fresh=sessions.step_up_fresh(rt(), web_token()),
+        start_form=context.pop("start_form", None) or StepUpForm(formdata=None),
+        renew_form=context.pop("renew_form", None) or StepUpForm(formdata=None, prefix="renew"),
+        **context,
+    ), status
+
+
+@bp.get("/me/2fa")
+@login_required
+def twofa() -> ResponseReturnValue:
+    return _twofa()
+
+
+@bp.post("/me/2fa/start")
+@login_required
+def twofa_start() -> ResponseReturnValue:
+    form = StepUpForm()
+    if not form.validate_on_submit():
+        return _twofa(422, start_form=form)
+    try:
+        _step_up(form)
+        with rt().store.transaction() as db:
+            started = enrollment.start(rt(), db, _live_user(db), source=source_address())
+    except PostgateError as exc:
+        flash(exc.message, "error")
+        return _twofa(exc.status, start_form=form)
+    return _enroll_page(started, ConfirmForm(formdata=None))
+
+
+def _enroll_page(
+    started: enrollment.Enrollment, form: ConfirmForm, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "auth/enroll.html",
+        qr_svg=started.qr_svg,
+        secret=started.secret,
+        form=form,
+    ), status
+
+
+@bp.post("/me/2fa/confirm")
+@login_required
+def twofa_confirm() -> ResponseReturnValue:
+    form = ConfirmForm()
+    user = web_user()
+    assert user is not None
+    waiting = enrollment.pending(rt(), user)
+    if waiting is None:
+        flash("No set-up is waiting any more; start again.", "error")
+        return redirect(url_for("auth.twofa"))
+    if not form.validate_on_submit():
+        return _enroll_page(waiting, form, 422)
+    try:
+        codes = enrollment.confirm(rt(), user.id, _otp(form), source=source_address())
+    except PostgateError as exc:
+        flash(exc.message, "error")
+        return _enroll_page(waiting, form, exc.status)
+    return render_template("auth/recovery_codes.html", codes=codes, enrolled=True)
+
+
+@bp.post("/me/2fa/recovery-codes")
+@login_required
+def recovery_codes() -> ResponseReturnValue:
+    form = StepUpForm(prefix="renew")
+    if not form.validate_on_submit():
+        return _twofa(422, renew_form=form)
+    try:
+        _step_up(form)
+        with rt().store.transaction() as db:
+            codes = enrollment.regenerate(rt(), db, _live_user(db), source=source_address())
+    except PostgateError as exc:
+        flash(exc.message, "error")
+        return _twofa(exc.status, renew_form=form)
+    return render_template("auth/recovery_codes.html", codes=codes, enrolled=False)
+
+
+@bp.app_errorhandler(403)
+def forbidden(_exc: Exception) -> ResponseReturnValue:
+    if request.path.startswith("/api/"):
+        return {"error": "forbidden", "message": "this needs another role"}, 403
+    return render_template("auth/forbidden.html", user=g.get("user")), 403

@@ -1,0 +1,246 @@
+"""The security lead's crisis console: freeze and lift, one-click takedown, its live progress
+and its incident report (routes on the shared ``web`` blueprint).
+
+Views parse a form, call the same crisis services as the API (``gateway/api/freeze.py``,
+``gateway/api/takedowns.py``) and render. The role is checked before the step-up, so a user
+without it gets 403 whatever code they type. The audit log and the users pages live in
+``console_audit.py`` and ``console_users.py``, the running takedown in ``console_takedown.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from gateway.context import rt, source_address
+from gateway.web import bp
+from gateway.web.console_forms import (
+    CRISIS_ROLES,
+    caller,
+    otp_field,
+    show_error,
+    step_up,
+    step_up_fresh,
+)
+from gateway.web.session import roles_required, web_token, web_user
+from postgate.errors import PostgateError
+from postgate.services import freezes, takedowns
+from postgate.services.accounts import account_to_dict, list_accounts
+from postgate.store.types import utcnow
+
+ALL = ""  # the "every account" choice of the freeze and lift forms
+DEFAULT_LOOKBACK = timedelta(hours=24)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class FreezeForm(FlaskForm):
+    account = SelectField(_l("Scope"), validators=[Optional()])
+    reason = TextAreaField(
+        _l("Reason"),
+        description=_l("Shown to everyone whose posts are held."),
+        validators=[DataRequired(message=_l("Give a reason for the freeze.")), Length(max=2000)],
+    )
+    otp = otp_field()
+
+
+class LiftForm(FlaskForm):
+    account = SelectField(_l("Freeze to lift"), validators=[Optional()])
+    otp = otp_field()
+
+
+class TakedownForm(FlaskForm):
+    every = BooleanField(_l("Every account"))
+    accounts = MultiCheckboxField(_l("Accounts"))
+    since = DateTimeLocalField(
+        _l("Posts since"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        description=_l("From when posts are suspect. Be generous: earlier is safer."),
+        validators=[DataRequired(message=_l("Give a date and time."))],
+    )
+    clock = SelectField(_l("Time zone of that time"))
+    otp = otp_field(required=True)
+
+    def validate_accounts(self, field: MultiCheckboxField) -> None:
+        if not self.every.data and not field.data:
+            raise ValidationError(_("Choose at least one account, or every account."))
+
+
+def _scopes(accounts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(ALL, str(_l("Every account (global freeze)")))] + [
+        (a["name"], a["name"]) for a in accounts
+    ]
+
+
+def _clocks(accounts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    zones = sorted({a["timezone"] for a in accounts} | {"UTC"})
+    return [(z, z) for z in zones]
+
+
+def _bind(form: FreezeForm | LiftForm | TakedownForm, accounts: list[dict[str, Any]]) -> None:
+    if isinstance(form, TakedownForm):
+        form.accounts.choices = [(a["name"], a["name"]) for a in accounts]
+        form.clock.choices = _clocks(accounts)
+    else:
+        form.account.choices = _scopes(accounts)
+
+
+def _accounts(db: Session) -> list[dict[str, Any]]:
+    frozen = {f.account_id for f in freezes.active_freezes(db)}
+    return [
+        {**account_to_dict(a), "frozen": None in frozen or a.id in frozen}
+        for a in list_accounts(db)
+    ]
+
+
+def _new_takedown_form(accounts: list[dict[str, Any]]) -> TakedownForm:
+    clock = accounts[0]["timezone"] if accounts else "UTC"
+    since = (utcnow() - DEFAULT_LOOKBACK).astimezone(ZoneInfo(clock))
+    form = TakedownForm(
+        formdata=None, data={"since": since.replace(tzinfo=None, second=0, microsecond=0)}
+    )
+    form.clock.data = clock
+    return form
+
+
+def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        accounts = _accounts(db)
+        active = [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)]
+        recent = [
+            takedowns.takedown_to_dict(db, t, items=False)
+            for t in takedowns.list_takedowns(db, limit=10)
+        ]
+    freeze_form = forms.get("freeze_form") or FreezeForm(formdata=None)
+    lift_form = forms.get("lift_form") or LiftForm(formdata=None, prefix="lift")
+    takedown_form = forms.get("takedown_form") or _new_takedown_form(accounts)
+    for form in (freeze_form, lift_form, takedown_form):
+        _bind(form, accounts)
+    lift_form.account.choices = [
+        (f["account"] or ALL, f["account"] or str(_l("Every account (global freeze)")))
+        for f in active
+    ]
+    return render_template(
+        "console/home.html",
+        accounts=accounts,
+        freezes=active,
+        takedowns=recent,
+        freeze_form=freeze_form,
+        lift_form=lift_form,
+        takedown_form=takedown_form,
+        step_up_fresh=step_up_fresh(),
+    ), status
+
+
+@bp.get("/security", endpoint="security")
+@roles_required(*CRISIS_ROLES)
+def console_home() -> ResponseReturnValue:
+    return _console()
+
+
+@bp.post("/security/freeze", endpoint="freeze")
+@roles_required(*CRISIS_ROLES)
+def freeze() -> ResponseReturnValue:
+    form = FreezeForm()
+    with rt().store.session() as db:
+        _bind(form, _accounts(db))
+    if not form.validate_on_submit():
+        return _console(422, freeze_form=form)
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            result = freezes.set_freeze(
+                rt(),
+                db,
+                caller(db),
+                form.account.data or None,
+                form.reason.data,
+                source=source_address(),
+            )
+            body = result.to_dict()
+    except PostgateError as exc:
+        show_error(form, exc)
+        return _console(exc.status, freeze_form=form)
+    if body["already_in_force"]:
+        flash(_("A freeze with this scope was already in force."), "info")
+    else:
+        flash(_("The freeze is in force: nothing new goes out."), "info")
+    for post in body["in_flight"]:
+        flash(
+            _("Post %(id)s was being published already: check it on the platform.", id=post["id"]),
+            "error",
+        )
+    return redirect(url_for("web.security"))
+
+
+@bp.post("/security/freeze/lift", endpoint="lift_freeze")
+@roles_required(*CRISIS_ROLES)
+def lift_freeze() -> ResponseReturnValue:
+    form = LiftForm(prefix="lift")
+    with rt().store.session() as db:
+        form.account.choices = _scopes(_accounts(db))
+    if not form.validate_on_submit():
+        return _console(422, lift_form=form)
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            freezes.lift_freeze(
+                rt(), db, caller(db), form.account.data or None, source=source_address()
+            )
+    except PostgateError as exc:
+        show_error(form, exc)
+        return _console(exc.status, lift_form=form)
+    flash(_("The freeze is lifted."), "info")
+    return redirect(url_for("web.security"))
+
+
+@bp.post("/security/takedowns", endpoint="start_takedown")
+@roles_required(*CRISIS_ROLES)
+def start_takedown() -> ResponseReturnValue:
+    form = TakedownForm()
+    with rt().store.session() as db:
+        _bind(form, _accounts(db))
+    if not form.validate_on_submit():
+        return _console(422, takedown_form=form)
+    since = form.since.data.replace(tzinfo=ZoneInfo(form.clock.data)).astimezone(UTC)
+    try:
+        step_up(form)
+        token = web_token()
+        start = takedowns.start_takedown(
+            rt(),
+            web_user().id,  # type: ignore[union-attr]
+            token.id if token is not None else None,
+            None if form.every.data else list(form.accounts.data),
+            since,
+            None,
+            source=source_address(),
+        )
+    except PostgateError as exc:
+        show_error(form, exc, {"accounts": "accounts", "since": "since"})
+        return _console(exc.status, takedown_form=form)
+    if start.joined:
+        flash(_("Some accounts were already being taken down: this joins that takedown."), "info")
+    return redirect(url_for("web.takedown", takedown_id=start.takedown.id))
+
+
+from gateway.web import console_audit, console_takedown, console_users  # noqa: E402, F401

@@ -1,0 +1,54 @@
+"""A takedown as it runs and after: the live progress page, the JSON it polls, and the
+incident report (HTML, or Markdown to paste into the post-mortem)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+
+from gateway.context import rt
+from gateway.web import bp
+from gateway.web.console_forms import CRISIS_ROLES
+from gateway.web.session import roles_required
+from postgate.services import incident, takedowns
+
+
+def _takedown_body(takedown_id: int, items: bool = True) -> dict[str, Any]:
+    with rt().store.session() as db:
+        return takedowns.takedown_to_dict(db, takedowns.load_takedown(db, takedown_id), items=items)
+
+
+@bp.get("/security/takedowns/<int:takedown_id>", endpoint="takedown")
+@roles_required(*CRISIS_ROLES)
+def takedown_page(takedown_id: int) -> ResponseReturnValue:
+    return render_template("console/takedown.html", takedown=_takedown_body(takedown_id))
+
+
+@bp.get("/security/takedowns/<int:takedown_id>/progress", endpoint="takedown_progress")
+@roles_required(*CRISIS_ROLES)
+def takedown_progress(takedown_id: int) -> ResponseReturnValue:
+    """What ``console.js`` polls every second: status, phase and counts, no evidence."""
+    return jsonify(_takedown_body(takedown_id, items=False))
+
+
+@bp.get("/security/takedowns/<int:takedown_id>/report", endpoint="takedown_report")
+@roles_required(*CRISIS_ROLES)
+def takedown_report(takedown_id: int) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        report = incident.incident_report(db, takedown_id)
+    if request.args.get("format") == "markdown":
+        return Response(
+            incident.report_markdown(report),
+            mimetype="text/markdown",
+            headers={"Content-Disposition": f'attachment; filename="takedown-{takedown_id}.md"'},
+        )
+    return render_template("console/report.html", report=report)
+
+
+@bp.app_template_filter("fromiso")
+def from_iso(value: str | None) -> datetime | None:
+    """An ISO 8601 string of a service's dict as a datetime, for ``localtime``."""
+    return datetime.fromisoformat(value) if value else None

@@ -1,0 +1,53 @@
+"""Marking a post as a crisis statement from its page (security lead, 2FA, during a freeze).
+
+The same service as ``POST /api/v1/posts/{id}/crisis``: the post goes back to review with its
+approvals voided, and once approved it may publish on the frozen account.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from gateway.context import live_user, rt, source_address
+from gateway.web import bp
+from gateway.web.console_forms import ActionForm, step_up
+from gateway.web.session import roles_required
+from postgate.errors import PostgateError
+from postgate.services import crisis
+from postgate.services.freezes import is_frozen
+from postgate.store.models import Post, User
+
+
+def may_mark_crisis(db: Session, user: User, post: Post) -> bool:
+    """Whether the page offers the button; the service checks everything again."""
+    return (
+        user.has_role("security")
+        and not post.crisis_statement
+        and post.status in crisis.MARKABLE
+        and is_frozen(db, post.account_id)
+    )
+
+
+@bp.post("/posts/<int:post_id>/crisis")
+@roles_required("security")
+def mark_crisis(post_id: int) -> ResponseReturnValue:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            crisis.mark_crisis_statement(rt(), db, live_user(db), post_id, source=source_address())
+    except PostgateError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(
+            _(
+                "Marked as a crisis statement: it goes back to review and, once approved, "
+                "may publish despite the freeze."
+            )
+        )
+    return redirect(url_for("web.post", post_id=post_id))

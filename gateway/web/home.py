@@ -1,0 +1,28 @@
+"""``/``: where a person lands, by role (or the login page when signed out)."""
+
+from __future__ import annotations
+
+from flask import redirect, url_for
+from flask.typing import ResponseReturnValue
+
+from gateway.web import bp
+from gateway.web.session import web_user
+
+# The first page for each role, most urgent first: a security lead lands on the console.
+LANDING = (
+    ("security", "web.security"),
+    ("reviewer", "web.review"),
+    ("author", "web.posts"),
+    ("admin", "web.admin"),
+)
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    user = web_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    for role, endpoint in LANDING:
+        if user.has_role(role):
+            return redirect(url_for(endpoint))
+    return redirect(url_for("auth.profile"))

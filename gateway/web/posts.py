@@ -1,0 +1,273 @@
+"""Author pages: compose a post (with live checks), my posts, one post's history, edit, cancel.
+
+Views parse a form, call the same services as the API and render. A scheduled time is typed
+on the account's own clock (``datetime-local``) and converted to UTC here; with several
+accounts, each post is scheduled at that time on its own account's clock.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import DateTimeLocalField, SelectMultipleField, TextAreaField, widgets
+from wtforms.validators import DataRequired, Length, Optional
+
+from gateway.api.posts import dispatch_after_commit
+from gateway.context import live_user, rt, source_address
+from gateway.web import bp
+from gateway.web.crisis import may_mark_crisis
+from gateway.web.session import login_required, roles_required
+from gateway.web.textview import highlight
+from postgate.errors import PostgateError, ValidationFailed
+from postgate.services import posts
+from postgate.services.accounts import find_account, list_accounts
+from postgate.services.checking import evaluate
+from postgate.store.models import POST_STATUSES, Account, Post
+from rules import count_length
+
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class EditForm(FlaskForm):
+    """The text and the time; composing adds the accounts."""
+
+    text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=posts.MAX_TEXT)])
+    scheduled_at = DateTimeLocalField(
+        _l("Publish at"),
+        format=LOCAL_FORMATS,
+        description=_l("On the account's clock. Leave empty to publish as soon as approved."),
+        validators=[Optional()],
+    )
+
+
+class ComposeForm(EditForm):
+    accounts = MultiCheckboxField(
+        _l("Accounts"),
+        description=_l("One post is made for each account you tick."),
+        validators=[DataRequired(message=_l("Choose at least one account."))],
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: CSRF token only."""
+
+
+def to_utc(local: datetime | None, timezone: str) -> datetime | None:
+    """A wall-clock time typed for ``timezone``, as an aware UTC datetime."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def to_local(when: datetime | None, timezone: str) -> datetime | None:
+    """The reverse of :func:`to_utc`, to fill a ``datetime-local`` input."""
+    if when is None:
+        return None
+    return when.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def show_error(form: FlaskForm, exc: PostgateError, fields: dict[str, str]) -> None:
+    """Put a service error next to its field; errors without one become a message on top."""
+    name = fields.get(exc.field or "")
+    if name and name in form:
+        form[name].errors = [*form[name].errors, _(exc.message)]
+    else:
+        flash(_(exc.message), "error")
+
+
+def accounts_info(db: Session) -> list[dict[str, Any]]:
+    return [
+        {"name": a.name, "platform": a.platform, "timezone": a.timezone, "status": a.status}
+        for a in list_accounts(db)
+    ]
+
+
+def _compose_page(form: ComposeForm, accounts: list[dict[str, Any]], status: int = 200):
+    return render_template("posts/compose.html", form=form, accounts=accounts), status
+
+
+@bp.route("/compose", methods=["GET", "POST"])
+@roles_required("author")
+def compose() -> ResponseReturnValue:
+    with rt().store.session() as db:
+        accounts = accounts_info(db)
+    form = ComposeForm()
+    form.accounts.choices = [(a["name"], a["name"]) for a in accounts]
+    if not form.validate_on_submit():
+        return _compose_page(form, accounts, 422 if request.method == "POST" else 200)
+    try:
+        created = _submit_all(form)
+    except PostgateError as exc:
+        fields = {"text": "text", "scheduled_at": "scheduled_at", "account": "accounts"}
+        show_error(form, exc, fields)
+        return _compose_page(form, accounts, exc.status)
+    for post in created:
+        dispatch_after_commit(post)
+    count = len(created)
+    flash(ngettext("%(num)d post sent for review.", "%(num)d posts sent for review.", count))
+    if count == 1:
+        return redirect(url_for("web.post", post_id=created[0].id))
+    return redirect(url_for("web.posts"))
+
+
+def _submit_all(form: ComposeForm) -> list[Post]:
+    """One post per account, all in one transaction: all are stored, or none."""
+    with rt().store.transaction() as db:
+        user = live_user(db)
+        made = []
+        for name in form.accounts.data:
+            account = find_account(db, name)
+            when = to_utc(form.scheduled_at.data, account.timezone)
+            made.append(
+                posts.submit(rt(), db, user, name, form.text.data, when, source=source_address())
+            )
+        return made
+
+
+@bp.post("/compose/check")
+@roles_required("author")
+def compose_check() -> ResponseReturnValue:
+    """Findings and character counts for a draft, per account; nothing is stored."""
+    data = request.get_json(silent=True) or {}
+    names, text = data.get("accounts") or [], data.get("text") or ""
+    if not isinstance(names, list) or not isinstance(text, str):
+        raise ValidationFailed("accounts must be a list and text a string", field="text")
+    local = _parse_local(data.get("scheduled_at"))
+    results = []
+    with rt().store.session() as db:
+        for name in [n for n in names if isinstance(n, str)][:20]:
+            account = find_account(db, name)
+            when = to_utc(local, account.timezone)
+            result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when)
+            used, limit = count_length(text, account.platform)
+            results.append(
+                {
+                    "account": account.name,
+                    "platform": account.platform,
+                    "timezone": account.timezone,
+                    "used": used,
+                    "limit": limit,
+                    "blocked": result.blocked,
+                    "findings": [f.to_dict() for f in result.findings],
+                }
+            )
+    return jsonify({"results": results})
+
+
+def _parse_local(value: object) -> datetime | None:
+    for fmt in LOCAL_FORMATS:
+        try:
+            return datetime.strptime(str(value), fmt)  # noqa: DTZ007 - zone added per account
+        except ValueError:
+            continue
+    return None
+
+
+def _own_posts(db: Session, user_id: int, status: str | None, account: str | None) -> list[Post]:
+    query = select(Post).where(Post.author_id == user_id).order_by(Post.id.desc()).limit(200)
+    if status in POST_STATUSES:
+        query = query.where(Post.status == status)
+    if account:
+        query = query.join(Account).where(Account.name == account)
+    return list(db.scalars(query))
+
+
+@bp.get("/posts", endpoint="posts")
+@roles_required("author")
+def posts_list() -> ResponseReturnValue:
+    status = request.args.get("status") or None
+    account = request.args.get("account") or None
+    with rt().store.session() as db:
+        found = _own_posts(db, live_user(db).id, status, account)
+        return render_template(
+            "posts/list.html",
+            posts=found,
+            statuses=POST_STATUSES,
+            accounts=accounts_info(db),
+            status=status,
+            account=account,
+        )
+
+
+@bp.get("/posts/<int:post_id>")
+@login_required
+def post(post_id: int) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        user = live_user(db)
+        found = posts.visible_post(db, user, post_id)
+        return render_template(
+            "posts/detail.html",
+            post=found,
+            pieces=highlight(found.text, found.findings),
+            valid=posts.post_to_dict(found)["approvals"],
+            can_edit=found.author_id == user.id and found.status in posts.EDITABLE,
+            can_cancel=_may_cancel(user, found),
+            can_review=user.has_role("reviewer") and found.author_id != user.id,
+            can_mark_crisis=may_mark_crisis(db, user, found),
+            action_form=ActionForm(),
+        )
+
+
+def _may_cancel(user: Any, post: Post) -> bool:
+    allowed = post.author_id == user.id or user.has_role("security", "admin")
+    return allowed and post.status in posts.CANCELLABLE
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@roles_required("author")
+def edit(post_id: int) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        found = posts.visible_post(db, live_user(db), post_id)
+        if found.author_id != live_user(db).id:
+            abort(403)
+        timezone, voidable = found.account.timezone, len(posts.post_to_dict(found)["approvals"])
+        form = EditForm(
+            data={"text": found.text, "scheduled_at": to_local(found.scheduled_at, timezone)}
+            if request.method == "GET"
+            else None
+        )
+        page = {"post": found, "form": form, "voidable": voidable}
+        if not form.validate_on_submit():
+            status = 422 if request.method == "POST" else 200
+            return render_template("posts/edit.html", **page), status
+    changes = {"text": form.text.data, "scheduled_at": to_utc(form.scheduled_at.data, timezone)}
+    try:
+        with rt().store.transaction() as db:
+            saved, old_revision = posts.edit(
+                rt(), db, live_user(db), post_id, changes, source=source_address()
+            )
+    except PostgateError as exc:
+        show_error(form, exc, {"text": "text", "scheduled_at": "scheduled_at"})
+        with rt().store.session() as db:
+            page["post"] = posts.visible_post(db, live_user(db), post_id)
+            return render_template("posts/edit.html", **page), exc.status
+    dispatch_after_commit(saved, old_revision)
+    flash(_("Saved. The post is back in review; earlier approvals no longer count."))
+    return redirect(url_for("web.post", post_id=post_id))
+
+
+@bp.post("/posts/<int:post_id>/cancel")
+@login_required
+def cancel(post_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with rt().store.transaction() as db:
+        done = posts.cancel(rt(), db, live_user(db), post_id, source=source_address())
+    dispatch_after_commit(done)
+    flash(_("The post is cancelled."))
+    return redirect(url_for("web.post", post_id=post_id))

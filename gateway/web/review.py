@@ -1,0 +1,189 @@
+"""Reviewer pages: the queue, one post under review, approve with 2FA, reject with a reason.
+
+The approve form is never shown to a post's author, and the service refuses such an
+approval anyway (four eyes, invariant 2). A TOTP code is asked on every approval form; it
+may stay empty while the session proved one within the step-up window (invariant 3).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from gateway.api.posts import dispatch_after_commit
+from gateway.context import live_user, rt, source_address
+from gateway.web import bp
+from gateway.web.calendar import calendar_days
+from gateway.web.posts import MultiCheckboxField, show_error
+from gateway.web.session import roles_required, web_token, web_user
+from gateway.web.textview import highlight, word_diff
+from postgate.errors import Conflict, NotAuthenticated, RateLimited, ValidationFailed
+from postgate.services import posts, review, sessions
+from postgate.store.models import Post, PostRevision, User
+from postgate.store.types import utcnow
+
+AROUND_DAYS = 3
+SHOWN_ERRORS = (Conflict, NotAuthenticated, RateLimited, ValidationFailed)
+
+
+class ApproveForm(FlaskForm):
+    otp = StringField(
+        _l("Authentication code"),
+        description=_l("Needed unless you entered one in the last few minutes."),
+        validators=[Optional(), Length(max=32)],
+    )
+    acknowledge = MultiCheckboxField(
+        _l("Flags I have checked"),
+        description=_l("Tick each flagged finding to confirm you checked it."),
+        validate_choice=False,  # the service decides which flags still need acknowledging
+    )
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        description=_l("The author sees this reason."),
+        validators=[DataRequired(message=_l("Give a reason.")), Length(max=1000)],
+    )
+
+
+def flag_choices(post: Post) -> list[tuple[str, str]]:
+    flags = {f["rule"]: f["message"] for f in post.findings or [] if f["severity"] == "flag"}
+    return sorted((rule, f"{rule}: {message}") for rule, message in flags.items())
+
+
+def diff_base(post: Post) -> PostRevision | None:
+    """The revision the last approval was given to, else the previous revision."""
+    older = sorted((r for r in post.revisions if r.revision < post.revision), key=_revision)
+    approved = {a.content_hash for a in post.approvals}
+    for revision in reversed(older):
+        if revision.content_hash in approved:
+            return revision
+    return older[-1] if older else None
+
+
+def _revision(revision: PostRevision) -> int:
+    return revision.revision
+
+
+@bp.get("/review", endpoint="review")
+@roles_required("reviewer")
+def queue() -> ResponseReturnValue:
+    with rt().store.session() as db:
+        user = live_user(db)
+        waiting = [
+            p
+            for p in reversed(posts.list_posts(db, user, "pending_review"))
+            if p.author_id != user.id
+        ]
+        return render_template("review/queue.html", posts=waiting)
+
+
+def _review_page(
+    db: Session,
+    user: User,
+    post_id: int,
+    approve_form: ApproveForm | None = None,
+    reject_form: RejectForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    post = posts.visible_post(db, user, post_id)
+    base = diff_base(post)
+    zone = ZoneInfo(post.account.timezone)
+    center = (post.scheduled_at or utcnow()).astimezone(zone).date()
+    first = center - timedelta(days=AROUND_DAYS)
+    approve_form = approve_form or ApproveForm(formdata=None)
+    approve_form.acknowledge.choices = flag_choices(post)
+    return render_template(
+        "review/post.html",
+        post=post,
+        pieces=highlight(post.text, post.findings),
+        base=base,
+        diff=word_diff(base.text, post.text) if base else [],
+        days=calendar_days(rt(), db, user, post.account, first, 2 * AROUND_DAYS + 1),
+        center=center,
+        own=post.author_id == user.id,
+        reviewable=post.status == "pending_review" and post.author_id != user.id,
+        approvals=posts.post_to_dict(post)["approvals"],
+        approve_form=approve_form,
+        reject_form=reject_form or RejectForm(formdata=None),
+        step_up_fresh=sessions.step_up_fresh(rt(), web_token()),
+    ), status
+
+
+@bp.get("/review/<int:post_id>")
+@roles_required("reviewer")
+def review_post(post_id: int) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        return _review_page(db, live_user(db), post_id)
+
+
+@bp.post("/review/<int:post_id>/approve")
+@roles_required("reviewer")
+def approve(post_id: int) -> ResponseReturnValue:
+    form = ApproveForm()
+    with rt().store.session() as db:
+        form.acknowledge.choices = flag_choices(posts.visible_post(db, live_user(db), post_id))
+    if not form.validate_on_submit():
+        return _rerender(post_id, approve_form=form, status=422)
+    try:
+        _step_up((form.otp.data or "").strip() or None)
+        with rt().store.transaction() as db:
+            done = review.approve(
+                rt(),
+                db,
+                live_user(db),
+                post_id,
+                form.acknowledge.data or [],
+                source=source_address(),
+            )
+            status = done.status
+    except SHOWN_ERRORS as exc:
+        form.otp.data = ""
+        show_error(form, exc, {"otp": "otp", "acknowledge": "acknowledge"})
+        return _rerender(post_id, approve_form=form, status=exc.status)
+    dispatch_after_commit(done)
+    if status == "blocked":
+        flash(_("The current rules block this post; it went back to its author."), "error")
+    else:
+        flash(_("Approved."))
+    return redirect(url_for("web.review"))
+
+
+@bp.post("/review/<int:post_id>/reject")
+@roles_required("reviewer")
+def reject(post_id: int) -> ResponseReturnValue:
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _rerender(post_id, reject_form=form, status=422)
+    try:
+        with rt().store.transaction() as db:
+            done = review.reject(
+                rt(), db, live_user(db), post_id, form.reason.data, source=source_address()
+            )
+    except SHOWN_ERRORS as exc:
+        show_error(form, exc, {"reason": "reason"})
+        return _rerender(post_id, reject_form=form, status=exc.status)
+    dispatch_after_commit(done)
+    flash(_("Rejected; the author sees your reason."))
+    return redirect(url_for("web.review"))
+
+
+def _step_up(code: str | None) -> None:
+    user = web_user()
+    assert user is not None
+    sessions.step_up(rt(), user, web_token(), code, source=source_address())
+
+
+def _rerender(post_id: int, **forms: object) -> ResponseReturnValue:
+    with rt().store.session() as db:
+        return _review_page(db, live_user(db), post_id, **forms)  # type: ignore[arg-type]

@@ -1,0 +1,118 @@
+"""End to end in Chromium: an attacker posts on the account directly; the security lead
+signs in with password and TOTP, starts a takedown from the console (account, since, TOTP),
+watches its live progress until done, and the platform has no post left. Screenshots of the
+console, takedown, audit log and admin pages go to ``docs/screenshots/``."""
+
+from __future__ import annotations
+
+import pytest
+
+from postgate.services.users import create_user
+from tests.conftest import ROOT
+from tests.e2e.conftest import login, shot
+from tests.helpers import PASSWORD, Person
+from workers.sandbox import client as sandbox
+
+pytestmark = pytest.mark.browser
+
+ATTACKS = (
+    "Tout à -90 % aujourd'hui seulement, cliquez ici : http://acme-promo.example",
+    "Nous arrêtons toute activité. Merci pour tout.",
+    "Gagnez un casque Aurora : envoyez vos identifiants bancaires en message privé !",
+)
+
+
+def _lang() -> str:
+    """French once the console catalog is wired into Flask-Babel, else English, so the
+    screenshots never mix the two languages."""
+    wired = "console" in (ROOT / "gateway" / "i18n.py").read_text(encoding="utf-8")
+    return "fr" if wired else "en"
+
+
+def _person(stack, name: str, *roles: str) -> Person:
+    with stack.rt.store.transaction() as db:
+        made = create_user(stack.rt, db, name, roles, password=PASSWORD, actor="test")
+    return Person(name, PASSWORD, made.totp_secret, roles)
+
+
+def _sign_in(new_page, stack, person: Person):
+    page = new_page()
+    page.context.add_cookies([{"name": "postgate_lang", "value": _lang(), "url": stack.url}])
+    login(page, stack, person)
+    return page
+
+
+def test_security_lead_takes_a_hacked_account_down_from_the_console(stack, new_page) -> None:
+    sam = _person(stack, "sam", "security")
+    for text in ATTACKS:
+        sandbox.post_direct(stack.sandbox_url, "acme", text)
+    assert len(sandbox.list_live(stack.sandbox_url, "acme")) == len(ATTACKS)
+
+    page = _sign_in(new_page, stack, sam)
+    page.click("nav.main-nav a[href='/security']")
+    page.wait_for_url(f"{stack.url}/security")
+    assert page.is_visible("form[action='/security/takedowns']")
+    shot(page, "console")
+
+    sandbox.set_faults(stack.sandbox_url, latency_ms=700)  # slow enough to watch it run
+    page.check("input[name=accounts][value=acme]")
+    assert page.input_value("#since")  # prefilled: the last 24 hours
+    page.fill("form[action='/security/takedowns'] input[name=otp]", sam.code())
+    page.click("form[action='/security/takedowns'] button[type=submit]")
+    page.wait_for_url(f"{stack.url}/security/takedowns/*")
+    page.wait_for_selector("#takedown-live[data-status=running]")
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-bind=total]').textContent) > 0",
+        timeout=30_000,
+    )
+    shot(page, "takedown-progress")
+
+    page.wait_for_selector("#takedown-live.is-done", timeout=60_000)
+    sandbox.set_faults(stack.sandbox_url, latency_ms=0)
+    deleted = page.text_content("tfoot [data-count=deleted]")
+    assert deleted is not None and int(deleted) == len(ATTACKS)
+    assert page.locator("table.items tbody tr").count() == len(ATTACKS)
+    shot(page, "takedown-done")
+    assert sandbox.list_live(stack.sandbox_url, "acme") == []
+
+    page.click("a[href$='/report']")
+    page.wait_for_selector("h1")
+    assert "takedown:start" in page.content()
+    page.goto(f"{stack.url}/security/audit")
+    assert page.is_visible(".state-ok")
+    assert page.locator("table.audit code", has_text="takedown:done").count() == 1
+    shot(page, "audit-log")
+
+
+def test_admin_pages_in_the_browser(stack, new_page) -> None:
+    ada = _person(stack, "ada", "admin")
+    page = _sign_in(new_page, stack, ada)
+    page.click("nav.main-nav a[href='/admin']")
+    page.wait_for_url(f"{stack.url}/admin")
+    page.click("nav.subnav a[href='/admin/accounts']")
+    page.wait_for_url(f"{stack.url}/admin/accounts")
+    # A mistake keeps what was typed, shows the error next to the field, and never the secret.
+    page.fill("#name", "acme-uk")
+    page.select_option("#platform", "sandbox")
+    page.fill("#credentials", "not-a-real-token")
+    page.fill("#timezone", "Europe/Londres")
+    page.fill("#windows", "mon-fri 09:00-18:00")
+    page.click("form[action='/admin/accounts'] button[type=submit]")
+    page.wait_for_selector("#timezone-error")
+    assert page.input_value("#name") == "acme-uk"
+    assert page.input_value("#windows") == "mon-fri 09:00-18:00"
+    assert "not-a-real-token" not in page.content()
+    page.fill("#timezone", "Europe/London")
+    page.fill("#credentials", "")
+    page.click("form[action='/admin/accounts'] button[type=submit]")
+    page.wait_for_url(f"{stack.url}/admin/accounts/acme-uk")
+    page.click("nav.subnav a[href='/admin/accounts']")
+    page.wait_for_url(f"{stack.url}/admin/accounts")
+    assert page.locator("table th a", has_text="acme-uk").count() == 1
+    shot(page, "admin-accounts")
+    page.goto(f"{stack.url}/security/users")
+    assert page.locator("table.users th", has_text="alice").count() == 1
+    shot(page, "admin-users")
+    page.goto(f"{stack.url}/admin/rules")
+    assert page.is_visible("pre.file")
+    shot(page, "admin-rules")

@@ -1,0 +1,313 @@
+"""Roles, revocation, user administration and TOTP enrollment over the API."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from gateway import create_app
+from postgate import otp
+from postgate.store.models import ROLES, Account, Approval, AuditEntry, AuthToken, Post, User
+
+# Every /api/v1 endpoint that needs a role, with the roles that may call it. An endpoint
+# missing from both this table and OPEN makes test_every_api_endpoint_is_classified fail, so
+# nobody adds an endpoint without deciding who may call it.
+ROLE_ENDPOINTS: dict[str, set[str]] = {
+    "api.users.list_users": {"admin", "security"},
+    "api.users.create_user": {"admin"},
+    "api.users.set_roles": {"admin"},
+    "api.users.revoke": {"security", "admin"},
+    "api.users.reset_totp": {"admin"},
+    "api.posts.submit": {"author"},
+    "api.posts.approve": {"reviewer"},
+    "api.posts.reject": {"reviewer"},
+    "api.freeze.set_freeze": {"security", "admin"},
+    "api.freeze.lift_freeze": {"security", "admin"},
+    "api.takedowns.start_takedown": {"security", "admin"},
+    "api.takedowns.list_takedowns": {"security", "admin"},
+    "api.takedowns.get_takedown": {"security", "admin"},
+    "api.takedowns.takedown_report": {"security", "admin"},
+    "api.takedowns.mark_crisis": {"security"},
+    "api.audit.list_entries": {"security", "admin"},
+    "api.audit.verify": {"security", "admin"},
+    "api.accounts.add_account": {"admin"},
+    "api.accounts.replace_credentials": {"admin"},
+    "api.accounts.update_account": {"admin"},
+}
+# Open to any authenticated user (each acts on the caller's own things) or to anyone.
+OPEN = {
+    "api.session.create_session",
+    "api.session.delete_session",
+    "api.session.list_tokens",
+    "api.session.create_token",
+    "api.session.revoke_token",
+    "api.users.me",
+    "api.users.start_totp",
+    "api.users.confirm_totp",
+    "api.users.renew_recovery_codes",
+    # Posts: visibility and ownership are checked per post by the posts service.
+    "api.posts.list_posts",
+    "api.posts.get_post",
+    "api.posts.edit_post",
+    "api.posts.cancel",
+    "api.freeze.list_freezes",
+    "api.takedowns.crisis_templates",
+    "api.accounts.list_accounts",
+}
+# A body valid in shape for every endpoint, so that only the role can be what refuses.
+PLAUSIBLE_BODY = {
+    "otp": "000000",
+    "account": "main",
+    "text": "hello",
+    "reason": "because",
+    "roles": ["author"],
+    "username": "someone",
+    "name": "token",
+    "since": "2026-01-01T00:00:00+00:00",
+}
+
+
+def _api_rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")]
+
+
+def test_every_api_endpoint_is_classified(app) -> None:
+    unknown = {r.endpoint for r in _api_rules(app)} - set(ROLE_ENDPOINTS) - OPEN
+    assert not unknown, f"say which roles may call {sorted(unknown)} (ROLE_ENDPOINTS or OPEN)"
+
+
+def _fill(rule) -> str:
+    values = {
+        arg: 1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "nobody"
+        for arg in rule.arguments
+    }
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_user_without_the_role_gets_403_everywhere(app, client, actors) -> None:
+    people = {}
+    checked = 0
+    for rule in _api_rules(app):
+        allowed = ROLE_ENDPOINTS.get(rule.endpoint)
+        if allowed is None:
+            continue
+        lacking = tuple(sorted(set(ROLES) - allowed))
+        if lacking not in people:
+            people[lacking] = actors.person(f"u{len(people)}", *lacking)
+        person = people[lacking]
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(
+                _fill(rule), method=method, json=PLAUSIBLE_BODY, headers=person.headers
+            )
+            assert response.status_code == 403, (rule.endpoint, method, response.get_json())
+            checked += 1
+    assert checked >= len(ROLE_ENDPOINTS)
+
+
+def test_unauthenticated_gets_401_everywhere_but_login(app, client) -> None:
+    for rule in _api_rules(app):
+        if rule.endpoint == "api.session.create_session":
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(_fill(rule), method=method, json={})
+            assert response.status_code == 401, (rule.endpoint, method)
+
+
+@pytest.fixture
+def approval(rt, actors):
+    """A reviewer's approval on a scheduled post and on a published one."""
+    rita = actors.person("rita", "reviewer")
+    with rt.store.transaction() as db:
+        author = db.scalar(select(User).where(User.username == "rita"))
+        account = Account(name="main", platform="sandbox")
+        db.add(account)
+        db.flush()
+        ids = []
+        for status in ("scheduled", "published"):
+            post = Post(
+                account_id=account.id,
+                author_id=author.id,
+                text=f"a {status} post",
+                content_hash="h" * 64,
+                status=status,
+            )
+            post.approvals.append(Approval(reviewer_id=author.id, content_hash="h" * 64))
+            db.add(post)
+            db.flush()
+            ids.append(post.approvals[0].id)
+    return rita, ids
+
+
+def test_revoke_cuts_the_user_off_at_once(rt, client, actors, approval) -> None:
+    rita, (open_approval, published_approval) = approval
+    other_instance = create_app({"TESTING": True}, settings=rt.settings).test_client()
+    assert other_instance.get("/api/v1/me", headers=rita.headers).status_code == 200
+    sec = actors.person("sec", "security")
+    response = client.post(
+        "/api/v1/users/rita/revoke", json={"otp": sec.code()}, headers=sec.headers
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["approvals_voided"] == 1
+    assert client.get("/api/v1/me", headers=rita.headers).status_code == 401
+    assert other_instance.get("/api/v1/me", headers=rita.headers).status_code == 401
+    relogin = client.post(
+        "/api/v1/session",
+        json={"username": "rita", "password": rita.password, "otp": rita.code()},
+    )
+    assert relogin.status_code == 401
+    with rt.store.session() as db:
+        assert db.get(Approval, open_approval).voided_at is not None
+        assert db.get(Approval, published_approval).voided_at is None
+        assert db.get(Post, db.get(Approval, open_approval).post_id).status == "pending_review"
+        assert all(
+            t.revoked_at for t in db.scalars(select(AuthToken).where(AuthToken.user_id == 1))
+        )
+        entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "user:revoke"))
+    assert entry.actor == "sec" and entry.target == "user:rita"
+
+
+def test_revoke_needs_a_fresh_code(rt, client, actors) -> None:
+    actors.person("rita", "reviewer")
+    runtime_settings = rt.settings.with_overrides(step_up_seconds=0)
+    strict = create_app({"TESTING": True}, settings=runtime_settings).test_client()
+    sec = actors.person("sec", "security")
+    refused = strict.post("/api/v1/users/rita/revoke", json={}, headers=sec.headers)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "otp_required"
+    bad = strict.post(
+        "/api/v1/users/rita/revoke",
+        json={"otp": otp.code_at(sec.secret, otp.current_step() - 3)},
+        headers=sec.headers,
+    )
+    assert bad.get_json()["error"] == "otp_invalid"
+    ok = strict.post("/api/v1/users/rita/revoke", json={"otp": sec.code()}, headers=sec.headers)
+    assert ok.status_code == 200
+
+
+def test_nobody_revokes_themselves(client, actors) -> None:
+    sec = actors.person("sec", "security")
+    response = client.post("/api/v1/users/sec/revoke", json={}, headers=sec.headers)
+    assert response.status_code == 409
+
+
+def test_admin_creates_users_and_changes_roles(rt, client, actors) -> None:
+    adm = actors.person("adm", "admin")
+    weak = client.post(
+        "/api/v1/users",
+        json={"username": "nina", "roles": ["author"], "password": "password123!"},
+        headers=adm.headers,
+    )
+    assert weak.status_code == 422 and weak.get_json()["field"] == "password"
+    made = client.post(
+        "/api/v1/users", json={"username": "nina", "roles": ["author"]}, headers=adm.headers
+    )
+    assert made.status_code == 201
+    body = made.get_json()
+    assert body["otpauth_uri"].startswith("otpauth://totp/")
+    assert body["qr_svg"].startswith("<svg") and body["password"]
+    changed = client.put(
+        "/api/v1/users/nina/roles", json={"roles": ["author", "reviewer"]}, headers=adm.headers
+    )
+    assert changed.get_json()["roles"] == ["author", "reviewer"]
+    last_admin = client.put(
+        "/api/v1/users/adm/roles", json={"roles": ["security"]}, headers=adm.headers
+    )
+    assert last_admin.status_code == 409
+    listed = client.get("/api/v1/users", headers=adm.headers).get_json()["users"]
+    assert [u["username"] for u in listed] == ["adm", "nina"]
+    with rt.store.session() as db:
+        actions = db.scalars(select(AuditEntry.action)).all()
+    assert "user:create" in actions and "user:roles" in actions
+
+
+def test_role_removal_bites_on_the_next_request(client, actors) -> None:
+    adm = actors.person("adm", "admin")
+    sec = actors.person("sec", "security")
+    assert client.get("/api/v1/users", headers=sec.headers).status_code == 200
+    client.put("/api/v1/users/sec/roles", json={"roles": ["author"]}, headers=adm.headers)
+    assert client.get("/api/v1/users", headers=sec.headers).status_code == 403
+
+
+def test_enrollment_needs_a_first_code_then_gives_recovery_codes(rt, client, actors) -> None:
+    ana = actors.person("ana", "author")
+    started = client.post("/api/v1/me/totp", json={}, headers=ana.headers)
+    assert started.status_code == 201
+    new_secret = re.search(r"secret=([A-Z2-7]+)", started.get_json()["otpauth_uri"]).group(1)
+    assert "<svg" in started.get_json()["qr_svg"]
+    # Until confirmed, the old secret still rules.
+    assert not client.get("/api/v1/me", headers=ana.headers).get_json()["recovery_codes_left"]
+    wrong = client.post(
+        "/api/v1/me/totp/confirm",
+        json={"otp": otp.code_at(new_secret, otp.current_step() - 4)},
+        headers=ana.headers,
+    )
+    assert wrong.status_code == 401
+    step = otp.current_step() + 1
+    confirmed = client.post(
+        "/api/v1/me/totp/confirm",
+        json={"otp": otp.code_at(new_secret, step)},
+        headers=ana.headers,
+    )
+    assert confirmed.status_code == 200, confirmed.get_json()
+    codes = confirmed.get_json()["recovery_codes"]
+    assert len(codes) == 10
+    assert client.get("/api/v1/me", headers=ana.headers).get_json()["recovery_codes_left"] == 10
+    old_code = otp.code_at(ana.secret, step + 1)
+    login_old = client.post(
+        "/api/v1/session", json={"username": "ana", "password": ana.password, "otp": old_code}
+    )
+    assert login_old.status_code == 401
+    with rt.store.session() as db:
+        enrolled = db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "user:totp-enroll")
+        ).all()
+    assert [e.details["stage"] for e in enrolled] == ["started", "confirmed"]
+
+
+def test_totp_reset_is_admin_only_with_2fa_and_ends_sessions(rt, client, actors) -> None:
+    ana = actors.person("ana", "author")
+    sec = actors.person("sec", "security")
+    assert (
+        client.post("/api/v1/users/ana/totp/reset", json={}, headers=sec.headers).status_code == 403
+    )
+    strict = create_app(
+        {"TESTING": True}, settings=rt.settings.with_overrides(step_up_seconds=0)
+    ).test_client()
+    adm = actors.person("adm", "admin")
+    assert (
+        strict.post("/api/v1/users/ana/totp/reset", json={}, headers=adm.headers).status_code == 401
+    )
+    reset = strict.post(
+        "/api/v1/users/ana/totp/reset", json={"otp": adm.code()}, headers=adm.headers
+    )
+    assert reset.status_code == 200
+    new_secret = reset.get_json()["totp_secret"]
+    assert client.get("/api/v1/me", headers=ana.headers).status_code == 401
+    login = client.post(
+        "/api/v1/session",
+        json={
+            "username": "ana",
+            "password": ana.password,
+            "otp": otp.code_at(new_secret, otp.current_step() + 1),
+        },
+    )
+    assert login.status_code == 201
+    with rt.store.session() as db:
+        assert db.scalar(select(User).where(User.username == "ana")).totp_confirmed
+
+
+def test_users_list_and_revoke_only_their_own_tokens(rt, client, actors) -> None:
+    ana = actors.person("ana", "author")
+    bob = actors.person("bob", "author")
+    made = client.post("/api/v1/tokens", json={"name": "ci"}, headers=ana.headers)
+    assert made.status_code == 201
+    token_id = made.get_json()["id"]
+    assert client.delete(f"/api/v1/tokens/{token_id}", headers=bob.headers).status_code == 404
+    listed = client.get("/api/v1/tokens", headers=ana.headers).get_json()["tokens"]
+    assert {t["id"] for t in listed} == {1, token_id}
+    assert client.delete(f"/api/v1/tokens/{token_id}", headers=ana.headers).status_code == 204
+    api_token = {"Authorization": f"Bearer {made.get_json()['token']}"}
+    assert client.get("/api/v1/me", headers=api_token).status_code == 401
+    assert len(client.get("/api/v1/tokens", headers=ana.headers).get_json()["tokens"]) == 1

@@ -1,0 +1,328 @@
+"""The security lead's console: role checks, CSRF, freeze and lift, takedown with live
+progress, incident report, users and revoke, audit log with chain verification, French."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gateway import create_app
+from postgate.services import freezes
+from postgate.store.models import Account, AuditEntry, Takedown, User
+from tests.helpers import make_account
+
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+# Flask-Babel 4 pairs each domain with the translation directory at the same position.
+BABEL_CONFIG = {
+    "BABEL_DOMAIN": "messages;console",
+    "BABEL_TRANSLATION_DIRECTORIES": "translations;translations",
+}
+PAGES = [
+    "/security",
+    "/security/audit",
+    "/security/users",
+]
+POSTS = [
+    "/security/freeze",
+    "/security/freeze/lift",
+    "/security/takedowns",
+    "/security/users/revoke",
+]
+
+
+def csrf(client, path: str = "/me") -> str:
+    match = CSRF.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def web_login(client, person, lang: str = "en") -> None:
+    client.set_cookie("postgate_lang", lang)
+    token = csrf(client, "/login")
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "username": person.username,
+            "password": person.password,
+            "otp": person.code(),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def error_next_to(body: str, field_id: str) -> str:
+    """The error paragraph of a field, which ``aria-describedby`` points at."""
+    match = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">([^<]*)</p>', body)
+    assert match, f"no error next to {field_id}"
+    return match.group(1)
+
+
+@pytest.fixture
+def strict_client(rt):
+    """Step-up window 0: every sensitive form needs a code."""
+    app = create_app({"TESTING": True}, settings=rt.settings.with_overrides(step_up_seconds=0))
+    return app.test_client()
+
+
+@pytest.fixture
+def sam(actors, client):
+    person = actors.create("sam", "security")
+    web_login(client, person)
+    return person
+
+
+@pytest.mark.parametrize("role", ["author", "reviewer"])
+def test_authors_and_reviewers_get_403_on_every_console_page(client, actors, role) -> None:
+    make_account(actors.rt, "acme")
+    person = actors.create("pat", role)
+    web_login(client, person)
+    for path in [
+        *PAGES,
+        "/security/takedowns/1",
+        "/security/takedowns/1/progress",
+        "/security/takedowns/1/report",
+    ]:
+        assert client.get(path).status_code == 403, path
+    token = csrf(client)
+    for path in POSTS:
+        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+
+
+def test_signed_out_visitors_go_to_login(client) -> None:
+    for path in PAGES:
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_forms_without_csrf_token_are_refused(client, rt, sam) -> None:
+    make_account(rt, "acme")
+    for path in POSTS:
+        assert client.post(path, data={"reason": "x", "otp": "123456"}).status_code == 400
+    with rt.store.session() as db:
+        assert freezes.active_freezes(db) == []
+
+
+def test_console_shows_accounts_freeze_and_takedown_forms(client, rt, sam) -> None:
+    make_account(rt, "acme", timezone="Europe/Paris")
+    body = client.get("/security").get_data(as_text=True)
+    assert "acme" in body and 'action="/security/takedowns"' in body
+    assert 'action="/security/freeze"' in body and "console.css" in body
+    assert 'name="since"' in body and '<option selected value="Europe/Paris">' in body
+
+
+def test_freeze_errors_are_shown_next_to_the_field_and_input_is_kept(client, rt, sam) -> None:
+    make_account(rt, "acme")
+    response = client.post(
+        "/security/freeze", data={"csrf_token": csrf(client), "account": "acme", "reason": " "}
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "reason" in error_next_to(body, "reason").lower()
+    assert '<option selected value="acme">' in body
+
+
+def test_freeze_and_lift_from_the_console(client, rt, sam) -> None:
+    make_account(rt, "acme")
+    response = client.post(
+        "/security/freeze",
+        data={"csrf_token": csrf(client), "account": "acme", "reason": "account hacked"},
+    )
+    assert response.status_code == 302
+    with rt.store.session() as db:
+        active = freezes.active_freezes(db)
+        assert [f.reason for f in active] == ["account hacked"]
+    body = client.get("/security").get_data(as_text=True)
+    assert "account hacked" in body and "state-frozen" in body
+    response = client.post(
+        "/security/freeze/lift", data={"csrf_token": csrf(client), "lift-account": "acme"}
+    )
+    assert response.status_code == 302
+    with rt.store.session() as db:
+        assert freezes.active_freezes(db) == []
+
+
+def test_freeze_needs_a_code_when_the_step_up_is_stale(strict_client, actors, rt) -> None:
+    make_account(rt, "acme")
+    sam = actors.create("sam", "security")
+    web_login(strict_client, sam)
+    token = csrf(strict_client, "/security")
+    response = strict_client.post(
+        "/security/freeze", data={"csrf_token": token, "account": "", "reason": "stop all"}
+    )
+    assert response.status_code == 401
+    body = response.get_data(as_text=True)
+    assert error_next_to(body, "otp")
+    assert "stop all</textarea>" in body  # nothing typed is lost
+    response = strict_client.post(
+        "/security/freeze",
+        data={"csrf_token": token, "account": "", "reason": "stop all", "otp": "000000"},
+    )
+    assert response.status_code == 401 and error_next_to(response.get_data(as_text=True), "otp")
+    response = strict_client.post(
+        "/security/freeze",
+        data={"csrf_token": token, "account": "", "reason": "stop all", "otp": sam.code()},
+    )
+    assert response.status_code == 302
+    with rt.store.session() as db:
+        assert [f.account_id for f in freezes.active_freezes(db)] == [None]
+
+
+def test_takedown_form_errors_keep_the_input(client, rt, sam) -> None:
+    make_account(rt, "acme")
+    token = csrf(client, "/security")
+    response = client.post(
+        "/security/takedowns",
+        data={"csrf_token": token, "since": "2026-01-05T08:30", "clock": "UTC", "otp": ""},
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert error_next_to(body, "accounts") and error_next_to(body, "otp")
+    assert 'value="2026-01-05T08:30"' in body
+    response = client.post(
+        "/security/takedowns",
+        data={
+            "csrf_token": token,
+            "accounts": "acme",
+            "since": "2026-01-05T08:30",
+            "clock": "UTC",
+            "otp": "12",
+        },
+    )
+    assert response.status_code == 401
+    body = response.get_data(as_text=True)
+    assert error_next_to(body, "otp") and 'value="acme" checked' in body.replace(
+        'checked id="accounts-0" name="accounts" type="checkbox" value="acme"',
+        'value="acme" checked',
+    )
+    with rt.store.session() as db:
+        assert db.query(Takedown).count() == 0
+
+
+def test_takedown_starts_and_its_progress_is_served_as_json(client, rt, sam) -> None:
+    make_account(rt, "acme", timezone="Europe/Paris")
+    response = client.post(
+        "/security/takedowns",
+        data={
+            "csrf_token": csrf(client, "/security"),
+            "accounts": "acme",
+            "since": "2026-01-05T08:30",
+            "clock": "Europe/Paris",
+            "otp": sam.code(),
+        },
+    )
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert re.fullmatch(r"/security/takedowns/\d+", location)
+    with rt.store.session() as db:
+        takedown = db.query(Takedown).one()
+        assert takedown.since.isoformat().startswith("2026-01-05T07:30")  # Paris is UTC+1
+        assert freezes.is_frozen(db, db.query(Account).one().id)
+    page = client.get(location)
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert 'id="takedown-live"' in body and "console.js" in body and "<progress" in body
+    assert '<noscript><meta http-equiv="refresh"' in body
+    progress = client.get(location + "/progress").get_json()
+    assert progress["status"] == "running" and progress["accounts"] == ["acme"]
+    assert progress["progress"]["accounts"]["acme"]["total"] == 0
+    assert "items" not in progress
+    report = client.get(location + "/report")
+    assert report.status_code == 200 and "takedown:start" in report.get_data(as_text=True)
+    markdown = client.get(location + "/report?format=markdown")
+    assert markdown.mimetype == "text/markdown"
+    assert markdown.get_data(as_text=True).startswith("# Incident report: takedown #")
+
+
+def test_takedown_ends_other_sessions_but_keeps_the_lead_signed_in(client, rt, actors, sam):
+    make_account(rt, "acme")
+    other = actors.person("ana", "author")
+    response = client.post(
+        "/security/takedowns",
+        data={
+            "csrf_token": csrf(client, "/security"),
+            "every": "y",
+            "since": "2026-01-05T08:30",
+            "clock": "UTC",
+            "otp": sam.code(),
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/security").status_code == 200
+    assert client.get("/api/v1/me", headers=other.headers).status_code == 401
+
+
+def test_unknown_takedown_is_404(client, sam) -> None:
+    assert client.get("/security/takedowns/999").status_code == 404
+    assert client.get("/security/takedowns/999/progress").status_code == 404
+
+
+def test_audit_log_filters_and_shows_the_chain_status(client, rt, sam) -> None:
+    make_account(rt, "acme")
+    client.post(
+        "/security/freeze",
+        data={"csrf_token": csrf(client), "account": "acme", "reason": "account hacked"},
+    )
+    body = client.get("/security/audit").get_data(as_text=True)
+    assert "state-ok" in body and "freeze:set" in body and "session:login" in body
+    body = client.get("/security/audit?action=freeze").get_data(as_text=True)
+    assert "freeze:set" in body and "<code>session:login</code>" not in body
+    body = client.get("/security/audit?actor=nobody").get_data(as_text=True)
+    assert "No entry matches" in body
+    with rt.store.transaction() as db:
+        entry = db.query(AuditEntry).filter(AuditEntry.action == "freeze:set").one()
+        entry.details = {"reason": "nothing happened"}
+    body = client.get("/security/audit").get_data(as_text=True)
+    assert "state-frozen" in body and f"Chain broken at entry {entry.seq}" in body
+
+
+def test_audit_log_pages_back_in_time(client, rt, sam) -> None:
+    body = client.get("/security/audit").get_data(as_text=True)
+    assert "Older entries" not in body
+    for _ in range(30):
+        client.post("/security/freeze", data={"csrf_token": csrf(client), "reason": "x"})
+        client.post("/security/freeze/lift", data={"csrf_token": csrf(client), "lift-account": ""})
+    body = client.get("/security/audit").get_data(as_text=True)
+    older = re.search(r'href="(/security/audit\?before=\d+)"', body)
+    assert older
+    assert client.get(older.group(1).replace("&amp;", "&")).status_code == 200
+
+
+def test_security_lead_revokes_a_user(client, rt, actors, sam) -> None:
+    ana = actors.person("ana", "author")
+    body = client.get("/security/users").get_data(as_text=True)
+    assert "ana" in body and 'action="/security/users/revoke"' in body
+    assert 'action="/security/users/new"' not in body  # admins only
+    response = client.post(
+        "/security/users/revoke", data={"csrf_token": csrf(client), "revoke-username": "ana"}
+    )
+    assert response.status_code == 302
+    with rt.store.session() as db:
+        assert db.query(User).filter_by(username="ana").one().disabled
+    assert client.get("/api/v1/me", headers=ana.headers).status_code == 401
+
+
+def test_revoking_oneself_is_refused(client, rt, actors, sam) -> None:
+    actors.create("ana", "author")
+    response = client.post(
+        "/security/users/revoke", data={"csrf_token": csrf(client), "revoke-username": "sam"}
+    )
+    assert response.status_code == 422  # only others are offered (the service refuses too)
+    assert error_next_to(response.get_data(as_text=True), "revoke-username")
+    with rt.store.session() as db:
+        assert not db.query(User).filter_by(username="sam").one().disabled
+
+
+def test_console_speaks_french(rt, actors) -> None:
+    app = create_app({"TESTING": True, **BABEL_CONFIG}, settings=rt.settings)
+    client = app.test_client()
+    make_account(rt, "acme")
+    sam = actors.create("sam", "security")
+    web_login(client, sam, lang="fr")
+    body = client.get("/security").get_data(as_text=True)
+    assert "Console de crise" in body and "Geler la publication" in body
+    body = client.get("/security/audit").get_data(as_text=True)
+    assert "Journal d\u2019audit" in body
