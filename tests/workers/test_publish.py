@@ -17,12 +17,16 @@ def test_post_publishes_at_its_time_and_not_before(workers, poster):
     post_id = poster.schedule("Les soldes commencent aujourd'hui.", seconds=3)
     scheduled = poster.post(post_id).scheduled_at
     time.sleep(max(0.0, (scheduled - datetime.now(UTC)).total_seconds() - 0.4))
-    assert poster.live() == [], "published before its time"
-    post = poster.wait_status(post_id, "published", timeout=6)
+    asked_at, seen = datetime.now(UTC), poster.live()
+    if asked_at < scheduled:  # a slow sleep may wake past the time; created_at is checked below
+        assert seen == [], "published before its time"
+    post = poster.wait_status(post_id, "published", timeout=8)
     live = poster.live("Les soldes commencent aujourd'hui.")
     assert len(live) == 1 and post.remote_id == live[0]["id"]
     created = parse_aware(live[0]["created_at"], "created_at")
-    assert scheduled <= created <= scheduled + timedelta(seconds=2), (scheduled, created)
+    # The scheduler polls each second and a work horse forks per job: allow for a busy CI
+    # machine; the benchmark, not this test, measures lateness.
+    assert scheduled <= created <= scheduled + timedelta(seconds=3), (scheduled, created)
     assert post.published_at is not None and post.remote_url
     assert post.attempts == 1 and post.claim_token is None
 
@@ -31,9 +35,10 @@ def test_freeze_set_just_before_due_time_stops_the_post(workers, poster, rt):
     workers.start()
     post_id = poster.schedule("Annonce importante demain matin.", seconds=3)
     scheduled = poster.post(post_id).scheduled_at
-    time.sleep(max(0.0, (scheduled - datetime.now(UTC)).total_seconds() - 0.3))
+    time.sleep(max(0.0, (scheduled - datetime.now(UTC)).total_seconds() - 0.8))
     with rt.store.transaction() as db:  # what the freeze service commits
         db.add(Freeze(account_id=None, reason="incident"))
+    assert datetime.now(UTC) < scheduled, "the test itself was too slow to freeze in time"
     post = poster.wait_status(post_id, "blocked", timeout=6)
     assert "frozen" in post.status_reason
     time.sleep(1)
