@@ -6,22 +6,35 @@ users. Catalogs live in ``gateway/translations`` and the compiled ``.mo`` files 
 committed, so running Postgate needs no build step. Times are always shown in the time zone
 of the account they belong to, since that is the clock the audience reads.
 
+Rule findings arrive in English from ``rules`` (which knows no Flask) with the template and
+parameters they were made from; :func:`finding_text` shows them in the reader's language.
+Their French is in ``messages.po``; ``-k Template`` extracts the templates where ``babel.cfg``
+maps ``rules/**.py``, and ``tests/gateway/test_finding_i18n.py`` fails while one lacks its
+French in the compiled catalog.
+
 Update the catalog after changing text::
 
-    pybabel extract -F babel.cfg -k _l -k N_ -o /tmp/messages.pot .
+    pybabel extract -F babel.cfg -k _l -k N_ -k Template -o /tmp/messages.pot .
     pybabel update -i /tmp/messages.pot -d gateway/translations -l fr --no-fuzzy-matching
     pybabel compile -d gateway/translations -l fr
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_day_names
+from babel.numbers import format_currency, format_decimal
 from flask import Blueprint, Flask, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale, gettext, lazy_gettext
+
+from rules.windows import DAYS
 
 LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
@@ -126,6 +139,49 @@ def translate(value: object) -> str:
     return gettext(str(value)) if value else ""
 
 
+_DAY_RE = re.compile(r"(?i)\b(mon|tue|wed|thu|fri|sat|sun)\b")
+
+
+def finding_text(finding: Mapping[str, Any]) -> str:
+    """A rule finding (as stored: a dict) in the reader's language: template, then params.
+
+    A finding stored before findings carried a template shows its English message, and so
+    does one whose translation does not fit its parameters. An administrator's own message
+    (``rules.VERBATIM``) has no catalog entry, so it shows as written.
+    """
+    message = str(finding.get("message") or "")
+    template, params = finding.get("template"), finding.get("params")
+    if not template or not isinstance(params, dict):
+        return message
+    locale = locale_name()
+    values = {name: _local_param(name, value, locale) for name, value in params.items()}
+    try:
+        return gettext(template).format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return message
+
+
+def _local_param(name: str, value: object, locale: str) -> object:
+    """A finding parameter written for ``locale``, by the name conventions of ``rules.Template``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=locale)
+    if not isinstance(value, str):
+        return value
+    try:
+        if name == "windows":
+            days = get_day_names("abbreviated", locale=locale)
+            return _DAY_RE.sub(lambda m: days[DAYS.index(m.group(1).lower())], value)
+        if name == "date" or name.endswith("_date"):
+            style = "full" if name == "date" else "long"  # the weekday matters for windows
+            return format_date(date.fromisoformat(value), style, locale=locale)
+        if name.endswith("_price"):
+            amount, currency = value.split()
+            return format_currency(Decimal(amount), currency, locale=locale)
+    except (ValueError, ArithmeticError):
+        pass  # "…" for an open-ended promotion, or a value from elsewhere: as it is
+    return value
+
+
 def init_app(app: Flask) -> None:
     # ``console`` is the catalog of the security and admin pages (kept apart by their authors).
     app.config.setdefault("BABEL_DOMAIN", "messages;console")
@@ -135,5 +191,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.filters["translate"] = translate
+    app.jinja_env.filters["finding_text"] = finding_text
     app.jinja_env.globals.update(locale_name=locale_name, LOCALES=LOCALES, _l=_l)
     app.jinja_env.globals.setdefault("gettext", gettext)

@@ -4,7 +4,17 @@ A plain library (no web framework, store or queue): `load_ruleset` reads the
 configuration once, `RuleSet.evaluate` is a pure function of its arguments.
 """
 
-from .base import Context, Draft, Evaluation, Finding, Rule, RuleConfigError
+from .base import (
+    VERBATIM,
+    Context,
+    Draft,
+    Evaluation,
+    Finding,
+    Rule,
+    RuleConfigError,
+    Template,
+    templates,
+)
 from .config import load_ruleset
 from .limits import count_length
 from .links import extract_links
@@ -14,6 +24,7 @@ from .windows import Window, parse_window
 
 __all__ = [
     "RULE_KINDS",
+    "VERBATIM",
     "Context",
     "Draft",
     "Evaluation",
@@ -21,9 +32,11 @@ __all__ = [
     "Rule",
     "RuleConfigError",
     "RuleSet",
+    "Template",
     "Window",
     "count_length",
     "extract_links",
     "load_ruleset",
     "parse_window",
+    "templates",
 ]

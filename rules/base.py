@@ -6,8 +6,10 @@ and an evaluation can be stored as-is next to the post it judged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -28,18 +30,72 @@ def _require_aware(name: str, value: datetime | None) -> None:
         raise ValueError(f"{name} must be an aware datetime (with a time zone), got {value!r}")
 
 
+_TRANSLATED: dict[str, None] = {}
+
+
+class Template(str):
+    """A finding's message in English with named ``{fields}``, translated where it is shown.
+
+    The engine keeps no language of its own: a finding carries its English ``message`` (what
+    the API and stored rows carry) and the template and parameters it was made from, so the
+    web layer can show ``gettext(template).format(**params)`` in the reader's language.
+    Define each template once, at module level: creating one lists it in `templates()`, which
+    the tests hold against the French catalog, and `Rule.finding` refuses a plain string.
+
+    Parameters are JSON scalars. Every value a reader sees must read the same in any
+    language, or be named so the web layer can reformat it: ``date`` and ``*_date`` hold an
+    ISO date (YYYY-MM-DD), ``*_price`` an amount and a currency code ("99.99 EUR"),
+    ``windows`` posting windows as configured ("mon-fri 08:00-20:00; sat 10:00-14:00"). Words
+    never travel as parameters: a sentence that changes with a case gets a template per case.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, text: str, *, translated: bool = True) -> Template:
+        template = super().__new__(cls, text)
+        if translated:
+            _TRANSLATED.setdefault(str(template))
+        return template
+
+
+def templates() -> tuple[str, ...]:
+    """Every template that needs a translation (all of them once `rules` is imported)."""
+    return tuple(_TRANSLATED)
+
+
+# Text an administrator wrote in the configuration (a pattern rule's `message`): shown as
+# written, in whatever language it was written in.
+VERBATIM = Template("{text}", translated=False)
+
+
+def _no_params() -> Mapping[str, str | int]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One thing a rule found in a draft; `span` is [start, end) in the draft text."""
+    """One thing a rule found in a draft; `span` is [start, end) in the draft text.
+
+    `message` is `template` filled in with `params` (see `Template`); a finding built
+    without a template has only its message.
+    """
 
     rule: str
     severity: str
     message: str
     span: tuple[int, int] | None = None
+    template: str = ""
+    params: Mapping[str, str | int] = field(default_factory=_no_params, hash=False)
 
     def to_dict(self) -> dict:
-        span = list(self.span) if self.span is not None else None
-        return {"rule": self.rule, "severity": self.severity, "message": self.message, "span": span}
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "span": list(self.span) if self.span is not None else None,
+            "template": self.template or None,
+            "params": dict(self.params),
+        }
 
 
 @dataclass(frozen=True)
@@ -128,9 +184,24 @@ class Rule:
         raise NotImplementedError
 
     def finding(
-        self, message: str, span: tuple[int, int] | None = None, severity: str | None = None
+        self,
+        template: Template,
+        span: tuple[int, int] | None = None,
+        severity: str | None = None,
+        **params: str | int,
     ) -> Finding:
-        return Finding(self.id, severity or self.severity, message, span)
+        """A finding of this rule: `template` (a module-level `Template`) filled with `params`."""
+        if not isinstance(template, Template):
+            raise TypeError(f"rule {self.id}: a finding needs a Template, got {template!r}")
+        message = template.format(**params)
+        return Finding(
+            self.id,
+            severity or self.severity,
+            message,
+            span,
+            str(template),
+            MappingProxyType(params),
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id!r} {self.severity}>"

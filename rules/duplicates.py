@@ -14,8 +14,11 @@ import itertools
 import re
 import unicodedata
 
-from .base import FLAG, Context, Draft, Finding, Rule
+from .base import FLAG, Context, Draft, Finding, Rule, Template
 from .options import Options
+
+# "%" kept away from letters: Babel's extractor would read "% s" as a %-format.
+DUPLICATE = Template("Nearly the same as a recent post (similarity {percent}%): “{excerpt}”")
 
 _MARKS_RE = re.compile(r"[\u0300-\u036f]")
 _WORD_RE = re.compile(r"\w+")
@@ -61,6 +64,5 @@ class DuplicatesRule(Rule):
             score = similarity(draft.text, recent, self.threshold)
             if score >= self.threshold:
                 excerpt = recent if len(recent) <= 60 else recent[:57].rstrip() + "…"
-                message = f"Nearly the same ({score:.0%} similar) as a recent post: “{excerpt}”"
-                return [self.finding(message)]
+                return [self.finding(DUPLICATE, percent=round(score * 100), excerpt=excerpt)]
         return []

@@ -6,8 +6,13 @@ and reviewer at once instead of at publish time.
 
 from __future__ import annotations
 
-from .base import BLOCK, Context, Draft, Finding, Rule
+from .base import BLOCK, Context, Draft, Finding, Rule, Template
 from .options import Options
+
+FROZEN = Template(
+    "A freeze is in force for this account: only a crisis statement "
+    "marked by a security lead may be published."
+)
 
 
 class FreezeRule(Rule):
@@ -20,10 +25,5 @@ class FreezeRule(Rule):
 
     def evaluate(self, draft: Draft, context: Context) -> list[Finding]:
         if context.frozen and not draft.crisis_statement:
-            return [
-                self.finding(
-                    "A freeze is in force for this account: only a crisis statement "
-                    "marked by a security lead may be published."
-                )
-            ]
+            return [self.finding(FROZEN)]
         return []

@@ -15,13 +15,18 @@ import sys
 import unicodedata
 from collections.abc import Mapping
 
-from .base import BLOCK, Context, Draft, Finding, Rule
+from .base import BLOCK, Context, Draft, Finding, Rule, Template
 from .links import find_links
 from .options import Options
 
 MAX_LENGTH = {"x": 280, "mastodon": 500, "sandbox": 500, "bluesky": 300, "webhook": 10_000}
 MAX_MEDIA = {"x": 4, "mastodon": 4, "sandbox": 4, "bluesky": 4, "webhook": 10}
 URL_LENGTH = 23
+UNKNOWN_PLATFORM = Template("Unknown platform '{platform}': limits cannot be checked.")
+TOO_LONG = Template(
+    "The post is {used} characters long as {platform} counts them; the limit is {limit}."
+)
+TOO_MANY_MEDIA = Template("The post has {count} media attachments; {platform} allows {limit}.")
 _URL_PLATFORMS = {"x", "mastodon", "sandbox"}
 _MENTION_RE = re.compile(r"(@\w+)@[\w.-]+\w")
 # X counts code points in these ranges as 1, everything else as 2 (twitter-text v3).
@@ -136,22 +141,19 @@ class PlatformLimitsRule(Rule):
 
     def evaluate(self, draft: Draft, context: Context) -> list[Finding]:
         if draft.platform not in self.lengths:
-            return [self.finding(f"Unknown platform {draft.platform!r}: limits cannot be checked.")]
+            return [self.finding(UNKNOWN_PLATFORM, platform=draft.platform)]
         findings = []
         used, limit = count_length(draft.text, draft.platform, self.lengths)
         if used > limit:
-            findings.append(
-                self.finding(
-                    f"The post is {used} characters long as {draft.platform} counts them; "
-                    f"the limit is {limit}."
-                )
-            )
+            findings.append(self.finding(TOO_LONG, used=used, platform=draft.platform, limit=limit))
         max_media = self.media.get(draft.platform, sys.maxsize)
         if draft.media_count > max_media:
             findings.append(
                 self.finding(
-                    f"The post has {draft.media_count} media attachments; "
-                    f"{draft.platform} allows {max_media}."
+                    TOO_MANY_MEDIA,
+                    count=draft.media_count,
+                    platform=draft.platform,
+                    limit=max_media,
                 )
             )
         return findings

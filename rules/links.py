@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from .base import BLOCK, FLAG, SEVERITIES, Context, Draft, Finding, Rule
+from .base import BLOCK, FLAG, SEVERITIES, Context, Draft, Finding, Rule, Template
 from .options import Options
 
 # Bare domains ("acme.fr/soldes") count as links only with a TLD from this
@@ -31,6 +31,10 @@ _LINK_RE = re.compile(
     )
     """
 )
+BLOCKED = Template('The link "{url}" leads to {host}, on the blocked domain {domain}.')
+UNLISTED = Template('The link "{url}" leads to {host}, not an allowed domain.')
+NO_HOST = Template('The link "{url}" leads to no host, not an allowed domain.')
+
 _TRAILING = ".,;:!?'\"\u00bb\u201d\u2019\u2026"
 _DOTS_RE = re.compile("[\u3002\uff0e\uff61]")
 
@@ -133,9 +137,10 @@ class LinksRule(Rule):
             host = link_host(url)
             blocked = _on_list(host, self.block)
             if blocked:
-                message = f'The link "{url}" leads to {host}, on the blocked domain {blocked}.'
-                findings.append(self.finding(message, span))
+                findings.append(self.finding(BLOCKED, span, url=url, host=host, domain=blocked))
             elif self.allow and not _on_list(host, self.allow):
-                message = f'The link "{url}" leads to {host or "no host"}, not an allowed domain.'
-                findings.append(self.finding(message, span, self.unlisted_severity))
+                template, where = (UNLISTED, {"host": host}) if host else (NO_HOST, {})
+                findings.append(
+                    self.finding(template, span, self.unlisted_severity, url=url, **where)
+                )
         return findings

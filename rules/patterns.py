@@ -8,25 +8,32 @@ from __future__ import annotations
 
 import re
 
-from .base import FLAG, Context, Draft, Finding, Rule
+from .base import FLAG, VERBATIM, Context, Draft, Finding, Rule, Template
 from .options import Options
+
+MATCHES = Template("Matches the pattern of rule {rule}.")
 
 
 class PatternRule(Rule):
     kind = "pattern"
     default_severity = FLAG
 
-    def __init__(self, rule_id: str, severity: str, regex: re.Pattern[str], message: str) -> None:
+    def __init__(
+        self, rule_id: str, severity: str, regex: re.Pattern[str], message: str | None
+    ) -> None:
         super().__init__(rule_id, severity)
         self.regex = regex
-        self.message = message
+        # The administrator's message is shown as written; without one, a generic message.
+        self.template, self.params = (
+            (VERBATIM, {"text": message}) if message else (MATCHES, {"rule": rule_id})
+        )
 
     @classmethod
     def from_config(cls, rule_id: str, severity: str, opts: Options) -> PatternRule:
         source = opts.string("pattern")
         if not source:
             raise opts.error("pattern", "a pattern rule needs a regular expression")
-        message = opts.string("message") or f"Matches the pattern of rule {rule_id}."
+        message = opts.string("message") or None
         flags = re.IGNORECASE if opts.boolean("ignore_case", True) else 0
         try:
             regex = re.compile(source, flags)
@@ -39,4 +46,7 @@ class PatternRule(Rule):
         return cls(rule_id, severity, regex, message)
 
     def evaluate(self, draft: Draft, context: Context) -> list[Finding]:
-        return [self.finding(self.message, m.span()) for m in self.regex.finditer(draft.text)]
+        return [
+            self.finding(self.template, m.span(), **self.params)
+            for m in self.regex.finditer(draft.text)
+        ]

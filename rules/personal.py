@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .base import BLOCK, Context, Draft, Finding, Rule
+from .base import BLOCK, Context, Draft, Finding, Rule, Template
 from .options import Options
 
 TYPES = ("card", "iban", "email", "phone")
@@ -28,11 +28,11 @@ _PHONE_RE = re.compile(
     (?![\w])
     """
 )
-_LABELS = {
-    "card": "a payment card number",
-    "iban": "an IBAN",
-    "email": "an e-mail address",
-    "phone": "a phone number",
+MESSAGES = {
+    "card": Template("The post contains what looks like a payment card number."),
+    "iban": Template("The post contains what looks like an IBAN."),
+    "email": Template("The post contains what looks like an e-mail address."),
+    "phone": Template("The post contains what looks like a phone number."),
 }
 
 
@@ -118,6 +118,5 @@ class PersonalDataRule(Rule):
                 if any(span[0] < end and start < span[1] for start, end in taken):
                     continue
                 taken.append(span)
-                message = f"The post contains what looks like {_LABELS[kind]}."
-                findings.append(self.finding(message, span))
+                findings.append(self.finding(MESSAGES[kind], span))
         return findings

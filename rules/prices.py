@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .base import BLOCK, Context, Draft, Finding, Rule
+from .base import BLOCK, Context, Draft, Finding, Rule, Template
 from .catalog import Catalog, Product
 from .options import Options
 from .terms import Term, TermMatcher, parse_term
@@ -32,6 +32,24 @@ _PRICE_RE = re.compile(
     (?![.,]?\d)
     """
 )
+# Whole literals, one per case, so that a message extractor sees each of them.
+WRONG_PRICE = Template(
+    'The post says "{stated}" for {product}, but the catalogue price is {expected_price}.'
+)
+WRONG_CURRENCY = Template(
+    'The post says "{stated}" for {product}, but the catalogue price is {expected_price}, '
+    "not in {currency}."
+)
+WRONG_PRICE_PROMO_ON = Template(
+    'The post says "{stated}" for {product}, but the catalogue price is {expected_price} '
+    "(promotion {promo_price}, {start_date} to {end_date}, in force)."
+)
+WRONG_PRICE_PROMO_OFF = Template(
+    'The post says "{stated}" for {product}, but the catalogue price is {expected_price} '
+    "(promotion {promo_price}, {start_date} to {end_date}, not in force on that day)."
+)
+OPEN_END = "…"  # a promotion without a start or an end date
+
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP"}
 _SENTENCE_END_RE = re.compile(r"[.!?;…\n](?=\s|$)")
 
@@ -112,7 +130,8 @@ class PricesRule(Rule):
             if mention is not None:
                 problem = _mismatch(price, mention.products, day, draft.text)
                 if problem:
-                    findings.append(self.finding(problem, price.span))
+                    template, params = problem
+                    findings.append(self.finding(template, price.span, **params))
         return findings
 
     def _mention_for(
@@ -160,8 +179,10 @@ def _local_day(draft: Draft, context: Context) -> date:
     return context.moment(draft).astimezone(zone).date()
 
 
-def _mismatch(price: Price, products: tuple[Product, ...], day: date, text: str) -> str | None:
-    """None when the price is right for one of the products, else a message saying why not."""
+def _mismatch(
+    price: Price, products: tuple[Product, ...], day: date, text: str
+) -> tuple[Template, dict[str, str]] | None:
+    """None when the price is right for one of the products, else the message saying why not."""
     for product in products:
         if price.currency not in (None, product.currency):
             continue
@@ -170,14 +191,16 @@ def _mismatch(price: Price, products: tuple[Product, ...], day: date, text: str)
         if product.promo_active(day) and price.amount == product.promo_price:
             return None
     product = products[0]
-    stated = text[price.span[0] : price.span[1]]
-    expected = _money(product.price, product.currency)
-    said = f'The post says "{stated}" for {product.name}, but the catalogue price is {expected}'
+    params = {
+        "stated": text[price.span[0] : price.span[1]],
+        "product": product.name,
+        "expected_price": _money(product.price, product.currency),
+    }
     if price.currency not in (None, product.currency):
-        return f"{said}, not in {price.currency}."
-    promo = ""
-    if product.promo_price is not None:
-        window = f"{product.promo_start or '…'} to {product.promo_end or '…'}"
-        state = "in force" if product.promo_active(day) else "not in force on that day"
-        promo = f" (promotion {_money(product.promo_price, product.currency)}, {window}, {state})"
-    return f"{said}{promo}."
+        return WRONG_CURRENCY, {**params, "currency": price.currency}
+    if product.promo_price is None:
+        return WRONG_PRICE, params
+    params["promo_price"] = _money(product.promo_price, product.currency)
+    params["start_date"] = product.promo_start.isoformat() if product.promo_start else OPEN_END
+    params["end_date"] = product.promo_end.isoformat() if product.promo_end else OPEN_END
+    return (WRONG_PRICE_PROMO_ON if product.promo_active(day) else WRONG_PRICE_PROMO_OFF), params

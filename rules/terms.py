@@ -12,9 +12,12 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from .base import BLOCK, Context, Draft, Finding, Rule
+from .base import BLOCK, Context, Draft, Finding, Rule, Template
 from .normalize import Normalized, fold, is_word_char, normalize
 from .options import Options
+
+BANNED = Template('Banned term "{term}".')
+BANNED_WRITTEN = Template('Banned term "{term}" (written "{seen}").')
 
 
 class Term(NamedTuple):
@@ -102,6 +105,8 @@ class BannedTermsRule(Rule):
         findings = []
         for term, span in self.matcher.find(draft.text):
             seen = draft.text[span[0] : span[1]]
-            detail = "" if seen == term.display else f' (written "{seen}")'
-            findings.append(self.finding(f'Banned term "{term.display}"{detail}.', span))
+            if seen == term.display:
+                findings.append(self.finding(BANNED, span, term=term.display))
+            else:
+                findings.append(self.finding(BANNED_WRITTEN, span, term=term.display, seen=seen))
         return findings

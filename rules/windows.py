@@ -13,11 +13,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .base import BLOCK, Context, Draft, Finding, Rule
+from .base import BLOCK, Context, Draft, Finding, Rule, Template
 from .options import Options
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME_RE = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
+# Dates go out as ISO and windows as configured; the web layer writes both in the reader's
+# language (see `Template`).
+UNKNOWN_ZONE = Template("Unknown time zone '{timezone}' for this account.")
+BLACKOUT = Template("{date} at {time} ({timezone}) is a blackout date: nothing may be published.")
+BAD_WINDOW = Template(
+    'The account\'s posting window "{window}" is invalid; an administrator must correct it.'
+)
+OUTSIDE = Template("{date} at {time} ({timezone}) is outside the posting windows ({windows}).")
 _EXAMPLE = 'expected something like "mon-fri 08:00-20:00" or "sat,sun 10:00-14:00"'
 
 
@@ -100,17 +108,22 @@ class PostingWindowRule(Rule):
         try:
             zone = ZoneInfo(context.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            return [self.finding(f"Unknown time zone {context.timezone!r} for this account.")]
+            return [self.finding(UNKNOWN_ZONE, timezone=context.timezone)]
         local = context.moment(draft).astimezone(zone)
-        when = f"{local:%a %Y-%m-%d %H:%M} ({context.timezone})"
+        when = {
+            "date": local.date().isoformat(),
+            "time": f"{local:%H:%M}",
+            "timezone": context.timezone,
+        }
         findings = []
         if local.date() in self.blackout_dates or local.date() in context.blackout_dates:
-            findings.append(self.finding(f"{when} is a blackout date: nothing may be published."))
-        try:
-            windows = [parse_window(spec) for spec in context.windows]
-        except ValueError as exc:
-            return [*findings, self.finding(f"The account's posting windows are invalid: {exc}")]
+            findings.append(self.finding(BLACKOUT, **when))
+        windows = []
+        for spec in context.windows:
+            try:
+                windows.append(parse_window(spec))
+            except ValueError:
+                return [*findings, self.finding(BAD_WINDOW, window=spec)]
         if windows and not any(w.contains(local) for w in windows):
-            allowed = "; ".join(context.windows)
-            findings.append(self.finding(f"{when} is outside the posting windows ({allowed})."))
+            findings.append(self.finding(OUTSIDE, **when, windows="; ".join(context.windows)))
         return findings

@@ -27,6 +27,9 @@
     return node;
   }
 
+  // The server sends each finding's message in the page's language as `display`.
+  function shown(f) { return f.display || f.message; }
+
   function preview(value, findings) {
     var box = el("div", "post-text preview");
     var marks = findings.filter(function (f) { return f.span; });
@@ -39,7 +42,7 @@
       if (!covering.length) { box.appendChild(document.createTextNode(piece)); continue; }
       var blocks = covering.some(function (f) { return f.severity === "block"; });
       var mark = el("mark", blocks ? "sev-block" : "sev-flag", piece);
-      mark.title = covering.map(function (f) { return f.rule + ": " + f.message; }).join(" · ");
+      mark.title = covering.map(function (f) { return f.rule + ": " + shown(f); }).join(" · ");
       box.appendChild(mark);
     }
     return box;
@@ -66,7 +69,7 @@
           item.appendChild(el("span", "sev", statusEl.getAttribute("data-" + f.severity)));
           item.appendChild(document.createTextNode(" "));
           item.appendChild(el("code", "", f.rule));
-          item.appendChild(document.createTextNode(" " + f.message));
+          item.appendChild(document.createTextNode(" " + shown(f)));
           list.appendChild(item);
         });
         card.appendChild(list);

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from gateway.api.posts import dispatch_after_commit
 from gateway.context import live_user, rt, source_address
+from gateway.i18n import finding_text
 from gateway.web import bp
 from gateway.web.crisis import may_mark_crisis
 from gateway.web.session import login_required, roles_required
@@ -163,10 +164,15 @@ def compose_check() -> ResponseReturnValue:
                     "used": used,
                     "limit": limit,
                     "blocked": result.blocked,
-                    "findings": [f.to_dict() for f in result.findings],
+                    "findings": [_shown(f.to_dict()) for f in result.findings],
                 }
             )
     return jsonify({"results": results})
+
+
+def _shown(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding as the API gives it, plus ``display``: its message in the reader's language."""
+    return {**finding, "display": finding_text(finding)}
 
 
 def _parse_local(value: object) -> datetime | None:

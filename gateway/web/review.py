@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from gateway.api.posts import dispatch_after_commit
 from gateway.context import live_user, rt, source_address
+from gateway.i18n import finding_text
 from gateway.web import bp
 from gateway.web.calendar import calendar_days
 from gateway.web.posts import MultiCheckboxField, show_error
@@ -57,7 +58,7 @@ class RejectForm(FlaskForm):
 
 
 def flag_choices(post: Post) -> list[tuple[str, str]]:
-    flags = {f["rule"]: f["message"] for f in post.findings or [] if f["severity"] == "flag"}
+    flags = {f["rule"]: finding_text(f) for f in post.findings or [] if f["severity"] == "flag"}
     return sorted((rule, f"{rule}: {message}") for rule, message in flags.items())
 
 

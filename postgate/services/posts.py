@@ -228,6 +228,9 @@ def post_to_dict(post: Post) -> dict[str, Any]:
                 "severity": f["severity"],
                 "message": f["message"],
                 "span": f.get("span"),
+                # For clients that show findings in their own language (None on old rows).
+                "template": f.get("template"),
+                "params": f.get("params"),
             }
             for f in post.findings or []
         ],

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from rules import Context, Draft, Evaluation, RuleSet, load_ruleset
+from rules import VERBATIM, Context, Draft, Evaluation, Finding, RuleSet, load_ruleset, templates
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 11, 26, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -52,7 +53,17 @@ def evaluate(
     **context,
 ) -> Evaluation:
     draft = Draft(text, account, platform, scheduled_at, media_count, crisis_statement)
-    return ruleset.evaluate(draft, Context(now=context.pop("now", NOW), **context))
+    evaluation = ruleset.evaluate(draft, Context(now=context.pop("now", NOW), **context))
+    for finding in evaluation.findings:
+        assert_translatable(finding)
+    return evaluation
+
+
+def assert_translatable(finding: Finding) -> None:
+    """Every finding of every rules test: a known template that fills in to its message."""
+    assert finding.template in (*templates(), VERBATIM), finding
+    assert finding.template.format(**finding.params) == finding.message
+    assert json.loads(json.dumps(finding.to_dict())) == finding.to_dict()
 
 
 def spans(evaluation: Evaluation, text: str) -> list[str]:

@@ -21,6 +21,8 @@ def test_pattern_match_has_its_own_message_and_severity(rules):
             "severity": "block",
             "message": "Internal ticket numbers must not appear in public posts.",
             "span": [9, 18],
+            "template": "{text}",  # the administrator's message, shown as written
+            "params": {"text": "Internal ticket numbers must not appear in public posts."},
         }
     ]
 
