@@ -1,4 +1,4 @@
-"""The calendar of one account: posts, freezes and blackout dates, day by day.
+"""The calendar of one account: posts, posting hours, freezes and blackout dates, day by day.
 
 Days are the account's own days (its time zone), because a blackout date or a posting
 window means the date its audience sees. The review page shows the same days around the
@@ -26,6 +26,7 @@ from postgate.services.checking import current_ruleset
 from postgate.services.posts import SEES_ALL
 from postgate.store.models import Account, Freeze, Post, User
 from postgate.store.types import utcnow
+from rules import parse_window
 
 SHOWN = ("pending_review", "blocked", "scheduled", "publishing", "published", "failed")
 
@@ -37,6 +38,8 @@ class Day:
     freezes: list[Freeze] = field(default_factory=list)
     blackout: bool = False
     today: bool = False
+    hours: list[tuple[time, time | None]] = field(default_factory=list)
+    restricted: bool = False  # the account has posting windows: no hours = closed that day
 
 
 def org_blackouts(rt: Runtime, account: Account) -> set[date]:
@@ -66,13 +69,28 @@ def calendar_days(
         date.fromisoformat(d) for d in account.blackout_dates or ()
     }
     today = utcnow().astimezone(zone).date()
+    windows = _windows(account)
     for d in days:
         d.blackout, d.today = d.day in blackouts, d.day == today
+        d.restricted = bool(windows)
+        d.hours = sorted((w.start, w.end) for w in windows if d.day.weekday() in w.days)
     for freeze in _freezes(db, account, start, end):
         for d in days:
             if _overlaps(freeze, _utc(d.day, zone), _utc(d.day + timedelta(days=1), zone)):
                 d.freezes.append(freeze)
     return days
+
+
+def _windows(account: Account) -> list:
+    """The account's posting windows; one that no longer parses is left out, not fatal
+    (the rules engine blocks posts on that account and says why)."""
+    found = []
+    for spec in account.windows or ():
+        try:
+            found.append(parse_window(spec))
+        except ValueError:
+            continue
+    return found
 
 
 def _posts(db: Session, user: User, account: Account, start: datetime, end: datetime):
