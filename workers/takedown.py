@@ -6,6 +6,12 @@ job twice, or a new worker after a crash, queued by ``resume_running_takedowns``
 discovery, which only adds what is missing, and skips finished items. One run at a time
 holds a lease in Redis, renewed by a heartbeat; a killed run's lease expires within
 the lease time and the next run waits for it.
+
+A request may widen an account's window while the run works on it (a second takedown
+asking for an earlier ``since`` joins this one). Before revoking an account's credentials
+the run reads the window again and discovers once more if it moved; the takedown is only
+marked done under the account-row locks the requests take, once every account's part
+finished for its current window (else those accounts are done again).
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from sqlalchemy import select
 
 from postgate.audit import Event
 from postgate.runtime import Runtime
-from postgate.services.takedowns import lease_key
-from postgate.store.models import Account, AuditEntry, Post, Takedown, TakedownItem
+from postgate.services.freezes import lock_accounts
+from postgate.services.takedowns import Windows, lease_key, takedown_windows
+from postgate.store.models import Account, Post, Takedown, TakedownItem
 from postgate.store.types import utcnow
 from workers.connectors import (
     PermanentError,
@@ -85,20 +92,28 @@ class TakedownRun:
             takedown = db.get(Takedown, self.id)
             if takedown is None or takedown.status != "running":
                 return {"takedown": self.id, "skipped": "not running"}
-            account_ids, since = list(takedown.account_ids), takedown.since
-        self._phases = dict.fromkeys(account_ids, "discover")
+            todo = list(takedown.account_ids)
+        while True:
+            self._run_accounts(todo)
+            todo, summary = self._finish()
+            if not todo:
+                return summary
+            log.info("takedown %s: window widened on %s after their part; again", self.id, todo)
+
+    def _run_accounts(self, account_ids: list[int]) -> None:
+        with self._lock:
+            self._phases.update(dict.fromkeys(account_ids, "discover"))
         self._store_phase()
         with ThreadPoolExecutor(max(1, len(account_ids)), "takedown-account") as pool:
-            futures = [pool.submit(self._account, aid, since) for aid in account_ids]
+            futures = [pool.submit(self._account, aid) for aid in account_ids]
             errors = [f.exception() for f in futures if f.exception() is not None]
         if errors:
             for error in errors:
                 log.error("takedown %s: an account failed: %r", self.id, error)
             raise errors[0]  # type: ignore[misc]
-        return self._finish()
 
-    def _account(self, account_id: int, since: Any) -> None:
-        AccountTakedown(self, account_id, since).run()
+    def _account(self, account_id: int) -> None:
+        AccountTakedown(self, account_id).run()
 
     def set_phase(self, account_id: int, phase: str) -> None:
         with self._lock:
@@ -117,10 +132,21 @@ class TakedownRun:
         if self.lease.lost.is_set():
             raise LeaseLost(f"takedown {self.id}: lease lost")
 
-    def _finish(self) -> dict[str, Any]:
+    def _finish(self) -> tuple[list[int], dict[str, Any]]:
+        """Mark the takedown done, unless a window was widened after an account's part.
+
+        Under the account-row locks ``start_takedown`` takes: a request either widens a
+        window before this check (the account is returned, to do again) or finds the
+        takedown done (and starts a new one). Nothing in between is lost.
+        """
         with self.rt.store.transaction() as db:
             takedown = db.get(Takedown, self.id)
             assert takedown is not None
+            lock_accounts(db, list(takedown.account_ids))
+            db.refresh(takedown)
+            todo = takedown_windows(db, takedown).unfinished()
+            if todo:
+                return todo, {}
             counts: dict[str, int] = {}
             for item in takedown.items:
                 counts[item.outcome] = counts.get(item.outcome, 0) + 1
@@ -128,7 +154,7 @@ class TakedownRun:
             self.rt.audit(
                 db, Event.TAKEDOWN_DONE, actor=ACTOR, target=f"takedown:{self.id}", details=counts
             )
-        return {"takedown": self.id, **counts}
+        return [], {"takedown": self.id, **counts}
 
 
 class CallFailed(Exception):
@@ -140,9 +166,9 @@ class CallFailed(Exception):
 class AccountTakedown:
     """Discover, delete, sweep, revoke: one account's part of a takedown."""
 
-    def __init__(self, run: TakedownRun, account_id: int, since: Any):
+    def __init__(self, run: TakedownRun, account_id: int):
         self.run_, self.rt, self.takedown_id = run, run.rt, run.id
-        self.account_id, self.since = account_id, since
+        self.account_id = account_id
         self.pacer = Pacer()
         self._local = threading.local()
         with self.rt.store.session() as db:
@@ -150,12 +176,27 @@ class AccountTakedown:
             assert account is not None
             self.account = account
             db.expunge(account)
+        windows = self._windows()
+        self.since = windows.since[account_id]
+        self._revoked = account_id in windows.revoked  # by an earlier run of this takedown
+        self._finished = account_id not in windows.unfinished()
 
     def run(self) -> None:
         try:
-            if self._revoked_already():
+            if self._finished:
                 self.run_.set_phase(self.account_id, "done")
                 return
+            self.take_down()
+            self.run_.set_phase(self.account_id, "revoke")
+            self.revoke()
+            self.run_.set_phase(self.account_id, "done")
+        finally:
+            for connector in getattr(self, "_connectors", []):
+                connector.close()
+
+    def take_down(self) -> None:
+        """Discover, delete, sweep; again while a request widened the window meanwhile."""
+        while True:
             self.run_.set_phase(self.account_id, "discover")
             self.discover()
             self.run_.set_phase(self.account_id, "delete")
@@ -164,12 +205,17 @@ class AccountTakedown:
                 if not self.discover(store=False):
                     break
                 self.delete_pending()
-            self.run_.set_phase(self.account_id, "revoke")
-            self.revoke()
-            self.run_.set_phase(self.account_id, "done")
-        finally:
-            for connector in getattr(self, "_connectors", []):
-                connector.close()
+            since = self._windows().since[self.account_id]
+            if since >= self.since:
+                return
+            log.info("takedown %s: %s widened to %s", self.takedown_id, self.account.name, since)
+            self.since = since
+
+    def _windows(self) -> Windows:
+        with self.rt.store.session() as db:
+            takedown = db.get(Takedown, self.takedown_id)
+            assert takedown is not None
+            return takedown_windows(db, takedown)
 
     # --- platform calls -----------------------------------------------------------------
 
@@ -382,24 +428,20 @@ class AccountTakedown:
 
     # --- revocation -----------------------------------------------------------------------
 
-    def _revoked_already(self) -> bool:
-        """Whether this takedown revoked the account already (an earlier run finished it)."""
-        with self.rt.store.session() as db:
-            entries = db.scalars(
-                select(AuditEntry).where(
-                    AuditEntry.action == str(Event.ACCOUNT_COMPROMISED),
-                    AuditEntry.target == f"account:{self.account.name}",
-                )
-            ).all()
-        return any(e.details.get("takedown") == self.takedown_id for e in entries)
-
     def revoke(self) -> None:
-        """Revoke the token where the platform allows it; the account is compromised anyway."""
+        """Revoke the token where the platform allows it; the account is compromised anyway.
+
+        The entry records the window the account's part finished for; an account this
+        takedown revoked already (its window was widened since) is not asked again.
+        """
         reason = ""
-        try:
-            revoked, _ = self.call(lambda c: c.revoke_credentials())
-        except CallFailed as exc:
-            revoked, reason = False, exc.reason
+        if self._revoked:
+            revoked, reason = True, "revoked earlier by this takedown"
+        else:
+            try:
+                revoked, _ = self.call(lambda c: c.revoke_credentials())
+            except CallFailed as exc:
+                revoked, reason = False, exc.reason
         with self.rt.store.transaction() as db:
             account = db.get(Account, self.account_id)
             assert account is not None
@@ -412,6 +454,8 @@ class AccountTakedown:
                 result="ok" if revoked else "not_revoked",
                 details={
                     "takedown": self.takedown_id,
+                    "account_id": self.account_id,
+                    "since": self.since.isoformat(),
                     "credentials_revoked": bool(revoked),
                     "reason": reason or ("" if revoked else "the platform offers no revocation"),
                 },

@@ -1,7 +1,7 @@
 """``/api/v1/takedowns`` (start, follow, incident report) and crisis statements.
 
 Role first, then the step-up; a takedown answers 202 once the accounts are frozen and the
-sessions ended, and its job does the rest.
+sessions ended (also when it only joined running takedowns), and its job does the rest.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def start_takedown() -> ResponseReturnValue:
         "created": start.created,
         "joined": start.joined,
         "sessions_ended": start.sessions_ended,
+        "widened": start.widened,
+        "widened_after_revocation": start.too_late,
     }
     return jsonify(body), 202
 

@@ -43,6 +43,7 @@ from gateway.web.session import roles_required, web_token, web_user
 from postgate.errors import PostgateError
 from postgate.services import freezes, takedowns
 from postgate.services.accounts import account_to_dict, list_accounts
+from postgate.services.users import list_users
 from postgate.store.types import utcnow
 
 ALL = ""  # the "every account" choice of the freeze and lift forms
@@ -79,6 +80,10 @@ class TakedownForm(FlaskForm):
         validators=[DataRequired(message=_l("Give a date and time."))],
     )
     clock = SelectField(_l("Time zone of that time"))
+    users = MultiCheckboxField(
+        _l("Sessions to end"),
+        description=_l("None chosen: everyone's sessions and API tokens but yours."),
+    )
     otp = otp_field(required=True)
 
     def validate_accounts(self, field: MultiCheckboxField) -> None:
@@ -97,12 +102,22 @@ def _clocks(accounts: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(z, z) for z in zones]
 
 
-def _bind(form: FreezeForm | LiftForm | TakedownForm, accounts: list[dict[str, Any]]) -> None:
+def _bind(
+    form: FreezeForm | LiftForm | TakedownForm,
+    accounts: list[dict[str, Any]],
+    users: list[str] | None = None,
+) -> None:
     if isinstance(form, TakedownForm):
         form.accounts.choices = [(a["name"], a["name"]) for a in accounts]
         form.clock.choices = _clocks(accounts)
+        form.users.choices = [(u, u) for u in users or []]
     else:
         form.account.choices = _scopes(accounts)
+
+
+def _usernames(db: Session) -> list[str]:
+    """Whose sessions a takedown can end: every user who can still sign in."""
+    return [u.username for u in list_users(db) if not u.disabled]
 
 
 def _accounts(db: Session) -> list[dict[str, Any]]:
@@ -125,7 +140,7 @@ def _new_takedown_form(accounts: list[dict[str, Any]]) -> TakedownForm:
 
 def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
     with rt().store.session() as db:
-        accounts = _accounts(db)
+        accounts, users = _accounts(db), _usernames(db)
         active = [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)]
         recent = [
             takedowns.takedown_to_dict(db, t, items=False)
@@ -135,7 +150,7 @@ def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
     lift_form = forms.get("lift_form") or LiftForm(formdata=None, prefix="lift")
     takedown_form = forms.get("takedown_form") or _new_takedown_form(accounts)
     for form in (freeze_form, lift_form, takedown_form):
-        _bind(form, accounts)
+        _bind(form, accounts, users)
     lift_form.account.choices = [
         (f["account"] or ALL, f["account"] or str(_l("Every account (global freeze)")))
         for f in active
@@ -219,7 +234,7 @@ def lift_freeze() -> ResponseReturnValue:
 def start_takedown() -> ResponseReturnValue:
     form = TakedownForm()
     with rt().store.session() as db:
-        _bind(form, _accounts(db))
+        _bind(form, _accounts(db), _usernames(db))
     if not form.validate_on_submit():
         return _console(422, takedown_form=form)
     since = form.since.data.replace(tzinfo=ZoneInfo(form.clock.data)).astimezone(UTC)
@@ -232,14 +247,31 @@ def start_takedown() -> ResponseReturnValue:
             token.id if token is not None else None,
             None if form.every.data else list(form.accounts.data),
             since,
-            None,
+            form.users.data or None,  # none chosen: everyone but me
             source=source_address(),
         )
     except PostgateError as exc:
-        show_error(form, exc, {"accounts": "accounts", "since": "since"})
+        show_error(form, exc, {"accounts": "accounts", "since": "since", "users": "users"})
         return _console(exc.status, takedown_form=form)
     if start.joined:
         flash(_("Some accounts were already being taken down: this joins that takedown."), "info")
+    if start.widened:
+        flash(
+            _(
+                "The running takedown now also covers the earlier posts of %(accounts)s.",
+                accounts=", ".join(start.widened),
+            ),
+            "info",
+        )
+    if start.too_late:
+        flash(
+            _(
+                "The credentials of %(accounts)s were revoked already: their earlier posts "
+                "can no longer be deleted from here. Delete them by hand on the platform.",
+                accounts=", ".join(start.too_late),
+            ),
+            "error",
+        )
     return redirect(url_for("web.takedown", takedown_id=start.takedown.id))
 
 

@@ -2,11 +2,17 @@
 
 The request does what must hold before it answers: the affected accounts are frozen (one
 commit, under the same account-row locks the publish worker's claim takes), then every
-session and API token but the caller's is ended (a second commit). The slow part, finding
-and deleting posts on the platforms, runs in ``workers.takedown`` from the rows stored here,
-so it survives a worker restart: each post is one item row, finished items are skipped.
+session and API token but the caller's is ended (a second commit), whether the request
+started a takedown or joined one. The slow part, finding and deleting posts on the
+platforms, runs in ``workers.takedown`` from the rows stored here, so it survives a worker
+restart: each post is one item row, finished items are skipped.
 
-A second takedown on an account that a running one covers joins it instead of racing it.
+A second takedown on an account that a running one covers joins it instead of racing it,
+and never narrows it: when it asks for an earlier ``since``, the running takedown's window
+on that account is widened in the same locked transaction. Each account's window and the
+window its part finished for are read from the (hash-chained) audit log, written in the
+same transactions (see :func:`takedown_windows`): the worker takes the account up again
+until both agree, and marks the takedown done only under the same locks.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from postgate.audit import Event
@@ -25,8 +31,7 @@ from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
 from postgate.services.freezes import lock_accounts, set_freeze
 from postgate.services.sessions import revoke_all_tokens
-from postgate.services.users import find_user
-from postgate.store.models import Account, Takedown, TakedownItem, User
+from postgate.store.models import Account, AuditEntry, Takedown, TakedownItem, User
 from postgate.store.types import utcnow
 
 OUTCOMES = ("pending", "deleted", "not_found", "failed")
@@ -34,6 +39,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 JOB_TIMEOUT = 24 * 3600  # rate limits like Mastodon's 30 deletions / 30 min make this long
 JOB_TTL = 7 * 24 * 3600
 RUN_FUNCTION = "workers.takedown.run_takedown"
+WINDOW_EVENTS = (Event.ACCOUNT_TAKEDOWN, Event.ACCOUNT_COMPROMISED)  # with the start entry
 
 
 @dataclass
@@ -44,6 +50,8 @@ class TakedownStart:
     created: bool
     joined: list[int] = field(default_factory=list)
     sessions_ended: int = 0
+    widened: list[str] = field(default_factory=list)  # accounts whose window got earlier
+    too_late: list[str] = field(default_factory=list)  # widened after their credentials went
 
 
 def start_takedown(
@@ -56,19 +64,25 @@ def start_takedown(
     *,
     source: str = "",
 ) -> TakedownStart:
-    """Freeze (commit), end sessions (commit), then queue the job. Role and 2FA are checked."""
+    """Freeze (commit), end sessions (commit), then queue the job. Role and 2FA are checked.
+
+    Sessions are ended on every request, also one that only joined running takedowns: a
+    session opened since the first press (the attacker logging in again) must not survive
+    the second.
+    """
     if since > utcnow() + CLOCK_SKEW:
         raise ValidationFailed("since is in the future", field="since")
     with rt.store.transaction() as db:
         actor = db.get(User, actor_id)
         assert actor is not None
         accounts = _resolve_accounts(db, account_names)
+        user_ids = _resolve_users(db, usernames)
         start = _create_or_join(rt, db, actor, accounts, since, source=source)
+    with rt.store.transaction() as db:
+        start.sessions_ended = _end_sessions(
+            rt, db, actor, keep_token, usernames, user_ids, start, source=source
+        )
     if start.created:
-        with rt.store.transaction() as db:
-            start.sessions_ended = _end_sessions(
-                rt, db, actor, keep_token, usernames, start.takedown.id, source=source
-            )
         enqueue_quietly(rt, start.takedown.id)
     return start
 
@@ -85,6 +99,19 @@ def _resolve_accounts(db: Session, names: list[str] | None) -> list[Account]:
     return [a for a in db.scalars(select(Account).order_by(Account.id)) if a.id in found]
 
 
+def _resolve_users(db: Session, names: list[str] | None) -> list[int] | None:
+    """The users whose sessions to end (None: everyone), checked before anything is done."""
+    if names is None:
+        return None
+    if not names:
+        raise ValidationFailed("users is empty; leave it out to mean everyone", field="users")
+    found = dict(db.execute(select(User.username, User.id).where(User.username.in_(names))).all())
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise ValidationFailed(f"no user named {unknown[0]!r}", field="users")
+    return sorted(set(found.values()))
+
+
 def _create_or_join(
     rt: Runtime,
     db: Session,
@@ -97,8 +124,14 @@ def _create_or_join(
     """Under the account locks: join running takedowns, create one for what they miss."""
     lock_accounts(db, [a.id for a in accounts])
     running = db.scalars(select(Takedown).where(Takedown.status == "running")).all()
-    covered = {aid: t.id for t in running for aid in t.account_ids}
-    joined = sorted({covered[a.id] for a in accounts if a.id in covered})
+    covered = {aid: t for t in running for aid in t.account_ids}
+    joined = sorted({covered[a.id].id for a in accounts if a.id in covered})
+    widened: list[str] = []
+    too_late: list[str] = []
+    for takedown in sorted({covered[a.id] for a in accounts if a.id in covered}, key=_by_id):
+        mine = [a for a in accounts if covered.get(a.id) is takedown]
+        more, late = _join(rt, db, actor, takedown, mine, since, source=source)
+        widened, too_late = widened + more, too_late + late
     missing = [a for a in accounts if a.id not in covered]
     takedown: Takedown | None = None
     if missing:
@@ -124,21 +157,64 @@ def _create_or_join(
             source=source,
         )
     for account in accounts:
-        reason = f"takedown #{takedown.id if takedown else covered[account.id]}"
-        set_freeze(
-            rt,
-            db,
-            actor,
-            account.name,
-            reason,
-            source=source,
-            takedown_id=takedown.id if takedown else covered[account.id],
-        )
+        owner = covered[account.id] if account.id in covered else takedown
+        assert owner is not None
+        reason = f"takedown #{owner.id}"
+        set_freeze(rt, db, actor, account.name, reason, source=source, takedown_id=owner.id)
+    created = takedown is not None
     if takedown is None:
-        takedown = db.get(Takedown, joined[0])
-        assert takedown is not None
-        return TakedownStart(takedown, False, joined)
-    return TakedownStart(takedown, True, joined)
+        takedown = next(t for t in running if t.id == joined[0])
+    return TakedownStart(takedown, created, joined, widened=widened, too_late=too_late)
+
+
+def _by_id(takedown: Takedown) -> int:
+    return takedown.id
+
+
+def _join(
+    rt: Runtime,
+    db: Session,
+    actor: User,
+    takedown: Takedown,
+    accounts: list[Account],
+    since: datetime,
+    *,
+    source: str,
+) -> tuple[list[str], list[str]]:
+    """Join a running takedown on these accounts, widening their window to ``since``.
+
+    One audit entry per account records the request and the window it leaves; the worker
+    reads the windows back (:func:`takedown_windows`), so a widening survives a restart.
+    An account whose credentials the takedown revoked already can no longer be listed: its
+    widened window only reaches the posts Postgate published, and deleting those fails.
+    """
+    windows = takedown_windows(db, takedown)
+    widened, too_late = [], []
+    for account in accounts:
+        before = windows.since[account.id]
+        after = min(before, since)
+        if after < before:
+            widened.append(account.name)
+            if account.id in windows.revoked:
+                too_late.append(account.name)
+        rt.audit(
+            db,
+            Event.ACCOUNT_TAKEDOWN,
+            actor=actor.username,
+            target=f"account:{account.name}",
+            details={
+                "takedown": takedown.id,
+                "account_id": account.id,
+                "requested_since": since.isoformat(),
+                "since": after.isoformat(),
+                "widened_from": before.isoformat() if after < before else None,
+                "credentials_revoked_already": account.id in windows.revoked,
+            },
+            source=source,
+        )
+    if since < takedown.since:
+        takedown.since = since
+    return widened, too_late
 
 
 def _end_sessions(
@@ -147,24 +223,88 @@ def _end_sessions(
     actor: User,
     keep_token: int | None,
     usernames: list[str] | None,
-    takedown_id: int,
+    user_ids: list[int] | None,
+    start: TakedownStart,
     *,
     source: str,
 ) -> int:
     """End sessions and API tokens (everyone's, or the named users'), but the caller's."""
-    user_ids = None
-    if usernames is not None:
-        user_ids = [find_user(db, name).id for name in usernames]
     ended = revoke_all_tokens(db, user_ids, keep=keep_token)
     rt.audit(
         db,
         Event.TOKEN_REVOKE,
         actor=actor.username,
-        target=f"takedown:{takedown_id}",
-        details={"tokens_ended": ended, "users": usernames or "all", "kept": keep_token},
+        target=f"takedown:{start.takedown.id}",
+        details={
+            "tokens_ended": ended,
+            "users": usernames or "all",
+            "kept": keep_token,
+            "created": start.created,
+            "joined": start.joined,
+        },
         source=source,
     )
     return ended
+
+
+# --- windows --------------------------------------------------------------------------
+
+
+@dataclass
+class Windows:
+    """Per account of a takedown: where its window starts, and the window its part (up to
+    the revocation) finished for; an account is to do (again) while the two differ."""
+
+    since: dict[int, datetime]
+    finished: dict[int, datetime]
+    revoked: set[int]
+
+    def unfinished(self) -> list[int]:
+        return [a for a, s in self.since.items() if a not in self.finished or self.finished[a] > s]
+
+
+def takedown_windows(db: Session, takedown: Takedown) -> Windows:
+    """Read from the audit entries the takedown's requests and runs wrote.
+
+    ``takedown:start`` gives every account the window it was started with (else the row's
+    ``since``); each ``account:takedown`` (a joining request) may move one account's start
+    earlier; each ``account:compromised`` of this takedown says a run finished the account
+    for the window it records (entries from before windows existed: the first window).
+    """
+    started = and_(
+        AuditEntry.action == str(Event.TAKEDOWN_START),
+        AuditEntry.target == f"takedown:{takedown.id}",
+    )
+    entries = db.scalars(
+        select(AuditEntry)
+        .where(or_(started, AuditEntry.action.in_([str(e) for e in WINDOW_EVENTS])))
+        .order_by(AuditEntry.seq)
+    ).all()
+    first = takedown.since
+    for entry in entries:
+        if entry.action == Event.TAKEDOWN_START:
+            first = _when(entry.details["since"])
+    since = dict.fromkeys(takedown.account_ids, first)
+    by_target = {f"account:{name}": aid for aid, name in _account_names(db, takedown).items()}
+    finished: dict[int, datetime] = {}
+    revoked: set[int] = set()
+    for entry in entries:
+        d = entry.details or {}
+        aid = d.get("account_id", by_target.get(entry.target))
+        if d.get("takedown") != takedown.id or aid not in since:
+            continue
+        if entry.action == Event.ACCOUNT_TAKEDOWN:
+            since[aid] = min(since[aid], _when(d["since"]))
+        elif entry.action == Event.ACCOUNT_COMPROMISED:
+            done = _when(d["since"]) if d.get("since") else first
+            finished[aid] = min(finished.get(aid, done), done)
+            if d.get("credentials_revoked"):
+                revoked.add(aid)
+    return Windows(since, finished, revoked)
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 def load_takedown(db: Session, takedown_id: int) -> Takedown:
@@ -225,6 +365,9 @@ def takedown_to_dict(db: Session, takedown: Takedown, *, items: bool = True) -> 
         "phase": takedown.phase,
         "accounts": [names[a] for a in takedown.account_ids],
         "since": takedown.since.isoformat(),
+        "windows": {
+            names[a]: when.isoformat() for a, when in takedown_windows(db, takedown).since.items()
+        },
         "created_by": takedown.created_by.username if takedown.created_by else None,
         "created_at": takedown.created_at.isoformat(),
         "finished_at": takedown.finished_at.isoformat() if takedown.finished_at else None,

@@ -1,10 +1,12 @@
 """End to end in Chromium: an attacker posts on the account directly; the security lead
-signs in with password and TOTP, starts a takedown from the console (account, since, TOTP),
-watches its live progress until done, and the platform has no post left. Screenshots of the
+signs in with password and TOTP, starts a takedown from the console (account, since, whose
+sessions to end, TOTP), watches its live progress until done, and the platform has no post
+left. Screenshots of the
 console, takedown, audit log and admin pages go to ``docs/screenshots/``."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from postgate.services.users import create_user
@@ -42,8 +44,20 @@ def _sign_in(new_page, stack, person: Person):
     return page
 
 
+def _api_session(stack, person: Person) -> dict[str, str]:
+    body = {"username": person.username, "password": person.password, "otp": person.code()}
+    answer = httpx.post(f"{stack.url}/api/v1/session", json=body, timeout=10)
+    assert answer.status_code == 201, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def _signed_in(stack, headers: dict[str, str]) -> bool:
+    return httpx.get(f"{stack.url}/api/v1/me", headers=headers, timeout=10).status_code == 200
+
+
 def test_security_lead_takes_a_hacked_account_down_from_the_console(stack, new_page) -> None:
     sam = _person(stack, "sam", "security")
+    alice, bruno = (_api_session(stack, stack.people[n]) for n in ("alice", "bruno"))
     for text in ATTACKS:
         sandbox.post_direct(stack.sandbox_url, "acme", text)
     assert len(sandbox.list_live(stack.sandbox_url, "acme")) == len(ATTACKS)
@@ -57,6 +71,13 @@ def test_security_lead_takes_a_hacked_account_down_from_the_console(stack, new_p
     sandbox.set_faults(stack.sandbox_url, latency_ms=700)  # slow enough to watch it run
     page.check("input[name=accounts][value=acme]")
     assert page.input_value("#since")  # prefilled: the last 24 hours
+    alice_box = "input[name=users][value=alice]"
+    label = page.get_attribute(alice_box, "id")
+    assert page.text_content(f"label[for={label}]") == "alice"
+    page.focus(alice_box)
+    page.keyboard.press("Space")  # a labelled checkbox: the keyboard alone chooses
+    assert page.is_checked(alice_box)
+    assert not page.is_checked("input[name=users][value=bruno]")
     page.fill("form[action='/security/takedowns'] input[name=otp]", sam.code())
     page.click("form[action='/security/takedowns'] button[type=submit]")
     page.wait_for_url(f"{stack.url}/security/takedowns/*")
@@ -74,6 +95,7 @@ def test_security_lead_takes_a_hacked_account_down_from_the_console(stack, new_p
     assert page.locator("table.items tbody tr").count() == len(ATTACKS)
     shot(page, "takedown-done")
     assert sandbox.list_live(stack.sandbox_url, "acme") == []
+    assert not _signed_in(stack, alice) and _signed_in(stack, bruno)  # only alice was chosen
 
     page.click("a[href$='/report']")
     page.wait_for_selector("h1")

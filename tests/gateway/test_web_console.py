@@ -255,6 +255,148 @@ def test_takedown_ends_other_sessions_but_keeps_the_lead_signed_in(client, rt, a
     assert client.get("/api/v1/me", headers=other.headers).status_code == 401
 
 
+def _takedown_form(client, sam, **extra) -> dict:
+    form = {"csrf_token": csrf(client, "/security"), "accounts": "acme"}
+    form |= {"since": "2026-01-05T08:30", "clock": "UTC", **extra}
+    if "otp" not in form:
+        form["otp"] = sam.code()
+    return form
+
+
+def _checked(body: str, name: str, value: str) -> bool:
+    return bool(
+        re.search(
+            rf'<input checked id="{name}-\d+" name="{name}" type="checkbox" '
+            rf'value="{re.escape(value)}">',
+            body,
+        )
+    )
+
+
+def test_takedown_form_offers_the_users_whose_sessions_to_end(client, rt, actors, sam) -> None:
+    make_account(rt, "acme")
+    actors.create("ana", "author")
+    actors.create("gone", "author")
+    with rt.store.transaction() as db:
+        db.query(User).filter_by(username="gone").one().disabled = True
+    body = client.get("/security").get_data(as_text=True)
+    fieldset = re.search(r'<fieldset class="field checkboxes" id="users".*?</fieldset>', body, re.S)
+    assert fieldset, "no users field on the takedown form"
+    html = fieldset.group(0)
+    assert "<legend>Sessions to end</legend>" in html and 'id="users-help"' in html
+    for i, name in enumerate(["ana", "sam"]):
+        assert f'id="users-{i}" name="users" type="checkbox" value="{name}"' in html
+        assert f'<label for="users-{i}">{name}</label>' in html
+    assert "gone" not in html  # a revoked user cannot sign in any more
+
+
+def test_takedown_from_the_console_ends_only_the_chosen_users_sessions(
+    client, rt, actors, sam
+) -> None:
+    make_account(rt, "acme")
+    ana, bob = actors.person("ana", "author"), actors.person("bob", "author")
+    response = client.post("/security/takedowns", data=_takedown_form(client, sam, users="ana"))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert client.get("/api/v1/me", headers=ana.headers).status_code == 401
+    assert client.get("/api/v1/me", headers=bob.headers).status_code == 200
+    assert client.get("/security").status_code == 200
+    with rt.store.session() as db:
+        entry = db.query(AuditEntry).filter_by(action="token:revoke").one()
+        assert entry.details["users"] == ["ana"] and entry.actor == "sam"
+
+
+def test_takedown_form_errors_keep_the_chosen_users(client, rt, actors, sam) -> None:
+    make_account(rt, "acme")
+    ana = actors.person("ana", "author")
+    response = client.post(
+        "/security/takedowns", data=_takedown_form(client, sam, users="ana", otp="12")
+    )
+    assert response.status_code == 401
+    body = response.get_data(as_text=True)
+    assert error_next_to(body, "otp") and _checked(body, "users", "ana")
+    response = client.post(
+        "/security/takedowns", data=_takedown_form(client, sam, users=["ana", "nobody"], otp="")
+    )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert error_next_to(body, "users") and _checked(body, "users", "ana")
+    assert _checked(body, "accounts", "acme") and 'value="2026-01-05T08:30"' in body
+    assert client.get("/api/v1/me", headers=ana.headers).status_code == 200
+    with rt.store.session() as db:
+        assert db.query(Takedown).count() == 0
+
+
+def test_pressing_again_from_the_console_ends_new_sessions_and_widens(client, rt, actors) -> None:
+    """Another lead's takedown runs (from the API); sam and bob sign in after it; sam
+    presses the button again with an earlier time: it joins, ends bob's session (and sue's,
+    not sam's) and widens the window."""
+    make_account(rt, "acme")
+    make_account(rt, "beta")
+    sue = actors.person("sue", "security")
+    first = client.post(
+        "/api/v1/takedowns",
+        json={"accounts": ["acme", "beta"], "since": "2026-01-05T08:30:00Z"},
+        headers=sue.headers,
+    )
+    assert first.status_code == 202
+    sam = actors.create("sam", "security")
+    web_login(client, sam)
+    bob = actors.person("bob", "author")
+    again = client.post(
+        "/security/takedowns", data=_takedown_form(client, sam, since="2026-01-04T08:30")
+    )
+    assert again.status_code == 302
+    assert again.headers["Location"] == f"/security/takedowns/{first.get_json()['id']}"
+    assert client.get("/api/v1/me", headers=bob.headers).status_code == 401
+    assert client.get("/api/v1/me", headers=sue.headers).status_code == 401  # not the caller
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "this joins that takedown" in page and "earlier posts of acme" in page
+    windows = re.search(r'<ul class="windows".*?</ul>', page, re.S)
+    assert windows, "the page does not show that the accounts' windows differ"
+    assert re.search(r"acme: posts since <time datetime=\"2026-01-04T08:30", windows.group(0))
+    assert re.search(r"beta: posts since <time datetime=\"2026-01-05T08:30", windows.group(0))
+    with rt.store.session() as db:
+        assert db.query(Takedown).one().since.isoformat().startswith("2026-01-04T08:30")
+    progress = client.get(again.headers["Location"] + "/progress").get_json()
+    assert progress["windows"]["acme"].startswith("2026-01-04T08:30")
+    assert progress["windows"]["beta"].startswith("2026-01-05T08:30")
+    assert progress["since"].startswith("2026-01-04T08:30")
+
+
+def test_widening_an_account_already_revoked_says_to_delete_by_hand(client, rt, actors) -> None:
+    """The running takedown revoked acme's credentials already (its audit entry says so):
+    the earlier window can no longer be listed, and the lead is told at once."""
+    make_account(rt, "acme")
+    sue = actors.person("sue", "security")
+    first = client.post(
+        "/api/v1/takedowns",
+        json={"accounts": ["acme"], "since": "2026-01-05T08:30:00Z"},
+        headers=sue.headers,
+    ).get_json()
+    with rt.store.transaction() as db:
+        account = db.query(Account).one()
+        rt.audit(
+            db,
+            "account:compromised",
+            actor="takedown",
+            target="account:acme",
+            details={
+                "takedown": first["id"],
+                "account_id": account.id,
+                "since": "2026-01-05T08:30:00+00:00",
+                "credentials_revoked": True,
+            },
+        )
+    sam = actors.create("sam", "security")
+    web_login(client, sam)
+    again = client.post(
+        "/security/takedowns", data=_takedown_form(client, sam, since="2026-01-04T08:30")
+    )
+    assert again.status_code == 302
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "credentials of acme were revoked already" in page
+
+
 def test_unknown_takedown_is_404(client, sam) -> None:
     assert client.get("/security/takedowns/999").status_code == 404
     assert client.get("/security/takedowns/999/progress").status_code == 404
