@@ -23,6 +23,7 @@ ACTIONS = (
     Event.FREEZE_SET,
     Event.FREEZE_LIFT,
     Event.TAKEDOWN_START,
+    Event.ACCOUNT_TAKEDOWN,
     Event.TOKEN_REVOKE,
     Event.TAKEDOWN_ITEM,
     Event.ACCOUNT_COMPROMISED,
@@ -94,6 +95,10 @@ def _event(
             return None
         how = "credentials revoked" if d.get("credentials_revoked") else "credentials NOT revoked"
         summary = f"{entry.target}: marked compromised, {how} {d.get('reason') or ''}".strip()
+    elif action == Event.ACCOUNT_TAKEDOWN:
+        if d.get("takedown") != takedown_id:
+            return None
+        summary = _press_again_summary(entry.target, d)
     elif action in (Event.POST_CRISIS, Event.POST_PUBLISH):
         if entry.target not in crisis:
             return None
@@ -128,6 +133,16 @@ def _takedown_summary(action: str, d: dict[str, Any]) -> str:
     return f"{what}: {d.get('outcome')}{reason}"
 
 
+def _press_again_summary(target: str, d: dict[str, Any]) -> str:
+    """A later request joined this takedown on one account, perhaps reaching further back."""
+    summary = f"{target}: takedown requested again since {d.get('requested_since')}"
+    if d.get("widened_from"):
+        summary += f", window widened from {d['widened_from']} to {d.get('since')}"
+        if d.get("credentials_revoked_already"):
+            summary += " (credentials already revoked: delete the earlier posts by hand)"
+    return summary
+
+
 def _first_unauthorized(items: list[dict[str, Any]]) -> dict[str, Any] | None:
     found = [i for i in items if i["origin"] == "unauthorized" and i["evidence"].get("created_at")]
     return min(found, key=lambda i: i["evidence"]["created_at"], default=None)
@@ -147,9 +162,9 @@ def _summary(
         "frozen_at": first_at(Event.FREEZE_SET),
         "first_deletion_at": deletions[0] if deletions else None,
         "last_deletion_at": deletions[-1] if deletions else None,
-        "accounts_compromised": [
-            e["target"] for e in timeline if e["event"] == Event.ACCOUNT_COMPROMISED
-        ],
+        "accounts_compromised": list(  # an account run again after a widening shows twice
+            dict.fromkeys(e["target"] for e in timeline if e["event"] == Event.ACCOUNT_COMPROMISED)
+        ),
         "statements_published": [e["target"] for e in timeline if e["event"] == Event.POST_PUBLISH],
         "finished_at": body["finished_at"],
     }

@@ -507,6 +507,11 @@ def test_joining_with_an_earlier_since_widens_the_running_takedown(
     assert [e.details["created"] for e in ended] == [True, False]
     revoked = {e.target: e.details for e in audit_entries(rt, "account:compromised")}
     assert datetime.fromisoformat(revoked["account:acme"]["since"]) == t0
+    report = client.get(f"/api/v1/takedowns/{first['id']}/report", headers=lead.headers)
+    events = [e for e in report.get_json()["timeline"] if e["event"] == "account:takedown"]
+    assert len(events) == 1 and "window widened from" in events[0]["summary"], events
+    compromised = report.get_json()["summary"]["accounts_compromised"]
+    assert sorted(compromised) == ["account:acme", "account:other"]
 
 
 def test_a_widened_takedown_survives_a_killed_worker(rt, client, actors, layers, workers):
