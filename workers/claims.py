@@ -49,6 +49,8 @@ LEASE_SECONDS = 6
 HEARTBEAT_SECONDS = 1.0
 HARD_STALE = timedelta(seconds=PUBLISH_TIMEOUT + 60)  # RQ has killed the job by then
 READ_BACK_SLACK = timedelta(minutes=2)
+# Ends the reason of a claim kept after an unknown outcome (lost or malformed answer).
+READ_BACK_NOTE = " (outcome unknown: the account is read back before any retry)"
 
 
 def settle_seconds(rt: Runtime) -> float:

@@ -4,7 +4,9 @@ RQ may run a job twice, late, or for a revision that no longer exists, so the jo
 and trusts only the store (see :mod:`workers.claims`). Platform errors are handled here:
 retryable ones go back to ``scheduled`` with a backoff that honours ``Retry-After``; when the
 outcome of a call is unknown the claim is kept and resolved by reading the account back before
-anything is tried again; permanent ones end in ``failed`` with the platform's reason.
+anything is tried again; permanent ones end in ``failed`` with the platform's reason. A 2xx
+answer that is not what the platform documents is such an unknown outcome: the platform may
+have created the post, so it is never retried blindly.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ from postgate.runtime import Runtime
 from postgate.store.models import Post
 from postgate.store.types import utcnow
 from workers import dispatch
-from workers.claims import Claim, claim_post, post_lease, settle_seconds, still_frozen
+from workers.claims import (
+    READ_BACK_NOTE,
+    Claim,
+    claim_post,
+    post_lease,
+    settle_seconds,
+    still_frozen,
+)
 from workers.connectors import (
+    Connector,
     ConnectorError,
     CredentialsError,
     PermanentError,
@@ -144,20 +154,44 @@ def _reschedule(rt: Runtime, post_id: int, revision: int, when: datetime, attemp
 def _call_platform(rt: Runtime, claim: Claim) -> str:
     """The one platform call, outside any transaction, and what follows from its answer."""
     try:
-        with connector_for_account(rt, claim.account, timeout=CALL_TIMEOUT) as connector:
-            remote = connector.publish(claim.text, idempotency_key=claim.idempotency_key)
-    except RetryableError as exc:
-        return _retry(rt, claim, exc)
+        connector = connector_for_account(rt, claim.account, timeout=CALL_TIMEOUT)
     except CredentialsError as exc:
         return _fail(rt, claim, exc, disconnect=True)
-    except PermanentError as exc:
-        return _fail(rt, claim, exc)
-    except ConnectorError as exc:  # an unmapped platform answer: treat as unknown outcome
-        return _retry(rt, claim, RetryableError(exc.message, outcome_unknown=True))
     except ValueError as exc:  # configuration (unknown platform, no base URL)
         return _fail(rt, claim, PermanentError(str(exc)))
-    mark_published(rt, claim.post_id, claim.token, remote, how="publish")
-    return f"published {remote.remote_id}"
+    with connector:
+        answer = _publish_once(connector, claim)
+    if isinstance(answer, RemotePost):
+        mark_published(rt, claim.post_id, claim.token, answer, how="publish")
+        return f"published {answer.remote_id}"
+    if isinstance(answer, RetryableError):  # 429, 5xx, timeout, malformed: see _retry
+        return _retry(rt, claim, answer)
+    if isinstance(answer, CredentialsError):
+        return _fail(rt, claim, answer, disconnect=True)
+    if isinstance(answer, PermanentError):
+        return _fail(rt, claim, answer)
+    # An unmapped platform answer: it may have published, so treat it as an unknown outcome.
+    unknown = RetryableError(answer.message, status=answer.status, outcome_unknown=True)
+    return _retry(rt, claim, unknown)
+
+
+def _publish_once(connector: Connector, claim: Claim) -> RemotePost | ConnectorError:
+    """Call ``publish`` once; any failure comes back as a connector error, none is raised.
+
+    Connectors turn every answer they cannot read into a ``MalformedResponseError``; should
+    anything else escape (a bug, an answer no check foresaw) the request did reach the
+    platform, so it counts as a lost answer too: the claim stays and the account is read
+    back before any retry. Never a blind retry, and never ``failed`` for a post that exists.
+    """
+    try:
+        return connector.publish(claim.text, idempotency_key=claim.idempotency_key)
+    except ConnectorError as exc:
+        return exc
+    except Exception as exc:  # see the docstring
+        message = f"{connector.platform}: unreadable answer to the publish ({type(exc).__name__})"
+        log.error("post %s: %s", claim.post_id, message)
+        log.debug("post %s: publish raised", claim.post_id, exc_info=True)
+        return RetryableError(message, outcome_unknown=True)
 
 
 def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *, how: str) -> bool:
@@ -205,7 +239,10 @@ def _retry(rt: Runtime, claim: Claim, exc: RetryableError) -> str:
     if exc.outcome_unknown:  # come back once the claim can be read back as stale
         when = max(when, claim.claimed_at + timedelta(seconds=settle_seconds(rt) + 1))
     with rt.store.transaction() as db:
-        values: dict = {"status_reason": f"attempt {claim.attempts}: {exc.message}"[:1000]}
+        reason = f"attempt {claim.attempts}: {exc.message}"
+        values: dict = {"status_reason": reason[:1000]}
+        if exc.outcome_unknown:
+            values["status_reason"] = reason[: 1000 - len(READ_BACK_NOTE)] + READ_BACK_NOTE
         if not exc.outcome_unknown:  # nothing happened on the platform: release the claim
             values |= {"status": "scheduled", "claim_token": None}
         db.execute(

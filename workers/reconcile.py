@@ -31,7 +31,13 @@ from postgate.services.takedowns import resume_running_takedowns
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from workers import dispatch
-from workers.claims import HARD_STALE, READ_BACK_SLACK, claim_is_stale, post_lease
+from workers.claims import (
+    HARD_STALE,
+    READ_BACK_NOTE,
+    READ_BACK_SLACK,
+    claim_is_stale,
+    post_lease,
+)
 from workers.connectors import ConnectorError, RemotePost
 from workers.platform import connector_for_account
 
@@ -140,6 +146,9 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> str:
         except (ConnectorError, ValueError) as exc:
             log.warning("post %s: cannot read the account back yet: %s", post_id, exc)
             return "unresolved"
+        except Exception as exc:  # one unreadable account must not stop the whole pass
+            log.error("post %s: reading the account back failed (%s)", post_id, type(exc).__name__)
+            return "unresolved"
         if remote is not None:
             from workers.jobs import mark_published
 
@@ -167,20 +176,27 @@ def _normal(text: str) -> str:
 
 
 def _release(rt: Runtime, post_id: int, token: str | None, *, enqueue: bool) -> str:
-    """Not on the platform: the claim goes, the post is ``scheduled`` again."""
+    """Not on the platform: the claim goes, the post is ``scheduled`` again.
+
+    The reason keeps what the last attempt heard (a lost or malformed answer), so a post
+    that ends ``failed`` after its last attempt still says why.
+    """
     with rt.store.transaction() as db:
+        post = db.get(Post, post_id)
+        assert post is not None
+        heard = post.status_reason.removesuffix(READ_BACK_NOTE)
+        reason = f"{heard}; not found on the account" if heard else ""
         done = db.execute(
             update(Post)
             .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
             .values(
                 status="scheduled",
                 claim_token=None,
-                status_reason="an earlier attempt did not reach the platform",
+                status_reason=(reason or "an earlier attempt did not reach the platform")[:1000],
             )
             .execution_options(synchronize_session=False)
         ).rowcount
-        post = db.get(Post, post_id)
-        assert post is not None
+        db.refresh(post)
         revision, attempts = post.revision, post.attempts
     if done and enqueue:
         dispatch.enqueue_publish(rt, post_id, revision, None, attempts=attempts, force=True)

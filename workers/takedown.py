@@ -33,7 +33,7 @@ from postgate.services.takedowns import Windows, lease_key, takedown_windows
 from postgate.store.models import Account, Post, Takedown, TakedownItem
 from postgate.store.types import utcnow
 from workers.connectors import (
-    PermanentError,
+    ConnectorError,
     RemotePost,
     RetryableError,
 )
@@ -247,8 +247,15 @@ class AccountTakedown:
                 if attempts >= MAX_ATTEMPTS:
                     raise CallFailed(exc.message, attempts) from None
                 time.sleep(min(30.0, 0.25 * 2**attempts))
-            except PermanentError as exc:
+            except ConnectorError as exc:  # permanent, or any other refusal
                 raise CallFailed(exc.message, attempts + 1) from None
+            except Exception as exc:  # a connector bug must fail one item, not the account
+                log.warning(
+                    "takedown %s: unexpected %s from the platform call",
+                    self.account.name,
+                    type(exc).__name__,
+                )
+                raise CallFailed(f"unexpected error ({type(exc).__name__})", attempts + 1) from None
 
     # --- discovery ------------------------------------------------------------------------
 
@@ -388,7 +395,7 @@ class AccountTakedown:
         with self.rt.store.transaction() as db:
             item = db.get(TakedownItem, item_id)
             assert item is not None
-            if outcome == "not_found" and item.attempts:
+            if outcome == "not_found" and (item.attempts or attempts > 1):
                 reason = "already gone (an interrupted earlier attempt may have deleted it)"
             item.outcome, item.reason = outcome, reason[:2000]
             item.attempts += attempts

@@ -106,14 +106,18 @@ def resolve_credentials(
 
 def verify_credentials(platform: str, base_url: str | None, credentials: dict[str, str]) -> Any:
     """Ask the platform who the credentials belong to; refuse them when it says no."""
-    from workers.connectors import ConnectorError, connector_for
+    from workers.connectors import ConnectorError, CredentialsError, connector_for
 
     connector = connector_for(platform, base_url=base_url, credentials=credentials)
     try:
         return connector.verify_credentials()
-    except ConnectorError as exc:
+    except CredentialsError as exc:
         raise ValidationFailed(
             f"the platform refused the credentials: {exc.message}", field="token"
+        ) from None
+    except ConnectorError as exc:  # down, rate limited or answering nonsense: say so
+        raise ValidationFailed(
+            f"could not verify the credentials: {exc.message}", field="token"
         ) from None
     finally:
         connector.close()

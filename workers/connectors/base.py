@@ -4,7 +4,9 @@ Workers only ever see these types, so the publish, takedown and credential
 jobs stay platform-neutral: a platform's own error vocabulary is mapped to
 :class:`RetryableError` (try again later, maybe after ``retry_after``),
 :class:`PermanentError` (give up, record the reason) or
-:class:`CredentialsError` (mark the account's credentials as broken).
+:class:`CredentialsError` (mark the account's credentials as broken). A 2xx
+answer whose body is not what the platform documents is a
+:class:`MalformedResponseError`, never a ``KeyError`` or ``TypeError``.
 
 Error messages and ``repr`` never carry a credential (safety invariant 9):
 messages are built from the platform's error body, and
@@ -77,6 +79,16 @@ class RetryableError(ConnectorError):
         super().__init__(message, status=status)
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
+
+
+class MalformedResponseError(RetryableError):
+    """The platform answered 2xx with a body that is not what it documents.
+
+    An HTML page, an empty or non-JSON body, or JSON missing the id or holding
+    the wrong types: often a proxy or a passing fault, so worth another try.
+    To a create the platform may still have acted (``outcome_unknown``): the
+    publish job treats it like a lost answer and reads the account back first.
+    """
 
 
 class PermanentError(ConnectorError):

@@ -9,6 +9,11 @@ remote id is the record's ``at://`` URI.
 
 AT Protocol has no idempotency key: ``publish`` ignores it, and the worker's
 read-back before a retry (invariant 5) is what prevents a double post.
+
+Answers are checked against the lexicons' output schemas (``createRecord``
+must give the record's ``uri``, ``createSession`` the tokens and DID, and so
+on); anything else is a :class:`MalformedResponseError`, which to
+``createRecord`` carries ``outcome_unknown``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from .answers import Answer
 from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
 from .facets import link_facets
 from .http import ErrorStyle, HttpClient, body_or_none, error_field
@@ -87,8 +93,9 @@ class BlueskyConnector(Connector):
             record["facets"] = facets
         session = self._ensure_session()
         body = {"repo": session["did"], "collection": POST_COLLECTION, "record": record}
-        data = self._call("POST", "com.atproto.repo.createRecord", json=body)
-        return RemotePost(data["uri"], text, created_at, self._post_url(data["uri"]))
+        answer = self._call("POST", "com.atproto.repo.createRecord", json=body, created=True)
+        uri = _record_uri(answer, answer.object().get("uri"))
+        return RemotePost(uri, text, created_at, self._post_url(uri))
 
     def delete(self, remote_id: str) -> str:
         """Delete a post record; a record already gone is ``"not_found"``.
@@ -101,8 +108,10 @@ class BlueskyConnector(Connector):
         response = self._send("GET", "com.atproto.repo.getRecord", params=ref)
         if response.status_code == 404 or _error(response) == "RecordNotFound":
             return "not_found"
-        self._http.check(response)
-        self._call("POST", "com.atproto.repo.deleteRecord", json=ref)
+        found = self._http.answer(self._http.check(response), "getRecord")
+        _record_uri(found, found.object().get("uri"))
+        deleted = self._call("POST", "com.atproto.repo.deleteRecord", json=ref)
+        deleted.object(empty_ok=True)  # {"commit": ...}, or nothing from older servers
         return "deleted"
 
     def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
@@ -124,18 +133,24 @@ class BlueskyConnector(Connector):
             }
             if cursor:
                 params["cursor"] = cursor
-            data = self._call("GET", "com.atproto.repo.listRecords", params=params)
-            page = [self._record_post(r) for r in data.get("records", [])]
+            answer = self._call("GET", "com.atproto.repo.listRecords", params=params)
+            data = answer.object()
+            records = data.get("records")
+            if not isinstance(records, list):
+                raise answer.malformed("without a records array")
+            page = [self._record_post(answer, r) for r in records]
             posts.extend(p for p in page if since is None or p.created_at >= since)
-            cursor = data.get("cursor")
+            cursor = answer.text(data.get("cursor"), "a cursor")
             if not page or not cursor or (since and page[-1].created_at < since):
                 break
         return posts[:limit]
 
     def verify_credentials(self) -> AccountInfo:
-        data = self._call("GET", "com.atproto.server.getSession")
-        handle = data.get("handle", "")
-        return AccountInfo(data["did"], handle, f"https://bsky.app/profile/{handle}")
+        answer = self._call("GET", "com.atproto.server.getSession")
+        data = answer.object()
+        did = answer.identifier(data.get("did"), "a did")
+        handle = answer.text(data.get("handle"), "a handle")
+        return AccountInfo(did, handle, f"https://bsky.app/profile/{handle}")
 
     def revoke_credentials(self) -> bool:
         """End the session (``deleteSession`` with the refresh JWT).
@@ -146,15 +161,20 @@ class BlueskyConnector(Connector):
         """
         session = self._ensure_session()
         headers = {"Authorization": f"Bearer {session['refreshJwt']}"}
-        self._http.request("POST", "/xrpc/com.atproto.server.deleteSession", headers=headers)
+        response = self._http.request(
+            "POST", "/xrpc/com.atproto.server.deleteSession", headers=headers
+        )
+        self._http.answer(response, "deleteSession").object(empty_ok=True)  # no output
         self._session = None
         return True
 
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, method: str, nsid: str, **kwargs: Any) -> Any:
-        return self._http.json(self._http.check(self._send(method, nsid, **kwargs)))
+    def _call(self, method: str, nsid: str, *, created: bool = False, **kwargs: Any) -> Answer:
+        """A 2xx answer to read (else the error); ``created``: the call may have made a post."""
+        response = self._http.check(self._send(method, nsid, **kwargs))
+        return self._http.answer(response, nsid.rsplit(".", 1)[-1], outcome_unknown=created)
 
     def _send(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
         """Send with the access JWT; on ``ExpiredToken`` refresh and send once more."""
@@ -174,7 +194,7 @@ class BlueskyConnector(Connector):
             response = self._http.request(
                 "POST", "/xrpc/com.atproto.server.createSession", json=body
             )
-            self._session = _session_from(self._http.json(response))
+            self._session = _session_from(self._http.answer(response, "createSession"))
         return self._session
 
     def _refresh(self) -> None:
@@ -186,15 +206,18 @@ class BlueskyConnector(Connector):
         )
         self._session = None
         if response.is_success:
-            self._session = _session_from(self._http.json(response))
+            self._session = _session_from(self._http.answer(response, "refreshSession"))
         elif _error(response) not in _CREDENTIAL_ERRORS:
             raise self._http.error_for(response)
         self._ensure_session()
 
-    def _record_post(self, record: dict[str, Any]) -> RemotePost:
-        value = record.get("value") or {}
-        uri = record["uri"]
-        return RemotePost(uri, value.get("text", ""), _created_at(value, uri), self._post_url(uri))
+    def _record_post(self, answer: Answer, item: Any) -> RemotePost:
+        """A listed record; without a usable ``uri`` or ``value`` the whole page is refused."""
+        record = answer.expect_object(item, "a record object")
+        uri = _record_uri(answer, record.get("uri"))
+        value = answer.expect_object(record.get("value"), "a record value")
+        text = answer.text(value.get("text"), "a record text")
+        return RemotePost(uri, text, _created_at(value, uri), self._post_url(uri))
 
     def _post_url(self, uri: str) -> str | None:
         handle = self._session.get("handle") if self._session else None
@@ -208,9 +231,23 @@ def _error(response: httpx.Response) -> Any:
     return error_field(body_or_none(response), "error")
 
 
-def _session_from(data: dict[str, Any]) -> dict[str, str]:
-    keys = ("accessJwt", "refreshJwt", "did", "handle")
-    return {key: str(data.get(key, "")) for key in keys}
+def _session_from(answer: Answer) -> dict[str, str]:
+    """The tokens, DID and handle of a createSession or refreshSession answer."""
+    data = answer.object()
+    session = {key: answer.identifier(data.get(key), key) for key in ("accessJwt", "refreshJwt")}
+    session["did"] = answer.identifier(data.get("did"), "a did")
+    session["handle"] = answer.text(data.get("handle"), "a handle")
+    return session
+
+
+def _record_uri(answer: Answer, value: Any) -> str:
+    """A record's ``at://`` URI from an answer, checked to have its three parts."""
+    uri = answer.identifier(answer.text(value, "a record uri"), "a record uri")
+    try:
+        _parse_uri(uri)
+    except PermanentError:
+        raise answer.malformed("with a record uri that is not an at:// URI") from None
+    return uri
 
 
 def _parse_uri(uri: str) -> tuple[str, str, str]:

@@ -2,7 +2,9 @@
 
 Transport failures and HTTP statuses become :class:`RetryableError`,
 :class:`PermanentError` or :class:`CredentialsError`; each platform only says
-how to read its error body and which rate-limit header it sends. No httpx
+how to read its error body and which rate-limit header it sends. A 2xx body is
+read through :meth:`HttpClient.answer`, which turns a body that is not what
+the platform documents into a :class:`MalformedResponseError`. No httpx
 exception is chained onto ours (``from None``): an httpx exception carries the
 request, whose headers hold the bearer token. httpx logs every request's URL
 at INFO, and a webhook URL is itself a secret, so each client also installs a
@@ -22,6 +24,7 @@ from urllib.parse import quote
 import certifi
 import httpx
 
+from .answers import Answer
 from .base import Clock, ConnectorError, CredentialsError, PermanentError, RetryableError
 from .ratelimit import retry_after
 
@@ -140,17 +143,15 @@ class HttpClient:
             return CredentialsError(message, status=status)
         return PermanentError(message, status=status)
 
-    def json(self, response: httpx.Response) -> Any:
-        """The JSON body of a 2xx response.
+    def answer(
+        self, response: httpx.Response, call: str, *, outcome_unknown: bool = False
+    ) -> Answer:
+        """A 2xx response to read defensively (see :mod:`.answers`).
 
-        An unreadable success is retryable with an unknown outcome: the platform
-        may well have acted, so the worker reads the account back first.
+        ``outcome_unknown`` is for the answer to a create: a malformed one may
+        still mean the platform acted, so the worker reads the account back.
         """
-        body = body_or_none(response)
-        if body is None:
-            message = f"{self._platform}: unreadable response (HTTP {response.status_code})"
-            raise RetryableError(message, status=response.status_code, outcome_unknown=True)
-        return body
+        return Answer(self._platform, response, call, self._redact, outcome_unknown)
 
     def close(self) -> None:
         logging.getLogger("httpx").removeFilter(self._log_filter)

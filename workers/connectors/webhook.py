@@ -15,6 +15,12 @@ a captured request cannot be replayed later, and deduplicates on
 ``idempotency_key``. There is no listing or revocation: ``list_recent``
 returns ``[]`` and ``revoke_credentials`` returns False.
 
+A publish answered 2xx without an ``id`` (or with a body that is not a JSON
+object) is a :class:`MalformedResponseError` with ``outcome_unknown``: the
+receiver may have stored the post, so the worker treats it like a lost answer
+and, finding nothing to read back, sends it again under the same
+``idempotency_key``, which the receiver deduplicates on.
+
 The URL counts as a secret too (many webhook URLs embed a token), so it never
 appears in errors or in an :class:`AccountInfo`.
 """
@@ -29,8 +35,8 @@ from typing import Any
 
 import httpx
 
-from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
-from .http import ErrorStyle, HttpClient, body_or_none, error_field
+from .base import AccountInfo, Clock, Connector, RemotePost, utc_now
+from .http import ErrorStyle, HttpClient, error_field
 
 SIGNATURE_HEADER = "X-Postgate-Signature"
 TIMESTAMP_HEADER = "X-Postgate-Timestamp"
@@ -94,11 +100,12 @@ class WebhookConnector(Connector):
     def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
         sent_at = self._clock()
         payload = {"event": "publish", "idempotency_key": idempotency_key, "text": text}
-        data = self._http.json(self._http.check(self._post(payload)))
-        remote_id = error_field(data, "id")
-        if not remote_id:
-            raise PermanentError("webhook: the receiver's answer has no id", status=200)
-        return RemotePost(str(remote_id), text, sent_at, error_field(data, "url"))
+        response = self._http.check(self._post(payload))
+        answer = self._http.answer(response, "the publish", outcome_unknown=True)
+        data = answer.object()
+        remote_id = answer.identifier(data.get("id"), "an id")
+        url = data.get("url")
+        return RemotePost(remote_id, text, sent_at, url if isinstance(url, str) else None)
 
     def delete(self, remote_id: str) -> str:
         payload = {
@@ -119,10 +126,12 @@ class WebhookConnector(Connector):
     def verify_credentials(self) -> AccountInfo:
         key = f"ping:{int(self._clock().timestamp())}"
         response = self._http.check(self._post({"event": "ping", "idempotency_key": key}))
-        data = body_or_none(response)
+        answer = self._http.answer(response, "the ping")
+        data = answer.object(empty_ok=True)  # the body is optional
+        remote_id = data.get("id")
         return AccountInfo(
-            str(error_field(data, "id") or "webhook"),
-            str(error_field(data, "handle") or "webhook"),
+            answer.identifier(remote_id, "an id") if remote_id is not None else "webhook",
+            answer.text(data.get("handle"), "a handle") or "webhook",
             None,
         )
 

@@ -4,6 +4,11 @@ X has no idempotency key for ``POST /2/tweets``: ``publish`` ignores it, and
 the worker's read-back before a retry (invariant 5) prevents a double post.
 X refuses an identical repeat with 403 "duplicate content", which is
 permanent here: retrying cannot change the answer.
+
+Answers are checked against the documented shapes (``{"data": {"id", "text"}}``
+for a new tweet, ``{"data": {"deleted": true}}``, ``{"revoked": true}``, a
+timeline's ``data`` array); anything else is a :class:`MalformedResponseError`,
+which to ``POST /2/tweets`` carries ``outcome_unknown``.
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ from typing import Any
 
 import httpx
 
+from .answers import Answer, json_kind
 from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
 from .http import ErrorStyle, HttpClient, error_field, segment
-from .timeutil import parse_time
 
 DEFAULT_BASE_URL = "https://api.x.com"
 MIN_PAGE, MAX_PAGE = 5, 100  # bounds of max_results on the user timeline
@@ -72,8 +77,13 @@ class XConnector(Connector):
         response = self._http.request(
             "POST", "/2/tweets", headers=self._auth(), json={"text": text}
         )
-        data = self._http.json(response)["data"]
-        return RemotePost(data["id"], data.get("text", text), self._clock(), _url(data["id"]))
+        answer = self._http.answer(response, "the publish", outcome_unknown=True)
+        data = answer.expect_object(answer.object().get("data"), "a data object")
+        tweet_id = answer.identifier(data.get("id"), "a data.id")
+        posted = data.get("text")
+        return RemotePost(
+            tweet_id, posted if isinstance(posted, str) else text, self._clock(), _url(tweet_id)
+        )
 
     def delete(self, remote_id: str) -> str:
         response = self._http.send(
@@ -81,9 +91,12 @@ class XConnector(Connector):
         )
         if response.status_code == 404:
             return "not_found"
-        data = self._http.json(self._http.check(response)).get("data") or {}
-        if data.get("deleted") is not True:
+        answer = self._http.answer(self._http.check(response), "the delete")
+        deleted = answer.expect_object(answer.object().get("data"), "a data object").get("deleted")
+        if deleted is False:
             raise PermanentError("x: the platform did not confirm the deletion", status=200)
+        if deleted is not True:
+            raise answer.malformed("without a data.deleted true or false")
         return "deleted"
 
     def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
@@ -92,19 +105,27 @@ class XConnector(Connector):
         posts: list[RemotePost] = []
         token: str | None = None
         while len(posts) < limit:
-            data = self._timeline_page(user_id, token, limit - len(posts))
-            page = [_remote_post(tweet) for tweet in data.get("data") or []]
+            answer = self._timeline_page(user_id, token, limit - len(posts))
+            data = answer.object()
+            tweets = data.get("data", [])  # absent when the timeline is empty
+            if not isinstance(tweets, list):
+                raise answer.malformed(
+                    f"with data that is a JSON {json_kind(tweets)}, not an array"
+                )
+            page = [_remote_post(answer, tweet) for tweet in tweets]
             posts.extend(p for p in page if since is None or p.created_at >= since)
-            token = (data.get("meta") or {}).get("next_token")
+            meta = answer.expect_object(data.get("meta", {}), "a meta object")
+            token = answer.text(meta.get("next_token"), "a meta.next_token")
             if not page or not token or (since and page[-1].created_at < since):
                 break
         return posts[:limit]
 
     def verify_credentials(self) -> AccountInfo:
         response = self._http.request("GET", "/2/users/me", headers=self._auth())
-        user = self._http.json(response)["data"]
-        self._user_id = str(user["id"])
-        username = user.get("username", "")
+        answer = self._http.answer(response, "users/me")
+        user = answer.expect_object(answer.object().get("data"), "a data object")
+        self._user_id = answer.identifier(user.get("id"), "a data.id")
+        username = answer.text(user.get("username"), "a data.username")
         return AccountInfo(self._user_id, username, f"https://x.com/{username}")
 
     def revoke_credentials(self) -> bool:
@@ -115,13 +136,19 @@ class XConnector(Connector):
             auth = httpx.BasicAuth(self._client_id, self._client_secret)
         elif self._client_id:
             form["client_id"] = self._client_id
-        self._http.request("POST", "/2/oauth2/revoke", data=form, auth=auth)
+        response = self._http.request("POST", "/2/oauth2/revoke", data=form, auth=auth)
+        answer = self._http.answer(response, "the revocation")
+        revoked = answer.object().get("revoked")
+        if revoked is False:
+            raise PermanentError("x: the platform did not confirm the revocation", status=200)
+        if revoked is not True:
+            raise answer.malformed("without revoked true or false")
         return True
 
     def close(self) -> None:
         self._http.close()
 
-    def _timeline_page(self, user_id: str, token: str | None, wanted: int) -> dict[str, Any]:
+    def _timeline_page(self, user_id: str, token: str | None, wanted: int) -> Answer:
         params: dict[str, Any] = {
             "max_results": max(MIN_PAGE, min(MAX_PAGE, wanted)),
             "tweet.fields": "created_at",
@@ -129,15 +156,20 @@ class XConnector(Connector):
         if token:
             params["pagination_token"] = token
         path = f"/2/users/{segment(user_id)}/tweets"
-        return self._http.json(self._http.request("GET", path, headers=self._auth(), params=params))
+        response = self._http.request("GET", path, headers=self._auth(), params=params)
+        return self._http.answer(response, "the timeline")
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"}
 
 
-def _remote_post(tweet: dict[str, Any]) -> RemotePost:
+def _remote_post(answer: Answer, item: Any) -> RemotePost:
+    """A listed tweet; one without an id, text or ``created_at`` refuses the whole page."""
+    tweet = answer.expect_object(item, "a tweet object")
+    tweet_id = answer.identifier(tweet.get("id"), "a tweet id")
+    text = answer.text(tweet.get("text"), "a tweet text")
     return RemotePost(
-        tweet["id"], tweet.get("text", ""), parse_time(tweet["created_at"]), _url(tweet["id"])
+        tweet_id, text, answer.time(tweet.get("created_at"), "a tweet created_at"), _url(tweet_id)
     )
 
 

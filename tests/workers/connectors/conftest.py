@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.connectors import Connector, connector_for
+from workers.connectors import Connector, MalformedResponseError, connector_for
 
 from .replay import Replay
 
@@ -69,3 +69,19 @@ def connect(replay: Recordings) -> Iterator[Callable[..., Connector]]:
     yield build
     for connector in opened:
         connector.close()
+
+
+def malformed_answers(
+    call: Callable[[], object], problems: list[str], *, status: int = 200
+) -> list[MalformedResponseError]:
+    """Call once per expected problem: each must raise MalformedResponseError (never a
+    KeyError or TypeError) whose message ends with that problem; returns the errors."""
+    errors = []
+    for problem in problems:
+        with pytest.raises(MalformedResponseError) as caught:
+            call()
+        assert caught.value.message.endswith(problem), caught.value.message
+        assert caught.value.status == status
+        assert "SECRET" not in caught.value.message and "<" not in caught.value.message
+        errors.append(caught.value)
+    return errors

@@ -9,6 +9,8 @@ import pytest
 from workers.connectors import CredentialsError, PermanentError, RetryableError
 from workers.connectors.facets import link_facets
 
+from .conftest import malformed_answers
+
 DID = "did:plc:acme7x2k4q3z5w6y8v9u"
 TEXT = "Café ouvert ☕ — voir https://example.com/menu?lang=fr. Merci!"
 URI = f"at://{DID}/app.bsky.feed.post/3kqbbwsy5zk2a"
@@ -133,3 +135,72 @@ def test_verify_credentials_returns_did_and_handle(connect):
 
 def test_revoke_deletes_the_session_with_the_refresh_token(connect):
     assert connect("bluesky", "bluesky_revoke.json").revoke_credentials() is True
+
+
+# --- answers that are 2xx but not what the lexicons document --------------------------------
+
+
+def test_malformed_answers_to_create_record_may_have_published(connect):
+    connector = connect("bluesky", "bluesky_publish_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "without a record uri",
+        "with a record uri that is not an at:// URI",
+        "with a record uri that is a JSON number, not a string",
+        "with an empty body",
+    ]
+
+    errors = malformed_answers(lambda: connector.publish(TEXT, idempotency_key="post-7"), problems)
+
+    assert errors[1].message == "bluesky answered 200 to createRecord without a record uri"
+    assert all(e.outcome_unknown for e in errors)
+
+
+def test_malformed_login_answer_is_retryable_and_nothing_was_posted(connect):
+    """createSession comes before createRecord: a bad answer to it cannot have posted."""
+    connector = connect("bluesky", "bluesky_login_malformed.json")
+    problems = ["to createSession without accessJwt", "with a body that is not JSON (text/html)"]
+
+    errors = malformed_answers(lambda: connector.publish(TEXT, idempotency_key="post-7"), problems)
+
+    assert not any(e.outcome_unknown for e in errors)
+    assert all("SECRET" not in e.message for e in errors)
+
+
+def test_malformed_answers_to_delete_name_the_call(connect):
+    connector = connect("bluesky", "bluesky_delete_malformed.json")
+    problems = [
+        "to getRecord with a body that is not JSON (text/html)",
+        "to getRecord without a record uri",
+        "to deleteRecord with a body that is not JSON (text/html)",
+    ]
+
+    errors = malformed_answers(lambda: connector.delete(URI), problems)
+
+    assert not any(e.outcome_unknown for e in errors)
+    assert connector.delete(URI) == "deleted"  # deleteRecord with no output, as older PDSes
+
+
+def test_malformed_answers_to_list_records_refuse_the_whole_page(connect):
+    connector = connect("bluesky", "bluesky_list_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "without a records array",
+        "without a record uri",
+        "with a JSON string instead of a record value",
+        "with a record text that is a JSON number, not a string",
+        "with a cursor that is a JSON object, not a string",
+    ]
+
+    errors = malformed_answers(lambda: connector.list_recent(), problems)
+
+    assert errors[1].message == "bluesky answered 200 to listRecords without a records array"
+
+
+def test_malformed_answers_to_get_session_and_delete_session(connect):
+    verify = connect("bluesky", "bluesky_verify_malformed.json")
+    malformed_answers(verify.verify_credentials, ["to getSession without a did"])
+    revoke = connect("bluesky", "bluesky_revoke_malformed.json")
+    malformed_answers(
+        revoke.revoke_credentials, ["to deleteSession with a body that is not JSON (text/html)"]
+    )

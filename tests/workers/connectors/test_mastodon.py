@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.connectors import CredentialsError, PermanentError, RetryableError
+from workers.connectors import (
+    CredentialsError,
+    MalformedResponseError,
+    PermanentError,
+    RetryableError,
+)
+
+from .conftest import NOW, malformed_answers
 
 PUBLISH_TEXT = "Hello & welcome <friends>\nSecond line\n\nRead more https://example.com/launch/2024"
 
@@ -160,3 +167,106 @@ def test_revoke_sends_client_credentials_when_known(connect):
 
 def test_revoke_sends_the_token_alone_without_client_credentials(connect):
     assert connect("mastodon", "mastodon_revoke_token_only.json").revoke_credentials() is True
+
+
+# --- answers that are 2xx but not what Mastodon documents -----------------------------------
+
+
+def test_malformed_answers_to_publish_may_have_published(connect):
+    """A 2xx to the create may mean the status exists: retryable with an unknown outcome,
+    so the worker reads the account back instead of posting again."""
+    connector = connect("mastodon", "mastodon_publish_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "with an empty body",
+        "with a body that is not JSON (application/json)",
+        "with a JSON array instead of a JSON object",
+        "without a status id",
+        "with a status id that is a JSON object, not a string",
+    ]
+
+    errors = malformed_answers(
+        lambda: connector.publish(PUBLISH_TEXT, idempotency_key="post-42"), problems
+    )
+
+    assert errors[4].message == "mastodon answered 200 to the publish without a status id"
+    assert all(isinstance(e, RetryableError) and e.outcome_unknown for e in errors)
+    assert all("SECRET" not in e.message and "<html" not in e.message for e in errors)
+
+
+def test_publish_with_an_id_but_odd_fields_falls_back_to_what_we_sent(connect):
+    connector = connect("mastodon", "mastodon_publish_odd_fields.json")
+
+    post = connector.publish(PUBLISH_TEXT, idempotency_key="post-42")
+
+    assert (post.remote_id, post.text, post.url) == ("112233445566778899", PUBLISH_TEXT, None)
+    assert post.created_at == NOW  # "yesterday" is not a time: the connector's clock
+
+
+def test_sandbox_names_itself_in_a_malformed_answer(connect):
+    with pytest.raises(MalformedResponseError) as caught:
+        connect("sandbox", "sandbox_publish_malformed.json").publish(
+            PUBLISH_TEXT, idempotency_key="post-42"
+        )
+
+    assert caught.value.message == "sandbox answered 200 to the publish without a status id"
+    assert caught.value.outcome_unknown is True
+
+
+def test_malformed_answers_to_delete_are_retryable_and_say_why(connect):
+    connector = connect("mastodon", "mastodon_delete_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "with a JSON array instead of a JSON object",
+        "with another status's id",
+    ]
+
+    errors = malformed_answers(lambda: connector.delete("112233445566778899"), problems)
+
+    assert not any(e.outcome_unknown for e in errors)
+    assert errors[0].message.startswith("mastodon answered 200 to the delete ")
+    assert connector.delete("112233445566778899") == "deleted"  # {} from some servers is fine
+
+
+def test_malformed_answers_to_listing_refuse_the_whole_page(connect):
+    connector = connect("mastodon", "mastodon_list_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "with a JSON object instead of an array",
+        "with a JSON string instead of a status object",
+        "without a status id",
+        "with a status created_at that is not an ISO 8601 time",
+        "with a status content that is a JSON object, not a string",
+        "with a next link that is not a URL",
+    ]
+
+    errors = malformed_answers(lambda: connector.list_recent(limit=40), problems)
+
+    assert errors[0].message.startswith("mastodon answered 200 to the listing ")
+    assert not any(e.outcome_unknown for e in errors)
+
+
+def test_malformed_answers_to_verify_credentials(connect):
+    connector = connect("mastodon", "mastodon_verify_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "without an account id",
+        "with an acct that is a JSON array, not a string",
+    ]
+
+    errors = malformed_answers(connector.verify_credentials, problems)
+
+    assert errors[1].message == "mastodon answered 200 to verify_credentials without an account id"
+
+
+def test_malformed_answers_to_revoke_are_not_taken_for_a_revocation(connect):
+    connector = connect("mastodon", "mastodon_revoke_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "with a JSON string instead of a JSON object",
+    ]
+
+    errors = malformed_answers(connector.revoke_credentials, problems)
+
+    assert errors[1].message.startswith("mastodon answered 200 to the revocation with a JSON")
+    assert connector.revoke_credentials() is True  # an empty 200 is how some servers say {}

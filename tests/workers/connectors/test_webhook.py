@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from workers.connectors import CredentialsError, PermanentError, RetryableError
+from workers.connectors import CredentialsError, MalformedResponseError, RetryableError
 from workers.connectors.webhook import verify_signature
 
-from .conftest import NOW
+from .conftest import NOW, malformed_answers
 
 SECRET = "whsec-SECRET-9999"
 TEXT = "Grüße aus Köln 🎉"
@@ -62,9 +62,44 @@ def test_rejected_signature_is_a_credentials_error_without_the_url(connect):
     assert "[redacted]" in str(caught.value)
 
 
-def test_an_answer_without_an_id_is_permanent(connect):
-    with pytest.raises(PermanentError, match="no id"):
+def test_an_answer_without_an_id_is_a_lost_answer_not_a_failure(connect):
+    """The receiver may have stored the post: the worker keeps the claim and sends it again
+    under the same idempotency key (which the receiver deduplicates on), never ``failed``."""
+    with pytest.raises(MalformedResponseError) as caught:
         connect("webhook", "webhook_publish_no_id.json").publish(TEXT, idempotency_key="post-3")
+
+    assert caught.value.message == "webhook answered 200 to the publish without an id"
+    assert caught.value.outcome_unknown is True
+
+
+def test_malformed_answers_to_publish_never_show_the_url(connect):
+    connector = connect("webhook", "webhook_publish_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "with an id that is a JSON object, not a string",
+        "with a JSON array instead of a JSON object",
+    ]
+    statuses = [200, 200, 201]
+
+    for problem, status in zip(problems, statuses, strict=True):
+        (error,) = malformed_answers(
+            lambda: connector.publish(TEXT, idempotency_key="post-3"), [problem], status=status
+        )
+        assert error.outcome_unknown is True
+        assert "hooks.example" not in error.message
+
+
+def test_malformed_answers_to_the_ping(connect):
+    connector = connect("webhook", "webhook_verify_malformed.json")
+    problems = [
+        "to the ping with a body that is not JSON (text/html)",
+        "to the ping with an id that is a JSON array, not a string",
+    ]
+
+    malformed_answers(connector.verify_credentials, problems)
+    info = connector.verify_credentials()  # 204 without a body: the body is optional
+
+    assert (info.remote_id, info.handle) == ("webhook", "webhook")
 
 
 def test_delete_outcomes(connect):

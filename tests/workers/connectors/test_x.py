@@ -9,7 +9,7 @@ import pytest
 from workers.connectors import CredentialsError, PermanentError, RetryableError
 from workers.connectors.x import XConnector
 
-from .conftest import NOW
+from .conftest import NOW, malformed_answers
 
 TEXT = "Our spring sale starts today!"
 
@@ -124,3 +124,72 @@ def test_revoke_with_a_confidential_client_uses_basic_auth(connect):
 
     assert isinstance(connector, XConnector)
     assert connector.revoke_credentials() is True
+
+
+# --- answers that are 2xx but not what X API v2 documents -----------------------------------
+
+
+def test_malformed_answers_to_post_tweets_may_have_published(connect):
+    connector = connect("x", "x_publish_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "without a data object",
+        "without a data.id",
+        "with a data.id that is a JSON array, not a string",
+        "with a JSON string instead of a data object",
+    ]
+
+    errors = malformed_answers(
+        lambda: connector.publish(TEXT, idempotency_key="post-9"), problems, status=201
+    )
+
+    assert errors[2].message == "x answered 201 to the publish without a data.id"
+    assert all(e.outcome_unknown for e in errors)
+
+
+def test_malformed_answers_to_delete_are_retryable_not_a_confirmation(connect):
+    connector = connect("x", "x_delete_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "without a data object",
+        "without a data.deleted true or false",
+    ]
+
+    errors = malformed_answers(lambda: connector.delete("1785627371840028672"), problems)
+
+    assert not any(e.outcome_unknown for e in errors)
+
+
+def test_malformed_answers_to_users_me(connect):
+    connector = connect("x", "x_verify_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "to users/me without a data object",
+        "to users/me without a data.id",
+    ]
+
+    malformed_answers(connector.verify_credentials, problems)
+
+
+def test_malformed_answers_to_the_timeline_refuse_the_whole_page(connect):
+    connector = connect("x", "x_list_malformed.json")
+    problems = [
+        "with a body that is not JSON (text/html)",
+        "with data that is a JSON object, not an array",
+        "without a tweet created_at",
+        "with a tweet created_at that is a JSON number, not a time",
+        "with a meta.next_token that is a JSON number, not a string",
+    ]
+
+    errors = malformed_answers(lambda: connector.list_recent(), problems)
+
+    assert errors[0].message.startswith("x answered 200 to the timeline ")
+
+
+def test_revoke_needs_revoked_true(connect):
+    connector = connect("x", "x_revoke_malformed.json")
+    problems = ["with a body that is not JSON (text/html)", "without revoked true or false"]
+
+    malformed_answers(connector.revoke_credentials, problems)
+    with pytest.raises(PermanentError, match="did not confirm the revocation"):
+        connector.revoke_credentials()

@@ -1,0 +1,102 @@
+"""A takedown whose platform answers some calls with a maintenance page and 200.
+
+The real sandbox sits behind the garbling proxy; the takedown job runs in this process.
+Malformed answers to the listing, a delete and the revocation must each end as a retry or
+a ``failed`` outcome with a reason a person can read, and the takedown must still finish.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from postgate.store.models import AuditEntry
+from tests.helpers import make_account
+from workers.sandbox import client as sandbox
+
+from .garbling import garbling_proxy, route_account
+
+DELETE_REASON = "sandbox answered 200 to the delete with a body that is not JSON (text/html)"
+REVOKE_REASON = "sandbox answered 200 to the revocation with a body that is not JSON (text/html)"
+
+
+def test_takedown_with_malformed_answers_completes_with_reasons(
+    rt, client, actors, sandbox_url, monkeypatch
+):
+    from workers import takedown
+
+    monkeypatch.setattr(takedown, "MAX_ATTEMPTS", 2)  # two tries a call keep the test short
+    token = sandbox.issue_token(sandbox_url, "acme")["access_token"]
+    make_account(rt, "acme", base_url=sandbox_url, token=token)
+    since = datetime.now(UTC) - timedelta(seconds=2)
+    stuck = sandbox.post_direct(sandbox_url, "acme", "Attacker post behind a broken proxy")
+    gone = sandbox.post_direct(sandbox_url, "acme", "Attacker post deleted as usual")
+    remote_account = sandbox.get_account(sandbox_url, "acme")["id"]
+    lead = actors.person("sam", "security")
+
+    with garbling_proxy(sandbox_url) as proxy:
+        route_account(rt, "acme", proxy.url)
+        listing = proxy.garble("GET", f"/api/v1/accounts/{remote_account}/statuses", times=1)
+        delete = proxy.garble("DELETE", f"/api/v1/statuses/{stuck['id']}")  # never reaches it
+        revoke = proxy.garble("POST", "/oauth/revoke")
+        started = client.post(
+            "/api/v1/takedowns",
+            json={"since": since.isoformat(), "accounts": ["acme"]},
+            headers=lead.headers,
+        )
+        assert started.status_code == 202, started.get_json()
+        takedown_id = started.get_json()["id"]
+        takedown.execute(rt, takedown_id)
+
+    done = client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).get_json()
+    assert done["status"] == "done"
+    items = {item["remote_id"]: item for item in done["items"]}
+    assert set(items) == {stuck["id"], gone["id"]}  # the listing was retried, not lost
+    assert listing.hits == 1 and delete.hits == 2 and revoke.hits == 2
+    assert (items[gone["id"]]["outcome"], items[gone["id"]]["reason"]) == ("deleted", "")
+    assert (items[stuck["id"]]["outcome"], items[stuck["id"]]["reason"]) == (
+        "failed",
+        DELETE_REASON,
+    )
+    assert items[stuck["id"]]["evidence"]["text"] == "Attacker post behind a broken proxy"
+    assert [p["id"] for p in sandbox.list_live(sandbox_url, "acme")] == [stuck["id"]]
+    with rt.store.session() as db:
+        compromised = db.scalar(
+            select(AuditEntry).where(AuditEntry.action == "account:compromised")
+        )
+    assert compromised.result == "not_revoked"
+    assert compromised.details["credentials_revoked"] is False
+    assert compromised.details["reason"] == REVOKE_REASON
+
+
+def test_a_delete_whose_answer_was_garbled_then_not_found_says_it_is_already_gone(
+    rt, client, actors, sandbox_url
+):
+    """The platform deleted the post but its answer was lost; the retry hears 404. The item
+    is ``not_found`` with a reason saying why, not an unexplained miss."""
+    from workers import takedown
+
+    token = sandbox.issue_token(sandbox_url, "acme")["access_token"]
+    make_account(rt, "acme", base_url=sandbox_url, token=token)
+    since = datetime.now(UTC) - timedelta(seconds=2)
+    post = sandbox.post_direct(sandbox_url, "acme", "Attacker post deleted on the first try")
+    lead = actors.person("sam", "security")
+
+    with garbling_proxy(sandbox_url) as proxy:
+        route_account(rt, "acme", proxy.url)
+        delete = proxy.garble("DELETE", f"/api/v1/statuses/{post['id']}", times=1, forward=True)
+        started = client.post(
+            "/api/v1/takedowns",
+            json={"since": since.isoformat(), "accounts": ["acme"]},
+            headers=lead.headers,
+        )
+        assert started.status_code == 202, started.get_json()
+        takedown.execute(rt, started.get_json()["id"])
+
+    assert delete.hits == 1
+    done = client.get(f"/api/v1/takedowns/{started.get_json()['id']}", headers=lead.headers)
+    (item,) = done.get_json()["items"]
+    assert item["outcome"] == "not_found"
+    assert item["reason"].startswith("already gone"), item
+    assert sandbox.list_live(sandbox_url, "acme") == []
