@@ -21,7 +21,8 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -45,6 +46,8 @@ log = logging.getLogger("postgate.takedown")
 T = TypeVar("T")
 
 DELETERS_PER_ACCOUNT = 4  # concurrent delete calls on one account
+RECORD_EVERY = 0.2  # seconds a finished deletion may wait to be stored with others
+RECORD_BATCH = 50  # deletions stored in one transaction at the most
 MAX_ATTEMPTS = 5  # failures (not rate-limit waits) before an item is `failed`
 MAX_RATE_WAITS = 200  # 429s tolerated on one call before giving up
 MAX_WAIT = 900.0  # longest single wait a platform may ask for
@@ -161,6 +164,16 @@ class CallFailed(Exception):
     def __init__(self, reason: str, attempts: int):
         super().__init__(reason)
         self.reason, self.attempts = reason, attempts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delete call came to, waiting to be stored with others."""
+
+    item_id: int
+    outcome: str
+    reason: str
+    attempts: int
 
 
 class AccountTakedown:
@@ -380,44 +393,66 @@ class AccountTakedown:
         if not pending:
             return
         with ThreadPoolExecutor(DELETERS_PER_ACCOUNT, f"takedown-{self.account.name}") as pool:
-            for future in [pool.submit(self._delete, row.id, row.remote_id) for row in pending]:
-                future.result()
+            running = {pool.submit(self._delete, row.id, row.remote_id) for row in pending}
+            finished: list[Future[Outcome]] = []
+            oldest = 0.0
+            while running:
+                done, running = wait(running, RECORD_EVERY, FIRST_COMPLETED)
+                if done and not finished:
+                    oldest = time.monotonic()
+                finished += done
+                failed = next((f.exception() for f in done if f.exception()), None)
+                due = time.monotonic() - oldest >= RECORD_EVERY or len(finished) >= RECORD_BATCH
+                if finished and (due or failed is not None or not running):
+                    self._record([f.result() for f in finished if not f.exception()])
+                    finished = []
+                if failed is not None:  # a lost lease: stop, keeping what was recorded
+                    pool.shutdown(cancel_futures=True)
+                    raise failed
 
-    def _delete(self, item_id: int, remote_id: str) -> None:
+    def _delete(self, item_id: int, remote_id: str) -> Outcome:
         try:
             outcome, attempts = self.call(lambda c: c.delete(remote_id))
             reason = ""
         except CallFailed as exc:
             outcome, attempts, reason = "failed", exc.attempts, exc.reason
-        self._record(item_id, outcome, reason, attempts)
+        return Outcome(item_id, outcome, reason, attempts)
 
-    def _record(self, item_id: int, outcome: str, reason: str, attempts: int) -> None:
+    def _record(self, outcomes: list[Outcome]) -> None:
+        """Store finished deletions, several to a transaction: a commit per deletion made
+        the store's single writer, not the platform, the limit. Evidence was stored before
+        any delete, so a crash before this commit only means the retry hears 404."""
         with self.rt.store.transaction() as db:
-            item = db.get(TakedownItem, item_id)
-            assert item is not None
-            if outcome == "not_found" and (item.attempts or attempts > 1):
-                reason = "already gone (an interrupted earlier attempt may have deleted it)"
-            item.outcome, item.reason = outcome, reason[:2000]
-            item.attempts += attempts
-            details = {
-                "account": self.account.name,
-                "remote_id": item.remote_id,
-                "origin": item.origin,
-                "outcome": outcome,
-                "reason": item.reason,
-                "created_at": item.evidence.get("created_at"),
-                "post": item.post_id,
-            }
-            self.rt.audit(
-                db,
-                Event.TAKEDOWN_ITEM,
-                actor=ACTOR,
-                target=f"takedown:{self.takedown_id}",
-                result="ok" if outcome != "failed" else "failed",
-                details=details,
-            )
-            if item.post_id is not None and outcome in ("deleted", "not_found"):
-                self._mark_post_deleted(db, item)
+            for one in outcomes:
+                self._record_one(db, one)
+
+    def _record_one(self, db: Any, one: Outcome) -> None:
+        item = db.get(TakedownItem, one.item_id)
+        assert item is not None
+        outcome, reason, attempts = one.outcome, one.reason, one.attempts
+        if outcome == "not_found" and (item.attempts or attempts > 1):
+            reason = "already gone (an interrupted earlier attempt may have deleted it)"
+        item.outcome, item.reason = outcome, reason[:2000]
+        item.attempts += attempts
+        details = {
+            "account": self.account.name,
+            "remote_id": item.remote_id,
+            "origin": item.origin,
+            "outcome": outcome,
+            "reason": item.reason,
+            "created_at": item.evidence.get("created_at"),
+            "post": item.post_id,
+        }
+        self.rt.audit(
+            db,
+            Event.TAKEDOWN_ITEM,
+            actor=ACTOR,
+            target=f"takedown:{self.takedown_id}",
+            result="ok" if outcome != "failed" else "failed",
+            details=details,
+        )
+        if item.post_id is not None and outcome in ("deleted", "not_found"):
+            self._mark_post_deleted(db, item)
 
     def _mark_post_deleted(self, db: Any, item: TakedownItem) -> None:
         post = db.get(Post, item.post_id)
