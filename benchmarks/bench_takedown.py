@@ -44,7 +44,7 @@ from workers.connectors.mastodon import PAGE_SIZE  # noqa: E402
 from workers.sandbox import client as sandbox  # noqa: E402
 from workers.sandbox.faults import parse_rate_limit  # noqa: E402
 from workers.sandbox.server import running_sandbox  # noqa: E402
-from workers.takedown import DELETERS_PER_ACCOUNT  # noqa: E402
+from workers.takedown_account import DELETERS_PER_ACCOUNT  # noqa: E402
 
 
 def lower_bound(posts: int, latency: float, limit: int, period: float) -> float:

@@ -27,7 +27,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 
 from postgate.runtime import Runtime
-from postgate.services.takedowns import resume_running_takedowns
+from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from workers import dispatch

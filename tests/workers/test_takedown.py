@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from postgate.services.takedowns import resume_running_takedowns
+from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Freeze, Post, Takedown
 from tests.conftest import ROOT
 from tests.helpers import make_account
@@ -373,7 +373,7 @@ def test_crisis_statement_publishes_on_a_frozen_account(rt, client, actors, plat
 def test_resume_requeues_only_running_takedowns_that_nothing_works_on(rt, redis):
     """What the reconciler relies on: a running takedown with neither a lease nor a waiting
     job gets one new job; a waiting job or a live lease means it is left alone."""
-    from postgate.services.takedowns import lease_key
+    from postgate.services.takedown_dispatch import lease_key
 
     with rt.store.transaction() as db:
         orphan = Takedown(account_ids=[], since=datetime.now(UTC), status="running")
@@ -545,7 +545,7 @@ def test_widening_after_the_last_check_is_done_again_not_lost(
     run takes acme up again instead of finishing. Its credentials are revoked by then, so
     the early posts cannot be listed or deleted any more: the report says so (Postgate's own
     early post as failed, with the platform's reason; the listing failure in the log)."""
-    from postgate.services.takedowns import lease_key
+    from postgate.services.takedown_dispatch import lease_key
     from workers import takedown as job
     from workers.lease import Lease
 

@@ -24,9 +24,9 @@ REVOKE_REASON = "sandbox answered 200 to the revocation with a body that is not 
 def test_takedown_with_malformed_answers_completes_with_reasons(
     rt, client, actors, sandbox_url, monkeypatch
 ):
-    from workers import takedown
+    from workers import takedown, takedown_account
 
-    monkeypatch.setattr(takedown, "MAX_ATTEMPTS", 2)  # two tries a call keep the test short
+    monkeypatch.setattr(takedown_account, "MAX_ATTEMPTS", 2)  # two tries a call keep the test short
     token = sandbox.issue_token(sandbox_url, "acme")["access_token"]
     make_account(rt, "acme", base_url=sandbox_url, token=token)
     since = datetime.now(UTC) - timedelta(seconds=2)

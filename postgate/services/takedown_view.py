@@ -1,0 +1,87 @@
+"""The read side of takedowns: one takedown as the API, the console and the report show it.
+
+Kept apart from the request path, which must stay short and locked, and from the worker:
+progress is counted from the item rows and each account's window is read from the audit
+log (:mod:`postgate.services.takedown_windows`) on every read, so a page polled while the
+job runs shows what the store holds, never a copy that could lag.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from postgate.errors import NotFound
+from postgate.services.takedown_windows import account_names, takedown_windows
+from postgate.store.models import Takedown, TakedownItem
+
+OUTCOMES = ("pending", "deleted", "not_found", "failed")
+
+
+def load_takedown(db: Session, takedown_id: int) -> Takedown:
+    takedown = db.get(Takedown, takedown_id)
+    if takedown is None:
+        raise NotFound("no takedown {id}", field="id", id=str(takedown_id))
+    return takedown
+
+
+def list_takedowns(db: Session, limit: int = 50) -> list[Takedown]:
+    return list(db.scalars(select(Takedown).order_by(Takedown.id.desc()).limit(limit)))
+
+
+def progress(db: Session, takedown: Takedown) -> dict[str, Any]:
+    """Counts per outcome, overall and per account, from the item rows."""
+    names = account_names(db, takedown)
+    per_account: dict[str, Counter[str]] = {names[a]: Counter() for a in takedown.account_ids}
+    for item in takedown.items:
+        per_account.setdefault(names.get(item.account_id, "?"), Counter())[item.outcome] += 1
+    total: Counter[str] = Counter()
+    accounts = {}
+    for name, counts in per_account.items():
+        total.update(counts)
+        accounts[name] = _counts(counts)
+    return {**_counts(total), "accounts": accounts}
+
+
+def _counts(counts: Counter[str]) -> dict[str, int]:
+    return {"total": sum(counts.values()), **{o: counts[o] for o in OUTCOMES}}
+
+
+def item_to_dict(item: TakedownItem, account: str) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "account": account,
+        "remote_id": item.remote_id,
+        "post_id": item.post_id,
+        "origin": item.origin,
+        "outcome": item.outcome,
+        "reason": item.reason,
+        "attempts": item.attempts,
+        "evidence": item.evidence,
+        "updated_at": item.updated_at.isoformat() if item.updated_at else None,
+    }
+
+
+def takedown_to_dict(db: Session, takedown: Takedown, *, items: bool = True) -> dict[str, Any]:
+    """The takedown as the API returns it; lists and polled progress leave ``items`` out."""
+    names = account_names(db, takedown)
+    body: dict[str, Any] = {
+        "id": takedown.id,
+        "status": takedown.status,
+        "phase": takedown.phase,
+        "accounts": [names[a] for a in takedown.account_ids],
+        "since": takedown.since.isoformat(),
+        "windows": {
+            names[a]: when.isoformat() for a, when in takedown_windows(db, takedown).since.items()
+        },
+        "created_by": takedown.created_by.username if takedown.created_by else None,
+        "created_at": takedown.created_at.isoformat(),
+        "finished_at": takedown.finished_at.isoformat() if takedown.finished_at else None,
+        "progress": progress(db, takedown),
+    }
+    if items:
+        body["items"] = [item_to_dict(i, names.get(i.account_id, "?")) for i in takedown.items]
+    return body

@@ -1,0 +1,230 @@
+"""One account's part of a takedown: discover, delete, sweep, revoke, against the platform.
+
+This is the side that talks to the platform: a connector per thread, the pacing the
+platform's rate limits ask for, retries of what may pass, and a few delete calls in flight
+at once. What it learns goes to the store through :class:`~workers.takedown_items.AccountItems`
+before it acts on it; :class:`~workers.takedown.TakedownRun` runs one of these per account,
+each in its own thread.
+
+The tunables below are read here at call time, so a test patches them on this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from postgate.audit import Event
+from postgate.services.takedown_windows import Windows, takedown_windows
+from postgate.store.models import Account, Takedown
+from workers.connectors import (
+    ConnectorError,
+    RemotePost,
+    RetryableError,
+)
+from workers.pacing import Pacer
+from workers.platform import connector_for_account
+from workers.takedown_items import ACTOR, AccountItems, Outcome
+
+if TYPE_CHECKING:
+    from workers.takedown import TakedownRun
+
+log = logging.getLogger("postgate.takedown")
+T = TypeVar("T")
+
+DELETERS_PER_ACCOUNT = 4  # concurrent delete calls on one account
+RECORD_EVERY = 0.2  # seconds a finished deletion may wait to be stored with others
+RECORD_BATCH = 50  # deletions stored in one transaction at the most
+MAX_ATTEMPTS = 5  # failures (not rate-limit waits) before an item is `failed`
+MAX_RATE_WAITS = 200  # 429s tolerated on one call before giving up
+MAX_WAIT = 900.0  # longest single wait a platform may ask for
+LIST_LIMIT = 10_000
+SWEEPS = 3  # listings after the deletions, for posts that appeared meanwhile
+
+
+class CallFailed(Exception):
+    """A platform call that will not succeed: its reason and attempts go on the item."""
+
+    def __init__(self, reason: str, attempts: int):
+        super().__init__(reason)
+        self.reason, self.attempts = reason, attempts
+
+
+class AccountTakedown:
+    """Discover, delete, sweep, revoke: one account's part of a takedown."""
+
+    def __init__(self, run: TakedownRun, account_id: int):
+        self.run_, self.rt, self.takedown_id = run, run.rt, run.id
+        self.account_id = account_id
+        self.pacer = Pacer()
+        self._local = threading.local()
+        with self.rt.store.session() as db:
+            account = db.get(Account, account_id)
+            assert account is not None
+            self.account = account
+            db.expunge(account)
+        self.items = AccountItems(self.rt, self.takedown_id, account_id, self.account.name)
+        windows = self._windows()
+        self.since = windows.since[account_id]
+        self._revoked = account_id in windows.revoked  # by an earlier run of this takedown
+        self._finished = account_id not in windows.unfinished()
+
+    def run(self) -> None:
+        try:
+            if self._finished:
+                self.run_.set_phase(self.account_id, "done")
+                return
+            self.take_down()
+            self.run_.set_phase(self.account_id, "revoke")
+            self.revoke()
+            self.run_.set_phase(self.account_id, "done")
+        finally:
+            for connector in getattr(self, "_connectors", []):
+                connector.close()
+
+    def take_down(self) -> None:
+        """Discover, delete, sweep; again while a request widened the window meanwhile."""
+        while True:
+            self.run_.set_phase(self.account_id, "discover")
+            self.discover()
+            self.run_.set_phase(self.account_id, "delete")
+            self.delete_pending()
+            for _ in range(SWEEPS):
+                if not self.discover(store=False):
+                    break
+                self.delete_pending()
+            since = self._windows().since[self.account_id]
+            if since >= self.since:
+                return
+            log.info("takedown %s: %s widened to %s", self.takedown_id, self.account.name, since)
+            self.since = since
+
+    def _windows(self) -> Windows:
+        with self.rt.store.session() as db:
+            takedown = db.get(Takedown, self.takedown_id)
+            assert takedown is not None
+            return takedown_windows(db, takedown)
+
+    # --- platform calls -----------------------------------------------------------------
+
+    def connector(self) -> Any:
+        """A connector per thread: connectors are not shared between threads."""
+        connector = getattr(self._local, "connector", None)
+        if connector is None:
+            connector = self._local.connector = connector_for_account(self.rt, self.account)
+            with self.run_._lock:
+                self.__dict__.setdefault("_connectors", []).append(connector)
+        return connector
+
+    def call(self, action: Callable[[Any], T]) -> tuple[T, int]:
+        """Call the platform, honouring rate limits and retrying retryable errors."""
+        attempts = rate_waits = 0
+        while True:
+            self.run_.check_lease()
+            self.pacer.wait()
+            try:
+                return action(self.connector()), attempts + 1
+            except RetryableError as exc:
+                if exc.status == 429 or exc.retry_after is not None:
+                    rate_waits += 1
+                    if rate_waits > MAX_RATE_WAITS:
+                        raise CallFailed(exc.message, attempts + 1) from None
+                    self.pacer.pause(min(MAX_WAIT, exc.retry_after or 2.0 ** min(rate_waits, 6)))
+                    continue
+                attempts += 1
+                if attempts >= MAX_ATTEMPTS:
+                    raise CallFailed(exc.message, attempts) from None
+                time.sleep(min(30.0, 0.25 * 2**attempts))
+            except ConnectorError as exc:  # permanent, or any other refusal
+                raise CallFailed(exc.message, attempts + 1) from None
+            except Exception as exc:  # a connector bug must fail one item, not the account
+                log.warning(
+                    "takedown %s: unexpected %s from the platform call",
+                    self.account.name,
+                    type(exc).__name__,
+                )
+                raise CallFailed(f"unexpected error ({type(exc).__name__})", attempts + 1) from None
+
+    # --- discovery ------------------------------------------------------------------------
+
+    def discover(self, *, store: bool = True) -> int:
+        """List the account's posts in the window and add items for those not yet known;
+        returns how many were added. A sweep (``store=False``) adds only what is listed."""
+        listed: list[RemotePost] = []
+        try:
+            listed, _ = self.call(lambda c: c.list_recent(since=self.since, limit=LIST_LIMIT))
+        except CallFailed as exc:
+            self.items.note_listing_failure(exc.reason)
+        return self.items.add(listed, self.since, published=store)
+
+    # --- deletion -------------------------------------------------------------------------
+
+    def delete_pending(self) -> None:
+        """Delete the pending items, a few calls at a time, storing outcomes in batches."""
+        pending = self.items.pending()
+        if not pending:
+            return
+        with ThreadPoolExecutor(DELETERS_PER_ACCOUNT, f"takedown-{self.account.name}") as pool:
+            running = {pool.submit(self._delete, row.id, row.remote_id) for row in pending}
+            finished: list[Future[Outcome]] = []
+            oldest = 0.0
+            while running:
+                done, running = wait(running, RECORD_EVERY, FIRST_COMPLETED)
+                if done and not finished:
+                    oldest = time.monotonic()
+                finished += done
+                failed = next((f.exception() for f in done if f.exception()), None)
+                due = time.monotonic() - oldest >= RECORD_EVERY or len(finished) >= RECORD_BATCH
+                if finished and (due or failed is not None or not running):
+                    self.items.record([f.result() for f in finished if not f.exception()])
+                    finished = []
+                if failed is not None:  # a lost lease: stop, keeping what was recorded
+                    pool.shutdown(cancel_futures=True)
+                    raise failed
+
+    def _delete(self, item_id: int, remote_id: str) -> Outcome:
+        try:
+            outcome, attempts = self.call(lambda c: c.delete(remote_id))
+            reason = ""
+        except CallFailed as exc:
+            outcome, attempts, reason = "failed", exc.attempts, exc.reason
+        return Outcome(item_id, outcome, reason, attempts)
+
+    # --- revocation -----------------------------------------------------------------------
+
+    def revoke(self) -> None:
+        """Revoke the token where the platform allows it; the account is compromised anyway.
+
+        The entry records the window the account's part finished for; an account this
+        takedown revoked already (its window was widened since) is not asked again.
+        """
+        reason = ""
+        if self._revoked:
+            revoked, reason = True, "revoked earlier by this takedown"
+        else:
+            try:
+                revoked, _ = self.call(lambda c: c.revoke_credentials())
+            except CallFailed as exc:
+                revoked, reason = False, exc.reason
+        with self.rt.store.transaction() as db:
+            account = db.get(Account, self.account_id)
+            assert account is not None
+            account.status = "compromised"
+            self.rt.audit(
+                db,
+                Event.ACCOUNT_COMPROMISED,
+                actor=ACTOR,
+                target=f"account:{account.name}",
+                result="ok" if revoked else "not_revoked",
+                details={
+                    "takedown": self.takedown_id,
+                    "account_id": self.account_id,
+                    "since": self.since.isoformat(),
+                    "credentials_revoked": bool(revoked),
+                    "reason": reason or ("" if revoked else "the platform offers no revocation"),
+                },
+            )
