@@ -12,11 +12,27 @@ Their French is in ``messages.po``; ``-k Template`` extracts the templates where
 maps ``rules/**.py``, and ``tests/gateway/test_finding_i18n.py`` fails while one lacks its
 French in the compiled catalog.
 
-Update the catalog after changing text::
+Service errors (``postgate.errors``) work the same way: an English ``message`` for the API
+and the CLI, made from a ``template`` and ``params`` that :func:`error_text` shows in the
+reader's language wherever a page shows an error. ``babel.cfg`` maps ``postgate/**.py``, and
+the exception classes are extraction keywords, so their templates land in ``messages.po``;
+``tests/gateway/test_catalog_complete.py`` fails while one lacks its French.
 
-    pybabel extract -F babel.cfg -k _l -k N_ -k Template -o /tmp/messages.pot .
+Update the catalog after changing text (the ``-k`` list of errors is every class of
+``postgate.errors``)::
+
+    pybabel extract -F babel.cfg -k _l -k N_ -k Template -k PostgateError -k SettingsError \
+        -k MalformedRequest -k ValidationFailed -k NotAuthenticated -k OtpRequired \
+        -k OtpInvalid -k Forbidden -k NotFound -k Conflict -k RateLimited \
+        -o /tmp/messages.pot .
     pybabel update -i /tmp/messages.pot -d gateway/translations -l fr --no-fuzzy-matching
-    pybabel compile -d gateway/translations -l fr
+    pybabel compile -d gateway/translations -D messages
+    pybabel compile -d gateway/translations -D console
+
+``babel.cfg`` gives the error classes itself (Babel 2.17 and later); the ``-k`` list repeats
+them for older versions. The extract also holds the text of the console pages, whose French
+lives in ``console.po``: an update copies it into ``messages.po`` as well, so edit the ``.po``
+files by hand when that matters, then compile both domains.
 """
 
 from __future__ import annotations
@@ -32,8 +48,9 @@ from babel.dates import format_date, format_datetime, get_day_names
 from babel.numbers import format_currency, format_decimal
 from flask import Blueprint, Flask, redirect, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, get_locale, gettext, lazy_gettext
+from flask_babel import Babel, get_locale, gettext, lazy_gettext, pgettext
 
+from postgate.errors import PostgateError
 from rules.windows import DAYS
 
 LOCALES = ("fr", "en")
@@ -70,30 +87,6 @@ AUTH_TEXT = (
     N_("reviewer"),
     N_("security"),
     N_("admin"),
-)
-
-# Frequent fixed messages of the services (others, with values in them, stay in English).
-SERVICE_TEXT = (
-    N_("text is required and cannot be empty"),
-    N_("scheduled_at is in the past"),
-    N_("give a reason for the rejection"),
-    N_("an author cannot approve their own post"),
-    N_("an author cannot review their own post"),
-    N_("approving needs the reviewer role"),
-    N_("only the author can edit a post"),
-    N_("a blocked post cannot be approved; its author must fix it"),
-    N_("you have approved this version already"),
-    N_("this action needs a fresh TOTP code (otp)"),
-    N_("a TOTP code is needed for this action"),
-    N_("the TOTP code is wrong"),
-    N_("the TOTP code is out of sync"),
-    N_("this TOTP code was used already; wait for the next one"),
-    N_("a TOTP code (or a recovery code) is needed to log in"),
-    N_("the token is unknown, expired or revoked"),
-    N_("log in first"),
-    N_("wrong user name or password"),
-    N_("give the token a name"),
-    N_("a token lives 1 to 365 days"),
 )
 
 
@@ -134,8 +127,9 @@ def choose_language() -> ResponseReturnValue:
 
 
 def translate(value: object) -> str:
-    """Translate text known only at run time (flash and service messages) as a plain string,
-    which Jinja still escapes; ``_()`` in a template would mark it safe."""
+    """Translate text known only at run time (flash messages, field errors) as a plain
+    string, which Jinja still escapes; ``_()`` in a template would mark it safe. Service
+    errors arrive already in the reader's language (:func:`error_text`): this leaves them."""
     return gettext(str(value)) if value else ""
 
 
@@ -182,6 +176,50 @@ def _local_param(name: str, value: object, locale: str) -> object:
     return value
 
 
+def error_text(exc: PostgateError) -> str:
+    """A service error in the reader's language: its template translated, then filled in.
+
+    Parameter names say how a value is shown: an ``int`` is a count, written the locale's
+    way; ``status`` is a post status, shown as the word for it; anything else (a name, an
+    id, a ``detail`` from outside Postgate such as a platform's answer) is shown as it is.
+    The English ``message`` shows when the translation does not fit the parameters.
+    """
+    template = getattr(exc, "template", None) or exc.message
+    params = getattr(exc, "params", None) or {}
+    if not params:
+        return gettext(template)
+    locale = locale_name()
+    values = {name: _error_param(name, value, locale) for name, value in params.items()}
+    try:
+        return gettext(template).format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return exc.message
+
+
+def _error_param(name: str, value: object, locale: str) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=locale)
+    if name == "status" and isinstance(value, str):
+        return post_status(value)
+    return value
+
+
+def post_status(status: str) -> str:
+    """A post's status as the adjective an error message uses ("a cancelled post")."""
+    words = {
+        "pending_review": pgettext("post status", "in review"),
+        "blocked": pgettext("post status", "blocked"),
+        "scheduled": pgettext("post status", "scheduled"),
+        "publishing": pgettext("post status", "publishing"),
+        "published": pgettext("post status", "published"),
+        "rejected": pgettext("post status", "rejected"),
+        "cancelled": pgettext("post status", "cancelled"),
+        "failed": pgettext("post status", "failed"),
+        "deleted": pgettext("post status", "deleted"),
+    }
+    return words.get(status, status)
+
+
 def init_app(app: Flask) -> None:
     # ``console`` is the catalog of the security and admin pages (kept apart by their authors).
     app.config.setdefault("BABEL_DOMAIN", "messages;console")
@@ -192,5 +230,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.filters["translate"] = translate
     app.jinja_env.filters["finding_text"] = finding_text
+    app.jinja_env.filters["error_text"] = error_text
     app.jinja_env.globals.update(locale_name=locale_name, LOCALES=LOCALES, _l=_l)
     app.jinja_env.globals.setdefault("gettext", gettext)

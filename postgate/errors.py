@@ -1,9 +1,28 @@
 """Domain exceptions: services raise these, the API and the CLI map them to answers.
 
 Each carries the HTTP status and error code of CONTRACT.md so one handler can render them.
+
+The message is English (what the API, the CLI and the logs carry), made from a template
+with named ``{fields}`` and the parameters given as keyword arguments, the way rule findings
+are (``rules.Template``)::
+
+    ValidationFailed("the password needs at least {count} characters", field="password",
+                     count=MIN_LENGTH)
+
+The web layer shows ``gettext(template)`` filled in with the same parameters
+(``gateway.i18n.error_text``), so the first argument must be a literal string: extraction
+finds it there (``babel.cfg``), and ``tests/gateway/test_catalog_complete.py`` fails while
+one lacks its French or is an f-string. Parameters are values, never words: a sentence that
+changes with a case gets a template per case. The names the web layer reads are in
+``gateway.i18n.error_text``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+Param = str | int
 
 
 class PostgateError(Exception):
@@ -12,9 +31,19 @@ class PostgateError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        template: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        **params: Param,
+    ) -> None:
+        message = template.format(**params) if params else template
         super().__init__(message)
         self.message = message
+        self.template = template
+        self.params: Mapping[str, Param] = MappingProxyType(dict(params))
         self.field = field
         if code is not None:
             self.code = code
@@ -74,6 +103,8 @@ class RateLimited(PostgateError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
-        super().__init__(message, field=field)
+    def __init__(
+        self, template: str, *, retry_after: int, field: str | None = None, **params: Param
+    ) -> None:
+        super().__init__(template, field=field, **params)
         self.retry_after = max(1, int(retry_after))

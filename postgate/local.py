@@ -26,6 +26,7 @@ from postgate.errors import SettingsError
 from postgate.settings import load_settings
 
 PRIVATE_REDIS_PORT = 6391
+START_TIMEOUT = 20  # seconds a child process gets to answer
 
 
 def redis_answers(url: str) -> bool:
@@ -46,13 +47,14 @@ def port_answers(url: str) -> bool:
         return False
 
 
-def wait_until(check: object, what: str, timeout: float = 20.0) -> None:
+def wait_until(check: object, timeout: float = START_TIMEOUT) -> bool:
+    """Whether ``check()`` turned true within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():  # type: ignore[operator]
-            return
+            return True
         time.sleep(0.2)
-    raise SettingsError(f"{what} did not start within {timeout:.0f} s")
+    return False
 
 
 def start_private_redis(instance: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -82,7 +84,10 @@ def start_private_redis(instance: Path) -> tuple[subprocess.Popen[bytes], str]:
         ],
         stdout=subprocess.DEVNULL,
     )
-    wait_until(lambda: redis_answers(url), "the private Redis")
+    if not wait_until(lambda: redis_answers(url)):
+        raise SettingsError(
+            "the private Redis did not start within {seconds} s", seconds=START_TIMEOUT
+        )
     return proc, url
 
 
@@ -119,7 +124,9 @@ def run_everything(*, host: str, port: int, worker_count: int) -> None:
     with children() as procs:
         if not redis_answers(settings.redis_url):
             if "POSTGATE_REDIS_URL" in os.environ:
-                raise SettingsError(f"POSTGATE_REDIS_URL: no Redis answers at {settings.redis_url}")
+                raise SettingsError(
+                    "POSTGATE_REDIS_URL: no Redis answers at {url}", url=settings.redis_url
+                )
             proc, url = start_private_redis(settings.instance_path)
             if proc is not None:
                 procs.append(proc)
@@ -127,7 +134,10 @@ def run_everything(*, host: str, port: int, worker_count: int) -> None:
             click.echo(f"started a private Redis at {url}")
         if not port_answers(settings.sandbox_url):
             procs.append(subprocess.Popen([*me, "sandbox", "serve"], env=env))  # noqa: S603
-            wait_until(lambda: port_answers(settings.sandbox_url), "the sandbox platform")
+            if not wait_until(lambda: port_answers(settings.sandbox_url)):
+                raise SettingsError(
+                    "the sandbox platform did not start within {seconds} s", seconds=START_TIMEOUT
+                )
             click.echo(f"started the sandbox platform at {settings.sandbox_url}")
         subprocess.run([*me, "init"], env=env, check=True)  # noqa: S603
         for _ in range(worker_count):

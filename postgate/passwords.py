@@ -60,11 +60,11 @@ def check_policy(password: str, username: str = "") -> None:
     """Raise :class:`ValidationFailed` (field ``password``) naming what is wrong."""
     if len(password) < MIN_LENGTH:
         raise ValidationFailed(
-            f"the password needs at least {MIN_LENGTH} characters", field="password"
+            "the password needs at least {count} characters", field="password", count=MIN_LENGTH
         )
     if len(password) > MAX_LENGTH:
         raise ValidationFailed(
-            f"the password may have at most {MAX_LENGTH} characters", field="password"
+            "the password may have at most {count} characters", field="password", count=MAX_LENGTH
         )
     lowered = password.lower()
     if lowered in COMMON or _root(password) in COMMON or len(set(password)) < 5:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from postgate.errors import RateLimited
 from postgate.runtime import Runtime
 
 
-def hit(rt: Runtime, bucket: str, limit: int, window: int, *, what: str) -> None:
-    """Count one attempt in ``bucket``; raise :class:`RateLimited` once past ``limit``."""
+def hit(rt: Runtime, bucket: str, limit: int, window: int) -> int:
+    """Count one attempt in ``bucket``: 0 while within ``limit``, else the seconds to wait.
+
+    The caller raises :class:`~postgate.errors.RateLimited` with a message of its own, which
+    names what was limited in a sentence a translation can follow.
+    """
     key = rt.key("rl", bucket)
     pipe = rt.redis.pipeline()
     pipe.incr(key)
     pipe.expire(key, window, nx=True)
     pipe.ttl(key)
     count, _, ttl = pipe.execute()
-    if int(count) > limit:
-        retry = int(ttl) if ttl and int(ttl) > 0 else window
-        raise RateLimited(f"too many {what}; try again in {retry} seconds", retry_after=retry)
+    if int(count) <= limit:
+        return 0
+    return int(ttl) if ttl and int(ttl) > 0 else window
 
 
 def reset(rt: Runtime, bucket: str) -> None:

@@ -62,34 +62,46 @@ def _positive_int(name: str, value: Any, *, allow_zero: bool = False) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise SettingsError(f"{name}: expected a whole number, got {value!r}") from None
-    if number < 0 or (number == 0 and not allow_zero):
-        raise SettingsError(f"{name}: must be {'zero or more' if allow_zero else 'positive'}")
+        raise SettingsError(
+            "{name}: expected a whole number, got {value}", name=name, value=repr(value)
+        ) from None
+    if number < 0 and allow_zero:
+        raise SettingsError("{name}: must be zero or more", name=name)
+    if number <= 0 and not allow_zero:
+        raise SettingsError("{name}: must be positive", name=name)
     return number
 
 
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     parsed = urlparse(value)
     if parsed.scheme.split("+")[0] not in schemes:
-        raise SettingsError(f"{name}: expected a URL starting with {' or '.join(schemes)}://")
+        raise SettingsError(
+            "{name}: expected a URL starting with one of {schemes}",
+            name=name,
+            schemes=", ".join(f"{scheme}://" for scheme in schemes),
+        )
     return value
 
 
 def _read_toml(path: Path, required: bool) -> dict[str, Any]:
     if not path.exists():
         if required:
-            raise SettingsError(f"POSTGATE_CONFIG: settings file {path} does not exist")
+            raise SettingsError(
+                "POSTGATE_CONFIG: settings file {path} does not exist", path=str(path)
+            )
         return {}
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"POSTGATE_CONFIG: {path} is not valid TOML ({exc})") from None
+        raise SettingsError(
+            "POSTGATE_CONFIG: {path} is not valid TOML ({detail})", path=str(path), detail=str(exc)
+        ) from None
 
 
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, Mapping):
-        raise SettingsError(f"[{name}] in the settings file must be a table")
+        raise SettingsError("[{name}] in the settings file must be a table", name=name)
     return value
 
 
@@ -172,14 +184,14 @@ def _flag(name: str, value: str) -> bool:
         return True
     if lowered in ("0", "false", "no", "off", ""):
         return False
-    raise SettingsError(f"{name}: expected true or false, got {value!r}")
+    raise SettingsError("{name}: expected true or false, got {value!r}", name=name, value=value)
 
 
 def _apply(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
     known = set(Settings.__dataclass_fields__)
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise SettingsError(f"unknown setting {unknown[0]!r}")
+        raise SettingsError("unknown setting {name!r}", name=unknown[0])
     converters: dict[str, Callable[[Any], Any]] = {"instance_path": Path, "rules_path": Path}
     values = {k: converters.get(k, lambda v: v)(v) for k, v in overrides.items()}
     return replace(settings, **values)

@@ -10,16 +10,20 @@ from postgate.errors import ValidationFailed
 def parse_aware(value: object, field: str) -> datetime:
     """An aware UTC datetime from an ISO 8601 string with an offset (``Z`` accepted)."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed(f"{field} must be an ISO 8601 time with an offset", field=field)
+        raise ValidationFailed(
+            "{name} must be an ISO 8601 time with an offset", field=field, name=field
+        )
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(f"{field} is not an ISO 8601 time: {value!r}", field=field) from None
+        raise ValidationFailed(
+            "{name} is not an ISO 8601 time: {value!r}", field=field, name=field, value=value
+        ) from None
     if when.tzinfo is None:
         raise ValidationFailed(
-            f"{field} needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00", field=field
+            "{name} needs a UTC offset, e.g. 2026-12-01T09:00:00+01:00", field=field, name=field
         )
     return when.astimezone(UTC)

@@ -11,6 +11,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from gateway.context import rt
+from gateway.i18n import error_text
 from gateway.web import bp
 from gateway.web.session import roles_required
 from postgate.errors import PostgateError
@@ -28,7 +29,7 @@ def rules_version() -> tuple[str | None, str | None]:
     try:
         return current_ruleset(rt()).version, None
     except PostgateError as exc:
-        return None, exc.message
+        return None, error_text(exc)
 
 
 @bp.get("/admin", endpoint="admin")

@@ -16,6 +16,7 @@ from wtforms import HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gateway.context import rt, source_address
+from gateway.i18n import error_text
 from gateway.web.session import (
     end_session,
     login_required,
@@ -85,7 +86,7 @@ def _step_up(form: StepUpForm) -> None:
 
 
 def _failed(template: str, exc: PostgateError, **context: Any) -> ResponseReturnValue:
-    flash(exc.message, "error")
+    flash(error_text(exc), "error")
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
     return render_template(template, **context), exc.status, headers
 
@@ -161,7 +162,7 @@ def create_token() -> ResponseReturnValue:
             )
             shown = {"name": issued.token.name, "value": issued.value}
     except PostgateError as exc:
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return _profile(exc.status, token_form=form)
     return _profile(201, new_token=shown)
 
@@ -213,7 +214,7 @@ def twofa_start() -> ResponseReturnValue:
         with rt().store.transaction() as db:
             started = enrollment.start(rt(), db, _live_user(db), source=source_address())
     except PostgateError as exc:
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return _twofa(exc.status, start_form=form)
     return _enroll_page(started, ConfirmForm(formdata=None))
 
@@ -244,7 +245,7 @@ def twofa_confirm() -> ResponseReturnValue:
     try:
         codes = enrollment.confirm(rt(), user.id, _otp(form), source=source_address())
     except PostgateError as exc:
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return _enroll_page(waiting, form, exc.status)
     return render_template("auth/recovery_codes.html", codes=codes, enrolled=True)
 
@@ -260,7 +261,7 @@ def recovery_codes() -> ResponseReturnValue:
         with rt().store.transaction() as db:
             codes = enrollment.regenerate(rt(), db, _live_user(db), source=source_address())
     except PostgateError as exc:
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
         return _twofa(exc.status, renew_form=form)
     return render_template("auth/recovery_codes.html", codes=codes, enrolled=False)
 

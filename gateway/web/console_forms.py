@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from gateway.context import live_user, rt, source_address
+from gateway.i18n import error_text
 from gateway.web.session import web_token, web_user
 from postgate.errors import PostgateError
 from postgate.services import sessions
@@ -79,9 +79,9 @@ def show_error(form: FlaskForm, exc: PostgateError, fields: dict[str, str] | Non
     mapping = {"otp": "otp", **(fields or {})}
     name = mapping.get(exc.field or "", exc.field or "")
     if name and name in form:
-        form[name].errors = [*form[name].errors, _(exc.message)]
+        form[name].errors = [*form[name].errors, error_text(exc)]
     else:
-        flash(_(exc.message), "error")
+        flash(error_text(exc), "error")
 
 
 def split_lines(text: str | None, *, commas: bool = False) -> list[str]:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from gateway.context import live_user, rt, source_address
+from gateway.i18n import error_text
 from gateway.web import bp
 from gateway.web.console_forms import ActionForm, step_up
 from gateway.web.session import roles_required
@@ -42,7 +43,7 @@ def mark_crisis(post_id: int) -> ResponseReturnValue:
         with rt().store.transaction() as db:
             crisis.mark_crisis_statement(rt(), db, live_user(db), post_id, source=source_address())
     except PostgateError as exc:
-        flash(exc.message, "error")
+        flash(error_text(exc), "error")
     else:
         flash(
             _(

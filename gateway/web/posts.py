@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from gateway.api.posts import dispatch_after_commit
 from gateway.context import live_user, rt, source_address
-from gateway.i18n import finding_text
+from gateway.i18n import error_text, finding_text
 from gateway.web import bp
 from gateway.web.crisis import may_mark_crisis
 from gateway.web.session import login_required, roles_required
@@ -86,9 +86,9 @@ def show_error(form: FlaskForm, exc: PostgateError, fields: dict[str, str]) -> N
     """Put a service error next to its field; errors without one become a message on top."""
     name = fields.get(exc.field or "")
     if name and name in form:
-        form[name].errors = [*form[name].errors, _(exc.message)]
+        form[name].errors = [*form[name].errors, error_text(exc)]
     else:
-        flash(_(exc.message), "error")
+        flash(error_text(exc), "error")
 
 
 def accounts_info(db: Session) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from gateway.context import rt
+from gateway.i18n import error_text
 from postgate.errors import NotAuthenticated, PostgateError, RateLimited
 from postgate.services import sessions
 from postgate.store.models import AuthToken, User
@@ -124,8 +125,10 @@ def web_error(exc: PostgateError) -> ResponseReturnValue:
     """Domain errors raised by a page: back to login when signed out, else an error page."""
     if isinstance(exc, NotAuthenticated) and web_user() is None:
         return redirect(url_for("auth.login"))
+    # The page shows ``error.message``: give it the reader's language (error_text).
+    shown = {"message": error_text(exc), "status": exc.status, "code": exc.code}
     response = current_app.make_response(
-        (render_template("auth/error.html", error=exc), exc.status)
+        (render_template("auth/error.html", error=shown), exc.status)
     )
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)

@@ -23,7 +23,7 @@ ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 def find_account(db: Session, name: str, *, field: str = "account") -> Account:
     account = db.scalar(select(Account).where(Account.name == name))
     if account is None:
-        raise NotFound(f"no account named {name!r}", field=field)
+        raise NotFound("no account named {name!r}", field=field, name=name)
     return account
 
 
@@ -31,7 +31,7 @@ def validate_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(f"unknown time zone {name!r}", field="timezone") from None
+        raise ValidationFailed("unknown time zone {name!r}", field="timezone", name=name) from None
     return name
 
 
@@ -42,7 +42,9 @@ def validate_windows(specs: Sequence[str]) -> list[str]:
         try:
             parse_window(spec)
         except ValueError as exc:
-            raise ValidationFailed(f"posting window {spec!r}: {exc}", field="window") from None
+            raise ValidationFailed(
+                "posting window {spec!r}: {detail}", field="window", spec=spec, detail=str(exc)
+            ) from None
     return list(specs)
 
 
@@ -53,7 +55,7 @@ def validate_blackouts(values: Sequence[str]) -> list[str]:
             out.append(date.fromisoformat(value).isoformat())
         except ValueError:
             raise ValidationFailed(
-                f"blackout date {value!r} is not YYYY-MM-DD", field="blackout_dates"
+                "blackout date {value!r} is not YYYY-MM-DD", field="blackout_dates", value=value
             ) from None
     return out
 
@@ -79,13 +81,14 @@ def resolve_credentials(
                 secret = issue_token(base_url, name)["access_token"]
             except Exception:
                 raise ValidationFailed(
-                    f"the sandbox platform is not reachable at {base_url}; start it with "
+                    "the sandbox platform is not reachable at {url}; start it with "
                     "`postgate sandbox serve`",
                     field="base_url",
+                    url=base_url,
                 ) from None
     if not secret:
         raise ValidationFailed(
-            f"{platform} accounts need credentials (--token-stdin)", field="token"
+            "{platform} accounts need credentials (--token-stdin)", field="token", platform=platform
         )
     secret = secret.strip()
     if secret.startswith("{"):
@@ -100,7 +103,12 @@ def resolve_credentials(
         credentials = {main: secret}
     missing = [k for k in REQUIRED_CREDENTIALS[platform] if not credentials.get(k)]
     if missing:
-        raise ValidationFailed(f"{platform} credentials need {', '.join(missing)}", field="token")
+        raise ValidationFailed(
+            "{platform} credentials need {names}",
+            field="token",
+            platform=platform,
+            names=", ".join(missing),
+        )
     return base_url, {str(k): str(v) for k, v in credentials.items()}
 
 
@@ -113,11 +121,11 @@ def verify_credentials(platform: str, base_url: str | None, credentials: dict[st
         return connector.verify_credentials()
     except CredentialsError as exc:
         raise ValidationFailed(
-            f"the platform refused the credentials: {exc.message}", field="token"
+            "the platform refused the credentials: {detail}", field="token", detail=exc.message
         ) from None
     except ConnectorError as exc:  # down, rate limited or answering nonsense: say so
         raise ValidationFailed(
-            f"could not verify the credentials: {exc.message}", field="token"
+            "could not verify the credentials: {detail}", field="token", detail=exc.message
         ) from None
     finally:
         connector.close()
@@ -146,12 +154,15 @@ def add_account(
         )
     if platform not in PLATFORMS:
         raise ValidationFailed(
-            f"unknown platform {platform!r}; one of {', '.join(PLATFORMS)}", field="platform"
+            "unknown platform {platform!r}; one of {names}",
+            field="platform",
+            platform=platform,
+            names=", ".join(PLATFORMS),
         )
     if not 1 <= int(approvals_required) <= 5:
         raise ValidationFailed("approvals required must be between 1 and 5", field="approvals")
     if db.scalar(select(Account.id).where(Account.name == name)) is not None:
-        raise Conflict(f"an account named {name!r} exists already", field="name")
+        raise Conflict("an account named {name!r} exists already", field="name", name=name)
     timezone = validate_timezone(timezone)
     windows = validate_windows(windows)
     blackouts = validate_blackouts(blackout_dates)

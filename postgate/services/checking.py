@@ -38,7 +38,7 @@ def current_ruleset(rt: Runtime) -> RuleSet:
             try:
                 ruleset = load_ruleset(rules_path, catalog_path)
             except RuleConfigError as exc:
-                raise SettingsError(f"rules configuration: {exc}") from None
+                raise SettingsError("rules configuration: {detail}", detail=str(exc)) from None
             cached = _cache[key] = (stamp, ruleset)
         return cached[1]
 

@@ -34,7 +34,9 @@ def mark_crisis_statement(
     if post.crisis_statement:
         raise Conflict("this post is a crisis statement already", field="crisis_statement")
     if post.status not in MARKABLE:
-        raise Conflict(f"a {post.status} post cannot become a crisis statement", field="status")
+        raise Conflict(
+            "a {status} post cannot become a crisis statement", field="status", status=post.status
+        )
     if not is_frozen(db, post.account_id):
         raise Conflict(
             "no freeze is in force on this account; publish it as a normal post", field="account"

@@ -140,5 +140,7 @@ def demo_code(rt: Runtime, username: str) -> str:
     path = demo_file(rt)
     known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     if username not in known:
-        raise NotFound(f"{username!r} is not a demo user of this instance", field="username")
+        raise NotFound(
+            "{name!r} is not a demo user of this instance", field="username", name=username
+        )
     return otp.code_at(known[username], otp.current_step())

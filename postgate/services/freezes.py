@@ -152,8 +152,11 @@ def lift_freeze(
         )
     )
     if not freezes:
-        where = f"account {account.name!r}" if account else "all accounts (global)"
-        raise Conflict(f"no freeze is in force for {where}", field="account")
+        if account is None:
+            raise Conflict("no freeze is in force for all accounts (global)", field="account")
+        raise Conflict(
+            "no freeze is in force for account {name!r}", field="account", name=account.name
+        )
     now = utcnow()
     for freeze in freezes:
         freeze.lifted_at, freeze.lifted_by_id = now, actor.id

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postgate.audit import Event
-from postgate.services.takedowns import load_takedown, takedown_to_dict
+from postgate.services.takedown_view import load_takedown, takedown_to_dict
 from postgate.store.models import AuditEntry, Post
 from postgate.store.types import utcnow
 

@@ -60,9 +60,10 @@ def ensure_unlocked(user: User) -> None:
     if user.otp_locked_until and user.otp_locked_until > now:
         wait = int((user.otp_locked_until - now).total_seconds()) + 1
         raise RateLimited(
-            f"TOTP entry is locked after repeated failures; try again in {wait // 60 + 1} minutes",
+            "TOTP entry is locked after repeated failures; try again in {minutes} minutes",
             retry_after=wait,
             field="otp",
+            minutes=wait // 60 + 1,
         )
 
 
@@ -78,9 +79,11 @@ def _check_totp(
     try:
         step = otp.matching_step(secret, code)
     except otp.InvalidCode as exc:
-        problem = "out of sync" if isinstance(exc, otp.OutOfSyncCode) else "wrong"
-        count_failure(rt, db, user, problem, source)
-        return OtpInvalid(f"the TOTP code is {problem}", field="otp"), None
+        if isinstance(exc, otp.OutOfSyncCode):
+            count_failure(rt, db, user, "out of sync", source)
+            return OtpInvalid("the TOTP code is out of sync", field="otp"), None
+        count_failure(rt, db, user, "wrong", source)
+        return OtpInvalid("the TOTP code is wrong", field="otp"), None
     if accept_step(db, user.id, step):
         return None, step
     count_failure(rt, db, user, "replayed", source)

@@ -33,7 +33,9 @@ def _check_text(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValidationFailed("text is required and cannot be empty", field="text")
     if len(text) > MAX_TEXT:
-        raise ValidationFailed(f"text is longer than {MAX_TEXT} characters", field="text")
+        raise ValidationFailed(
+            "text is longer than {count} characters", field="text", count=MAX_TEXT
+        )
     return text
 
 
@@ -129,7 +131,7 @@ def load_post(db: Session, post_id: int, *, lock: bool = False) -> Post:
         query = query.with_for_update()
     post = db.scalar(query)
     if post is None:
-        raise NotFound(f"no post {post_id}", field="id")
+        raise NotFound("no post {id}", field="id", id=str(post_id))
     return post
 
 
@@ -137,7 +139,7 @@ def visible_post(db: Session, user: User, post_id: int, *, lock: bool = False) -
     """The post if ``user`` may see it; others' posts are 404 for a plain author."""
     post = load_post(db, post_id, lock=lock)
     if post.author_id != user.id and not user.has_role(*SEES_ALL):
-        raise NotFound(f"no post {post_id}", field="id")
+        raise NotFound("no post {id}", field="id", id=str(post_id))
     return post
 
 
@@ -157,7 +159,7 @@ def edit(
     if post.author_id != user.id:
         raise Forbidden("only the author can edit a post")
     if post.status not in EDITABLE:
-        raise Conflict(f"a {post.status} post cannot be edited", field="status")
+        raise Conflict("a {status} post cannot be edited", field="status", status=post.status)
     text = _check_text(changes["text"]) if "text" in changes else post.text
     when = (
         _check_schedule(changes["scheduled_at"]) if "scheduled_at" in changes else post.scheduled_at
@@ -188,7 +190,7 @@ def cancel(rt: Runtime, db: Session, user: User, post_id: int, *, source: str = 
     if post.author_id != user.id and not user.has_role("security", "admin"):
         raise Forbidden("only the author, security or an admin can cancel a post")
     if post.status not in CANCELLABLE:
-        raise Conflict(f"a {post.status} post cannot be cancelled", field="status")
+        raise Conflict("a {status} post cannot be cancelled", field="status", status=post.status)
     post.status, post.status_reason = "cancelled", f"cancelled by {user.username}"
     rt.audit(db, Event.POST_CANCEL, actor=user.username, target=f"post:{post.id}", source=source)
     return post
@@ -196,7 +198,7 @@ def cancel(rt: Runtime, db: Session, user: User, post_id: int, *, source: str = 
 
 def list_posts(db: Session, user: User, status: str | None = None, limit: int = 200) -> list[Post]:
     if status is not None and status not in POST_STATUSES:
-        raise ValidationFailed(f"unknown status {status!r}", field="status")
+        raise ValidationFailed("unknown status {value!r}", field="status", value=status)
     query = select(Post).order_by(Post.id.desc()).limit(limit)
     if status:
         query = query.where(Post.status == status)

@@ -81,7 +81,7 @@ def approve(
     if post.status == "blocked":
         raise Conflict("a blocked post cannot be approved; its author must fix it", field="status")
     if post.status != "pending_review":
-        raise Conflict(f"a {post.status} post cannot be approved", field="status")
+        raise Conflict("a {status} post cannot be approved", field="status", status=post.status)
     result = evaluate(
         rt,
         db,
@@ -108,7 +108,9 @@ def approve(
     missing = _flags_unacknowledged(post, acknowledge)
     if missing:
         raise ValidationFailed(
-            f"acknowledge the flagged findings first: {', '.join(missing)}", field="acknowledge"
+            "acknowledge the flagged findings first: {rules}",
+            field="acknowledge",
+            rules=", ".join(missing),
         )
     if any(a.reviewer_id == reviewer.id for a in valid_approvals(post)):
         raise Conflict("you have approved this version already", field="reviewer")
@@ -160,7 +162,7 @@ def reject(
     if post.author_id == reviewer.id:
         raise Forbidden("an author cannot review their own post")
     if post.status not in ("pending_review", "blocked", "scheduled"):
-        raise Conflict(f"a {post.status} post cannot be rejected", field="status")
+        raise Conflict("a {status} post cannot be rejected", field="status", status=post.status)
     void_approvals(db, post, "rejected")
     post.status, post.status_reason = "rejected", reason.strip()[:1000]
     rt.audit(

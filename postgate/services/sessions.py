@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from postgate import passwords, ratelimit
 from postgate.audit import Event
-from postgate.errors import NotAuthenticated, NotFound, OtpRequired, ValidationFailed
+from postgate.errors import (
+    NotAuthenticated,
+    NotFound,
+    OtpRequired,
+    RateLimited,
+    ValidationFailed,
+)
 from postgate.runtime import Runtime
 from postgate.services.otp_check import verify_code
 from postgate.store.models import AuthToken, User
@@ -48,6 +54,25 @@ class IssuedToken:
     token: AuthToken
 
 
+def _limit_logins(rt: Runtime, username: str, source: str) -> None:
+    """Count a login attempt for the user and for the address; refuse past either limit."""
+    window = rt.settings.login_limit_window
+    wait = ratelimit.hit(rt, f"login:user:{username}", rt.settings.login_limit_per_user, window)
+    if wait:
+        raise RateLimited(
+            "too many login attempts for this user; try again in {seconds} seconds",
+            retry_after=wait,
+            seconds=wait,
+        )
+    wait = ratelimit.hit(rt, f"login:addr:{source}", rt.settings.login_limit_per_address, window)
+    if wait:
+        raise RateLimited(
+            "too many login attempts from this address; try again in {seconds} seconds",
+            retry_after=wait,
+            seconds=wait,
+        )
+
+
 def login(
     rt: Runtime, username: str, password: str, code: str | None, *, source: str = ""
 ) -> IssuedToken:
@@ -60,21 +85,7 @@ def login(
     if not code or not str(code).strip():
         # Asked before the password is checked, so the answer says nothing about it.
         raise OtpRequired("a TOTP code (or a recovery code) is needed to log in", field="otp")
-    window = rt.settings.login_limit_window
-    ratelimit.hit(
-        rt,
-        f"login:user:{username}",
-        rt.settings.login_limit_per_user,
-        window,
-        what="login attempts for this user",
-    )
-    ratelimit.hit(
-        rt,
-        f"login:addr:{source}",
-        rt.settings.login_limit_per_address,
-        window,
-        what="login attempts from this address",
-    )
+    _limit_logins(rt, username, source)
     with rt.store.transaction() as db:
         user = db.scalar(select(User).where(User.username == username))
         ok = passwords.verify_password(user.password_hash if user else _dummy_hash(), password)

@@ -36,7 +36,10 @@ def normalise_roles(roles: Iterable[str]) -> list[str]:
     unknown = [r for r in chosen if r not in ROLES]
     if unknown:
         raise ValidationFailed(
-            f"unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}", field="roles"
+            "unknown role {role!r}; roles are {names}",
+            field="roles",
+            role=unknown[0],
+            names=", ".join(ROLES),
         )
     if not chosen:
         raise ValidationFailed("a user needs at least one role", field="roles")
@@ -46,7 +49,7 @@ def normalise_roles(roles: Iterable[str]) -> list[str]:
 def find_user(db: Session, username: str) -> User:
     user = db.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user named {username!r}", field="username")
+        raise NotFound("no user named {name!r}", field="username", name=username)
     return user
 
 
@@ -72,7 +75,7 @@ def create_user(
     password = passwords.generate_password() if password is None else password
     passwords.check_policy(password, username)
     if db.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"a user named {username!r} exists already", field="username")
+        raise Conflict("a user named {name!r} exists already", field="username", name=username)
     secret = otp.generate_secret()
     user = User(
         username=username,
