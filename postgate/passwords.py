@@ -11,11 +11,14 @@ import string
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 from postgate.errors import ValidationFailed
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
+MIN_SCORE = 3  # zxcvbn: "safely unguessable: moderate protection from offline slow-hash"
+ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters decide anyway
 _hasher = PasswordHasher()
 
 # The most common passwords and the roots they are built from; a password equal to one of
@@ -73,3 +76,16 @@ def check_policy(password: str, username: str = "") -> None:
         )
     if username and len(username) >= 3 and username.lower() in lowered:
         raise ValidationFailed("the password must not contain the user name", field="password")
+    if _guessable(password, username):
+        raise ValidationFailed(
+            "this password is too easy to guess (a keyboard pattern, a repeated or well-known "
+            "word); a few unrelated words are stronger",
+            field="password",
+        )
+
+
+def _guessable(password: str, username: str) -> bool:
+    """zxcvbn's estimate below "safely unguessable": it knows the leaked-password lists,
+    dictionaries, keyboard walks, repeats and dates that a short word list cannot hold."""
+    hints = [h for h in (username, "postgate") if h]
+    return zxcvbn(password[:ZXCVBN_MAX], user_inputs=hints)["score"] < MIN_SCORE

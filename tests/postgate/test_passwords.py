@@ -28,6 +28,10 @@ def test_hash_is_argon2id_and_verifies() -> None:
         ("aaaaaaaaaaaaaaaa", "too simple"),
         ("12121212121212", "too simple"),
         ("my name is margaux, ok", "user name"),
+        ("1qaz2wsx3edc4rfv", "too easy to guess"),  # a keyboard walk
+        ("passwordpassword", "too easy to guess"),  # a repeat of a common word
+        ("dragondragon99", "too easy to guess"),  # a repeated well-known word
+        ("Jennifer1987!", "too easy to guess"),  # a first name and a year
     ],
 )
 def test_policy_refuses_weak_passwords_with_a_clear_message(password: str, message: str) -> None:
