@@ -44,6 +44,7 @@ from workers.platform import connector_for_account
 log = logging.getLogger("postgate.workers.reconcile")
 
 RESCUE_AFTER = timedelta(seconds=15)
+UNRESOLVED_NOTE = "the account cannot be read back to settle the outcome"
 
 
 @dataclass
@@ -145,9 +146,11 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> str:
             remote = find_on_platform(rt, account, text, (claimed_at or utcnow()) - READ_BACK_SLACK)
         except (ConnectorError, ValueError) as exc:
             log.warning("post %s: cannot read the account back yet: %s", post_id, exc)
+            _note_unresolved(rt, post_id, token, str(exc))
             return "unresolved"
         except Exception as exc:  # one unreadable account must not stop the whole pass
             log.error("post %s: reading the account back failed (%s)", post_id, type(exc).__name__)
+            _note_unresolved(rt, post_id, token, f"unexpected {type(exc).__name__}")
             return "unresolved"
         if remote is not None:
             from workers.jobs import mark_published
@@ -157,6 +160,19 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> str:
         return _release(rt, post_id, token, enqueue=enqueue)
     finally:
         lease.release()
+
+
+def _note_unresolved(rt: Runtime, post_id: int, token: str | None, why: str) -> None:
+    """Say on the post that its outcome stays unknown because the account cannot be read
+    back, so the people watching it know to look at the platform (it is never re-posted
+    blindly). The note replaces an earlier one and keeps what the last attempt heard."""
+    with rt.store.transaction() as db:
+        post = db.get(Post, post_id)
+        if post is None or post.status != "publishing" or post.claim_token != token:
+            return
+        heard = (post.status_reason or "").split(UNRESOLVED_NOTE, 1)[0].rstrip("; ")
+        note = f"{UNRESOLVED_NOTE}: {why}; still trying"
+        post.status_reason = (f"{heard}; {note}" if heard else note)[:2000]
 
 
 def find_on_platform(

@@ -297,3 +297,34 @@ def test_an_exception_escaping_a_connector_is_a_lost_answer_not_a_crash(poster, 
     assert post.status_reason.startswith(
         "attempt 1: sandbox: unreadable answer to the publish (KeyError) (outcome unknown"
     )
+
+
+def test_unknown_outcome_with_an_unreadable_account_says_so_and_never_reposts(
+    workers, poster, rt, sandbox_url
+):
+    """The create went through but its answer was garbled, and the account's listing is
+    garbled too: the post stays ``publishing`` with a reason saying the account cannot be
+    read back, the create is never sent again, and once the listing answers it settles."""
+    from tests.workers.connectors.garbling import JSON_WITHOUT_ID, garbling_proxy, route_account
+    from workers.reconcile import UNRESOLVED_NOTE
+
+    text = "Publié, mais le compte ne se relit plus."
+    with garbling_proxy(sandbox_url) as proxy:
+        route_account(rt, "acme", proxy.url)
+        create = proxy.garble("POST", "/api/v1/statuses", forward=True, body=JSON_WITHOUT_ID)
+        listing = proxy.garble("GET", "/api/v1/accounts/")
+        workers.start()
+        post_id = poster.schedule(text, seconds=None)
+        stuck = wait_for(
+            lambda: UNRESOLVED_NOTE in poster.post(post_id).status_reason and poster.post(post_id),
+            20,
+            "the post to say its account cannot be read back",
+        )
+        assert stuck.status == "publishing" and NO_ID in stuck.status_reason
+        assert listing.hits >= 1 and create.hits == 1
+        listing.times = 0  # the platform's listing answers again
+        post = poster.wait_status(post_id, "published", "failed", timeout=20)
+        assert create.hits == 1, "the create was sent again"
+    assert post.status == "published" and post.status_reason == ""
+    assert len(poster.live(text)) == 1 and publish_how(rt, post_id) == "read-back"
+    assert_clean_log(workers)
