@@ -62,6 +62,8 @@ class AccountTakedown:
         self.account_id = account_id
         self.pacer = Pacer()
         self._local = threading.local()
+        self._connectors: list[Any] = []  # every thread's, to close at the end
+        self._connectors_lock = threading.Lock()
         with self.rt.store.session() as db:
             account = db.get(Account, account_id)
             assert account is not None
@@ -83,7 +85,7 @@ class AccountTakedown:
             self.revoke()
             self.run_.set_phase(self.account_id, "done")
         finally:
-            for connector in getattr(self, "_connectors", []):
+            for connector in self._connectors:
                 connector.close()
 
     def take_down(self) -> None:
@@ -116,8 +118,8 @@ class AccountTakedown:
         connector = getattr(self._local, "connector", None)
         if connector is None:
             connector = self._local.connector = connector_for_account(self.rt, self.account)
-            with self.run_._lock:
-                self.__dict__.setdefault("_connectors", []).append(connector)
+            with self._connectors_lock:
+                self._connectors.append(connector)
         return connector
 
     def call(self, action: Callable[[Any], T]) -> tuple[T, int]:
