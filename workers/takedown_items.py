@@ -1,10 +1,11 @@
 """One account's item rows in a takedown: what discovery found, and what each delete did.
 
 Everything the takedown learns is a row before it acts on it: an item with its evidence is
-committed before the delete call, and each outcome is stored, with its audit entry and the
-post marked deleted, as it comes. That store side is kept here, apart from the platform
-calls, retries and threads of :mod:`workers.takedown_account`, which only hands it what the
-platform listed and what each delete call came to.
+committed before the delete call, and the outcomes are stored, each with its audit entry
+and the post marked deleted, a few to a transaction shortly after the calls return. That
+store side is kept here, apart from the platform calls, retries and threads of
+:mod:`workers.takedown_account`, which only hands it what the platform listed and what each
+delete call came to.
 """
 
 from __future__ import annotations

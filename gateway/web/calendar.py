@@ -26,7 +26,7 @@ from postgate.services.checking import current_ruleset
 from postgate.services.posts import SEES_ALL
 from postgate.store.models import Account, Freeze, Post, User
 from postgate.store.types import utcnow
-from rules import parse_window
+from rules import Window, parse_window
 
 SHOWN = ("pending_review", "blocked", "scheduled", "publishing", "published", "failed")
 
@@ -81,7 +81,7 @@ def calendar_days(
     return days
 
 
-def _windows(account: Account) -> list:
+def _windows(account: Account) -> list[Window]:
     """The account's posting windows; one that no longer parses is left out, not fatal
     (the rules engine blocks posts on that account and says why)."""
     found = []
