@@ -18,16 +18,9 @@ from wtforms import IntegerField, PasswordField, SelectField, StringField, TextA
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gateway.context import rt, source_address
+from gateway.forms import choice, otp_field, show_error, split_lines, step_up, step_up_fresh
 from gateway.web import bp
-from gateway.web.console_forms import (
-    caller,
-    choice,
-    otp_field,
-    show_error,
-    split_lines,
-    step_up,
-    step_up_fresh,
-)
+from gateway.web.console_forms import caller
 from gateway.web.session import roles_required
 from postgate.errors import NotFound, PostgateError
 from postgate.services import accounts, freezes

@@ -13,12 +13,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, widgets
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from gateway.context import rt, source_address
+from gateway.forms import MultiCheckboxField, choice, otp_field, show_error, step_up
 from gateway.web import bp
-from gateway.web.console_forms import caller, choice, otp_field, show_error, step_up
+from gateway.web.console_forms import caller
 from gateway.web.console_users import user_choices, user_rows, users_page
 from gateway.web.session import roles_required
 from postgate.errors import PostgateError
@@ -33,13 +34,8 @@ ROLE_LABELS = {
 }
 
 
-class RolesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def _roles_field() -> RolesField:
-    return RolesField(
+def _roles_field() -> MultiCheckboxField:
+    return MultiCheckboxField(
         _l("Roles"),
         choices=[choice(r) for r in ROLES],
         validators=[DataRequired(message=_l("Choose at least one role."))],

@@ -16,7 +16,7 @@ from wtforms import HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gateway.context import rt, source_address
-from gateway.i18n import error_text
+from gateway.forms import ActionForm, StepUpForm, flash_error, step_up, step_up_fresh, typed_code
 from gateway.web.session import (
     end_session,
     login_required,
@@ -43,18 +43,6 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: CSRF token only."""
-
-
-class StepUpForm(FlaskForm):
-    otp = StringField(
-        "Authentication code",
-        description="Needed unless you entered one in the last few minutes.",
-        validators=[Optional(), Length(max=32)],
-    )
-
-
 class ConfirmForm(FlaskForm):
     otp = StringField(
         "Code shown by the app",
@@ -75,18 +63,8 @@ def _live_user(db: Session) -> User:
     return live
 
 
-def _otp(form: StepUpForm | ConfirmForm | LoginForm) -> str | None:
-    return (form.otp.data or "").strip() or None
-
-
-def _step_up(form: StepUpForm) -> None:
-    user = web_user()
-    assert user is not None
-    sessions.step_up(rt(), user, web_token(), _otp(form), source=source_address())
-
-
 def _failed(template: str, exc: PostgateError, **context: Any) -> ResponseReturnValue:
-    flash(error_text(exc), "error")
+    flash_error(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
     return render_template(template, **context), exc.status, headers
 
@@ -103,7 +81,7 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", form=form), status
     try:
         issued = sessions.login(
-            rt(), form.username.data, form.password.data, _otp(form), source=source_address()
+            rt(), form.username.data, form.password.data, typed_code(form), source=source_address()
         )
     except PostgateError as exc:
         form.password.data = form.otp.data = ""
@@ -137,7 +115,7 @@ def _profile(status: int = 200, **extra: Any) -> ResponseReturnValue:
         current_id=current.id if current else None,
         recovery_left=left,
         token_form=extra.pop("token_form", None) or NewTokenForm(formdata=None),
-        step_up_fresh=sessions.step_up_fresh(rt(), current),
+        step_up_fresh=step_up_fresh(),
         **extra,
     ), status
 
@@ -155,14 +133,14 @@ def create_token() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _profile(422, token_form=form)
     try:
-        _step_up(form)
+        step_up(form)
         with rt().store.transaction() as db:
             issued = sessions.create_api_token(
                 rt(), db, _live_user(db), form.name.data, form.days.data, source=source_address()
             )
             shown = {"name": issued.token.name, "value": issued.value}
     except PostgateError as exc:
-        flash(error_text(exc), "error")
+        flash_error(exc)
         return _profile(exc.status, token_form=form)
     return _profile(201, new_token=shown)
 
@@ -190,7 +168,7 @@ def _twofa(status: int = 200, **context: Any) -> ResponseReturnValue:
         "auth/twofa.html",
         user=user,
         recovery_left=left,
-        step_up_fresh=sessions.step_up_fresh(rt(), web_token()),
+        step_up_fresh=step_up_fresh(),
         start_form=context.pop("start_form", None) or StepUpForm(formdata=None),
         renew_form=context.pop("renew_form", None) or StepUpForm(formdata=None, prefix="renew"),
         **context,
@@ -210,11 +188,11 @@ def twofa_start() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _twofa(422, start_form=form)
     try:
-        _step_up(form)
+        step_up(form)
         with rt().store.transaction() as db:
             started = enrollment.start(rt(), db, _live_user(db), source=source_address())
     except PostgateError as exc:
-        flash(error_text(exc), "error")
+        flash_error(exc)
         return _twofa(exc.status, start_form=form)
     return _enroll_page(started, ConfirmForm(formdata=None))
 
@@ -243,9 +221,9 @@ def twofa_confirm() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _enroll_page(waiting, form, 422)
     try:
-        codes = enrollment.confirm(rt(), user.id, _otp(form), source=source_address())
+        codes = enrollment.confirm(rt(), user.id, typed_code(form), source=source_address())
     except PostgateError as exc:
-        flash(error_text(exc), "error")
+        flash_error(exc)
         return _enroll_page(waiting, form, exc.status)
     return render_template("auth/recovery_codes.html", codes=codes, enrolled=True)
 
@@ -257,11 +235,11 @@ def recovery_codes() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _twofa(422, renew_form=form)
     try:
-        _step_up(form)
+        step_up(form)
         with rt().store.transaction() as db:
             codes = enrollment.regenerate(rt(), db, _live_user(db), source=source_address())
     except PostgateError as exc:
-        flash(error_text(exc), "error")
+        flash_error(exc)
         return _twofa(exc.status, renew_form=form)
     return render_template("auth/recovery_codes.html", codes=codes, enrolled=False)
 

@@ -19,26 +19,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import (
-    BooleanField,
-    DateTimeLocalField,
-    SelectField,
-    SelectMultipleField,
-    TextAreaField,
-    widgets,
-)
+from wtforms import BooleanField, DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from gateway.context import rt, source_address
+from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.web import bp
-from gateway.web.console_forms import (
-    CRISIS_ROLES,
-    caller,
-    otp_field,
-    show_error,
-    step_up,
-    step_up_fresh,
-)
+from gateway.web.console_forms import CRISIS_ROLES, caller
 from gateway.web.session import roles_required, web_token, web_user
 from postgate.errors import PostgateError
 from postgate.services import freezes, takedowns
@@ -48,11 +35,6 @@ from postgate.store.types import utcnow
 
 ALL = ""  # the "every account" choice of the freeze and lift forms
 DEFAULT_LOOKBACK = timedelta(hours=24)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class FreezeForm(FlaskForm):

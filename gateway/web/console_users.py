@@ -18,16 +18,9 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from gateway.context import rt, source_address
+from gateway.forms import choice, otp_field, show_error, step_up, step_up_fresh
 from gateway.web import bp
-from gateway.web.console_forms import (
-    CRISIS_ROLES,
-    caller,
-    choice,
-    otp_field,
-    show_error,
-    step_up,
-    step_up_fresh,
-)
+from gateway.web.console_forms import CRISIS_ROLES, caller
 from gateway.web.session import roles_required, web_user
 from postgate.errors import PostgateError
 from postgate.services import revocation, users

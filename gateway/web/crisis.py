@@ -12,9 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from gateway.context import live_user, rt, source_address
-from gateway.i18n import error_text
+from gateway.forms import StepUpForm, flash_error, step_up
 from gateway.web import bp
-from gateway.web.console_forms import ActionForm, step_up
 from gateway.web.session import roles_required
 from postgate.errors import PostgateError
 from postgate.services import crisis
@@ -35,7 +34,7 @@ def may_mark_crisis(db: Session, user: User, post: Post) -> bool:
 @bp.post("/posts/<int:post_id>/crisis")
 @roles_required("security")
 def mark_crisis(post_id: int) -> ResponseReturnValue:
-    form = ActionForm()
+    form = StepUpForm()
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -43,7 +42,7 @@ def mark_crisis(post_id: int) -> ResponseReturnValue:
         with rt().store.transaction() as db:
             crisis.mark_crisis_statement(rt(), db, live_user(db), post_id, source=source_address())
     except PostgateError as exc:
-        flash(error_text(exc), "error")
+        flash_error(exc)
     else:
         flash(
             _(

@@ -19,12 +19,13 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import DateTimeLocalField, SelectMultipleField, TextAreaField, widgets
+from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from gateway.api.posts import dispatch_after_commit
 from gateway.context import live_user, rt, source_address
-from gateway.i18n import error_text, finding_text
+from gateway.forms import ActionForm, MultiCheckboxField, show_error
+from gateway.i18n import finding_text
 from gateway.web import bp
 from gateway.web.crisis import may_mark_crisis
 from gateway.web.session import login_required, roles_required
@@ -37,11 +38,6 @@ from postgate.store.models import POST_STATUSES, Account, Post
 from rules import count_length
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class EditForm(FlaskForm):
@@ -64,10 +60,6 @@ class ComposeForm(EditForm):
     )
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: CSRF token only."""
-
-
 def to_utc(local: datetime | None, timezone: str) -> datetime | None:
     """A wall-clock time typed for ``timezone``, as an aware UTC datetime."""
     if local is None:
@@ -80,15 +72,6 @@ def to_local(when: datetime | None, timezone: str) -> datetime | None:
     if when is None:
         return None
     return when.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
-
-
-def show_error(form: FlaskForm, exc: PostgateError, fields: dict[str, str]) -> None:
-    """Put a service error next to its field; errors without one become a message on top."""
-    name = fields.get(exc.field or "")
-    if name and name in form:
-        form[name].errors = [*form[name].errors, error_text(exc)]
-    else:
-        flash(error_text(exc), "error")
 
 
 def accounts_info(db: Session) -> list[dict[str, Any]]:

@@ -16,19 +16,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from gateway.api.posts import dispatch_after_commit
 from gateway.context import live_user, rt, source_address
+from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.i18n import finding_text
 from gateway.web import bp
 from gateway.web.calendar import calendar_days
-from gateway.web.posts import MultiCheckboxField, show_error
-from gateway.web.session import roles_required, web_token, web_user
+from gateway.web.session import roles_required
 from gateway.web.textview import highlight, word_diff
 from postgate.errors import Conflict, NotAuthenticated, RateLimited, ValidationFailed
-from postgate.services import posts, review, sessions
+from postgate.services import posts, review
 from postgate.store.models import Post, PostRevision, User
 from postgate.store.types import utcnow
 
@@ -37,11 +37,7 @@ SHOWN_ERRORS = (Conflict, NotAuthenticated, RateLimited, ValidationFailed)
 
 
 class ApproveForm(FlaskForm):
-    otp = StringField(
-        _l("Authentication code"),
-        description=_l("Needed unless you entered one in the last few minutes."),
-        validators=[Optional(), Length(max=32)],
-    )
+    otp = otp_field()
     acknowledge = MultiCheckboxField(
         _l("Flags I have checked"),
         description=_l("Tick each flagged finding to confirm you checked it."),
@@ -117,7 +113,7 @@ def _review_page(
         approvals=posts.post_to_dict(post)["approvals"],
         approve_form=approve_form,
         reject_form=reject_form or RejectForm(formdata=None),
-        step_up_fresh=sessions.step_up_fresh(rt(), web_token()),
+        step_up_fresh=step_up_fresh(),
     ), status
 
 
@@ -137,7 +133,7 @@ def approve(post_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _rerender(post_id, approve_form=form, status=422)
     try:
-        _step_up((form.otp.data or "").strip() or None)
+        step_up(form)
         with rt().store.transaction() as db:
             done = review.approve(
                 rt(),
@@ -149,7 +145,6 @@ def approve(post_id: int) -> ResponseReturnValue:
             )
             status = done.status
     except SHOWN_ERRORS as exc:
-        form.otp.data = ""
         show_error(form, exc, {"otp": "otp", "acknowledge": "acknowledge"})
         return _rerender(post_id, approve_form=form, status=exc.status)
     dispatch_after_commit(done)
@@ -177,12 +172,6 @@ def reject(post_id: int) -> ResponseReturnValue:
     dispatch_after_commit(done)
     flash(_("Rejected; the author sees your reason."))
     return redirect(url_for("web.review"))
-
-
-def _step_up(code: str | None) -> None:
-    user = web_user()
-    assert user is not None
-    sessions.step_up(rt(), user, web_token(), code, source=source_address())
 
 
 def _rerender(post_id: int, **forms: object) -> ResponseReturnValue:
