@@ -1,14 +1,31 @@
-"""One place that turns domain errors and HTTP errors into the API's JSON errors."""
+"""One place that turns errors into answers: JSON for the API, pages for people.
+
+The API (``/api/``, ``/healthz``, or any request that asks for JSON) gets CONTRACT.md's
+``{"error", "message", "field"}`` with its status. A page gets a page in the reader's
+language: the login page when nobody is signed in, the "not allowed" page when the caller's
+roles do not fit (``gateway.access``), else the error page with the service's message.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from postgate.errors import PostgateError, RateLimited
+from gateway.access import RoleRequired, signed_in_user
+from gateway.i18n import error_text
+from postgate.errors import NotAuthenticated, PostgateError, RateLimited
 
 log = logging.getLogger("postgate.gateway")
 
@@ -26,39 +43,62 @@ _CODES = {
 }
 
 
+def is_api() -> bool:
+    """Whether the request is for the API (or the health check) rather than a page."""
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
 def wants_json() -> bool:
-    return (
-        request.path.startswith("/api/")
-        or request.path == "/healthz"
-        or (request.accept_mimetypes.best == "application/json")
-    )
+    return is_api() or request.accept_mimetypes.best == "application/json"
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(PostgateError)
-    def domain_error(exc: PostgateError) -> ResponseReturnValue:
-        if not wants_json() and "web_error" in app.view_functions:
-            return app.view_functions["web_error"](exc)
-        response = jsonify(exc.to_dict())
-        response.status_code = exc.status
-        if isinstance(exc, RateLimited):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+    app.register_error_handler(PostgateError, domain_error)
+    app.register_error_handler(403, forbidden)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected)
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> ResponseReturnValue:
-        if not wants_json():
-            return exc
-        status = exc.code or 500
-        response = jsonify({"error": _CODES.get(status, "error"), "message": exc.description or ""})
-        response.status_code = status
-        return response
 
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception) -> ResponseReturnValue:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        response = jsonify(
-            {"error": "internal", "message": "an unexpected error happened; it was logged"}
-        )
-        response.status_code = 500
-        return response
+def domain_error(exc: PostgateError) -> ResponseReturnValue:
+    """A service's or an access check's refusal."""
+    if not is_api() and isinstance(exc, NotAuthenticated) and signed_in_user() is None:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not is_api() and isinstance(exc, RoleRequired):
+        return _forbidden_page()
+    response = jsonify(exc.to_dict()) if wants_json() else _error_page(exc)
+    response.status_code = exc.status
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def forbidden(exc: HTTPException) -> ResponseReturnValue:
+    """``abort(403)``: a page that is not the caller's to see (ownership, not role)."""
+    if request.path.startswith("/api/"):
+        return {"error": "forbidden", "message": "this needs another role"}, 403
+    return _forbidden_page()
+
+
+def http_error(exc: HTTPException) -> ResponseReturnValue:
+    if not wants_json():
+        return exc
+    status = exc.code or 500
+    response = jsonify({"error": _CODES.get(status, "error"), "message": exc.description or ""})
+    response.status_code = status
+    return response
+
+
+def unexpected(exc: Exception) -> ResponseReturnValue:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    body = {"error": "internal", "message": "an unexpected error happened; it was logged"}
+    return jsonify(body), 500
+
+
+def _error_page(exc: PostgateError) -> Response:
+    """The error page, with the service's message in the reader's language."""
+    shown = {"message": error_text(exc), "status": exc.status, "code": exc.code}
+    return make_response(render_template("auth/error.html", error=shown))
+
+
+def _forbidden_page() -> ResponseReturnValue:
+    return render_template("auth/forbidden.html", user=signed_in_user()), 403

@@ -21,9 +21,9 @@ from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
+from gateway.access import current_token, current_user
 from gateway.context import rt, source_address
 from gateway.i18n import error_text
-from gateway.web.session import web_token, web_user
 from postgate.errors import PostgateError
 from postgate.services import sessions
 
@@ -76,16 +76,14 @@ def typed_code(form: FlaskForm) -> str | None:
 
 def step_up_fresh() -> bool:
     """Whether this session proved a code recently enough that the form may leave it empty."""
-    return sessions.step_up_fresh(rt(), web_token())
+    return sessions.step_up_fresh(rt(), current_token())
 
 
 def step_up(form: FlaskForm) -> None:
     """Check the form's code, or the session's recent proof; the code is never kept."""
-    user = web_user()
-    assert user is not None
     code = typed_code(form)
     form.otp.data = ""
-    sessions.step_up(rt(), user, web_token(), code, source=source_address())
+    sessions.step_up(rt(), current_user(), current_token(), code, source=source_address())
 
 
 def flash_error(exc: PostgateError) -> None:

@@ -12,15 +12,10 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from gateway.context import (
-    current_token,
-    current_user,
-    field,
-    json_body,
-    require_roles,
-    rt,
-    source_address,
-)
+from gateway.access import current_token, current_user, roles_required
+from gateway.api.body import field, json_body
+from gateway.context import rt, source_address
+from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import accounts, sessions
 
@@ -64,7 +59,7 @@ def list_accounts() -> ResponseReturnValue:
 
 
 @bp.post("/accounts")
-@require_roles("admin")
+@roles_required(policy.ADMINISTER)
 def add_account() -> ResponseReturnValue:
     data = json_body()
     _step_up(data)
@@ -89,7 +84,7 @@ def add_account() -> ResponseReturnValue:
 
 
 @bp.put("/accounts/<name>/credentials")
-@require_roles("admin")
+@roles_required(policy.ADMINISTER)
 def replace_credentials(name: str) -> ResponseReturnValue:
     data = json_body()
     _step_up(data)
@@ -102,7 +97,7 @@ def replace_credentials(name: str) -> ResponseReturnValue:
 
 
 @bp.patch("/accounts/<name>")
-@require_roles("admin")
+@roles_required(policy.ADMINISTER)
 def update_account(name: str) -> ResponseReturnValue:
     data = json_body()
     _step_up(data)

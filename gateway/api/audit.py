@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from gateway.context import require_roles, rt
-from postgate import audit
+from gateway.access import roles_required
+from gateway.context import rt
+from postgate import audit, policy
 from postgate.errors import ValidationFailed
 
 bp = Blueprint("audit", __name__)
@@ -27,7 +28,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 @bp.get("/audit")
-@require_roles("security", "admin")
+@roles_required(policy.RUN_CONSOLE)
 def list_entries() -> ResponseReturnValue:
     """Entries after ``after`` (a sequence number), oldest first; page with ``next_after``."""
     after = _int_arg("after", 0, 0, 2**62)
@@ -46,7 +47,7 @@ def list_entries() -> ResponseReturnValue:
 
 
 @bp.get("/audit/verify")
-@require_roles("security", "admin")
+@roles_required(policy.RUN_CONSOLE)
 def verify() -> ResponseReturnValue:
     """Walk the whole chain, as ``postgate audit verify`` does."""
     with rt().store.session() as db:

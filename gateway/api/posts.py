@@ -7,15 +7,10 @@ import logging
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from gateway.context import (
-    current_user,
-    field,
-    json_body,
-    live_user,
-    rt,
-    source_address,
-    step_up,
-)
+from gateway.access import caller, roles_required
+from gateway.api.body import field, json_body, step_up
+from gateway.context import rt, source_address
+from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import posts, review
 from postgate.store.models import Post
@@ -54,7 +49,7 @@ def submit() -> ResponseReturnValue:
         post = posts.submit(
             rt(),
             db,
-            live_user(db),
+            caller(db),
             field(data, "account"),
             field(data, "text"),
             when,
@@ -67,14 +62,14 @@ def submit() -> ResponseReturnValue:
 @bp.get("/posts")
 def list_posts() -> ResponseReturnValue:
     with rt().store.session() as db:
-        found = posts.list_posts(db, live_user(db), request.args.get("status") or None)
+        found = posts.list_posts(db, caller(db), request.args.get("status") or None)
         return jsonify({"posts": [posts.post_to_dict(p) for p in found]})
 
 
 @bp.get("/posts/<int:post_id>")
 def get_post(post_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
-        return jsonify(posts.post_to_dict(posts.visible_post(db, live_user(db), post_id)))
+        return jsonify(posts.post_to_dict(posts.visible_post(db, caller(db), post_id)))
 
 
 @bp.patch("/posts/<int:post_id>")
@@ -87,7 +82,7 @@ def edit_post(post_id: int) -> ResponseReturnValue:
         raise ValidationFailed("nothing to change: give text or scheduled_at", field="text")
     with rt().store.transaction() as db:
         post, old_revision = posts.edit(
-            rt(), db, live_user(db), post_id, changes, source=source_address()
+            rt(), db, caller(db), post_id, changes, source=source_address()
         )
         body = posts.post_to_dict(post)
     dispatch_after_commit(post, old_revision)
@@ -95,21 +90,15 @@ def edit_post(post_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/posts/<int:post_id>/approve")
+@roles_required(policy.REVIEW_POSTS)
 def approve(post_id: int) -> ResponseReturnValue:
     data = json_body()
     acknowledge = data.get("acknowledge") or []
     if not isinstance(acknowledge, list) or not all(isinstance(a, str) for a in acknowledge):
         raise ValidationFailed("acknowledge must be a list of rule ids", field="acknowledge")
-    user = current_user()
-    if not user.has_role("reviewer"):
-        from postgate.errors import Forbidden
-
-        raise Forbidden("approving needs the reviewer role")
     step_up(data)
     with rt().store.transaction() as db:
-        post = review.approve(
-            rt(), db, live_user(db), post_id, acknowledge, source=source_address()
-        )
+        post = review.approve(rt(), db, caller(db), post_id, acknowledge, source=source_address())
         body = posts.post_to_dict(post)
     dispatch_after_commit(post)
     return jsonify(body)
@@ -120,7 +109,7 @@ def reject(post_id: int) -> ResponseReturnValue:
     data = json_body()
     with rt().store.transaction() as db:
         post = review.reject(
-            rt(), db, live_user(db), post_id, data.get("reason"), source=source_address()
+            rt(), db, caller(db), post_id, data.get("reason"), source=source_address()
         )
         body = posts.post_to_dict(post)
     dispatch_after_commit(post)
@@ -130,7 +119,7 @@ def reject(post_id: int) -> ResponseReturnValue:
 @bp.post("/posts/<int:post_id>/cancel")
 def cancel(post_id: int) -> ResponseReturnValue:
     with rt().store.transaction() as db:
-        post = posts.cancel(rt(), db, live_user(db), post_id, source=source_address())
+        post = posts.cancel(rt(), db, caller(db), post_id, source=source_address())
         body = posts.post_to_dict(post)
     dispatch_after_commit(post)
     return jsonify(body)

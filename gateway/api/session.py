@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from gateway.api.users import live_user, otp_of, step_up
-from gateway.context import current_token, field, json_body, rt, source_address
+from gateway.access import caller, current_token
+from gateway.api.body import field, json_body, otp_of, step_up
+from gateway.context import rt, source_address
 from postgate.services import sessions
 from postgate.store.models import AuthToken
 
@@ -32,14 +33,14 @@ def delete_session() -> ResponseReturnValue:
     with rt().store.transaction() as db:
         live = db.get(AuthToken, token.id) if token is not None else None
         if live is not None:
-            sessions.logout(rt(), db, live_user(db), live, source=source_address())
+            sessions.logout(rt(), db, caller(db), live, source=source_address())
     return "", 204
 
 
 @bp.get("/tokens")
 def list_tokens() -> ResponseReturnValue:
     with rt().store.session() as db:
-        tokens = sessions.list_tokens(db, live_user(db))
+        tokens = sessions.list_tokens(db, caller(db))
         current = current_token()
         return jsonify(
             {
@@ -62,7 +63,7 @@ def create_token() -> ResponseReturnValue:
         issued = sessions.create_api_token(
             rt(),
             db,
-            live_user(db),
+            caller(db),
             field(data, "name"),
             field(data, "days", int, required=False),
             source=source_address(),
@@ -74,5 +75,5 @@ def create_token() -> ResponseReturnValue:
 @bp.delete("/tokens/<int:token_id>")
 def revoke_token(token_id: int) -> ResponseReturnValue:
     with rt().store.transaction() as db:
-        sessions.revoke_token(rt(), db, live_user(db), token_id, source=source_address())
+        sessions.revoke_token(rt(), db, caller(db), token_id, source=source_address())
     return "", 204

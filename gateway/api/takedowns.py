@@ -11,18 +11,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from gateway.api.freeze import CRISIS_ROLES
-from gateway.context import (
-    current_token,
-    current_user,
-    field,
-    json_body,
-    live_user,
-    require_roles,
-    rt,
-    source_address,
-    step_up,
-)
+from gateway.access import caller, current_token, current_user, roles_required
+from gateway.api.body import field, json_body, step_up
+from gateway.context import rt, source_address
+from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import crisis, incident, posts, takedowns
 from postgate.timeparse import parse_aware
@@ -38,7 +30,7 @@ def _names(data: dict[str, Any], name: str) -> list[str] | None:
 
 
 @bp.post("/takedowns")
-@require_roles(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def start_takedown() -> ResponseReturnValue:
     data = json_body()
     accounts, users = _names(data, "accounts"), _names(data, "users")
@@ -67,7 +59,7 @@ def start_takedown() -> ResponseReturnValue:
 
 
 @bp.get("/takedowns")
-@require_roles(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def list_takedowns() -> ResponseReturnValue:
     with rt().store.session() as db:
         found = takedowns.list_takedowns(db)
@@ -77,14 +69,14 @@ def list_takedowns() -> ResponseReturnValue:
 
 
 @bp.get("/takedowns/<int:takedown_id>")
-@require_roles(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def get_takedown(takedown_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
         return jsonify(takedowns.takedown_to_dict(db, takedowns.load_takedown(db, takedown_id)))
 
 
 @bp.get("/takedowns/<int:takedown_id>/report")
-@require_roles(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def takedown_report(takedown_id: int) -> ResponseReturnValue:
     kind = request.args.get("format", "json")
     if kind not in ("json", "markdown"):
@@ -101,14 +93,12 @@ def takedown_report(takedown_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/posts/<int:post_id>/crisis")
-@require_roles("security")
+@roles_required(policy.MARK_CRISIS)
 def mark_crisis(post_id: int) -> ResponseReturnValue:
     data = json_body()
     step_up(data)
     with rt().store.transaction() as db:
-        post = crisis.mark_crisis_statement(
-            rt(), db, live_user(db), post_id, source=source_address()
-        )
+        post = crisis.mark_crisis_statement(rt(), db, caller(db), post_id, source=source_address())
         body = posts.post_to_dict(post)
     return jsonify(body)
 

@@ -10,17 +10,10 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from gateway.context import (
-    current_user,
-    field,
-    json_body,
-    live_user,
-    otp_of,
-    require_roles,
-    rt,
-    source_address,
-    step_up,
-)
+from gateway.access import caller, current_user, roles_required
+from gateway.api.body import field, json_body, otp_of, step_up
+from gateway.context import rt, source_address
+from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import enrollment, revocation, users
 
@@ -35,14 +28,14 @@ def _roles(data: dict[str, Any]) -> list[str]:
 
 
 @bp.get("/users")
-@require_roles("admin", "security")
+@roles_required(policy.RUN_CONSOLE)
 def list_users() -> ResponseReturnValue:
     with rt().store.session() as db:
         return jsonify({"users": [users.user_to_dict(u) for u in users.list_users(db)]})
 
 
 @bp.post("/users")
-@require_roles("admin")
+@roles_required(policy.ADMINISTER)
 def create_user() -> ResponseReturnValue:
     data = json_body()
     step_up(data)
@@ -65,7 +58,7 @@ def create_user() -> ResponseReturnValue:
 
 
 @bp.put("/users/<username>/roles")
-@require_roles("admin")
+@roles_required(policy.ADMINISTER)
 def set_roles(username: str) -> ResponseReturnValue:
     data = json_body()
     step_up(data)
@@ -82,7 +75,7 @@ def set_roles(username: str) -> ResponseReturnValue:
 
 
 @bp.post("/users/<username>/revoke")
-@require_roles("security", "admin")
+@roles_required(policy.RUN_CONSOLE)
 def revoke(username: str) -> ResponseReturnValue:
     step_up(json_body())
     with rt().store.transaction() as db:
@@ -93,7 +86,7 @@ def revoke(username: str) -> ResponseReturnValue:
 
 
 @bp.post("/users/<username>/totp/reset")
-@require_roles("admin")
+@roles_required(policy.ADMINISTER)
 def reset_totp(username: str) -> ResponseReturnValue:
     step_up(json_body())
     with rt().store.transaction() as db:
@@ -113,7 +106,7 @@ def reset_totp(username: str) -> ResponseReturnValue:
 @bp.get("/me")
 def me() -> ResponseReturnValue:
     with rt().store.session() as db:
-        user = live_user(db)
+        user = caller(db)
         body = users.user_to_dict(user)
         body["recovery_codes_left"] = enrollment.remaining_recovery_codes(db, user.id)
     return jsonify(body)
@@ -123,7 +116,7 @@ def me() -> ResponseReturnValue:
 def start_totp() -> ResponseReturnValue:
     step_up(json_body())
     with rt().store.transaction() as db:
-        started = enrollment.start(rt(), db, live_user(db), source=source_address())
+        started = enrollment.start(rt(), db, caller(db), source=source_address())
     return jsonify(
         {"secret": started.secret, "otpauth_uri": started.otpauth_uri, "qr_svg": started.qr_svg}
     ), 201
@@ -141,5 +134,5 @@ def confirm_totp() -> ResponseReturnValue:
 def renew_recovery_codes() -> ResponseReturnValue:
     step_up(json_body())
     with rt().store.transaction() as db:
-        codes = enrollment.regenerate(rt(), db, live_user(db), source=source_address())
+        codes = enrollment.regenerate(rt(), db, caller(db), source=source_address())
     return jsonify({"recovery_codes": codes}), 201

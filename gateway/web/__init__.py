@@ -37,7 +37,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(session.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(bp)
-    app.view_functions["web_error"] = session.web_error
     _exempt_api(app)
 
 

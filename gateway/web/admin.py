@@ -10,10 +10,11 @@ from typing import Any
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
+from gateway.access import roles_required
 from gateway.context import rt
 from gateway.i18n import error_text
 from gateway.web import bp
-from gateway.web.session import roles_required
+from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import freezes, users
 from postgate.services.accounts import account_to_dict, list_accounts
@@ -33,7 +34,7 @@ def rules_version() -> tuple[str | None, str | None]:
 
 
 @bp.get("/admin", endpoint="admin")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def admin_home() -> ResponseReturnValue:
     with rt().store.session() as db:
         found = [account_to_dict(a) for a in list_accounts(db)]
@@ -68,7 +69,7 @@ def _rules_text() -> str:
 
 
 @bp.get("/admin/rules", endpoint="rules")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def rules_page() -> ResponseReturnValue:
     version, problem = rules_version()
     products, catalog_problem = _catalog()

@@ -17,11 +17,11 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from gateway.access import caller, roles_required
 from gateway.context import rt, source_address
 from gateway.forms import choice, otp_field, show_error, split_lines, step_up, step_up_fresh
 from gateway.web import bp
-from gateway.web.console_forms import caller
-from gateway.web.session import roles_required
+from postgate import policy
 from postgate.errors import NotFound, PostgateError
 from postgate.services import accounts, freezes
 
@@ -109,13 +109,13 @@ def _accounts_page(status: int = 200, form: ConnectForm | None = None) -> Respon
 
 
 @bp.get("/admin/accounts", endpoint="accounts")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def accounts_list() -> ResponseReturnValue:
     return _accounts_page()
 
 
 @bp.post("/admin/accounts", endpoint="add_account")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def add_account() -> ResponseReturnValue:
     form = ConnectForm()
     if not form.validate_on_submit():
@@ -175,13 +175,13 @@ def _account_page(
 
 
 @bp.get("/admin/accounts/<name>", endpoint="account")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def account_page(name: str) -> ResponseReturnValue:
     return _account_page(name)
 
 
 @bp.post("/admin/accounts/<name>", endpoint="update_account")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def update_account(name: str) -> ResponseReturnValue:
     form = SettingsForm(prefix="settings")
     if not form.validate_on_submit():
@@ -208,7 +208,7 @@ def update_account(name: str) -> ResponseReturnValue:
 
 
 @bp.post("/admin/accounts/<name>/credentials", endpoint="account_credentials")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def replace_credentials(name: str) -> ResponseReturnValue:
     form = CredentialsForm(prefix="creds")
     if not form.validate_on_submit():

@@ -16,12 +16,12 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from gateway.access import caller, roles_required
 from gateway.context import rt, source_address
 from gateway.forms import MultiCheckboxField, choice, otp_field, show_error, step_up
 from gateway.web import bp
-from gateway.web.console_forms import caller
 from gateway.web.console_users import user_choices, user_rows, users_page
-from gateway.web.session import roles_required
+from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import enrollment, users
 from postgate.store.models import ROLES
@@ -80,7 +80,7 @@ def admin_forms(rows: list[dict[str, Any]], context: dict[str, Any]) -> dict[str
 
 
 @bp.post("/security/users/new", endpoint="create_user")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def create_user() -> ResponseReturnValue:
     form = NewUserForm(prefix="new")
     if not form.validate_on_submit():
@@ -112,7 +112,7 @@ def create_user() -> ResponseReturnValue:
 
 
 @bp.post("/security/users/roles", endpoint="set_roles")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def set_roles() -> ResponseReturnValue:
     form = RolesForm(prefix="roles")
     form.username.choices = user_choices(user_rows())
@@ -137,7 +137,7 @@ def set_roles() -> ResponseReturnValue:
 
 
 @bp.post("/security/users/reset-2fa", endpoint="reset_totp")
-@roles_required("admin")
+@roles_required(policy.ADMINISTER)
 def reset_totp() -> ResponseReturnValue:
     form = ResetForm(prefix="reset")
     form.username.choices = user_choices(user_rows(), active_only=True)

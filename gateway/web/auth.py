@@ -8,26 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import Session
 from wtforms import HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from gateway.access import caller, current_token, current_user, login_required, signed_in_user
 from gateway.context import rt, source_address
 from gateway.forms import ActionForm, StepUpForm, flash_error, step_up, step_up_fresh, typed_code
-from gateway.web.session import (
-    end_session,
-    login_required,
-    safe_next,
-    start_session,
-    web_token,
-    web_user,
-)
+from gateway.web.session import end_session, safe_next, start_session
 from postgate.errors import PostgateError, RateLimited
 from postgate.services import enrollment, sessions
-from postgate.store.models import AuthToken, User
+from postgate.store.models import AuthToken
 
 bp = Blueprint("auth", __name__)
 
@@ -55,14 +48,6 @@ class NewTokenForm(StepUpForm):
     days = IntegerField("Valid for (days)", validators=[Optional(), NumberRange(1, 365)])
 
 
-def _live_user(db: Session) -> User:
-    user = web_user()
-    assert user is not None
-    live = db.get(User, user.id)
-    assert live is not None
-    return live
-
-
 def _failed(template: str, exc: PostgateError, **context: Any) -> ResponseReturnValue:
     flash_error(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
@@ -73,7 +58,7 @@ def _failed(template: str, exc: PostgateError, **context: Any) -> ResponseReturn
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if request.method == "GET":
-        if web_user() is not None:
+        if signed_in_user() is not None:
             return redirect(url_for("auth.profile"))
         form.next.data = safe_next(request.args.get("next"))
     if not form.validate_on_submit():
@@ -92,11 +77,11 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    if ActionForm().validate_on_submit() and web_user() is not None:
+    if ActionForm().validate_on_submit() and signed_in_user() is not None:
         with rt().store.transaction() as db:
-            token = db.get(AuthToken, web_token().id)  # type: ignore[union-attr]
+            token = db.get(AuthToken, current_token().id)  # type: ignore[union-attr]
             if token is not None:
-                sessions.logout(rt(), db, _live_user(db), token, source=source_address())
+                sessions.logout(rt(), db, caller(db), token, source=source_address())
     end_session()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -104,10 +89,10 @@ def logout() -> ResponseReturnValue:
 
 def _profile(status: int = 200, **extra: Any) -> ResponseReturnValue:
     with rt().store.session() as db:
-        user = _live_user(db)
+        user = caller(db)
         tokens = sessions.list_tokens(db, user)
         left = enrollment.remaining_recovery_codes(db, user.id)
-    current = web_token()
+    current = current_token()
     return render_template(
         "auth/profile.html",
         user=user,
@@ -136,7 +121,7 @@ def create_token() -> ResponseReturnValue:
         step_up(form)
         with rt().store.transaction() as db:
             issued = sessions.create_api_token(
-                rt(), db, _live_user(db), form.name.data, form.days.data, source=source_address()
+                rt(), db, caller(db), form.name.data, form.days.data, source=source_address()
             )
             shown = {"name": issued.token.name, "value": issued.value}
     except PostgateError as exc:
@@ -151,8 +136,8 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         return _profile(400)
     with rt().store.transaction() as db:
-        sessions.revoke_token(rt(), db, _live_user(db), token_id, source=source_address())
-    current = web_token()
+        sessions.revoke_token(rt(), db, caller(db), token_id, source=source_address())
+    current = current_token()
     if current is not None and current.id == token_id:
         end_session()
         return redirect(url_for("auth.login"))
@@ -162,7 +147,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
 
 def _twofa(status: int = 200, **context: Any) -> ResponseReturnValue:
     with rt().store.session() as db:
-        user = _live_user(db)
+        user = caller(db)
         left = enrollment.remaining_recovery_codes(db, user.id)
     return render_template(
         "auth/twofa.html",
@@ -190,7 +175,7 @@ def twofa_start() -> ResponseReturnValue:
     try:
         step_up(form)
         with rt().store.transaction() as db:
-            started = enrollment.start(rt(), db, _live_user(db), source=source_address())
+            started = enrollment.start(rt(), db, caller(db), source=source_address())
     except PostgateError as exc:
         flash_error(exc)
         return _twofa(exc.status, start_form=form)
@@ -212,8 +197,7 @@ def _enroll_page(
 @login_required
 def twofa_confirm() -> ResponseReturnValue:
     form = ConfirmForm()
-    user = web_user()
-    assert user is not None
+    user = current_user()
     waiting = enrollment.pending(rt(), user)
     if waiting is None:
         flash("No set-up is waiting any more; start again.", "error")
@@ -237,15 +221,8 @@ def recovery_codes() -> ResponseReturnValue:
     try:
         step_up(form)
         with rt().store.transaction() as db:
-            codes = enrollment.regenerate(rt(), db, _live_user(db), source=source_address())
+            codes = enrollment.regenerate(rt(), db, caller(db), source=source_address())
     except PostgateError as exc:
         flash_error(exc)
         return _twofa(exc.status, renew_form=form)
     return render_template("auth/recovery_codes.html", codes=codes, enrolled=False)
-
-
-@bp.app_errorhandler(403)
-def forbidden(_exc: Exception) -> ResponseReturnValue:
-    if request.path.startswith("/api/"):
-        return {"error": "forbidden", "message": "this needs another role"}, 403
-    return render_template("auth/forbidden.html", user=g.get("user")), 403

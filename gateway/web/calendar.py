@@ -16,14 +16,14 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.context import live_user, rt
+from gateway.access import caller, login_required
+from gateway.context import rt
 from gateway.web import bp
 from gateway.web.posts import accounts_info
-from gateway.web.session import login_required
+from postgate import policy
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
 from postgate.services.checking import current_ruleset
-from postgate.services.posts import SEES_ALL
 from postgate.store.models import Account, Freeze, Post, User
 from postgate.store.types import utcnow
 from rules import Window, parse_window
@@ -100,7 +100,7 @@ def _posts(db: Session, user: User, account: Account, start: datetime, end: date
         and_(Post.published_at.is_(None), Post.scheduled_at >= start, Post.scheduled_at < end),
     )
     query = select(Post).where(Post.account_id == account.id, Post.status.in_(SHOWN), in_range)
-    if not user.has_role(*SEES_ALL):
+    if not user.has_role(*policy.SEE_ALL_POSTS):
         query = query.where(Post.author_id == user.id)  # a plain author sees only their own
     posts = list(db.scalars(query))
     return sorted(posts, key=lambda p: p.published_at or p.scheduled_at)
@@ -159,7 +159,7 @@ def calendar_page() -> ResponseReturnValue:
         account = find_account(db, name)
         anchor = _anchor(request.args.get("start"), ZoneInfo(account.timezone))
         first, count, previous, following = _period(view, anchor)
-        days = calendar_days(rt(), db, live_user(db), account, first, count)
+        days = calendar_days(rt(), db, caller(db), account, first, count)
         return render_template(
             "calendar/month.html",
             accounts=accounts,

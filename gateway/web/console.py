@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from wtforms import BooleanField, DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from gateway.access import caller, current_token, current_user, roles_required
 from gateway.context import rt, source_address
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.web import bp
-from gateway.web.console_forms import CRISIS_ROLES, caller
-from gateway.web.session import roles_required, web_token, web_user
+from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import freezes, takedowns
 from postgate.services.accounts import account_to_dict, list_accounts
@@ -150,13 +150,13 @@ def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
 
 
 @bp.get("/security", endpoint="security")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def console_home() -> ResponseReturnValue:
     return _console()
 
 
 @bp.post("/security/freeze", endpoint="freeze")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def freeze() -> ResponseReturnValue:
     form = FreezeForm()
     with rt().store.session() as db:
@@ -191,7 +191,7 @@ def freeze() -> ResponseReturnValue:
 
 
 @bp.post("/security/freeze/lift", endpoint="lift_freeze")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def lift_freeze() -> ResponseReturnValue:
     form = LiftForm(prefix="lift")
     with rt().store.session() as db:
@@ -212,7 +212,7 @@ def lift_freeze() -> ResponseReturnValue:
 
 
 @bp.post("/security/takedowns", endpoint="start_takedown")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def start_takedown() -> ResponseReturnValue:
     form = TakedownForm()
     with rt().store.session() as db:
@@ -222,10 +222,10 @@ def start_takedown() -> ResponseReturnValue:
     since = form.since.data.replace(tzinfo=ZoneInfo(form.clock.data)).astimezone(UTC)
     try:
         step_up(form)
-        token = web_token()
+        token = current_token()
         start = takedowns.start_takedown(
             rt(),
-            web_user().id,  # type: ignore[union-attr]
+            current_user().id,
             token.id if token is not None else None,
             None if form.every.data else list(form.accounts.data),
             since,

@@ -13,11 +13,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.access import roles_required
 from gateway.context import rt
 from gateway.web import bp
-from gateway.web.console_forms import CRISIS_ROLES
-from gateway.web.session import roles_required
-from postgate import audit
+from postgate import audit, policy
 from postgate.store.models import AuditEntry
 
 PAGE = 50
@@ -52,7 +51,7 @@ def newest_entries(
 
 
 @bp.get("/security/audit", endpoint="audit")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def audit_log() -> ResponseReturnValue:
     filters, before = _filters(), _before()
     with rt().store.session() as db:

@@ -9,10 +9,10 @@ from typing import Any
 from flask import Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
+from gateway.access import roles_required
 from gateway.context import rt
 from gateway.web import bp
-from gateway.web.console_forms import CRISIS_ROLES
-from gateway.web.session import roles_required
+from postgate import policy
 from postgate.services import incident, takedowns
 
 
@@ -22,20 +22,20 @@ def _takedown_body(takedown_id: int, items: bool = True) -> dict[str, Any]:
 
 
 @bp.get("/security/takedowns/<int:takedown_id>", endpoint="takedown")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def takedown_page(takedown_id: int) -> ResponseReturnValue:
     return render_template("console/takedown.html", takedown=_takedown_body(takedown_id))
 
 
 @bp.get("/security/takedowns/<int:takedown_id>/progress", endpoint="takedown_progress")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def takedown_progress(takedown_id: int) -> ResponseReturnValue:
     """What ``console.js`` polls every second: status, phase and counts, no evidence."""
     return jsonify(_takedown_body(takedown_id, items=False))
 
 
 @bp.get("/security/takedowns/<int:takedown_id>/report", endpoint="takedown_report")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def takedown_report(takedown_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
         report = incident.incident_report(db, takedown_id)

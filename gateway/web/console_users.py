@@ -17,11 +17,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
+from gateway.access import caller, current_user, roles_required, signed_in_user
 from gateway.context import rt, source_address
 from gateway.forms import choice, otp_field, show_error, step_up, step_up_fresh
 from gateway.web import bp
-from gateway.web.console_forms import CRISIS_ROLES, caller
-from gateway.web.session import roles_required, web_user
+from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import revocation, users
 
@@ -40,7 +40,7 @@ def user_choices(
     rows: list[dict[str, Any]], *, active_only: bool = False, others: bool = False
 ) -> list[Any]:
     """A placeholder, then the users (only active ones, only others than the caller)."""
-    me = web_user()
+    me = signed_in_user()
     return [choice("", _("Choose a user…"))] + [
         choice(r["username"])
         for r in rows
@@ -58,8 +58,7 @@ def users_page(status: int = 200, **context: Any) -> ResponseReturnValue:
     revoke_form.username.choices = user_choices(rows, active_only=True, others=True)
     if not revoke_form.username.data and request.args.get("user"):
         revoke_form.username.data = request.args["user"]
-    user = web_user()
-    is_admin = user is not None and user.has_role("admin")
+    is_admin = current_user().has_role(*policy.ADMINISTER)
     forms = admin_forms(rows, context) if is_admin else {}
     return render_template(
         "console/users.html",
@@ -73,13 +72,13 @@ def users_page(status: int = 200, **context: Any) -> ResponseReturnValue:
 
 
 @bp.get("/security/users", endpoint="users")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def users_list() -> ResponseReturnValue:
     return users_page()
 
 
 @bp.post("/security/users/revoke", endpoint="revoke_user")
-@roles_required(*CRISIS_ROLES)
+@roles_required(policy.RUN_CONSOLE)
 def revoke_user() -> ResponseReturnValue:
     form = RevokeForm(prefix="revoke")
     form.username.choices = user_choices(user_rows(), active_only=True, others=True)

@@ -11,10 +11,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from gateway.context import live_user, rt, source_address
+from gateway.access import caller, roles_required
+from gateway.context import rt, source_address
 from gateway.forms import StepUpForm, flash_error, step_up
 from gateway.web import bp
-from gateway.web.session import roles_required
+from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import crisis
 from postgate.services.freezes import is_frozen
@@ -24,7 +25,7 @@ from postgate.store.models import Post, User
 def may_mark_crisis(db: Session, user: User, post: Post) -> bool:
     """Whether the page offers the button; the service checks everything again."""
     return (
-        user.has_role("security")
+        user.has_role(*policy.MARK_CRISIS)
         and not post.crisis_statement
         and post.status in crisis.MARKABLE
         and is_frozen(db, post.account_id)
@@ -32,7 +33,7 @@ def may_mark_crisis(db: Session, user: User, post: Post) -> bool:
 
 
 @bp.post("/posts/<int:post_id>/crisis")
-@roles_required("security")
+@roles_required(policy.MARK_CRISIS)
 def mark_crisis(post_id: int) -> ResponseReturnValue:
     form = StepUpForm()
     if not form.validate_on_submit():
@@ -40,7 +41,7 @@ def mark_crisis(post_id: int) -> ResponseReturnValue:
     try:
         step_up(form)
         with rt().store.transaction() as db:
-            crisis.mark_crisis_statement(rt(), db, live_user(db), post_id, source=source_address())
+            crisis.mark_crisis_statement(rt(), db, caller(db), post_id, source=source_address())
     except PostgateError as exc:
         flash_error(exc)
     else:

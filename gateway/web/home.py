@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import redirect, url_for
 from flask.typing import ResponseReturnValue
 
+from gateway.access import signed_in_user
 from gateway.web import bp
-from gateway.web.session import web_user
 
 # The first page for each role, most urgent first: a security lead lands on the console.
 LANDING = (
@@ -19,7 +19,7 @@ LANDING = (
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    user = web_user()
+    user = signed_in_user()
     if user is None:
         return redirect(url_for("auth.login"))
     for role, endpoint in LANDING:

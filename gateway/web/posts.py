@@ -22,14 +22,15 @@ from sqlalchemy.orm import Session
 from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from gateway.access import caller, login_required, roles_required
 from gateway.api.posts import dispatch_after_commit
-from gateway.context import live_user, rt, source_address
+from gateway.context import rt, source_address
 from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
 from gateway.web import bp
 from gateway.web.crisis import may_mark_crisis
-from gateway.web.session import login_required, roles_required
 from gateway.web.textview import highlight
+from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
 from postgate.services import posts
 from postgate.services.accounts import find_account, list_accounts
@@ -86,7 +87,7 @@ def _compose_page(form: ComposeForm, accounts: list[dict[str, Any]], status: int
 
 
 @bp.route("/compose", methods=["GET", "POST"])
-@roles_required("author")
+@roles_required(policy.WRITE_POSTS)
 def compose() -> ResponseReturnValue:
     with rt().store.session() as db:
         accounts = accounts_info(db)
@@ -112,7 +113,7 @@ def compose() -> ResponseReturnValue:
 def _submit_all(form: ComposeForm) -> list[Post]:
     """One post per account, all in one transaction: all are stored, or none."""
     with rt().store.transaction() as db:
-        user = live_user(db)
+        user = caller(db)
         made = []
         for name in form.accounts.data:
             account = find_account(db, name)
@@ -124,7 +125,7 @@ def _submit_all(form: ComposeForm) -> list[Post]:
 
 
 @bp.post("/compose/check")
-@roles_required("author")
+@roles_required(policy.WRITE_POSTS)
 def compose_check() -> ResponseReturnValue:
     """Findings and character counts for a draft, per account; nothing is stored."""
     data = request.get_json(silent=True) or {}
@@ -177,12 +178,12 @@ def _own_posts(db: Session, user_id: int, status: str | None, account: str | Non
 
 
 @bp.get("/posts", endpoint="posts")
-@roles_required("author")
+@roles_required(policy.WRITE_POSTS)
 def posts_list() -> ResponseReturnValue:
     status = request.args.get("status") or None
     account = request.args.get("account") or None
     with rt().store.session() as db:
-        found = _own_posts(db, live_user(db).id, status, account)
+        found = _own_posts(db, caller(db).id, status, account)
         return render_template(
             "posts/list.html",
             posts=found,
@@ -197,7 +198,7 @@ def posts_list() -> ResponseReturnValue:
 @login_required
 def post(post_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
-        user = live_user(db)
+        user = caller(db)
         found = posts.visible_post(db, user, post_id)
         return render_template(
             "posts/detail.html",
@@ -206,7 +207,7 @@ def post(post_id: int) -> ResponseReturnValue:
             valid=posts.post_to_dict(found)["approvals"],
             can_edit=found.author_id == user.id and found.status in posts.EDITABLE,
             can_cancel=_may_cancel(user, found),
-            can_review=user.has_role("reviewer") and found.author_id != user.id,
+            can_review=user.has_role(*policy.REVIEW_POSTS) and found.author_id != user.id,
             can_mark_crisis=may_mark_crisis(db, user, found),
             action_form=ActionForm(),
         )
@@ -218,11 +219,11 @@ def _may_cancel(user: Any, post: Post) -> bool:
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
-@roles_required("author")
+@roles_required(policy.WRITE_POSTS)
 def edit(post_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
-        found = posts.visible_post(db, live_user(db), post_id)
-        if found.author_id != live_user(db).id:
+        found = posts.visible_post(db, caller(db), post_id)
+        if found.author_id != caller(db).id:
             abort(403)
         timezone, voidable = found.account.timezone, len(posts.post_to_dict(found)["approvals"])
         form = EditForm(
@@ -238,12 +239,12 @@ def edit(post_id: int) -> ResponseReturnValue:
     try:
         with rt().store.transaction() as db:
             saved, old_revision = posts.edit(
-                rt(), db, live_user(db), post_id, changes, source=source_address()
+                rt(), db, caller(db), post_id, changes, source=source_address()
             )
     except PostgateError as exc:
         show_error(form, exc, {"text": "text", "scheduled_at": "scheduled_at"})
         with rt().store.session() as db:
-            page["post"] = posts.visible_post(db, live_user(db), post_id)
+            page["post"] = posts.visible_post(db, caller(db), post_id)
             return render_template("posts/edit.html", **page), exc.status
     dispatch_after_commit(saved, old_revision)
     flash(_("Saved. The post is back in review; earlier approvals no longer count."))
@@ -256,7 +257,7 @@ def cancel(post_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     with rt().store.transaction() as db:
-        done = posts.cancel(rt(), db, live_user(db), post_id, source=source_address())
+        done = posts.cancel(rt(), db, caller(db), post_id, source=source_address())
     dispatch_after_commit(done)
     flash(_("The post is cancelled."))
     return redirect(url_for("web.post", post_id=post_id))

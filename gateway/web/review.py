@@ -19,14 +19,15 @@ from sqlalchemy.orm import Session
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from gateway.access import caller, roles_required
 from gateway.api.posts import dispatch_after_commit
-from gateway.context import live_user, rt, source_address
+from gateway.context import rt, source_address
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.i18n import finding_text
 from gateway.web import bp
 from gateway.web.calendar import calendar_days
-from gateway.web.session import roles_required
 from gateway.web.textview import highlight, word_diff
+from postgate import policy
 from postgate.errors import Conflict, NotAuthenticated, RateLimited, ValidationFailed
 from postgate.services import posts, review
 from postgate.store.models import Post, PostRevision, User
@@ -73,10 +74,10 @@ def _revision(revision: PostRevision) -> int:
 
 
 @bp.get("/review", endpoint="review")
-@roles_required("reviewer")
+@roles_required(policy.REVIEW_POSTS)
 def queue() -> ResponseReturnValue:
     with rt().store.session() as db:
-        user = live_user(db)
+        user = caller(db)
         waiting = [
             p
             for p in reversed(posts.list_posts(db, user, "pending_review"))
@@ -118,18 +119,18 @@ def _review_page(
 
 
 @bp.get("/review/<int:post_id>")
-@roles_required("reviewer")
+@roles_required(policy.REVIEW_POSTS)
 def review_post(post_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
-        return _review_page(db, live_user(db), post_id)
+        return _review_page(db, caller(db), post_id)
 
 
 @bp.post("/review/<int:post_id>/approve")
-@roles_required("reviewer")
+@roles_required(policy.REVIEW_POSTS)
 def approve(post_id: int) -> ResponseReturnValue:
     form = ApproveForm()
     with rt().store.session() as db:
-        form.acknowledge.choices = flag_choices(posts.visible_post(db, live_user(db), post_id))
+        form.acknowledge.choices = flag_choices(posts.visible_post(db, caller(db), post_id))
     if not form.validate_on_submit():
         return _rerender(post_id, approve_form=form, status=422)
     try:
@@ -138,7 +139,7 @@ def approve(post_id: int) -> ResponseReturnValue:
             done = review.approve(
                 rt(),
                 db,
-                live_user(db),
+                caller(db),
                 post_id,
                 form.acknowledge.data or [],
                 source=source_address(),
@@ -156,7 +157,7 @@ def approve(post_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/review/<int:post_id>/reject")
-@roles_required("reviewer")
+@roles_required(policy.REVIEW_POSTS)
 def reject(post_id: int) -> ResponseReturnValue:
     form = RejectForm()
     if not form.validate_on_submit():
@@ -164,7 +165,7 @@ def reject(post_id: int) -> ResponseReturnValue:
     try:
         with rt().store.transaction() as db:
             done = review.reject(
-                rt(), db, live_user(db), post_id, form.reason.data, source=source_address()
+                rt(), db, caller(db), post_id, form.reason.data, source=source_address()
             )
     except SHOWN_ERRORS as exc:
         show_error(form, exc, {"reason": "reason"})
@@ -176,4 +177,4 @@ def reject(post_id: int) -> ResponseReturnValue:
 
 def _rerender(post_id: int, **forms: object) -> ResponseReturnValue:
     with rt().store.session() as db:
-        return _review_page(db, live_user(db), post_id, **forms)  # type: ignore[arg-type]
+        return _review_page(db, caller(db), post_id, **forms)  # type: ignore[arg-type]

@@ -4,35 +4,21 @@ The Flask session cookie (signed, HttpOnly, SameSite=Lax, Secure over HTTPS) hol
 value of a server-side session issued by :func:`postgate.services.sessions.login`. Every
 request looks that session up in the store again, exactly as the API does with bearer
 tokens, so logging out, revoking a token or revoking the user bites on the next request.
+Views read the result through ``gateway.access``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask.typing import ResponseReturnValue
+from flask import Blueprint, g, request, session
 
 from gateway.context import rt
-from gateway.i18n import error_text
-from postgate.errors import NotAuthenticated, PostgateError, RateLimited
+from postgate import policy
+from postgate.errors import NotAuthenticated
 from postgate.services import sessions
-from postgate.store.models import AuthToken, User
 
-F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "sid"
 _NOT_WEB = ("/api/", "/static/", "/healthz")
 
@@ -63,18 +49,13 @@ def load_user() -> None:
 
 @bp.app_context_processor
 def template_context() -> dict[str, Any]:
+    """Who is signed in, and ``may(policy.GROUP)`` for what the page offers them."""
+    user = g.get("user")
     return {
-        "current_user": g.get("user"),
-        "has_endpoint": lambda name: name in current_app.view_functions,
+        "current_user": user,
+        "policy": policy,
+        "may": lambda group: user is not None and user.has_role(*group),
     }
-
-
-def web_user() -> User | None:
-    return g.get("user")
-
-
-def web_token() -> AuthToken | None:
-    return g.get("token")
 
 
 def start_session(value: str) -> None:
@@ -93,43 +74,3 @@ def safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     return None if parts.scheme or parts.netloc else target
-
-
-def login_required(view: F) -> F:
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if web_user() is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
-
-
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Pages for some roles only: login first, then 403 unless the user holds one."""
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = web_user()
-            if user is not None and not user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return login_required(wrapped)  # type: ignore[return-value]
-
-    return decorate
-
-
-def web_error(exc: PostgateError) -> ResponseReturnValue:
-    """Domain errors raised by a page: back to login when signed out, else an error page."""
-    if isinstance(exc, NotAuthenticated) and web_user() is None:
-        return redirect(url_for("auth.login"))
-    # The page shows ``error.message``: give it the reader's language (error_text).
-    shown = {"message": error_text(exc), "status": exc.status, "code": exc.code}
-    response = current_app.make_response(
-        (render_template("auth/error.html", error=shown), exc.status)
-    )
-    if isinstance(exc, RateLimited):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response

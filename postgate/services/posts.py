@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from postgate import policy
 from postgate.audit import Event
 from postgate.content import content_hash
 from postgate.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -26,7 +27,7 @@ MAX_TEXT = 10_000
 EDITABLE = ("pending_review", "blocked", "scheduled", "rejected")
 CANCELLABLE = ("pending_review", "blocked", "scheduled", "rejected")
 CLOCK_SKEW = timedelta(seconds=60)
-SEES_ALL = ("reviewer", "security", "admin")
+SEES_ALL = policy.SEE_ALL_POSTS
 
 
 def _check_text(text: object) -> str:

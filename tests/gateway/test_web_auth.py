@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from gateway import create_app
+from gateway.access import roles_required
 from postgate.store.models import AuditEntry
 
 CSRF = re.compile(
@@ -196,11 +197,9 @@ def test_2fa_page_enrolls_with_an_inline_svg_qr_code(client, actors) -> None:
 
 
 def test_role_pages_refuse_users_without_the_role(rt, actors) -> None:
-    from gateway.web.session import roles_required
-
     app = create_app({"TESTING": True}, settings=rt.settings)
     app.add_url_rule(
-        "/only-security", "only_security", roles_required("security")(lambda: "secret page")
+        "/only-security", "only_security", roles_required(("security",))(lambda: "secret page")
     )
     client = app.test_client()
     assert client.get("/only-security").status_code == 302

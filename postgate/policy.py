@@ -1,0 +1,31 @@
+"""Who may do what: the role groups that pages, the API and the services check.
+
+A person holds one or more roles (``author``, ``reviewer``, ``security``, ``admin``); a group
+admits whoever holds at least one of its roles (``user.has_role(*group)``). Each group is
+named once, here, so a page, its API endpoint and the service behind them cannot drift apart
+(DESIGN.md invariant 11: every page and endpoint checks role and ownership itself).
+``tests/gateway/test_endpoint_access.py`` holds every route of the web app and the API to the
+group it names.
+"""
+
+from __future__ import annotations
+
+RoleGroup = tuple[str, ...]
+
+WRITE_POSTS: RoleGroup = ("author",)
+"""Compose posts, edit and list one's own."""
+
+REVIEW_POSTS: RoleGroup = ("reviewer",)
+"""Approve or reject other people's posts."""
+
+SEE_ALL_POSTS: RoleGroup = ("reviewer", "security", "admin")
+"""Read every post, not only one's own."""
+
+RUN_CONSOLE: RoleGroup = ("security", "admin")
+"""The crisis console: freeze and lift, take down, read the audit log, see and revoke users."""
+
+MARK_CRISIS: RoleGroup = ("security",)
+"""Mark a post as a crisis statement, which may publish during a freeze."""
+
+ADMINISTER: RoleGroup = ("admin",)
+"""Users and their roles, accounts and their credentials, the rules."""
