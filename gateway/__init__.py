@@ -43,18 +43,73 @@ def create_app(
         app.config.update(test_config)
     app.extensions["postgate"] = runtime
 
-    from gateway import errors, health, security
-    from gateway.api import api
+    from gateway import errors, i18n, security
+    from gateway.web import csrf, session
 
     errors.init_app(app)
     security.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api)
-    _register_web(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    session.init_app(app)
+    _register_blueprints(app)
+    for name, blueprint in app.blueprints.items():
+        if name.startswith("api."):  # Flask-WTF matches the innermost blueprint
+            csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF to fear
     return app
 
 
-def _register_web(app: Flask) -> None:
-    from gateway.web import init_app as init_web
+def _register_blueprints(app: Flask) -> None:
+    """Every route of Postgate, registered here and nowhere else: the health check, the API
+    (a blueprint per concern nested under ``/api/v1``), and a blueprint per concern of the
+    web pages (``gateway/web/__init__.py`` lists them)."""
+    from gateway import health, i18n
+    from gateway.api import accounts as api_accounts
+    from gateway.api import api_blueprint
+    from gateway.api import audit as api_audit
+    from gateway.api import freeze as api_freeze
+    from gateway.api import posts as api_posts
+    from gateway.api import session as api_session
+    from gateway.api import takedowns as api_takedowns
+    from gateway.api import users as api_users
+    from gateway.web import (
+        accounts,
+        admin,
+        audit,
+        auth,
+        calendar,
+        console,
+        crisis,
+        home,
+        posts,
+        review,
+        takedowns,
+        users,
+    )
 
-    init_web(app)
+    app.register_blueprint(health.bp)
+    api = api_blueprint(
+        api_session.bp,
+        api_posts.bp,
+        api_users.bp,
+        api_accounts.bp,
+        api_freeze.bp,
+        api_takedowns.bp,
+        api_audit.bp,
+    )
+    app.register_blueprint(api)
+    for page in (
+        i18n.bp,
+        auth.bp,
+        home.bp,
+        posts.bp,
+        crisis.bp,
+        review.bp,
+        calendar.bp,
+        console.bp,
+        takedowns.bp,
+        audit.bp,
+        users.bp,
+        admin.bp,
+        accounts.bp,
+    ):
+        app.register_blueprint(page)

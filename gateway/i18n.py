@@ -114,6 +114,11 @@ def local_date(value: object, style: str = "full") -> str:
     return format_date(value, style, locale=locale_name())  # type: ignore[arg-type]
 
 
+def from_iso(value: str | None) -> datetime | None:
+    """An ISO 8601 string of a service's dict as a datetime, for ``localtime``."""
+    return datetime.fromisoformat(value) if value else None
+
+
 @bp.post("/language")
 def choose_language() -> ResponseReturnValue:
     """Remember the chosen language in a cookie and go back where the user was."""
@@ -225,9 +230,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DOMAIN", "messages;console")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations;translations")
     babel.init_app(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE)
-    app.register_blueprint(bp)
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["localdate"] = local_date
+    app.jinja_env.filters["fromiso"] = from_iso
     app.jinja_env.filters["translate"] = translate
     app.jinja_env.filters["finding_text"] = finding_text
     app.jinja_env.filters["error_text"] = error_text

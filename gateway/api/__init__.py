@@ -1,4 +1,8 @@
-"""The JSON API under ``/api/v1``: one blueprint per concern, authenticated by bearer token."""
+"""The JSON API under ``/api/v1``: one blueprint per concern, authenticated by bearer token.
+
+The app factory (``gateway.create_app``) nests the concerns' blueprints in the one made by
+:func:`api_blueprint`, so their endpoints read ``api.<concern>.<view>``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,9 @@ from flask import Blueprint, g, request
 from gateway.context import rt
 from postgate.services import sessions
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.session.create_session"}
 
 
-@api.before_request
 def authenticate() -> None:
     """Look the bearer token up again on every request: a revocation bites at once."""
     if request.endpoint in PUBLIC_ENDPOINTS:
@@ -25,11 +27,10 @@ def authenticate() -> None:
     g.user, g.token = user, token
 
 
-def _register() -> None:
-    from gateway.api import accounts, audit, freeze, posts, session, takedowns, users
-
-    for module in (session, posts, users, accounts, freeze, takedowns, audit):
-        api.register_blueprint(module.bp)
-
-
-_register()
+def api_blueprint(*concerns: Blueprint) -> Blueprint:
+    """A fresh ``/api/v1`` blueprint holding ``concerns``, for one app."""
+    api = Blueprint("api", __name__, url_prefix="/api/v1")
+    api.before_request(authenticate)
+    for concern in concerns:
+        api.register_blueprint(concern)
+    return api

@@ -2,43 +2,25 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from gateway.access import caller, roles_required
 from gateway.api.body import field, json_body, step_up
 from gateway.context import rt, source_address
+from gateway.dispatch import dispatch_after_commit
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import posts, review
-from postgate.store.models import Post
 from postgate.timeparse import parse_aware
 
 bp = Blueprint("posts", __name__)
-log = logging.getLogger("postgate.gateway.posts")
 
 
 def _schedule(data: dict) -> dict:
     if "scheduled_at" not in data or data["scheduled_at"] is None:
         return {"scheduled_at": None} if "scheduled_at" in data else {}
     return {"scheduled_at": parse_aware(data["scheduled_at"], "scheduled_at")}
-
-
-def dispatch_after_commit(post: Post, old_revision: int | None = None) -> None:
-    """Tell the queues what the store now says; the reconciler repairs it if Redis is down."""
-    from workers import dispatch
-
-    try:
-        if old_revision is not None:
-            dispatch.cancel_publish(rt(), post.id, old_revision)
-        if post.status == "scheduled":
-            dispatch.enqueue_publish(rt(), post.id, post.revision, post.scheduled_at)
-        elif post.status in ("cancelled", "rejected"):
-            dispatch.cancel_publish(rt(), post.id, post.revision)
-    except Exception:
-        log.warning("could not update the queue for post %s; the reconciler will", post.id)
 
 
 @bp.post("/posts")

@@ -1,47 +1,30 @@
-"""The server-rendered web app for every role.
+"""The server-rendered web app for every role: one blueprint per concern.
+
+| blueprint | module | pages |
+|---|---|---|
+| ``auth`` | ``auth.py`` | sign in and out, the user's own sessions, tokens and 2FA |
+| ``home`` | ``home.py`` | ``/``: each person's first page, by role |
+| ``posts`` | ``posts.py`` | compose with live checks, my posts, a post's history, edit, cancel |
+| ``crisis`` | ``crisis.py`` | mark a post as a crisis statement |
+| ``review`` | ``review.py`` | the review queue, one post under review, approve, reject |
+| ``calendar`` | ``calendar.py`` | an account's days: posts, posting hours, freezes, blackouts |
+| ``console`` | ``console.py`` | the crisis console: freeze, lift, start a takedown |
+| ``takedowns`` | ``takedowns.py`` | a takedown's live progress and its incident report |
+| ``audit`` | ``audit.py`` | the audit log and whether its chain verifies |
+| ``users`` | ``users.py`` | users and access: revoke; add, change roles, reset 2FA |
+| ``admin`` | ``admin.py`` | the admin's overview, the rules and the catalogue |
+| ``accounts`` | ``accounts.py`` | connect accounts, their settings and credentials |
+
+The app factory (``gateway.create_app``) registers them all, in one place. Modules that
+serve several pages hold no routes: ``session.py`` (who is there), ``calendar_days.py``,
+``account_rows.py``, ``user_forms.py`` and ``textview.py``.
 
 Web forms carry CSRF tokens (Flask-WTF). The JSON API under ``/api/v1`` authenticates with
 bearer tokens, never with cookies, so it needs no CSRF token and is exempt.
-
-The pages for posts, review and the calendar share one blueprint, ``web``, so their
-endpoints read ``web.posts``, ``web.review``, ``web.calendar``; each concern adds its routes
-from its own module.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
 from flask_wtf import CSRFProtect
 
 csrf = CSRFProtect()
-bp = Blueprint("web", __name__)
-
-
-def init_app(app: Flask) -> None:
-    """Register languages, the web blueprints and CSRF protection for all but the API."""
-    from gateway import i18n
-    from gateway.web import (  # noqa: F401 - importing a module adds its routes
-        admin,
-        auth,
-        calendar,
-        console,
-        crisis,
-        home,
-        posts,
-        review,
-        session,
-    )
-
-    i18n.init_app(app)
-    csrf.init_app(app)
-    app.register_blueprint(session.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(bp)
-    _exempt_api(app)
-
-
-def _exempt_api(app: Flask) -> None:
-    """Exempt the API blueprint and its nested ones (Flask-WTF matches the exact name)."""
-    for name, blueprint in app.blueprints.items():
-        if name == "api" or name.startswith("api."):
-            csrf.exempt(blueprint)

@@ -1,19 +1,17 @@
 """The admin's pages: an overview, and the content rules with the catalogue they check prices
-against (routes on the shared ``web`` blueprint). Accounts are in ``admin_accounts.py``, the
-admin forms of the users page in ``admin_users.py``.
+against. Accounts are in ``accounts.py``, users and roles in ``users.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from gateway.access import roles_required
 from gateway.context import rt
 from gateway.i18n import error_text
-from gateway.web import bp
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import freezes, users
@@ -22,6 +20,7 @@ from postgate.services.checking import current_ruleset
 from rules import RuleConfigError
 from rules.catalog import load_catalog
 
+bp = Blueprint("admin", __name__)
 MAX_SHOWN = 200_000  # characters of the rules file shown on the page
 
 
@@ -33,7 +32,7 @@ def rules_version() -> tuple[str | None, str | None]:
         return None, error_text(exc)
 
 
-@bp.get("/admin", endpoint="admin")
+@bp.get("/admin", endpoint="index")
 @roles_required(policy.ADMINISTER)
 def admin_home() -> ResponseReturnValue:
     with rt().store.session() as db:
@@ -83,6 +82,3 @@ def rules_page() -> ResponseReturnValue:
         products=products,
         catalog_problem=catalog_problem,
     )
-
-
-from gateway.web import admin_accounts, admin_users  # noqa: E402, F401 - their routes

@@ -1,10 +1,9 @@
-"""The security lead's crisis console: freeze and lift, one-click takedown, its live progress
-and its incident report (routes on the shared ``web`` blueprint).
+"""The security lead's crisis console: freeze and lift, and the one-click takedown.
 
 Views parse a form, call the same crisis services as the API (``gateway/api/freeze.py``,
 ``gateway/api/takedowns.py``) and render. The role is checked before the step-up, so a user
-without it gets 403 whatever code they type. The audit log and the users pages live in
-``console_audit.py`` and ``console_users.py``, the running takedown in ``console_takedown.py``.
+without it gets 403 whatever code they type. The running takedown and its report are in
+``takedowns.py``, the audit log in ``audit.py``, users and access in ``users.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from datetime import UTC, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,14 +24,14 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from gateway.access import caller, current_token, current_user, roles_required
 from gateway.context import rt, source_address
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
-from gateway.web import bp
+from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import freezes, takedowns
-from postgate.services.accounts import account_to_dict, list_accounts
 from postgate.services.users import list_users
 from postgate.store.types import utcnow
 
+bp = Blueprint("console", __name__)
 ALL = ""  # the "every account" choice of the freeze and lift forms
 DEFAULT_LOOKBACK = timedelta(hours=24)
 
@@ -102,14 +101,6 @@ def _usernames(db: Session) -> list[str]:
     return [u.username for u in list_users(db) if not u.disabled]
 
 
-def _accounts(db: Session) -> list[dict[str, Any]]:
-    frozen = {f.account_id for f in freezes.active_freezes(db)}
-    return [
-        {**account_to_dict(a), "frozen": None in frozen or a.id in frozen}
-        for a in list_accounts(db)
-    ]
-
-
 def _new_takedown_form(accounts: list[dict[str, Any]]) -> TakedownForm:
     clock = accounts[0]["timezone"] if accounts else "UTC"
     since = (utcnow() - DEFAULT_LOOKBACK).astimezone(ZoneInfo(clock))
@@ -122,7 +113,7 @@ def _new_takedown_form(accounts: list[dict[str, Any]]) -> TakedownForm:
 
 def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
     with rt().store.session() as db:
-        accounts, users = _accounts(db), _usernames(db)
+        accounts, users = account_rows(db), _usernames(db)
         active = [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)]
         recent = [
             takedowns.takedown_to_dict(db, t, items=False)
@@ -149,7 +140,7 @@ def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
     ), status
 
 
-@bp.get("/security", endpoint="security")
+@bp.get("/security", endpoint="index")
 @roles_required(policy.RUN_CONSOLE)
 def console_home() -> ResponseReturnValue:
     return _console()
@@ -160,7 +151,7 @@ def console_home() -> ResponseReturnValue:
 def freeze() -> ResponseReturnValue:
     form = FreezeForm()
     with rt().store.session() as db:
-        _bind(form, _accounts(db))
+        _bind(form, account_rows(db))
     if not form.validate_on_submit():
         return _console(422, freeze_form=form)
     try:
@@ -187,7 +178,7 @@ def freeze() -> ResponseReturnValue:
             _("Post %(id)s was being published already: check it on the platform.", id=post["id"]),
             "error",
         )
-    return redirect(url_for("web.security"))
+    return redirect(url_for("console.index"))
 
 
 @bp.post("/security/freeze/lift", endpoint="lift_freeze")
@@ -195,7 +186,7 @@ def freeze() -> ResponseReturnValue:
 def lift_freeze() -> ResponseReturnValue:
     form = LiftForm(prefix="lift")
     with rt().store.session() as db:
-        form.account.choices = _scopes(_accounts(db))
+        form.account.choices = _scopes(account_rows(db))
     if not form.validate_on_submit():
         return _console(422, lift_form=form)
     try:
@@ -208,7 +199,7 @@ def lift_freeze() -> ResponseReturnValue:
         show_error(form, exc)
         return _console(exc.status, lift_form=form)
     flash(_("The freeze is lifted."), "info")
-    return redirect(url_for("web.security"))
+    return redirect(url_for("console.index"))
 
 
 @bp.post("/security/takedowns", endpoint="start_takedown")
@@ -216,7 +207,7 @@ def lift_freeze() -> ResponseReturnValue:
 def start_takedown() -> ResponseReturnValue:
     form = TakedownForm()
     with rt().store.session() as db:
-        _bind(form, _accounts(db), _usernames(db))
+        _bind(form, account_rows(db), _usernames(db))
     if not form.validate_on_submit():
         return _console(422, takedown_form=form)
     since = form.since.data.replace(tzinfo=ZoneInfo(form.clock.data)).astimezone(UTC)
@@ -254,7 +245,4 @@ def start_takedown() -> ResponseReturnValue:
             ),
             "error",
         )
-    return redirect(url_for("web.takedown", takedown_id=start.takedown.id))
-
-
-from gateway.web import console_audit, console_takedown, console_users  # noqa: E402, F401
+    return redirect(url_for("takedowns.show", takedown_id=start.takedown.id))

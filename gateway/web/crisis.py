@@ -6,7 +6,7 @@ approvals voided, and once approved it may publish on the frozen account.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 from gateway.access import caller, roles_required
 from gateway.context import rt, source_address
 from gateway.forms import StepUpForm, flash_error, step_up
-from gateway.web import bp
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import crisis
 from postgate.services.freezes import is_frozen
 from postgate.store.models import Post, User
+
+bp = Blueprint("crisis", __name__)
 
 
 def may_mark_crisis(db: Session, user: User, post: Post) -> bool:
@@ -32,7 +33,7 @@ def may_mark_crisis(db: Session, user: User, post: Post) -> bool:
     )
 
 
-@bp.post("/posts/<int:post_id>/crisis")
+@bp.post("/posts/<int:post_id>/crisis", endpoint="mark")
 @roles_required(policy.MARK_CRISIS)
 def mark_crisis(post_id: int) -> ResponseReturnValue:
     form = StepUpForm()
@@ -51,4 +52,4 @@ def mark_crisis(post_id: int) -> ResponseReturnValue:
                 "may publish despite the freeze."
             )
         )
-    return redirect(url_for("web.post", post_id=post_id))
+    return redirect(url_for("posts.detail", post_id=post_id))

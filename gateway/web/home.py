@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from flask import redirect, url_for
+from flask import Blueprint, redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from gateway.access import signed_in_user
-from gateway.web import bp
+
+bp = Blueprint("home", __name__)
 
 # The first page for each role, most urgent first: a security lead lands on the console.
 LANDING = (
-    ("security", "web.security"),
-    ("reviewer", "web.review"),
-    ("author", "web.posts"),
-    ("admin", "web.admin"),
+    ("security", "console.index"),
+    ("reviewer", "review.queue"),
+    ("author", "posts.list"),
+    ("admin", "admin.index"),
 )
 
 
-@bp.get("/")
+@bp.get("/", endpoint="index")
 def home() -> ResponseReturnValue:
     user = signed_in_user()
     if user is None:

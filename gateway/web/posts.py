@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,21 +23,22 @@ from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from gateway.access import caller, login_required, roles_required
-from gateway.api.posts import dispatch_after_commit
 from gateway.context import rt, source_address
+from gateway.dispatch import dispatch_after_commit
 from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
-from gateway.web import bp
+from gateway.web.account_rows import accounts_info
 from gateway.web.crisis import may_mark_crisis
 from gateway.web.textview import highlight
 from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
 from postgate.services import posts
-from postgate.services.accounts import find_account, list_accounts
+from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
 from postgate.store.models import POST_STATUSES, Account, Post
 from rules import count_length
 
+bp = Blueprint("posts", __name__)
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
@@ -75,18 +76,11 @@ def to_local(when: datetime | None, timezone: str) -> datetime | None:
     return when.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
 
 
-def accounts_info(db: Session) -> list[dict[str, Any]]:
-    return [
-        {"name": a.name, "platform": a.platform, "timezone": a.timezone, "status": a.status}
-        for a in list_accounts(db)
-    ]
-
-
 def _compose_page(form: ComposeForm, accounts: list[dict[str, Any]], status: int = 200):
     return render_template("posts/compose.html", form=form, accounts=accounts), status
 
 
-@bp.route("/compose", methods=["GET", "POST"])
+@bp.route("/compose", methods=["GET", "POST"], endpoint="compose")
 @roles_required(policy.WRITE_POSTS)
 def compose() -> ResponseReturnValue:
     with rt().store.session() as db:
@@ -106,8 +100,8 @@ def compose() -> ResponseReturnValue:
     count = len(created)
     flash(ngettext("%(num)d post sent for review.", "%(num)d posts sent for review.", count))
     if count == 1:
-        return redirect(url_for("web.post", post_id=created[0].id))
-    return redirect(url_for("web.posts"))
+        return redirect(url_for("posts.detail", post_id=created[0].id))
+    return redirect(url_for("posts.list"))
 
 
 def _submit_all(form: ComposeForm) -> list[Post]:
@@ -124,7 +118,7 @@ def _submit_all(form: ComposeForm) -> list[Post]:
         return made
 
 
-@bp.post("/compose/check")
+@bp.post("/compose/check", endpoint="check")
 @roles_required(policy.WRITE_POSTS)
 def compose_check() -> ResponseReturnValue:
     """Findings and character counts for a draft, per account; nothing is stored."""
@@ -177,7 +171,7 @@ def _own_posts(db: Session, user_id: int, status: str | None, account: str | Non
     return list(db.scalars(query))
 
 
-@bp.get("/posts", endpoint="posts")
+@bp.get("/posts", endpoint="list")
 @roles_required(policy.WRITE_POSTS)
 def posts_list() -> ResponseReturnValue:
     status = request.args.get("status") or None
@@ -194,7 +188,7 @@ def posts_list() -> ResponseReturnValue:
         )
 
 
-@bp.get("/posts/<int:post_id>")
+@bp.get("/posts/<int:post_id>", endpoint="detail")
 @login_required
 def post(post_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
@@ -218,7 +212,7 @@ def _may_cancel(user: Any, post: Post) -> bool:
     return allowed and post.status in posts.CANCELLABLE
 
 
-@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"], endpoint="edit")
 @roles_required(policy.WRITE_POSTS)
 def edit(post_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
@@ -248,10 +242,10 @@ def edit(post_id: int) -> ResponseReturnValue:
             return render_template("posts/edit.html", **page), exc.status
     dispatch_after_commit(saved, old_revision)
     flash(_("Saved. The post is back in review; earlier approvals no longer count."))
-    return redirect(url_for("web.post", post_id=post_id))
+    return redirect(url_for("posts.detail", post_id=post_id))
 
 
-@bp.post("/posts/<int:post_id>/cancel")
+@bp.post("/posts/<int:post_id>/cancel", endpoint="cancel")
 @login_required
 def cancel(post_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
@@ -260,4 +254,4 @@ def cancel(post_id: int) -> ResponseReturnValue:
         done = posts.cancel(rt(), db, caller(db), post_id, source=source_address())
     dispatch_after_commit(done)
     flash(_("The post is cancelled."))
-    return redirect(url_for("web.post", post_id=post_id))
+    return redirect(url_for("posts.detail", post_id=post_id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,12 +20,11 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from gateway.access import caller, roles_required
-from gateway.api.posts import dispatch_after_commit
 from gateway.context import rt, source_address
+from gateway.dispatch import dispatch_after_commit
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.i18n import finding_text
-from gateway.web import bp
-from gateway.web.calendar import calendar_days
+from gateway.web.calendar_days import calendar_days
 from gateway.web.textview import highlight, word_diff
 from postgate import policy
 from postgate.errors import Conflict, NotAuthenticated, RateLimited, ValidationFailed
@@ -33,6 +32,7 @@ from postgate.services import posts, review
 from postgate.store.models import Post, PostRevision, User
 from postgate.store.types import utcnow
 
+bp = Blueprint("review", __name__)
 AROUND_DAYS = 3
 SHOWN_ERRORS = (Conflict, NotAuthenticated, RateLimited, ValidationFailed)
 
@@ -73,7 +73,7 @@ def _revision(revision: PostRevision) -> int:
     return revision.revision
 
 
-@bp.get("/review", endpoint="review")
+@bp.get("/review", endpoint="queue")
 @roles_required(policy.REVIEW_POSTS)
 def queue() -> ResponseReturnValue:
     with rt().store.session() as db:
@@ -118,14 +118,14 @@ def _review_page(
     ), status
 
 
-@bp.get("/review/<int:post_id>")
+@bp.get("/review/<int:post_id>", endpoint="post")
 @roles_required(policy.REVIEW_POSTS)
 def review_post(post_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
         return _review_page(db, caller(db), post_id)
 
 
-@bp.post("/review/<int:post_id>/approve")
+@bp.post("/review/<int:post_id>/approve", endpoint="approve")
 @roles_required(policy.REVIEW_POSTS)
 def approve(post_id: int) -> ResponseReturnValue:
     form = ApproveForm()
@@ -153,10 +153,10 @@ def approve(post_id: int) -> ResponseReturnValue:
         flash(_("The current rules block this post; it went back to its author."), "error")
     else:
         flash(_("Approved."))
-    return redirect(url_for("web.review"))
+    return redirect(url_for("review.queue"))
 
 
-@bp.post("/review/<int:post_id>/reject")
+@bp.post("/review/<int:post_id>/reject", endpoint="reject")
 @roles_required(policy.REVIEW_POSTS)
 def reject(post_id: int) -> ResponseReturnValue:
     form = RejectForm()
@@ -172,7 +172,7 @@ def reject(post_id: int) -> ResponseReturnValue:
         return _rerender(post_id, reject_form=form, status=exc.status)
     dispatch_after_commit(done)
     flash(_("Rejected; the author sees your reason."))
-    return redirect(url_for("web.review"))
+    return redirect(url_for("review.queue"))
 
 
 def _rerender(post_id: int, **forms: object) -> ResponseReturnValue:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, request, session
+from flask import Flask, g, request, session
 
 from gateway.context import rt
 from postgate import policy
@@ -22,10 +22,12 @@ from postgate.services import sessions
 SESSION_KEY = "sid"
 _NOT_WEB = ("/api/", "/static/", "/healthz")
 
-bp = Blueprint("websession", __name__)
+
+def init_app(app: Flask) -> None:
+    app.before_request(load_user)
+    app.context_processor(template_context)
 
 
-@bp.before_app_request
 def load_user() -> None:
     """Put the signed-in user in ``g.user`` (None when nobody, or when the session ended)."""
     if request.path.startswith(_NOT_WEB):
@@ -47,7 +49,6 @@ def load_user() -> None:
     g.user, g.token = user, token
 
 
-@bp.app_context_processor
 def template_context() -> dict[str, Any]:
     """Who is signed in, and ``may(policy.GROUP)`` for what the page offers them."""
     user = g.get("user")

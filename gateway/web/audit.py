@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.access import roles_required
 from gateway.context import rt
-from gateway.web import bp
 from postgate import audit, policy
 from postgate.store.models import AuditEntry
 
+bp = Blueprint("audit", __name__)
 PAGE = 50
 ACTIONS = sorted({str(e).split(":")[0] for e in audit.Event} | {str(e) for e in audit.Event})
 
@@ -50,7 +50,7 @@ def newest_entries(
     return list(db.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))
 
 
-@bp.get("/security/audit", endpoint="audit")
+@bp.get("/security/audit", endpoint="log")
 @roles_required(policy.RUN_CONSOLE)
 def audit_log() -> ResponseReturnValue:
     filters, before = _filters(), _before()

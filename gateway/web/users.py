@@ -1,85 +1,97 @@
-"""Admin forms of the users page: add a user, change roles, reset 2FA (each with 2FA).
+"""Users and access: who can do what, and the security lead's revoke button.
 
-A new user's password (generated) and TOTP secret are shown once, on the answer to the form
-that created them, to be handed over; they are never shown again. The same for a reset.
+Security leads and admins see every user and may revoke one (disabled, sessions and tokens
+ended, open approvals voided). Admins also add users, change roles and reset 2FA on the same
+page. The forms are in ``user_forms.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length
 
-from gateway.access import caller, roles_required
+from gateway.access import caller, current_user, roles_required
 from gateway.context import rt, source_address
-from gateway.forms import MultiCheckboxField, choice, otp_field, show_error, step_up
-from gateway.web import bp
-from gateway.web.console_users import user_choices, user_rows, users_page
+from gateway.forms import show_error, step_up, step_up_fresh
+from gateway.web.user_forms import (
+    NewUserForm,
+    ResetForm,
+    RevokeForm,
+    RolesForm,
+    admin_forms,
+    user_choices,
+)
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import enrollment, users
-from postgate.store.models import ROLES
+from postgate.services import enrollment, revocation, users
 
-ROLE_LABELS = {
-    "author": _l("author"),
-    "reviewer": _l("reviewer"),
-    "security": _l("security"),
-    "admin": _l("admin"),
-}
+bp = Blueprint("users", __name__)
 
 
-def _roles_field() -> MultiCheckboxField:
-    return MultiCheckboxField(
-        _l("Roles"),
-        choices=[choice(r) for r in ROLES],
-        validators=[DataRequired(message=_l("Choose at least one role."))],
+def user_rows() -> list[dict[str, Any]]:
+    with rt().store.session() as db:
+        return [users.user_to_dict(u) for u in users.list_users(db)]
+
+
+def users_page(status: int = 200, **context: Any) -> ResponseReturnValue:
+    """The users page with blank forms, except those passed in (bound, with their errors)."""
+    rows = user_rows()
+    revoke_form = context.pop("revoke_form", None) or RevokeForm(formdata=None, prefix="revoke")
+    revoke_form.username.choices = user_choices(rows, active_only=True, others=True)
+    if not revoke_form.username.data and request.args.get("user"):
+        revoke_form.username.data = request.args["user"]
+    is_admin = current_user().has_role(*policy.ADMINISTER)
+    forms = admin_forms(rows, context) if is_admin else {}
+    return render_template(
+        "console/users.html",
+        users=rows,
+        revoke_form=revoke_form,
+        is_admin=is_admin,
+        step_up_fresh=step_up_fresh(),
+        **forms,
+        **context,
+    ), status
+
+
+@bp.get("/security/users", endpoint="list")
+@roles_required(policy.RUN_CONSOLE)
+def users_list() -> ResponseReturnValue:
+    return users_page()
+
+
+@bp.post("/security/users/revoke", endpoint="revoke")
+@roles_required(policy.RUN_CONSOLE)
+def revoke_user() -> ResponseReturnValue:
+    form = RevokeForm(prefix="revoke")
+    form.username.choices = user_choices(user_rows(), active_only=True, others=True)
+    if not form.validate_on_submit():
+        return users_page(422, revoke_form=form)
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            done = revocation.revoke_user(
+                rt(), db, form.username.data, actor=caller(db).username, source=source_address()
+            )
+    except PostgateError as exc:
+        show_error(form, exc, {"username": "username"})
+        return users_page(exc.status, revoke_form=form)
+    flash(
+        _(
+            "%(user)s is revoked: %(tokens)d sessions or tokens ended, "
+            "%(approvals)d approvals voided.",
+            user=done.username,
+            tokens=done.tokens_ended,
+            approvals=done.approvals_voided,
+        ),
+        "info",
     )
+    return redirect(url_for("users.list"))
 
 
-class NewUserForm(FlaskForm):
-    username = StringField(
-        _l("User name"),
-        description=_l("Lower-case letters, digits, '.', '_' or '-'."),
-        validators=[DataRequired(), Length(max=64)],
-    )
-    roles = _roles_field()
-    otp = otp_field()
-
-
-class RolesForm(FlaskForm):
-    username = SelectField(_l("User"), validators=[DataRequired(message=_l("Choose a user."))])
-    roles = _roles_field()
-    otp = otp_field()
-
-
-class ResetForm(FlaskForm):
-    username = SelectField(
-        _l("User"),
-        description=_l("Their sessions end and they enrol again."),
-        validators=[DataRequired(message=_l("Choose a user."))],
-    )
-    otp = otp_field()
-
-
-def admin_forms(rows: list[dict[str, Any]], context: dict[str, Any]) -> dict[str, Any]:
-    """The admin's forms for the users page: those in ``context`` (bound) or blank ones."""
-    forms = {
-        "new_form": context.pop("new_form", None) or NewUserForm(formdata=None, prefix="new"),
-        "roles_form": context.pop("roles_form", None) or RolesForm(formdata=None, prefix="roles"),
-        "reset_form": context.pop("reset_form", None) or ResetForm(formdata=None, prefix="reset"),
-    }
-    forms["roles_form"].username.choices = user_choices(rows)
-    forms["reset_form"].username.choices = user_choices(rows, active_only=True)
-    return {**forms, "role_labels": ROLE_LABELS}
-
-
-@bp.post("/security/users/new", endpoint="create_user")
+@bp.post("/security/users/new", endpoint="create")
 @roles_required(policy.ADMINISTER)
 def create_user() -> ResponseReturnValue:
     form = NewUserForm(prefix="new")
@@ -133,7 +145,7 @@ def set_roles() -> ResponseReturnValue:
         show_error(form, exc, {"username": "username", "roles": "roles"})
         return users_page(exc.status, roles_form=form)
     flash(_("The roles of %(user)s are changed.", user=form.username.data), "info")
-    return redirect(url_for("web.users"))
+    return redirect(url_for("users.list"))
 
 
 @bp.post("/security/users/reset-2fa", endpoint="reset_totp")

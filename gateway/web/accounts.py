@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,11 +20,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from gateway.access import caller, roles_required
 from gateway.context import rt, source_address
 from gateway.forms import choice, otp_field, show_error, split_lines, step_up, step_up_fresh
-from gateway.web import bp
+from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import NotFound, PostgateError
-from postgate.services import accounts, freezes
+from postgate.services import accounts
 
+bp = Blueprint("accounts", __name__)
 CREDENTIALS_HELP = _l(
     "The platform's access token, or a JSON object with every field. Verified with the "
     "platform, stored encrypted, never shown again. Leave empty for a sandbox account."
@@ -90,11 +91,7 @@ class CredentialsForm(FlaskForm):
 
 def _account_rows() -> list[dict[str, Any]]:
     with rt().store.session() as db:
-        frozen = {f.account_id for f in freezes.active_freezes(db)}
-        return [
-            {**accounts.account_to_dict(a), "frozen": None in frozen or a.id in frozen}
-            for a in accounts.list_accounts(db)
-        ]
+        return account_rows(db)
 
 
 def _accounts_page(status: int = 200, form: ConnectForm | None = None) -> ResponseReturnValue:
@@ -108,13 +105,13 @@ def _accounts_page(status: int = 200, form: ConnectForm | None = None) -> Respon
     ), status
 
 
-@bp.get("/admin/accounts", endpoint="accounts")
+@bp.get("/admin/accounts", endpoint="list")
 @roles_required(policy.ADMINISTER)
 def accounts_list() -> ResponseReturnValue:
     return _accounts_page()
 
 
-@bp.post("/admin/accounts", endpoint="add_account")
+@bp.post("/admin/accounts", endpoint="add")
 @roles_required(policy.ADMINISTER)
 def add_account() -> ResponseReturnValue:
     form = ConnectForm()
@@ -142,7 +139,7 @@ def add_account() -> ResponseReturnValue:
         show_error(form, exc, FIELDS)
         return _accounts_page(exc.status, form)
     flash(_("Account %(name)s is connected.", name=name), "info")
-    return redirect(url_for("web.account", name=name))
+    return redirect(url_for("accounts.show", name=name))
 
 
 def _account_page(
@@ -174,13 +171,13 @@ def _account_page(
     ), status
 
 
-@bp.get("/admin/accounts/<name>", endpoint="account")
+@bp.get("/admin/accounts/<name>", endpoint="show")
 @roles_required(policy.ADMINISTER)
 def account_page(name: str) -> ResponseReturnValue:
     return _account_page(name)
 
 
-@bp.post("/admin/accounts/<name>", endpoint="update_account")
+@bp.post("/admin/accounts/<name>", endpoint="update")
 @roles_required(policy.ADMINISTER)
 def update_account(name: str) -> ResponseReturnValue:
     form = SettingsForm(prefix="settings")
@@ -204,10 +201,10 @@ def update_account(name: str) -> ResponseReturnValue:
         show_error(form, exc, FIELDS)
         return _account_page(name, exc.status, settings_form=form)
     flash(_("The settings of %(name)s are saved.", name=name), "info")
-    return redirect(url_for("web.account", name=name))
+    return redirect(url_for("accounts.show", name=name))
 
 
-@bp.post("/admin/accounts/<name>/credentials", endpoint="account_credentials")
+@bp.post("/admin/accounts/<name>/credentials", endpoint="credentials")
 @roles_required(policy.ADMINISTER)
 def replace_credentials(name: str) -> ResponseReturnValue:
     form = CredentialsForm(prefix="creds")
@@ -230,4 +227,4 @@ def replace_credentials(name: str) -> ResponseReturnValue:
         show_error(form, exc, FIELDS)
         return _account_page(name, exc.status, credentials_form=form)
     flash(_("New credentials for %(name)s are verified and stored.", name=name), "info")
-    return redirect(url_for("web.account", name=name))
+    return redirect(url_for("accounts.show", name=name))

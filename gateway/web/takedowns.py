@@ -3,17 +3,17 @@ incident report (HTML, or Markdown to paste into the post-mortem)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from flask import Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from gateway.access import roles_required
 from gateway.context import rt
-from gateway.web import bp
 from postgate import policy
 from postgate.services import incident, takedowns
+
+bp = Blueprint("takedowns", __name__)
 
 
 def _takedown_body(takedown_id: int, items: bool = True) -> dict[str, Any]:
@@ -21,20 +21,20 @@ def _takedown_body(takedown_id: int, items: bool = True) -> dict[str, Any]:
         return takedowns.takedown_to_dict(db, takedowns.load_takedown(db, takedown_id), items=items)
 
 
-@bp.get("/security/takedowns/<int:takedown_id>", endpoint="takedown")
+@bp.get("/security/takedowns/<int:takedown_id>", endpoint="show")
 @roles_required(policy.RUN_CONSOLE)
 def takedown_page(takedown_id: int) -> ResponseReturnValue:
     return render_template("console/takedown.html", takedown=_takedown_body(takedown_id))
 
 
-@bp.get("/security/takedowns/<int:takedown_id>/progress", endpoint="takedown_progress")
+@bp.get("/security/takedowns/<int:takedown_id>/progress", endpoint="progress")
 @roles_required(policy.RUN_CONSOLE)
 def takedown_progress(takedown_id: int) -> ResponseReturnValue:
     """What ``console.js`` polls every second: status, phase and counts, no evidence."""
     return jsonify(_takedown_body(takedown_id, items=False))
 
 
-@bp.get("/security/takedowns/<int:takedown_id>/report", endpoint="takedown_report")
+@bp.get("/security/takedowns/<int:takedown_id>/report", endpoint="report")
 @roles_required(policy.RUN_CONSOLE)
 def takedown_report(takedown_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
@@ -46,9 +46,3 @@ def takedown_report(takedown_id: int) -> ResponseReturnValue:
             headers={"Content-Disposition": f'attachment; filename="takedown-{takedown_id}.md"'},
         )
     return render_template("console/report.html", report=report)
-
-
-@bp.app_template_filter("fromiso")
-def from_iso(value: str | None) -> datetime | None:
-    """An ISO 8601 string of a service's dict as a datetime, for ``localtime``."""
-    return datetime.fromisoformat(value) if value else None
