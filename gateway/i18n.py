@@ -26,13 +26,11 @@ Update the catalog after changing text (the ``-k`` list of errors is every class
         -k OtpInvalid -k Forbidden -k NotFound -k Conflict -k RateLimited \
         -o /tmp/messages.pot .
     pybabel update -i /tmp/messages.pot -d gateway/translations -l fr --no-fuzzy-matching
-    pybabel compile -d gateway/translations -D messages
-    pybabel compile -d gateway/translations -D console
+    pybabel compile -d gateway/translations
 
 ``babel.cfg`` gives the error classes itself (Babel 2.17 and later); the ``-k`` list repeats
-them for older versions. The extract also holds the text of the console pages, whose French
-lives in ``console.po``: an update copies it into ``messages.po`` as well, so edit the ``.po``
-files by hand when that matters, then compile both domains.
+them for older versions. Every text of the web app, of every page and every service error,
+is in the one domain, ``messages``.
 """
 
 from __future__ import annotations
@@ -226,9 +224,6 @@ def post_status(status: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    # ``console`` is the catalog of the security and admin pages (kept apart by their authors).
-    app.config.setdefault("BABEL_DOMAIN", "messages;console")
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations;translations")
     babel.init_app(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE)
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["localdate"] = local_date

@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from postgate.services.users import create_user
-from tests.conftest import ROOT
 from tests.e2e.conftest import login, shot
 from tests.helpers import PASSWORD, Person
 from workers.sandbox import client as sandbox
@@ -24,13 +23,6 @@ ATTACKS = (
 )
 
 
-def _lang() -> str:
-    """French once the console catalog is wired into Flask-Babel, else English, so the
-    screenshots never mix the two languages."""
-    wired = "console" in (ROOT / "gateway" / "i18n.py").read_text(encoding="utf-8")
-    return "fr" if wired else "en"
-
-
 def _person(stack, name: str, *roles: str) -> Person:
     with stack.rt.store.transaction() as db:
         made = create_user(stack.rt, db, name, roles, password=PASSWORD, actor="test")
@@ -39,7 +31,7 @@ def _person(stack, name: str, *roles: str) -> Person:
 
 def _sign_in(new_page, stack, person: Person):
     page = new_page()
-    page.context.add_cookies([{"name": "postgate_lang", "value": _lang(), "url": stack.url}])
+    page.context.add_cookies([{"name": "postgate_lang", "value": "fr", "url": stack.url}])
     login(page, stack, person)
     return page
 

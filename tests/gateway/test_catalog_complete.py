@@ -1,10 +1,11 @@
 """Every text the web app can show has a French translation (French is the default).
 
 The strings are extracted the way ``pybabel extract -F babel.cfg`` does, reading the same
-``babel.cfg``, so a new ``_()`` in a template or view without its entry in ``messages.po`` or
-``console.po`` fails here instead of showing English to French users. That includes the
-messages of service errors: ``babel.cfg`` makes every class of ``postgate.errors`` an
-extraction keyword, and an error raised with an f-string, which no catalog can hold, fails.
+``babel.cfg``, so a new ``_()`` in a template or view without its entry in ``messages.po``
+(the one domain of the web app) fails here instead of showing English to French users. That
+includes the messages of service errors: ``babel.cfg`` makes every class of
+``postgate.errors`` an extraction keyword, and an error raised with an f-string, which no
+catalog can hold, fails.
 """
 
 from __future__ import annotations
@@ -62,26 +63,27 @@ def _shown_texts() -> dict[Text, str]:
     return found
 
 
-def _catalogs() -> list:
-    catalogs = []
-    for domain in ("messages", "console"):
-        with open(CATALOGS / f"{domain}.po", "rb") as handle:
-            catalogs.append(read_po(handle))
-    return catalogs
+def _catalog():
+    with open(CATALOGS / "messages.po", "rb") as handle:
+        return read_po(handle)
+
+
+def test_the_web_app_has_one_translation_domain() -> None:
+    """Flask-Babel reads ``messages`` only: a catalog beside it would never be shown."""
+    assert sorted(p.name for p in CATALOGS.iterdir()) == ["messages.mo", "messages.po"]
 
 
 def test_every_text_of_the_web_app_is_translated_to_french() -> None:
-    catalogs = _catalogs()
+    catalog = _catalog()
     shown = _shown_texts()
     assert len(shown) > 300, "extraction found too little: is babel's method map still right?"
     missing = [
         f"{where}: {text!r}" + (f" (context {context!r})" if context else "")
         for (context, text), where in sorted(shown.items(), key=lambda item: item[1])
-        if not any(
+        if not (
             (entry := catalog.get(text, context=context)) is not None
             and entry.string
             and not entry.fuzzy
-            for catalog in catalogs
         )
     ]
     assert not missing, "untranslated:\n" + "\n".join(missing)
@@ -120,7 +122,6 @@ def _error_templates() -> list[str]:
 
 def test_every_service_error_has_a_french_translation_that_fits() -> None:
     compiled = Translations.load(str(TRANSLATIONS), ["fr"], domain="messages")
-    compiled.merge(Translations.load(str(TRANSLATIONS), ["fr"], domain="console"))
     templates = _error_templates()
     assert len(templates) > 80, "extraction of service errors found too little"
     wrong = []

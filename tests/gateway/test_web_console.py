@@ -15,11 +15,6 @@ from tests.helpers import make_account
 CSRF = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
 )
-# Flask-Babel 4 pairs each domain with the translation directory at the same position.
-BABEL_CONFIG = {
-    "BABEL_DOMAIN": "messages;console",
-    "BABEL_TRANSLATION_DIRECTORIES": "translations;translations",
-}
 PAGES = [
     "/security",
     "/security/audit",
@@ -459,8 +454,7 @@ def test_revoking_oneself_is_refused(client, rt, actors, sam) -> None:
 
 
 def test_console_speaks_french(rt, actors) -> None:
-    app = create_app({"TESTING": True, **BABEL_CONFIG}, settings=rt.settings)
-    client = app.test_client()
+    client = create_app({"TESTING": True}, settings=rt.settings).test_client()
     make_account(rt, "acme")
     sam = actors.create("sam", "security")
     web_login(client, sam, lang="fr")
