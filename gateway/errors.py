@@ -3,7 +3,8 @@
 The API (``/api/``, ``/healthz``, or any request that asks for JSON) gets CONTRACT.md's
 ``{"error", "message", "field"}`` with its status. A page gets a page in the reader's
 language: the login page when nobody is signed in, the "not allowed" page when the caller's
-roles do not fit (``gateway.access``), else the error page with the service's message.
+roles do not fit (``gateway.access``), else the error page with the service's message, or
+for an unexpected exception a message that says only that it was logged.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from gateway.access import RoleRequired, signed_in_user
@@ -89,9 +91,18 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
 
 
 def unexpected(exc: Exception) -> ResponseReturnValue:
+    """A bug or an outage: logged with its traceback, which the answer never shows."""
     log.exception("unexpected error on %s %s", request.method, request.path)
-    body = {"error": "internal", "message": "an unexpected error happened; it was logged"}
-    return jsonify(body), 500
+    if wants_json():
+        body = {"error": "internal", "message": "an unexpected error happened; it was logged"}
+        return jsonify(body), 500
+    message = gettext("An unexpected error happened; it was logged.")
+    try:
+        page = render_template("auth/error.html", error={"message": message, "status": 500})
+    except Exception:  # the page itself needs what failed (the store, a template)
+        log.exception("the error page failed too on %s %s", request.method, request.path)
+        return Response(message, 500, mimetype="text/plain")
+    return page, 500
 
 
 def _error_page(exc: PostgateError) -> Response:
