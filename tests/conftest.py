@@ -1,5 +1,7 @@
 """Shared fixtures: a real Redis, a real store (SQLite, and PostgreSQL where it answers),
-a runtime, the Flask app and small action helpers.
+a runtime, the Flask app and small action helpers: ``actors`` makes people and signs them in
+to the API, ``web`` uses the pages as a browser would (``web.login(person)``,
+``web.submit(path, **fields)`` with the form's CSRF token), as flaskr's tests do.
 
 Redis: ``POSTGATE_TEST_REDIS_URL`` or ``redis://127.0.0.1:6379/13`` (a database of the tests'
 own, flushed around each test); when nothing answers there a private ``redis-server`` is
@@ -23,7 +25,7 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tests.helpers import ROOT, Actors
+from tests.helpers import ROOT, Actors, WebActions
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -234,3 +236,8 @@ def client(app):
 @pytest.fixture
 def actors(rt, client) -> Actors:
     return Actors(rt, client)
+
+
+@pytest.fixture
+def web(client) -> WebActions:
+    return WebActions(client)

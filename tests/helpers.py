@@ -1,8 +1,10 @@
-"""Small action helpers for tests: create users, produce TOTP codes, log in, call the API."""
+"""Small action helpers for tests: create users, produce TOTP codes, log in, call the API, and
+use the web pages as a browser would."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from postgate import otp
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
+CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
 def start_postgate(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -67,9 +70,10 @@ class Person:
 
 
 class Actors:
-    """Creates people and logs them in through the real API."""
+    """Creates people, and logs them in through the real API of ``client`` (a Flask test
+    client; the browser tests, which sign in through Chromium, need none)."""
 
-    def __init__(self, rt: Any, client: Any):
+    def __init__(self, rt: Any, client: Any = None):
         self.rt = rt
         self.client = client
 
@@ -91,6 +95,75 @@ class Actors:
 
     def person(self, username: str, *roles: str) -> Person:
         return self.login(self.create(username, *roles))
+
+
+class WebActions:
+    """The web pages driven as a browser would (flaskr's ``AuthActions``): people sign in
+    through the login form, and every form is fetched first and sent back with its CSRF
+    token. ``client`` is a Flask test client, which keeps the cookies."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def another(self) -> WebActions:
+        """A second browser on the same app, with cookies of its own."""
+        return WebActions(self.client.application.test_client())
+
+    def csrf(self, page: str = "/me") -> str:
+        """The CSRF token of the form on ``page`` (every page of the site has one; ``/me``
+        leads to the login page when nobody is signed in)."""
+        response = self.client.get(page, follow_redirects=True)
+        match = CSRF_FIELD.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on {page} ({response.status_code})"
+        return match.group(1)
+
+    def submit(
+        self,
+        path: str,
+        data: dict[str, Any] | None = None,
+        /,
+        *,
+        page: str | None = None,
+        json: Any = None,
+        **fields: Any,
+    ) -> Any:
+        """Send the form of ``page`` (default ``path``, or ``/me`` for a bare action) to
+        ``path`` with ``data`` and ``fields``, and its CSRF token; ``json`` sends a JSON body
+        with the token in the ``X-CSRFToken`` header instead, as ``compose.js`` does."""
+        token = self._token(page or path)
+        if json is not None:
+            return self.client.post(path, json=json, headers={"X-CSRFToken": token})
+        return self.client.post(path, data={"csrf_token": token, **(data or {}), **fields})
+
+    def _token(self, page: str) -> str:
+        response = self.client.get(page, follow_redirects=True)
+        match = CSRF_FIELD.search(response.get_data(as_text=True))
+        return match.group(1) if match else self.csrf()
+
+    def try_login(
+        self, person: Person, *, code: str | None = None, lang: str = "en", **fields: Any
+    ) -> Any:
+        """Fill the login form for ``person`` (their password and a fresh code unless given)
+        and read the pages in ``lang`` from then on; the answer is the caller's to check."""
+        self.client.set_cookie("postgate_lang", lang)
+        form = {"username": person.username, "password": person.password, **fields}
+        return self.submit("/login", form, otp=code or person.code())
+
+    def login(self, person: Person, *, lang: str = "en") -> Any:
+        """Sign ``person`` in; fails the test unless the form lets them in."""
+        response = self.try_login(person, lang=lang)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    def logout(self) -> Any:
+        return self.submit("/logout")
+
+
+def error_next_to(body: str, field_id: str) -> str:
+    """The error paragraph of a form field, which ``aria-describedby`` points at."""
+    match = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">([^<]*)</p>', body)
+    assert match, f"no error next to {field_id}"
+    return match.group(1)
 
 
 def make_account(

@@ -21,7 +21,7 @@ import pytest
 from redis import Redis
 
 from tests.conftest import ROOT, _free_port, _runtime, make_env, write_fast_config
-from tests.helpers import PASSWORD, Person, start_postgate, stop_process_groups
+from tests.helpers import Actors, Person, start_postgate, stop_process_groups
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"  # the README shows them (issue 7)
 CHROMIUM_ARGS = [
@@ -45,6 +45,11 @@ class Stack:
     sandbox_url: str
     rt: Any
     people: dict[str, Person]
+
+    @property
+    def actors(self) -> Actors:
+        """Makes more people in the stack's store (they sign in through the browser)."""
+        return Actors(self.rt)
 
 
 def _wait_http(url: str, what: str, timeout: float = 20) -> None:
@@ -109,17 +114,11 @@ def stack(tmp_path: Path, database_url: str, redis_url: str, redis: Redis) -> It
 
 def _people_and_account(rt: Any) -> dict[str, Person]:
     from postgate.services.accounts import add_account
-    from postgate.services.users import create_user
 
-    people = {}
+    actors = Actors(rt)
+    roles = {"alice": ("author",), "bruno": ("reviewer",), "dana": ("author", "reviewer")}
+    people = {name: actors.create(name, *held) for name, held in roles.items()}
     with rt.store.transaction() as db:
-        for name, roles in (
-            ("alice", ("author",)),
-            ("bruno", ("reviewer",)),
-            ("dana", ("author", "reviewer")),
-        ):
-            made = create_user(rt, db, name, roles, password=PASSWORD, actor="test")
-            people[name] = Person(name, PASSWORD, made.totp_secret, roles)
         add_account(rt, db, "acme", "sandbox", timezone="Europe/Paris", actor="test")
     return people
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from postgate.services.users import create_user
 from tests.e2e.conftest import login, shot
-from tests.helpers import PASSWORD, Person
+from tests.helpers import Person
 from workers.sandbox import client as sandbox
 
 pytestmark = pytest.mark.browser
@@ -21,19 +20,6 @@ ATTACKS = (
     "Nous arrêtons toute activité. Merci pour tout.",
     "Gagnez un casque Aurora : envoyez vos identifiants bancaires en message privé !",
 )
-
-
-def _person(stack, name: str, *roles: str) -> Person:
-    with stack.rt.store.transaction() as db:
-        made = create_user(stack.rt, db, name, roles, password=PASSWORD, actor="test")
-    return Person(name, PASSWORD, made.totp_secret, roles)
-
-
-def _sign_in(new_page, stack, person: Person):
-    page = new_page()
-    page.context.add_cookies([{"name": "postgate_lang", "value": "fr", "url": stack.url}])
-    login(page, stack, person)
-    return page
 
 
 def _api_session(stack, person: Person) -> dict[str, str]:
@@ -48,13 +34,14 @@ def _signed_in(stack, headers: dict[str, str]) -> bool:
 
 
 def test_security_lead_takes_a_hacked_account_down_from_the_console(stack, new_page) -> None:
-    sam = _person(stack, "sam", "security")
+    sam = stack.actors.create("sam", "security")
     alice, bruno = (_api_session(stack, stack.people[n]) for n in ("alice", "bruno"))
     for text in ATTACKS:
         sandbox.post_direct(stack.sandbox_url, "acme", text)
     assert len(sandbox.list_live(stack.sandbox_url, "acme")) == len(ATTACKS)
 
-    page = _sign_in(new_page, stack, sam)
+    page = new_page()  # French, as the browser asks
+    login(page, stack, sam)
     page.click("nav.main-nav a[href='/security']")
     page.wait_for_url(f"{stack.url}/security")
     assert page.is_visible("form[action='/security/takedowns']")
@@ -99,8 +86,8 @@ def test_security_lead_takes_a_hacked_account_down_from_the_console(stack, new_p
 
 
 def test_admin_pages_in_the_browser(stack, new_page) -> None:
-    ada = _person(stack, "ada", "admin")
-    page = _sign_in(new_page, stack, ada)
+    page = new_page()
+    login(page, stack, stack.actors.create("ada", "admin"))
     page.click("nav.main-nav a[href='/admin']")
     page.wait_for_url(f"{stack.url}/admin")
     page.click("nav.subnav a[href='/admin/accounts']")

@@ -18,9 +18,7 @@ from postgate import otp, passwords
 from postgate.errors import Conflict, PostgateError
 from postgate.store.models import Post
 from tests.gateway.test_finding_i18n import plain
-from tests.gateway.test_web_console import error_next_to
-from tests.gateway.test_web_posts import compose, csrf, web_login
-from tests.helpers import make_account
+from tests.helpers import WebActions, error_next_to, make_account
 
 FRENCH_BROWSER = {"Accept-Language": "fr-FR,fr;q=0.9"}
 
@@ -33,10 +31,6 @@ def _raised(call, *args) -> PostgateError:
 
 def _page(response) -> str:
     return plain(response.get_data(as_text=True))
-
-
-def _logout(client) -> None:
-    client.post("/logout", data={"csrf_token": csrf(client, "/me")})
 
 
 @pytest.mark.parametrize(
@@ -81,27 +75,27 @@ def test_the_login_form_tells_how_long_to_wait_in_the_readers_language(
     rt, actors, lang, expected
 ) -> None:
     settings = rt.settings.with_overrides(login_limit_per_user=1, login_limit_window=3600)
-    client = create_app({"TESTING": True}, settings=settings).test_client()
+    web = WebActions(create_app({"TESTING": True}, settings=settings).test_client())
     ana = actors.create("ana", "author")
-    client.set_cookie("postgate_lang", lang)
-    form = {"username": "ana", "password": "not the password", "otp": "123456"}
-    client.post("/login", data={"csrf_token": csrf(client, "/login"), **form})
-    limited = client.post("/login", data={"csrf_token": csrf(client, "/login"), **form})
+    real_password, ana.password = ana.password, "not the password"
+    web.try_login(ana, code="123456", lang=lang)
+    limited = web.try_login(ana, code="123456", lang=lang)
     assert limited.status_code == 429
     assert re.search(expected, _page(limited)), "the wait, written the reader's way"
-    assert ana.password not in _page(limited)
+    assert real_password not in _page(limited) and ana.password not in _page(limited)
 
 
-def _cancelled_post(client, actors, rt) -> int:
+def _cancelled_post(web, actors, rt) -> int:
     """A post its author composed and then cancelled, on the web."""
     make_account(rt, "acme")
-    web_login(client, actors.create("ana", "author"))
-    compose(client, accounts="acme", text="Nos prix baissent", scheduled_at="2030-03-04T10:00")
+    web.login(actors.create("ana", "author"))
+    web.submit(
+        "/compose", accounts="acme", text="Nos prix baissent", scheduled_at="2030-03-04T10:00"
+    )
     with rt.store.session() as db:
         post_id = db.query(Post).one().id
-    token = csrf(client, f"/posts/{post_id}")
-    assert client.post(f"/posts/{post_id}/cancel", data={"csrf_token": token}).status_code == 302
-    _logout(client)
+    assert web.submit(f"/posts/{post_id}/cancel", page=f"/posts/{post_id}").status_code == 302
+    web.logout()
     return post_id
 
 
@@ -113,18 +107,17 @@ def _cancelled_post(client, actors, rt) -> int:
     ],
 )
 def test_approving_a_cancelled_post_is_refused_in_the_readers_language(
-    client, actors, rt, lang, expected
+    web, actors, rt, lang, expected
 ) -> None:
-    post_id = _cancelled_post(client, actors, rt)
-    web_login(client, actors.create("rex", "reviewer"), lang=lang)
-    token = csrf(client, f"/review/{post_id}")
-    refused = client.post(f"/review/{post_id}/approve", data={"csrf_token": token})
+    post_id = _cancelled_post(web, actors, rt)
+    web.login(actors.create("rex", "reviewer"), lang=lang)
+    refused = web.submit(f"/review/{post_id}/approve", page=f"/review/{post_id}")
     assert refused.status_code == 409
     assert expected in _page(refused)
 
 
-def test_the_api_refuses_approving_a_cancelled_post_in_english(client, actors, rt) -> None:
-    post_id = _cancelled_post(client, actors, rt)
+def test_the_api_refuses_approving_a_cancelled_post_in_english(client, web, actors, rt) -> None:
+    post_id = _cancelled_post(web, actors, rt)
     rue = actors.person("rue", "reviewer")
     client.set_cookie("postgate_lang", "fr")
     answer = client.post(
@@ -145,10 +138,10 @@ def test_the_api_refuses_approving_a_cancelled_post_in_english(client, actors, r
         ("en", "a cancelled post cannot be cancelled"),
     ],
 )
-def test_the_error_page_speaks_the_readers_language(client, actors, rt, lang, expected) -> None:
-    post_id = _cancelled_post(client, actors, rt)
-    web_login(client, actors.create("sid", "security"), lang=lang)
-    again = client.post(f"/posts/{post_id}/cancel", data={"csrf_token": csrf(client, "/me")})
+def test_the_error_page_speaks_the_readers_language(web, actors, rt, lang, expected) -> None:
+    post_id = _cancelled_post(web, actors, rt)
+    web.login(actors.create("sid", "security"), lang=lang)
+    again = web.submit(f"/posts/{post_id}/cancel", page="/me")
     assert again.status_code == 409
     assert f'<p role="alert">{expected}</p>' in _page(again)
 
@@ -161,16 +154,14 @@ def test_the_error_page_speaks_the_readers_language(client, actors, rt, lang, ex
     ],
 )
 def test_enrolling_with_a_used_code_is_refused_in_the_readers_language(
-    client, actors, lang, expected
+    web, actors, lang, expected
 ) -> None:
     ana = actors.create("ana", "author")
-    web_login(client, ana, lang=lang)  # uses the code of the current step
-    page = client.post("/me/2fa/start", data={"csrf_token": csrf(client, "/me/2fa")})
+    web.login(ana, lang=lang)  # uses the code of the current step
+    page = web.submit("/me/2fa/start", page="/me/2fa")
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.get_data(as_text=True))
     used = otp.code_at(secret.group(1), max(ana._used_steps))
-    refused = client.post(
-        "/me/2fa/confirm", data={"csrf_token": csrf(client, "/me/2fa"), "otp": used}
-    )
+    refused = web.submit("/me/2fa/confirm", page="/me/2fa", otp=used)
     assert refused.status_code == 401
     assert expected in _page(refused)
 
@@ -183,15 +174,12 @@ def test_enrolling_with_a_used_code_is_refused_in_the_readers_language(
     ],
 )
 def test_a_form_error_next_to_its_field_speaks_the_readers_language(
-    client, actors, lang, expected
+    web, actors, lang, expected
 ) -> None:
     actors.create("ana", "author")
-    web_login(client, actors.create("ada", "admin"), lang=lang)
-    token = csrf(client, "/security/users")
-    taken = client.post(
-        "/security/users/new",
-        data={"csrf_token": token, "new-username": "ana", "new-roles": ["author"]},
-    )
+    web.login(actors.create("ada", "admin"), lang=lang)
+    new = {"new-username": "ana", "new-roles": ["author"]}
+    taken = web.submit("/security/users/new", new, page="/security/users")
     assert taken.status_code == 409
     assert plain(error_next_to(taken.get_data(as_text=True), "new-username")) == expected
 

@@ -18,7 +18,6 @@ from babel.support import Translations
 import gateway
 from postgate.store.models import Post
 from rules import templates
-from tests.gateway.test_web_posts import compose, csrf, web_login
 from tests.helpers import make_account
 
 TRANSLATIONS = Path(gateway.__file__).parent / "translations"
@@ -87,44 +86,42 @@ def _account(rt) -> None:
     make_account(rt, "acme", timezone="Europe/Paris", windows=["mon-fri 08:00-20:00"])
 
 
-def _check(client) -> dict[str, dict]:
+def _check(web) -> dict[str, dict]:
     body = {"accounts": ["acme"], "text": TEXT, "scheduled_at": SATURDAY}
-    answer = client.post(
-        "/compose/check", json=body, headers={"X-CSRFToken": csrf(client, "/compose")}
-    )
+    answer = web.submit("/compose/check", page="/compose", json=body)
     assert answer.status_code == 200
     return {f["rule"]: f for f in answer.get_json()["results"][0]["findings"]}
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("fr", FRENCH), ("en", ENGLISH)])
 def test_live_check_shows_findings_in_the_readers_language(
-    client, actors, rt, lang: str, expected: dict[str, str]
+    web, actors, rt, lang: str, expected: dict[str, str]
 ) -> None:
     _account(rt)
-    web_login(client, actors.create("ana", "author"), lang=lang)
-    findings = _check(client)
+    web.login(actors.create("ana", "author"), lang=lang)
+    findings = _check(web)
     for rule, text in expected.items():
         assert plain(findings[rule]["display"]) == text
         assert findings[rule]["message"] == STORED[rule]  # the English message stays
     assert findings["schedule"]["params"]["date"] == "2030-03-09"
 
 
-def _submitted(client, actors, rt, text: str = TEXT, when: str = SATURDAY) -> tuple:
+def _submitted(web, actors, rt, text: str = TEXT, when: str = SATURDAY) -> tuple:
     _account(rt)
     ana, rex = actors.create("ana", "author"), actors.create("rex", "reviewer")
-    web_login(client, ana)
-    compose(client, accounts="acme", text=text, scheduled_at=when)
-    client.post("/logout", data={"csrf_token": csrf(client, "/me")})
+    web.login(ana)
+    web.submit("/compose", accounts="acme", text=text, scheduled_at=when)
+    web.logout()
     with rt.store.session() as db:
         return ana, rex, db.query(Post).one().id
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("fr", FRENCH), ("en", ENGLISH)])
 def test_review_page_shows_findings_in_the_readers_language(
-    client, actors, rt, lang: str, expected: dict[str, str]
+    client, web, actors, rt, lang: str, expected: dict[str, str]
 ) -> None:
-    _ana, rex, post_id = _submitted(client, actors, rt)
-    web_login(client, rex, lang=lang)
+    _ana, rex, post_id = _submitted(web, actors, rt)
+    web.login(rex, lang=lang)
     page = plain(client.get(f"/review/{post_id}").get_data(as_text=True))
     for rule, text in expected.items():
         assert f"<code>{rule}</code> {text}</li>" in page  # the list of findings
@@ -134,10 +131,10 @@ def test_review_page_shows_findings_in_the_readers_language(
     assert not any(text in page for text in other.values())
 
 
-def test_post_page_flags_and_api_keep_their_own_language(client, actors, rt) -> None:
+def test_post_page_flags_and_api_keep_their_own_language(client, web, actors, rt) -> None:
     monday = "2030-03-04T10:00"  # in the window: the post waits for review, with one flag
-    ana, rex, post_id = _submitted(client, actors, rt, "Écrivez à jo@example.org", monday)
-    web_login(client, rex, lang="fr")
+    ana, rex, post_id = _submitted(web, actors, rt, "Écrivez à jo@example.org", monday)
+    web.login(rex, lang="fr")
     page = plain(client.get(f"/review/{post_id}").get_data(as_text=True))
     flag = "contact-details: La publication semble contenir une adresse e-mail."
     assert f"{flag}</label>" in page  # the acknowledge box names the flag in French
@@ -150,15 +147,15 @@ def test_post_page_flags_and_api_keep_their_own_language(client, actors, rt) -> 
     assert found["template"].format(**found["params"]) == found["message"]  # for API clients
 
 
-def test_an_administrators_message_is_shown_as_written(client, actors, rt) -> None:
-    _ana, rex, post_id = _submitted(client, actors, rt, text="Corrigé, voir INC-1234.")
-    web_login(client, rex, lang="fr")
+def test_an_administrators_message_is_shown_as_written(client, web, actors, rt) -> None:
+    _ana, rex, post_id = _submitted(web, actors, rt, text="Corrigé, voir INC-1234.")
+    web.login(rex, lang="fr")
     page = plain(client.get(f"/review/{post_id}").get_data(as_text=True))
     assert "<code>internal-ticket</code> Internal ticket numbers must not appear" in page
 
 
-def test_findings_stored_without_a_template_show_their_message(client, actors, rt) -> None:
-    _ana, rex, post_id = _submitted(client, actors, rt)
+def test_findings_stored_without_a_template_show_their_message(client, web, actors, rt) -> None:
+    _ana, rex, post_id = _submitted(web, actors, rt)
     with rt.store.transaction() as db:
         post = db.get(Post, post_id)
         old = {"rule": "banned-terms", "severity": "block", "span": [7, 14]}
@@ -167,7 +164,7 @@ def test_findings_stored_without_a_template_show_their_message(client, actors, r
             {**old, "message": "Banned term (stored long ago)."},
             {**broken, "message": "Stored English.", "template": "{missing}", "params": {}},
         ]
-    web_login(client, rex, lang="fr")
+    web.login(rex, lang="fr")
     page = plain(client.get(f"/review/{post_id}").get_data(as_text=True))
     assert "<code>banned-terms</code> Banned term (stored long ago).</li>" in page
     assert "banned-terms: Banned term (stored long ago)." in page

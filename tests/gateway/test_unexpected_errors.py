@@ -9,7 +9,6 @@ import pytest
 
 import gateway.web.posts
 import postgate.services.posts
-from tests.gateway.test_web_posts import web_login
 
 SECRET = "connection string postgresql://admin:hunter2@db"
 
@@ -26,9 +25,9 @@ def _explode(*_args, **_kwargs):
     ],
 )
 def test_a_page_shows_the_error_page_in_the_readers_language(
-    client, actors, monkeypatch, caplog, lang, text
+    client, web, actors, monkeypatch, caplog, lang, text
 ) -> None:
-    web_login(client, actors.create("ana", "author"), lang=lang)
+    web.login(actors.create("ana", "author"), lang=lang)
     monkeypatch.setattr(gateway.web.posts, "_own_posts", _explode)
     with caplog.at_level(logging.ERROR, logger="postgate.gateway"):
         response = client.get("/posts")

@@ -10,8 +10,7 @@ import pytest
 
 from gateway import create_app
 from postgate.store.models import Account, User
-from tests.gateway.test_web_console import csrf, error_next_to, web_login
-from tests.helpers import make_account
+from tests.helpers import WebActions, error_next_to, make_account
 from workers.sandbox import client as sandbox
 from workers.sandbox.server import running_sandbox
 
@@ -34,21 +33,27 @@ def sandbox_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def ada(actors, client):
+def ada(actors, web):
     person = actors.create("ada", "admin")
-    web_login(client, person)
+    web.login(person)
     return person
 
 
+@pytest.fixture
+def sandbox_web(rt, sandbox_url) -> WebActions:
+    """The web app of an instance whose sandbox platform answers at ``sandbox_url``."""
+    settings = rt.settings.with_overrides(sandbox_url=sandbox_url)
+    return WebActions(create_app({"TESTING": True}, settings=settings).test_client())
+
+
 @pytest.mark.parametrize("role", ["author", "reviewer", "security"])
-def test_other_roles_get_403_on_every_admin_page(client, actors, rt, role) -> None:
+def test_other_roles_get_403_on_every_admin_page(client, web, actors, rt, role) -> None:
     make_account(rt, "acme")
-    web_login(client, actors.create("pat", role))
+    web.login(actors.create("pat", role))
     for path in PAGES:
         assert client.get(path).status_code == 403, path
-    token = csrf(client)
     for path in POSTS:
-        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+        assert web.submit(path, page="/me").status_code == 403, path
 
 
 def test_admin_forms_without_csrf_token_are_refused(client, rt, ada) -> None:
@@ -66,15 +71,11 @@ def test_admin_home_shows_accounts_users_and_rules_version(client, rt, ada) -> N
 
 
 def test_connect_an_account_verifies_and_never_shows_the_credentials(
-    rt, actors, sandbox_url
+    rt, actors, sandbox_url, sandbox_web
 ) -> None:
-    client = create_app(
-        {"TESTING": True}, settings=rt.settings.with_overrides(sandbox_url=sandbox_url)
-    ).test_client()
-    web_login(client, actors.create("ada", "admin"))
+    sandbox_web.login(actors.create("ada", "admin"))
     token = sandbox.issue_token(sandbox_url, "acme-fr")["access_token"]
     form = {
-        "csrf_token": csrf(client, "/admin/accounts"),
         "name": "acme-fr",
         "platform": "sandbox",
         "base_url": sandbox_url,
@@ -84,7 +85,7 @@ def test_connect_an_account_verifies_and_never_shows_the_credentials(
         "blackout_dates": "2026-12-25",
         "approvals": "2",
     }
-    response = client.post("/admin/accounts", data=form)
+    response = sandbox_web.submit("/admin/accounts", form)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"] == "/admin/accounts/acme-fr"
     with rt.store.session() as db:
@@ -92,15 +93,14 @@ def test_connect_an_account_verifies_and_never_shows_the_credentials(
         assert account.approvals_required == 2 and account.windows[1] == "sat 10:00-14:00"
         assert token not in (account.credentials_enc or "")
     for path in ("/admin/accounts", "/admin/accounts/acme-fr", "/admin"):
-        body = client.get(path).get_data(as_text=True)
+        body = sandbox_web.client.get(path).get_data(as_text=True)
         assert token not in body and "acme-fr" in body
 
 
 def test_refused_credentials_are_an_error_next_to_the_field_and_not_echoed(
-    client, rt, ada, sandbox_url
+    web, rt, ada, sandbox_url
 ) -> None:
     form = {
-        "csrf_token": csrf(client, "/admin/accounts"),
         "name": "acme-fr",
         "platform": "sandbox",
         "base_url": sandbox_url,
@@ -109,7 +109,7 @@ def test_refused_credentials_are_an_error_next_to_the_field_and_not_echoed(
         "windows": "mon-fri 08:00-20:00",
         "approvals": "1",
     }
-    response = client.post("/admin/accounts", data=form)
+    response = web.submit("/admin/accounts", form)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "refused" in error_next_to(body, "credentials")
@@ -119,112 +119,97 @@ def test_refused_credentials_are_an_error_next_to_the_field_and_not_echoed(
         assert db.query(Account).count() == 0
 
 
-def test_connect_form_errors_are_next_to_their_fields(client, rt, ada) -> None:
+def test_connect_form_errors_are_next_to_their_fields(web, rt, ada) -> None:
     form = {
-        "csrf_token": csrf(client, "/admin/accounts"),
         "name": "Bad Name!",
         "platform": "sandbox",
         "credentials": SECRET,
         "timezone": "Mars/Olympus",
         "approvals": "9",
     }
-    body = client.post("/admin/accounts", data=form).get_data(as_text=True)
+    body = web.submit("/admin/accounts", form).get_data(as_text=True)
     assert error_next_to(body, "approvals")
     assert SECRET not in body
     form["approvals"] = "1"
-    response = client.post("/admin/accounts", data=form)
+    response = web.submit("/admin/accounts", form)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "account name" in error_next_to(body, "name")
     assert 'value="Bad Name!"' in body and 'value="Mars/Olympus"' in body and SECRET not in body
     form["name"] = "acme"
-    body = client.post("/admin/accounts", data=form).get_data(as_text=True)
+    body = web.submit("/admin/accounts", form).get_data(as_text=True)
     assert "time zone" in error_next_to(body, "timezone")
 
 
-def test_settings_are_saved_and_errors_keep_the_input(client, rt, ada) -> None:
+def test_settings_are_saved_and_errors_keep_the_input(client, web, rt, ada) -> None:
     make_account(rt, "acme")
     body = client.get("/admin/accounts/acme").get_data(as_text=True)
     assert 'name="settings-timezone"' in body and "sandbox-token" not in body
-    token = csrf(client, "/admin/accounts/acme")
     data = {
-        "csrf_token": token,
         "settings-timezone": "Europe/Paris",
         "settings-windows": "mon-fri 08:00-20:00\nsun 25:00-26:00",
         "settings-blackout_dates": "",
         "settings-approvals": "3",
     }
-    response = client.post("/admin/accounts/acme", data=data)
+    response = web.submit("/admin/accounts/acme", data)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "25:00" in error_next_to(body, "settings-windows")
     assert "sun 25:00-26:00</textarea>" in body and 'value="3"' in body
     data["settings-windows"] = "mon-fri 08:00-20:00"
-    assert client.post("/admin/accounts/acme", data=data).status_code == 302
+    assert web.submit("/admin/accounts/acme", data).status_code == 302
     with rt.store.session() as db:
         account = db.query(Account).filter_by(name="acme").one()
         assert account.approvals_required == 3 and account.timezone == "Europe/Paris"
     assert client.get("/admin/accounts/nope").status_code == 404
 
 
-def test_replacing_credentials_reconnects_a_compromised_account(rt, actors, sandbox_url):
-    client = create_app(
-        {"TESTING": True}, settings=rt.settings.with_overrides(sandbox_url=sandbox_url)
-    ).test_client()
-    web_login(client, actors.create("ada", "admin"))
+def test_replacing_credentials_reconnects_a_compromised_account(
+    rt, actors, sandbox_url, sandbox_web
+):
+    web, client = sandbox_web, sandbox_web.client
+    web.login(actors.create("ada", "admin"))
     make_account(rt, "acme", base_url=sandbox_url)
     with rt.store.transaction() as db:
         db.query(Account).filter_by(name="acme").one().status = "compromised"
     body = client.get("/admin/accounts/acme").get_data(as_text=True)
     assert "cannot publish until it is reconnected" in body
-    token = csrf(client, "/admin/accounts/acme")
-    response = client.post(
-        "/admin/accounts/acme/credentials", data={"csrf_token": token, "creds-credentials": SECRET}
-    )
+    page = "/admin/accounts/acme"
+    response = web.submit(f"{page}/credentials", {"creds-credentials": SECRET}, page=page)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert error_next_to(body, "creds-credentials") and SECRET not in body
     fresh = sandbox.issue_token(sandbox_url, "acme")["access_token"]
-    response = client.post(
-        "/admin/accounts/acme/credentials", data={"csrf_token": token, "creds-credentials": fresh}
-    )
+    response = web.submit(f"{page}/credentials", {"creds-credentials": fresh}, page=page)
     assert response.status_code == 302
     body = client.get("/admin/accounts/acme").get_data(as_text=True)
     assert fresh not in body and "status-active" in body
 
 
-def test_admin_manages_users_and_roles(client, rt, actors, ada) -> None:
+def test_admin_manages_users_and_roles(client, web, rt, actors, ada) -> None:
     body = client.get("/security/users").get_data(as_text=True)
     assert 'action="/security/users/new"' in body and 'action="/security/users/revoke"' in body
-    token = csrf(client, "/security/users")
-    response = client.post("/security/users/new", data={"csrf_token": token, "new-username": "bo"})
+    page = "/security/users"
+    response = web.submit("/security/users/new", {"new-username": "bo"}, page=page)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert error_next_to(body, "new-roles") and 'value="bo"' in body
-    response = client.post(
-        "/security/users/new",
-        data={"csrf_token": token, "new-username": "bo", "new-roles": ["author", "reviewer"]},
-    )
+    new = {"new-username": "bo", "new-roles": ["author", "reviewer"]}
+    response = web.submit("/security/users/new", new, page=page)
     assert response.status_code == 201
     body = response.get_data(as_text=True)
     assert "will not be shown again" in body and "<svg" in body
     assert "Hand these to bo" in body
     assert "Hand these to" not in client.get("/security/users").get_data(as_text=True)
-    response = client.post(
-        "/security/users/roles",
-        data={"csrf_token": token, "roles-username": "bo", "roles-roles": ["security"]},
-    )
+    roles = {"roles-username": "bo", "roles-roles": ["security"]}
+    response = web.submit("/security/users/roles", roles, page=page)
     assert response.status_code == 302
     with rt.store.session() as db:
         assert db.query(User).filter_by(username="bo").one().roles == "security"
-    response = client.post(
-        "/security/users/roles",
-        data={"csrf_token": token, "roles-username": "ada", "roles-roles": ["author"]},
-    )
+    roles = {"roles-username": "ada", "roles-roles": ["author"]}
+    response = web.submit("/security/users/roles", roles, page=page)
     assert response.status_code == 409 and "last active admin" in response.get_data(as_text=True)
-    response = client.post(
-        "/security/users/reset-2fa", data={"csrf_token": token, "reset-username": "bo"}
-    )
+    response = web.submit("/security/users/reset-2fa", {"reset-username": "bo"}, page=page)
     assert response.status_code == 200 and "Authenticator secret" in response.get_data(as_text=True)
 
 

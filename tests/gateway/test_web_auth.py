@@ -9,30 +9,7 @@ from sqlalchemy import select
 from gateway import create_app
 from gateway.access import roles_required
 from postgate.store.models import AuditEntry
-
-CSRF = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
-)
-
-
-def _csrf(client, path: str) -> str:
-    match = CSRF.search(client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
-
-
-def _web_login(client, person, code=None):
-    client.set_cookie("postgate_lang", "en")  # these tests read the English texts
-    token = _csrf(client, "/login")
-    return client.post(
-        "/login",
-        data={
-            "csrf_token": token,
-            "username": person.username,
-            "password": person.password,
-            "otp": code or person.code(),
-        },
-    )
+from tests.helpers import WebActions
 
 
 def test_login_form_without_csrf_token_is_refused(client, actors) -> None:
@@ -44,19 +21,19 @@ def test_login_form_without_csrf_token_is_refused(client, actors) -> None:
     assert client.get("/me").status_code == 302  # not signed in
 
 
-def test_other_forms_without_csrf_token_are_refused(client, actors) -> None:
+def test_other_forms_without_csrf_token_are_refused(client, web, actors) -> None:
     ana = actors.create("ana", "author")
-    assert _web_login(client, ana).status_code == 302
+    web.login(ana)
     assert client.post("/logout").status_code == 400
     assert client.post("/me/tokens/1/revoke").status_code == 400
     assert client.post("/me/2fa/start", data={}).status_code == 400
     assert client.get("/me").status_code == 200  # still signed in
 
 
-def test_login_sets_a_protected_cookie_and_shows_the_profile(client, actors) -> None:
+def test_login_sets_a_protected_cookie_and_shows_the_profile(client, web, actors) -> None:
     ana = actors.create("ana", "author")
-    response = _web_login(client, ana)
-    assert response.status_code == 302 and response.headers["Location"] == "/me"
+    response = web.login(ana)
+    assert response.headers["Location"] == "/me"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     page = client.get("/me")
@@ -74,14 +51,14 @@ def test_https_makes_cookies_secure_and_sends_hsts(rt, actors) -> None:
         {"TESTING": True}, settings=rt.settings.with_overrides(https=True)
     ).test_client()
     ana = actors.create("ana", "author")
-    response = _web_login(client, ana)
+    response = WebActions(client).login(ana)
     assert "Secure" in response.headers["Set-Cookie"]
     assert "max-age=" in client.get("/login").headers["Strict-Transport-Security"]
 
 
-def test_wrong_code_on_the_form_is_refused_with_a_message(client, actors) -> None:
+def test_wrong_code_on_the_form_is_refused_with_a_message(client, web, actors) -> None:
     ana = actors.create("ana", "author")
-    response = _web_login(client, ana, code="000000")
+    response = web.try_login(ana, code="000000")
     assert response.status_code == 401
     assert "TOTP code" in response.get_data(as_text=True)
     assert ana.password not in response.get_data(as_text=True)
@@ -89,14 +66,16 @@ def test_wrong_code_on_the_form_is_refused_with_a_message(client, actors) -> Non
 
 
 def test_web_login_is_rate_limited_with_a_message(rt, actors) -> None:
-    client = create_app(
-        {"TESTING": True}, settings=rt.settings.with_overrides(login_limit_per_user=2)
-    ).test_client()
+    web = WebActions(
+        create_app(
+            {"TESTING": True}, settings=rt.settings.with_overrides(login_limit_per_user=2)
+        ).test_client()
+    )
     ana = actors.create("ana", "author")
     ana.password = "a wrong password, surely"
     for _ in range(2):
-        assert _web_login(client, ana, code="123456").status_code == 401
-    limited = _web_login(client, ana, code="123456")
+        assert web.try_login(ana, code="123456").status_code == 401
+    limited = web.try_login(ana, code="123456")
     assert limited.status_code == 429
     assert "Retry-After" in limited.headers
     assert "too many login attempts" in limited.get_data(as_text=True)
@@ -109,27 +88,17 @@ def test_pages_need_a_signed_in_user(client) -> None:
         assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_next_never_leaves_the_site(client, actors) -> None:
+def test_next_never_leaves_the_site(web, actors) -> None:
     ana = actors.create("ana", "author")
-    token = _csrf(client, "/login?next=//evil.example/x")
-    response = client.post(
-        "/login",
-        data={
-            "csrf_token": token,
-            "username": "ana",
-            "password": ana.password,
-            "otp": ana.code(),
-            "next": "//evil.example/x",
-        },
-    )
+    response = web.try_login(ana, next="//evil.example/x")
     assert response.headers["Location"] == "/me"
 
 
-def test_logout_ends_the_server_side_session(rt, client, actors) -> None:
+def test_logout_ends_the_server_side_session(rt, client, web, actors) -> None:
     ana = actors.create("ana", "author")
-    _web_login(client, ana)
+    web.login(ana)
     cookie = client.get_cookie("postgate_session")
-    response = client.post("/logout", data={"csrf_token": _csrf(client, "/me")})
+    response = web.logout()
     assert response.status_code == 302
     # Replaying the old cookie does not bring the session back.
     client.set_cookie("postgate_session", cookie.value)
@@ -138,9 +107,9 @@ def test_logout_ends_the_server_side_session(rt, client, actors) -> None:
         assert "session:logout" in db.scalars(select(AuditEntry.action)).all()
 
 
-def test_revoked_user_is_signed_out_on_the_next_page(client, actors, app) -> None:
+def test_revoked_user_is_signed_out_on_the_next_page(client, web, actors, app) -> None:
     ana = actors.create("ana", "author")
-    _web_login(client, ana)
+    web.login(ana)
     assert client.get("/me").status_code == 200
     sec = actors.person("sec", "security")
     api = app.test_client()
@@ -149,16 +118,16 @@ def test_revoked_user_is_signed_out_on_the_next_page(client, actors, app) -> Non
     assert client.get("/me").status_code == 302
 
 
-def test_session_cookie_does_not_authenticate_the_api(client, actors) -> None:
+def test_session_cookie_does_not_authenticate_the_api(client, web, actors) -> None:
     ana = actors.create("ana", "author")
-    _web_login(client, ana)
+    web.login(ana)
     assert client.get("/api/v1/me").status_code == 401
 
 
-def test_profile_creates_and_revokes_tokens(client, actors) -> None:
+def test_profile_creates_and_revokes_tokens(client, web, actors) -> None:
     ana = actors.create("ana", "author")
-    _web_login(client, ana)
-    made = client.post("/me/tokens", data={"csrf_token": _csrf(client, "/me"), "name": "laptop"})
+    web.login(ana)
+    made = web.submit("/me/tokens", page="/me", name="laptop")
     assert made.status_code == 201
     value = re.search(r"pg_[A-Za-z0-9_-]+", made.get_data(as_text=True)).group(0)
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 200
@@ -167,26 +136,22 @@ def test_profile_creates_and_revokes_tokens(client, actors) -> None:
         r'action="(/me/tokens/\d+/revoke)"', client.get("/me").get_data(as_text=True)
     )
     assert len(revoke_path) == 2
-    client.post(revoke_path[-1], data={"csrf_token": _csrf(client, "/me")})
+    web.submit(revoke_path[-1], page="/me")
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 401
 
 
-def test_2fa_page_enrolls_with_an_inline_svg_qr_code(client, actors) -> None:
+def test_2fa_page_enrolls_with_an_inline_svg_qr_code(client, web, actors) -> None:
     from postgate import otp
 
     ana = actors.create("ana", "author")
-    _web_login(client, ana)
-    page = client.post("/me/2fa/start", data={"csrf_token": _csrf(client, "/me/2fa")})
+    web.login(ana)
+    page = web.submit("/me/2fa/start", page="/me/2fa")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "<svg" in html and "style=" not in html
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', html).group(1)
-    done = client.post(
-        "/me/2fa/confirm",
-        data={
-            "csrf_token": _csrf(client, "/me/2fa"),
-            "otp": otp.code_at(secret, otp.current_step() + 1),
-        },
+    done = web.submit(
+        "/me/2fa/confirm", page="/me/2fa", otp=otp.code_at(secret, otp.current_step() + 1)
     )
     assert done.status_code == 200
     codes = re.findall(
@@ -201,23 +166,22 @@ def test_role_pages_refuse_users_without_the_role(rt, actors) -> None:
     app.add_url_rule(
         "/only-security", "only_security", roles_required(("security",))(lambda: "secret page")
     )
-    client = app.test_client()
-    assert client.get("/only-security").status_code == 302
+    web = WebActions(app.test_client())
+    assert web.client.get("/only-security").status_code == 302
     ana = actors.create("ana", "author", "reviewer", "admin")
-    _web_login(client, ana)
-    refused = client.get("/only-security")
+    web.login(ana)
+    refused = web.client.get("/only-security")
     assert refused.status_code == 403 and "secret page" not in refused.get_data(as_text=True)
-    sec = actors.create("sec", "security")
-    other = app.test_client()
-    _web_login(other, sec)
-    assert other.get("/only-security").get_data(as_text=True) == "secret page"
+    other = web.another()
+    other.login(actors.create("sec", "security"))
+    assert other.client.get("/only-security").get_data(as_text=True) == "secret page"
 
 
-def test_someone_elses_token_cannot_be_revoked_from_the_web(client, actors, app) -> None:
+def test_someone_elses_token_cannot_be_revoked_from_the_web(client, web, actors, app) -> None:
     bob = actors.person("bob", "author")
     ana = actors.create("ana", "author")
-    _web_login(client, ana)
-    response = client.post("/me/tokens/1/revoke", data={"csrf_token": _csrf(client, "/me")})
+    web.login(ana)
+    response = web.submit("/me/tokens/1/revoke", page="/me")
     assert response.status_code == 404
     assert "no such token" in response.get_data(as_text=True)
     assert app.test_client().get("/api/v1/me", headers=bob.headers).status_code == 200

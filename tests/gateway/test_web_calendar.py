@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from tests.gateway.test_web_posts import web_login
 from tests.helpers import make_account
 
 
@@ -15,27 +14,29 @@ def _day(body: str, iso_day: str) -> str:
     return cells[int(iso_day)]
 
 
-def test_calendar_shows_each_days_posting_hours_and_closed_days(client, actors, rt) -> None:
+def test_calendar_shows_each_days_posting_hours_and_closed_days(client, web, actors, rt) -> None:
     make_account(
         rt, "acme", timezone="Europe/Paris", windows=["mon-fri 08:00-12:00", "mon-fri 14:00-20:00"]
     )
-    web_login(client, actors.create("ana", "author"))
+    web.login(actors.create("ana", "author"))
     week = client.get("/calendar?account=acme&start=2030-12-23").get_data(as_text=True)  # Monday
     monday, sunday = _day(week, "0"), _day(week, "6")
     assert "08:00\u201312:00, 14:00\u201320:00" in monday and "tag-closed" not in monday
     assert "No posting window" in sunday and "tag-window" not in sunday
 
 
-def test_calendar_of_an_account_without_windows_shows_no_restriction(client, actors, rt) -> None:
+def test_calendar_of_an_account_without_windows_shows_no_restriction(
+    client, web, actors, rt
+) -> None:
     make_account(rt, "acme", timezone="Europe/Paris")
-    web_login(client, actors.create("ana", "author"))
+    web.login(actors.create("ana", "author"))
     week = client.get("/calendar?account=acme&start=2030-12-23").get_data(as_text=True)
     assert "tag-window" not in week and "tag-closed" not in week
 
 
-def test_calendar_in_french_names_closed_days_in_french(client, actors, rt) -> None:
+def test_calendar_in_french_names_closed_days_in_french(client, web, actors, rt) -> None:
     make_account(rt, "acme", timezone="Europe/Paris", windows=["sat 10:00-14:00"])
-    web_login(client, actors.create("ana", "author"), lang="fr")
+    web.login(actors.create("ana", "author"), lang="fr")
     week = client.get("/calendar?account=acme&start=2030-12-23").get_data(as_text=True)
     assert "10:00\u201314:00" in _day(week, "5")
     assert "Aucune plage de publication" in _day(week, "0")

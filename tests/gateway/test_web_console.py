@@ -10,11 +10,8 @@ import pytest
 from gateway import create_app
 from postgate.services import freezes
 from postgate.store.models import Account, AuditEntry, Takedown, User
-from tests.helpers import make_account
+from tests.helpers import WebActions, error_next_to, make_account
 
-CSRF = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
-)
 PAGES = [
     "/security",
     "/security/audit",
@@ -28,53 +25,25 @@ POSTS = [
 ]
 
 
-def csrf(client, path: str = "/me") -> str:
-    match = CSRF.search(client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
-
-
-def web_login(client, person, lang: str = "en") -> None:
-    client.set_cookie("postgate_lang", lang)
-    token = csrf(client, "/login")
-    response = client.post(
-        "/login",
-        data={
-            "csrf_token": token,
-            "username": person.username,
-            "password": person.password,
-            "otp": person.code(),
-        },
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-
-
-def error_next_to(body: str, field_id: str) -> str:
-    """The error paragraph of a field, which ``aria-describedby`` points at."""
-    match = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">([^<]*)</p>', body)
-    assert match, f"no error next to {field_id}"
-    return match.group(1)
-
-
 @pytest.fixture
-def strict_client(rt):
+def strict_web(rt) -> WebActions:
     """Step-up window 0: every sensitive form needs a code."""
     app = create_app({"TESTING": True}, settings=rt.settings.with_overrides(step_up_seconds=0))
-    return app.test_client()
+    return WebActions(app.test_client())
 
 
 @pytest.fixture
-def sam(actors, client):
+def sam(actors, web):
     person = actors.create("sam", "security")
-    web_login(client, person)
+    web.login(person)
     return person
 
 
 @pytest.mark.parametrize("role", ["author", "reviewer"])
-def test_authors_and_reviewers_get_403_on_every_console_page(client, actors, role) -> None:
+def test_authors_and_reviewers_get_403_on_every_console_page(client, web, actors, role) -> None:
     make_account(actors.rt, "acme")
     person = actors.create("pat", role)
-    web_login(client, person)
+    web.login(person)
     for path in [
         *PAGES,
         "/security/takedowns/1",
@@ -82,9 +51,8 @@ def test_authors_and_reviewers_get_403_on_every_console_page(client, actors, rol
         "/security/takedowns/1/report",
     ]:
         assert client.get(path).status_code == 403, path
-    token = csrf(client)
     for path in POSTS:
-        assert client.post(path, data={"csrf_token": token}).status_code == 403, path
+        assert web.submit(path, page="/me").status_code == 403, path
 
 
 def test_signed_out_visitors_go_to_login(client) -> None:
@@ -109,84 +77,57 @@ def test_console_shows_accounts_freeze_and_takedown_forms(client, rt, sam) -> No
     assert 'name="since"' in body and '<option selected value="Europe/Paris">' in body
 
 
-def test_freeze_errors_are_shown_next_to_the_field_and_input_is_kept(client, rt, sam) -> None:
+def test_freeze_errors_are_shown_next_to_the_field_and_input_is_kept(client, web, rt, sam) -> None:
     make_account(rt, "acme")
-    response = client.post(
-        "/security/freeze", data={"csrf_token": csrf(client), "account": "acme", "reason": " "}
-    )
+    response = web.submit("/security/freeze", {"account": "acme", "reason": " "})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "reason" in error_next_to(body, "reason").lower()
     assert '<option selected value="acme">' in body
 
 
-def test_freeze_and_lift_from_the_console(client, rt, sam) -> None:
+def test_freeze_and_lift_from_the_console(client, web, rt, sam) -> None:
     make_account(rt, "acme")
-    response = client.post(
-        "/security/freeze",
-        data={"csrf_token": csrf(client), "account": "acme", "reason": "account hacked"},
-    )
+    response = web.submit("/security/freeze", {"account": "acme", "reason": "account hacked"})
     assert response.status_code == 302
     with rt.store.session() as db:
         active = freezes.active_freezes(db)
         assert [f.reason for f in active] == ["account hacked"]
     body = client.get("/security").get_data(as_text=True)
     assert "account hacked" in body and "state-frozen" in body
-    response = client.post(
-        "/security/freeze/lift", data={"csrf_token": csrf(client), "lift-account": "acme"}
-    )
+    response = web.submit("/security/freeze/lift", {"lift-account": "acme"})
     assert response.status_code == 302
     with rt.store.session() as db:
         assert freezes.active_freezes(db) == []
 
 
-def test_freeze_needs_a_code_when_the_step_up_is_stale(strict_client, actors, rt) -> None:
+def test_freeze_needs_a_code_when_the_step_up_is_stale(strict_web, actors, rt) -> None:
     make_account(rt, "acme")
     sam = actors.create("sam", "security")
-    web_login(strict_client, sam)
-    token = csrf(strict_client, "/security")
-    response = strict_client.post(
-        "/security/freeze", data={"csrf_token": token, "account": "", "reason": "stop all"}
-    )
+    strict_web.login(sam)
+    form = {"account": "", "reason": "stop all"}
+    response = strict_web.submit("/security/freeze", form, page="/security")
     assert response.status_code == 401
     body = response.get_data(as_text=True)
     assert error_next_to(body, "otp")
     assert "stop all</textarea>" in body  # nothing typed is lost
-    response = strict_client.post(
-        "/security/freeze",
-        data={"csrf_token": token, "account": "", "reason": "stop all", "otp": "000000"},
-    )
+    response = strict_web.submit("/security/freeze", form, page="/security", otp="000000")
     assert response.status_code == 401 and error_next_to(response.get_data(as_text=True), "otp")
-    response = strict_client.post(
-        "/security/freeze",
-        data={"csrf_token": token, "account": "", "reason": "stop all", "otp": sam.code()},
-    )
+    response = strict_web.submit("/security/freeze", form, page="/security", otp=sam.code())
     assert response.status_code == 302
     with rt.store.session() as db:
         assert [f.account_id for f in freezes.active_freezes(db)] == [None]
 
 
-def test_takedown_form_errors_keep_the_input(client, rt, sam) -> None:
+def test_takedown_form_errors_keep_the_input(client, web, rt, sam) -> None:
     make_account(rt, "acme")
-    token = csrf(client, "/security")
-    response = client.post(
-        "/security/takedowns",
-        data={"csrf_token": token, "since": "2026-01-05T08:30", "clock": "UTC", "otp": ""},
-    )
+    form = {"since": "2026-01-05T08:30", "clock": "UTC", "otp": ""}
+    response = web.submit("/security/takedowns", form, page="/security")
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert error_next_to(body, "accounts") and error_next_to(body, "otp")
     assert 'value="2026-01-05T08:30"' in body
-    response = client.post(
-        "/security/takedowns",
-        data={
-            "csrf_token": token,
-            "accounts": "acme",
-            "since": "2026-01-05T08:30",
-            "clock": "UTC",
-            "otp": "12",
-        },
-    )
+    response = web.submit("/security/takedowns", form, page="/security", accounts="acme", otp="12")
     assert response.status_code == 401
     body = response.get_data(as_text=True)
     assert error_next_to(body, "otp") and 'value="acme" checked' in body.replace(
@@ -197,17 +138,17 @@ def test_takedown_form_errors_keep_the_input(client, rt, sam) -> None:
         assert db.query(Takedown).count() == 0
 
 
-def test_takedown_starts_and_its_progress_is_served_as_json(client, rt, sam) -> None:
+def test_takedown_starts_and_its_progress_is_served_as_json(client, web, rt, sam) -> None:
     make_account(rt, "acme", timezone="Europe/Paris")
-    response = client.post(
+    response = web.submit(
         "/security/takedowns",
-        data={
-            "csrf_token": csrf(client, "/security"),
+        {
             "accounts": "acme",
             "since": "2026-01-05T08:30",
             "clock": "Europe/Paris",
             "otp": sam.code(),
         },
+        page="/security",
     )
     assert response.status_code == 302
     location = response.headers["Location"]
@@ -232,30 +173,25 @@ def test_takedown_starts_and_its_progress_is_served_as_json(client, rt, sam) -> 
     assert markdown.get_data(as_text=True).startswith("# Incident report: takedown #")
 
 
-def test_takedown_ends_other_sessions_but_keeps_the_lead_signed_in(client, rt, actors, sam):
+def test_takedown_ends_other_sessions_but_keeps_the_lead_signed_in(client, web, rt, actors, sam):
     make_account(rt, "acme")
     other = actors.person("ana", "author")
-    response = client.post(
+    response = web.submit(
         "/security/takedowns",
-        data={
-            "csrf_token": csrf(client, "/security"),
-            "every": "y",
-            "since": "2026-01-05T08:30",
-            "clock": "UTC",
-            "otp": sam.code(),
-        },
+        {"every": "y", "since": "2026-01-05T08:30", "clock": "UTC", "otp": sam.code()},
+        page="/security",
     )
     assert response.status_code == 302
     assert client.get("/security").status_code == 200
     assert client.get("/api/v1/me", headers=other.headers).status_code == 401
 
 
-def _takedown_form(client, sam, **extra) -> dict:
-    form = {"csrf_token": csrf(client, "/security"), "accounts": "acme"}
-    form |= {"since": "2026-01-05T08:30", "clock": "UTC", **extra}
+def _start_takedown(web, sam, **extra):
+    """The takedown form of the console, for acme since 5 January, with a fresh code."""
+    form = {"accounts": "acme", "since": "2026-01-05T08:30", "clock": "UTC", **extra}
     if "otp" not in form:
         form["otp"] = sam.code()
-    return form
+    return web.submit("/security/takedowns", form, page="/security")
 
 
 def _checked(body: str, name: str, value: str) -> bool:
@@ -286,11 +222,11 @@ def test_takedown_form_offers_the_users_whose_sessions_to_end(client, rt, actors
 
 
 def test_takedown_from_the_console_ends_only_the_chosen_users_sessions(
-    client, rt, actors, sam
+    client, web, rt, actors, sam
 ) -> None:
     make_account(rt, "acme")
     ana, bob = actors.person("ana", "author"), actors.person("bob", "author")
-    response = client.post("/security/takedowns", data=_takedown_form(client, sam, users="ana"))
+    response = _start_takedown(web, sam, users="ana")
     assert response.status_code == 302, response.get_data(as_text=True)
     assert client.get("/api/v1/me", headers=ana.headers).status_code == 401
     assert client.get("/api/v1/me", headers=bob.headers).status_code == 200
@@ -300,18 +236,14 @@ def test_takedown_from_the_console_ends_only_the_chosen_users_sessions(
         assert entry.details["users"] == ["ana"] and entry.actor == "sam"
 
 
-def test_takedown_form_errors_keep_the_chosen_users(client, rt, actors, sam) -> None:
+def test_takedown_form_errors_keep_the_chosen_users(client, web, rt, actors, sam) -> None:
     make_account(rt, "acme")
     ana = actors.person("ana", "author")
-    response = client.post(
-        "/security/takedowns", data=_takedown_form(client, sam, users="ana", otp="12")
-    )
+    response = _start_takedown(web, sam, users="ana", otp="12")
     assert response.status_code == 401
     body = response.get_data(as_text=True)
     assert error_next_to(body, "otp") and _checked(body, "users", "ana")
-    response = client.post(
-        "/security/takedowns", data=_takedown_form(client, sam, users=["ana", "nobody"], otp="")
-    )
+    response = _start_takedown(web, sam, users=["ana", "nobody"], otp="")
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert error_next_to(body, "users") and _checked(body, "users", "ana")
@@ -321,7 +253,9 @@ def test_takedown_form_errors_keep_the_chosen_users(client, rt, actors, sam) -> 
         assert db.query(Takedown).count() == 0
 
 
-def test_pressing_again_from_the_console_ends_new_sessions_and_widens(client, rt, actors) -> None:
+def test_pressing_again_from_the_console_ends_new_sessions_and_widens(
+    client, web, rt, actors
+) -> None:
     """Another lead's takedown runs (from the API); sam and bob sign in after it; sam
     presses the button again with an earlier time: it joins, ends bob's session (and sue's,
     not sam's) and widens the window."""
@@ -335,11 +269,9 @@ def test_pressing_again_from_the_console_ends_new_sessions_and_widens(client, rt
     )
     assert first.status_code == 202
     sam = actors.create("sam", "security")
-    web_login(client, sam)
+    web.login(sam)
     bob = actors.person("bob", "author")
-    again = client.post(
-        "/security/takedowns", data=_takedown_form(client, sam, since="2026-01-04T08:30")
-    )
+    again = _start_takedown(web, sam, since="2026-01-04T08:30")
     assert again.status_code == 302
     assert again.headers["Location"] == f"/security/takedowns/{first.get_json()['id']}"
     assert client.get("/api/v1/me", headers=bob.headers).status_code == 401
@@ -358,7 +290,9 @@ def test_pressing_again_from_the_console_ends_new_sessions_and_widens(client, rt
     assert progress["since"].startswith("2026-01-04T08:30")
 
 
-def test_widening_an_account_already_revoked_says_to_delete_by_hand(client, rt, actors) -> None:
+def test_widening_an_account_already_revoked_says_to_delete_by_hand(
+    client, web, rt, actors
+) -> None:
     """The running takedown revoked acme's credentials already (its audit entry says so):
     the earlier window can no longer be listed, and the lead is told at once."""
     make_account(rt, "acme")
@@ -383,10 +317,8 @@ def test_widening_an_account_already_revoked_says_to_delete_by_hand(client, rt, 
             },
         )
     sam = actors.create("sam", "security")
-    web_login(client, sam)
-    again = client.post(
-        "/security/takedowns", data=_takedown_form(client, sam, since="2026-01-04T08:30")
-    )
+    web.login(sam)
+    again = _start_takedown(web, sam, since="2026-01-04T08:30")
     assert again.status_code == 302
     page = client.get(again.headers["Location"]).get_data(as_text=True)
     assert "credentials of acme were revoked already" in page
@@ -397,12 +329,9 @@ def test_unknown_takedown_is_404(client, sam) -> None:
     assert client.get("/security/takedowns/999/progress").status_code == 404
 
 
-def test_audit_log_filters_and_shows_the_chain_status(client, rt, sam) -> None:
+def test_audit_log_filters_and_shows_the_chain_status(client, web, rt, sam) -> None:
     make_account(rt, "acme")
-    client.post(
-        "/security/freeze",
-        data={"csrf_token": csrf(client), "account": "acme", "reason": "account hacked"},
-    )
+    web.submit("/security/freeze", {"account": "acme", "reason": "account hacked"})
     body = client.get("/security/audit").get_data(as_text=True)
     assert "state-ok" in body and "freeze:set" in body and "session:login" in body
     body = client.get("/security/audit?action=freeze").get_data(as_text=True)
@@ -416,48 +345,43 @@ def test_audit_log_filters_and_shows_the_chain_status(client, rt, sam) -> None:
     assert "state-frozen" in body and f"Chain broken at entry {entry.seq}" in body
 
 
-def test_audit_log_pages_back_in_time(client, rt, sam) -> None:
+def test_audit_log_pages_back_in_time(client, web, rt, sam) -> None:
     body = client.get("/security/audit").get_data(as_text=True)
     assert "Older entries" not in body
     for _ in range(30):
-        client.post("/security/freeze", data={"csrf_token": csrf(client), "reason": "x"})
-        client.post("/security/freeze/lift", data={"csrf_token": csrf(client), "lift-account": ""})
+        web.submit("/security/freeze", {"reason": "x"})
+        web.submit("/security/freeze/lift", {"lift-account": ""})
     body = client.get("/security/audit").get_data(as_text=True)
     older = re.search(r'href="(/security/audit\?before=\d+)"', body)
     assert older
     assert client.get(older.group(1).replace("&amp;", "&")).status_code == 200
 
 
-def test_security_lead_revokes_a_user(client, rt, actors, sam) -> None:
+def test_security_lead_revokes_a_user(client, web, rt, actors, sam) -> None:
     ana = actors.person("ana", "author")
     body = client.get("/security/users").get_data(as_text=True)
     assert "ana" in body and 'action="/security/users/revoke"' in body
     assert 'action="/security/users/new"' not in body  # admins only
-    response = client.post(
-        "/security/users/revoke", data={"csrf_token": csrf(client), "revoke-username": "ana"}
-    )
+    response = web.submit("/security/users/revoke", {"revoke-username": "ana"})
     assert response.status_code == 302
     with rt.store.session() as db:
         assert db.query(User).filter_by(username="ana").one().disabled
     assert client.get("/api/v1/me", headers=ana.headers).status_code == 401
 
 
-def test_revoking_oneself_is_refused(client, rt, actors, sam) -> None:
+def test_revoking_oneself_is_refused(client, web, rt, actors, sam) -> None:
     actors.create("ana", "author")
-    response = client.post(
-        "/security/users/revoke", data={"csrf_token": csrf(client), "revoke-username": "sam"}
-    )
+    response = web.submit("/security/users/revoke", {"revoke-username": "sam"})
     assert response.status_code == 422  # only others are offered (the service refuses too)
     assert error_next_to(response.get_data(as_text=True), "revoke-username")
     with rt.store.session() as db:
         assert not db.query(User).filter_by(username="sam").one().disabled
 
 
-def test_console_speaks_french(rt, actors) -> None:
-    client = create_app({"TESTING": True}, settings=rt.settings).test_client()
+def test_console_speaks_french(client, web, rt, actors) -> None:
     make_account(rt, "acme")
     sam = actors.create("sam", "security")
-    web_login(client, sam, lang="fr")
+    web.login(sam, lang="fr")
     body = client.get("/security").get_data(as_text=True)
     assert "Console de crise" in body and "Geler la publication" in body
     body = client.get("/security/audit").get_data(as_text=True)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from postgate.services import posts
 from postgate.store.models import Freeze, Post, User
-from tests.gateway.test_web_console import csrf, web_login
 from tests.helpers import make_account
 
 
@@ -28,37 +27,37 @@ def freeze(rt, account_id: int) -> None:
         db.add(Freeze(account_id=account_id, reason="hacked"))
 
 
-def test_security_lead_marks_a_post_during_a_freeze(client, rt, actors):
+def test_security_lead_marks_a_post_during_a_freeze(client, web, rt, actors):
     post_id, account_id = submitted_post(rt, actors)
     freeze(rt, account_id)
-    web_login(client, actors.create("sam", "security"))
+    web.login(actors.create("sam", "security"))
     page = client.get(f"/posts/{post_id}").get_data(as_text=True)
     assert "Mark as crisis statement" in page
-    response = client.post(f"/posts/{post_id}/crisis", data={"csrf_token": csrf(client)})
+    response = web.submit(f"/posts/{post_id}/crisis", page=f"/posts/{post_id}")
     assert response.status_code == 302
     with rt.store.session() as db:
         post = db.get(Post, post_id)
         assert post.crisis_statement and post.status == "pending_review"
 
 
-def test_no_button_and_no_marking_without_a_freeze(client, rt, actors):
+def test_no_button_and_no_marking_without_a_freeze(client, web, rt, actors):
     post_id, _ = submitted_post(rt, actors)
-    web_login(client, actors.create("sam", "security"))
+    web.login(actors.create("sam", "security"))
     assert "Mark as crisis statement" not in client.get(f"/posts/{post_id}").get_data(as_text=True)
-    client.post(f"/posts/{post_id}/crisis", data={"csrf_token": csrf(client)})
+    web.submit(f"/posts/{post_id}/crisis", page=f"/posts/{post_id}")
     with rt.store.session() as db:
         assert not db.get(Post, post_id).crisis_statement
 
 
-def test_reviewers_cannot_mark_and_csrf_is_required(client, rt, actors):
+def test_reviewers_cannot_mark_and_csrf_is_required(client, web, rt, actors):
     post_id, account_id = submitted_post(rt, actors)
     freeze(rt, account_id)
-    web_login(client, actors.create("rita", "reviewer"))
+    web.login(actors.create("rita", "reviewer"))
     assert "Mark as crisis statement" not in client.get(f"/posts/{post_id}").get_data(as_text=True)
-    refused = client.post(f"/posts/{post_id}/crisis", data={"csrf_token": csrf(client)})
+    refused = web.submit(f"/posts/{post_id}/crisis", page=f"/posts/{post_id}")
     assert refused.status_code == 403
-    lead = client.application.test_client()
-    web_login(lead, actors.create("sam", "security"))
-    assert lead.post(f"/posts/{post_id}/crisis", data={}).status_code == 400
+    lead = web.another()
+    lead.login(actors.create("sam", "security"))
+    assert lead.client.post(f"/posts/{post_id}/crisis", data={}).status_code == 400
     with rt.store.session() as db:
         assert not db.get(Post, post_id).crisis_statement
