@@ -1,0 +1,262 @@
+"""Every route of the app, API and web pages alike, says who may use it, and holds to it.
+
+An endpoint missing from the tables below makes the classification tests fail, so nobody
+adds a route without deciding who may call it (``postgate/policy.py`` names the groups). Then
+each route is tried as someone outside its group (403 everywhere), as nobody (the API: 401;
+a page: the login page), and, for the pages, as each role inside the group (never refused).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from postgate import policy
+from postgate.store.models import ROLES
+from tests.helpers import WebActions
+
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed in"  # anyone signed in: each acts on their own things, checked per item
+
+# Every /api/v1 endpoint that needs a role, with the group that may call it.
+API_ROLES: dict[str, policy.RoleGroup] = {
+    "api.users.list_users": policy.RUN_CONSOLE,
+    "api.users.create_user": policy.ADMINISTER,
+    "api.users.set_roles": policy.ADMINISTER,
+    "api.users.revoke": policy.RUN_CONSOLE,
+    "api.users.reset_totp": policy.ADMINISTER,
+    "api.posts.submit": policy.WRITE_POSTS,
+    "api.posts.approve": policy.REVIEW_POSTS,
+    "api.posts.reject": policy.REVIEW_POSTS,
+    "api.freeze.set_freeze": policy.RUN_CONSOLE,
+    "api.freeze.lift_freeze": policy.RUN_CONSOLE,
+    "api.takedowns.start_takedown": policy.RUN_CONSOLE,
+    "api.takedowns.list_takedowns": policy.RUN_CONSOLE,
+    "api.takedowns.get_takedown": policy.RUN_CONSOLE,
+    "api.takedowns.takedown_report": policy.RUN_CONSOLE,
+    "api.takedowns.mark_crisis": policy.MARK_CRISIS,
+    "api.audit.list_entries": policy.RUN_CONSOLE,
+    "api.audit.verify": policy.RUN_CONSOLE,
+    "api.accounts.add_account": policy.ADMINISTER,
+    "api.accounts.replace_credentials": policy.ADMINISTER,
+    "api.accounts.update_account": policy.ADMINISTER,
+}
+# Open to any authenticated caller (each acts on the caller's own things) or to anyone.
+API_OPEN = {
+    "api.session.create_session",
+    "api.session.delete_session",
+    "api.session.list_tokens",
+    "api.session.create_token",
+    "api.session.revoke_token",
+    "api.users.me",
+    "api.users.start_totp",
+    "api.users.confirm_totp",
+    "api.users.renew_recovery_codes",
+    # Posts: visibility and ownership are checked per post by the posts service.
+    "api.posts.list_posts",
+    "api.posts.get_post",
+    "api.posts.edit_post",
+    "api.posts.cancel",
+    "api.freeze.list_freezes",
+    "api.takedowns.crisis_templates",
+    "api.accounts.list_accounts",
+}
+# Every other endpoint: the web pages (and the static files and the health check).
+WEB: dict[str, str | policy.RoleGroup] = {
+    "static": PUBLIC,
+    "health.healthz": PUBLIC,
+    "i18n.choose_language": PUBLIC,
+    "home.index": PUBLIC,  # each person's first page, or the login page
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,  # ends the session there is, if any
+    "auth.profile": SIGNED_IN,
+    "auth.create_token": SIGNED_IN,
+    "auth.revoke_token": SIGNED_IN,
+    "auth.twofa": SIGNED_IN,
+    "auth.twofa_start": SIGNED_IN,
+    "auth.twofa_confirm": SIGNED_IN,
+    "auth.recovery_codes": SIGNED_IN,
+    "calendar.index": SIGNED_IN,  # a plain author sees only their own posts in it
+    "posts.detail": SIGNED_IN,  # visibility checked per post by the posts service
+    "posts.cancel": SIGNED_IN,  # the author, security or an admin: checked by the service
+    "posts.compose": policy.WRITE_POSTS,
+    "posts.check": policy.WRITE_POSTS,
+    "posts.list": policy.WRITE_POSTS,
+    "posts.edit": policy.WRITE_POSTS,
+    "crisis.mark": policy.MARK_CRISIS,
+    "review.queue": policy.REVIEW_POSTS,
+    "review.post": policy.REVIEW_POSTS,
+    "review.approve": policy.REVIEW_POSTS,
+    "review.reject": policy.REVIEW_POSTS,
+    "console.index": policy.RUN_CONSOLE,
+    "console.freeze": policy.RUN_CONSOLE,
+    "console.lift_freeze": policy.RUN_CONSOLE,
+    "console.start_takedown": policy.RUN_CONSOLE,
+    "takedowns.show": policy.RUN_CONSOLE,
+    "takedowns.progress": policy.RUN_CONSOLE,
+    "takedowns.report": policy.RUN_CONSOLE,
+    "audit.log": policy.RUN_CONSOLE,
+    "users.list": policy.RUN_CONSOLE,
+    "users.revoke": policy.RUN_CONSOLE,
+    "users.create": policy.ADMINISTER,
+    "users.set_roles": policy.ADMINISTER,
+    "users.reset_totp": policy.ADMINISTER,
+    "admin.index": policy.ADMINISTER,
+    "admin.rules": policy.ADMINISTER,
+    "accounts.list": policy.ADMINISTER,
+    "accounts.add": policy.ADMINISTER,
+    "accounts.show": policy.ADMINISTER,
+    "accounts.update": policy.ADMINISTER,
+    "accounts.credentials": policy.ADMINISTER,
+}
+# A body valid in shape for every endpoint, so that only the role can be what refuses.
+PLAUSIBLE_BODY = {
+    "otp": "000000",
+    "account": "main",
+    "text": "hello",
+    "reason": "because",
+    "roles": ["author"],
+    "username": "someone",
+    "name": "token",
+    "since": "2026-01-01T00:00:00+00:00",
+}
+NO_SUCH_ID = 999_999  # ids in page URLs: refusals must not depend on what exists
+
+
+def test_role_groups_are_the_ones_design_md_describes() -> None:
+    """Widening a group widens every page, endpoint and service that names it: say so here."""
+    assert policy.WRITE_POSTS == ("author",)
+    assert policy.REVIEW_POSTS == ("reviewer",)
+    assert policy.SEE_ALL_POSTS == ("reviewer", "security", "admin")
+    assert policy.RUN_CONSOLE == ("security", "admin")
+    assert policy.MARK_CRISIS == ("security",)
+    assert policy.ADMINISTER == ("admin",)
+
+
+def _api_rules(app) -> list:
+    return [r for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")]
+
+
+def _web_rules(app) -> list:
+    return [r for r in app.url_map.iter_rules() if not r.endpoint.startswith("api.")]
+
+
+def _methods(rule) -> list[str]:
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def _fill(rule, number: int = 1) -> str:
+    values = {
+        arg: number if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "nobody"
+        for arg in rule.arguments
+    }
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _outsider_roles(group: policy.RoleGroup) -> tuple[str, ...]:
+    """Every role outside ``group``: the most a person can hold and still be refused."""
+    return tuple(role for role in ROLES if role not in group)
+
+
+def test_every_api_endpoint_is_classified(app) -> None:
+    found = {r.endpoint for r in _api_rules(app)}
+    assert not found - set(API_ROLES) - API_OPEN, "say who may call them (API_ROLES or API_OPEN)"
+    assert not (set(API_ROLES) | API_OPEN) - found, "endpoints that no longer exist"
+
+
+def test_every_web_endpoint_is_classified(app) -> None:
+    found = {r.endpoint for r in _web_rules(app)}
+    assert not found - set(WEB), f"say who may use {sorted(found - set(WEB))} (WEB)"
+    assert not set(WEB) - found, f"endpoints that no longer exist: {sorted(set(WEB) - found)}"
+
+
+def test_api_callers_outside_the_group_get_403_everywhere(app, client, actors) -> None:
+    people: dict[tuple[str, ...], Any] = {}
+    checked = 0
+    for rule in _api_rules(app):
+        group = API_ROLES.get(rule.endpoint)
+        if group is None:
+            continue
+        roles = _outsider_roles(group)
+        if roles not in people:
+            people[roles] = actors.person(f"u{len(people)}", *roles)
+        for method in _methods(rule):
+            response = client.open(
+                _fill(rule), method=method, json=PLAUSIBLE_BODY, headers=people[roles].headers
+            )
+            assert response.status_code == 403, (rule.endpoint, method, response.get_json())
+            checked += 1
+    assert checked >= len(API_ROLES)
+
+
+def test_api_callers_without_a_token_get_401_everywhere_but_login(app, client) -> None:
+    for rule in _api_rules(app):
+        if rule.endpoint == "api.session.create_session":
+            continue
+        for method in _methods(rule):
+            response = client.open(_fill(rule), method=method, json={})
+            assert response.status_code == 401, (rule.endpoint, method)
+
+
+def _visit(web: WebActions, rule, method: str) -> Any:
+    """``method`` on ``rule``'s URL, as a browser would send it (a form with its CSRF token)."""
+    path = _fill(rule, NO_SUCH_ID)
+    if method == "GET":
+        return web.client.get(path)
+    return web.client.open(path, method=method, data={"csrf_token": web.csrf()})
+
+
+def _guarded(app) -> list[tuple[Any, str, str | policy.RoleGroup]]:
+    return [
+        (r, m, WEB[r.endpoint])
+        for r in _web_rules(app)
+        for m in _methods(r)
+        if WEB.get(r.endpoint) not in (None, PUBLIC)
+    ]
+
+
+def test_public_pages_answer_anyone(app, web) -> None:
+    public = [(r, m) for r in _web_rules(app) for m in _methods(r) if WEB.get(r.endpoint) == PUBLIC]
+    for rule, method in public:
+        response = _visit(web, rule, method)
+        assert response.status_code != 403, (rule.endpoint, method)
+        assert not response.headers.get("Location", "").startswith("/login?next="), rule.endpoint
+
+
+def test_signed_out_visitors_are_sent_to_the_login_page(app, web) -> None:
+    guarded = _guarded(app)
+    assert len(guarded) > 40
+    for rule, method, _who in guarded:
+        response = _visit(web, rule, method)
+        assert response.status_code == 302, (rule.endpoint, method, response.status_code)
+        assert response.headers["Location"].startswith("/login?next="), rule.endpoint
+
+
+def test_web_users_outside_the_group_get_403_everywhere(app, web, actors) -> None:
+    browsers: dict[tuple[str, ...], WebActions] = {}
+    checked = 0
+    for rule, method, group in _guarded(app):
+        if group == SIGNED_IN:
+            continue
+        roles = _outsider_roles(group)
+        if roles not in browsers:
+            browsers[roles] = web.another()
+            browsers[roles].login(actors.create(f"u{len(browsers)}", *roles))
+        response = _visit(browsers[roles], rule, method)
+        assert response.status_code == 403, (rule.endpoint, method, roles, response.status_code)
+        checked += 1
+    assert checked > 30
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_web_users_inside_the_group_are_let_in(app, web, actors, role) -> None:
+    """A page must not refuse whom its group admits: nothing here is 403 or the login page
+    (what is asked for does not exist, so the answers are pages, 404s and form errors)."""
+    web.login(actors.create("pat", role))
+    for rule, method, group in _guarded(app):
+        if group != SIGNED_IN and role not in group:
+            continue
+        response = _visit(web, rule, method)
+        assert response.status_code != 403, (rule.endpoint, method)
+        assert not response.headers.get("Location", "").startswith("/login"), rule.endpoint
