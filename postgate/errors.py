@@ -108,3 +108,13 @@ class RateLimited(PostgateError):
     ) -> None:
         super().__init__(template, field=field, **params)
         self.retry_after = max(1, int(retry_after))
+
+
+class OperationError(Exception):
+    """An operator's command cannot be carried out: a port is taken, the schema is behind,
+    a backup is refused. Only the command line shows these (in English, like all its
+    output), never a web page, so they are not service errors and need no translation."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

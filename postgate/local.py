@@ -1,7 +1,10 @@
 """``postgate up``: a whole Postgate on one machine, for trying it out and for development.
 
 It reuses a Redis and a sandbox platform that already answer, and otherwise starts private
-ones as child processes, which it stops again on exit (Ctrl-C).
+ones as child processes; every port it needs is checked first, and a taken one ends the
+command with one line naming the flag that picks another. Its children (Redis, the
+sandbox, the workers, the web app) are supervised: one that dies is started again
+(:mod:`postgate.supervise`), and all stop on exit (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
@@ -13,20 +16,34 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import click
+import httpx
 from redis import Redis
 from redis.exceptions import RedisError
 
-from postgate.errors import SettingsError
-from postgate.settings import load_settings
+from postgate.errors import OperationError, SettingsError
+from postgate.ports import require_free_port
+from postgate.settings import Settings, load_settings
+from postgate.supervise import Supervisor
 
 PRIVATE_REDIS_PORT = 6391
 START_TIMEOUT = 20  # seconds a child process gets to answer
+
+
+@dataclass(frozen=True)
+class LocalPorts:
+    """Where ``up`` listens: the web app on ``host:web``; the sandbox and a private Redis on
+    loopback, at these ports when given (else POSTGATE_SANDBOX_URL and 6391)."""
+
+    host: str
+    web: int
+    sandbox: int | None = None
+    redis: int | None = None
 
 
 def redis_answers(url: str) -> bool:
@@ -47,64 +64,81 @@ def port_answers(url: str) -> bool:
         return False
 
 
-def wait_until(check: object, timeout: float = START_TIMEOUT) -> bool:
+def sandbox_answers(url: str) -> bool:
+    """Whether the sandbox platform (not just anything) answers at ``url``."""
+    try:
+        response = httpx.get(f"{url}/sandbox/faults", timeout=2)
+        return response.status_code == 200 and isinstance(response.json(), dict)
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+def wait_until(check: Callable[[], bool], timeout: float = START_TIMEOUT) -> bool:
     """Whether ``check()`` turned true within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
+        if check():
             return True
         time.sleep(0.2)
     return False
 
 
-def start_private_redis(instance: Path) -> tuple[subprocess.Popen[bytes], str]:
+def redis_server_argv(instance: Path, port: int) -> list[str]:
+    """A private Redis on loopback, keeping nothing on disk (the store is the truth)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise SettingsError(
             "POSTGATE_REDIS_URL: no Redis answers and redis-server is not installed "
             "(apt-get install redis-server)"
         )
-    url = f"redis://127.0.0.1:{PRIVATE_REDIS_PORT}/0"
-    if redis_answers(url):
-        return None, url  # type: ignore[return-value]
     instance.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [
-            binary,
-            "--port",
-            str(PRIVATE_REDIS_PORT),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(instance),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+            "no", "--dir", str(instance)]  # fmt: skip
+
+
+def _redis_url(settings: Settings, ports: LocalPorts, sup: Supervisor) -> str:
+    if ports.redis is None:
+        if redis_answers(settings.redis_url):
+            return settings.redis_url
+        if "POSTGATE_REDIS_URL" in os.environ:
+            raise SettingsError(
+                "POSTGATE_REDIS_URL: no Redis answers at {url}", url=settings.redis_url
+            )
+    port = ports.redis or PRIVATE_REDIS_PORT
+    url = f"redis://127.0.0.1:{port}/0"
+    if redis_answers(url):
+        return url
+    require_free_port("127.0.0.1", port, flag="--redis-port", what="a private Redis")
+    sup.start("redis", redis_server_argv(settings.instance_path, port), dict(os.environ))
     if not wait_until(lambda: redis_answers(url)):
-        raise SettingsError(
-            "the private Redis did not start within {seconds} s", seconds=START_TIMEOUT
-        )
-    return proc, url
+        raise OperationError(f"the private Redis did not answer within {START_TIMEOUT} s")
+    return url
 
 
-@contextmanager
-def children() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        yield procs
-    finally:
-        for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in reversed(procs):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+def _sandbox_url(settings: Settings, ports: LocalPorts, sup: Supervisor, env: dict) -> str:
+    url = settings.sandbox_url if ports.sandbox is None else f"http://127.0.0.1:{ports.sandbox}"
+    if sandbox_answers(url):
+        return url
+    parsed = urlparse(url)
+    port = parsed.port or 80
+    require_free_port(
+        parsed.hostname or "127.0.0.1", port, flag="--sandbox-port", what="the sandbox platform"
+    )
+    argv = [*_me(), "sandbox", "serve", "--port", str(port)]
+    sup.start("sandbox", argv, {**env, "POSTGATE_SANDBOX_URL": url})
+    if not wait_until(lambda: sandbox_answers(url)):
+        raise OperationError(f"the sandbox platform did not answer within {START_TIMEOUT} s")
+    return url
+
+
+def _supervised(sup: Supervisor) -> bool:
+    """One supervision round while waiting for something (children keep being restarted)."""
+    sup.check_once()
+    return True
+
+
+def _me() -> list[str]:
+    return [sys.executable, "-m", "postgate"]
 
 
 def _stop_on_sigterm() -> None:
@@ -116,40 +150,27 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def run_everything(*, host: str, port: int, worker_count: int) -> None:
+def run_everything(ports: LocalPorts, *, worker_count: int) -> None:
     _stop_on_sigterm()
     settings = load_settings()
+    require_free_port(ports.host, ports.web, flag="--port", what="the web app")
+    sup = Supervisor(echo=click.echo)
     env = dict(os.environ)
-    me = [sys.executable, "-m", "postgate"]
-    with children() as procs:
-        if not redis_answers(settings.redis_url):
-            if "POSTGATE_REDIS_URL" in os.environ:
-                raise SettingsError(
-                    "POSTGATE_REDIS_URL: no Redis answers at {url}", url=settings.redis_url
-                )
-            proc, url = start_private_redis(settings.instance_path)
-            if proc is not None:
-                procs.append(proc)
-            env["POSTGATE_REDIS_URL"] = url
-            click.echo(f"started a private Redis at {url}")
-        if not port_answers(settings.sandbox_url):
-            procs.append(subprocess.Popen([*me, "sandbox", "serve"], env=env))  # noqa: S603
-            if not wait_until(lambda: port_answers(settings.sandbox_url)):
-                raise SettingsError(
-                    "the sandbox platform did not start within {seconds} s", seconds=START_TIMEOUT
-                )
-            click.echo(f"started the sandbox platform at {settings.sandbox_url}")
-        subprocess.run([*me, "init"], env=env, check=True)  # noqa: S603
-        for _ in range(worker_count):
-            procs.append(subprocess.Popen([*me, "worker"], env=env))  # noqa: S603
-        web = subprocess.Popen([*me, "serve", "--host", host, "--port", str(port)], env=env)  # noqa: S603
-        procs.append(web)
-        click.echo(f"Postgate is up: http://{host}:{port}/  (Ctrl-C stops everything)")
-        try:
-            while all(p.poll() is None for p in procs):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            click.echo("stopping")
-        stopped = [p for p in procs if p.poll() is not None]
-        if stopped:
-            click.echo(f"a child process ended (exit {stopped[0].returncode}); stopping", err=True)
+    try:
+        env["POSTGATE_REDIS_URL"] = _redis_url(settings, ports, sup)
+        env["POSTGATE_SANDBOX_URL"] = _sandbox_url(settings, ports, sup, env)
+        init = subprocess.run([*_me(), "init"], env=env, check=False)  # noqa: S603
+        if init.returncode != 0:
+            raise OperationError("`postgate init` failed (see above); nothing was started")
+        for number in range(1, worker_count + 1):
+            sup.start(f"worker {number}", [*_me(), "worker"], env)
+        web = f"http://{ports.host}:{ports.web}"
+        sup.start("web", [*_me(), "serve", "--host", ports.host, "--port", str(ports.web)], env)
+        if not wait_until(lambda: _supervised(sup) and port_answers(web), timeout=60):
+            raise OperationError(f"the web app did not answer on {web} within 60 s")
+        click.echo(f"Postgate is up: {web}/  (Ctrl-C stops everything)")
+        sup.watch()
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        sup.stop_all()

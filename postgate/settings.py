@@ -44,6 +44,8 @@ class Settings:
     duplicate_days: int = 7
     publish_max_attempts: int = 5
     claim_settle_seconds: int = 30
+    web_processes: int = 2
+    web_threads: int = 8
     secret_keys: tuple[str, ...] = ()
     audit_key: str | None = None
     web_secret: str | None = None
@@ -120,8 +122,8 @@ def load_settings(
     config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
     data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
     instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
-    sec, rules, pub, redis_cfg = (
-        _section(data, s) for s in ("security", "rules", "publishing", "redis")
+    sec, rules, pub, redis_cfg, web = (
+        _section(data, s) for s in ("security", "rules", "publishing", "redis", "web")
     )
     default_rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
     rules_path = _relative(config_path, rules.get("rules")) or default_rules
@@ -140,6 +142,8 @@ def load_settings(
         "duplicate_days": (pub, "duplicate_days", True),
         "publish_max_attempts": (pub, "max_attempts", False),
         "claim_settle_seconds": (pub, "claim_settle_seconds", False),
+        "web_processes": (web, "processes", False),
+        "web_threads": (web, "threads", False),
     }
     values: dict[str, Any] = {}
     for attr, (table, key, zero_ok) in ints.items():

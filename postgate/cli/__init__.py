@@ -16,7 +16,7 @@ from postgate.cli.admin import audit_group, init, keys
 from postgate.cli.demo import demo
 from postgate.cli.processes import serve, up, worker
 from postgate.cli.users import users
-from postgate.errors import PostgateError
+from postgate.errors import OperationError, PostgateError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     except PostgateError as exc:
         where = f" ({exc.field})" if exc.field else ""
         click.echo(f"postgate: error{where}: {exc.message}", err=True)
+        sys.exit(1)
+    except OperationError as exc:
+        click.echo(f"postgate: error: {exc.message}", err=True)
         sys.exit(1)
     except Exception as exc:
         if os.environ.get("POSTGATE_DEBUG"):

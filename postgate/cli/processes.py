@@ -2,24 +2,67 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from postgate.cli.common import runtime
+from postgate.serving import ServeOptions, Server, default_server
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    help="Gunicorn worker processes (default: [web] processes in the settings, 2).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    help="Threads per process (default: [web] threads in the settings, 8).",
+)
+@click.option(
+    "--server",
+    type=click.Choice([s.value for s in Server]),
+    help="Gunicorn wherever fork exists (the default), waitress elsewhere.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Start nothing: exit 0 when the web app at --host/--port answers /healthz with 200, "
+    "else 1 (a container health check).",
+)
+def serve(
+    host: str,
+    port: int,
+    processes: int | None,
+    threads: int | None,
+    server: str | None,
+    check: bool,
+) -> None:
     """Serve the web app and the JSON API."""
-    import waitress
+    from postgate import serving
 
+    if check:
+        probe = serving.probe_health(host, port)
+        click.echo(probe.message, err=not probe.healthy)
+        sys.exit(0 if probe.healthy else 1)
     from gateway import create_app
 
-    app = create_app()
-    click.echo(f"Postgate on http://{host}:{port}/")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="postgate")
+    rt = runtime()
+    options = ServeOptions(
+        host=host,
+        port=port,
+        processes=processes or rt.settings.web_processes,
+        threads=threads or rt.settings.web_threads,
+        server=Server(server) if server else default_server(),
+    )
+    serving.check_port(options)
+    app = create_app(settings=rt.settings)
+    click.echo(f"Postgate on {options.url} ({options.describe()})")
+    serving.serve(app, options)
 
 
 @click.command()
@@ -34,9 +77,23 @@ def worker(burst: bool) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--sandbox-port",
+    type=click.IntRange(1, 65535),
+    help="Where the sandbox platform listens (default: POSTGATE_SANDBOX_URL's port, 8765).",
+)
+@click.option(
+    "--redis-port",
+    type=click.IntRange(1, 65535),
+    help="Use, or start, a private Redis on this port instead of POSTGATE_REDIS_URL.",
+)
 @click.option("--workers", "worker_count", default=1, show_default=True, type=click.IntRange(1, 16))
-def up(host: str, port: int, worker_count: int) -> None:
-    """Start everything for local use: Redis and the sandbox when absent, workers, the web app."""
-    from postgate.local import run_everything
+def up(
+    host: str, port: int, sandbox_port: int | None, redis_port: int | None, worker_count: int
+) -> None:
+    """Start everything for local use: Redis and the sandbox when absent, workers, the web app.
+    A child process that dies is started again."""
+    from postgate.local import LocalPorts, run_everything
 
-    run_everything(host=host, port=port, worker_count=worker_count)
+    ports = LocalPorts(host=host, web=port, sandbox=sandbox_port, redis=redis_port)
+    run_everything(ports, worker_count=worker_count)

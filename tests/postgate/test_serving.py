@@ -1,0 +1,85 @@
+"""``postgate serve``: gunicorn with the configured processes, waitress on request, a taken
+port refused in one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from tests.conftest import ROOT, _free_port
+from tests.helpers import start_postgate, stop_process_groups
+from tests.workers.conftest import descendants, wait_for
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "postgate", *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@contextmanager
+def held_port() -> Iterator[int]:
+    """A port that another program listens on (and never answers)."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+def healthz(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_serve_runs_the_processes_the_settings_ask_for(rt, env, tmp_path):
+    config = tmp_path / "web.toml"
+    config.write_text(
+        f'[rules]\nrules = "{ROOT / "config" / "rules.toml"}"\n[web]\nprocesses = 3\n'
+    )
+    port = _free_port()
+    env = {**env, "POSTGATE_CONFIG": str(config)}
+    web = start_postgate(["serve", "--port", str(port)], env, tmp_path / "web.log")
+    try:
+        wait_for(lambda: healthz(port), 60, "web")
+        wait_for(lambda: len(descendants(web.pid)) == 3, 30, "three gunicorn workers")
+        assert "gunicorn, 3 processes x 8 threads" in (tmp_path / "web.log").read_text()
+        os.killpg(web.pid, signal.SIGTERM)
+        assert web.wait(timeout=30) == 0
+    finally:
+        stop_process_groups([web])
+
+
+def test_serve_with_waitress_where_asked(rt, env, tmp_path):
+    port = _free_port()
+    web = start_postgate(
+        ["serve", "--port", str(port), "--server", "waitress"], env, tmp_path / "web.log"
+    )
+    try:
+        wait_for(lambda: healthz(port), 60, "web")
+        assert descendants(web.pid) == []
+    finally:
+        stop_process_groups([web])
+
+
+def test_serve_refuses_a_taken_port_in_one_line(rt, env):
+    with held_port() as port:
+        result = run(env, "serve", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"postgate: error: port {port} on 127.0.0.1 is taken, so the web app cannot listen "
+        "there: stop what uses it or choose another port with --port"
+    ]
