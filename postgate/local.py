@@ -100,7 +100,7 @@ def _redis_url(settings: Settings, ports: LocalPorts, sup: Supervisor) -> str:
     if ports.redis is None:
         if redis_answers(settings.redis_url):
             return settings.redis_url
-        if "POSTGATE_REDIS_URL" in os.environ:
+        if {"POSTGATE_REDIS_URL", "POSTGATE_REDIS_URL_FILE"} & set(os.environ):
             raise SettingsError(
                 "POSTGATE_REDIS_URL: no Redis answers at {url}", url=settings.redis_url
             )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from postgate.envfiles import resolve_file_variables, with_password
 from postgate.errors import SettingsError
 
 DEFAULT_CONFIG = "config/postgate.toml"
@@ -46,6 +47,7 @@ class Settings:
     claim_settle_seconds: int = 30
     web_processes: int = 2
     web_threads: int = 8
+    heartbeat_seconds: int = 10
     secret_keys: tuple[str, ...] = ()
     audit_key: str | None = None
     web_secret: str | None = None
@@ -118,12 +120,12 @@ def load_settings(
     env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Settings:
     """Build settings from the environment (``env`` defaults to ``os.environ``) and the TOML."""
-    env = os.environ if env is None else env
+    env = resolve_file_variables(os.environ if env is None else env)
     config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
     data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
     instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
-    sec, rules, pub, redis_cfg, web = (
-        _section(data, s) for s in ("security", "rules", "publishing", "redis", "web")
+    sec, rules, pub, redis_cfg, web, work = (
+        _section(data, s) for s in ("security", "rules", "publishing", "redis", "web", "workers")
     )
     default_rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
     rules_path = _relative(config_path, rules.get("rules")) or default_rules
@@ -144,6 +146,7 @@ def load_settings(
         "claim_settle_seconds": (pub, "claim_settle_seconds", False),
         "web_processes": (web, "processes", False),
         "web_threads": (web, "threads", False),
+        "heartbeat_seconds": (work, "heartbeat_seconds", False),
     }
     values: dict[str, Any] = {}
     for attr, (table, key, zero_ok) in ints.items():
@@ -154,15 +157,23 @@ def load_settings(
     settings = Settings(
         instance_path=instance,
         config_path=config_path,
-        database_url=_url(
-            "POSTGATE_DATABASE_URL",
-            env.get("POSTGATE_DATABASE_URL", f"sqlite:///{instance / 'postgate.db'}"),
-            ("sqlite", "postgresql"),
+        database_url=with_password(
+            "POSTGATE_DATABASE_PASSWORD",
+            _url(
+                "POSTGATE_DATABASE_URL",
+                env.get("POSTGATE_DATABASE_URL", f"sqlite:///{instance / 'postgate.db'}"),
+                ("sqlite", "postgresql"),
+            ),
+            env.get("POSTGATE_DATABASE_PASSWORD"),
         ),
-        redis_url=_url(
-            "POSTGATE_REDIS_URL",
-            env.get("POSTGATE_REDIS_URL", "redis://127.0.0.1:6379/0"),
-            ("redis", "rediss", "unix"),
+        redis_url=with_password(
+            "POSTGATE_REDIS_PASSWORD",
+            _url(
+                "POSTGATE_REDIS_URL",
+                env.get("POSTGATE_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                ("redis", "rediss", "unix"),
+            ),
+            env.get("POSTGATE_REDIS_PASSWORD"),
         ),
         sandbox_url=_url(
             "POSTGATE_SANDBOX_URL",

@@ -4,7 +4,8 @@ The worker forks a work horse per job; the horse builds its own database engine 
 client (both are keyed by process id), so no connection pool crosses a fork. The reconciler
 runs in a small child process forked before the worker starts (so before any thread exists):
 once at start, then every ``reconcile_seconds``, one pass per period across all workers.
-SIGTERM and SIGINT stop the worker warmly (RQ finishes the running job first).
+SIGTERM and SIGINT stop the worker warmly (RQ finishes the running job first). The worker
+writes a heartbeat (:mod:`postgate.heartbeat`) that ``postgate worker --check`` reads.
 """
 
 from __future__ import annotations
@@ -18,24 +19,28 @@ import signal
 import time
 
 from redis import Redis
-from rq import Worker
 from rq.serializers import JSONSerializer
 
+from postgate.heartbeat import HeartbeatWriter
 from postgate.runtime import Runtime
 from postgate.store.db import release_connections
 from workers import dispatch
+from workers.beating import BeatingWorker
 
 log = logging.getLogger("postgate.workers.runner")
 
 MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (default 10 min)
 
 
-def run_worker(rt: Runtime, burst: bool = False) -> bool:
-    """Work the Postgate queues until stopped (or until empty with ``burst``)."""
+def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> bool:
+    """Work the Postgate queues until stopped (or until empty with ``burst``); ``name``
+    names the worker's heartbeat (default ``HOST.PID``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     from workers import jobs, reconcile  # noqa: F401 - imported once, not in every horse
 
     jobs.preload(rt)
+    heartbeat = HeartbeatWriter(rt, name)
+    heartbeat.maybe_beat()
     release_connections()  # no open connection may be inherited by work horses
     gc.freeze()  # the warmed objects are never collected: horses share their pages untouched
     reconciler = None
@@ -44,15 +49,17 @@ def run_worker(rt: Runtime, burst: bool = False) -> bool:
     else:
         reconciler = _start_reconciler(rt)
     connection = Redis.from_url(rt.settings.redis_url)  # no socket timeout: RQ blocks on BLPOP
-    worker = Worker(
+    worker = BeatingWorker(
         list(dispatch.QUEUES),
         connection=connection,
         serializer=JSONSerializer,
         maintenance_interval=MAINTENANCE_SECONDS,
+        heartbeat=heartbeat,
     )
     try:
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
+        heartbeat.stop()
         if reconciler is not None and reconciler.is_alive():
             reconciler.terminate()
             reconciler.join(timeout=5)

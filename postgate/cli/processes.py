@@ -50,6 +50,7 @@ def serve(
         click.echo(probe.message, err=not probe.healthy)
         sys.exit(0 if probe.healthy else 1)
     from gateway import create_app
+    from postgate.store.migrate import require_current
 
     rt = runtime()
     options = ServeOptions(
@@ -60,6 +61,7 @@ def serve(
         server=Server(server) if server else default_server(),
     )
     serving.check_port(options)
+    require_current(rt.store)
     app = create_app(settings=rt.settings)
     click.echo(f"Postgate on {options.url} ({options.describe()})")
     serving.serve(app, options)
@@ -67,11 +69,27 @@ def serve(
 
 @click.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty (for scripts).")
-def worker(burst: bool) -> None:
+@click.option("--name", help="This worker's name in heartbeats (default: HOST.PID).")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Start no worker: exit 0 when this host's newest worker heartbeat (or --name's) "
+    "is recent, 1 when it is stale or missing (a container health check).",
+)
+def worker(burst: bool, name: str | None, check: bool) -> None:
     """Run an RQ worker for publishing and takedowns, with the scheduler."""
+    rt = runtime()
+    if check:
+        from postgate.heartbeat import check as check_heartbeat
+
+        verdict = check_heartbeat(rt, name=name)
+        click.echo(verdict.message, err=not verdict.healthy)
+        sys.exit(0 if verdict.healthy else 1)
+    from postgate.store.migrate import require_current
     from workers.runner import run_worker
 
-    run_worker(runtime(), burst=burst)
+    require_current(rt.store)
+    run_worker(rt, burst=burst, name=name)
 
 
 @click.command()

@@ -6,7 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
+from postgate.errors import OperationError
 from postgate.store.db import Store
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -26,6 +29,47 @@ def upgrade(store: Store) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()
+
+
+def head_revision() -> str:
+    """The newest revision this Postgate's migrations know."""
+    heads = _scripts().get_heads()
+    if len(heads) != 1:
+        raise OperationError(f"the migrations have {len(heads)} heads; merge them first")
+    return heads[0]
+
+
+def current_revision(store: Store) -> str | None:
+    """The revision the store's schema is at, or None when it has none yet."""
+    with store.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current(store: Store) -> None:
+    """Refuse to start a web app or a worker on a schema that is not the one this code was
+    written for: migrations run only by ``postgate init``, never as a side effect of starting
+    (several processes starting at once would race, and an upgrade must be a decision)."""
+    current, head = current_revision(store), head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise OperationError("the store has no schema yet: run `postgate init` first")
+    known = {script.revision for script in _scripts().walk_revisions()}
+    if current not in known:
+        raise OperationError(
+            f"the store's schema is at revision {current}, which this Postgate does not know "
+            "(a newer version upgraded it): run that version instead"
+        )
+    raise OperationError(
+        f"the store's schema is at revision {current} but this Postgate needs {head}: "
+        "run `postgate init` to upgrade it, then start again"
+    )
+
+
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
 
 
 def autogenerate(store: Store, message: str) -> None:

@@ -268,3 +268,22 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class WorkerHeartbeat(Base):
+    """A worker process's last sign of life, by worker name.
+
+    Written by the worker every few seconds (and to Redis too), read by ``postgate worker
+    --check``, which a container's health check runs; ``stopped_at`` is set when the worker
+    stopped warmly, so a stopped worker reads as stopped rather than as silently stale.
+    """
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -1,0 +1,29 @@
+"""An RQ worker that writes Postgate's heartbeat whenever RQ refreshes its own.
+
+RQ calls :meth:`Worker.heartbeat` before each wait for a job, after each job and, while a
+work horse runs a job, every ``job_monitoring_interval`` seconds. The runner sets that
+interval and the wait (``worker_ttl - 15``) to the heartbeat period, so a live worker beats
+at least once a period whether it is idle or busy, and a worker stuck anywhere else stops
+beating. Postgate's beat is written first, so it still reaches the store while Redis is away.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rq import Worker
+
+from postgate.heartbeat import HeartbeatWriter
+
+
+class BeatingWorker(Worker):
+    def __init__(self, *args: Any, heartbeat: HeartbeatWriter, **kwargs: Any) -> None:
+        period = heartbeat.rt.settings.heartbeat_seconds
+        kwargs.setdefault("worker_ttl", period + 15)
+        kwargs.setdefault("job_monitoring_interval", period)
+        super().__init__(*args, **kwargs)
+        self.postgate_heartbeat = heartbeat
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        self.postgate_heartbeat.maybe_beat()
+        super().heartbeat(timeout, pipeline)
