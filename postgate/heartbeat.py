@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from postgate import __version__
 from postgate.runtime import Runtime
 from postgate.store.models import WorkerHeartbeat
 from postgate.store.types import utcnow
@@ -73,15 +74,6 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("postgate")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 class HeartbeatWriter:
     """Writes one worker's beats, at most one every half period however often it is asked.
 
@@ -92,7 +84,7 @@ class HeartbeatWriter:
     def __init__(self, rt: Runtime, name: str | None = None) -> None:
         self.rt = rt
         now = utcnow()
-        self.beat = Beat(name or default_name(), this_host(), os.getpid(), _version(), now, now)
+        self.beat = Beat(name or default_name(), this_host(), os.getpid(), __version__, now, now)
         self._last_written: datetime | None = None
 
     def maybe_beat(self, now: datetime | None = None) -> None:

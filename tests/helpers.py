@@ -32,6 +32,18 @@ def start_postgate(args: list[str], env: dict[str, str], log: Path) -> subproces
         )
 
 
+def run_postgate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m postgate ARGS`` to its end, as an operator runs it; output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "postgate", *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def stop_process_groups(procs: list[subprocess.Popen[bytes]]) -> None:
     """SIGTERM every group, give each 8 s to stop warmly, then SIGKILL what is left."""
     for proc in procs:

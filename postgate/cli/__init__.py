@@ -12,7 +12,7 @@ import sys
 import click
 
 from postgate.cli.accounts import accounts
-from postgate.cli.admin import audit_group, init, keys
+from postgate.cli.admin import audit_group, backup, init, keys, restore
 from postgate.cli.demo import demo
 from postgate.cli.processes import serve, up, worker
 from postgate.cli.users import users
@@ -25,7 +25,7 @@ def cli() -> None:
     """Postgate: a publishing safety gate for company social-media accounts."""
 
 
-for command in (init, users, accounts, keys, audit_group, serve, worker, up, demo):
+for command in (init, users, accounts, keys, audit_group, backup, restore, serve, worker, up, demo):
     cli.add_command(command)
 
 

@@ -1,8 +1,10 @@
-"""``postgate init``, ``postgate keys rotate``, ``postgate audit verify``."""
+"""``postgate init``, ``postgate keys rotate``, ``postgate audit verify``, ``postgate backup``
+and ``postgate restore``."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -61,3 +63,34 @@ def verify() -> None:
         return
     click.echo(f"bad entry {result.bad_seq}: {result.problem}", err=True)
     sys.exit(1)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    """Write a backup of the store, the media and a manifest to FILE, while Postgate runs.
+    The keys are not in it: keep them, backed up, apart."""
+    from postgate.backups.take import create_backup
+
+    manifest = create_backup(runtime(), file)
+    counts = manifest["counts"]
+    click.echo(
+        f"backup written to {file}: {counts.get('posts', 0)} posts, "
+        f"{manifest['audit_head']['seq']} audit entries, {manifest['media_files']} media files "
+        f"(schema {manifest['schema_revision']})"
+    )
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(file: Path) -> None:
+    """Restore the backup FILE into this empty instance (its keys must be in place)."""
+    from postgate.backups.restore import restore_backup
+
+    restored = restore_backup(runtime(), file)
+    click.echo(
+        f"restored {restored.manifest['counts'].get('posts', 0)} posts from {file}; "
+        f"audit chain ok, {restored.audit_entries} entries"
+    )
+    if restored.needs_upgrade:
+        click.echo("the backup's schema is older than this Postgate's: run `postgate init`")

@@ -54,8 +54,7 @@ def require_current(store: Store) -> None:
         return
     if current is None:
         raise OperationError("the store has no schema yet: run `postgate init` first")
-    known = {script.revision for script in _scripts().walk_revisions()}
-    if current not in known:
+    if current not in known_revisions():
         raise OperationError(
             f"the store's schema is at revision {current}, which this Postgate does not know "
             "(a newer version upgraded it): run that version instead"
@@ -64,6 +63,10 @@ def require_current(store: Store) -> None:
         f"the store's schema is at revision {current} but this Postgate needs {head}: "
         "run `postgate init` to upgrade it, then start again"
     )
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in _scripts().walk_revisions()}
 
 
 def _scripts() -> ScriptDirectory:

@@ -24,8 +24,7 @@ import yaml
 
 from tests.conftest import ROOT, _free_port
 from tests.deploy.test_image import instructions
-from tests.helpers import start_postgate, stop_process_groups
-from tests.postgate.test_serving import run
+from tests.helpers import run_postgate, start_postgate, stop_process_groups
 from tests.workers.conftest import descendants, wait_for
 
 COMPOSE = ROOT / "compose.yaml"
@@ -121,34 +120,34 @@ def test_compose_services_commands_and_health_checks_run(compose_env, tmp_path):
     services = compose()["services"]
     port = _free_port()
     web_cmd = as_local(services["web"]["command"], port)
-    refused = run(compose_env, *web_cmd)
+    refused = run_postgate(compose_env, *web_cmd)
     assert refused.returncode == 1 and "run `postgate init`" in refused.stderr, refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
 
-    init = run(compose_env, *as_local(services["init"]["command"], port))
+    init = run_postgate(compose_env, *as_local(services["init"]["command"], port))
     assert init.returncode == 0, init.stderr
 
     web_health = as_local(services["web"]["healthcheck"]["test"], port)
     worker_health = as_local(services["worker"]["healthcheck"]["test"], port)
-    assert run(compose_env, *worker_health).returncode == 1, "healthy before any worker"
+    assert run_postgate(compose_env, *worker_health).returncode == 1, "healthy before any worker"
     procs: list[subprocess.Popen[bytes]] = []
     try:
         web = start_postgate(web_cmd, compose_env, tmp_path / "web.log")
         procs.append(web)
-        wait_for(lambda: run(compose_env, *web_health).returncode == 0, 60, "web healthy")
+        wait_for(lambda: run_postgate(compose_env, *web_health).returncode == 0, 60, "web healthy")
         gunicorn_workers = web_cmd[web_cmd.index("--processes") + 1]
         wait_for(lambda: len(descendants(web.pid)) == int(gunicorn_workers), 30, "gunicorn")
 
         worker = start_postgate(as_local(services["worker"]["command"], port), compose_env,
                                 tmp_path / "worker.log")  # fmt: skip
         procs.append(worker)
-        wait_for(lambda: run(compose_env, *worker_health).returncode == 0, 60, "worker")
+        wait_for(lambda: run_postgate(compose_env, *worker_health).returncode == 0, 60, "worker")
         web_role = image_health(compose_env, port)
         assert web_role.returncode == 0 and f"ok http://127.0.0.1:{port}/healthz" in web_role.stdout
 
         os.killpg(web.pid, signal.SIGTERM)
         assert web.wait(timeout=30) == 0
-        down = run(compose_env, *web_health)
+        down = run_postgate(compose_env, *web_health)
         assert down.returncode == 1 and "does not answer" in down.stderr
         assert image_health(compose_env, port).returncode == 0, "the worker role is still healthy"
 
@@ -156,9 +155,9 @@ def test_compose_services_commands_and_health_checks_run(compose_env, tmp_path):
             os.kill(pid, signal.SIGKILL)
         worker.wait(timeout=10)
         killed_at = time.monotonic()
-        wait_for(lambda: run(compose_env, *worker_health).returncode == 1, 30, "stale")
+        wait_for(lambda: run_postgate(compose_env, *worker_health).returncode == 1, 30, "stale")
         assert time.monotonic() - killed_at < 10, "a dead worker must read unhealthy quickly"
-        stale = run(compose_env, *worker_health)
+        stale = run_postgate(compose_env, *worker_health)
         assert "stale" in stale.stderr, stale.stderr
         assert image_health(compose_env, port).returncode == 1
     finally:

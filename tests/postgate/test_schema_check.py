@@ -9,13 +9,13 @@ from sqlalchemy import text
 from postgate.errors import OperationError
 from postgate.store.migrate import head_revision, require_current
 from tests.conftest import _free_port
-from tests.postgate.test_serving import run
+from tests.helpers import run_postgate
 
 
 @pytest.mark.parametrize("command", ["serve", "worker"])
 def test_serve_and_worker_refuse_a_store_without_schema(env, command):
     args = ["serve", "--port", str(_free_port())] if command == "serve" else ["worker"]
-    result = run(env, *args)
+    result = run_postgate(env, *args)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "postgate: error: the store has no schema yet: run `postgate init` first"
@@ -44,9 +44,9 @@ def test_a_schema_behind_the_code_asks_for_init(rt, env):
     _downgrade(rt, "150f0745cb84")
     with pytest.raises(OperationError, match="run `postgate init` to upgrade it"):
         require_current(rt.store)
-    result = run(env, "worker")
+    result = run_postgate(env, "worker")
     assert result.returncode == 1 and f"needs {head_revision()}" in result.stderr
-    assert run(env, "init").returncode == 0
+    assert run_postgate(env, "init").returncode == 0
     require_current(rt.store)
 
 

@@ -6,27 +6,14 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 
 from tests.conftest import ROOT, _free_port
-from tests.helpers import start_postgate, stop_process_groups
+from tests.helpers import run_postgate, start_postgate, stop_process_groups
 from tests.workers.conftest import descendants, wait_for
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "postgate", *args],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @contextmanager
@@ -77,7 +64,7 @@ def test_serve_with_waitress_where_asked(rt, env, tmp_path):
 
 def test_serve_refuses_a_taken_port_in_one_line(rt, env):
     with held_port() as port:
-        result = run(env, "serve", "--port", str(port))
+        result = run_postgate(env, "serve", "--port", str(port))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"postgate: error: port {port} on 127.0.0.1 is taken, so the web app cannot listen "
