@@ -4,6 +4,12 @@ Each entry's hash is ``HMAC-SHA256(audit key, canonical JSON of the entry + prev
 The key lives outside the database, so whoever can write to the database alone cannot forge
 a consistent chain. Appenders first update the single ``audit_head`` row, which takes a row
 lock (PostgreSQL) or the write lock (SQLite), so two processes never link to the same tip.
+
+A chain alone cannot show that its newest entries were cut off: what is left still links.
+So the head is signed too (``sig`` = HMAC of its sequence number and hash, in a domain of
+its own), which stops a rewind by someone who can write only to the database; and signed
+checkpoints kept outside the store (:mod:`postgate.audit_checkpoint`) catch a rewind to an
+older signed head.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from postgate.vault import write_private
 
 GENESIS = "0" * 64
 AUDIT_KEY_FILE = "audit.key"
+HEAD_DOMAIN = b"postgate-audit-head"
 
 
 class Event(enum.StrEnum):
@@ -70,6 +77,12 @@ class Event(enum.StrEnum):
     TAKEDOWN_DONE = "takedown:done"
     CONFIG_RULES = "config:rules"
     KEYS_ROTATE = "keys:rotate"
+
+
+# After these commit, a checkpoint is written at once rather than at the next minute.
+CHECKPOINT_EVENTS = frozenset(
+    {Event.FREEZE_SET, Event.FREEZE_LIFT, Event.TAKEDOWN_START, Event.TAKEDOWN_DONE}
+)
 
 
 def load_audit_key(settings: Settings) -> bytes:
@@ -116,10 +129,21 @@ def entry_hash(key: bytes, entry: AuditEntry) -> str:
     return hmac.new(key, _canonical(entry), sha256).hexdigest()
 
 
-def ensure_head(session: Session) -> None:
-    """Create the chain's tip row when the store is new."""
+def head_signature(key: bytes, seq: int, hash_: str) -> str:
+    """The head's seal: only the audit key's holder can make one for a (seq, hash) pair."""
+    message = HEAD_DOMAIN + b"\n" + str(seq).encode() + b"\n" + hash_.encode()
+    return hmac.new(key, message, sha256).hexdigest()
+
+
+def head_is_signed(key: bytes, head: AuditHead) -> bool:
+    expected = head_signature(key, head.seq, head.hash)
+    return head.sig is not None and hmac.compare_digest(expected, head.sig)
+
+
+def ensure_head(session: Session, key: bytes) -> None:
+    """Create the chain's tip row, signed, when the store is new."""
     if session.get(AuditHead, 1) is None:
-        session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        session.add(AuditHead(id=1, seq=0, hash=GENESIS, sig=head_signature(key, 0, GENESIS)))
         session.flush()
 
 
@@ -142,7 +166,7 @@ def record_event(
     entry = AuditEntry(
         seq=head.seq,
         at=at or utcnow(),
-        actor=actor or "-",
+        actor=(actor or "-")[:64],
         action=str(action),
         target=target[:255],
         details=json.loads(json.dumps(details or {}, default=str)),
@@ -152,6 +176,7 @@ def record_event(
     )
     entry.hash = entry_hash(key, entry)
     head.hash = entry.hash
+    head.sig = head_signature(key, head.seq, head.hash)
     session.add(entry)
     session.flush()
     return entry
@@ -163,10 +188,15 @@ class Verification:
     count: int
     bad_seq: int | None = None
     problem: str = ""
+    checkpoint_seq: int | None = None  # the latest checkpoint the chain was held against
+    checkpoint_at: str | None = None
 
 
-def verify_chain(session: Session, key: bytes, *, batch: int = 1000) -> Verification:
-    """Walk the chain in order; report the first entry edited, removed, inserted or moved."""
+def verify_chain(
+    session: Session, key: bytes, *, batch: int = 1000, check_head_signature: bool = True
+) -> Verification:
+    """Walk the chain in order; report the first entry edited, removed, inserted or moved,
+    and a head that does not match the chain's end or lacks a valid signature."""
     prev_hash, expected_seq, count = GENESIS, 1, 0
     last = 0
     while True:
@@ -200,13 +230,33 @@ def verify_chain(session: Session, key: bytes, *, batch: int = 1000) -> Verifica
                 count + 1,
                 entry.seq,
             )
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != count or head.hash != prev_hash):
+    return _check_head(session, key, count, prev_hash, check_head_signature)
+
+
+def _check_head(
+    session: Session, key: bytes, count: int, last_hash: str, check_signature: bool
+) -> Verification:
+    # Column by column: a store restored from before heads were signed has no ``sig`` yet.
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    if head is None:
+        return Verification(False, count, count + 1, "the chain's head row is missing")
+    if head.seq != count or head.hash != last_hash:
         return Verification(
             False,
             count,
             count + 1,
             f"chain ends at entry {count} but its head says {head.seq} (entries removed)",
+        )
+    sig = session.scalar(select(AuditHead.sig).where(AuditHead.id == 1)) if check_signature else ""
+    if check_signature and not (
+        sig and hmac.compare_digest(head_signature(key, head.seq, head.hash), sig)
+    ):
+        return Verification(
+            False,
+            count,
+            count + 1,
+            f"the head (entry {head.seq}) is not signed with the audit key "
+            "(head rewound or forged, entries removed from the end)",
         )
     return Verification(True, count)
 

@@ -14,9 +14,9 @@ from typing import Any
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from postgate import audit
+from postgate import audit, audit_checkpoint
 from postgate.settings import Settings, load_settings
-from postgate.store.db import Store, get_store
+from postgate.store.db import Store, call_after_commit, get_store
 from postgate.vault import Vault, key_file, load_vault
 
 
@@ -63,7 +63,15 @@ class Runtime:
         return self.settings.redis_prefix + ":".join(str(p) for p in parts)
 
     def audit(self, db: Session, action: audit.Event | str, **fields: Any) -> None:
+        """Append an entry in ``db``'s transaction; a freeze or takedown is checkpointed
+        outside the store as soon as it commits."""
         audit.record_event(db, self.audit_key, action, **fields)
+        if action in audit.CHECKPOINT_EVENTS:
+            call_after_commit(
+                db,
+                "audit-checkpoint",
+                lambda: audit_checkpoint.checkpoint_quietly(self, str(action), background=True),
+            )
 
 
 def _mtime(path: Path) -> float | None:

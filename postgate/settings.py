@@ -48,6 +48,10 @@ class Settings:
     web_processes: int = 2
     web_threads: int = 8
     heartbeat_seconds: int = 10
+    checkpoint_path: Path | None = None
+    checkpoint_seconds: int = 60
+    syslog_address: str = "/dev/log"
+    checkpoint_webhooks: tuple[str, ...] = ()
     secret_keys: tuple[str, ...] = ()
     audit_key: str | None = None
     web_secret: str | None = None
@@ -57,6 +61,11 @@ class Settings:
     @property
     def keys_path(self) -> Path:
         return self.instance_path / "keys"
+
+    @property
+    def checkpoints_path(self) -> Path:
+        """Where audit checkpoints are written: apart from the store, beside the keys."""
+        return self.checkpoint_path or self.instance_path / "checkpoints"
 
     def with_overrides(self, **values: Any) -> Settings:
         return replace(self, **values)
@@ -124,8 +133,9 @@ def load_settings(
     config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
     data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
     instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
-    sec, rules, pub, redis_cfg, web, work = (
-        _section(data, s) for s in ("security", "rules", "publishing", "redis", "web", "workers")
+    sec, rules, pub, redis_cfg, web, work, audit_cfg = (
+        _section(data, s)
+        for s in ("security", "rules", "publishing", "redis", "web", "workers", "audit")
     )
     default_rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
     rules_path = _relative(config_path, rules.get("rules")) or default_rules
@@ -147,6 +157,7 @@ def load_settings(
         "web_processes": (web, "processes", False),
         "web_threads": (web, "threads", False),
         "heartbeat_seconds": (work, "heartbeat_seconds", False),
+        "checkpoint_seconds": (audit_cfg, "checkpoint_seconds", False),
     }
     values: dict[str, Any] = {}
     for attr, (table, key, zero_ok) in ints.items():
@@ -182,6 +193,9 @@ def load_settings(
         ),
         rules_path=rules_path,
         catalog_path=catalog_path,
+        checkpoint_path=_relative(config_path, _text(audit_cfg, "checkpoint_dir")),
+        syslog_address=_text(audit_cfg, "syslog", "/dev/log"),
+        checkpoint_webhooks=_urls(audit_cfg, "webhooks"),
         redis_prefix=str(env.get("POSTGATE_REDIS_PREFIX", redis_cfg.get("prefix", "postgate:"))),
         secret_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
         audit_key=env.get("POSTGATE_AUDIT_KEY") or None,
@@ -191,6 +205,20 @@ def load_settings(
         **values,
     )
     return _apply(settings, overrides or {})
+
+
+def _text(table: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise SettingsError("{name} in the settings file must be a string", name=key)
+    return value
+
+
+def _urls(table: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError("{name} in the settings file must be a list of URLs", name=key)
+    return tuple(_url(f"{key} in the settings file", v, ("http", "https")) for v in value)
 
 
 def _flag(name: str, value: str) -> bool:
@@ -207,6 +235,11 @@ def _apply(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise SettingsError("unknown setting {name!r}", name=unknown[0])
-    converters: dict[str, Callable[[Any], Any]] = {"instance_path": Path, "rules_path": Path}
+    converters: dict[str, Callable[[Any], Any]] = {
+        "instance_path": Path,
+        "rules_path": Path,
+        "checkpoint_path": Path,
+        "checkpoint_webhooks": tuple,
+    }
     values = {k: converters.get(k, lambda v: v)(v) for k, v in overrides.items()}
     return replace(settings, **values)

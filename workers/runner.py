@@ -1,9 +1,15 @@
-"""``postgate worker``: an RQ worker with the scheduler, plus the periodic reconciler.
+"""``postgate worker``: an RQ worker with the scheduler, plus the periodic tasks.
 
 The worker forks a work horse per job; the horse builds its own database engine and Redis
-client (both are keyed by process id), so no connection pool crosses a fork. The reconciler
-runs in a small child process forked before the worker starts (so before any thread exists):
-once at start, then every ``reconcile_seconds``, one pass per period across all workers.
+client (both are keyed by process id), so no connection pool crosses a fork. The periodic
+tasks run in a small child process forked before the worker starts (so before any thread
+exists): the reconciler, once at start and then every ``reconcile_seconds``, and the audit
+checkpoint (:mod:`postgate.audit_checkpoint`), every ``checkpoint_seconds``. Each task runs
+once per period across all workers: whoever first sets the task's Redis gate (``SET NX PX``,
+expiring after the period) runs it. When Redis does not answer every worker runs the task
+itself, which is harmless: a reconcile pass is idempotent, and checkpoint writers queue on a
+file lock and skip a head already checkpointed. This loop rather than an RQ periodic job:
+it lives as long as the worker, and a flushed Redis cannot lose it.
 SIGTERM and SIGINT stop the worker warmly (RQ finishes the running job first). The worker
 writes a heartbeat (:mod:`postgate.heartbeat`) that ``postgate worker --check`` reads.
 """
@@ -17,10 +23,14 @@ import os
 import secrets
 import signal
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq.serializers import JSONSerializer
 
+from postgate import audit_checkpoint
 from postgate.heartbeat import HeartbeatWriter
 from postgate.runtime import Runtime
 from postgate.store.db import release_connections
@@ -46,6 +56,7 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
     reconciler = None
     if burst:
         _reconcile_safely(rt)
+        _checkpoint_safely(rt)
     else:
         reconciler = _start_reconciler(rt)
     connection = Redis.from_url(rt.settings.redis_url)  # no socket timeout: RQ blocks on BLPOP
@@ -74,16 +85,44 @@ def _start_reconciler(rt: Runtime) -> multiprocessing.Process:
     return process
 
 
+@dataclass(frozen=True)
+class Periodic:
+    """A task run once per ``period`` seconds across all workers (see the module doc)."""
+
+    gate: str
+    period: float
+    run: Callable[[Runtime], None]
+
+    def run_if_due(self, rt: Runtime, token: str) -> None:
+        try:
+            due = rt.redis.set(rt.key(self.gate), token, nx=True, px=int(self.period * 1000))
+        except RedisError:
+            due = True  # see the module doc: running it everywhere is harmless
+        if due:
+            self.run(rt)
+
+
+def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
+    return (
+        Periodic("reconcile-gate", rt.settings.reconcile_seconds, _reconcile_safely),
+        Periodic("audit-checkpoint-gate", rt.settings.checkpoint_seconds, _checkpoint_safely),
+    )
+
+
 def reconcile_forever(rt: Runtime, parent_pid: int) -> None:
-    """Reconcile periodically until the worker that started us is gone."""
+    """Run the periodic tasks until the worker that started us is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides; SIGTERM ends us
-    period = rt.settings.reconcile_seconds
+    tasks = periodic_tasks(rt)
+    tick = min(1.0, *(task.period for task in tasks))
     token = secrets.token_hex(8)
     while os.getppid() == parent_pid:
-        gate = rt.redis.set(rt.key("reconcile-gate"), token, nx=True, px=int(period * 1000))
-        if gate:
-            _reconcile_safely(rt)
-        time.sleep(period if gate else min(period, 1.0))
+        for task in tasks:
+            task.run_if_due(rt, token)
+        time.sleep(tick)
+
+
+def _checkpoint_safely(rt: Runtime) -> None:
+    audit_checkpoint.checkpoint_quietly(rt, "periodic")
 
 
 def _reconcile_safely(rt: Runtime) -> None:

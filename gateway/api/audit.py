@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from gateway.access import roles_required
 from gateway.context import rt
-from postgate import audit, policy
+from postgate import audit, audit_checkpoint, policy
 from postgate.errors import ValidationFailed
 
 bp = Blueprint("audit", __name__)
@@ -49,14 +49,17 @@ def list_entries() -> ResponseReturnValue:
 @bp.get("/audit/verify")
 @roles_required(policy.RUN_CONSOLE)
 def verify() -> ResponseReturnValue:
-    """Walk the whole chain, as ``postgate audit verify`` does."""
-    with rt().store.session() as db:
-        result = audit.verify_chain(db, rt().audit_key)
+    """Walk the whole chain and hold it against the latest checkpoint, as ``postgate audit
+    verify`` does."""
+    result = audit_checkpoint.verify_trail(rt())
     return jsonify(
         {
             "ok": result.ok,
             "entries": result.count,
             "bad_seq": result.bad_seq,
             "problem": result.problem,
+            "checkpoint": {"seq": result.checkpoint_seq, "at": result.checkpoint_at}
+            if result.checkpoint_seq is not None
+            else None,
         }
     )

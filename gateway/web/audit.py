@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway.access import roles_required
 from gateway.context import rt
-from postgate import audit, policy
+from postgate import audit, audit_checkpoint, policy
 from postgate.store.models import AuditEntry
 
 bp = Blueprint("audit", __name__)
@@ -58,7 +58,7 @@ def audit_log() -> ResponseReturnValue:
         entries: list[dict[str, Any]] = [
             audit.entry_to_dict(e) for e in newest_entries(db, filters, before, PAGE + 1)
         ]
-        check = audit.verify_chain(db, rt().audit_key)
+    check = audit_checkpoint.verify_trail(rt())
     more = len(entries) > PAGE
     entries = entries[:PAGE]
     return render_template(

@@ -4,7 +4,9 @@ Before anything is written: the file is a backup of a format this Postgate reads
 same kind of store, of a schema revision it knows; the instance's keys are the ones the
 backup needs (by fingerprint); the instance is empty (no data in its store, no media, no
 worker beating); and every member matches its size and hash. After: the restored store
-holds exactly the manifest's row counts and audit head, and its audit chain verifies.
+holds exactly the manifest's row counts and audit head, its audit chain verifies, and a
+signed checkpoint of its head is written in this instance's checkpoint folder
+(:mod:`postgate.audit_checkpoint`), so ``postgate audit verify`` guards it from then on.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from postgate import audit
+from postgate import audit, audit_checkpoint
 from postgate.backups import postgres, sqlite
 from postgate.backups.archive import extract_verified, read_manifest
 from postgate.backups.contents import describe_store, key_fingerprints, occupied
@@ -49,8 +51,11 @@ def restore_backup(rt: Runtime, archive: Path) -> Restored:
         files = extract_verified(archive, manifest, Path(work))
         _install_store(rt, manifest, files[manifest["database"]["file"]])
         _install_media(rt, Path(work) / MEDIA_FOLDER)
-    count = _check_restored(rt, manifest)
-    return Restored(manifest, count, manifest["schema_revision"] != migrate.head_revision())
+    older = manifest["schema_revision"] != migrate.head_revision()
+    count = _check_restored(rt, manifest, signed_head=not older)
+    if not older:  # else `postgate init` upgrades, signs the head and checkpoints it
+        _checkpoint(rt)
+    return Restored(manifest, count, older)
 
 
 def _check_kind(rt: Runtime, manifest: dict[str, Any]) -> None:
@@ -134,7 +139,17 @@ def _install_media(rt: Runtime, extracted: Path) -> None:
     shutil.move(str(extracted), target)
 
 
-def _check_restored(rt: Runtime, manifest: dict[str, Any]) -> int:
+def _checkpoint(rt: Runtime) -> None:
+    """From now on this instance's checkpoints protect the restored chain's end."""
+    written = audit_checkpoint.write_checkpoint(rt, "restore")
+    if written.outcome is audit_checkpoint.Outcome.REFUSED:
+        raise OperationError(
+            f"the restored audit chain cannot be checkpointed: {written.problem}; this "
+            f"instance's checkpoint folder ({rt.settings.checkpoints_path}) must be new"
+        )
+
+
+def _check_restored(rt: Runtime, manifest: dict[str, Any], *, signed_head: bool = True) -> int:
     with rt.store.engine.connect() as connection:
         found = describe_store(connection)
     for key in ("schema_revision", "counts", "audit_head"):
@@ -144,7 +159,7 @@ def _check_restored(rt: Runtime, manifest: dict[str, Any]) -> int:
                 "do not use it: restore again into an empty instance"
             )
     with rt.store.session() as db:
-        verdict = audit.verify_chain(db, rt.audit_key)
+        verdict = audit.verify_chain(db, rt.audit_key, check_head_signature=signed_head)
     if not verdict.ok:
         raise OperationError(
             f"the restored audit chain does not verify: entry {verdict.bad_seq}: {verdict.problem}"

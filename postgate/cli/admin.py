@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from postgate import audit
+from postgate import audit_checkpoint
 from postgate.cli.common import runtime
 from postgate.services import keys as key_service
 from postgate.services.setup import init_store
@@ -23,6 +23,8 @@ def init(demo: bool) -> None:
     click.echo(f"store ready at {rt.settings.database_url}")
     if result.created_keys:
         click.echo(f"created the secret key file in {rt.settings.keys_path} (back it up)")
+    if result.audit_problem:
+        click.echo(f"warning: audit chain: {result.audit_problem}", err=True)
     if demo:
         from postgate.services.demo import create_demo
 
@@ -54,10 +56,9 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 def verify() -> None:
-    """Check every entry of the chain; exit 1 naming the first bad one."""
-    rt = runtime()
-    with rt.store.session() as db:
-        result = audit.verify_chain(db, rt.audit_key)
+    """Check every entry, the signed head and the latest checkpoint; exit 1 naming what is
+    wrong."""
+    result = audit_checkpoint.verify_trail(runtime())
     if result.ok:
         click.echo(f"ok {result.count} entries")
         return
@@ -94,3 +95,18 @@ def restore(file: Path) -> None:
     )
     if restored.needs_upgrade:
         click.echo("the backup's schema is older than this Postgate's: run `postgate init`")
+
+
+@audit_group.command("checkpoint")
+def checkpoint() -> None:
+    """Write a signed checkpoint of the chain's head now (file, syslog, webhooks)."""
+    rt = runtime()
+    result = audit_checkpoint.write_checkpoint(rt, "manual")
+    if result.outcome is audit_checkpoint.Outcome.REFUSED:
+        click.echo(f"postgate: error: no checkpoint written: {result.problem}", err=True)
+        sys.exit(1)
+    assert result.checkpoint is not None
+    click.echo(
+        f"{result.outcome} checkpoint at entry {result.checkpoint.seq} "
+        f"in {rt.settings.checkpoints_path}"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from postgate import audit
+from postgate import audit, audit_checkpoint
 from postgate.runtime import Runtime
 from postgate.store import migrate
 from postgate.vault import ensure_keys, write_private
@@ -17,6 +17,7 @@ WEB_KEY_FILE = "web.key"
 class InitResult:
     created_keys: bool
     created_audit_key: bool
+    audit_problem: str = ""  # why no checkpoint could be written ("" when all is well)
 
 
 def ensure_web_secret(rt: Runtime) -> str:
@@ -44,5 +45,7 @@ def init_store(rt: Runtime) -> InitResult:
     ensure_web_secret(rt)
     migrate.upgrade(rt.store)
     with rt.store.transaction() as db:
-        audit.ensure_head(db)
-    return InitResult(created_keys, created_audit)
+        audit.ensure_head(db, rt.audit_key)
+    audit_checkpoint.adopt_unsigned_head(rt)
+    checkpoint = audit_checkpoint.write_checkpoint(rt, "init")
+    return InitResult(created_keys, created_audit, checkpoint.problem)

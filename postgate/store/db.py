@@ -13,7 +13,7 @@ the post claims serialised across processes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ class Store:
         self.pid = os.getpid()
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "after_commit", _run_after_commit)
+        event.listen(self._sessions, "after_rollback", _forget_after_commit)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(postgate_read_only=True), expire_on_commit=False
         )
@@ -57,6 +59,24 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+AFTER_COMMIT = "postgate_after_commit"
+
+
+def call_after_commit(session: Session, key: str, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once ``session``'s transaction has committed (never if it rolls
+    back); a second callback under the same ``key`` in one transaction is dropped."""
+    session.info.setdefault(AFTER_COMMIT, {}).setdefault(key, callback)
+
+
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(AFTER_COMMIT, {}).values():
+        callback()
+
+
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT, None)
 
 
 def _make_engine(url: str) -> Engine:

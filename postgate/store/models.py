@@ -268,6 +268,7 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+    sig: Mapped[str | None] = mapped_column(String(64))  # HMAC of (seq, hash): see audit.py
 
 
 class WorkerHeartbeat(Base):

@@ -132,19 +132,46 @@ def test_two_processes_appending_at_once_keep_one_chain(any_rt) -> None:
     assert result.ok and result.count == 50
 
 
-def test_cli_verify_reports_ok_and_the_first_bad_entry(any_rt) -> None:
-    append(any_rt, 3)
-    settings = any_rt.settings
+def cli_audit(rt, command: str = "verify") -> subprocess.CompletedProcess:
+    """``postgate audit COMMAND`` in a process of its own, on the runtime's store."""
+    settings = rt.settings
     env = {
         "POSTGATE_INSTANCE": str(settings.instance_path),
         "POSTGATE_DATABASE_URL": settings.database_url,
         "PATH": "/usr/bin:/bin",
     }
-    run = [sys.executable, "-m", "postgate", "audit", "verify"]
-    ok = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    run = [sys.executable, "-m", "postgate", "audit", command]
+    return subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_cli_verify_reports_ok_and_the_first_bad_entry(any_rt) -> None:
+    append(any_rt, 3)
+    ok = cli_audit(any_rt)
     assert ok.returncode == 0 and ok.stdout.strip() == "ok 3 entries"
     with any_rt.store.transaction() as db:
         db.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(details={"i": 99}))
-    bad = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    bad = cli_audit(any_rt)
     assert bad.returncode == 1 and "bad entry 2" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_cli_verify_fails_when_the_newest_entries_are_cut_and_the_head_rewound(rt) -> None:
+    """The attack of issue 10: delete the newest entries, point the head at what is left."""
+    append(rt, 5)
+    with rt.store.transaction() as db:
+        third = db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == 3))
+        db.execute(delete(AuditEntry).where(AuditEntry.seq > 3))
+        db.execute(update(audit.AuditHead).where(audit.AuditHead.id == 1).values(seq=3, hash=third))
+    result = cli_audit(rt)
+    assert result.returncode == 1 and result.stderr.startswith("bad entry 4: "), result
+
+
+def test_cli_verify_fails_when_every_entry_is_deleted(rt) -> None:
+    append(rt, 5)
+    with rt.store.transaction() as db:
+        db.execute(delete(AuditEntry))
+        db.execute(
+            update(audit.AuditHead).where(audit.AuditHead.id == 1).values(seq=0, hash=audit.GENESIS)
+        )
+    result = cli_audit(rt)
+    assert result.returncode == 1 and "ok 0 entries" not in result.stdout, result
