@@ -43,11 +43,12 @@ def create_app(
         app.config.update(test_config)
     app.extensions["postgate"] = runtime
 
-    from gateway import errors, i18n, security
+    from gateway import audit_refusals, errors, i18n, security
     from gateway.web import csrf, session
 
     errors.init_app(app)
     security.init_app(app)
+    audit_refusals.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
     session.init_app(app)

@@ -77,6 +77,8 @@ class Event(enum.StrEnum):
     TAKEDOWN_DONE = "takedown:done"
     CONFIG_RULES = "config:rules"
     KEYS_ROTATE = "keys:rotate"
+    ACCESS_FORBIDDEN = "access:forbidden"
+    ACCESS_RATE_LIMITED = "access:rate-limited"
 
 
 # After these commit, a checkpoint is written at once rather than at the next minute.

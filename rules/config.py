@@ -43,6 +43,7 @@ class _Loader:
         self.source = source
         self.catalog = catalog
         self.files: list[bytes] = []
+        self.paths: list[Path] = [path]
 
     def line_of(self, pattern: str) -> str:
         match = re.search(pattern, self.source, re.MULTILINE)
@@ -84,7 +85,12 @@ class _Loader:
 
     def build(self, spec: _Spec) -> Rule:
         opts = Options(
-            copy.deepcopy(spec.options), spec.where, self.path.parent, self.catalog, self.files
+            copy.deepcopy(spec.options),
+            spec.where,
+            self.path.parent,
+            self.catalog,
+            self.files,
+            self.paths,
         )
         rule = RULE_KINDS[spec.kind].from_config(spec.id, spec.severity, opts)
         opts.finish()
@@ -178,8 +184,9 @@ def load_ruleset(rules_path: str | Path, catalog_path: str | Path | None = None)
     catalog = load_catalog(catalog_path) if catalog_path is not None else None
     loader = _Loader(path, source, catalog)
     loader.files.append(raw)
-    if catalog is not None:
+    if catalog is not None and catalog_path is not None:
         loader.files.append(catalog.content)
+        loader.paths.append(Path(catalog_path))
     org = loader.specs(data.get("rules", []), "rules")
     built = {spec.id: loader.build(spec) for spec in org}
     accounts = data.get("accounts", {})
@@ -188,4 +195,4 @@ def load_ruleset(rules_path: str | Path, catalog_path: str | Path | None = None)
     per_account = {
         name: loader.account(name, table, org, built) for name, table in sorted(accounts.items())
     }
-    return RuleSet(_version(loader.files), tuple(built.values()), per_account)
+    return RuleSet(_version(loader.files), tuple(built.values()), per_account, tuple(loader.paths))

@@ -25,6 +25,7 @@ class Options:
     base_dir: Path
     catalog: Any = None  # the loaded product catalogue, when one was given
     files: list[bytes] = field(default_factory=list)  # contents read, for the version hash
+    paths: list[Path] = field(default_factory=list)  # files read, to notice when one changes
     _used: set[str] = field(default_factory=set)
 
     def error(self, key: str | None, message: str) -> RuleConfigError:
@@ -98,6 +99,7 @@ class Options:
         except (OSError, UnicodeDecodeError) as exc:
             raise self.error(key, f"cannot read {path}: {exc}") from None
         self.files.append(raw)
+        self.paths.append(path)
         lines = []
         for number, line in enumerate(text.splitlines(), start=1):
             line = line.strip()

@@ -3,12 +3,14 @@
 The worker forks a work horse per job; the horse builds its own database engine and Redis
 client (both are keyed by process id), so no connection pool crosses a fork. The periodic
 tasks run in a small child process forked before the worker starts (so before any thread
-exists): the reconciler, once at start and then every ``reconcile_seconds``, and the audit
-checkpoint (:mod:`postgate.audit_checkpoint`), every ``checkpoint_seconds``. Each task runs
+exists): the reconciler, once at start and then every ``reconcile_seconds``; the audit
+checkpoint (:mod:`postgate.audit_checkpoint`) and the look at the rules' version
+(:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``. Each task runs
 once per period across all workers: whoever first sets the task's Redis gate (``SET NX PX``,
 expiring after the period) runs it. When Redis does not answer every worker runs the task
-itself, which is harmless: a reconcile pass is idempotent, and checkpoint writers queue on a
-file lock and skip a head already checkpointed. This loop rather than an RQ periodic job:
+itself, which is harmless: a reconcile pass is idempotent, checkpoint writers queue on a
+file lock and skip a head already checkpointed, and a version change is recorded once under
+its row's lock. This loop rather than an RQ periodic job:
 it lives as long as the worker, and a flushed Redis cannot lose it.
 SIGTERM and SIGINT stop the worker warmly (RQ finishes the running job first). The worker
 writes a heartbeat (:mod:`postgate.heartbeat`) that ``postgate worker --check`` reads.
@@ -33,6 +35,7 @@ from rq.serializers import JSONSerializer
 from postgate import audit_checkpoint
 from postgate.heartbeat import HeartbeatWriter
 from postgate.runtime import Runtime
+from postgate.services.checking import check_rules_version
 from postgate.store.db import release_connections
 from workers import dispatch
 from workers.beating import BeatingWorker
@@ -106,6 +109,7 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
     return (
         Periodic("reconcile-gate", rt.settings.reconcile_seconds, _reconcile_safely),
         Periodic("audit-checkpoint-gate", rt.settings.checkpoint_seconds, _checkpoint_safely),
+        Periodic("rules-version-gate", rt.settings.checkpoint_seconds, _rules_version_safely),
     )
 
 
@@ -123,6 +127,14 @@ def reconcile_forever(rt: Runtime, parent_pid: int) -> None:
 
 def _checkpoint_safely(rt: Runtime) -> None:
     audit_checkpoint.checkpoint_quietly(rt, "periodic")
+
+
+def _rules_version_safely(rt: Runtime) -> None:
+    """An edit of the rule files is audited (``config:rules``) even while nobody posts."""
+    try:
+        check_rules_version(rt)
+    except Exception:
+        log.exception("checking the rules' version failed")
 
 
 def _reconcile_safely(rt: Runtime) -> None:

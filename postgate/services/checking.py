@@ -6,6 +6,7 @@ always checks against the current configuration (invariant 4).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from datetime import date, datetime, timedelta
@@ -16,10 +17,12 @@ from sqlalchemy.orm import Session
 from postgate.errors import SettingsError
 from postgate.runtime import Runtime
 from postgate.services.freezes import is_frozen
+from postgate.services.rules_version import note_rules_version
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from rules import Context, Draft, Evaluation, RuleConfigError, RuleSet, load_ruleset
 
+log = logging.getLogger("postgate.rules")
 _lock = threading.Lock()
 _cache: dict[tuple[str, str | None], tuple[tuple[float, ...], RuleSet]] = {}
 
@@ -29,16 +32,19 @@ def _stamp(*paths: object) -> tuple[float, ...]:
 
 
 def current_ruleset(rt: Runtime) -> RuleSet:
+    """The rules as their files are now: reloaded when any file they were read from changes
+    (the rules, the catalogue, a terms file)."""
     rules_path, catalog_path = rt.settings.rules_path, rt.settings.catalog_path
     key = (str(rules_path), str(catalog_path) if catalog_path else None)
-    stamp = _stamp(rules_path, catalog_path)
     with _lock:
         cached = _cache.get(key)
-        if cached is None or cached[0] != stamp:
+        known = cached[1].sources if cached else ()
+        if cached is None or cached[0] != _stamp(rules_path, catalog_path, *known):
             try:
                 ruleset = load_ruleset(rules_path, catalog_path)
             except RuleConfigError as exc:
                 raise SettingsError("rules configuration: {detail}", detail=str(exc)) from None
+            stamp = _stamp(rules_path, catalog_path, *ruleset.sources)
             cached = _cache[key] = (stamp, ruleset)
         return cached[1]
 
@@ -81,4 +87,14 @@ def evaluate(
         frozen=is_frozen(db, account.id),
         recent_posts=recent_texts(rt, db, account, exclude_post),
     )
-    return current_ruleset(rt).evaluate(draft, context)
+    ruleset = current_ruleset(rt)
+    note_rules_version(rt, ruleset, db)
+    return ruleset.evaluate(draft, context)
+
+
+def check_rules_version(rt: Runtime) -> None:
+    """The periodic look (workers): record the version of the rule files as they are now."""
+    try:
+        note_rules_version(rt, current_ruleset(rt))
+    except SettingsError as exc:  # rules that do not load: publishing says so on its own
+        log.warning("rules not loaded: %s", exc.message)

@@ -17,6 +17,7 @@ from postgate import otp
 from postgate.audit import Event
 from postgate.errors import OtpInvalid, OtpRequired, RateLimited
 from postgate.runtime import Runtime
+from postgate.services import refusals
 from postgate.store.models import User
 from postgate.store.types import utcnow
 
@@ -42,29 +43,47 @@ def verify_code(
         user = db.get(User, user_id)
         if user is None or user.totp_secret_enc is None:
             raise OtpInvalid("no TOTP is enrolled for this user", field="otp")
-        ensure_unlocked(user)
-        step: int | None = None
-        if allow_recovery and _looks_like_recovery(code):
-            failure = _use_recovery(rt, db, user, code, source)
-        else:
-            secret = rt.vault.decrypt(user.totp_secret_enc)
-            failure, step = _check_totp(rt, db, user, secret, code, source)
+        username, locked = user.username, lock_error(user)
+        if locked is None:
+            failure, step = _check(rt, db, user, code, source, allow_recovery)
+    if locked is not None:  # audited outside the transaction above, which writes nothing
+        refusals.record_rate_limited(
+            rt, limit="otp-locked", actor=username, retry_after=locked.retry_after, source=source
+        )
+        raise locked
     if failure is not None:
         raise failure
     return step
 
 
-def ensure_unlocked(user: User) -> None:
-    """Raise RateLimited while OTP entry is locked for ``user``."""
+def _check(
+    rt: Runtime, db: Session, user: User, code: str, source: str, allow_recovery: bool
+) -> tuple[OtpInvalid | None, int | None]:
+    if allow_recovery and _looks_like_recovery(code):
+        return _use_recovery(rt, db, user, code, source), None
+    secret = rt.vault.decrypt(user.totp_secret_enc or "")
+    return _check_totp(rt, db, user, secret, code, source)
+
+
+def lock_error(user: User) -> RateLimited | None:
+    """The refusal to give while OTP entry is locked for ``user`` (None when it is not)."""
     now = utcnow()
     if user.otp_locked_until and user.otp_locked_until > now:
         wait = int((user.otp_locked_until - now).total_seconds()) + 1
-        raise RateLimited(
+        return RateLimited(
             "TOTP entry is locked after repeated failures; try again in {minutes} minutes",
             retry_after=wait,
             field="otp",
             minutes=wait // 60 + 1,
         )
+    return None
+
+
+def ensure_unlocked(user: User) -> None:
+    """Raise RateLimited while OTP entry is locked for ``user``."""
+    locked = lock_error(user)
+    if locked is not None:
+        raise locked
 
 
 def _looks_like_recovery(code: str) -> bool:

@@ -26,6 +26,7 @@ from postgate.errors import (
     ValidationFailed,
 )
 from postgate.runtime import Runtime
+from postgate.services import refusals
 from postgate.services.otp_check import verify_code
 from postgate.store.models import AuthToken, User
 from postgate.store.types import utcnow
@@ -55,10 +56,14 @@ class IssuedToken:
 
 
 def _limit_logins(rt: Runtime, username: str, source: str) -> None:
-    """Count a login attempt for the user and for the address; refuse past either limit."""
+    """Count a login attempt for the user and for the address; refuse (and audit) past
+    either limit."""
     window = rt.settings.login_limit_window
     wait = ratelimit.hit(rt, f"login:user:{username}", rt.settings.login_limit_per_user, window)
     if wait:
+        refusals.record_rate_limited(
+            rt, limit="login-user", actor=username, retry_after=wait, source=source
+        )
         raise RateLimited(
             "too many login attempts for this user; try again in {seconds} seconds",
             retry_after=wait,
@@ -66,6 +71,9 @@ def _limit_logins(rt: Runtime, username: str, source: str) -> None:
         )
     wait = ratelimit.hit(rt, f"login:addr:{source}", rt.settings.login_limit_per_address, window)
     if wait:
+        refusals.record_rate_limited(
+            rt, limit="login-address", actor=username, retry_after=wait, source=source
+        )
         raise RateLimited(
             "too many login attempts from this address; try again in {seconds} seconds",
             retry_after=wait,

@@ -51,6 +51,7 @@ class Store:
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits at the end of the block, or rolls back on error."""
         with self._sessions() as session, session.begin():
+            session.info[WRITABLE] = True
             yield session
 
     def ping(self) -> None:
@@ -62,6 +63,12 @@ class Store:
 
 
 AFTER_COMMIT = "postgate_after_commit"
+WRITABLE = "postgate_writable"
+
+
+def is_writable(session: Session) -> bool:
+    """Whether ``session`` came from :meth:`Store.transaction` (its work will commit)."""
+    return bool(session.info.get(WRITABLE))
 
 
 def call_after_commit(session: Session, key: str, callback: Callable[[], None]) -> None:

@@ -288,3 +288,14 @@ class WorkerHeartbeat(Base):
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
     stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ConfigVersion(Base):
+    """The version of a configuration in force (``rules``: the rule set's hash), so the
+    first process to load another one records ``config:rules`` once."""
+
+    __tablename__ = "config_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), default="")
+    changed_at: Mapped[datetime | None]

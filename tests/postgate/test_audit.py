@@ -106,6 +106,16 @@ def test_recomputed_plain_hash_does_not_pass_without_the_key(any_rt) -> None:
     assert not verify(any_rt).ok
 
 
+def process_env(rt) -> dict[str, str]:
+    """What a process of its own needs to reach the runtime's store and Redis."""
+    settings = rt.settings
+    return {
+        "POSTGATE_INSTANCE": str(settings.instance_path),
+        "POSTGATE_DATABASE_URL": settings.database_url,
+        "POSTGATE_REDIS_URL": settings.redis_url,
+    }
+
+
 def _append_in_child(env: dict, n: int, actor: str) -> None:
     from postgate.runtime import Runtime
     from postgate.settings import load_settings
@@ -115,12 +125,7 @@ def _append_in_child(env: dict, n: int, actor: str) -> None:
 
 
 def test_two_processes_appending_at_once_keep_one_chain(any_rt) -> None:
-    settings = any_rt.settings
-    env = {
-        "POSTGATE_INSTANCE": str(settings.instance_path),
-        "POSTGATE_DATABASE_URL": settings.database_url,
-        "POSTGATE_REDIS_URL": settings.redis_url,
-    }
+    env = process_env(any_rt)
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_append_in_child, args=(env, 25, f"p{i}")) for i in range(2)]
     for proc in procs:
@@ -134,12 +139,7 @@ def test_two_processes_appending_at_once_keep_one_chain(any_rt) -> None:
 
 def cli_audit(rt, command: str = "verify") -> subprocess.CompletedProcess:
     """``postgate audit COMMAND`` in a process of its own, on the runtime's store."""
-    settings = rt.settings
-    env = {
-        "POSTGATE_INSTANCE": str(settings.instance_path),
-        "POSTGATE_DATABASE_URL": settings.database_url,
-        "PATH": "/usr/bin:/bin",
-    }
+    env = {**process_env(rt), "PATH": "/usr/bin:/bin"}
     run = [sys.executable, "-m", "postgate", "audit", command]
     return subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
 
