@@ -43,8 +43,10 @@ def create_app(
         app.config.update(test_config)
     app.extensions["postgate"] = runtime
 
-    from gateway import audit_refusals, errors, i18n, security
+    from gateway import audit_refusals, errors, i18n, inputs, security
     from gateway.web import csrf, session
+
+    inputs.init_app(app)  # before any route is added: it sets the id converter
 
     errors.init_app(app)
     security.init_app(app)

@@ -9,6 +9,7 @@ from gateway.access import roles_required
 from gateway.context import rt
 from postgate import audit, audit_checkpoint, policy
 from postgate.errors import ValidationFailed
+from postgate.store.types import INT_MAX
 
 bp = Blueprint("audit", __name__)
 MAX_LIMIT = 1000
@@ -31,7 +32,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @roles_required(policy.RUN_CONSOLE)
 def list_entries() -> ResponseReturnValue:
     """Entries after ``after`` (a sequence number), oldest first; page with ``next_after``."""
-    after = _int_arg("after", 0, 0, 2**62)
+    after = _int_arg("after", 0, 0, INT_MAX)
     limit = _int_arg("limit", 200, 1, MAX_LIMIT)
     with rt().store.session() as db:
         entries = audit.list_entries(

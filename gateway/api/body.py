@@ -10,6 +10,7 @@ from flask import request
 from gateway.access import current_token, current_user
 from gateway.context import rt, source_address
 from postgate.errors import MalformedRequest, ValidationFailed
+from postgate.inputs import BadJSON, parse_json
 from postgate.services import sessions
 
 
@@ -17,9 +18,12 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 naming what is wrong."""
     if not request.data:
         return {}
-    data = request.get_json(silent=True)
-    if data is None:
+    if not request.is_json:
         raise MalformedRequest("the body is not valid JSON (Content-Type: application/json)")
+    try:
+        data = parse_json(request.get_data())
+    except BadJSON as exc:
+        raise exc.refusal from None
     if not isinstance(data, dict):
         raise MalformedRequest("the body must be a JSON object")
     return data

@@ -14,6 +14,7 @@ from gateway.web.account_rows import accounts_info
 from gateway.web.calendar_days import calendar_days
 from postgate.services.accounts import find_account
 from postgate.store.types import utcnow
+from postgate.timeparse import date_in_range
 
 bp = Blueprint("calendar", __name__)
 
@@ -34,10 +35,12 @@ def _period(view: str, anchor: date) -> tuple[date, int, date, date]:
 
 
 def _anchor(value: str | None, zone: ZoneInfo) -> date:
+    """The day asked for, or today when it is not a date Postgate handles."""
     try:
-        return date.fromisoformat(value or "")
+        day = date.fromisoformat(value or "")
     except ValueError:
-        return utcnow().astimezone(zone).date()
+        day = None
+    return day if day is not None and date_in_range(day) else utcnow().astimezone(zone).date()
 
 
 @bp.get("/calendar", endpoint="index")

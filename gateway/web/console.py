@@ -8,7 +8,7 @@ without it gets 403 whatever code they type. The running takedown and its report
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from postgate.errors import PostgateError
 from postgate.services import freezes, takedowns
 from postgate.services.users import list_users
 from postgate.store.types import utcnow
+from postgate.timeparse import local_to_utc
 
 bp = Blueprint("console", __name__)
 ALL = ""  # the "every account" choice of the freeze and lift forms
@@ -210,8 +211,8 @@ def start_takedown() -> ResponseReturnValue:
         _bind(form, account_rows(db), _usernames(db))
     if not form.validate_on_submit():
         return _console(422, takedown_form=form)
-    since = form.since.data.replace(tzinfo=ZoneInfo(form.clock.data)).astimezone(UTC)
     try:
+        since = local_to_utc(form.since.data, form.clock.data, "since")
         step_up(form)
         token = current_token()
         start = takedowns.start_takedown(

@@ -7,7 +7,7 @@ accounts, each post is scheduled at that time on its own account's clock.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
 from postgate.store.models import POST_STATUSES, Account, Post
+from postgate.timeparse import date_in_range, local_to_utc
 from rules import count_length
 
 bp = Blueprint("posts", __name__)
@@ -66,7 +67,7 @@ def to_utc(local: datetime | None, timezone: str) -> datetime | None:
     """A wall-clock time typed for ``timezone``, as an aware UTC datetime."""
     if local is None:
         return None
-    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    return local_to_utc(local, timezone, "scheduled_at")
 
 
 def to_local(when: datetime | None, timezone: str) -> datetime | None:
@@ -154,11 +155,13 @@ def _shown(finding: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse_local(value: object) -> datetime | None:
+    """A time being typed, or None while it is not one Postgate handles (checked as undated)."""
     for fmt in LOCAL_FORMATS:
         try:
-            return datetime.strptime(str(value), fmt)  # noqa: DTZ007 - zone added per account
+            local = datetime.strptime(str(value), fmt)  # noqa: DTZ007 - zone added per account
         except ValueError:
             continue
+        return local if date_in_range(local.date()) else None
     return None
 
 

@@ -27,11 +27,19 @@ def find_account(db: Session, name: str, *, field: str = "account") -> Account:
     return account
 
 
+MAX_ZONE_NAME = 64  # the column's width; the longest IANA name has 32 characters
+
+
 def validate_timezone(name: str) -> str:
+    """An IANA zone name; anything else (a path, a name longer than any zone) is refused."""
     try:
+        if len(name) > MAX_ZONE_NAME:
+            raise ValueError(name)
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed("unknown time zone {name!r}", field="timezone", name=name) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationFailed(
+            "unknown time zone {name!r}", field="timezone", name=name[:MAX_ZONE_NAME]
+        ) from None
     return name
 
 

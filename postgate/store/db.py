@@ -12,6 +12,7 @@ the post claims serialised across processes.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
+
+from postgate.errors import PostgateError, ValidationFailed
+
+log = logging.getLogger("postgate.store")
 
 _stores: dict[str, Store] = {}
 
@@ -87,9 +94,42 @@ def _forget_after_commit(session: Session) -> None:
 
 
 def _make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, future=True)
+    engine = (
+        _sqlite_engine(url)
+        if url.startswith("sqlite")
+        else create_engine(url, pool_pre_ping=True, future=True)
+    )
+    event.listen(engine, "handle_error", _refuse_unstorable)
+    return engine
+
+
+def _refuse_unstorable(context: ExceptionContext) -> BaseException | None:
+    """A value the store cannot hold is the caller's input at fault (422), not a crash (500).
+
+    Input is checked where it enters (``postgate.inputs``, ``StoreInteger``); this is the net
+    under it, for whatever still reaches the database: a text longer than its column or an
+    integer out of range (PostgreSQL's ``DataError``), a NUL character (psycopg refuses it
+    before sending), an integer past 2^63 (SQLite's ``OverflowError``), a lone surrogate
+    (``UnicodeEncodeError``). A domain error raised while binding (``StoreInteger``) is
+    raised as it is, not wrapped in SQLAlchemy's ``StatementError``.
+    """
+    original = context.original_exception
+    if isinstance(original, PostgateError):
+        return original
+    if (
+        isinstance(context.sqlalchemy_exception, DataError)
+        or isinstance(original, (OverflowError, UnicodeEncodeError))
+        or _is_nul_refusal(original)
+    ):
+        log.warning("the store refused a value: %s", str(original).splitlines()[0][:200])
+        return ValidationFailed(
+            "a value is too long, out of range or holds a character the store cannot keep"
+        )
+    return None
+
+
+def _is_nul_refusal(exc: BaseException) -> bool:
+    return isinstance(exc, ValueError) and "NUL" in str(exc)
 
 
 def _sqlite_engine(url: str) -> Engine:

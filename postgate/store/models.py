@@ -14,14 +14,13 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from postgate.store.types import UTCDateTime, utcnow
+from postgate.store.types import StoreInteger, UTCDateTime, utcnow
 
 ROLES = ("author", "reviewer", "security", "admin")
 POST_STATUSES = (
@@ -41,6 +40,7 @@ ACCOUNT_STATUSES = ("active", "frozen", "compromised", "disconnected")
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
+        int: StoreInteger(),
         dict[str, Any]: JSON,
         list[Any]: JSON,
     }
@@ -55,8 +55,8 @@ class User(Base):
     roles: Mapped[str] = mapped_column(String(64), default="")
     totp_secret_enc: Mapped[str | None] = mapped_column(Text)
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_totp_step: Mapped[int] = mapped_column(Integer, default=0)
-    otp_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_totp_step: Mapped[int] = mapped_column(StoreInteger, default=0)
+    otp_failures: Mapped[int] = mapped_column(StoreInteger, default=0)
     otp_locked_until: Mapped[datetime | None]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -112,7 +112,7 @@ class Account(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     windows: Mapped[list[Any]] = mapped_column(default=list)
     blackout_dates: Mapped[list[Any]] = mapped_column(default=list)
-    approvals_required: Mapped[int] = mapped_column(Integer, default=1)
+    approvals_required: Mapped[int] = mapped_column(StoreInteger, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -130,7 +130,7 @@ class Post(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending_review")
     status_reason: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64))
-    revision: Mapped[int] = mapped_column(Integer, default=1)
+    revision: Mapped[int] = mapped_column(StoreInteger, default=1)
     findings: Mapped[list[Any]] = mapped_column(default=list)
     rules_version: Mapped[str] = mapped_column(String(32), default="")
     crisis_statement: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -139,7 +139,7 @@ class Post(Base):
     published_at: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(StoreInteger, default=0)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -162,7 +162,7 @@ class PostRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
-    revision: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(StoreInteger)
     text: Mapped[str] = mapped_column(Text)
     scheduled_at: Mapped[datetime | None]
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -236,7 +236,7 @@ class TakedownItem(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     outcome: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str] = mapped_column(Text, default="")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(StoreInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     takedown: Mapped[Takedown] = relationship(back_populates="items")
@@ -248,7 +248,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_entries"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(StoreInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
@@ -266,7 +266,7 @@ class AuditHead(Base):
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, default=0)
+    seq: Mapped[int] = mapped_column(StoreInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
     sig: Mapped[str | None] = mapped_column(String(64))  # HMAC of (seq, hash): see audit.py
 
@@ -283,7 +283,7 @@ class WorkerHeartbeat(Base):
 
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     host: Mapped[str] = mapped_column(String(255), index=True)
-    pid: Mapped[int] = mapped_column(Integer)
+    pid: Mapped[int] = mapped_column(StoreInteger)
     version: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from postgate import policy
 from postgate.store.models import ROLES
@@ -148,7 +149,7 @@ def _methods(rule) -> list[str]:
 
 def _fill(rule, number: int = 1) -> str:
     values = {
-        arg: number if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "nobody"
+        arg: number if isinstance(rule._converters[arg], IntegerConverter) else "nobody"
         for arg in rule.arguments
     }
     return rule.build(values, append_unknown=False)[1]

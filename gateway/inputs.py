@@ -1,0 +1,53 @@
+"""Hostile input stops at the door, before any view sees it (:mod:`postgate.inputs` says what
+is refused and why).
+
+- Every JSON body is parsed strictly (``app.json``): too deep, not UTF-8, a lone surrogate,
+  a NUL character or ``NaN`` is a 400, for the API and for pages that read JSON alike.
+- Query strings, form fields and path parts holding a NUL character are a 400.
+- An ``<int:...>`` in a route matches only ids the store can hold (1 to 2^31 - 1), so a
+  larger one is a 404 like any id that does not exist, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
+
+from postgate.inputs import check_texts, parse_json
+from postgate.store.types import INT_MAX
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with :func:`postgate.inputs.parse_json` reading request bodies."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return parse_json(s)
+
+
+class StoreIdConverter(IntegerConverter):
+    """``<int:...>`` for ids the store can hold: 1 to 2^31 - 1 (PostgreSQL's ``integer``)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Call before any blueprint is registered: routes take their converters when added."""
+    app.json = StrictJSONProvider(app)
+    app.url_map.converters["int"] = StoreIdConverter
+
+    @app.before_request
+    def refuse_bad_text() -> None:
+        check_texts(
+            [
+                *((k, v) for k, v in (request.view_args or {}).items() if isinstance(v, str)),
+                *request.args.items(multi=True),
+                *((k, k) for k in request.args),
+                *request.form.items(multi=True),
+                *((k, k) for k in request.form),
+            ]
+        )
