@@ -67,7 +67,25 @@ def extract_links(text: str) -> list[str]:
 
 
 def normalize_host(host: str) -> str:
-    """One ASCII, lower-case, dot-free-ended spelling of a host name."""
+    """One ASCII, lower-case, dot-free-ended spelling of a host name.
+
+    The spelling is a fixed point (normalising it again changes nothing): percent-escapes
+    and the IDNA mapping can each produce what the other undoes (``"%¼"`` maps to
+    ``"%14"``, which decodes to a control character), so the steps run until nothing
+    changes, at most a few times.
+    """
+    for _ in range(_MAX_PASSES):
+        spelled = _normalize_once(host)
+        if spelled == host:
+            break
+        host = spelled
+    return host
+
+
+_MAX_PASSES = 5
+
+
+def _normalize_once(host: str) -> str:
     host = _DOTS_RE.sub(".", unquote(host)).strip().rstrip(".").lower()
     try:
         ascii_host = host.encode("idna").decode("ascii")

@@ -22,10 +22,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from redis import Redis
 from redis.exceptions import RedisError
 
 from tests.helpers import ROOT, Actors, WebActions
+
+# Property-based tests: bounded and reproducible in CI (the same examples every run, no
+# example database left in the tree); HYPOTHESIS_PROFILE=explore searches much further.
+settings.register_profile(
+    "ci",
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
