@@ -49,6 +49,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale, gettext, lazy_gettext, pgettext
 
 from postgate.errors import PostgateError
+from postgate.safe_output import shown_link
 from rules.windows import DAYS
 
 LOCALES = ("fr", "en")
@@ -113,8 +114,12 @@ def local_date(value: object, style: str = "full") -> str:
 
 
 def from_iso(value: str | None) -> datetime | None:
-    """An ISO 8601 string of a service's dict as a datetime, for ``localtime``."""
-    return datetime.fromisoformat(value) if value else None
+    """An ISO 8601 string of a service's dict as a datetime, for ``localtime``; None when it
+    is not one (evidence holds what a platform said)."""
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 @bp.post("/language")
@@ -228,6 +233,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.filters["fromiso"] = from_iso
+    app.jinja_env.filters["shown_link"] = shown_link  # a platform's URL, or None if unsafe
     app.jinja_env.filters["translate"] = translate
     app.jinja_env.filters["finding_text"] = finding_text
     app.jinja_env.filters["error_text"] = error_text

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from postgate.settings import Settings
+from postgate.urlguard import UrlPolicy, guarded_client
 
 log = logging.getLogger("postgate.audit")
 
@@ -85,10 +86,12 @@ def _to_webhooks(settings: Settings, body: dict[str, Any], background: bool) -> 
 
 
 def _post_all(settings: Settings, body: dict[str, Any]) -> None:
+    """POST to each webhook, each destination checked on the call (``postgate.urlguard``)."""
+    policy = UrlPolicy.for_platform(settings.allow_private_urls)
     for url in settings.checkpoint_webhooks:
         try:
-            response = httpx.post(url, json=body, timeout=WEBHOOK_TIMEOUT)
-            response.raise_for_status()
+            with guarded_client(policy, timeout=WEBHOOK_TIMEOUT) as client:
+                client.post(url, json=body).raise_for_status()
         except httpx.HTTPError as exc:
             # Only the host: a webhook's path often holds its secret (Slack, Teams).
             log.warning("audit webhook on %s failed: %s", httpx.URL(url).host, type(exc).__name__)

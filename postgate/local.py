@@ -91,7 +91,7 @@ def redis_server_argv(instance: Path, port: int) -> list[str]:
             "POSTGATE_REDIS_URL: no Redis answers and redis-server is not installed "
             "(apt-get install redis-server)"
         )
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
     return [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
             "no", "--dir", str(instance)]  # fmt: skip
 

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from postgate.envfiles import resolve_file_variables, with_password
 from postgate.errors import SettingsError
+from postgate.urlguard import UrlPolicy, is_valid_entry, literal_refusal
 
 DEFAULT_CONFIG = "config/postgate.toml"
 
@@ -52,6 +53,7 @@ class Settings:
     checkpoint_seconds: int = 60
     syslog_address: str = "/dev/log"
     checkpoint_webhooks: tuple[str, ...] = ()
+    allow_private_urls: tuple[str, ...] = ()
     secret_keys: tuple[str, ...] = ()
     audit_key: str | None = None
     web_secret: str | None = None
@@ -196,6 +198,7 @@ def load_settings(
         checkpoint_path=_relative(config_path, _text(audit_cfg, "checkpoint_dir")),
         syslog_address=_text(audit_cfg, "syslog", "/dev/log"),
         checkpoint_webhooks=_urls(audit_cfg, "webhooks"),
+        allow_private_urls=_allowed_private(sec),
         redis_prefix=str(env.get("POSTGATE_REDIS_PREFIX", redis_cfg.get("prefix", "postgate:"))),
         secret_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
         audit_key=env.get("POSTGATE_AUDIT_KEY") or None,
@@ -204,7 +207,7 @@ def load_settings(
         extra=data,
         **values,
     )
-    return _apply(settings, overrides or {})
+    return _check_webhooks(_apply(settings, overrides or {}))
 
 
 def _text(table: Mapping[str, Any], key: str, default: str = "") -> str:
@@ -219,6 +222,36 @@ def _urls(table: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SettingsError("{name} in the settings file must be a list of URLs", name=key)
     return tuple(_url(f"{key} in the settings file", v, ("http", "https")) for v in value)
+
+
+def _allowed_private(table: Mapping[str, Any]) -> tuple[str, ...]:
+    value = table.get("allow_private_urls", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(
+            "{name} in the settings file must be a list of strings", name="allow_private_urls"
+        )
+    for entry in value:
+        if not is_valid_entry(entry):
+            raise SettingsError(
+                "allow_private_urls in the settings file: {entry!r} is not an origin "
+                "(http://host:port), a host[:port] or a network (10.0.0.0/8)",
+                entry=entry,
+            )
+    return tuple(value)
+
+
+def _check_webhooks(settings: Settings) -> Settings:
+    """A checkpoint webhook written as a private address must be allowed explicitly (names
+    are resolved, and checked again, on every call)."""
+    policy = UrlPolicy.for_platform(settings.allow_private_urls)
+    for url in settings.checkpoint_webhooks:
+        if literal_refusal(policy, url):
+            raise SettingsError(
+                "webhooks in the settings file: {url} is not a public address; "
+                "list it in allow_private_urls to allow it",
+                url=url,
+            )
+    return settings
 
 
 def _flag(name: str, value: str) -> bool:
@@ -240,6 +273,7 @@ def _apply(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
         "rules_path": Path,
         "checkpoint_path": Path,
         "checkpoint_webhooks": tuple,
+        "allow_private_urls": tuple,
     }
     values = {k: converters.get(k, lambda v: v)(v) for k, v in overrides.items()}
     return replace(settings, **values)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from postgate.runtime import Runtime
-from postgate.services.accounts import account_credentials
+from postgate.services.accounts import account_credentials, url_policy
 from postgate.store.models import Account
+from postgate.urlguard import GuardedTransport
 from workers.connectors import Connector, connector_for
 
 
@@ -15,5 +16,9 @@ def connector_for_account(rt: Runtime, account: Account, *, timeout: float = 10.
     if platform == "sandbox" and not base_url:
         base_url = rt.settings.sandbox_url
     return connector_for(
-        platform, base_url=base_url, credentials=account_credentials(rt, account), timeout=timeout
+        platform,
+        base_url=base_url,
+        credentials=account_credentials(rt, account),
+        timeout=timeout,
+        transport=GuardedTransport(url_policy(rt, platform)),  # each call checked, then pinned
     )

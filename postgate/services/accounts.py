@@ -15,6 +15,7 @@ from postgate.audit import Event
 from postgate.errors import Conflict, NotFound, ValidationFailed
 from postgate.runtime import Runtime
 from postgate.store.models import Account
+from postgate.urlguard import GuardedTransport, UrlPolicy, URLRefused, checked_address
 
 PLATFORMS = ("sandbox", "mastodon", "bluesky", "x", "webhook")
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -82,6 +83,8 @@ def resolve_credentials(
 
     if platform == "sandbox":
         base_url = base_url or rt.settings.sandbox_url
+    check_destination(rt, platform, base_url, "base_url")
+    if platform == "sandbox":
         if not secret:
             from workers.sandbox.client import issue_token
 
@@ -117,14 +120,40 @@ def resolve_credentials(
             platform=platform,
             names=", ".join(missing),
         )
+    check_destination(rt, platform, credentials.get("url"), "token")  # a webhook's target
     return base_url, {str(k): str(v) for k, v in credentials.items()}
 
 
-def verify_credentials(platform: str, base_url: str | None, credentials: dict[str, str]) -> Any:
+def url_policy(rt: Runtime, platform: str) -> UrlPolicy:
+    """Which non-public addresses this platform's requests may reach (``postgate.urlguard``)."""
+    return UrlPolicy.for_platform(rt.settings.allow_private_urls, platform)
+
+
+def check_destination(rt: Runtime, platform: str, url: object, field: str) -> None:
+    """Connect time: refuse a URL that leads to a private, loopback or link-local address,
+    unless ``allow_private_urls`` lists it; each request is checked again when sent."""
+    if not url:
+        return
+    try:
+        checked_address(url_policy(rt, platform), str(url))
+    except URLRefused as exc:
+        raise ValidationFailed(
+            "the address is refused: {detail}", field=field, detail=str(exc)
+        ) from None
+
+
+def verify_credentials(
+    rt: Runtime, platform: str, base_url: str | None, credentials: dict[str, str]
+) -> Any:
     """Ask the platform who the credentials belong to; refuse them when it says no."""
     from workers.connectors import ConnectorError, CredentialsError, connector_for
 
-    connector = connector_for(platform, base_url=base_url, credentials=credentials)
+    connector = connector_for(
+        platform,
+        base_url=base_url,
+        credentials=credentials,
+        transport=GuardedTransport(url_policy(rt, platform)),
+    )
     try:
         return connector.verify_credentials()
     except CredentialsError as exc:
@@ -175,7 +204,7 @@ def add_account(
     windows = validate_windows(windows)
     blackouts = validate_blackouts(blackout_dates)
     base_url, credentials = resolve_credentials(rt, name, platform, base_url, secret)
-    info = verify_credentials(platform, base_url, credentials)
+    info = verify_credentials(rt, platform, base_url, credentials)
     account = Account(
         name=name,
         platform=platform,
@@ -249,7 +278,7 @@ def replace_credentials(
     base_url, credentials = resolve_credentials(
         rt, account.name, account.platform, account.base_url, secret
     )
-    info = verify_credentials(account.platform, base_url, credentials)
+    info = verify_credentials(rt, account.platform, base_url, credentials)
     account.credentials_enc = rt.vault.encrypt_json(credentials)
     account.base_url = base_url
     account.handle = getattr(info, "handle", "") or account.handle

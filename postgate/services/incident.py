@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from postgate import safe_output as md
 from postgate.audit import Event
 from postgate.services.takedown_view import load_takedown, takedown_to_dict
 from postgate.store.models import AuditEntry, Post
@@ -63,7 +64,10 @@ def incident_report(db: Session, takedown_id: int) -> dict[str, Any]:
             }
         )
     timeline.sort(key=lambda e: (e["at"], e["seq"] or 0))
-    items = body.pop("items")
+    items = [
+        {**item, "link": md.shown_link((item["evidence"] or {}).get("url"))}
+        for item in body.pop("items")
+    ]
     return {
         "takedown": body,
         "summary": _summary(timeline, body, first),
@@ -173,24 +177,32 @@ def _summary(
 def _iso_short(value: str | None) -> str:
     if not value:
         return "-"
-    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (TypeError, ValueError):  # evidence holds what the platform said
+        return md.cell(value)
 
 
 def report_markdown(report: dict[str, Any]) -> str:
-    """The same report as Markdown, to paste into the post-mortem."""
+    """The same report as Markdown, to paste into the post-mortem.
+
+    Every value that came from a platform or a person is written so that no Markdown
+    renderer interprets it (:mod:`postgate.safe_output`); only our own words, enums, numbers
+    and times are written plainly, and a post's URL is a link only when safe to follow.
+    """
     t, s = report["takedown"], report["summary"]
     lines = [
         f"# Incident report: takedown #{t['id']}",
         "",
-        f"- Accounts: {', '.join(t['accounts'])}",
+        f"- Accounts: {_names(t['accounts'])}",
         f"- Window: posts since {_iso_short(t['since'])}",
-        f"- Started by: {t['created_by']} at {_iso_short(t['created_at'])}",
-        f"- Status: {t['status']} (finished {_iso_short(t['finished_at'])})",
+        f"- Started by: {md.verbatim(t['created_by']) or '-'} at {_iso_short(t['created_at'])}",
+        f"- Status: {md.escape(t['status'])} (finished {_iso_short(t['finished_at'])})",
         f"- First unauthorized post: {_iso_short(s['first_unauthorized_post_at'])}",
         f"- Frozen: {_iso_short(s['frozen_at'])}",
-        "- Outcomes: " + ", ".join(f"{k} {v}" for k, v in s["outcomes"].items()),
-        f"- Accounts compromised: {', '.join(s['accounts_compromised']) or '-'}",
-        f"- Crisis statements published: {', '.join(s['statements_published']) or '-'}",
+        "- Outcomes: " + ", ".join(f"{md.escape(k)} {v}" for k, v in s["outcomes"].items()),
+        f"- Accounts compromised: {_names(s['accounts_compromised'])}",
+        f"- Crisis statements published: {_names(s['statements_published'])}",
         "",
         "## Timeline",
         "",
@@ -199,20 +211,32 @@ def report_markdown(report: dict[str, Any]) -> str:
     ]
     for e in report["timeline"]:
         lines.append(
-            f"| {_iso_short(e['at'])} | {e['event']} | {e['actor']} | {_cell(e['summary'])} |"
+            f"| {_iso_short(e['at'])} | {md.escape(e['event'])} | {md.cell(e['actor'])} "
+            f"| {md.cell(e['summary'])} |"
         )
     lines += ["", "## Posts", "", "| account | remote id | origin | created | outcome | text |"]
     lines.append("|---|---|---|---|---|---|")
     for i in report["items"]:
-        ev = i["evidence"]
+        ev = i["evidence"] or {}
         outcome = i["outcome"] + (f": {i['reason']}" if i["reason"] else "")
         lines.append(
-            f"| {i['account']} | {i['remote_id']} | {i['origin']} | "
-            f"{_iso_short(ev.get('created_at'))} | {_cell(outcome)} | {_cell(ev.get('text', ''))} |"
+            f"| {md.cell(i['account'])} | {_remote(i)} | {md.escape(i['origin'])} | "
+            f"{_iso_short(ev.get('created_at'))} | {md.cell(outcome)} "
+            f"| {md.cell(ev.get('text', ''))} |"
         )
     lines += ["", f"_Generated {_iso_short(report['generated_at'])} from the audit log._", ""]
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")[:300]
+def _names(values: list[str]) -> str:
+    return ", ".join(md.verbatim(v) for v in values) or "-"
+
+
+def _remote(item: dict[str, Any]) -> str:
+    """The post's remote id, a link to it when its URL is safe to follow, else the URL as
+    text beside it (it is evidence too)."""
+    url = (item["evidence"] or {}).get("url")
+    if item.get("link"):
+        return md.link(item["remote_id"], item["link"])
+    shown = md.cell(item["remote_id"])
+    return f"{shown} {md.cell(url)}" if url else shown

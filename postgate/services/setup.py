@@ -39,7 +39,7 @@ def load_web_secret(rt: Runtime) -> str | None:
 
 def init_store(rt: Runtime) -> InitResult:
     """Create what is missing and upgrade the schema; running it again changes nothing."""
-    rt.settings.instance_path.mkdir(parents=True, exist_ok=True)
+    rt.settings.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     created_keys = ensure_keys(rt.settings)
     created_audit = audit.ensure_audit_key(rt.settings)
     ensure_web_secret(rt)

@@ -135,7 +135,7 @@ def _is_nul_refusal(exc: BaseException) -> bool:
 def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        create_private(Path(path))
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -153,6 +153,13 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (0600), in a folder created 0700,
+    before SQLite opens it: SQLite gives its ``-wal`` and ``-shm`` files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def get_store(url: str) -> Store:

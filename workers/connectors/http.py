@@ -24,6 +24,8 @@ from urllib.parse import quote
 import certifi
 import httpx
 
+from postgate.urlguard import URLRefused
+
 from .answers import Answer
 from .base import Clock, ConnectorError, CredentialsError, PermanentError, RetryableError
 from .ratelimit import retry_after
@@ -100,6 +102,8 @@ class HttpClient:
         """Send a request; transport failures raise, any HTTP status returns."""
         try:
             return self._client.request(method, path, **kwargs)
+        except URLRefused as exc:  # nothing was sent: the destination is not allowed
+            raise PermanentError(self._redact(f"{self._platform}: refused: {exc}")) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             message = f"{self._platform}: could not connect ({type(exc).__name__})"
             raise RetryableError(message) from None
