@@ -217,3 +217,23 @@ def test_a_published_post_links_to_its_url_only_when_safe(rt, client, web, actor
     assert not [h for h in hostile.hrefs if h.startswith("javascript")]
     fine = Rendered(client.get(f"/posts/{ids[1]}").get_data(as_text=True))
     assert "https://social.example/@acme/9" in fine.hrefs
+
+
+def test_post_text_is_escaped_on_every_page_that_shows_it(rt, client, web, actors) -> None:
+    """An insider's draft is hostile too: neither the reviewer's pages nor the author's run
+    it, and its link is no link."""
+    make_account(rt, "acme")
+    ana = actors.person("ana", "author")
+    text = "<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))"
+    made = client.post("/api/v1/posts", json={"account": "acme", "text": text}, headers=ana.headers)
+    post_id = made.get_json()["id"]
+    rita = actors.create("rita", "reviewer")
+    for person, paths in ((rita, [f"/review/{post_id}", "/review"]), (ana, [f"/posts/{post_id}"])):
+        browser = web.another()
+        browser.login(person)
+        for path in paths:
+            html = browser.client.get(path).get_data(as_text=True)
+            page = Rendered(html)
+            assert "&lt;script&gt;alert(1)" in html, path  # shown, as text
+            assert "img" not in page.tags and "<script>alert" not in html, path
+            assert not [h for h in page.hrefs if h.startswith("javascript")], path
