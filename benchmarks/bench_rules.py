@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from postgate.platforms.registry import MASTODON
 from rules import Context, Draft, load_ruleset
 from rules.normalize import normalize
 from rules.terms import BannedTermsRule
@@ -169,6 +170,7 @@ def main() -> None:
         timezone="Europe/Paris",
         windows=("mon-fri 08:00-20:00", "sat 10:00-14:00"),
         recent_posts=recent,
+        limits=MASTODON.limits,
     )
 
     def evaluate(text: str) -> object:

@@ -36,11 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from postgate.platforms.mastodon import PAGE_SIZE  # noqa: E402
 from postgate.runtime import Runtime  # noqa: E402
 from postgate.services.setup import init_store  # noqa: E402
 from postgate.settings import load_settings  # noqa: E402
 from postgate.store.models import Freeze, Takedown, TakedownItem  # noqa: E402
-from workers.connectors.mastodon import PAGE_SIZE  # noqa: E402
 from workers.sandbox import client as sandbox  # noqa: E402
 from workers.sandbox.faults import parse_rate_limit  # noqa: E402
 from workers.sandbox.server import running_sandbox  # noqa: E402

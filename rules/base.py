@@ -114,8 +114,29 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class PlatformLimits:
+    """How one platform measures a post, handed in by the caller: the engine knows no platform.
+
+    A post may be ``max_length`` characters as the platform counts them: grapheme clusters,
+    or X's weights (``weighted``: most Latin characters 1, others and emoji 2); with
+    ``url_length`` set each link counts that many (``bare_domains``: also links written
+    without a scheme), and with ``local_mentions`` "@user@server" counts as "@user".
+    """
+
+    max_length: int
+    max_media: int
+    url_length: int | None = None
+    bare_domains: bool = False
+    weighted: bool = False
+    local_mentions: bool = False
+
+
+@dataclass(frozen=True)
 class Context:
-    """What the rules need to know about the world besides the draft itself."""
+    """What the rules need to know about the world besides the draft itself.
+
+    ``limits`` are the draft's platform's (None when the caller knows no such platform).
+    """
 
     now: datetime
     timezone: str = "UTC"
@@ -123,6 +144,7 @@ class Context:
     blackout_dates: tuple[date, ...] = ()
     frozen: bool = False
     recent_posts: tuple[str, ...] = ()
+    limits: PlatformLimits | None = None
 
     def __post_init__(self) -> None:
         _require_aware("Context.now", self.now)

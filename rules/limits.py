@@ -1,33 +1,30 @@
 """Platform limits: length as each platform counts it, and the number of media.
 
 Platforms refuse an over-long post at publish time, long after review; catching
-it here keeps the author in the loop. X weighs characters (most Latin ones 1,
-others and emoji 2) and counts each URL as 23; Mastodon counts grapheme
-clusters with URLs as 23 and remote mentions as the local part; Bluesky counts
-grapheme clusters of the raw text.
+it here keeps the author in the loop. How a platform counts is data the caller
+hands in with the context (:class:`~rules.base.PlatformLimits`, from Postgate's
+platform registry): X weighs characters (most Latin ones 1, others and emoji 2)
+and counts each URL as 23; Mastodon counts grapheme clusters with URLs as 23 and
+remote mentions as the local part; Bluesky counts grapheme clusters of the raw
+text.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import sys
 import unicodedata
-from collections.abc import Mapping
+from dataclasses import replace
 
-from .base import BLOCK, Context, Draft, Finding, Rule, Template
+from .base import BLOCK, Context, Draft, Finding, PlatformLimits, Rule, Template
 from .links import find_links
 from .options import Options
 
-MAX_LENGTH = {"x": 280, "mastodon": 500, "sandbox": 500, "bluesky": 300, "webhook": 10_000}
-MAX_MEDIA = {"x": 4, "mastodon": 4, "sandbox": 4, "bluesky": 4, "webhook": 10}
-URL_LENGTH = 23
 UNKNOWN_PLATFORM = Template("Unknown platform '{platform}': limits cannot be checked.")
 TOO_LONG = Template(
     "The post is {used} characters long as {platform} counts them; the limit is {limit}."
 )
 TOO_MANY_MEDIA = Template("The post has {count} media attachments; {platform} allows {limit}.")
-_URL_PLATFORMS = {"x", "mastodon", "sandbox"}
 _MENTION_RE = re.compile(r"(@\w+)@[\w.-]+\w")
 # X counts code points in these ranges as 1, everything else as 2 (twitter-text v3).
 _X_HEAVY_RE = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
@@ -105,25 +102,20 @@ def _replace_urls(text: str, schemes_only: bool) -> tuple[str, int]:
     return "".join(parts), len(links)
 
 
-def count_length(
-    text: str, platform: str, limits: Mapping[str, int] | None = None
-) -> tuple[int, int]:
-    """(characters used, platform limit) as `platform` counts them; for live counters too."""
-    table = {**MAX_LENGTH, **(limits or {})}
-    if platform not in table:
-        raise ValueError(f"unknown platform {platform!r}; known: {', '.join(sorted(table))}")
-    if platform not in _URL_PLATFORMS:
-        return _grapheme_count(text), table[platform]
-    rest, urls = _replace_urls(text, schemes_only=platform != "x")
-    if platform == "x":
-        used = _x_length(rest)
-    else:
-        used = _grapheme_count(_MENTION_RE.sub(r"\1", rest))
-    return used + urls * URL_LENGTH, table[platform]
+def count_length(text: str, limits: PlatformLimits) -> tuple[int, int]:
+    """(characters used, limit) as the platform of ``limits`` counts; for live counters too."""
+    urls = 0
+    if limits.url_length is not None:
+        text, urls = _replace_urls(text, schemes_only=not limits.bare_domains)
+    if limits.local_mentions:
+        text = _MENTION_RE.sub(r"\1", text)
+    used = _x_length(text) if limits.weighted else _grapheme_count(text)
+    return used + urls * (limits.url_length or 0), limits.max_length
 
 
 class PlatformLimitsRule(Rule):
-    """Options `max_length` and `max_media` override the per-platform defaults."""
+    """Options `max_length` and `max_media` (tables by platform name) override the
+    platform's own limits, which come with the context."""
 
     kind = "platform_limits"
     default_severity = BLOCK
@@ -132,28 +124,32 @@ class PlatformLimitsRule(Rule):
         self, rule_id: str, severity: str, lengths: dict[str, int], media: dict[str, int]
     ) -> None:
         super().__init__(rule_id, severity)
-        self.lengths = {**MAX_LENGTH, **lengths}
-        self.media = {**MAX_MEDIA, **media}
+        self.lengths = dict(lengths)
+        self.media = dict(media)
 
     @classmethod
     def from_config(cls, rule_id: str, severity: str, opts: Options) -> PlatformLimitsRule:
         return cls(rule_id, severity, opts.int_table("max_length"), opts.int_table("max_media"))
 
     def evaluate(self, draft: Draft, context: Context) -> list[Finding]:
-        if draft.platform not in self.lengths:
+        if context.limits is None:
             return [self.finding(UNKNOWN_PLATFORM, platform=draft.platform)]
+        limits = replace(
+            context.limits,
+            max_length=self.lengths.get(draft.platform, context.limits.max_length),
+            max_media=self.media.get(draft.platform, context.limits.max_media),
+        )
         findings = []
-        used, limit = count_length(draft.text, draft.platform, self.lengths)
+        used, limit = count_length(draft.text, limits)
         if used > limit:
             findings.append(self.finding(TOO_LONG, used=used, platform=draft.platform, limit=limit))
-        max_media = self.media.get(draft.platform, sys.maxsize)
-        if draft.media_count > max_media:
+        if draft.media_count > limits.max_media:
             findings.append(
                 self.finding(
                     TOO_MANY_MEDIA,
                     count=draft.media_count,
                     platform=draft.platform,
-                    limit=max_media,
+                    limit=limits.max_media,
                 )
             )
         return findings

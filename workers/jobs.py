@@ -20,7 +20,16 @@ import httpx
 from sqlalchemy import update
 
 from postgate.audit import Event
+from postgate.platforms.base import (
+    Connector,
+    ConnectorError,
+    CredentialsError,
+    PermanentError,
+    RemotePost,
+    RetryableError,
+)
 from postgate.runtime import Runtime
+from postgate.services.credentials import connector_for_account
 from postgate.store.models import Post
 from postgate.store.types import utcnow
 from workers import dispatch
@@ -32,15 +41,6 @@ from workers.claims import (
     settle_seconds,
     still_frozen,
 )
-from workers.connectors import (
-    Connector,
-    ConnectorError,
-    CredentialsError,
-    PermanentError,
-    RemotePost,
-    RetryableError,
-)
-from workers.platform import connector_for_account
 
 log = logging.getLogger("postgate.workers.publish")
 
@@ -68,10 +68,10 @@ def runtime() -> Runtime:
 def preload(rt: Runtime) -> None:
     """Warm what every job needs in the worker, before it forks work horses: settings, keys,
     the rule set and the imports, so a horse starts publishing at once."""
+    from postgate.platforms.http import ssl_context
     from postgate.services.checking import current_ruleset
     from rules import Context, Draft
     from workers import reconcile  # noqa: F401 - imported once here, not in every horse
-    from workers.connectors.http import ssl_context
 
     _shared[:] = [rt]
     ssl_context()  # horses inherit the TLS context instead of each loading the CA bundle

@@ -26,7 +26,9 @@ from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 
+from postgate.platforms.base import ConnectorError, RemotePost
 from postgate.runtime import Runtime
+from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
@@ -38,8 +40,6 @@ from workers.claims import (
     claim_is_stale,
     post_lease,
 )
-from workers.connectors import ConnectorError, RemotePost
-from workers.platform import connector_for_account
 
 log = logging.getLogger("postgate.workers.reconcile")
 

@@ -19,15 +19,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from postgate.audit import Event
+from postgate.platforms.base import ConnectorError, RemotePost, RetryableError
+from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_windows import Windows, takedown_windows
 from postgate.store.models import Account, Takedown
-from workers.connectors import (
-    ConnectorError,
-    RemotePost,
-    RetryableError,
-)
 from workers.pacing import Pacer
-from workers.platform import connector_for_account
 from workers.takedown_items import ACTOR, AccountItems, Outcome
 
 if TYPE_CHECKING:

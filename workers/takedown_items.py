@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from postgate.audit import Event
+from postgate.platforms.base import RemotePost
 from postgate.runtime import Runtime
 from postgate.store.models import Post, TakedownItem
 from postgate.store.types import utcnow
-from workers.connectors import RemotePost
 
 log = logging.getLogger("postgate.takedown")
 

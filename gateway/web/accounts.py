@@ -23,6 +23,7 @@ from gateway.forms import choice, otp_field, show_error, split_lines, step_up, s
 from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import NotFound, PostgateError
+from postgate.platforms.registry import platform_names
 from postgate.services import accounts
 
 bp = Blueprint("accounts", __name__)
@@ -70,7 +71,7 @@ class ConnectForm(SettingsForm):
         validators=[DataRequired(), Length(max=64)],
     )
     platform = SelectField(
-        _l("Platform"), choices=[choice(p) for p in accounts.PLATFORMS], validators=[DataRequired()]
+        _l("Platform"), choices=[choice(p) for p in platform_names()], validators=[DataRequired()]
     )
     base_url = StringField(
         _l("Server address"),

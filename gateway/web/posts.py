@@ -32,6 +32,7 @@ from gateway.web.crisis import may_mark_crisis
 from gateway.web.textview import highlight
 from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
+from postgate.platforms.registry import platform_spec
 from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
@@ -134,7 +135,7 @@ def compose_check() -> ResponseReturnValue:
             account = find_account(db, name)
             when = to_utc(local, account.timezone)
             result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when)
-            used, limit = count_length(text, account.platform)
+            used, limit = count_length(text, platform_spec(account.platform).limits)
             results.append(
                 {
                     "account": account.name,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from postgate.cli.common import echo_json, read_stdin_secret, runtime
-from postgate.services.accounts import PLATFORMS, account_to_dict, add_account
+from postgate.platforms.registry import platform_names
+from postgate.services.accounts import account_to_dict, add_account
 
 
 @click.group()
@@ -15,7 +16,7 @@ def accounts() -> None:
 
 @accounts.command("add")
 @click.argument("name")
-@click.option("--platform", type=click.Choice(PLATFORMS), required=True)
+@click.option("--platform", type=click.Choice(platform_names()), required=True)
 @click.option("--base-url", help="The platform's API address (instance URL for Mastodon).")
 @click.option(
     "--token-stdin",

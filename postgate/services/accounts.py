@@ -1,4 +1,9 @@
-"""Connecting social accounts: credentials are verified on entry, stored encrypted, never shown."""
+"""Connecting social accounts and changing their settings.
+
+Credentials are verified on entry, stored encrypted and never shown
+(:mod:`postgate.services.credentials`); which platforms exist and what each needs comes from
+the platform registry.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from postgate.audit import Event
 from postgate.errors import Conflict, NotFound, ValidationFailed
+from postgate.platforms.registry import PLATFORMS, platform_names
 from postgate.runtime import Runtime
+from postgate.services.credentials import resolve_credentials, verify_credentials
 from postgate.store.models import Account
-from postgate.urlguard import GuardedTransport, UrlPolicy, URLRefused, checked_address
+from rules import parse_window
 
-PLATFORMS = ("sandbox", "mastodon", "bluesky", "x", "webhook")
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -45,8 +51,6 @@ def validate_timezone(name: str) -> str:
 
 
 def validate_windows(specs: Sequence[str]) -> list[str]:
-    from rules import parse_window
-
     for spec in specs:
         try:
             parse_window(spec)
@@ -67,105 +71,6 @@ def validate_blackouts(values: Sequence[str]) -> list[str]:
                 "blackout date {value!r} is not YYYY-MM-DD", field="blackout_dates", value=value
             ) from None
     return out
-
-
-def resolve_credentials(
-    rt: Runtime, name: str, platform: str, base_url: str | None, secret: str | None
-) -> tuple[str | None, dict[str, str]]:
-    """Turn what the admin typed into the platform's credential fields.
-
-    A JSON object gives every field; a bare string is the platform's main token. For the
-    sandbox, an absent token is issued by the local sandbox platform for the account's name.
-    """
-    import json
-
-    from workers.connectors import REQUIRED_CREDENTIALS
-
-    if platform == "sandbox":
-        base_url = base_url or rt.settings.sandbox_url
-    check_destination(rt, platform, base_url, "base_url")
-    if platform == "sandbox":
-        if not secret:
-            from workers.sandbox.client import issue_token
-
-            try:
-                secret = issue_token(base_url, name)["access_token"]
-            except Exception:
-                raise ValidationFailed(
-                    "the sandbox platform is not reachable at {url}; start it with "
-                    "`postgate sandbox serve`",
-                    field="base_url",
-                    url=base_url,
-                ) from None
-    if not secret:
-        raise ValidationFailed(
-            "{platform} accounts need credentials (--token-stdin)", field="token", platform=platform
-        )
-    secret = secret.strip()
-    if secret.startswith("{"):
-        try:
-            credentials: Any = json.loads(secret)
-        except ValueError:
-            raise ValidationFailed("credentials are not valid JSON", field="token") from None
-        if not isinstance(credentials, dict):
-            raise ValidationFailed("credentials must be a JSON object", field="token")
-    else:
-        main = REQUIRED_CREDENTIALS[platform][0]
-        credentials = {main: secret}
-    missing = [k for k in REQUIRED_CREDENTIALS[platform] if not credentials.get(k)]
-    if missing:
-        raise ValidationFailed(
-            "{platform} credentials need {names}",
-            field="token",
-            platform=platform,
-            names=", ".join(missing),
-        )
-    check_destination(rt, platform, credentials.get("url"), "token")  # a webhook's target
-    return base_url, {str(k): str(v) for k, v in credentials.items()}
-
-
-def url_policy(rt: Runtime, platform: str) -> UrlPolicy:
-    """Which non-public addresses this platform's requests may reach (``postgate.urlguard``)."""
-    return UrlPolicy.for_platform(rt.settings.allow_private_urls, platform)
-
-
-def check_destination(rt: Runtime, platform: str, url: object, field: str) -> None:
-    """Connect time: refuse a URL that leads to a private, loopback or link-local address,
-    unless ``allow_private_urls`` lists it; each request is checked again when sent."""
-    if not url:
-        return
-    try:
-        checked_address(url_policy(rt, platform), str(url))
-    except URLRefused as exc:
-        raise ValidationFailed(
-            "the address is refused: {detail}", field=field, detail=str(exc)
-        ) from None
-
-
-def verify_credentials(
-    rt: Runtime, platform: str, base_url: str | None, credentials: dict[str, str]
-) -> Any:
-    """Ask the platform who the credentials belong to; refuse them when it says no."""
-    from workers.connectors import ConnectorError, CredentialsError, connector_for
-
-    connector = connector_for(
-        platform,
-        base_url=base_url,
-        credentials=credentials,
-        transport=GuardedTransport(url_policy(rt, platform)),
-    )
-    try:
-        return connector.verify_credentials()
-    except CredentialsError as exc:
-        raise ValidationFailed(
-            "the platform refused the credentials: {detail}", field="token", detail=exc.message
-        ) from None
-    except ConnectorError as exc:  # down, rate limited or answering nonsense: say so
-        raise ValidationFailed(
-            "could not verify the credentials: {detail}", field="token", detail=exc.message
-        ) from None
-    finally:
-        connector.close()
 
 
 def add_account(
@@ -194,7 +99,7 @@ def add_account(
             "unknown platform {platform!r}; one of {names}",
             field="platform",
             platform=platform,
-            names=", ".join(PLATFORMS),
+            names=", ".join(platform_names()),
         )
     if not 1 <= int(approvals_required) <= 5:
         raise ValidationFailed("approvals required must be between 1 and 5", field="approvals")
@@ -209,8 +114,8 @@ def add_account(
         name=name,
         platform=platform,
         base_url=base_url,
-        handle=getattr(info, "handle", "") or "",
-        remote_account_id=getattr(info, "remote_id", None),
+        handle=info.handle or "",
+        remote_account_id=info.remote_id,
         credentials_enc=rt.vault.encrypt_json(credentials),
         timezone=timezone,
         windows=windows,
@@ -233,12 +138,6 @@ def add_account(
         },
     )
     return account
-
-
-def account_credentials(rt: Runtime, account: Account) -> dict[str, str]:
-    if not account.credentials_enc:
-        return {}
-    return {k: str(v) for k, v in rt.vault.decrypt_json(account.credentials_enc).items()}
 
 
 def account_to_dict(account: Account) -> dict[str, Any]:
@@ -281,8 +180,8 @@ def replace_credentials(
     info = verify_credentials(rt, account.platform, base_url, credentials)
     account.credentials_enc = rt.vault.encrypt_json(credentials)
     account.base_url = base_url
-    account.handle = getattr(info, "handle", "") or account.handle
-    account.remote_account_id = getattr(info, "remote_id", None) or account.remote_account_id
+    account.handle = info.handle or account.handle
+    account.remote_account_id = info.remote_id or account.remote_account_id
     before = account.status
     if before in ("compromised", "disconnected"):
         account.status = "active"

@@ -15,12 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postgate.errors import SettingsError
+from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.freezes import is_frozen
 from postgate.services.rules_version import note_rules_version
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
-from rules import Context, Draft, Evaluation, RuleConfigError, RuleSet, load_ruleset
+from rules import (
+    Context,
+    Draft,
+    Evaluation,
+    PlatformLimits,
+    RuleConfigError,
+    RuleSet,
+    load_ruleset,
+)
 
 log = logging.getLogger("postgate.rules")
 _lock = threading.Lock()
@@ -47,6 +56,12 @@ def current_ruleset(rt: Runtime) -> RuleSet:
             stamp = _stamp(rules_path, catalog_path, *ruleset.sources)
             cached = _cache[key] = (stamp, ruleset)
         return cached[1]
+
+
+def platform_limits(platform: str) -> PlatformLimits | None:
+    """How ``platform`` measures a post, from the registry (None for one it does not know)."""
+    spec = PLATFORMS.get(platform)
+    return spec.limits if spec is not None else None
 
 
 def recent_texts(
@@ -86,6 +101,7 @@ def evaluate(
         blackout_dates=tuple(date.fromisoformat(d) for d in account.blackout_dates or ()),
         frozen=is_frozen(db, account.id),
         recent_posts=recent_texts(rt, db, account, exclude_post),
+        limits=platform_limits(account.platform),
     )
     ruleset = current_ruleset(rt)
     note_rules_version(rt, ruleset, db)

@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from postgate.errors import SettingsError
+from postgate.platforms.base import PermanentError
 from postgate.runtime import Runtime
+from postgate.services.credentials import connector_for_account
 from postgate.settings import load_settings
 from postgate.store.models import Account
 from postgate.urlguard import Destination, UrlPolicy
 from tests.gateway.test_accounts_api import admin as admin  # a fixture
 from tests.gateway.test_accounts_api import sandbox_url as sandbox_url  # a fixture
 from tests.helpers import make_account
-from workers.connectors import PermanentError
-from workers.platform import connector_for_account
 from workers.sandbox import client as sandbox_client
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from postgate.platforms.registry import PLATFORMS
 from rules import VERBATIM, Context, Draft, Evaluation, Finding, RuleSet, load_ruleset, templates
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,6 +54,8 @@ def evaluate(
     **context,
 ) -> Evaluation:
     draft = Draft(text, account, platform, scheduled_at, media_count, crisis_statement)
+    spec = PLATFORMS.get(platform)  # the limits Postgate hands in with the context
+    context.setdefault("limits", spec.limits if spec else None)
     evaluation = ruleset.evaluate(draft, Context(now=context.pop("now", NOW), **context))
     for finding in evaluation.findings:
         assert_translatable(finding)

@@ -1,5 +1,6 @@
 import pytest
 
+from postgate.platforms.registry import PLATFORMS, platform_spec
 from rules import count_length
 from rules.limits import graphemes
 
@@ -24,26 +25,36 @@ def test_graphemes_keep_clusters_whole():
     ]
 
 
+def length(text: str, platform: str) -> tuple[int, int]:
+    """As the registry says ``platform`` counts."""
+    return count_length(text, PLATFORMS[platform].limits)
+
+
 def test_x_counts_urls_as_23_and_wide_characters_double():
-    assert count_length(f"Soldes {URL}", "x") == (7 + 23, 280)
-    assert count_length("été", "x") == (3, 280)
-    assert count_length("日本", "x") == (4, 280)
-    assert count_length("👨\u200d👩\u200d👧\u200d👦", "x") == (2, 280)
+    assert length(f"Soldes {URL}", "x") == (7 + 23, 280)
+    assert length("été", "x") == (3, 280)
+    assert length("日本", "x") == (4, 280)
+    assert length("👨\u200d👩\u200d👧\u200d👦", "x") == (2, 280)
 
 
 def test_mastodon_counts_urls_as_23_and_mentions_as_local_part():
-    assert count_length(f"@alice@mastodon.social {URL}", "mastodon") == (7 + 23, 500)
-    assert count_length("www.acme.fr", "mastodon") == (11, 500)  # not linked without a scheme
+    assert length(f"@alice@mastodon.social {URL}", "mastodon") == (7 + 23, 500)
+    assert length("www.acme.fr", "mastodon") == (11, 500)  # not linked without a scheme
 
 
 def test_bluesky_counts_graphemes_of_the_raw_text():
-    assert count_length("e\u0301" * 300, "bluesky") == (300, 300)
-    assert count_length(URL, "bluesky") == (len(URL), 300)
+    assert length("e\u0301" * 300, "bluesky") == (300, 300)
+    assert length(URL, "bluesky") == (len(URL), 300)
 
 
 def test_unknown_platform_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown platform 'myspace'"):
-        count_length("hi", "myspace")
+        platform_spec("myspace")
+
+
+def test_a_platform_the_caller_does_not_know_is_a_finding(rules):
+    result = rules.check(LIMITS, "hi", platform="myspace")
+    assert result.blocked and "myspace" in result.findings[0].message
 
 
 def test_too_long_for_x_blocks_but_fits_mastodon(rules):

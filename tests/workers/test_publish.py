@@ -138,7 +138,7 @@ def test_claim_of_a_dead_worker_that_never_reached_the_platform_is_published_onc
 
 def test_429_with_retry_after_is_waited_out(workers, poster, rt, sandbox_url):
     from postgate.services.accounts import find_account
-    from workers.platform import connector_for_account
+    from postgate.services.credentials import connector_for_account
 
     text = "Trop de requêtes, on attend poliment."
     workers.start()
@@ -159,7 +159,8 @@ def test_429_with_retry_after_is_waited_out(workers, poster, rt, sandbox_url):
 def test_permanent_error_ends_in_failed_with_the_reason(workers, poster, rt, sandbox_url):
     import httpx
 
-    from postgate.services.accounts import account_credentials, find_account
+    from postgate.services.accounts import find_account
+    from postgate.services.credentials import account_credentials
 
     post_id = poster.schedule("Ce jeton a été révoqué.", seconds=2)
     with rt.store.session() as db:
@@ -212,7 +213,7 @@ def test_garbled_answer_to_a_create_that_went_through_is_read_back_not_reposted(
 ):
     """The sandbox made the status, then the answer came back as JSON without its id: the
     claim is kept like a lost answer, and reading the account back finds the status."""
-    from tests.workers.connectors.garbling import JSON_WITHOUT_ID, garbling_proxy, route_account
+    from tests.workers.garbling import JSON_WITHOUT_ID, garbling_proxy, route_account
 
     text = "Réponse illisible, mais le statut est bien publié."
     with garbling_proxy(sandbox_url) as proxy:
@@ -241,7 +242,7 @@ def test_garbled_answer_to_a_create_that_never_happened_publishes_once_on_retry(
 ):
     """Nothing reached the sandbox: the read-back finds nothing, the claim is released and
     the next attempt publishes, once."""
-    from tests.workers.connectors.garbling import garbling_proxy, route_account
+    from tests.workers.garbling import garbling_proxy, route_account
 
     text = "La première réponse était une page HTML."
     with garbling_proxy(sandbox_url) as proxy:
@@ -263,7 +264,7 @@ def test_create_always_answered_with_garbage_ends_failed_with_a_readable_reason(
 ):
     """Every attempt gets a maintenance page and nothing is ever made: after the configured
     3 attempts (each resolved by reading the account back) the post is ``failed``."""
-    from tests.workers.connectors.garbling import garbling_proxy, route_account
+    from tests.workers.garbling import garbling_proxy, route_account
 
     with garbling_proxy(sandbox_url) as proxy:
         route_account(rt, "acme", proxy.url)
@@ -282,7 +283,7 @@ def test_create_always_answered_with_garbage_ends_failed_with_a_readable_reason(
 def test_an_exception_escaping_a_connector_is_a_lost_answer_not_a_crash(poster, rt, monkeypatch):
     """Defence in depth, in-process: should a connector still raise something unmapped after
     sending, the job neither crashes nor fails the post; it keeps the claim for read-back."""
-    from workers.connectors.mastodon import MastodonConnector
+    from postgate.platforms.mastodon import MastodonConnector
     from workers.jobs import publish
 
     def garbled(self, text, *, idempotency_key):
@@ -305,7 +306,7 @@ def test_unknown_outcome_with_an_unreadable_account_says_so_and_never_reposts(
     """The create went through but its answer was garbled, and the account's listing is
     garbled too: the post stays ``publishing`` with a reason saying the account cannot be
     read back, the create is never sent again, and once the listing answers it settles."""
-    from tests.workers.connectors.garbling import JSON_WITHOUT_ID, garbling_proxy, route_account
+    from tests.workers.garbling import JSON_WITHOUT_ID, garbling_proxy, route_account
     from workers.reconcile import UNRESOLVED_NOTE
 
     text = "Publié, mais le compte ne se relit plus."

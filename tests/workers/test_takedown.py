@@ -19,12 +19,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from postgate.platforms.base import ConnectorError
+from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Freeze, Post, Takedown
 from tests.conftest import ROOT
 from tests.helpers import make_account
-from workers.connectors import ConnectorError
-from workers.platform import connector_for_account
 from workers.sandbox import client as sandbox
 from workers.sandbox.server import running_sandbox
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.connectors import (
+from postgate.platforms.base import (
     CredentialsError,
     MalformedResponseError,
     PermanentError,

@@ -13,6 +13,7 @@ which to ``POST /2/tweets`` carries ``outcome_unknown``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -50,13 +51,12 @@ class XConnector(Connector):
         *,
         base_url: str | None,
         credentials: dict[str, str],
+        secrets: Iterable[str],
         timeout: float,
         transport: httpx.BaseTransport | None,
         clock: Clock = utc_now,
     ) -> None:
-        super().__init__(
-            secrets=[credentials["access_token"], credentials.get("client_secret", "")]
-        )
+        super().__init__(secrets=secrets)
         self._token = credentials["access_token"]
         self._client_id = credentials.get("client_id")
         self._client_secret = credentials.get("client_secret")

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from workers.connectors.bluesky import _tid_time
-from workers.connectors.html_text import html_to_text
-from workers.connectors.ratelimit import retry_after
+from postgate.platforms.bluesky import _tid_time
+from postgate.platforms.html_text import html_to_text
+from postgate.platforms.ratelimit import retry_after
 
 from .conftest import NOW
 

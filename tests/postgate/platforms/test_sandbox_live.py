@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workers.connectors import CredentialsError, RetryableError, connector_for
+from postgate.platforms.base import CredentialsError, RetryableError
+from postgate.platforms.registry import connector_for
 from workers.sandbox.client import issue_token, list_live, post_direct, set_faults
 from workers.sandbox.server import running_sandbox
 

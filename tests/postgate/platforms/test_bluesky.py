@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.connectors import CredentialsError, PermanentError, RetryableError
-from workers.connectors.facets import link_facets
+from postgate.platforms.base import CredentialsError, PermanentError, RetryableError
+from postgate.platforms.facets import link_facets
 
 from .conftest import malformed_answers
 

@@ -10,7 +10,8 @@ answer whose body is not what the platform documents is a
 
 Error messages and ``repr`` never carry a credential (safety invariant 9):
 messages are built from the platform's error body, and
-:meth:`Connector._redact` scrubs any credential value a platform might echo.
+:meth:`Connector._redact` scrubs the value of every field the platform's spec marks
+secret (:mod:`postgate.platforms.registry`), should a platform echo one.
 """
 
 from __future__ import annotations

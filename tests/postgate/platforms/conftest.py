@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.connectors import Connector, MalformedResponseError, connector_for
+from postgate.platforms.base import Connector, MalformedResponseError
+from postgate.platforms.registry import connector_for
 
 from .replay import Replay
 

@@ -18,6 +18,7 @@ on); anything else is a :class:`MalformedResponseError`, which to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,11 +64,12 @@ class BlueskyConnector(Connector):
         *,
         base_url: str | None,
         credentials: dict[str, str],
+        secrets: Iterable[str],
         timeout: float,
         transport: httpx.BaseTransport | None,
         clock: Clock = utc_now,
     ) -> None:
-        super().__init__(secrets=[credentials["app_password"]])
+        super().__init__(secrets=secrets)
         self._identifier = credentials["identifier"]
         self._password = credentials["app_password"]
         self._clock = clock

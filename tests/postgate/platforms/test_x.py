@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.connectors import CredentialsError, PermanentError, RetryableError
-from workers.connectors.x import XConnector
+from postgate.platforms.base import CredentialsError, PermanentError, RetryableError
+from postgate.platforms.x import XConnector
 
 from .conftest import NOW, malformed_answers
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -79,11 +80,12 @@ class WebhookConnector(Connector):
         *,
         base_url: str | None = None,
         credentials: dict[str, str],
+        secrets: Iterable[str],
         timeout: float,
         transport: httpx.BaseTransport | None,
         clock: Clock = utc_now,
     ) -> None:
-        super().__init__(secrets=[credentials["url"], credentials["secret"]])
+        super().__init__(secrets=secrets)
         self._url = credentials["url"]
         self._secret = credentials["secret"]
         self._clock = clock

@@ -14,6 +14,7 @@ them, an Account, ``{}`` for revoke) and anything else is a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -42,14 +43,13 @@ class MastodonConnector(Connector):
         *,
         base_url: str | None,
         credentials: dict[str, str],
+        secrets: Iterable[str],
         timeout: float,
         transport: httpx.BaseTransport | None,
         clock: Clock = utc_now,
         platform: str = "mastodon",
     ) -> None:
-        if not base_url:
-            raise ValueError(f"{platform}: base_url is required (the server's address)")
-        super().__init__(secrets=[credentials["token"], credentials.get("client_secret", "")])
+        super().__init__(secrets=secrets)
         self.platform = platform
         self._token = credentials["token"]
         self._client_id = credentials.get("client_id")
@@ -58,7 +58,7 @@ class MastodonConnector(Connector):
         self._clock = clock
         self._http = HttpClient(
             platform=platform,
-            base_url=base_url,
+            base_url=base_url or "",
             style=STYLE,
             timeout=timeout,
             transport=transport,

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from workers.connectors import CredentialsError, MalformedResponseError, RetryableError
-from workers.connectors.webhook import verify_signature
+from postgate.platforms.base import CredentialsError, MalformedResponseError, RetryableError
+from postgate.platforms.webhook import verify_signature
 
 from .conftest import NOW, malformed_answers
 

@@ -1,0 +1,169 @@
+"""The platform registry: one :class:`PlatformSpec` per platform Postgate publishes to.
+
+Everything that differs between platforms derives from these entries: the accounts service
+(credentials, server address), the CLI's and the web form's platform choices, the rule
+engine's length and media limits, the connector a worker builds, and the tests. Adding a
+platform is one connector module, one entry below and its recorded tests
+(``docs/architecture.md``, "Adding a platform").
+
+Limits and quotas are the platforms' documented defaults (each entry cites its pages); a
+server may set others (a Mastodon instance its own character limit), which the rules
+configuration can override with ``max_length`` and ``max_media``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import httpx
+
+from postgate.platforms.base import Clock, Connector, CredentialsError, utc_now
+from postgate.platforms.bluesky import BlueskyConnector
+from postgate.platforms.mastodon import MastodonConnector
+from postgate.platforms.sandbox import issue_token
+from postgate.platforms.spec import Capabilities, Credential, PlatformSpec, Quota
+from postgate.platforms.webhook import WebhookConnector
+from postgate.platforms.x import XConnector
+from rules import PlatformLimits
+
+_MASTODON_LIMITS = PlatformLimits(
+    max_length=500, max_media=4, url_length=23, local_mentions=True
+)
+_MASTODON_CREDENTIALS = (
+    Credential("token"),
+    Credential("client_id", secret=False, required=False),  # revoking needs the app's pair
+    Credential("client_secret", required=False),
+)
+_MASTODON_CAPABILITIES = Capabilities(
+    idempotency=True, delete=True, list_non_public=True, revoke=True
+)
+
+MASTODON = PlatformSpec(
+    name="mastodon",
+    title="Mastodon",
+    credentials=_MASTODON_CREDENTIALS,
+    needs_base_url=True,
+    limits=_MASTODON_LIMITS,
+    post_quota=Quota(300, 5 * 60),  # every authenticated call counts against this one
+    delete_quota=Quota(30, 30 * 60),
+    capabilities=_MASTODON_CAPABILITIES,
+    connector=partial(MastodonConnector, platform="mastodon"),
+    docs=(
+        "https://docs.joinmastodon.org/user/posting/#text",
+        "https://docs.joinmastodon.org/api/rate-limits/",
+        "https://docs.joinmastodon.org/methods/statuses/#create",
+        "mastodon/mastodon app/models/account_statuses_filter.rb (the author lists all)",
+    ),
+)
+
+SANDBOX = PlatformSpec(
+    name="sandbox",
+    title="Sandbox",
+    credentials=_MASTODON_CREDENTIALS,
+    needs_base_url=True,
+    limits=_MASTODON_LIMITS,
+    capabilities=_MASTODON_CAPABILITIES,
+    connector=partial(MastodonConnector, platform="sandbox"),
+    docs=("the sandbox package: the Mastodon API subset above, with no quota by default",),
+    local=True,
+    issue_credentials=issue_token,
+)
+
+BLUESKY = PlatformSpec(
+    name="bluesky",
+    title="Bluesky",
+    credentials=(Credential("identifier", secret=False), Credential("app_password")),
+    limits=PlatformLimits(max_length=300, max_media=4),  # graphemes of the raw text
+    post_quota=Quota(1666, 3600),  # 5,000 points an hour, 3 a create
+    delete_quota=Quota(5000, 3600),  # 1 point a delete
+    # Every record is public and listRecords lists them all.
+    capabilities=Capabilities(idempotency=False, delete=True, list_non_public=True, revoke=True),
+    connector=BlueskyConnector,
+    docs=(
+        "https://docs.bsky.app/docs/advanced-guides/rate-limits",
+        "https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/feed/post.json",
+        "https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/embed/images.json",
+    ),
+)
+
+X = PlatformSpec(
+    name="x",
+    title="X",
+    credentials=(
+        Credential("access_token"),
+        Credential("client_id", secret=False, required=False),
+        Credential("client_secret", required=False),
+    ),
+    limits=PlatformLimits(
+        max_length=280, max_media=4, url_length=23, bare_domains=True, weighted=True
+    ),
+    post_quota=Quota(200, 15 * 60),  # and 300 per 3 hours, shared with reposts
+    delete_quota=Quota(50, 15 * 60),
+    # A protected account's posts are listed to its own token; X serves the last 3200.
+    capabilities=Capabilities(idempotency=False, delete=True, list_non_public=True, revoke=True),
+    connector=XConnector,
+    docs=(
+        "https://docs.x.com/resources/fundamentals/counting-characters",
+        "https://developer.x.com/en/docs/x-api/tweets/manage-tweets",
+        "https://docs.x.com/x-api/posts/manage-tweets/migrate/overview",
+    ),
+)
+
+WEBHOOK = PlatformSpec(
+    name="webhook",
+    title="Webhook",
+    credentials=(Credential("url"), Credential("secret")),  # many URLs embed a token
+    limits=PlatformLimits(max_length=10_000, max_media=10),  # Postgate's own bounds
+    # The receiver deduplicates on idempotency_key; it cannot be listed nor revoked.
+    capabilities=Capabilities(idempotency=True, delete=True, list_non_public=False, revoke=False),
+    connector=WebhookConnector,
+    docs=("postgate/platforms/webhook.py: the contract a receiver implements",),
+)
+
+PLATFORMS: dict[str, PlatformSpec] = {
+    spec.name: spec for spec in (SANDBOX, MASTODON, BLUESKY, X, WEBHOOK)
+}
+
+
+def platform_names() -> tuple[str, ...]:
+    """Every platform's name, in the registry's order (the order choices are offered in)."""
+    return tuple(PLATFORMS)
+
+
+def platform_spec(name: str) -> PlatformSpec:
+    """The spec of ``name``; ValueError for a platform Postgate does not know."""
+    spec = PLATFORMS.get(name)
+    if spec is None:
+        raise ValueError(f"unknown platform {name!r}")
+    return spec
+
+
+def connector_for(
+    platform: str,
+    *,
+    base_url: str | None,
+    credentials: dict[str, str],
+    timeout: float = 10.0,
+    transport: httpx.BaseTransport | None = None,
+    clock: Clock = utc_now,
+) -> Connector:
+    """Build the connector for ``platform``.
+
+    Raises ValueError for an unknown platform or a missing base URL (a configuration
+    mistake), and :class:`CredentialsError` naming, never showing, a missing credential
+    field, so the worker marks the account's credentials as broken. ``clock`` is for tests.
+    """
+    spec = platform_spec(platform)
+    missing = spec.missing_credentials(credentials)
+    if missing:
+        raise CredentialsError(f"{platform}: missing credential field(s): {', '.join(missing)}")
+    if spec.needs_base_url and not base_url:
+        raise ValueError(f"{platform}: base_url is required (the server's address)")
+    return spec.connector(
+        base_url=base_url,
+        credentials=dict(credentials),
+        secrets=spec.secret_values(credentials),
+        timeout=timeout,
+        transport=transport,
+        clock=clock,
+    )
