@@ -21,6 +21,7 @@ COPY postgate ./postgate
 COPY gateway ./gateway
 COPY rules ./rules
 COPY workers ./workers
+COPY sandbox ./sandbox
 RUN /opt/postgate/bin/pip install --no-deps --no-build-isolation . \
     && /opt/postgate/bin/python -m compileall -q /opt/postgate
 

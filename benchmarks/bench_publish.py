@@ -37,9 +37,9 @@ from postgate.services.setup import init_store  # noqa: E402
 from postgate.services.users import create_user  # noqa: E402
 from postgate.settings import load_settings  # noqa: E402
 from postgate.store.models import Account, Approval, Post  # noqa: E402
+from sandbox import client as sandbox  # noqa: E402
+from sandbox.server import running_sandbox  # noqa: E402
 from workers import dispatch  # noqa: E402
-from workers.sandbox import client as sandbox  # noqa: E402
-from workers.sandbox.server import running_sandbox  # noqa: E402
 
 WORDS = (
     "collection printemps atelier livraison boutique nouveauté couleur lin coton "

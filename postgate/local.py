@@ -16,7 +16,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -129,6 +130,36 @@ def _sandbox_url(settings: Settings, ports: LocalPorts, sup: Supervisor, env: di
     if not wait_until(lambda: sandbox_answers(url)):
         raise OperationError(f"the sandbox platform did not answer within {START_TIMEOUT} s")
     return url
+
+
+@contextmanager
+def sandbox_running(settings: Settings) -> Iterator[None]:
+    """The sandbox platform for the block (``postgate init --demo`` connects its accounts
+    there): the one that answers, else a quiet ``postgate sandbox serve`` child on the
+    instance's sandbox data, stopped at the end."""
+    url = settings.sandbox_url
+    if sandbox_answers(url):
+        yield
+        return
+    parsed = urlparse(url)
+    data = settings.instance_path / "sandbox.db"
+    argv = [*_me(), "sandbox", "serve", "--host", parsed.hostname or "127.0.0.1",
+            "--port", str(parsed.port or 80), "--data", str(data)]  # fmt: skip
+    quiet = subprocess.DEVNULL
+    proc = subprocess.Popen(argv, stdout=quiet, stderr=quiet)  # noqa: S603 - our own command
+    try:
+        if not wait_until(lambda: sandbox_answers(url) or proc.poll() is not None):
+            raise OperationError(f"the sandbox platform did not answer within {START_TIMEOUT} s")
+        if proc.poll() is not None:
+            raise OperationError(f"the sandbox platform did not start at {url}")
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _supervised(sup: Supervisor) -> bool:

@@ -33,7 +33,7 @@ def _register_optional() -> None:
     """Command groups that live beside the core (rules engine, workers, sandbox)."""
     from postgate.cli.publishing import reconcile
     from postgate.cli.rules import rules
-    from workers.sandbox.cli import sandbox
+    from sandbox.cli import sandbox
 
     cli.add_command(rules)
     cli.add_command(reconcile)

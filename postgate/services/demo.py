@@ -9,13 +9,14 @@ and command only ever know the demo users.
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 from sqlalchemy import select
 
+from postgate import otp
+from postgate.errors import NotFound
+from postgate.local import sandbox_running
 from postgate.runtime import Runtime
 from postgate.services.accounts import add_account
 from postgate.services.posts import submit
@@ -47,31 +48,13 @@ def demo_file(rt: Runtime) -> Path:
     return rt.settings.instance_path / "demo.json"
 
 
-def _sandbox_running(url: str) -> bool:
-    from workers.sandbox.client import SandboxUnreachable, wait_ready
-
-    try:
-        wait_ready(url, timeout=1.0)
-        return True
-    except SandboxUnreachable:
-        return False
-
-
 def create_demo(rt: Runtime) -> str:
-    """Create what is missing of the demo organisation; returns how to log in."""
-    from workers.sandbox.server import running_sandbox
+    """Create what is missing of the demo organisation; returns how to log in.
 
-    with ExitStack() as stack:
-        url = rt.settings.sandbox_url
-        if not _sandbox_running(url):
-            parsed = urlparse(url)
-            stack.enter_context(
-                running_sandbox(
-                    rt.settings.instance_path / "sandbox.db",
-                    host=parsed.hostname or "127.0.0.1",
-                    port=parsed.port or 8765,
-                )
-            )
+    The demo accounts live on the sandbox platform, which is started for the while when
+    none answers (their tokens are issued by it).
+    """
+    with sandbox_running(rt.settings):
         secrets = _create_users(rt)
         _create_accounts(rt)
         _create_posts(rt)
@@ -134,9 +117,6 @@ def _instructions(rt: Runtime, secrets: dict[str, str]) -> str:
 
 def demo_code(rt: Runtime, username: str) -> str:
     """A current TOTP code for a demo user (and only for one)."""
-    from postgate import otp
-    from postgate.errors import NotFound
-
     path = demo_file(rt)
     known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     if username not in known:

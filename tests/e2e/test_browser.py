@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from postgate.store.models import Post
+from sandbox import client as sandbox
 from tests.e2e.conftest import login, shot
-from workers.sandbox import client as sandbox
 
 pytestmark = pytest.mark.browser
 

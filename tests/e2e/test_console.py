@@ -9,9 +9,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from sandbox import client as sandbox
 from tests.e2e.conftest import login, shot
 from tests.helpers import Person
-from workers.sandbox import client as sandbox
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select, update
 
 from postgate.store.models import Account, AuditEntry, AuthToken
-from workers.sandbox import client as sandbox_client
-from workers.sandbox.server import running_sandbox
+from sandbox import client as sandbox_client
+from sandbox.server import running_sandbox
 
 
 @pytest.fixture

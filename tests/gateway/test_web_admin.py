@@ -10,9 +10,9 @@ import pytest
 
 from gateway import create_app
 from postgate.store.models import Account, User
+from sandbox import client as sandbox
+from sandbox.server import running_sandbox
 from tests.helpers import WebActions, error_next_to, make_account
-from workers.sandbox import client as sandbox
-from workers.sandbox.server import running_sandbox
 
 PAGES = ["/admin", "/admin/accounts", "/admin/accounts/acme", "/admin/rules"]
 POSTS = [

@@ -34,10 +34,10 @@ from postgate.services.setup import init_store
 from postgate.settings import load_settings
 from postgate.store.db import forget_stores
 from postgate.store.models import Approval, Post, Takedown, TakedownItem
+from sandbox import client as sandbox
+from sandbox.server import running_sandbox
 from tests.conftest import ROOT
 from tests.helpers import make_account, run_postgate
-from workers.sandbox import client as sandbox
-from workers.sandbox.server import running_sandbox
 
 EVIDENCE_TEXT = "Offre exclusive : envoyez vos identifiants ici"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from postgate import otp
-from workers.sandbox.client import list_live
-from workers.sandbox.server import running_sandbox
+from sandbox.client import list_live
+from sandbox.server import running_sandbox
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from postgate.services.credentials import connector_for_account
 from postgate.settings import load_settings
 from postgate.store.models import Account
 from postgate.urlguard import Destination, UrlPolicy
+from sandbox import client as sandbox_client
 from tests.gateway.test_accounts_api import admin as admin  # a fixture
 from tests.gateway.test_accounts_api import sandbox_url as sandbox_url  # a fixture
 from tests.helpers import make_account
-from workers.sandbox import client as sandbox_client
 
 
 @pytest.mark.parametrize(

@@ -21,10 +21,10 @@ import pytest
 from redis import Redis
 from rq import Worker
 
+from sandbox import client as sandbox_client
+from sandbox.server import running_sandbox
 from tests.conftest import make_env, write_fast_config
 from tests.helpers import make_account, start_postgate, stop_process_groups
-from workers.sandbox import client as sandbox_client
-from workers.sandbox.server import running_sandbox
 
 
 @pytest.fixture

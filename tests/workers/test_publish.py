@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from postgate.store.models import Freeze
 from postgate.timeparse import parse_aware
-from workers.sandbox import client as sandbox_client
+from sandbox import client as sandbox_client
 
 from .conftest import descendants, wait_for
 

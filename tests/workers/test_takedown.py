@@ -23,10 +23,10 @@ from postgate.platforms.base import ConnectorError
 from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Freeze, Post, Takedown
+from sandbox import client as sandbox
+from sandbox.server import running_sandbox
 from tests.conftest import ROOT
 from tests.helpers import make_account
-from workers.sandbox import client as sandbox
-from workers.sandbox.server import running_sandbox
 
 # Until ``postgate worker`` (workers.runner) lands, a plain RQ worker on the same queues.
 FALLBACK_WORKER = """

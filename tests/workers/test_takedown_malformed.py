@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from postgate.store.models import AuditEntry
+from sandbox import client as sandbox
 from tests.helpers import make_account
-from workers.sandbox import client as sandbox
 
 from .garbling import garbling_proxy, route_account
 

@@ -6,8 +6,8 @@ import pytest
 
 from postgate.platforms.base import CredentialsError, RetryableError
 from postgate.platforms.registry import connector_for
-from workers.sandbox.client import issue_token, list_live, post_direct, set_faults
-from workers.sandbox.server import running_sandbox
+from sandbox.client import issue_token, list_live, post_direct, set_faults
+from sandbox.server import running_sandbox
 
 
 @pytest.fixture

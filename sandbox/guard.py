@@ -13,9 +13,9 @@ import time
 
 from flask import Flask, Response, g, jsonify, request
 
-from workers.sandbox.api import identify
-from workers.sandbox.entities import iso_time
-from workers.sandbox.state import current_state
+from sandbox.api import identify
+from sandbox.entities import iso_time
+from sandbox.state import current_state
 
 GUARDED = ("/api/v1/", "/oauth/")
 READS = ("GET", "HEAD", "OPTIONS")

@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from workers.sandbox.entities import account_json, iso_time, status_json
-from workers.sandbox.errors import BadRequest, Invalid
-from workers.sandbox.faults import updated_faults
-from workers.sandbox.state import current_state
-from workers.sandbox.store import Account
+from sandbox.entities import account_json, iso_time, status_json
+from sandbox.errors import BadRequest, Invalid
+from sandbox.faults import updated_faults
+from sandbox.state import current_state
+from sandbox.store import Account
 
 bp = Blueprint("sandbox_control", __name__)
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request
 
-from workers.sandbox.faults import Faults, RateLimiter, Stats
-from workers.sandbox.store import SandboxStore
+from sandbox.faults import Faults, RateLimiter, Stats
+from sandbox.store import SandboxStore
 
 EXTENSION = "postgate_sandbox"
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from workers.sandbox.errors import Forbidden, Invalid, NotFound
+from sandbox.errors import Forbidden, Invalid, NotFound
 
 MAX_CHARS = 500
 IDEMPOTENCY_TTL_MS = 3600 * 1000

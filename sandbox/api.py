@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from workers.sandbox.entities import account_json, link_header, status_json
-from workers.sandbox.errors import BadRequest, NotFound, Unauthorized
-from workers.sandbox.state import current_state
-from workers.sandbox.store import Account, Status
+from sandbox.entities import account_json, link_header, status_json
+from sandbox.errors import BadRequest, NotFound, Unauthorized
+from sandbox.state import current_state
+from sandbox.store import Account, Status
 
 bp = Blueprint("mastodon", __name__)
 

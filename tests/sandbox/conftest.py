@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from workers.sandbox import client as sandbox_client
-from workers.sandbox.server import create_sandbox_app, running_sandbox
+from sandbox import client as sandbox_client
+from sandbox.server import create_sandbox_app, running_sandbox
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -58,11 +58,11 @@ def free_port() -> int:
 
 @pytest.fixture
 def server_process(tmp_path: Path) -> Iterator[str]:
-    """``python -m workers.sandbox serve`` in a subprocess, configured by env vars."""
+    """``python -m sandbox serve`` in a subprocess, configured by env vars."""
     url = f"http://127.0.0.1:{free_port()}"
     env = {**os.environ, "POSTGATE_SANDBOX_URL": url, "POSTGATE_INSTANCE": str(tmp_path / "inst")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "workers.sandbox", "serve"],
+        [sys.executable, "-m", "sandbox", "serve"],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

@@ -18,18 +18,18 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from workers.sandbox import api, control
-from workers.sandbox.errors import SandboxError
-from workers.sandbox.faults import (
+from sandbox import api, control
+from sandbox.errors import SandboxError
+from sandbox.faults import (
     Faults,
     RateLimit,
     check_error_rate,
     check_latency,
     parse_rate_limit,
 )
-from workers.sandbox.guard import install_guard
-from workers.sandbox.state import EXTENSION, SandboxState
-from workers.sandbox.store import SandboxStore
+from sandbox.guard import install_guard
+from sandbox.state import EXTENSION, SandboxState
+from sandbox.store import SandboxStore
 
 
 def create_sandbox_app(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from workers.sandbox.store import Account, Status
+from sandbox.store import Account, Status
 
 
 def iso_time(epoch_ms: int) -> str:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from workers.sandbox.config import sandbox_env
-from workers.sandbox.faults import Faults, RateLimit, RateLimiter, parse_rate_limit, updated_faults
-from workers.sandbox.server import create_sandbox_app
+from sandbox.config import sandbox_env
+from sandbox.faults import Faults, RateLimit, RateLimiter, parse_rate_limit, updated_faults
+from sandbox.server import create_sandbox_app
 
 
 def test_parse_rate_limit():

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from workers.sandbox import client as sandbox
+from sandbox import client as sandbox
 
 
 def bearer(url: str, name: str = "acme") -> dict[str, str]:

@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.workers.sandbox.conftest import free_port
-from workers.sandbox.cli import sandbox
+from sandbox.cli import sandbox
+from tests.sandbox.conftest import free_port
 
 
 @pytest.fixture

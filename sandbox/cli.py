@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
-from workers.sandbox import client
-from workers.sandbox.config import SandboxEnv, sandbox_env
-from workers.sandbox.faults import RateLimit, parse_rate_limit
+from sandbox import client
+from sandbox.config import SandboxEnv, sandbox_env
+from sandbox.faults import RateLimit, parse_rate_limit
 
 
 class RateLimitType(click.ParamType):
@@ -67,7 +67,7 @@ def serve(
     data: Path | None,
 ) -> None:
     """Serve the sandbox until interrupted."""
-    from workers.sandbox.server import serve as run_server
+    from sandbox.server import serve as run_server
 
     env = _env()
     try:

@@ -1,7 +1,8 @@
 """A tiny client for the sandbox's control endpoints.
 
-Used by ``postgate sandbox ...``, by Postgate when connecting a sandbox account, and
-by tests. Failures become two exception types so callers print one clear line.
+Used by ``postgate sandbox ...``, by benchmarks and by tests (Postgate itself asks for a
+token over HTTP, see ``postgate.platforms.sandbox``). Failures become two exception types so
+callers print one clear line.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Where the sandbox listens and keeps its data, read from the environment in one place.
 
-Postgate's CLI, the sandbox server and other Postgate code (``accounts add --platform
-sandbox``) must agree on these values, so they are parsed here only.
+The sandbox reads the same ``POSTGATE_SANDBOX_URL`` and ``POSTGATE_INSTANCE`` as Postgate's
+settings, so ``postgate sandbox serve`` listens where Postgate looks for it; it parses them
+here, for itself, since it imports nothing of Postgate.
 """
 
 from __future__ import annotations
