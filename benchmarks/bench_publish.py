@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from redis import Redis  # noqa: E402
 
+from postgate import queue  # noqa: E402
 from postgate.content import content_hash  # noqa: E402
 from postgate.runtime import Runtime  # noqa: E402
 from postgate.services.setup import init_store  # noqa: E402
@@ -39,7 +40,6 @@ from postgate.settings import load_settings  # noqa: E402
 from postgate.store.models import Account, Approval, Post  # noqa: E402
 from sandbox import client as sandbox  # noqa: E402
 from sandbox.server import running_sandbox  # noqa: E402
-from workers import dispatch  # noqa: E402
 
 WORDS = (
     "collection printemps atelier livraison boutique nouveauté couleur lin coton "
@@ -69,7 +69,7 @@ def main() -> None:
         memory_before = used_memory(redis)
         began = time.monotonic()
         for post_id, when in posts:
-            dispatch.enqueue_publish(rt, post_id, 1, when)
+            queue.enqueue_publish(rt, post_id, 1, when)
         enqueue_seconds = time.monotonic() - began
         per_post = (used_memory(redis) - memory_before) / len(posts)
         if datetime.now(UTC) > start:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from gateway.context import rt
+from postgate import queue
 from postgate.store.models import Post
 
 log = logging.getLogger("postgate.gateway.posts")
@@ -17,14 +18,7 @@ log = logging.getLogger("postgate.gateway.posts")
 
 def dispatch_after_commit(post: Post, old_revision: int | None = None) -> None:
     """Tell the queues what the store now says; the reconciler repairs it if Redis is down."""
-    from workers import dispatch
-
     try:
-        if old_revision is not None:
-            dispatch.cancel_publish(rt(), post.id, old_revision)
-        if post.status == "scheduled":
-            dispatch.enqueue_publish(rt(), post.id, post.revision, post.scheduled_at)
-        elif post.status in ("cancelled", "rejected"):
-            dispatch.cancel_publish(rt(), post.id, post.revision)
+        queue.follow_post(rt(), post, old_revision)
     except Exception:
         log.warning("could not update the queue for post %s; the reconciler will", post.id)

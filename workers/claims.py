@@ -34,13 +34,13 @@ from sqlalchemy.orm import Session
 
 from postgate.audit import Event
 from postgate.content import content_hash
+from postgate.queue import PUBLISH_TIMEOUT
 from postgate.runtime import Runtime
 from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
 from postgate.services.review import approvals_complete, valid_approvals
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
-from workers.dispatch import PUBLISH_TIMEOUT
 from workers.lease import Lease
 
 log = logging.getLogger("postgate.workers.claims")

@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import update
 
+from postgate import queue
 from postgate.audit import Event
 from postgate.platforms.base import (
     Connector,
@@ -32,7 +33,6 @@ from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.store.models import Post
 from postgate.store.types import utcnow
-from workers import dispatch
 from workers.claims import (
     READ_BACK_NOTE,
     Claim,
@@ -123,7 +123,7 @@ def publish(rt: Runtime, post_id: int, revision: int, attempts: int | None = Non
         if result.outcome == "not_due" and result.due_at is not None:
             wait = (result.due_at - utcnow()).total_seconds()
             if wait > EARLY_SLEEP:
-                _reschedule(rt, post_id, revision, result.due_at, attempts or 0)
+                queue.reschedule_publish(rt, post_id, revision, result.due_at, attempts or 0)
                 return f"not due: rescheduled for {result.due_at.isoformat()}"
             time.sleep(max(0.0, wait))
             result = claim_post(rt, post_id, revision, lease.token, attempt=attempts)
@@ -134,21 +134,6 @@ def publish(rt: Runtime, post_id: int, revision: int, attempts: int | None = Non
         return _call_platform(rt, result.claim)
     finally:
         lease.release()
-
-
-def _reschedule(rt: Runtime, post_id: int, revision: int, when: datetime, attempts: int) -> None:
-    """A job that ran early comes back at the right time, under an id of its own."""
-    job_id = f"{dispatch.publish_job_id(post_id, revision, attempts)}-at{int(when.timestamp())}"
-    dispatch.queue(rt.redis, dispatch.PUBLISH_QUEUE).enqueue_at(
-        when,
-        dispatch.PUBLISH_FUNCTION,
-        post_id,
-        revision,
-        attempts,
-        job_id=job_id,
-        job_timeout=dispatch.PUBLISH_TIMEOUT,
-        result_ttl=dispatch.RESULT_TTL,
-    )
 
 
 def _call_platform(rt: Runtime, claim: Claim) -> str:
@@ -252,7 +237,7 @@ def _retry(rt: Runtime, claim: Claim, exc: RetryableError) -> str:
             .execution_options(synchronize_session=False)
         )
     # With an unknown outcome the claim stays; the next attempt reads the account back first.
-    dispatch.enqueue_publish(rt, claim.post_id, claim.revision, when, attempts=claim.attempts)
+    queue.enqueue_publish(rt, claim.post_id, claim.revision, when, attempts=claim.attempts)
     log.info("post %s: %s; retry at %s", claim.post_id, exc.message, when.isoformat())
     return f"retry at {when.isoformat()}: {exc.message}"
 

@@ -26,13 +26,13 @@ from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 from sqlalchemy import select, update
 
+from postgate import queue
 from postgate.platforms.base import ConnectorError, RemotePost
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
-from workers import dispatch
 from workers.claims import (
     HARD_STALE,
     READ_BACK_NOTE,
@@ -89,7 +89,7 @@ def _enqueue_missing(rt: Runtime, report: ReconcileReport) -> None:
         ).all()
     if not rows:
         return
-    job_ids = [dispatch.publish_job_id(r.id, r.revision, r.attempts) for r in rows]
+    job_ids = [queue.publish_job_id(r.id, r.revision, r.attempts) for r in rows]
     with rt.redis.pipeline(transaction=False) as pipe:
         for job_id in job_ids:
             pipe.hget(Job.key_for(job_id), "status")
@@ -98,18 +98,18 @@ def _enqueue_missing(rt: Runtime, report: ReconcileReport) -> None:
     for row, raw in zip(rows, statuses, strict=True):
         status = raw.decode() if isinstance(raw, bytes) else raw
         started_long_ago = status == "started" and (row.scheduled_at or now) < now - HARD_STALE
-        if status in dispatch.LIVE_STATUSES and not started_long_ago:
+        if status in queue.LIVE_STATUSES and not started_long_ago:
             continue
         when = row.scheduled_at if row.scheduled_at and row.scheduled_at > now else None
-        dispatch.enqueue_publish(
+        queue.enqueue_publish(
             rt, row.id, row.revision, when, attempts=row.attempts, force=started_long_ago
         )
         report.enqueued += 1
 
 
 def _rescue_overdue(rt: Runtime, report: ReconcileReport) -> None:
-    queue = dispatch.queue(rt.redis, dispatch.PUBLISH_QUEUE)
-    registry = ScheduledJobRegistry(queue=queue)
+    publish = queue.named_queue(rt.redis, queue.PUBLISH_QUEUE)
+    registry = ScheduledJobRegistry(queue=publish)
     cutoff = int((utcnow() - RESCUE_AFTER).timestamp())
     for job_id in registry.get_jobs_to_schedule(cutoff):
         try:
@@ -118,7 +118,7 @@ def _rescue_overdue(rt: Runtime, report: ReconcileReport) -> None:
             registry.remove(job_id)
             continue
         registry.remove(job)
-        queue.enqueue_job(job)
+        publish.enqueue_job(job)
         report.rescued += 1
 
 
@@ -215,5 +215,5 @@ def _release(rt: Runtime, post_id: int, token: str | None, *, enqueue: bool) -> 
         db.refresh(post)
         revision, attempts = post.revision, post.attempts
     if done and enqueue:
-        dispatch.enqueue_publish(rt, post_id, revision, None, attempts=attempts, force=True)
+        queue.enqueue_publish(rt, post_id, revision, None, attempts=attempts, force=True)
     return "rescheduled" if done else ""

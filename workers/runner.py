@@ -32,12 +32,11 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.serializers import JSONSerializer
 
-from postgate import audit_checkpoint
+from postgate import audit_checkpoint, queue
 from postgate.heartbeat import HeartbeatWriter
 from postgate.runtime import Runtime
 from postgate.services.checking import check_rules_version
 from postgate.store.db import release_connections
-from workers import dispatch
 from workers.beating import BeatingWorker
 
 log = logging.getLogger("postgate.workers.runner")
@@ -64,7 +63,7 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
         reconciler = _start_reconciler(rt)
     connection = Redis.from_url(rt.settings.redis_url)  # no socket timeout: RQ blocks on BLPOP
     worker = BeatingWorker(
-        list(dispatch.QUEUES),
+        list(queue.QUEUES),
         connection=connection,
         serializer=JSONSerializer,
         maintenance_interval=MAINTENANCE_SECONDS,

@@ -14,7 +14,7 @@ marked done under the account-row locks the requests take, once every account's 
 finished for its current window (else those accounts are done again).
 
 This module is what RQ runs: ``run_takedown`` (its path is stored with every queued job, see
-``postgate.services.takedown_dispatch``, so it must stay here) and :class:`TakedownRun`,
+``postgate.queue.TAKEDOWN_FUNCTION``, so it must stay here) and :class:`TakedownRun`,
 which holds the lease, keeps the phase and decides when the takedown is done. One
 account's part, against the platform, is :class:`~workers.takedown_account.AccountTakedown`;
 the item rows it writes are :class:`~workers.takedown_items.AccountItems`.

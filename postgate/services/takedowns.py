@@ -34,12 +34,7 @@ from postgate.services.accounts import find_account
 from postgate.services.freezes import lock_accounts, set_freeze
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.takedown_dispatch import (
-    JOB_TIMEOUT,
-    JOB_TTL,
-    RUN_FUNCTION,
     enqueue_quietly,
-    enqueue_takedown,
-    job_pointer_key,
     lease_key,
     resume_running_takedowns,
 )
@@ -62,17 +57,12 @@ from postgate.store.types import utcnow
 
 __all__ = [
     "CLOCK_SKEW",
-    "JOB_TIMEOUT",
-    "JOB_TTL",
     "OUTCOMES",
-    "RUN_FUNCTION",
     "WINDOW_EVENTS",
     "TakedownStart",
     "Windows",
     "enqueue_quietly",
-    "enqueue_takedown",
     "item_to_dict",
-    "job_pointer_key",
     "lease_key",
     "list_takedowns",
     "load_takedown",

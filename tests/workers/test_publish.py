@@ -48,7 +48,7 @@ def test_freeze_set_just_before_due_time_stops_the_post(workers, poster, rt):
 def test_edited_post_old_job_does_not_publish_old_text(workers, poster, client, rt):
     """The edit goes through the API; the old revision's job is then put back on the queue
     by hand, as if the cancel had been missed, and must still publish nothing."""
-    from workers import dispatch
+    from postgate import queue
 
     post_id = poster.schedule("Ancien texte de l'annonce.", seconds=4)
     old = poster.post(post_id)
@@ -61,7 +61,7 @@ def test_edited_post_old_job_does_not_publish_old_text(workers, poster, client, 
     assert edited.status_code == 200 and edited.get_json()["status"] == "pending_review"
     approved = client.post(f"/api/v1/posts/{post_id}/approve", json={}, headers=reviewer.headers)
     assert approved.get_json()["status"] == "scheduled"
-    dispatch.enqueue_publish(rt, post_id, old.revision, old.scheduled_at)  # the stale job
+    queue.enqueue_publish(rt, post_id, old.revision, old.scheduled_at)  # the stale job
     workers.start()
     post = poster.wait_status(post_id, "published", timeout=10)
     time.sleep(0.5)
@@ -114,12 +114,12 @@ def test_claim_of_a_dead_worker_that_never_reached_the_platform_is_published_onc
     so the post goes back to ``scheduled`` and a live worker publishes it, once."""
     from sqlalchemy import update
 
+    from postgate import queue
     from postgate.store.models import Post
-    from workers import dispatch
 
     text = "Le claim orphelin doit être publié une fois."
     post_id = poster.schedule(text, seconds=None)
-    dispatch.cancel_publish(rt, post_id, 1)
+    queue.cancel_publish(rt, post_id, 1)
     with rt.store.transaction() as db:
         db.execute(
             update(Post)

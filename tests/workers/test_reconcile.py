@@ -41,7 +41,7 @@ def test_flushed_redis_then_reconcile_publishes_every_due_post_once(workers, pos
 def test_reconcile_once_enqueues_missing_jobs_idempotently(rt, poster, redis):
     from rq.job import Job
 
-    from workers.dispatch import publish_job_id
+    from postgate.queue import publish_job_id
     from workers.reconcile import reconcile_once
 
     post_id = poster.schedule("Programmé pour plus tard.", seconds=600)

@@ -34,9 +34,9 @@ from redis import Redis
 from rq import Worker
 from rq.serializers import JSONSerializer
 import os
-from workers import dispatch
+from postgate import queue
 redis = Redis.from_url(os.environ["POSTGATE_REDIS_URL"])
-Worker(list(dispatch.QUEUES), connection=redis, serializer=JSONSerializer).work(with_scheduler=True)
+Worker(list(queue.QUEUES), connection=redis, serializer=JSONSerializer).work(with_scheduler=True)
 """
 
 
@@ -309,7 +309,7 @@ def test_killed_worker_midway_is_resumed_by_another(rt, client, actors, scene, w
     importlib.util.find_spec("workers.jobs") is None, reason="the publish worker is not there yet"
 )
 def test_scheduled_post_of_frozen_account_does_not_publish(rt, client, actors, scene, workers):
-    from workers import dispatch
+    from postgate import queue
 
     lead = actors.person("sam", "security")
     alice_id = user_id(rt, "alice")
@@ -327,7 +327,7 @@ def test_scheduled_post_of_frozen_account_does_not_publish(rt, client, actors, s
         post_id = post.id
     start(client, lead, scene["since"], accounts=["acme"])
     workers()
-    dispatch.enqueue_publish(rt, post_id, 1, None)
+    queue.enqueue_publish(rt, post_id, 1, None)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         with rt.store.session() as db:

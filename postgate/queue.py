@@ -1,0 +1,203 @@
+"""Putting work on the RQ queues: queue names, job ids and every enqueue's options.
+
+The store decides what is due; Redis only dispatches. Everything that enqueues (the API after
+a commit, the publish job retrying or coming back on time, the reconciler, a takedown request)
+goes through here, so each kind of job has one id scheme and one set of options.
+
+Job ids are derived from what the job is for: ``publish-<post>-r<revision>`` for the first
+attempt and ``publish-<post>-r<revision>-a<attempts>`` for a retry after ``attempts`` platform
+attempts, with ``-at<epoch>`` for a job that ran early and comes back on time. Enqueuing the
+same thing twice (the API, the reconciler, a restart) yields one job, a job made for an older
+revision of a post is recognisably stale, and the reconciler can tell from the store alone which
+job should exist. A takedown's runs are ``takedown-<id>-<n>``. Payloads are JSON (ids only),
+never pickle.
+
+The jobs themselves live in the ``workers`` package, which builds on this one: they are named
+here by their import path, a string RQ resolves in the worker process, so the core enqueues
+them without importing them. Jobs already waiting in Redis keep the path they were queued
+with, so a job function must not move without keeping the old path working.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from postgate.runtime import Runtime
+from postgate.store.models import Post
+
+PUBLISH_QUEUE = "postgate-publish"
+TAKEDOWN_QUEUE = "postgate-takedown"
+QUEUES = (TAKEDOWN_QUEUE, PUBLISH_QUEUE)  # the order workers take them in: takedowns first
+
+PUBLISH_FUNCTION = "workers.jobs.publish_post"  # (post_id, revision, attempts)
+PUBLISH_TIMEOUT = 120
+PUBLISH_RESULT_TTL = 24 * 3600
+PUBLISH_FAILURE_TTL = 7 * PUBLISH_RESULT_TTL
+# Unexpected exceptions only (database busy, Redis hiccup): platform errors are retried by
+# the job itself, with the platform's Retry-After. A rerun re-checks the store, so it is safe.
+CRASH_RETRY = Retry(max=3, interval=[5, 30, 120])
+
+TAKEDOWN_FUNCTION = "workers.takedown.run_takedown"  # (takedown_id)
+TAKEDOWN_TIMEOUT = 24 * 3600  # rate limits like Mastodon's 30 deletions / 30 min make this long
+TAKEDOWN_TTL = 7 * 24 * 3600
+# No RQ retry for a takedown: a run that dies leaves the takedown `running` without a lease,
+# and the reconciler queues the next run (postgate.services.takedown_dispatch).
+
+LIVE_STATUSES = ("queued", "scheduled", "started", "deferred")
+WAITING_STATUSES = ("queued", "scheduled", "deferred")
+
+
+def named_queue(connection: Redis, name: str) -> Queue:
+    return Queue(name, connection=connection, serializer=JSONSerializer)
+
+
+def publish_job_id(post_id: int, revision: int, attempts: int = 0) -> str:
+    base = f"publish-{post_id}-r{revision}"
+    return base if attempts <= 0 else f"{base}-a{attempts}"
+
+
+def _publish_options(job_id: str, post_id: int, revision: int) -> dict[str, Any]:
+    return {
+        "job_id": job_id,
+        "job_timeout": PUBLISH_TIMEOUT,
+        "result_ttl": PUBLISH_RESULT_TTL,
+        "failure_ttl": PUBLISH_FAILURE_TTL,
+        "retry": CRASH_RETRY,
+        "description": f"publish post {post_id} revision {revision}",
+    }
+
+
+def enqueue_publish(
+    rt: Runtime,
+    post_id: int,
+    revision: int,
+    when: datetime | None,
+    *,
+    attempts: int = 0,
+    force: bool = False,
+) -> str:
+    """Schedule the publish job for one revision of a post (idempotent by job id).
+
+    ``attempts`` names the retry the job is for; ``force`` replaces a job RQ still holds
+    as live (the reconciler uses it for a job whose worker died).
+    """
+    job_id = publish_job_id(post_id, revision, attempts)
+    existing = _fetch(rt.redis, job_id)
+    if existing is not None:
+        if not force and job_status(existing) in LIVE_STATUSES:
+            return job_id
+        _drop(existing)
+    args = (PUBLISH_FUNCTION, post_id, revision, attempts)
+    options = _publish_options(job_id, post_id, revision)
+    q = named_queue(rt.redis, PUBLISH_QUEUE)
+    if when is None or when <= datetime.now(UTC):
+        q.enqueue(*args, **options)
+    else:
+        q.enqueue_at(when.astimezone(UTC), *args, **options)
+    return job_id
+
+
+def reschedule_publish(
+    rt: Runtime, post_id: int, revision: int, when: datetime, attempts: int
+) -> str:
+    """A publish job that ran early comes back at ``when``, under an id of its own."""
+    job_id = f"{publish_job_id(post_id, revision, attempts)}-at{int(when.timestamp())}"
+    named_queue(rt.redis, PUBLISH_QUEUE).enqueue_at(
+        when.astimezone(UTC),
+        PUBLISH_FUNCTION,
+        post_id,
+        revision,
+        attempts,
+        **_publish_options(job_id, post_id, revision),
+    )
+    return job_id
+
+
+def cancel_publish(rt: Runtime, post_id: int, revision: int) -> None:
+    """Remove pending publish jobs of a revision (first attempt and retries).
+
+    A job that already runs stays; it claims the post only while the store still says
+    ``scheduled`` at this revision, so it does nothing.
+    """
+    for attempts in range(rt.settings.publish_max_attempts + 1):
+        job = _fetch(rt.redis, publish_job_id(post_id, revision, attempts))
+        if job is not None and job_status(job) != "started":
+            _drop(job)
+
+
+def follow_post(rt: Runtime, post: Post, old_revision: int | None = None) -> None:
+    """After a commit, make the queues match what the store now says about ``post``.
+
+    ``old_revision`` is the revision an edit replaced, whose jobs go. Raises when Redis
+    fails; the caller may ignore it, since the reconciler repairs the queues from the store.
+    """
+    if old_revision is not None:
+        cancel_publish(rt, post.id, old_revision)
+    if post.status == "scheduled":
+        enqueue_publish(rt, post.id, post.revision, post.scheduled_at)
+    elif post.status in ("cancelled", "rejected"):
+        cancel_publish(rt, post.id, post.revision)
+
+
+def takedown_job_pointer_key(rt: Runtime, takedown_id: int) -> str:
+    return rt.key("takedown", takedown_id, "job")
+
+
+def enqueue_takedown(rt: Runtime, takedown_id: int) -> str:
+    """Queue a run of the takedown job; each run gets the next id ``takedown-<id>-<n>``."""
+    run = rt.redis.incr(rt.key("takedown", takedown_id, "runs"))
+    job_id = f"takedown-{takedown_id}-{run}"
+    named_queue(rt.redis, TAKEDOWN_QUEUE).enqueue(
+        TAKEDOWN_FUNCTION,
+        takedown_id,
+        job_id=job_id,
+        job_timeout=TAKEDOWN_TIMEOUT,
+        result_ttl=TAKEDOWN_TTL,
+        failure_ttl=TAKEDOWN_TTL,
+        description=f"takedown #{takedown_id} (run {run})",
+    )
+    rt.redis.set(takedown_job_pointer_key(rt, takedown_id), job_id, ex=TAKEDOWN_TTL)
+    return job_id
+
+
+def takedown_job_waiting(rt: Runtime, takedown_id: int) -> bool:
+    """Whether the takedown's last queued run is still waiting for a worker."""
+    job_id = rt.redis.get(takedown_job_pointer_key(rt, takedown_id))
+    if job_id is None:
+        return False
+    job = _fetch(rt.redis, job_id.decode())
+    return job is not None and job_status(job) in WAITING_STATUSES
+
+
+def job_status(job: Job) -> str | None:
+    """The job's status as RQ holds it now, or None when its hash vanished meanwhile."""
+    try:
+        status = job.get_status(refresh=True)
+    except Exception:  # the hash vanished between fetch and read
+        return None
+    return str(status.value if hasattr(status, "value") else status)
+
+
+def _drop(job: Job) -> None:
+    try:
+        job.cancel()
+    except Exception:  # noqa: S110 - a finished or failed job cannot be cancelled; delete it
+        pass
+    try:
+        job.delete()
+    except Exception:  # noqa: S110 - already gone
+        pass
+
+
+def _fetch(connection: Redis, job_id: str) -> Job | None:
+    try:
+        return Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return None
