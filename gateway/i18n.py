@@ -48,6 +48,7 @@ from flask import Blueprint, Flask, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale, gettext, lazy_gettext, pgettext
 
+from gateway.redirects import safe_next
 from postgate.errors import PostgateError
 from postgate.safe_output import shown_link
 from rules.windows import DAYS
@@ -125,8 +126,6 @@ def from_iso(value: str | None) -> datetime | None:
 @bp.post("/language")
 def choose_language() -> ResponseReturnValue:
     """Remember the chosen language in a cookie and go back where the user was."""
-    from gateway.web.session import safe_next
-
     code = request.form.get("lang", "")
     response = redirect(safe_next(request.form.get("next")) or url_for("auth.login"))
     if code in LOCALES:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from postgate.errors import SettingsError
 from postgate.settings import Settings
 from postgate.store.models import AuditEntry, AuditHead
 from postgate.store.types import utcnow
@@ -93,8 +94,6 @@ def load_audit_key(settings: Settings) -> bytes:
         return settings.audit_key.encode()
     path = settings.keys_path / AUDIT_KEY_FILE
     if not path.exists():
-        from postgate.errors import SettingsError
-
         raise SettingsError("POSTGATE_AUDIT_KEY: no audit key; run `postgate init`")
     return path.read_text().strip().encode()
 

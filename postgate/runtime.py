@@ -1,7 +1,8 @@
 """What one process needs to do Postgate's work: settings, store, vault, audit key, Redis.
 
 Everything is created lazily and per process, so importing this module has no side effect and
-a forked RQ work horse builds its own connections.
+a forked RQ work horse builds its own connections. Code entered without a runtime in hand (an
+RQ job) asks :func:`process_runtime` for this process's one.
 """
 
 from __future__ import annotations
@@ -79,3 +80,28 @@ def _mtime(path: Path) -> float | None:
         return path.stat().st_mtime_ns
     except OSError:
         return None
+
+
+_shared: Runtime | None = None
+_built: tuple[int, Runtime] | None = None
+
+
+def share_runtime(rt: Runtime | None) -> None:
+    """Make ``rt`` the runtime every job of this process uses (None: forget it).
+
+    The worker shares the runtime it warmed before forking work horses; a horse inherits it,
+    and its Redis client and database engine are rebuilt for the horse's process id.
+    """
+    global _shared
+    _shared = rt
+
+
+def process_runtime() -> Runtime:
+    """This process's runtime: the shared one, else one built from the environment, once
+    per process id (so a fork never reuses its parent's)."""
+    global _built
+    if _shared is not None:
+        return _shared
+    if _built is None or _built[0] != os.getpid():
+        _built = (os.getpid(), Runtime.from_environment())
+    return _built[1]

@@ -12,11 +12,11 @@ from .base import (
     Finding,
     PlatformLimits,
     Rule,
-    RuleConfigError,
     Template,
     templates,
 )
 from .config import load_ruleset
+from .errors import RuleConfigError
 from .limits import count_length
 from .links import extract_links
 from .registry import RULE_KINDS

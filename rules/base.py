@@ -10,18 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-if TYPE_CHECKING:
-    from .options import Options
+from .options import Options
 
 BLOCK = "block"
 FLAG = "flag"
 SEVERITIES = (BLOCK, FLAG)
-
-
-class RuleConfigError(ValueError):
-    """Bad rule configuration; the message names the file, line or key at fault."""
 
 
 def _require_aware(name: str, value: datetime | None) -> None:

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .base import RuleConfigError
+from .errors import RuleConfigError
 
 COLUMNS = ("sku", "name", "aliases", "price", "currency", "promo_price", "promo_start", "promo_end")
 _PRICE_RE = re.compile(r"\d+(?:\.\d{1,2})?")

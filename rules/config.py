@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .base import SEVERITIES, Rule, RuleConfigError
+from .base import SEVERITIES, Rule
 from .catalog import Catalog, load_catalog
+from .errors import RuleConfigError
 from .options import Options
 from .registry import RULE_KINDS
 from .ruleset import RuleSet

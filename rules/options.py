@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .base import RuleConfigError
+from .errors import RuleConfigError
 
 
 @dataclass

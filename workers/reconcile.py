@@ -24,27 +24,21 @@ from datetime import datetime, timedelta
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from postgate import queue
 from postgate.platforms.base import ConnectorError, RemotePost
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
+from postgate.services.publishing import mark_published, note_unresolved, release
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
-from workers.claims import (
-    HARD_STALE,
-    READ_BACK_NOTE,
-    READ_BACK_SLACK,
-    claim_is_stale,
-    post_lease,
-)
+from workers.claims import HARD_STALE, READ_BACK_SLACK, claim_is_stale, post_lease
 
 log = logging.getLogger("postgate.workers.reconcile")
 
 RESCUE_AFTER = timedelta(seconds=15)
-UNRESOLVED_NOTE = "the account cannot be read back to settle the outcome"
 
 
 @dataclass
@@ -146,33 +140,18 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> str:
             remote = find_on_platform(rt, account, text, (claimed_at or utcnow()) - READ_BACK_SLACK)
         except (ConnectorError, ValueError) as exc:
             log.warning("post %s: cannot read the account back yet: %s", post_id, exc)
-            _note_unresolved(rt, post_id, token, str(exc))
+            note_unresolved(rt, post_id, token, str(exc))
             return "unresolved"
         except Exception as exc:  # one unreadable account must not stop the whole pass
             log.error("post %s: reading the account back failed (%s)", post_id, type(exc).__name__)
-            _note_unresolved(rt, post_id, token, f"unexpected {type(exc).__name__}")
+            note_unresolved(rt, post_id, token, f"unexpected {type(exc).__name__}")
             return "unresolved"
         if remote is not None:
-            from workers.jobs import mark_published
-
             mark_published(rt, post_id, token or "", remote, how="read-back")
             return "published"
         return _release(rt, post_id, token, enqueue=enqueue)
     finally:
         lease.release()
-
-
-def _note_unresolved(rt: Runtime, post_id: int, token: str | None, why: str) -> None:
-    """Say on the post that its outcome stays unknown because the account cannot be read
-    back, so the people watching it know to look at the platform (it is never re-posted
-    blindly). The note replaces an earlier one and keeps what the last attempt heard."""
-    with rt.store.transaction() as db:
-        post = db.get(Post, post_id)
-        if post is None or post.status != "publishing" or post.claim_token != token:
-            return
-        heard = (post.status_reason or "").split(UNRESOLVED_NOTE, 1)[0].rstrip("; ")
-        note = f"{UNRESOLVED_NOTE}: {why}; still trying"
-        post.status_reason = (f"{heard}; {note}" if heard else note)[:2000]
 
 
 def find_on_platform(
@@ -192,28 +171,11 @@ def _normal(text: str) -> str:
 
 
 def _release(rt: Runtime, post_id: int, token: str | None, *, enqueue: bool) -> str:
-    """Not on the platform: the claim goes, the post is ``scheduled`` again.
-
-    The reason keeps what the last attempt heard (a lost or malformed answer), so a post
-    that ends ``failed`` after its last attempt still says why.
-    """
-    with rt.store.transaction() as db:
-        post = db.get(Post, post_id)
-        assert post is not None
-        heard = post.status_reason.removesuffix(READ_BACK_NOTE)
-        reason = f"{heard}; not found on the account" if heard else ""
-        done = db.execute(
-            update(Post)
-            .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
-            .values(
-                status="scheduled",
-                claim_token=None,
-                status_reason=(reason or "an earlier attempt did not reach the platform")[:1000],
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.refresh(post)
-        revision, attempts = post.revision, post.attempts
-    if done and enqueue:
+    """Not on the platform: back to ``scheduled``, and queued again when ``enqueue``."""
+    released = release(rt, post_id, token)
+    if released is None:
+        return ""
+    if enqueue:
+        revision, attempts = released
         queue.enqueue_publish(rt, post_id, revision, None, attempts=attempts, force=True)
-    return "rescheduled" if done else ""
+    return "rescheduled"

@@ -37,7 +37,9 @@ from postgate.heartbeat import HeartbeatWriter
 from postgate.runtime import Runtime
 from postgate.services.checking import check_rules_version
 from postgate.store.db import release_connections
+from workers import jobs
 from workers.beating import BeatingWorker
+from workers.reconcile import reconcile_once
 
 log = logging.getLogger("postgate.workers.runner")
 
@@ -48,8 +50,6 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
     """Work the Postgate queues until stopped (or until empty with ``burst``); ``name``
     names the worker's heartbeat (default ``HOST.PID``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from workers import jobs, reconcile  # noqa: F401 - imported once, not in every horse
-
     jobs.preload(rt)
     heartbeat = HeartbeatWriter(rt, name)
     heartbeat.maybe_beat()
@@ -137,8 +137,6 @@ def _rules_version_safely(rt: Runtime) -> None:
 
 
 def _reconcile_safely(rt: Runtime) -> None:
-    from workers.reconcile import reconcile_once
-
     try:
         reconcile_once(rt)
     except Exception:  # the next period tries again; a worker must not die of it

@@ -23,13 +23,12 @@ the item rows it writes are :class:`~workers.takedown_items.AccountItems`.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from postgate.audit import Event
-from postgate.runtime import Runtime
+from postgate.runtime import Runtime, process_runtime
 from postgate.services.freezes import lock_accounts
 from postgate.services.takedown_dispatch import lease_key
 from postgate.services.takedown_windows import takedown_windows
@@ -43,20 +42,9 @@ log = logging.getLogger("postgate.takedown")
 
 PHASES = ("queued", "discover", "delete", "revoke", "done")
 
-_runtime: tuple[int, Runtime] | None = None
-
-
-def runtime() -> Runtime:
-    """One runtime per process (the work horse is a fork: it builds its own)."""
-    global _runtime
-    if _runtime is None or _runtime[0] != os.getpid():
-        _runtime = (os.getpid(), Runtime.from_environment())
-    return _runtime[1]
-
-
 def run_takedown(takedown_id: int) -> dict[str, Any]:
     """The RQ job: ids in, a small summary out."""
-    return execute(runtime(), takedown_id)
+    return execute(process_runtime(), takedown_id)
 
 
 def execute(rt: Runtime, takedown_id: int) -> dict[str, Any]:

@@ -16,18 +16,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from postgate.audit import Event
 from postgate.platforms.base import ConnectorError, RemotePost, RetryableError
+from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_windows import Windows, takedown_windows
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
 from workers.takedown_items import ACTOR, AccountItems, Outcome
-
-if TYPE_CHECKING:
-    from workers.takedown import TakedownRun
 
 log = logging.getLogger("postgate.takedown")
 T = TypeVar("T")
@@ -42,6 +40,19 @@ LIST_LIMIT = 10_000
 SWEEPS = 3  # listings after the deletions, for posts that appeared meanwhile
 
 
+class Run(Protocol):
+    """What an account's part needs of the run it belongs to: the runtime, the takedown, a
+    place to report its phase, and the lease (:class:`workers.takedown.TakedownRun`)."""
+
+    rt: Runtime
+    id: int
+
+    def set_phase(self, account_id: int, phase: str) -> None: ...
+
+    def check_lease(self) -> None:
+        """Raise ``LeaseLost`` once another run took the takedown over."""
+
+
 class CallFailed(Exception):
     """A platform call that will not succeed: its reason and attempts go on the item."""
 
@@ -53,7 +64,7 @@ class CallFailed(Exception):
 class AccountTakedown:
     """Discover, delete, sweep, revoke: one account's part of a takedown."""
 
-    def __init__(self, run: TakedownRun, account_id: int):
+    def __init__(self, run: Run, account_id: int):
         self.run_, self.rt, self.takedown_id = run, run.rt, run.id
         self.account_id = account_id
         self.pacer = Pacer()

@@ -16,7 +16,7 @@ from gateway.api.body import field, json_body, step_up
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import crisis, incident, posts, takedowns
+from postgate.services import crisis, incident, posts, takedown_view, takedowns
 from postgate.timeparse import parse_aware
 
 bp = Blueprint("takedowns", __name__)
@@ -47,7 +47,8 @@ def start_takedown() -> ResponseReturnValue:
         source=source_address(),
     )
     with rt().store.session() as db:
-        body = takedowns.takedown_to_dict(db, takedowns.load_takedown(db, start.takedown.id))
+        takedown = takedown_view.load_takedown(db, start.takedown.id)
+        body = takedown_view.takedown_to_dict(db, takedown)
     body |= {
         "created": start.created,
         "joined": start.joined,
@@ -62,9 +63,9 @@ def start_takedown() -> ResponseReturnValue:
 @roles_required(policy.RUN_CONSOLE)
 def list_takedowns() -> ResponseReturnValue:
     with rt().store.session() as db:
-        found = takedowns.list_takedowns(db)
+        found = takedown_view.list_takedowns(db)
         return jsonify(
-            {"takedowns": [takedowns.takedown_to_dict(db, t, items=False) for t in found]}
+            {"takedowns": [takedown_view.takedown_to_dict(db, t, items=False) for t in found]}
         )
 
 
@@ -72,7 +73,8 @@ def list_takedowns() -> ResponseReturnValue:
 @roles_required(policy.RUN_CONSOLE)
 def get_takedown(takedown_id: int) -> ResponseReturnValue:
     with rt().store.session() as db:
-        return jsonify(takedowns.takedown_to_dict(db, takedowns.load_takedown(db, takedown_id)))
+        takedown = takedown_view.load_takedown(db, takedown_id)
+        return jsonify(takedown_view.takedown_to_dict(db, takedown))
 
 
 @bp.get("/takedowns/<int:takedown_id>/report")

@@ -15,7 +15,7 @@ from gateway.api.body import field, json_body, otp_of, step_up
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import enrollment, revocation, users
+from postgate.services import enrollment, recovery_codes, revocation, users
 
 bp = Blueprint("users", __name__)
 
@@ -108,7 +108,7 @@ def me() -> ResponseReturnValue:
     with rt().store.session() as db:
         user = caller(db)
         body = users.user_to_dict(user)
-        body["recovery_codes_left"] = enrollment.remaining_recovery_codes(db, user.id)
+        body["recovery_codes_left"] = recovery_codes.remaining_recovery_codes(db, user.id)
     return jsonify(body)
 
 

@@ -17,9 +17,11 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from gateway.access import caller, current_token, current_user, login_required, signed_in_user
 from gateway.context import rt, source_address
 from gateway.forms import ActionForm, StepUpForm, flash_error, step_up, step_up_fresh, typed_code
-from gateway.web.session import end_session, safe_next, start_session
+from gateway.redirects import safe_next
+from gateway.web.session import end_session, start_session
 from postgate.errors import PostgateError, RateLimited
 from postgate.services import enrollment, sessions
+from postgate.services.recovery_codes import remaining_recovery_codes
 from postgate.store.models import AuthToken
 
 bp = Blueprint("auth", __name__)
@@ -91,7 +93,7 @@ def _profile(status: int = 200, **extra: Any) -> ResponseReturnValue:
     with rt().store.session() as db:
         user = caller(db)
         tokens = sessions.list_tokens(db, user)
-        left = enrollment.remaining_recovery_codes(db, user.id)
+        left = remaining_recovery_codes(db, user.id)
     current = current_token()
     return render_template(
         "auth/profile.html",
@@ -148,7 +150,7 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
 def _twofa(status: int = 200, **context: Any) -> ResponseReturnValue:
     with rt().store.session() as db:
         user = caller(db)
-        left = enrollment.remaining_recovery_codes(db, user.id)
+        left = remaining_recovery_codes(db, user.id)
     return render_template(
         "auth/twofa.html",
         user=user,

@@ -27,7 +27,7 @@ from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, st
 from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import freezes, takedowns
+from postgate.services import freezes, takedown_view, takedowns
 from postgate.services.users import list_users
 from postgate.store.types import utcnow
 from postgate.timeparse import local_to_utc
@@ -117,8 +117,8 @@ def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
         accounts, users = account_rows(db), _usernames(db)
         active = [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)]
         recent = [
-            takedowns.takedown_to_dict(db, t, items=False)
-            for t in takedowns.list_takedowns(db, limit=10)
+            takedown_view.takedown_to_dict(db, t, items=False)
+            for t in takedown_view.list_takedowns(db, limit=10)
         ]
     freeze_form = forms.get("freeze_form") or FreezeForm(formdata=None)
     lift_form = forms.get("lift_form") or LiftForm(formdata=None, prefix="lift")

@@ -10,7 +10,6 @@ Views read the result through ``gateway.access``.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, g, request, session
 
@@ -67,14 +66,3 @@ def start_session(value: str) -> None:
 
 def end_session() -> None:
     session.clear()
-
-
-def safe_next(target: str | None) -> str | None:
-    """A same-site path to go back to after login; anything else is dropped, control
-    characters included (a CR or LF would split the ``Location`` header)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
-        return None
-    parts = urlsplit(target)
-    return None if parts.scheme or parts.netloc else target

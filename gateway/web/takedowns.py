@@ -11,14 +11,15 @@ from flask.typing import ResponseReturnValue
 from gateway.access import roles_required
 from gateway.context import rt
 from postgate import policy
-from postgate.services import incident, takedowns
+from postgate.services import incident, takedown_view
 
 bp = Blueprint("takedowns", __name__)
 
 
 def _takedown_body(takedown_id: int, items: bool = True) -> dict[str, Any]:
     with rt().store.session() as db:
-        return takedowns.takedown_to_dict(db, takedowns.load_takedown(db, takedown_id), items=items)
+        takedown = takedown_view.load_takedown(db, takedown_id)
+        return takedown_view.takedown_to_dict(db, takedown, items=items)
 
 
 @bp.get("/security/takedowns/<int:takedown_id>", endpoint="show")

@@ -11,6 +11,7 @@ import click
 from postgate import audit_checkpoint
 from postgate.cli.common import runtime
 from postgate.services import keys as key_service
+from postgate.services.demo import create_demo
 from postgate.services.setup import init_store
 
 
@@ -26,8 +27,6 @@ def init(demo: bool) -> None:
     if result.audit_problem:
         click.echo(f"warning: audit chain: {result.audit_problem}", err=True)
     if demo:
-        from postgate.services.demo import create_demo
-
         click.echo(create_demo(rt))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from postgate.cli.common import runtime
+from postgate.services.demo import demo_code
 
 
 @click.group()
@@ -16,6 +17,4 @@ def demo() -> None:
 @click.argument("name")
 def otp_command(name: str) -> None:
     """Print a current TOTP code for demo user NAME."""
-    from postgate.services.demo import demo_code
-
     click.echo(demo_code(runtime(), name))

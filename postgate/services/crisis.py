@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from postgate.audit import Event
 from postgate.errors import Conflict, Forbidden
 from postgate.runtime import Runtime
+from postgate.services.approvals import void_approvals
 from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
 from postgate.services.posts import load_post
-from postgate.services.review import void_approvals
 from postgate.store.models import Post, User
 
 MARKABLE = ("pending_review", "blocked", "scheduled")

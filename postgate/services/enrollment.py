@@ -1,20 +1,17 @@
-"""TOTP enrollment, its confirmation and reset, and one-time recovery codes.
+"""TOTP enrollment, its confirmation and reset.
 
 A new secret stays *pending* (encrypted, in Redis, for a few minutes) until the user proves
 their authenticator app holds it with a first code; only then does it replace the active
-secret, so an abandoned enrollment never locks anyone out. Recovery codes carry 80 random
-bits, so a SHA-256 of each is enough at rest; using one burns it with a single
-``UPDATE ... WHERE used_at IS NULL``, which two processes cannot both win.
+secret, so an abandoned enrollment never locks anyone out. Confirming hands out fresh
+recovery codes (:mod:`postgate.services.recovery_codes`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 
 import segno
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from postgate import otp
@@ -22,14 +19,12 @@ from postgate.audit import Event
 from postgate.errors import Conflict, OtpInvalid, OtpRequired
 from postgate.runtime import Runtime
 from postgate.services import otp_check
+from postgate.services.recovery_codes import replace_recovery_codes
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.users import find_user
 from postgate.store.models import RecoveryCode, User
-from postgate.store.types import utcnow
 
-RECOVERY_CODES = 10
 PENDING_SECONDS = 600
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
 
 @dataclass(frozen=True)
@@ -165,50 +160,3 @@ def regenerate(rt: Runtime, db: Session, user: User, *, source: str = "") -> lis
         source=source,
     )
     return codes
-
-
-def new_recovery_code() -> str:
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(16))
-    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
-
-
-def normalise_recovery_code(code: str) -> str:
-    return "".join(ch for ch in code.lower() if ch.isalnum())
-
-
-def hash_recovery_code(code: str) -> str:
-    return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
-
-
-def replace_recovery_codes(db: Session, user_id: int) -> list[str]:
-    codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
-    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
-    db.add_all(RecoveryCode(user_id=user_id, code_hash=hash_recovery_code(c)) for c in codes)
-    db.flush()
-    return codes
-
-
-def burn_recovery_code(db: Session, user_id: int, code: str) -> int | None:
-    """Use ``code`` once: the number of codes left, or None when it is wrong or used."""
-    burned = db.execute(
-        update(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user_id,
-            RecoveryCode.code_hash == hash_recovery_code(code),
-            RecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return remaining_recovery_codes(db, user_id) if burned == 1 else None
-
-
-def remaining_recovery_codes(db: Session, user_id: int) -> int:
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(RecoveryCode)
-            .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
-        )
-        or 0
-    )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from postgate.audit import Event
 from postgate.errors import Conflict, ValidationFailed
@@ -182,8 +182,6 @@ def freeze_to_dict(freeze: Freeze) -> dict[str, Any]:
 
     lifted_by = None
     if freeze.lifted_by_id is not None:
-        from sqlalchemy.orm import object_session
-
         session = object_session(freeze)
         user = session.get(User, freeze.lifted_by_id) if session else None
         lifted_by = user.username if user else None

@@ -18,6 +18,7 @@ from postgate.audit import Event
 from postgate.errors import OtpInvalid, OtpRequired, RateLimited
 from postgate.runtime import Runtime
 from postgate.services import refusals
+from postgate.services.recovery_codes import burn_recovery_code, normalise_recovery_code
 from postgate.store.models import User
 from postgate.store.types import utcnow
 
@@ -87,8 +88,6 @@ def ensure_unlocked(user: User) -> None:
 
 
 def _looks_like_recovery(code: str) -> bool:
-    from postgate.services.enrollment import normalise_recovery_code
-
     return len(normalise_recovery_code(code)) > otp.DIGITS
 
 
@@ -130,8 +129,6 @@ def accept_step(db: Session, user_id: int, step: int, **values: object) -> bool:
 def _use_recovery(
     rt: Runtime, db: Session, user: User, code: str, source: str
 ) -> OtpInvalid | None:
-    from postgate.services.enrollment import burn_recovery_code
-
     remaining = burn_recovery_code(db, user.id, code)
     if remaining is None:
         count_failure(rt, db, user, "wrong recovery code", source)

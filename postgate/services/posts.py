@@ -19,9 +19,11 @@ from postgate.content import content_hash
 from postgate.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
+from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate
 from postgate.store.models import POST_STATUSES, Account, Post, PostRevision, User
 from postgate.store.types import utcnow
+from rules import extract_links
 
 MAX_TEXT = 10_000
 EDITABLE = ("pending_review", "blocked", "scheduled", "rejected")
@@ -56,8 +58,6 @@ def _apply_content(
     by: User,
 ) -> None:
     """Set text and time, re-run the rules, hash the content and keep a revision."""
-    from rules import extract_links
-
     result = evaluate(
         rt, db, account, text, when, crisis_statement=post.crisis_statement, exclude_post=post.id
     )
@@ -154,8 +154,6 @@ def edit(
     source: str = "",
 ) -> tuple[Post, int]:
     """Apply an edit by the post's author; returns the post and the revision it replaced."""
-    from postgate.services.review import void_approvals
-
     post = visible_post(db, user, post_id, lock=True)
     if post.author_id != user.id:
         raise Forbidden("only the author can edit a post")
@@ -209,8 +207,6 @@ def list_posts(db: Session, user: User, status: str | None = None, limit: int = 
 
 
 def post_to_dict(post: Post) -> dict[str, Any]:
-    from postgate.services.review import valid_approvals
-
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from postgate.audit import Event
 from postgate.errors import Conflict
 from postgate.runtime import Runtime
+from postgate.services.approvals import void_approvals_of_reviewer
+from postgate.services.enrollment import discard_pending
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.users import find_user
 
@@ -41,9 +43,6 @@ def revoke_user(
     Revoking oneself is refused: it would most often be a slip, and it could leave the
     organisation without anyone able to act.
     """
-    from postgate.services.enrollment import discard_pending
-    from postgate.services.review import void_approvals_of_reviewer
-
     user = find_user(db, username)
     if user.username == actor:
         raise Conflict("you cannot revoke yourself; ask another security lead or admin")

@@ -14,9 +14,9 @@ window its part finished for are read from the audit log, written in the same tr
 (:mod:`postgate.services.takedown_windows`): the worker takes the account up again until
 both agree, and marks the takedown done only under the same locks.
 
-This module is the request path and the service's one import for its callers: it re-exports
-the read side (:mod:`~postgate.services.takedown_view`), the windows and the job queueing
-(:mod:`~postgate.services.takedown_dispatch`), which live in modules of their own.
+This module is the request path. The read side (:mod:`~postgate.services.takedown_view`),
+the windows (:mod:`~postgate.services.takedown_windows`) and the job queueing
+(:mod:`~postgate.services.takedown_dispatch`) live in modules of their own.
 """
 
 from __future__ import annotations
@@ -33,45 +33,10 @@ from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
 from postgate.services.freezes import lock_accounts, set_freeze
 from postgate.services.sessions import revoke_all_tokens
-from postgate.services.takedown_dispatch import (
-    enqueue_quietly,
-    lease_key,
-    resume_running_takedowns,
-)
-from postgate.services.takedown_view import (
-    OUTCOMES,
-    item_to_dict,
-    list_takedowns,
-    load_takedown,
-    progress,
-    takedown_to_dict,
-)
-from postgate.services.takedown_windows import (
-    WINDOW_EVENTS,
-    Windows,
-    join_takedown,
-    takedown_windows,
-)
+from postgate.services.takedown_dispatch import enqueue_quietly
+from postgate.services.takedown_windows import join_takedown
 from postgate.store.models import Account, Takedown, User
 from postgate.store.types import utcnow
-
-__all__ = [
-    "CLOCK_SKEW",
-    "OUTCOMES",
-    "WINDOW_EVENTS",
-    "TakedownStart",
-    "Windows",
-    "enqueue_quietly",
-    "item_to_dict",
-    "lease_key",
-    "list_takedowns",
-    "load_takedown",
-    "progress",
-    "resume_running_takedowns",
-    "start_takedown",
-    "takedown_to_dict",
-    "takedown_windows",
-]
 
 CLOCK_SKEW = timedelta(minutes=5)
 

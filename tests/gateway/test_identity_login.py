@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from gateway import create_app
 from postgate import otp
-from postgate.services import enrollment
+from postgate.services import recovery_codes
 from postgate.store.models import AuditEntry, AuthToken, User
 from postgate.store.types import utcnow
 
@@ -168,7 +168,7 @@ def test_recovery_code_replaces_the_totp_code_once(rt, client, actors) -> None:
     ana = actors.create("ana", "author")
     with rt.store.transaction() as db:
         user_id = db.scalar(select(User.id).where(User.username == "ana"))
-        codes = enrollment.replace_recovery_codes(db, user_id)
+        codes = recovery_codes.replace_recovery_codes(db, user_id)
     assert _login(client, ana, codes[3]).status_code == 201
     assert _login(client, ana, codes[3]).status_code == 401
     with rt.store.session() as db:

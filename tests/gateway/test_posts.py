@@ -234,7 +234,7 @@ def test_reviewer_only_cannot_submit(client, people):
 
 
 def test_revoking_reviewer_voids_unpublished_approvals(client, people, rt):
-    from postgate.services.review import void_approvals_of_reviewer
+    from postgate.services.approvals import void_approvals_of_reviewer
     from postgate.services.users import find_user
 
     post = submit(client, people["author"]).get_json()

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from postgate import otp
 from postgate.errors import OtpInvalid, OtpRequired, RateLimited
-from postgate.services import enrollment
+from postgate.services import recovery_codes
 from postgate.services.otp_check import verify_code
 from postgate.services.users import create_user
 from postgate.store.models import AuditEntry, User
@@ -126,7 +126,7 @@ def test_lock_duration_is_configurable(rt, user) -> None:
 def test_recovery_code_works_once_and_only_at_login(rt, user) -> None:
     user_id, _ = user
     with rt.store.transaction() as db:
-        codes = enrollment.replace_recovery_codes(db, user_id)
+        codes = recovery_codes.replace_recovery_codes(db, user_id)
     assert len(codes) == 10 and len(set(codes)) == 10
     with pytest.raises(OtpInvalid):
         verify_code(rt, user_id, codes[0])  # not allowed for step-up
@@ -134,17 +134,17 @@ def test_recovery_code_works_once_and_only_at_login(rt, user) -> None:
     with pytest.raises(OtpInvalid, match="recovery code"):
         verify_code(rt, user_id, codes[0], allow_recovery=True)
     with rt.store.session() as db:
-        assert enrollment.remaining_recovery_codes(db, user_id) == 9
+        assert recovery_codes.remaining_recovery_codes(db, user_id) == 9
 
 
 def test_recovery_codes_are_stored_hashed(rt, user) -> None:
     from postgate.store.models import RecoveryCode
 
     with rt.store.transaction() as db:
-        codes = enrollment.replace_recovery_codes(db, user[0])
+        codes = recovery_codes.replace_recovery_codes(db, user[0])
         stored = db.scalars(select(RecoveryCode.code_hash)).all()
     for code in codes:
-        assert all(enrollment.normalise_recovery_code(code) not in h for h in stored)
+        assert all(recovery_codes.normalise_recovery_code(code) not in h for h in stored)
         assert code not in stored
 
 

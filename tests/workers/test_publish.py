@@ -306,8 +306,8 @@ def test_unknown_outcome_with_an_unreadable_account_says_so_and_never_reposts(
     """The create went through but its answer was garbled, and the account's listing is
     garbled too: the post stays ``publishing`` with a reason saying the account cannot be
     read back, the create is never sent again, and once the listing answers it settles."""
+    from postgate.services.publishing import UNRESOLVED_NOTE
     from tests.workers.garbling import JSON_WITHOUT_ID, garbling_proxy, route_account
-    from workers.reconcile import UNRESOLVED_NOTE
 
     text = "Publié, mais le compte ne se relit plus."
     with garbling_proxy(sandbox_url) as proxy:

@@ -1,0 +1,325 @@
+"""The store side of publishing: claiming a post, and every way a claim ends.
+
+A worker may call the platform for a post only while it holds the post's claim: the row moved
+from ``scheduled`` to ``publishing`` with the worker's ``claim_token``, in one conditional
+UPDATE, so two workers (or a job run twice by RQ) can never both hold it. Every publish-time
+check of invariant 4 runs inside that same transaction. A claim ends in one of four ways, each
+a conditional UPDATE on the token, so a worker that lost its claim changes nothing:
+``published`` (:func:`mark_published`, also after a read-back found the post), back to
+``scheduled`` (:func:`hold_for_retry` after a failure that did not reach the platform,
+:func:`release` after a read-back did not find it), ``failed`` (:func:`fail_claim`), or
+``blocked`` (a check failed). After an answer that was lost or unreadable the claim is kept
+(:func:`hold_for_retry` with ``outcome_unknown``): the account is read back before anything is
+tried again (invariant 5). Who holds a claim, and when one is stale, is the worker's business
+(the Redis lease in :mod:`workers.claims`).
+
+Freeze immediacy (invariant 7), the contract with :mod:`postgate.services.freezes`: the claim
+transaction locks the post's account row (``SELECT ... FOR UPDATE`` on PostgreSQL) before it
+reads the freezes; whoever inserts a freeze must lock the same account row (every account row
+for a global freeze) in the freeze's own transaction. A freeze committed before the claim is
+therefore always seen, and a freeze that commits while a claim is being made waits for it. On
+SQLite every transaction starts with ``BEGIN IMMEDIATE``, which serialises writers and gives the
+same guarantee. The worker looks at the freezes once more right before the platform call
+(:func:`still_frozen`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from postgate.audit import Event
+from postgate.content import content_hash
+from postgate.platforms.base import ConnectorError, RemotePost
+from postgate.runtime import Runtime
+from postgate.services.approvals import approvals_complete, valid_approvals
+from postgate.services.checking import evaluate
+from postgate.services.freezes import is_frozen
+from postgate.store.models import Account, Post
+from postgate.store.types import utcnow
+
+log = logging.getLogger("postgate.publishing")
+
+# Ends the reason of a claim kept after an unknown outcome (lost or malformed answer).
+READ_BACK_NOTE = " (outcome unknown: the account is read back before any retry)"
+UNRESOLVED_NOTE = "the account cannot be read back to settle the outcome"
+FROZEN = "frozen: publishing is suspended for this account"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the worker needs for the platform call, read inside the claim transaction."""
+
+    post_id: int
+    revision: int
+    token: str
+    account: Account  # detached: read in the claim transaction, used for the call
+    text: str
+    attempts: int
+    claimed_at: datetime
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"postgate-{self.post_id}-r{self.revision}"
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """``claim`` when claimed; else why not (``not_due`` carries the time to come back)."""
+
+    outcome: str  # claimed | blocked | failed | not_due | not_scheduled | held
+    claim: Claim | None = None
+    reason: str = ""
+    due_at: datetime | None = None
+
+
+def _lock_account(db: Session, account_id: int) -> Account:
+    """The account row, locked for the transaction (the freeze contract above)."""
+    query = select(Account).where(Account.id == account_id)
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return db.scalars(query).one()
+
+
+def claim_post(
+    rt: Runtime, post_id: int, revision: int, token: str, *, attempt: int | None = None
+) -> ClaimResult:
+    """Check everything again and claim the post, in one transaction."""
+    now = utcnow()
+    with rt.store.transaction() as db:
+        post = db.get(Post, post_id)
+        if post is None or post.revision != revision:
+            return ClaimResult("not_scheduled", reason="post gone or edited since")
+        account = _lock_account(db, post.account_id)
+        db.refresh(post)
+        if post.status == "publishing":
+            return ClaimResult("held", reason="another attempt holds the claim")
+        if post.status != "scheduled" or post.revision != revision:
+            return ClaimResult("not_scheduled", reason=f"post is {post.status}")
+        if attempt is not None and post.attempts != attempt:
+            return ClaimResult("not_scheduled", reason="a newer attempt is scheduled")
+        if post.scheduled_at is not None and post.scheduled_at > now:
+            return ClaimResult("not_due", due_at=post.scheduled_at)
+        if post.attempts >= rt.settings.publish_max_attempts:
+            _give_up(rt, db, post, f"gave up after {post.attempts} attempts: {post.status_reason}")
+            return ClaimResult("failed", reason=post.status_reason)
+        problem = publish_time_problem(rt, db, post, now)
+        if problem:
+            _block(rt, db, post, problem)
+            return ClaimResult("blocked", reason=problem)
+        claimed = db.execute(
+            update(Post)
+            .where(Post.id == post_id, Post.status == "scheduled", Post.revision == revision)
+            .values(
+                status="publishing",
+                claim_token=token,
+                claimed_at=now,
+                attempts=Post.attempts + 1,
+                status_reason="",
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            return ClaimResult("not_scheduled", reason="claimed by another worker")
+        attempts, text = post.attempts + 1, post.text
+        db.expunge(account)
+        return ClaimResult("claimed", Claim(post_id, revision, token, account, text, attempts, now))
+
+
+def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) -> str:
+    """The first reason the post may not go out now (invariant 4), or "" when all holds."""
+    account = post.account
+    if is_frozen(db, account.id) and not post.crisis_statement:
+        return FROZEN
+    if account.status != "active":
+        return f"account {account.name} is {account.status}"
+    if not account.credentials_enc:
+        return f"account {account.name} has no credentials"
+    if not approvals_complete(post):
+        return "approvals are no longer complete"
+    expected = content_hash(
+        account.name, post.text, post.scheduled_at, post.media or [], post.links or []
+    )
+    if expected != post.content_hash:
+        return "content changed since it was hashed: not what was approved"
+    if any(a.content_hash != expected for a in valid_approvals(post)):
+        return "an approval is bound to other content"
+    result = evaluate(
+        rt,
+        db,
+        account,
+        post.text,
+        now,  # the window and blackout rules judge the actual moment of publishing
+        crisis_statement=post.crisis_statement,
+        exclude_post=post.id,
+        now=now,
+    )
+    if result.blocked:
+        rules = ", ".join(f.rule for f in result.findings if f.severity == "block")
+        return f"blocked by the rules at publish time ({rules})"
+    return ""
+
+
+def _block(rt: Runtime, db: Session, post: Post, reason: str) -> None:
+    post.status, post.status_reason = "blocked", reason[:1000]
+    post.claim_token = None
+    rt.audit(
+        db,
+        Event.POST_BLOCK,
+        actor="worker",
+        target=f"post:{post.id}",
+        details={"reason": reason, "revision": post.revision, "at": "publish"},
+    )
+
+
+def _give_up(rt: Runtime, db: Session, post: Post, reason: str) -> None:
+    post.status, post.status_reason, post.claim_token = "failed", reason[:1000], None
+    rt.audit(
+        db,
+        Event.POST_FAIL,
+        actor="worker",
+        target=f"post:{post.id}",
+        details={"reason": reason, "attempts": post.attempts},
+        result="failed",
+    )
+
+
+def still_frozen(rt: Runtime, claim: Claim) -> bool:
+    """The last look before the platform call; on a freeze the claim becomes ``blocked``."""
+    with rt.store.transaction() as db:
+        post = db.get(Post, claim.post_id)
+        if post is None or post.claim_token != claim.token:
+            return True
+        if post.crisis_statement or not is_frozen(db, post.account_id):
+            return False
+        _block(rt, db, post, FROZEN)
+        return True
+
+
+def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *, how: str) -> bool:
+    """Record the platform's id, URL and time; only while ``token`` still holds the claim."""
+    with rt.store.transaction() as db:
+        done = db.execute(
+            update(Post)
+            .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
+            .values(
+                status="published",
+                status_reason="",
+                remote_id=remote.remote_id,
+                remote_url=remote.url,
+                published_at=remote.created_at or utcnow(),
+                claim_token=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if done:
+            rt.audit(
+                db,
+                Event.POST_PUBLISH,
+                actor="worker",
+                target=f"post:{post_id}",
+                details={"remote_id": remote.remote_id, "url": remote.url, "how": how},
+            )
+    if not done:
+        log.error("post %s: published as %s but the claim was lost", post_id, remote.remote_id)
+    return bool(done)
+
+
+def hold_for_retry(rt: Runtime, claim: Claim, message: str, *, outcome_unknown: bool) -> None:
+    """Record a failed attempt that may be tried again.
+
+    Nothing happened on the platform: the claim goes and the post is ``scheduled`` again.
+    The outcome is unknown: the claim stays, and the next attempt reads the account back.
+    """
+    reason = f"attempt {claim.attempts}: {message}"
+    values: dict[str, object] = {"status_reason": reason[:1000]}
+    if outcome_unknown:
+        values["status_reason"] = reason[: 1000 - len(READ_BACK_NOTE)] + READ_BACK_NOTE
+    else:
+        values |= {"status": "scheduled", "claim_token": None}
+    with rt.store.transaction() as db:
+        db.execute(
+            update(Post)
+            .where(Post.id == claim.post_id, Post.claim_token == claim.token)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def fail_claim(
+    rt: Runtime,
+    claim: Claim,
+    exc: ConnectorError,
+    *,
+    disconnect: bool = False,
+    reason: str = "",
+) -> str:
+    """The platform refused for good: ``failed``, and with ``disconnect`` the account too."""
+    message = f"{reason}: {exc.message}" if reason else exc.message
+    with rt.store.transaction() as db:
+        post = db.get(Post, claim.post_id)
+        if post is None or post.claim_token != claim.token:
+            return "claim lost"
+        post.status, post.status_reason, post.claim_token = "failed", message[:1000], None
+        rt.audit(
+            db,
+            Event.POST_FAIL,
+            actor="worker",
+            target=f"post:{post.id}",
+            details={"reason": message, "status": exc.status, "attempts": claim.attempts},
+            result="failed",
+        )
+        if disconnect and post.account.status == "active":
+            post.account.status = "disconnected"
+            rt.audit(
+                db,
+                Event.ACCOUNT_CREDENTIALS,
+                actor="worker",
+                target=f"account:{post.account.name}",
+                details={"status": "disconnected", "reason": exc.message},
+                result="failed",
+            )
+    return f"failed: {message}"
+
+
+def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | None:
+    """Not on the platform after all: the claim goes, the post is ``scheduled`` again.
+
+    Returns the post's revision and attempts to enqueue, or None when ``token`` no longer
+    held the claim. The reason keeps what the last attempt heard (a lost or malformed
+    answer), so a post that ends ``failed`` after its last attempt still says why.
+    """
+    with rt.store.transaction() as db:
+        post = db.get(Post, post_id)
+        assert post is not None
+        heard = post.status_reason.removesuffix(READ_BACK_NOTE)
+        reason = f"{heard}; not found on the account" if heard else ""
+        done = db.execute(
+            update(Post)
+            .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
+            .values(
+                status="scheduled",
+                claim_token=None,
+                status_reason=(reason or "an earlier attempt did not reach the platform")[:1000],
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.refresh(post)
+        return (post.revision, post.attempts) if done else None
+
+
+def note_unresolved(rt: Runtime, post_id: int, token: str | None, why: str) -> None:
+    """Say on the post that its outcome stays unknown because the account cannot be read
+    back, so the people watching it know to look at the platform (it is never re-posted
+    blindly). The note replaces an earlier one and keeps what the last attempt heard."""
+    with rt.store.transaction() as db:
+        post = db.get(Post, post_id)
+        if post is None or post.status != "publishing" or post.claim_token != token:
+            return
+        heard = (post.status_reason or "").split(UNRESOLVED_NOTE, 1)[0].rstrip("; ")
+        note = f"{UNRESOLVED_NOTE}: {why}; still trying"
+        post.status_reason = (f"{heard}; {note}" if heard else note)[:2000]
