@@ -1,5 +1,8 @@
 """``postgate sandbox ...``: run the sandbox platform and act on it directly.
 
+Plugged into the ``postgate`` command by this package (the ``postgate.commands`` entry
+points in ``pyproject.toml``); ``python -m sandbox`` runs the same group alone.
+
 Every failure ends as one line on stderr and a non-zero exit (click's exceptions),
 never a traceback.
 """
@@ -15,6 +18,7 @@ import click
 from sandbox import client
 from sandbox.config import SandboxEnv, sandbox_env
 from sandbox.faults import RateLimit, parse_rate_limit
+from sandbox.server import serve as run_server
 
 
 class RateLimitType(click.ParamType):
@@ -67,8 +71,6 @@ def serve(
     data: Path | None,
 ) -> None:
     """Serve the sandbox until interrupted."""
-    from sandbox.server import serve as run_server
-
     env = _env()
     try:
         run_server(

@@ -1,47 +1,67 @@
 """The ``postgate`` command line: one small module per command group.
 
+The core's own commands are registered here. The commands that start the packages built on
+the core (``serve`` the web app, ``worker`` and ``reconcile`` the workers, ``sandbox`` the
+sandbox platform) are plugged in by those packages, as entry points of the
+``postgate.commands`` group in ``pyproject.toml``: the core names no package above it, and a
+plug-in is imported only when its command runs (or ``--help`` lists it), so ``postgate users
+add`` loads neither Flask nor RQ's worker.
+
 Errors reach the user as one line on stderr and a non-zero exit, never as a traceback
 (set ``POSTGATE_DEBUG=1`` to see one while developing).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from importlib.metadata import EntryPoint, entry_points
 
 import click
 
 from postgate.cli.accounts import accounts
 from postgate.cli.admin import audit_group, backup, init, keys, restore
 from postgate.cli.demo import demo
-from postgate.cli.processes import serve, up, worker
+from postgate.cli.processes import up
+from postgate.cli.rules import rules
 from postgate.cli.users import users
 from postgate.errors import OperationError, PostgateError
 
+PLUGIN_GROUP = "postgate.commands"
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@functools.cache
+def plugged_in() -> dict[str, EntryPoint]:
+    """The commands other packages plug in, by name (from the installed distribution)."""
+    return {entry.name: entry for entry in entry_points(group=PLUGIN_GROUP)}
+
+
+class Commands(click.Group):
+    """The core's commands, and the plugged-in ones, each loaded when first needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *plugged_in()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in plugged_in():
+            command = plugged_in()[name].load()
+            self.add_command(command, name)
+        return command
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="postgate")
 def cli() -> None:
     """Postgate: a publishing safety gate for company social-media accounts."""
 
 
-for command in (init, users, accounts, keys, audit_group, backup, restore, serve, worker, up, demo):
+for command in (init, users, accounts, keys, audit_group, backup, restore, up, demo, rules):
     cli.add_command(command)
 
 
-def _register_optional() -> None:
-    """Command groups that live beside the core (rules engine, workers, sandbox)."""
-    from postgate.cli.publishing import reconcile
-    from postgate.cli.rules import rules
-    from sandbox.cli import sandbox
-
-    cli.add_command(rules)
-    cli.add_command(reconcile)
-    cli.add_command(sandbox)
-
-
 def main(argv: list[str] | None = None) -> None:
-    _register_optional()
     try:
         result = cli.main(args=argv, prog_name="postgate", standalone_mode=False)
     except click.exceptions.Abort:

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from postgate import audit_checkpoint
+from postgate.backups.restore import restore_backup
+from postgate.backups.take import create_backup
 from postgate.cli.common import runtime
 from postgate.services import keys as key_service
 from postgate.services.demo import create_demo
@@ -70,8 +72,6 @@ def verify() -> None:
 def backup(file: Path) -> None:
     """Write a backup of the store, the media and a manifest to FILE, while Postgate runs.
     The keys are not in it: keep them, backed up, apart."""
-    from postgate.backups.take import create_backup
-
     manifest = create_backup(runtime(), file)
     counts = manifest["counts"]
     click.echo(
@@ -85,8 +85,6 @@ def backup(file: Path) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore(file: Path) -> None:
     """Restore the backup FILE into this empty instance (its keys must be in place)."""
-    from postgate.backups.restore import restore_backup
-
     restored = restore_backup(runtime(), file)
     click.echo(
         f"restored {restored.manifest['counts'].get('posts', 0)} posts from {file}; "
