@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from postgate.audit import Event
 from postgate.platforms.base import ConnectorError, RemotePost, RetryableError
+from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_windows import Windows, takedown_windows
@@ -206,14 +207,18 @@ class AccountTakedown:
     # --- revocation -----------------------------------------------------------------------
 
     def revoke(self) -> None:
-        """Revoke the token where the platform allows it; the account is compromised anyway.
+        """Revoke the token where the platform allows it (the registry's ``revoke``
+        capability); the account is compromised anyway.
 
         The entry records the window the account's part finished for; an account this
         takedown revoked already (its window was widened since) is not asked again.
         """
         reason = ""
+        spec = PLATFORMS.get(self.account.platform)
         if self._revoked:
             revoked, reason = True, "revoked earlier by this takedown"
+        elif spec is not None and not spec.capabilities.revoke:
+            revoked = False  # the entry says the platform offers no revocation
         else:
             try:
                 revoked, _ = self.call(lambda c: c.revoke_credentials())

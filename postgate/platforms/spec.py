@@ -42,10 +42,6 @@ class Quota:
     calls: int
     seconds: int
 
-    @property
-    def per_hour(self) -> float:
-        return self.calls * 3600 / self.seconds
-
 
 @dataclass(frozen=True)
 class Capabilities:

@@ -36,6 +36,30 @@ def test_init_is_safe_to_run_again(cli_env):
     assert keys.stat().st_mode & 0o777 == 0o600
 
 
+def test_help_lists_the_commands_the_packages_above_the_core_plug_in(cli_env):
+    result = run(cli_env, "--help")
+
+    assert result.returncode == 0, result.stderr
+    commands = result.stdout.split("Commands:")[1].splitlines()
+    listed = {line.split()[0] for line in commands if line.strip()}
+    assert {"serve", "worker", "reconcile", "sandbox", "users", "up", "init"} <= listed
+
+
+def test_a_core_command_loads_none_of_the_packages_above_the_core(cli_env):
+    probe = (
+        "import sys\n"
+        "from postgate.cli import cli\n"
+        "cli.main(['users', '--help'], standalone_mode=False)\n"
+        "print(sorted(m for m in ('gateway', 'workers', 'sandbox', 'flask') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=cli_env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_users_add_prints_contract_json_with_generated_password(rt, cli_env):
     result = run(
         cli_env, "users", "add", "alice", "--role", "author", "--role", "reviewer", "--json"
