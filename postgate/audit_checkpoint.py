@@ -30,17 +30,16 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postgate import audit, audit_outlets
+from postgate.settings import Settings
+from postgate.store.db import Store
 from postgate.store.models import AuditEntry, AuditHead
 from postgate.store.types import utcnow
-
-if TYPE_CHECKING:
-    from postgate.runtime import Runtime
 
 log = logging.getLogger("postgate.audit")
 
@@ -48,6 +47,19 @@ CHECKPOINT_FILE = "audit-checkpoints.jsonl"
 LOCK_FILE = ".lock"
 DOMAIN = b"postgate-audit-checkpoint"
 TAIL_BYTES = 8192  # the latest line is at the end; a line is about 250 bytes
+
+
+class Runtime(Protocol):
+    """What a checkpoint needs of the process's :class:`postgate.runtime.Runtime`, which
+    itself checkpoints after a freeze or takedown commits (so this module cannot import it)."""
+
+    settings: Settings
+
+    @property
+    def audit_key(self) -> bytes: ...
+
+    @property
+    def store(self) -> Store: ...
 
 
 @dataclass(frozen=True)
