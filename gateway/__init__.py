@@ -63,17 +63,11 @@ def create_app(
 
 def _register_blueprints(app: Flask) -> None:
     """Every route of Postgate, registered here and nowhere else: the health check, the API
-    (a blueprint per concern nested under ``/api/v1``), and a blueprint per concern of the
-    web pages (``gateway/web/__init__.py`` lists them)."""
+    (a blueprint per concern nested under ``/api/v1``: ``gateway/api/__init__.py`` lists
+    them), and a blueprint per concern of the web pages (``gateway/web/__init__.py`` lists
+    them)."""
     from gateway import health, i18n
-    from gateway.api import accounts as api_accounts
     from gateway.api import api_blueprint
-    from gateway.api import audit as api_audit
-    from gateway.api import freeze as api_freeze
-    from gateway.api import posts as api_posts
-    from gateway.api import session as api_session
-    from gateway.api import takedowns as api_takedowns
-    from gateway.api import users as api_users
     from gateway.web import (
         accounts,
         admin,
@@ -90,16 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     app.register_blueprint(health.bp)
-    api = api_blueprint(
-        api_session.bp,
-        api_posts.bp,
-        api_users.bp,
-        api_accounts.bp,
-        api_freeze.bp,
-        api_takedowns.bp,
-        api_audit.bp,
-    )
-    app.register_blueprint(api)
+    app.register_blueprint(api_blueprint())
     for page in (
         i18n.bp,
         auth.bp,

@@ -26,6 +26,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from gateway.access import RoleRequired, signed_in_user
+from gateway.api.answers import Error
 from gateway.i18n import error_text
 from postgate.errors import NotAuthenticated, PostgateError, RateLimited
 
@@ -67,7 +68,7 @@ def domain_error(exc: PostgateError) -> ResponseReturnValue:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if not is_api() and isinstance(exc, RoleRequired):
         return _forbidden_page()
-    response = jsonify(exc.to_dict()) if wants_json() else _error_page(exc)
+    response = error_json(exc.to_dict()) if wants_json() else _error_page(exc)
     response.status_code = exc.status
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -77,7 +78,7 @@ def domain_error(exc: PostgateError) -> ResponseReturnValue:
 def forbidden(exc: HTTPException) -> ResponseReturnValue:
     """``abort(403)``: a page that is not the caller's to see (ownership, not role)."""
     if request.path.startswith("/api/"):
-        return {"error": "forbidden", "message": "this needs another role"}, 403
+        return error_json({"error": "forbidden", "message": "this needs another role"}), 403
     return _forbidden_page()
 
 
@@ -85,7 +86,7 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
     if not wants_json():
         return exc
     status = exc.code or 500
-    response = jsonify({"error": _CODES.get(status, "error"), "message": exc.description or ""})
+    response = error_json({"error": _CODES.get(status, "error"), "message": exc.description or ""})
     response.status_code = status
     return response
 
@@ -95,7 +96,7 @@ def unexpected(exc: Exception) -> ResponseReturnValue:
     log.exception("unexpected error on %s %s", request.method, request.path)
     if wants_json():
         body = {"error": "internal", "message": "an unexpected error happened; it was logged"}
-        return jsonify(body), 500
+        return error_json(body), 500
     message = gettext("An unexpected error happened; it was logged.")
     try:
         page = render_template("auth/error.html", error={"message": message, "status": 500})
@@ -103,6 +104,11 @@ def unexpected(exc: Exception) -> ResponseReturnValue:
         log.exception("the error page failed too on %s %s", request.method, request.path)
         return Response(message, 500, mimetype="text/plain")
     return page, 500
+
+
+def error_json(body: dict[str, str]) -> Response:
+    """CONTRACT.md's error object, through the model ``/api/v1/openapi.json`` describes."""
+    return jsonify(Error.model_validate(body).model_dump(exclude_unset=True))
 
 
 def _error_page(exc: PostgateError) -> Response:

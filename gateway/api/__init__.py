@@ -1,22 +1,49 @@
 """The JSON API under ``/api/v1``: one blueprint per concern, authenticated by bearer token.
 
 The app factory (``gateway.create_app``) nests the concerns' blueprints in the one made by
-:func:`api_blueprint`, so their endpoints read ``api.<concern>.<view>``.
+:func:`api_blueprint`, so their endpoints read ``api.<concern>.<view>``. Each route is
+declared with ``ApiBlueprint.operation`` (``gateway.api.operations``), which is also what
+``/api/v1/openapi.json`` is made from; docs/api.md says how to add one.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
+from werkzeug.routing import BaseConverter, IntegerConverter
 
+from gateway.api.operations import operation_of
 from gateway.context import rt
 from postgate.services import sessions
+from postgate.store.types import INT_MAX
 
-PUBLIC_ENDPOINTS = {"api.session.create_session"}
+PREFIX = "/api/v1"
+
+
+class RowId(IntegerConverter):
+    """``<id:...>``: a row id. Only ``bounds`` (1 to 2^31 - 1) can exist in the store; the
+    declaration (``Operation.run``) answers 404 for the others, like any id that does not
+    exist, before a database driver overflows on them. The converter itself takes any
+    digits: one that refused some would make Werkzeug answer 405 instead, naming methods
+    of the same path that would have refused them too."""
+
+    bounds = (1, INT_MAX)
+
+
+class Name(BaseConverter):
+    """``<name:...>``: a user or account name in a path, 1 to 64 characters (the columns'
+    length) without a slash; a longer one is a 404, since no such name can exist. A NUL
+    character is refused at the door (``gateway.inputs``)."""
+
+    regex = r"[^/]{1,64}"
+
+
+CONVERTERS = {"id": RowId, "name": Name}
 
 
 def authenticate() -> None:
     """Look the bearer token up again on every request: a revocation bites at once."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    declared = operation_of(current_app.view_functions[request.endpoint])
+    if declared is not None and declared.public:
         return
     header = request.headers.get("Authorization", "")
     value = header[7:].strip() if header[:7].lower() == "bearer " else None
@@ -27,10 +54,14 @@ def authenticate() -> None:
     g.user, g.token = user, token
 
 
-def api_blueprint(*concerns: Blueprint) -> Blueprint:
-    """A fresh ``/api/v1`` blueprint holding ``concerns``, for one app."""
-    api = Blueprint("api", __name__, url_prefix="/api/v1")
+def api_blueprint() -> Blueprint:
+    """A fresh ``/api/v1`` blueprint holding every concern of the API, for one app (whose URL
+    map learns the ``id`` and ``name`` converters before the concerns' routes are added)."""
+    from gateway.api import accounts, audit, freeze, posts, session, takedowns, users
+
+    api = Blueprint("api", __name__, url_prefix=PREFIX)
+    api.record_once(lambda state: state.app.url_map.converters.update(CONVERTERS))
     api.before_request(authenticate)
-    for concern in concerns:
-        api.register_blueprint(concern)
+    for concern in (session, posts, users, accounts, freeze, takedowns, audit):
+        api.register_blueprint(concern.bp)
     return api

@@ -7,111 +7,144 @@ out (invariant 9). Every change needs the admin role and a fresh TOTP proof (inv
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from flask import Blueprint, jsonify
-from flask.typing import ResponseReturnValue
+from pydantic import Field
 
-from gateway.access import current_token, current_user, roles_required
-from gateway.api.body import field, json_body
+from gateway.access import current_user
+from gateway.api import answers
+from gateway.api.operations import ApiBlueprint
+from gateway.api.types import Limited, SteppedUp, Text, column_length
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import accounts, sessions
+from postgate.services import accounts
+from postgate.store.models import Account
 
-bp = Blueprint("accounts", __name__)
+bp = ApiBlueprint("accounts", __name__, tag="accounts")
 
-
-def _step_up(data: dict[str, Any]) -> None:
-    code = data.get("otp")
-    if code is not None and (not isinstance(code, str | int) or isinstance(code, bool)):
-        raise ValidationFailed("otp must be a string of 6 digits", field="otp")
-    sessions.step_up(
-        rt(),
-        current_user(),
-        current_token(),
-        None if code is None else str(code),
-        source=source_address(),
-    )
-
-
-def _secret(data: dict[str, Any]) -> str | None:
-    value = data.get("credentials")
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return json.dumps(value)
-    raise ValidationFailed("credentials must be a string or an object", field="credentials")
-
-
-def _strings(data: dict[str, Any], name: str) -> list[str]:
-    value = field(data, name, list, required=False, default=[])
-    if not all(isinstance(item, str) for item in value):
-        raise ValidationFailed(f"{name} must be a list of strings", field=name)
-    return value
+Credentials = Annotated[
+    Text | dict[str, Any] | None,
+    ValidationFailed("credentials must be a string or an object", field="credentials"),
+    Field(
+        description="The platform's token, or an object of its credential fields; verified "
+        "with the platform, stored encrypted, never shown again. Absent for a sandbox "
+        "account: the local sandbox issues one."
+    ),
+]
+TimeZone = Limited(column_length(Account.timezone))
+Windows = Annotated[
+    list[Text],
+    ValidationFailed("windows must be a list of strings", field="windows"),
+    Field(description='Posting windows in the account\'s time zone, e.g. "mon-fri 08:00-20:00".'),
+]
+Blackouts = Annotated[
+    list[Text],
+    ValidationFailed("blackout_dates must be a list of strings", field="blackout_dates"),
+    Field(description="Days nothing publishes, as YYYY-MM-DD."),
+]
 
 
-@bp.get("/accounts")
-def list_accounts() -> ResponseReturnValue:
+class NewAccount(SteppedUp):
+    name: Limited(column_length(Account.name))  # type: ignore[valid-type]
+    platform: Limited(column_length(Account.platform))  # type: ignore[valid-type]
+    base_url: Limited(column_length(Account.base_url)) | None = None  # type: ignore[valid-type]
+    credentials: Credentials = None
+    timezone: TimeZone | None = None  # type: ignore[valid-type]
+    windows: Windows | None = None
+    blackout_dates: Blackouts | None = None
+    approvals: int | None = Field(default=None, description="Approvals each post needs: 1 to 5.")
+
+
+class NewCredentials(SteppedUp):
+    credentials: Credentials
+
+
+class AccountChanges(SteppedUp):
+    """Give any of the fields; those absent stay as they are."""
+
+    timezone: TimeZone = None  # type: ignore[valid-type]
+    windows: Windows = None  # type: ignore[assignment]
+    blackout_dates: Blackouts = None  # type: ignore[assignment]
+    approvals_required: int = Field(default=None, description="1 to 5.")  # type: ignore[assignment]
+
+
+def _secret(credentials: str | dict[str, Any] | None) -> str | None:
+    return json.dumps(credentials) if isinstance(credentials, dict) else credentials
+
+
+@bp.operation("GET", "/accounts", answers={200: answers.AccountList})
+def list_accounts() -> dict[str, Any]:
+    """Every connected account, without its credentials."""
     with rt().store.session() as db:
-        found = accounts.list_accounts(db)
-        return jsonify({"accounts": [accounts.account_to_dict(a) for a in found]})
+        return {"accounts": [accounts.account_to_dict(a) for a in accounts.list_accounts(db)]}
 
 
-@bp.post("/accounts")
-@roles_required(policy.ADMINISTER)
-def add_account() -> ResponseReturnValue:
-    data = json_body()
-    _step_up(data)
-    approvals = field(data, "approvals", int, required=False, default=1)
+@bp.operation(
+    "POST",
+    "/accounts",
+    body=NewAccount,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={201: answers.Account},
+    errors=(409,),
+)
+def add_account(body: NewAccount) -> tuple[dict[str, Any], int]:
+    """Connect an account; its credentials are verified with the platform first."""
     with rt().store.transaction() as db:
         account = accounts.add_account(
             rt(),
             db,
-            field(data, "name"),
-            field(data, "platform"),
-            base_url=field(data, "base_url", required=False),
-            secret=_secret(data),
-            timezone=field(data, "timezone", required=False, default="UTC"),
-            windows=_strings(data, "windows"),
-            blackout_dates=_strings(data, "blackout_dates"),
-            approvals_required=approvals,
+            body.name,
+            body.platform,
+            base_url=body.base_url,
+            secret=_secret(body.credentials),
+            timezone="UTC" if body.timezone is None else body.timezone,
+            windows=body.windows or [],
+            blackout_dates=body.blackout_dates or [],
+            approvals_required=1 if body.approvals is None else body.approvals,
             actor=current_user().username,
             source=source_address(),
         )
-        body = accounts.account_to_dict(account)
-    return jsonify(body), 201
+        return accounts.account_to_dict(account), 201
 
 
-@bp.put("/accounts/<name>/credentials")
-@roles_required(policy.ADMINISTER)
-def replace_credentials(name: str) -> ResponseReturnValue:
-    data = json_body()
-    _step_up(data)
+@bp.operation(
+    "PUT",
+    "/accounts/<name:name>/credentials",
+    body=NewCredentials,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={200: answers.Account},
+)
+def replace_credentials(name: str, body: NewCredentials) -> dict[str, Any]:
+    """Replace an account's credentials (verified first); a compromised or disconnected
+    account is active again, a frozen one stays frozen."""
     with rt().store.transaction() as db:
         account = accounts.replace_credentials(
-            rt(), db, name, _secret(data), actor=current_user().username, source=source_address()
+            rt(),
+            db,
+            name,
+            _secret(body.credentials),
+            actor=current_user().username,
+            source=source_address(),
         )
-        body = accounts.account_to_dict(account)
-    return jsonify(body)
+        return accounts.account_to_dict(account)
 
 
-@bp.patch("/accounts/<name>")
-@roles_required(policy.ADMINISTER)
-def update_account(name: str) -> ResponseReturnValue:
-    data = json_body()
-    _step_up(data)
-    changes: dict[str, Any] = {}
-    for key in ("windows", "blackout_dates"):
-        if key in data:
-            changes[key] = _strings(data, key)
-    if "timezone" in data:
-        changes["timezone"] = field(data, "timezone")
-    if "approvals_required" in data:
-        changes["approvals_required"] = data["approvals_required"]
+@bp.operation(
+    "PATCH",
+    "/accounts/<name:name>",
+    body=AccountChanges,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={200: answers.Account},
+)
+def update_account(name: str, body: AccountChanges) -> dict[str, Any]:
+    """Change an account's time zone, posting windows, blackout dates or approvals."""
+    changes = {key: getattr(body, key) for key in body.model_fields_set - {"otp"}}
     with rt().store.transaction() as db:
         account = accounts.update_account(
             rt(), db, name, changes, actor=current_user().username, source=source_address()
         )
-        body = accounts.account_to_dict(account)
-    return jsonify(body)
+        return accounts.account_to_dict(account)

@@ -2,65 +2,62 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-from flask.typing import ResponseReturnValue
+from typing import Any
 
-from gateway.access import roles_required
+from pydantic import Field
+
+from gateway.api import answers
+from gateway.api.operations import ApiBlueprint
+from gateway.api.types import Limited, Query, column_length
 from gateway.context import rt
 from postgate import audit, audit_checkpoint, policy
-from postgate.errors import ValidationFailed
+from postgate.store.models import AuditEntry
 from postgate.store.types import INT_MAX
 
-bp = Blueprint("audit", __name__)
+bp = ApiBlueprint("audit", __name__, tag="audit")
 MAX_LIMIT = 1000
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"{name} must be a whole number", field=name) from None
-    if not low <= value <= high:
-        raise ValidationFailed(f"{name} must be between {low} and {high}", field=name)
-    return value
+class AuditFilter(Query):
+    after: int = Field(default=0, ge=0, le=INT_MAX, description="A sequence number.")
+    limit: int = Field(default=200, ge=1, le=MAX_LIMIT)
+    action: Limited(column_length(AuditEntry.action)) | None = Field(  # type: ignore[valid-type]
+        default=None, description="Entries whose action starts with this, e.g. `post:`."
+    )
+    actor: Limited(column_length(AuditEntry.actor)) | None = None  # type: ignore[valid-type]
+    target: Limited(column_length(AuditEntry.target)) | None = None  # type: ignore[valid-type]
 
 
-@bp.get("/audit")
-@roles_required(policy.RUN_CONSOLE)
-def list_entries() -> ResponseReturnValue:
-    """Entries after ``after`` (a sequence number), oldest first; page with ``next_after``."""
-    after = _int_arg("after", 0, 0, INT_MAX)
-    limit = _int_arg("limit", 200, 1, MAX_LIMIT)
+@bp.operation(
+    "GET", "/audit", query=AuditFilter, roles=policy.RUN_CONSOLE, answers={200: answers.AuditPage}
+)
+def list_entries(query: AuditFilter) -> dict[str, Any]:
+    """Entries after `after` (a sequence number), oldest first; page with `next_after`."""
     with rt().store.session() as db:
         entries = audit.list_entries(
             db,
-            after=after,
-            limit=limit,
-            action=request.args.get("action") or None,
-            actor=request.args.get("actor") or None,
-            target=request.args.get("target") or None,
+            after=query.after,
+            limit=query.limit,
+            action=query.action or None,
+            actor=query.actor or None,
+            target=query.target or None,
         )
-        body = [audit.entry_to_dict(e) for e in entries]
-    return jsonify({"entries": body, "next_after": body[-1]["seq"] if body else after})
+        shown = [audit.entry_to_dict(e) for e in entries]
+    return {"entries": shown, "next_after": shown[-1]["seq"] if shown else query.after}
 
 
-@bp.get("/audit/verify")
-@roles_required(policy.RUN_CONSOLE)
-def verify() -> ResponseReturnValue:
-    """Walk the whole chain and hold it against the latest checkpoint, as ``postgate audit
-    verify`` does."""
+@bp.operation("GET", "/audit/verify", roles=policy.RUN_CONSOLE, answers={200: answers.Verification})
+def verify() -> dict[str, Any]:
+    """Walk the whole chain and hold it against the latest checkpoint, as `postgate audit
+    verify` does."""
     result = audit_checkpoint.verify_trail(rt())
-    return jsonify(
-        {
-            "ok": result.ok,
-            "entries": result.count,
-            "bad_seq": result.bad_seq,
-            "problem": result.problem,
-            "checkpoint": {"seq": result.checkpoint_seq, "at": result.checkpoint_at}
-            if result.checkpoint_seq is not None
-            else None,
-        }
-    )
+    checkpoint = None
+    if result.checkpoint_seq is not None:
+        checkpoint = {"seq": result.checkpoint_seq, "at": result.checkpoint_at}
+    return {
+        "ok": result.ok,
+        "entries": result.count,
+        "bad_seq": result.bad_seq,
+        "problem": result.problem,
+        "checkpoint": checkpoint,
+    }

@@ -2,106 +2,165 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-from flask.typing import ResponseReturnValue
+from typing import Annotated, Any
 
-from gateway.access import caller, roles_required
-from gateway.api.body import field, json_body, step_up
+from pydantic import Field
+
+from gateway.access import caller
+from gateway.api import answers
+from gateway.api.operations import ApiBlueprint
+from gateway.api.types import (
+    AwareTime,
+    Body,
+    Limited,
+    Query,
+    SteppedUp,
+    Text,
+    column_length,
+    one_of,
+)
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import posts, review
-from postgate.timeparse import parse_aware
+from postgate.store.models import POST_STATUSES, Account
 
-bp = Blueprint("posts", __name__)
+bp = ApiBlueprint("posts", __name__, tag="posts")
 
-
-def _schedule(data: dict) -> dict:
-    if "scheduled_at" not in data or data["scheduled_at"] is None:
-        return {"scheduled_at": None} if "scheduled_at" in data else {}
-    return {"scheduled_at": parse_aware(data["scheduled_at"], "scheduled_at")}
+PostText = Annotated[Text, Field(max_length=posts.MAX_TEXT)]
 
 
-@bp.post("/posts")
-def submit() -> ResponseReturnValue:
-    data = json_body()
-    when = _schedule(data).get("scheduled_at")
+class NewPost(Body):
+    account: Limited(column_length(Account.name))  # type: ignore[valid-type]
+    text: PostText
+    scheduled_at: AwareTime | None = Field(
+        default=None, description="With its UTC offset; absent: as soon as it is approved."
+    )
+
+
+class PostEdit(Body):
+    """Give ``text``, ``scheduled_at`` or both; ``scheduled_at: null`` unschedules."""
+
+    text: PostText | None = None
+    scheduled_at: AwareTime | None = None
+
+
+class ApprovalRequest(SteppedUp):
+    acknowledge: Annotated[
+        list[Text] | None,
+        ValidationFailed("acknowledge must be a list of rule ids", field="acknowledge"),
+        Field(description="Rule ids of the flagged findings the reviewer has read."),
+    ] = None
+
+
+class Rejection(Body):
+    reason: Text
+
+
+class PostFilter(Query):
+    status: one_of(POST_STATUSES) | None = None  # type: ignore[valid-type]
+
+
+@bp.operation(
+    "POST",
+    "/posts",
+    body=NewPost,
+    roles=policy.WRITE_POSTS,
+    answers={201: answers.Post},
+    errors=(403, 404),
+)
+def submit(body: NewPost) -> tuple[dict[str, Any], int]:
+    """Submit a post for review: `pending_review`, or `blocked` when a rule blocks it."""
     with rt().store.transaction() as db:
         post = posts.submit(
             rt(),
             db,
             caller(db),
-            field(data, "account"),
-            field(data, "text"),
-            when,
+            body.account,
+            body.text,
+            body.scheduled_at,
             source=source_address(),
         )
-        body = posts.post_to_dict(post)
-    return jsonify(body), 201
+        return posts.post_to_dict(post), 201
 
 
-@bp.get("/posts")
-def list_posts() -> ResponseReturnValue:
+@bp.operation("GET", "/posts", query=PostFilter, answers={200: answers.PostList})
+def list_posts(query: PostFilter) -> dict[str, Any]:
+    """The posts the caller may see: an author their own; reviewers, security and admins
+    every one. Newest first."""
     with rt().store.session() as db:
-        found = posts.list_posts(db, caller(db), request.args.get("status") or None)
-        return jsonify({"posts": [posts.post_to_dict(p) for p in found]})
+        found = posts.list_posts(db, caller(db), query.status)
+        return {"posts": [posts.post_to_dict(p) for p in found]}
 
 
-@bp.get("/posts/<int:post_id>")
-def get_post(post_id: int) -> ResponseReturnValue:
+@bp.operation("GET", "/posts/<id:post_id>", answers={200: answers.Post})
+def get_post(post_id: int) -> dict[str, Any]:
+    """One post, when the caller may see it."""
     with rt().store.session() as db:
-        return jsonify(posts.post_to_dict(posts.visible_post(db, caller(db), post_id)))
+        return posts.post_to_dict(posts.visible_post(db, caller(db), post_id))
 
 
-@bp.patch("/posts/<int:post_id>")
-def edit_post(post_id: int) -> ResponseReturnValue:
-    data = json_body()
-    changes = _schedule(data)
-    if "text" in data:
-        changes["text"] = data["text"]
+@bp.operation(
+    "PATCH", "/posts/<id:post_id>", body=PostEdit, answers={200: answers.Post}, errors=(403, 409)
+)
+def edit_post(post_id: int, body: PostEdit) -> dict[str, Any]:
+    """Edit one's own post: it goes back to review and its approvals are voided."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
     if not changes:
         raise ValidationFailed("nothing to change: give text or scheduled_at", field="text")
     with rt().store.transaction() as db:
         post, old_revision = posts.edit(
             rt(), db, caller(db), post_id, changes, source=source_address()
         )
-        body = posts.post_to_dict(post)
+        shown = posts.post_to_dict(post)
     dispatch_after_commit(post, old_revision)
-    return jsonify(body)
+    return shown
 
 
-@bp.post("/posts/<int:post_id>/approve")
-@roles_required(policy.REVIEW_POSTS)
-def approve(post_id: int) -> ResponseReturnValue:
-    data = json_body()
-    acknowledge = data.get("acknowledge") or []
-    if not isinstance(acknowledge, list) or not all(isinstance(a, str) for a in acknowledge):
-        raise ValidationFailed("acknowledge must be a list of rule ids", field="acknowledge")
-    step_up(data)
+@bp.operation(
+    "POST",
+    "/posts/<id:post_id>/approve",
+    body=ApprovalRequest,
+    roles=policy.REVIEW_POSTS,
+    step_up=True,
+    answers={200: answers.Post},
+    errors=(403, 409),
+)
+def approve(post_id: int, body: ApprovalRequest) -> dict[str, Any]:
+    """Approve someone else's post; it is `scheduled` once it has the approvals its account
+    requires. Flagged findings must be acknowledged."""
     with rt().store.transaction() as db:
-        post = review.approve(rt(), db, caller(db), post_id, acknowledge, source=source_address())
-        body = posts.post_to_dict(post)
-    dispatch_after_commit(post)
-    return jsonify(body)
-
-
-@bp.post("/posts/<int:post_id>/reject")
-def reject(post_id: int) -> ResponseReturnValue:
-    data = json_body()
-    with rt().store.transaction() as db:
-        post = review.reject(
-            rt(), db, caller(db), post_id, data.get("reason"), source=source_address()
+        post = review.approve(
+            rt(), db, caller(db), post_id, body.acknowledge or [], source=source_address()
         )
-        body = posts.post_to_dict(post)
+        shown = posts.post_to_dict(post)
     dispatch_after_commit(post)
-    return jsonify(body)
+    return shown
 
 
-@bp.post("/posts/<int:post_id>/cancel")
-def cancel(post_id: int) -> ResponseReturnValue:
+@bp.operation(
+    "POST",
+    "/posts/<id:post_id>/reject",
+    body=Rejection,
+    roles=policy.REVIEW_POSTS,
+    answers={200: answers.Post},
+    errors=(403, 409),
+)
+def reject(post_id: int, body: Rejection) -> dict[str, Any]:
+    """Reject someone else's post, saying why."""
+    with rt().store.transaction() as db:
+        post = review.reject(rt(), db, caller(db), post_id, body.reason, source=source_address())
+        shown = posts.post_to_dict(post)
+    dispatch_after_commit(post)
+    return shown
+
+
+@bp.operation("POST", "/posts/<id:post_id>/cancel", answers={200: answers.Post}, errors=(403, 409))
+def cancel(post_id: int) -> dict[str, Any]:
+    """Cancel a post before it publishes: its author, security or an admin."""
     with rt().store.transaction() as db:
         post = posts.cancel(rt(), db, caller(db), post_id, source=source_address())
-        body = posts.post_to_dict(post)
+        shown = posts.post_to_dict(post)
     dispatch_after_commit(post)
-    return jsonify(body)
+    return shown

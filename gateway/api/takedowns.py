@@ -6,87 +6,117 @@ sessions ended (also when it only joined running takedowns), and its job does th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from flask import Blueprint, Response, jsonify, request
-from flask.typing import ResponseReturnValue
+from flask import Response
+from pydantic import Field
 
-from gateway.access import caller, current_token, current_user, roles_required
-from gateway.api.body import field, json_body, step_up
+from gateway.access import caller, current_token, current_user
+from gateway.api import answers
+from gateway.api.operations import ApiBlueprint
+from gateway.api.types import AwareTime, Limited, Query, SteppedUp, column_length, one_of
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import crisis, incident, posts, takedown_view, takedowns
-from postgate.timeparse import parse_aware
+from postgate.store.models import Account, User
 
-bp = Blueprint("takedowns", __name__)
-
-
-def _names(data: dict[str, Any], name: str) -> list[str] | None:
-    value = field(data, name, list, required=False)
-    if value is not None and not all(isinstance(v, str) and v for v in value):
-        raise ValidationFailed(f"{name} must be a list of names", field=name)
-    return value
+bp = ApiBlueprint("takedowns", __name__, tag="takedowns")
 
 
-@bp.post("/takedowns")
-@roles_required(policy.RUN_CONSOLE)
-def start_takedown() -> ResponseReturnValue:
-    data = json_body()
-    accounts, users = _names(data, "accounts"), _names(data, "users")
-    since = parse_aware(field(data, "since"), "since")
-    step_up(data)
+class TakedownRequest(SteppedUp):
+    accounts: Annotated[
+        list[Annotated[Limited(column_length(Account.name)), Field(min_length=1)]] | None,
+        ValidationFailed("accounts must be a list of names", field="accounts"),
+        Field(description="Absent: every account."),
+    ] = None
+    since: AwareTime = Field(description="Take down what appeared since then.")
+    users: Annotated[
+        list[Annotated[Limited(column_length(User.username)), Field(min_length=1)]] | None,
+        ValidationFailed("users must be a list of names", field="users"),
+        Field(description="Whose sessions and tokens end; absent: everyone but the caller."),
+    ] = None
+
+
+class ReportFormat(Query):
+    format: Annotated[
+        one_of(("json", "markdown")),
+        ValidationFailed("format is json or markdown", field="format"),
+    ] = "json"
+
+
+@bp.operation(
+    "POST",
+    "/takedowns",
+    body=TakedownRequest,
+    roles=policy.RUN_CONSOLE,
+    step_up=True,
+    answers={202: answers.TakedownStarted},
+    errors=(404,),
+)
+def start_takedown(body: TakedownRequest) -> tuple[dict[str, Any], int]:
+    """Freeze the accounts, end the sessions, then (in a job) delete every post since
+    `since` that Postgate did not publish and revoke the accounts' credentials. Joins the
+    takedowns already running on the same accounts, widening their windows when `since` is
+    earlier."""
     token = current_token()
     start = takedowns.start_takedown(
         rt(),
         current_user().id,
         token.id if token is not None else None,
-        accounts,
-        since,
-        users,
+        body.accounts,
+        body.since,
+        body.users,
         source=source_address(),
     )
     with rt().store.session() as db:
-        takedown = takedown_view.load_takedown(db, start.takedown.id)
-        body = takedown_view.takedown_to_dict(db, takedown)
-    body |= {
+        shown = takedown_view.takedown_to_dict(
+            db, takedown_view.load_takedown(db, start.takedown.id)
+        )
+    shown |= {
         "created": start.created,
         "joined": start.joined,
         "sessions_ended": start.sessions_ended,
         "widened": start.widened,
         "widened_after_revocation": start.too_late,
     }
-    return jsonify(body), 202
+    return shown, 202
 
 
-@bp.get("/takedowns")
-@roles_required(policy.RUN_CONSOLE)
-def list_takedowns() -> ResponseReturnValue:
+@bp.operation("GET", "/takedowns", roles=policy.RUN_CONSOLE, answers={200: answers.TakedownList})
+def list_takedowns() -> dict[str, Any]:
+    """The latest takedowns, newest first, without their items."""
     with rt().store.session() as db:
         found = takedown_view.list_takedowns(db)
-        return jsonify(
-            {"takedowns": [takedown_view.takedown_to_dict(db, t, items=False) for t in found]}
-        )
+        return {"takedowns": [takedown_view.takedown_to_dict(db, t, items=False) for t in found]}
 
 
-@bp.get("/takedowns/<int:takedown_id>")
-@roles_required(policy.RUN_CONSOLE)
-def get_takedown(takedown_id: int) -> ResponseReturnValue:
+@bp.operation(
+    "GET",
+    "/takedowns/<id:takedown_id>",
+    roles=policy.RUN_CONSOLE,
+    answers={200: answers.Takedown},
+)
+def get_takedown(takedown_id: int) -> dict[str, Any]:
+    """One takedown with its progress and every post it found."""
     with rt().store.session() as db:
-        takedown = takedown_view.load_takedown(db, takedown_id)
-        return jsonify(takedown_view.takedown_to_dict(db, takedown))
+        return takedown_view.takedown_to_dict(db, takedown_view.load_takedown(db, takedown_id))
 
 
-@bp.get("/takedowns/<int:takedown_id>/report")
-@roles_required(policy.RUN_CONSOLE)
-def takedown_report(takedown_id: int) -> ResponseReturnValue:
-    kind = request.args.get("format", "json")
-    if kind not in ("json", "markdown"):
-        raise ValidationFailed("format is json or markdown", field="format")
+@bp.operation(
+    "GET",
+    "/takedowns/<id:takedown_id>/report",
+    query=ReportFormat,
+    roles=policy.RUN_CONSOLE,
+    answers={200: {"application/json": answers.IncidentReport, "text/markdown": None}},
+)
+def takedown_report(takedown_id: int, query: ReportFormat) -> Any:
+    """The incident report of a takedown, with its timeline from the audit log, as JSON or
+    as Markdown for the post-mortem."""
     with rt().store.session() as db:
         report = incident.incident_report(db, takedown_id)
-    if kind == "json":
-        return jsonify(report)
+    if query.format == "json":
+        return report
     return Response(
         incident.report_markdown(report),
         mimetype="text/markdown",
@@ -94,17 +124,24 @@ def takedown_report(takedown_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/posts/<int:post_id>/crisis")
-@roles_required(policy.MARK_CRISIS)
-def mark_crisis(post_id: int) -> ResponseReturnValue:
-    data = json_body()
-    step_up(data)
+@bp.operation(
+    "POST",
+    "/posts/<id:post_id>/crisis",
+    body=SteppedUp,
+    roles=policy.MARK_CRISIS,
+    step_up=True,
+    answers={200: answers.Post},
+    errors=(409,),
+)
+def mark_crisis(post_id: int, body: SteppedUp) -> dict[str, Any]:
+    """Mark a post as a crisis statement, which may publish during a freeze; it goes back
+    to review."""
     with rt().store.transaction() as db:
         post = crisis.mark_crisis_statement(rt(), db, caller(db), post_id, source=source_address())
-        body = posts.post_to_dict(post)
-    return jsonify(body)
+        return posts.post_to_dict(post)
 
 
-@bp.get("/crisis/templates")
-def crisis_templates() -> ResponseReturnValue:
-    return jsonify({"templates": crisis.statement_templates(rt())})
+@bp.operation("GET", "/crisis/templates", answers={200: answers.StatementTemplates})
+def crisis_templates() -> dict[str, Any]:
+    """The crisis statement templates of ``config/statements``."""
+    return {"templates": crisis.statement_templates(rt())}

@@ -5,134 +5,188 @@ The role is checked before the step-up, so a caller lacking it gets 403 whatever
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from flask import Blueprint, jsonify
-from flask.typing import ResponseReturnValue
+from pydantic import Field
 
-from gateway.access import caller, current_user, roles_required
-from gateway.api.body import field, json_body, otp_of, step_up
+from gateway.access import caller, current_user
+from gateway.api import answers
+from gateway.api.operations import ApiBlueprint
+from gateway.api.types import Body, Limited, Otp, SteppedUp, Text, code_of, column_length
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import enrollment, recovery_codes, revocation, users
+from postgate.store.models import User
 
-bp = Blueprint("users", __name__)
+bp = ApiBlueprint("users", __name__, tag="users")
+
+Roles = Annotated[
+    list[Text],
+    ValidationFailed("roles must be a list of strings", field="roles"),
+    Field(description="Some of author, reviewer, security, admin."),
+]
 
 
-def _roles(data: dict[str, Any]) -> list[str]:
-    roles = field(data, "roles", list)
-    if not all(isinstance(role, str) for role in roles):
-        raise ValidationFailed("roles must be a list of strings", field="roles")
-    return roles
+class NewUserRequest(SteppedUp):
+    username: Limited(column_length(User.username))  # type: ignore[valid-type]
+    roles: Roles
+    password: Text | None = Field(default=None, description="Absent: one is generated.")
 
 
-@bp.get("/users")
-@roles_required(policy.RUN_CONSOLE)
-def list_users() -> ResponseReturnValue:
+class RolesRequest(SteppedUp):
+    roles: Roles
+
+
+class Confirmation(Body):
+    otp: Otp | None = None
+
+
+@bp.operation("GET", "/users", roles=policy.RUN_CONSOLE, answers={200: answers.UserList})
+def list_users() -> dict[str, Any]:
+    """Every user."""
     with rt().store.session() as db:
-        return jsonify({"users": [users.user_to_dict(u) for u in users.list_users(db)]})
+        return {"users": [users.user_to_dict(u) for u in users.list_users(db)]}
 
 
-@bp.post("/users")
-@roles_required(policy.ADMINISTER)
-def create_user() -> ResponseReturnValue:
-    data = json_body()
-    step_up(data)
+@bp.operation(
+    "POST",
+    "/users",
+    body=NewUserRequest,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={201: answers.NewUser},
+    errors=(409,),
+)
+def create_user(body: NewUserRequest) -> tuple[dict[str, Any], int]:
+    """Create a user; the answer shows their TOTP secret (and a generated password) once."""
     with rt().store.transaction() as db:
         created = users.create_user(
             rt(),
             db,
-            field(data, "username"),
-            _roles(data),
-            password=field(data, "password", required=False),
+            body.username,
+            body.roles,
+            password=body.password,
             actor=current_user().username,
             source=source_address(),
         )
-        body: dict[str, Any] = users.user_to_dict(created.user)
+        shown: dict[str, Any] = users.user_to_dict(created.user)
     first = enrollment.Enrollment(created.user.username, created.totp_secret)
-    body.update(totp_secret=first.secret, otpauth_uri=first.otpauth_uri, qr_svg=first.qr_svg)
+    shown.update(totp_secret=first.secret, otpauth_uri=first.otpauth_uri, qr_svg=first.qr_svg)
     if created.password is not None:
-        body["password"] = created.password
-    return jsonify(body), 201
+        shown["password"] = created.password
+    return shown, 201
 
 
-@bp.put("/users/<username>/roles")
-@roles_required(policy.ADMINISTER)
-def set_roles(username: str) -> ResponseReturnValue:
-    data = json_body()
-    step_up(data)
+@bp.operation(
+    "PUT",
+    "/users/<name:username>/roles",
+    body=RolesRequest,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={200: answers.User},
+    errors=(409,),
+)
+def set_roles(username: str, body: RolesRequest) -> dict[str, Any]:
+    """Replace someone's roles; the last active admin keeps the admin role."""
     with rt().store.transaction() as db:
         user = users.set_roles(
             rt(),
             db,
             username,
-            _roles(data),
+            body.roles,
             actor=current_user().username,
             source=source_address(),
         )
-        return jsonify(users.user_to_dict(user))
+        return users.user_to_dict(user)
 
 
-@bp.post("/users/<username>/revoke")
-@roles_required(policy.RUN_CONSOLE)
-def revoke(username: str) -> ResponseReturnValue:
-    step_up(json_body())
+@bp.operation(
+    "POST",
+    "/users/<name:username>/revoke",
+    body=SteppedUp,
+    roles=policy.RUN_CONSOLE,
+    step_up=True,
+    answers={200: answers.Revocation},
+    errors=(409,),
+)
+def revoke(username: str, body: SteppedUp) -> dict[str, Any]:
+    """Revoke a user: disabled, every session and token ended, and the approvals they gave
+    on posts not yet published voided."""
     with rt().store.transaction() as db:
         result = revocation.revoke_user(
             rt(), db, username, actor=current_user().username, source=source_address()
         )
-    return jsonify(result.to_dict())
+    return result.to_dict()
 
 
-@bp.post("/users/<username>/totp/reset")
-@roles_required(policy.ADMINISTER)
-def reset_totp(username: str) -> ResponseReturnValue:
-    step_up(json_body())
+@bp.operation(
+    "POST",
+    "/users/<name:username>/totp/reset",
+    body=SteppedUp,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={200: answers.TotpReset},
+)
+def reset_totp(username: str, body: SteppedUp) -> dict[str, Any]:
+    """Give someone a new TOTP secret, shown this once."""
     with rt().store.transaction() as db:
         fresh = enrollment.reset(
             rt(), db, username, actor=current_user().username, source=source_address()
         )
-    return jsonify(
-        {
-            "username": fresh.username,
-            "totp_secret": fresh.secret,
-            "otpauth_uri": fresh.otpauth_uri,
-            "qr_svg": fresh.qr_svg,
-        }
-    )
+    return {
+        "username": fresh.username,
+        "totp_secret": fresh.secret,
+        "otpauth_uri": fresh.otpauth_uri,
+        "qr_svg": fresh.qr_svg,
+    }
 
 
-@bp.get("/me")
-def me() -> ResponseReturnValue:
+@bp.operation("GET", "/me", answers={200: answers.Me})
+def me() -> dict[str, Any]:
+    """The caller's own profile."""
     with rt().store.session() as db:
         user = caller(db)
-        body = users.user_to_dict(user)
-        body["recovery_codes_left"] = recovery_codes.remaining_recovery_codes(db, user.id)
-    return jsonify(body)
+        shown = users.user_to_dict(user)
+        shown["recovery_codes_left"] = recovery_codes.remaining_recovery_codes(db, user.id)
+    return shown
 
 
-@bp.post("/me/totp")
-def start_totp() -> ResponseReturnValue:
-    step_up(json_body())
+@bp.operation("POST", "/me/totp", body=SteppedUp, step_up=True, answers={201: answers.Enrolment})
+def start_totp(body: SteppedUp) -> tuple[dict[str, Any], int]:
+    """Start replacing one's TOTP secret: the new one counts once a code from it is
+    confirmed (``POST /me/totp/confirm``)."""
     with rt().store.transaction() as db:
         started = enrollment.start(rt(), db, caller(db), source=source_address())
-    return jsonify(
-        {"secret": started.secret, "otpauth_uri": started.otpauth_uri, "qr_svg": started.qr_svg}
-    ), 201
+    return {
+        "secret": started.secret,
+        "otpauth_uri": started.otpauth_uri,
+        "qr_svg": started.qr_svg,
+    }, 201
 
 
-@bp.post("/me/totp/confirm")
-def confirm_totp() -> ResponseReturnValue:
-    codes = enrollment.confirm(
-        rt(), current_user().id, otp_of(json_body()), source=source_address()
-    )
-    return jsonify({"totp_enrolled": True, "recovery_codes": codes})
+@bp.operation(
+    "POST",
+    "/me/totp/confirm",
+    body=Confirmation,
+    answers={200: answers.Enrolled},
+    errors=(409, 429),
+)
+def confirm_totp(body: Confirmation) -> dict[str, Any]:
+    """Confirm the pending TOTP secret with a code from it; answers fresh recovery codes."""
+    codes = enrollment.confirm(rt(), current_user().id, code_of(body.otp), source=source_address())
+    return {"totp_enrolled": True, "recovery_codes": codes}
 
 
-@bp.post("/me/recovery-codes")
-def renew_recovery_codes() -> ResponseReturnValue:
-    step_up(json_body())
+@bp.operation(
+    "POST",
+    "/me/recovery-codes",
+    body=SteppedUp,
+    step_up=True,
+    answers={201: answers.RecoveryCodes},
+)
+def renew_recovery_codes(body: SteppedUp) -> tuple[dict[str, Any], int]:
+    """New recovery codes, shown this once; the old ones stop working."""
     with rt().store.transaction() as db:
         codes = enrollment.regenerate(rt(), db, caller(db), source=source_address())
-    return jsonify({"recovery_codes": codes}), 201
+    return {"recovery_codes": codes}, 201

@@ -10,13 +10,12 @@ Every 4xx must carry the API's JSON error body.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
-import sys
 
 from sqlalchemy import select, update
 
+from gateway.api.operations import operation_of
 from postgate.services import sessions
 from postgate.store.models import AuthToken, User
 from postgate.store.types import utcnow
@@ -110,8 +109,9 @@ def _paths(rule) -> list[str]:
 
 
 def _fields_read_by(app, rule) -> list[str]:
-    source = inspect.getsource(sys.modules[app.view_functions[rule.endpoint].__module__])
-    return [name for name in FIELDS if f'"{name}"' in source]
+    """The body fields the route's declaration reads (``gateway.api.operations``)."""
+    declared = operation_of(app.view_functions[rule.endpoint])
+    return list(declared.body.model_fields) if declared and declared.body else []
 
 
 def _payloads(app, method: str, rule) -> list[dict]:

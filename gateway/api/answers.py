@@ -1,0 +1,390 @@
+"""What the API answers, one model per shape: CONTRACT.md's post, takedown and error, and the
+user, account, freeze, token and audit entry that docs/api.md describes.
+
+Views hand these models what the services return (``posts.post_to_dict(post)``); the
+declaration (``gateway.api.operations``) checks it against the model on the way out, so a
+field added to a service's dict without its model here fails every test that reaches it.
+Vocabularies come from where the store defines them (``POST_STATUSES``, ``ROLES``, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from gateway.api.types import Answer, Time, one_of
+from postgate.services.takedown_view import OUTCOMES
+from postgate.store.models import ACCOUNT_STATUSES, POST_STATUSES, ROLES
+
+PostStatus = one_of(POST_STATUSES)
+Role = one_of(ROLES)
+
+
+class Error(Answer):
+    """Every refusal: ``error`` is a code (``malformed``, ``not_authenticated``,
+    ``login_failed``, ``otp_required``, ``otp_invalid``, ``forbidden``, ``not_found``,
+    ``conflict``, ``invalid``, ``rate_limited``, ...), ``message`` says it in English and
+    ``field`` names the field at fault, when one is."""
+
+    error: str
+    message: str
+    field: str | None = None
+
+
+# Sessions and tokens
+
+
+class Session(Answer):
+    """A new session: send ``Authorization: Bearer <token>`` with every other request."""
+
+    token: str
+    expires_at: Time
+
+
+class Token(Answer):
+    """A session (``kind: session``, from a login) or a named API token (``kind: api``)."""
+
+    id: int
+    kind: str
+    name: str
+    created_at: Time
+    expires_at: Time
+    last_used_at: Time | None
+    source: str
+
+
+class ListedToken(Token):
+    current: bool = Field(description="Whether this request came with it.")
+
+
+class TokenList(Answer):
+    tokens: list[ListedToken]
+
+
+class NewToken(Token):
+    token: str = Field(description="The token itself, shown this once.")
+
+
+# Users and their second factor
+
+
+class User(Answer):
+    """What the API shows of a user: never a hash or a secret."""
+
+    username: str
+    roles: list[Role]
+    disabled: bool
+    totp_enrolled: bool
+    otp_locked_until: Time | None
+    created_at: Time
+
+
+class Me(User):
+    recovery_codes_left: int
+
+
+class UserList(Answer):
+    users: list[User]
+
+
+class NewUser(User):
+    """A user just made: their TOTP secret, shown this once, and the password when Postgate
+    generated it."""
+
+    totp_secret: str
+    otpauth_uri: str
+    qr_svg: str
+    password: str | None = None
+
+
+class TotpReset(Answer):
+    """A new TOTP secret for someone, shown this once."""
+
+    username: str
+    totp_secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class Enrolment(Answer):
+    """A pending TOTP secret: it replaces the current one once a code from it is confirmed."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class Enrolled(Answer):
+    totp_enrolled: bool
+    recovery_codes: list[str] = Field(description="Shown this once.")
+
+
+class RecoveryCodes(Answer):
+    recovery_codes: list[str] = Field(description="Shown this once; the old ones stop working.")
+
+
+class Revocation(Answer):
+    """A user revoked: disabled, every session and token ended, approvals voided."""
+
+    username: str
+    disabled: bool
+    tokens_ended: int
+    approvals_voided: int
+
+
+# Posts
+
+
+class Finding(Answer):
+    """What a rule found: ``message`` is English, ``template.format(**params)`` the same text
+    for clients that translate (``template`` is null on findings stored before templates)."""
+
+    rule: str
+    severity: one_of(("block", "flag"))  # type: ignore[valid-type]
+    message: str
+    span: list[int] | None = Field(description="[start, end) in the text, when it has one.")
+    template: str | None
+    params: dict[str, str | int] | None
+
+
+class Approval(Answer):
+    reviewer: str
+    at: Time
+
+
+class Post(Answer):
+    """A post, with the findings of its rules and the approvals that still count."""
+
+    id: int
+    account: str
+    author: str
+    text: str
+    status: PostStatus
+    status_reason: str
+    scheduled_at: Time | None
+    content_hash: str
+    revision: int
+    rules_version: str
+    findings: list[Finding]
+    approvals: list[Approval]
+    approvals_required: int
+    crisis_statement: bool
+    remote_id: str | None
+    remote_url: str | None
+    published_at: Time | None
+    created_at: Time
+    updated_at: Time
+
+
+class PostList(Answer):
+    posts: list[Post]
+
+
+class StatementTemplate(Answer):
+    name: str
+    text: str
+
+
+class StatementTemplates(Answer):
+    templates: list[StatementTemplate]
+
+
+# Accounts and freezes
+
+
+class Account(Answer):
+    """A connected account: never its credentials."""
+
+    name: str
+    platform: str
+    handle: str
+    status: one_of(ACCOUNT_STATUSES)  # type: ignore[valid-type]
+    timezone: str
+    windows: list[str]
+    blackout_dates: list[str]
+    approvals_required: int
+    has_credentials: bool
+
+
+class AccountList(Answer):
+    accounts: list[Account]
+
+
+class Freeze(Answer):
+    id: int
+    scope: one_of(("global", "account"))  # type: ignore[valid-type]
+    account: str | None
+    reason: str
+    created_by: str | None
+    created_at: Time | None
+    lifted_at: Time | None
+    lifted_by: str | None
+
+
+class InFlight(Answer):
+    """A post a worker held when the freeze came: it may still reach the platform."""
+
+    id: int
+    account: str
+    status: PostStatus
+
+
+class FreezeSet(Freeze):
+    already_in_force: bool
+    in_flight: list[InFlight]
+
+
+class FreezeLift(Answer):
+    lifted: list[Freeze]
+    still_in_force: list[Freeze]
+
+
+class FreezeList(Answer):
+    freezes: list[Freeze]
+
+
+# Takedowns
+
+
+Outcome = one_of(OUTCOMES)
+
+
+class TakedownItem(Answer):
+    """One post a takedown found; ``evidence`` is the platform's record of it, kept before
+    anything was changed."""
+
+    id: int
+    account: str
+    remote_id: str
+    post_id: int | None
+    origin: one_of(("postgate", "unauthorized"))  # type: ignore[valid-type]
+    outcome: Outcome
+    reason: str
+    attempts: int
+    evidence: dict[str, Any] | None
+    updated_at: Time | None
+
+
+class Counts(Answer):
+    total: int
+    pending: int
+    deleted: int
+    not_found: int
+    failed: int
+
+
+class Progress(Counts):
+    accounts: dict[str, Counts]
+
+
+class TakedownSummary(Answer):
+    """A takedown; ``since`` is the earliest start asked for, ``windows`` each account's."""
+
+    id: int
+    status: str = Field(description="running, done or done_with_gaps")
+    phase: str
+    accounts: list[str]
+    since: Time
+    windows: dict[str, Time]
+    created_by: str | None
+    created_at: Time
+    finished_at: Time | None
+    progress: Progress
+
+
+class Takedown(TakedownSummary):
+    items: list[TakedownItem]
+
+
+class TakedownList(Answer):
+    takedowns: list[TakedownSummary]
+
+
+class TakedownStarted(Takedown):
+    """The takedown to follow: one created, or the first running one joined."""
+
+    created: bool
+    joined: list[int]
+    sessions_ended: int
+    widened: list[str]
+    widened_after_revocation: list[str]
+
+
+class TimelineEvent(Answer):
+    at: Time
+    event: str
+    actor: str
+    target: str
+    result: str | None = None
+    summary: str
+    seq: int | None
+
+
+class ReportSummary(Answer):
+    outcomes: Counts
+    first_unauthorized_post_at: Time | None
+    takedown_started_at: Time | None
+    frozen_at: Time | None
+    first_deletion_at: Time | None
+    last_deletion_at: Time | None
+    accounts_compromised: list[str]
+    statements_published: list[str]
+    finished_at: Time | None
+
+
+class ReportItem(TakedownItem):
+    link: str | None = Field(
+        description="The post's URL when it is safe to follow (https, or http to loopback)."
+    )
+
+
+class IncidentReport(Answer):
+    """A takedown's story for the post-mortem, drawn from the hash-chained audit log."""
+
+    takedown: TakedownSummary
+    summary: ReportSummary
+    timeline: list[TimelineEvent]
+    items: list[ReportItem]
+    generated_at: Time
+
+
+# The audit log
+
+
+class AuditEntry(Answer):
+    """One entry of the hash-chained log: ``hash`` covers every other field as sent."""
+
+    seq: int
+    at: Time
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any] | None
+    source: str
+    result: str
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(Answer):
+    entries: list[AuditEntry]
+    next_after: int = Field(description="Give it as `after` for the next page.")
+
+
+class Checkpoint(Answer):
+    """The latest signed checkpoint written outside the store."""
+
+    seq: int
+    at: Time
+
+
+class Verification(Answer):
+    """The chain, its signed head and the latest checkpoint, as `postgate audit verify`
+    checks them; `bad_seq` and `problem` say what is wrong."""
+
+    ok: bool
+    entries: int
+    bad_seq: int | None
+    problem: str | None
+    checkpoint: Checkpoint | None
