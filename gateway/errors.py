@@ -88,6 +88,9 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     response = error_json({"error": _CODES.get(status, "error"), "message": exc.description or ""})
     response.status_code = status
+    for name, value in exc.get_headers():  # e.g. the Allow of a 405 (RFC 9110, 15.5.6)
+        if name.lower() != "content-type":
+            response.headers[name] = value
     return response
 
 

@@ -117,6 +117,10 @@ class HttpClient:
             raise RetryableError(message, outcome_unknown=True) from None
         except httpx.InvalidURL:
             raise PermanentError(f"{self._platform}: invalid URL") from None
+        except UnicodeEncodeError:  # httpx sends header values as ASCII: a typed token can't be
+            raise PermanentError(
+                f"{self._platform}: the credentials hold characters HTTP headers cannot carry"
+            ) from None
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request and raise unless the platform answered 2xx."""
