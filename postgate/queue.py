@@ -20,7 +20,7 @@ with, so a job function must not move without keeping the old path working.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis import Redis
@@ -56,6 +56,19 @@ WAITING_STATUSES = ("queued", "scheduled", "deferred")
 
 def named_queue(connection: Redis, name: str) -> Queue:
     return Queue(name, connection=connection, serializer=JSONSerializer)
+
+
+def not_before(when: datetime) -> datetime:
+    """``when`` rounded up to a whole second, in UTC.
+
+    RQ's scheduled registry keeps whole seconds and truncates: a job due at 16.7 s would
+    run at 16 s, before a platform's rate-limit window reopens (its Retry-After) or
+    before the post's scheduled time.
+    """
+    when = when.astimezone(UTC)
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+    return when
 
 
 def publish_job_id(post_id: int, revision: int, attempts: int = 0) -> str:
@@ -100,7 +113,7 @@ def enqueue_publish(
     if when is None or when <= datetime.now(UTC):
         q.enqueue(*args, **options)
     else:
-        q.enqueue_at(when.astimezone(UTC), *args, **options)
+        q.enqueue_at(not_before(when), *args, **options)
     return job_id
 
 
@@ -110,7 +123,7 @@ def reschedule_publish(
     """A publish job that ran early comes back at ``when``, under an id of its own."""
     job_id = f"{publish_job_id(post_id, revision, attempts)}-at{int(when.timestamp())}"
     named_queue(rt.redis, PUBLISH_QUEUE).enqueue_at(
-        when.astimezone(UTC),
+        not_before(when),
         PUBLISH_FUNCTION,
         post_id,
         revision,
