@@ -173,6 +173,14 @@ def test_accounts_add_refuses_a_token_the_platform_refuses(rt, cli_env, tmp_path
     assert "not-a-real-token" not in result.stderr
 
 
+def test_accounts_add_without_a_base_url_names_the_option(rt, cli_env):
+    args = ("accounts", "add", "brand", "--platform", "mastodon", "--token-stdin")
+    result = run(cli_env, *args, stdin="t\n")
+    assert result.returncode == 1
+    assert "--base-url" in result.stderr and "Traceback" not in result.stderr
+    assert "unexpected error" not in result.stderr
+
+
 def test_rules_check_exit_code_and_json(rt, cli_env, tmp_path):
     from tests.helpers import make_account
 
