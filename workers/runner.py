@@ -34,6 +34,7 @@ from rq.serializers import JSONSerializer
 
 from postgate import audit_checkpoint, queue
 from postgate.heartbeat import HeartbeatWriter
+from postgate.logs import configure_logging
 from postgate.runtime import Runtime
 from postgate.services.checking import check_rules_version
 from postgate.store.db import release_connections
@@ -49,7 +50,7 @@ MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (defau
 def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> bool:
     """Work the Postgate queues until stopped (or until empty with ``burst``); ``name``
     names the worker's heartbeat (default ``HOST.PID``)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(rt.settings.log_format, rt.settings.log_level)
     jobs.preload(rt)
     heartbeat = HeartbeatWriter(rt, name)
     heartbeat.maybe_beat()
