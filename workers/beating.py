@@ -18,6 +18,7 @@ from rq.queue import Queue
 
 from postgate.heartbeat import HeartbeatWriter
 from postgate.logs import request_id_bound
+from workers.scheduling import OrphanSafeScheduler
 
 
 class RequestIdBinding:
@@ -40,3 +41,32 @@ class BeatingWorker(RequestIdBinding, Worker):
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         self.postgate_heartbeat.maybe_beat()
         super().heartbeat(timeout, pipeline)
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = "%H:%M:%S",
+        log_format: str = "%(asctime)s %(message)s",
+    ) -> None:
+        """RQ's own start of the scheduler, with a scheduler that ends with this worker
+        (:mod:`workers.scheduling`). RQ offers no hook for the class, hence the copy."""
+        self.scheduler = OrphanSafeScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()

@@ -1,0 +1,93 @@
+"""Scheduled jobs come due even when the worker running RQ's scheduler dies.
+
+RQ runs one scheduler for all workers: whichever worker holds the scheduler lock moves due
+jobs from the scheduled registry to the queue, once a second. Two ways this fails, both
+measured against Postgate:
+
+- **The lock outlives its holder.** A SIGKILLed holder keeps the lock until it expires
+  (61 s), and no other worker schedules anything meanwhile: scheduled publishing stalls for
+  up to a minute. :func:`rescue_overdue` runs in every worker's periodic loop (once a second
+  across all of them) and moves any job :data:`RESCUE_GRACE_SECONDS` overdue to its queue
+  itself. Each job is taken with a ``ZREM`` first, so only one rescuer moves it; should the
+  live scheduler move it at the same instant, the publish job runs twice and the second run
+  finds the post claimed or published (the store decides, not Redis).
+- **The scheduler outlives its worker.** RQ forks the scheduler from the worker, so it
+  inherits the worker's Redis socket. When the worker is SIGKILLed while blocked in
+  ``BLPOP``, the orphaned scheduler keeps that socket open: Redis still sees the dead
+  worker waiting and hands it the next job pushed, which nobody ever runs.
+  :class:`OrphanSafeScheduler` asks the kernel to kill it with its parent (Linux's
+  ``PR_SET_PDEATHSIG``) and, everywhere, stops as soon as its parent is gone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import signal
+import sys
+import time
+
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
+
+from postgate import queue
+from postgate.runtime import Runtime
+
+log = logging.getLogger("postgate.workers.scheduling")
+
+RESCUE_GRACE_SECONDS = 3
+PR_SET_PDEATHSIG = 1
+
+
+def rescue_overdue(rt: Runtime, now: float | None = None) -> list[str]:
+    """Move every job overdue by more than the grace period to its queue; the ids moved."""
+    cutoff = int((time.time() if now is None else now) - RESCUE_GRACE_SECONDS)
+    moved = []
+    for name in queue.QUEUES:
+        target = queue.named_queue(rt.redis, name)
+        registry = ScheduledJobRegistry(queue=target)
+        for job_id in registry.get_jobs_to_schedule(cutoff):
+            if not rt.redis.zrem(registry.key, job_id):
+                continue  # the scheduler, or another worker's rescuer, took it first
+            try:
+                job = Job.fetch(job_id, connection=rt.redis, serializer=target.serializer)
+            except NoSuchJobError:
+                continue
+            target.enqueue_job(job)
+            moved.append(job_id)
+    if moved:
+        log.warning("moved %d overdue scheduled job(s) to their queue: %s", len(moved), moved)
+    return moved
+
+
+class OrphanSafeScheduler(RQScheduler):
+    """RQ's scheduler, ended with the worker that started it (see the module doc)."""
+
+    def work(self) -> None:
+        parent = os.getppid()
+        _die_with_parent()
+        self._install_signal_handlers()
+        self.register_birth()
+        while os.getppid() == parent:
+            if self._stop_requested:
+                break
+            if self.should_reacquire_locks:
+                self.acquire_locks()
+            self.heartbeat()
+            self.enqueue_scheduled_jobs()
+            time.sleep(self.interval)
+        self.stop()
+
+
+def _die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
