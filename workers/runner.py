@@ -41,7 +41,7 @@ from postgate.store.db import release_connections
 from workers import jobs
 from workers.beating import BeatingWorker
 from workers.reconcile import reconcile_once
-from workers.scheduling import rescue_overdue
+from workers.scheduling import rescue_abandoned, rescue_overdue
 
 log = logging.getLogger("postgate.workers.runner")
 
@@ -182,6 +182,7 @@ def _rules_version_safely(rt: Runtime) -> None:
 def _rescue_safely(rt: Runtime) -> None:
     try:
         rescue_overdue(rt)
+        rescue_abandoned(rt)
     except RedisError:
         pass  # Redis is away: nothing is scheduled until it is back, and then this runs again
     except Exception:

@@ -11,6 +11,12 @@ measured against Postgate:
   itself. Each job is taken with a ``ZREM`` first, so only one rescuer moves it; should the
   live scheduler move it at the same instant, the publish job runs twice and the second run
   finds the post claimed or published (the store decides, not Redis).
+- **A job outlives its worker.** A worker killed after RQ started a publish job but before
+  the job claimed its post leaves the job ``started`` until RQ declares it abandoned
+  (its timeout plus a minute: about 3 minutes). :func:`rescue_abandoned` queues it again
+  once it has been started for :data:`ABANDONED_AFTER_SECONDS` without anyone holding the
+  post's lease (a live job takes the lease first thing, and keeps it while it waits for the
+  due instant) while the store still says ``scheduled``.
 - **The scheduler outlives its worker.** RQ forks the scheduler from the worker, so it
   inherits the worker's Redis socket. When the worker is SIGKILLed while blocked in
   ``BLPOP``, the orphaned scheduler keeps that socket open: Redis still sees the dead
@@ -31,15 +37,19 @@ import time
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from rq.registry import ScheduledJobRegistry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.scheduler import RQScheduler
 
 from postgate import queue
 from postgate.runtime import Runtime
+from postgate.store.models import Post
+from postgate.store.types import utcnow
+from workers.claims import LEASE_SECONDS, lease_key
 
 log = logging.getLogger("postgate.workers.scheduling")
 
 RESCUE_GRACE_SECONDS = 3
+ABANDONED_AFTER_SECONDS = LEASE_SECONDS + 2  # a dead holder's lease has expired by then
 PR_SET_PDEATHSIG = 1
 
 
@@ -62,6 +72,32 @@ def rescue_overdue(rt: Runtime, now: float | None = None) -> list[str]:
     if moved:
         log.warning("moved %d overdue scheduled job(s) to their queue: %s", len(moved), moved)
     return moved
+
+
+def rescue_abandoned(rt: Runtime) -> list[str]:
+    """Queue again each publish job whose worker died before it claimed its post."""
+    publish = queue.named_queue(rt.redis, queue.PUBLISH_QUEUE)
+    registry = StartedJobRegistry(queue=publish)
+    cutoff = utcnow().timestamp() - ABANDONED_AFTER_SECONDS
+    moved = []
+    for job_id, _execution in registry.get_job_and_execution_ids(cleanup=False):
+        job = queue._fetch(rt.redis, job_id)
+        if job is None or job.started_at is None or job.started_at.timestamp() > cutoff:
+            continue
+        post_id, revision, attempts = [*job.args, 0][:3]
+        if rt.redis.exists(lease_key(rt, post_id)) or not _still_scheduled(rt, post_id, revision):
+            continue
+        queue.enqueue_publish(rt, post_id, revision, None, attempts=attempts or 0, force=True)
+        moved.append(job_id)
+    if moved:
+        log.warning("queued again %d publish job(s) whose worker died: %s", len(moved), moved)
+    return moved
+
+
+def _still_scheduled(rt: Runtime, post_id: int, revision: int) -> bool:
+    with rt.store.session() as db:
+        post = db.get(Post, post_id)
+        return post is not None and post.status == "scheduled" and post.revision == revision
 
 
 class OrphanSafeScheduler(RQScheduler):

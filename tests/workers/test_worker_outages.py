@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis import Redis
@@ -115,3 +116,30 @@ def _alive(pid: int) -> bool:
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_job_whose_worker_died_before_its_claim_is_queued_again_within_seconds(
+    workers, poster, rt
+):
+    """The state a worker SIGKILLed between RQ starting the job and the job's claim leaves:
+    the job ``started`` in RQ, nobody holding the post's lease, the post ``scheduled``."""
+    from rq.registry import StartedJobRegistry
+
+    from postgate import queue
+
+    text = "Repris vite après la mort de son worker."
+    post_id = poster.schedule(text, seconds=None)
+    publish = queue.named_queue(rt.redis, queue.PUBLISH_QUEUE)
+    [job_id] = publish.job_ids
+    job = publish.fetch_job(job_id)
+    publish.remove(job)
+    job.set_status("started")
+    job.started_at = datetime.now(UTC) - timedelta(seconds=20)
+    job.save()
+    registry = StartedJobRegistry(queue=publish)
+    rt.redis.zadd(registry.key, {f"{job_id}:dead-execution": time.time() + 600})
+    started = time.monotonic()
+    workers.start()
+    poster.wait_status(post_id, "published", timeout=15)
+    assert time.monotonic() - started < 12
+    assert len(poster.live(text)) == 1
