@@ -30,6 +30,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from postgate.runtime import Runtime
+from postgate.states import WITHDRAWN, PostStatus
 from postgate.store.models import Post
 
 PUBLISH_QUEUE = "postgate-publish"
@@ -153,9 +154,9 @@ def follow_post(rt: Runtime, post: Post, old_revision: int | None = None) -> Non
     """
     if old_revision is not None:
         cancel_publish(rt, post.id, old_revision)
-    if post.status == "scheduled":
+    if post.status == PostStatus.SCHEDULED:
         enqueue_publish(rt, post.id, post.revision, post.scheduled_at)
-    elif post.status in ("cancelled", "rejected"):
+    elif post.status in WITHDRAWN:
         cancel_publish(rt, post.id, post.revision)
 
 

@@ -24,6 +24,7 @@ from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_windows import Windows, takedown_windows
+from postgate.states import AccountStatus, ItemOutcome
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
 from workers.takedown_items import ACTOR, AccountItems, Outcome
@@ -201,7 +202,7 @@ class AccountTakedown:
             outcome, attempts = self.call(lambda c: c.delete(remote_id))
             reason = ""
         except CallFailed as exc:
-            outcome, attempts, reason = "failed", exc.attempts, exc.reason
+            outcome, attempts, reason = ItemOutcome.FAILED, exc.attempts, exc.reason
         return Outcome(item_id, outcome, reason, attempts)
 
     # --- revocation -----------------------------------------------------------------------
@@ -227,7 +228,7 @@ class AccountTakedown:
         with self.rt.store.transaction() as db:
             account = db.get(Account, self.account_id)
             assert account is not None
-            account.status = "compromised"
+            account.status = AccountStatus.COMPROMISED
             self.rt.audit(
                 db,
                 Event.ACCOUNT_COMPROMISED,

@@ -24,6 +24,7 @@ from postgate.audit import Event
 from postgate.errors import Conflict, ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
+from postgate.states import PostStatus
 from postgate.store.models import Account, Freeze, Post, User
 from postgate.store.types import utcnow
 
@@ -75,7 +76,7 @@ def lock_accounts(db: Session, account_ids: list[int] | None) -> list[Account]:
 
 def in_flight_posts(db: Session, account_ids: list[int] | None) -> list[Post]:
     """Posts a worker already holds: their platform call may have started before the freeze."""
-    query = select(Post).where(Post.status == "publishing").order_by(Post.id)
+    query = select(Post).where(Post.status == PostStatus.PUBLISHING).order_by(Post.id)
     if account_ids is not None:
         query = query.where(Post.account_id.in_(account_ids))
     return list(db.scalars(query))

@@ -35,6 +35,7 @@ from postgate.services.freezes import lock_accounts, set_freeze
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.takedown_dispatch import enqueue_quietly
 from postgate.services.takedown_windows import join_takedown
+from postgate.states import TakedownStatus
 from postgate.store.models import Account, Takedown, User
 from postgate.store.types import utcnow
 
@@ -122,7 +123,7 @@ def _create_or_join(
 ) -> TakedownStart:
     """Under the account locks: join running takedowns, create one for what they miss."""
     lock_accounts(db, [a.id for a in accounts])
-    running = db.scalars(select(Takedown).where(Takedown.status == "running")).all()
+    running = db.scalars(select(Takedown).where(Takedown.status == TakedownStatus.RUNNING)).all()
     covered = {aid: t for t in running for aid in t.account_ids}
     joined = sorted({covered[a.id].id for a in accounts if a.id in covered})
     widened: list[str] = []
@@ -138,7 +139,7 @@ def _create_or_join(
             created_by_id=actor.id,
             account_ids=[a.id for a in missing],
             since=since,
-            status="running",
+            status=TakedownStatus.RUNNING,
             phase="queued",
         )
         db.add(takedown)
