@@ -102,3 +102,18 @@ class ItemOutcome(enum.StrEnum):
 
 GONE: tuple[ItemOutcome, ...] = (ItemOutcome.DELETED, ItemOutcome.NOT_FOUND)
 """Verified no longer on the platform: the only outcomes a ``done`` takedown holds."""
+
+
+# What a post's reason says about a claim whose outcome is unknown. The state is in columns
+# (``Post.outcome_unknown``, ``Post.unresolved_reason``); these notes only render it.
+READ_BACK_NOTE = " (outcome unknown: the account is read back before any retry)"
+UNRESOLVED_NOTE = "the account cannot be read back to settle the outcome"
+
+
+def reason_text(reason: str, *, outcome_unknown: bool, unresolved_reason: str) -> str:
+    """The reason a person reads: what happened, then what is still unknown and why."""
+    text = reason + READ_BACK_NOTE if outcome_unknown else reason
+    if not unresolved_reason:
+        return text
+    note = f"{UNRESOLVED_NOTE}: {unresolved_reason}; still trying"
+    return (f"{text}; {note}" if text else note)[:2000]

@@ -213,7 +213,7 @@ class AccountItems:
         if post is None or post.status == PostStatus.DELETED:
             return
         post.status = PostStatus.DELETED
-        post.status_reason = f"taken down (takedown #{self.takedown_id})"
+        post.reason = f"taken down (takedown #{self.takedown_id})"
         post.evidence = item.evidence
         self.rt.audit(
             db,

@@ -73,7 +73,7 @@ def void_approvals_of_reviewer(rt: Runtime, db: Session, user_id: int, *, reason
         db.refresh(post)
         if post.status == PostStatus.SCHEDULED and not approvals_complete(post):
             post.status = PostStatus.PENDING_REVIEW
-            post.status_reason = f"approval voided: {reason}"
+            post.reason = f"approval voided: {reason}"
             rt.audit(
                 db,
                 Event.POST_EDIT,

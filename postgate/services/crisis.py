@@ -57,7 +57,7 @@ def mark_crisis_statement(
     post.findings = [f.to_dict() for f in result.findings]
     post.rules_version = result.version
     post.status = PostStatus.BLOCKED if result.blocked else PostStatus.PENDING_REVIEW
-    post.status_reason = "blocking findings" if result.blocked else "crisis statement: to review"
+    post.reason = "blocking findings" if result.blocked else "crisis statement: to review"
     rt.audit(
         db,
         Event.POST_CRISIS,

@@ -66,7 +66,7 @@ def _apply_content(
     post.rules_version = result.version
     post.content_hash = content_hash(account.name, text, when, post.media or [], post.links)
     post.status = PostStatus.BLOCKED if result.blocked else PostStatus.PENDING_REVIEW
-    post.status_reason = "blocking findings" if result.blocked else ""
+    post.reason = "blocking findings" if result.blocked else ""
     db.flush()
     db.add(
         PostRevision(
@@ -189,7 +189,7 @@ def cancel(rt: Runtime, db: Session, user: User, post_id: int, *, source: str = 
         raise Forbidden("only the author, security or an admin can cancel a post")
     if post.status not in CANCELLABLE:
         raise Conflict("a {status} post cannot be cancelled", field="status", status=post.status)
-    post.status, post.status_reason = PostStatus.CANCELLED, f"cancelled by {user.username}"
+    post.status, post.reason = PostStatus.CANCELLED, f"cancelled by {user.username}"
     rt.audit(db, Event.POST_CANCEL, actor=user.username, target=f"post:{post.id}", source=source)
     return post
 

@@ -61,7 +61,7 @@ def approve(
         post.findings = [f.to_dict() for f in result.findings]
         post.rules_version = result.version
         if result.blocked:
-            post.status, post.status_reason = (
+            post.status, post.reason = (
                 PostStatus.BLOCKED,
                 "blocking findings under the current rules",
             )
@@ -108,7 +108,7 @@ def approve(
         },
     )
     if count >= needed:
-        post.status, post.status_reason = PostStatus.SCHEDULED, ""
+        post.status, post.reason = PostStatus.SCHEDULED, ""
         rt.audit(
             db,
             Event.POST_SCHEDULE,
@@ -133,13 +133,13 @@ def reject(
     if post.status not in WAITING:
         raise Conflict("a {status} post cannot be rejected", field="status", status=post.status)
     void_approvals(db, post, "rejected")
-    post.status, post.status_reason = PostStatus.REJECTED, reason.strip()[:1000]
+    post.status, post.reason = PostStatus.REJECTED, reason.strip()[:1000]
     rt.audit(
         db,
         Event.POST_REJECT,
         actor=reviewer.username,
         target=f"post:{post.id}",
         source=source,
-        details={"reason": post.status_reason},
+        details={"reason": post.reason},
     )
     return post

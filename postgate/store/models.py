@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -27,6 +28,7 @@ from postgate.states import (
     PostStatus,
     Role,
     TakedownStatus,
+    reason_text,
 )
 from postgate.store.types import StateType, StoreInteger, UTCDateTime, utcnow
 
@@ -131,7 +133,12 @@ class Post(Base):
     status: Mapped[PostStatus] = mapped_column(
         StateType(PostStatus, 16), default=PostStatus.PENDING_REVIEW
     )
-    status_reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column("status_reason", Text, default="")
+    """What happened to the post last, in words; machine state goes in the columns below."""
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A claim is kept after a lost or unreadable answer: read the account back before retrying."""
+    unresolved_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Why the account cannot be read back to settle an unknown outcome ("" when it can)."""
     content_hash: Mapped[str] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(StoreInteger, default=1)
     findings: Mapped[list[Any]] = mapped_column(default=list)
@@ -155,6 +162,15 @@ class Post(Base):
     revisions: Mapped[list[PostRevision]] = relationship(
         back_populates="post", order_by="PostRevision.revision", cascade="all, delete-orphan"
     )
+
+    @property
+    def status_reason(self) -> str:
+        """The reason shown to people (pages, API, CLI), rendered from the state columns."""
+        return reason_text(
+            self.reason or "",
+            outcome_unknown=bool(self.outcome_unknown),
+            unresolved_reason=self.unresolved_reason or "",
+        )
 
 
 class PostRevision(Base):
