@@ -27,6 +27,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.runtime import Runtime, process_runtime
 from postgate.services.freezes import lock_accounts
@@ -127,9 +128,7 @@ class TakedownRun:
             todo = takedown_windows(db, takedown).unfinished()
             if todo:
                 return todo, {}
-            counts: dict[str, int] = {}
-            for item in takedown.items:
-                counts[item.outcome] = counts.get(item.outcome, 0) + 1
+            counts = payloads.takedown_done(item.outcome for item in takedown.items)
             takedown.status, takedown.phase = TakedownStatus.DONE, "done"
             takedown.finished_at = utcnow()
             self.rt.audit(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.platforms.base import ConnectorError, RemotePost, RetryableError
 from postgate.platforms.registry import PLATFORMS
@@ -235,11 +236,7 @@ class AccountTakedown:
                 actor=ACTOR,
                 target=f"account:{account.name}",
                 result="ok" if revoked else "not_revoked",
-                details={
-                    "takedown": self.takedown_id,
-                    "account_id": self.account_id,
-                    "since": self.since.isoformat(),
-                    "credentials_revoked": bool(revoked),
-                    "reason": reason or ("" if revoked else "the platform offers no revocation"),
-                },
+                details=payloads.account_compromised(
+                    self.takedown_id, self.account_id, self.since, bool(revoked), reason
+                ),
             )

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.platforms.base import RemotePost
 from postgate.runtime import Runtime
@@ -152,7 +153,7 @@ class AccountItems:
                 actor=ACTOR,
                 target=f"takedown:{self.takedown_id}",
                 result="failed",
-                details={"account": self.account_name, "listing_failed": reason},
+                details=payloads.listing_failed(self.account_name, reason),
             )
 
     # --- deletion -------------------------------------------------------------------------
@@ -188,15 +189,15 @@ class AccountItems:
             reason = "already gone (an interrupted earlier attempt may have deleted it)"
         item.outcome, item.reason = outcome, reason[:2000]
         item.attempts += attempts
-        details = {
-            "account": self.account_name,
-            "remote_id": item.remote_id,
-            "origin": item.origin,
-            "outcome": outcome,
-            "reason": item.reason,
-            "created_at": item.evidence.get("created_at"),
-            "post": item.post_id,
-        }
+        details = payloads.takedown_item(
+            self.account_name,
+            item.remote_id,
+            item.origin,
+            outcome,
+            item.reason,
+            item.evidence.get("created_at"),
+            item.post_id,
+        )
         self.rt.audit(
             db,
             Event.TAKEDOWN_ITEM,

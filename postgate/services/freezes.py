@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.errors import Conflict, ValidationFailed
 from postgate.runtime import Runtime
@@ -119,14 +120,8 @@ def set_freeze(
     freeze = Freeze(account_id=scope[0] if scope else None, reason=text, created_by_id=actor.id)
     db.add(freeze)
     db.flush()
-    details: dict[str, Any] = {
-        "scope": "account" if account else "global",
-        "account": account.name if account else None,
-        "reason": text,
-        "in_flight": [p.id for p in in_flight],
-    }
-    if takedown_id is not None:
-        details["takedown"] = takedown_id
+    name = account.name if account else None
+    details = payloads.freeze_set(name, text, [p.id for p in in_flight], takedown_id)
     rt.audit(
         db,
         Event.FREEZE_SET,
@@ -167,11 +162,9 @@ def lift_freeze(
         Event.FREEZE_LIFT,
         actor=actor.username,
         target=",".join(f"freeze:{f.id}" for f in freezes),
-        details={
-            "scope": "account" if account else "global",
-            "account": account.name if account else None,
-            "still_frozen": bool(account and is_frozen(db, account.id)),
-        },
+        details=payloads.freeze_lift(
+            account.name if account else None, bool(account and is_frozen(db, account.id))
+        ),
         source=source,
     )
     return freezes

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.errors import ValidationFailed
 from postgate.runtime import Runtime
@@ -149,11 +150,7 @@ def _create_or_join(
             Event.TAKEDOWN_START,
             actor=actor.username,
             target=f"takedown:{takedown.id}",
-            details={
-                "accounts": [a.name for a in missing],
-                "since": since.isoformat(),
-                "joined": joined,
-            },
+            details=payloads.takedown_start([a.name for a in missing], since, joined),
             source=source,
         )
     for account in accounts:
@@ -189,13 +186,7 @@ def _end_sessions(
         Event.TOKEN_REVOKE,
         actor=actor.username,
         target=f"takedown:{start.takedown.id}",
-        details={
-            "tokens_ended": ended,
-            "users": usernames or "all",
-            "kept": keep_token,
-            "created": start.created,
-            "joined": start.joined,
-        },
+        details=payloads.tokens_ended(ended, usernames, keep_token, start.created, start.joined),
         source=source,
     )
     return ended
