@@ -19,6 +19,7 @@ from postgate import audit_payloads as payloads
 from postgate import safe_output as md
 from postgate.audit import Event
 from postgate.services.takedown_view import load_takedown, takedown_to_dict
+from postgate.states import ItemOrigin
 from postgate.store.models import AuditEntry, Post
 from postgate.store.types import utcnow
 
@@ -164,7 +165,11 @@ def _press_again_summary(target: str, d: payloads.AccountTakedown) -> str:
 
 
 def _first_unauthorized(items: list[dict[str, Any]]) -> dict[str, Any] | None:
-    found = [i for i in items if i["origin"] == "unauthorized" and i["evidence"].get("created_at")]
+    found = [
+        i
+        for i in items
+        if i["origin"] == ItemOrigin.UNAUTHORIZED and i["evidence"].get("created_at")
+    ]
     return min(found, key=lambda i: i["evidence"]["created_at"], default=None)
 
 
