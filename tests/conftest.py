@@ -4,10 +4,13 @@ to the API, ``web`` uses the pages as a browser would (``web.login(person)``,
 ``web.submit(path, **fields)`` with the form's CSRF token), as flaskr's tests do.
 
 Redis: ``POSTGATE_TEST_REDIS_URL`` or ``redis://127.0.0.1:6379/13`` (a database of the tests'
-own, flushed around each test); when nothing answers there a private ``redis-server`` is
-started for the session. PostgreSQL: ``POSTGATE_TEST_POSTGRES_URL`` or the ``test`` database
-on 127.0.0.1:5432; each run works in a schema of its own, dropped at the end.
-``POSTGATE_TEST_DATABASE=postgresql`` runs every store-backed test on PostgreSQL.
+own, flushed around each test); when nothing answers there, when it is ``private``, or in each
+pytest-xdist worker (which would otherwise flush each other's data), a private ``redis-server``
+is started for the session. PostgreSQL: ``POSTGATE_TEST_POSTGRES_URL`` or the ``test``
+database on 127.0.0.1:5432; each run works in a schema of its own, dropped at the end.
+``POSTGATE_TEST_DATABASE=postgresql`` runs the store-backed tests (those taking the
+``database_url`` fixture) on PostgreSQL and leaves out the others, which the SQLite run
+covers already.
 """
 
 from __future__ import annotations
@@ -71,10 +74,29 @@ def _fast_password_hashing() -> Iterator[None]:
     passwords._hasher = original
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only what touches the store: the rest ran on SQLite already, and
+    ``any_database_url`` tests run on both databases in every run."""
+    if os.environ.get("POSTGATE_TEST_DATABASE", "sqlite") != "postgresql":
+        return
+    keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def _shared_redis_url() -> str | None:
+    """The Redis the tests may flush, or None when this process must start its own."""
+    url = os.environ.get("POSTGATE_TEST_REDIS_URL", DEFAULT_REDIS)
+    if url == "private" or os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    return url if _redis_ok(url) else None
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    url = os.environ.get("POSTGATE_TEST_REDIS_URL", DEFAULT_REDIS)
-    if _redis_ok(url):
+    url = _shared_redis_url()
+    if url is not None:
         yield url
         return
     binary = shutil.which("redis-server")
