@@ -19,7 +19,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from hypothesis import HealthCheck, settings
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tests.helpers import ROOT, Actors, WebActions
+from tests.helpers import ROOT, Actors, WebActions, wait_until
 
 # Property-based tests: bounded and reproducible in CI (the same examples every run, no
 # example database left in the tree); HYPOTHESIS_PROFILE=explore searches much further.
@@ -107,10 +106,7 @@ def redis_url() -> Iterator[str]:
         [binary, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
     )
     url = f"redis://127.0.0.1:{port}/13"
-    for _ in range(100):
-        if _redis_ok(url):
-            break
-        time.sleep(0.05)
+    wait_until(lambda: _redis_ok(url), 10, "the private redis-server")
     yield url
     proc.terminate()
     proc.wait(timeout=10)

@@ -8,15 +8,52 @@ import re
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import httpx
 
 from postgate import otp
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+T = TypeVar("T")
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float,
+    what: str | Callable[[], str] = "the condition",
+    *,
+    step: float = 0.05,
+) -> T:
+    """Call ``predicate`` every ``step`` seconds until it returns something true, and return
+    that; after ``timeout`` seconds fail the test, naming ``what`` (a callable is asked at
+    that moment, to say how far things got). The tests' one polling loop: something outside
+    the test (a worker process, a server, a thread) makes the change, so waiting is real."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            said = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout} s waiting for {said}")
+        time.sleep(step)
+
+
+def http_answer(url: str) -> httpx.Response | None:
+    """``url``'s answer once it answers without a server error, else None (for
+    ``wait_until``: a server starting up)."""
+    try:
+        response = httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return None
+    return response if response.status_code < 500 else None
 
 
 def start_postgate(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
