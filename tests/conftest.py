@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, settings
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tests.helpers import ROOT, Actors, WebActions, wait_until
+from tests.helpers import ROOT, Actors, TotpClock, WebActions, wait_until
 
 # Property-based tests: bounded and reproducible in CI (the same examples every run, no
 # example database left in the tree); HYPOTHESIS_PROFILE=explore searches much further.
@@ -266,8 +266,19 @@ def client(app):
 
 
 @pytest.fixture
-def actors(rt, client) -> Actors:
-    return Actors(rt, client)
+def totp_clock(monkeypatch: pytest.MonkeyPatch) -> TotpClock:
+    """The clock every runtime of the test process checks TOTP codes by; people made by
+    ``actors`` move it on a step when they need a fresh code."""
+    from postgate.runtime import Runtime
+
+    clock = TotpClock()
+    monkeypatch.setattr(Runtime, "clock", staticmethod(clock))
+    return clock
+
+
+@pytest.fixture
+def actors(rt, client, totp_clock: TotpClock) -> Actors:
+    return Actors(rt, client, totp_clock)
 
 
 @pytest.fixture

@@ -123,4 +123,4 @@ def demo_code(rt: Runtime, username: str) -> str:
         raise NotFound(
             "{name!r} is not a demo user of this instance", field="username", name=username
         )
-    return otp.code_at(known[username], otp.current_step())
+    return otp.code_at(known[username], otp.current_step(rt.clock()))
