@@ -27,6 +27,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -78,7 +79,7 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
             reconciler.join(timeout=5)
 
 
-def _start_reconciler(rt: Runtime) -> multiprocessing.Process:
+def _start_reconciler(rt: Runtime) -> BaseProcess:
     context = multiprocessing.get_context("fork")
     process = context.Process(
         target=reconcile_forever, args=(rt, os.getpid()), name="postgate-reconciler", daemon=True

@@ -41,7 +41,7 @@ def column_length(column: InstrumentedAttribute[Any]) -> int:
 
 def one_of(values: tuple[str, ...]) -> Any:
     """``Literal[*values]``: a vocabulary the store defines, listed in the description."""
-    return Literal[values]  # type: ignore[valid-type]
+    return Literal[values]
 
 
 def _is_text(value: str) -> str:

@@ -9,6 +9,7 @@ and command only ever know the demo users.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,9 +34,18 @@ DEMO_USERS = {
     "sam": ("security", "reviewer"),
     "ada": ("admin",),
 }
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    timezone: str
+    windows: tuple[str, ...]
+    approvals: int
+
+
 DEMO_ACCOUNTS = {
-    "acme-fr": {"timezone": "Europe/Paris", "windows": ["mon-sat 07:00-22:00"], "approvals": 1},
-    "acme-en": {"timezone": "Europe/London", "windows": [], "approvals": 2},
+    "acme-fr": DemoAccount("Europe/Paris", ("mon-sat 07:00-22:00",), 1),
+    "acme-en": DemoAccount("Europe/London", (), 2),
 }
 SAMPLE_POSTS = [
     ("alice", "acme-fr", "Nouvelle collection d'hiver en boutique dès samedi ! ❄️", 3),
@@ -82,9 +92,9 @@ def _create_accounts(rt: Runtime) -> None:
                     db,
                     name,
                     "sandbox",
-                    timezone=options["timezone"],
-                    windows=options["windows"],
-                    approvals_required=options["approvals"],
+                    timezone=options.timezone,
+                    windows=options.windows,
+                    approvals_required=options.approvals,
                     actor="demo",
                 )
 

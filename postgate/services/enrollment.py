@@ -75,7 +75,8 @@ def pending(rt: Runtime, user: User) -> Enrollment | None:
     value = rt.redis.get(_pending_key(rt, user.id))
     if value is None:
         return None
-    return Enrollment(user.username, rt.vault.decrypt(value.decode()))
+    token = value.decode() if isinstance(value, bytes) else value
+    return Enrollment(user.username, rt.vault.decrypt(token))
 
 
 def discard_pending(rt: Runtime, user_id: int) -> None:

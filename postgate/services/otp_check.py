@@ -19,6 +19,7 @@ from postgate.errors import OtpInvalid, OtpRequired, RateLimited
 from postgate.runtime import Runtime
 from postgate.services import refusals
 from postgate.services.recovery_codes import burn_recovery_code, normalise_recovery_code
+from postgate.store.db import rows_changed
 from postgate.store.models import User
 from postgate.store.types import utcnow
 
@@ -120,7 +121,8 @@ def _check_totp(
 
 def accept_step(db: Session, user_id: int, step: int, **values: object) -> bool:
     """Record ``step`` as used unless it (or a later one) was: the compare-and-set."""
-    accepted = db.execute(
+    accepted = rows_changed(
+        db,
         update(User)
         .where(User.id == user_id, User.last_totp_step < step)
         .values(
@@ -130,8 +132,8 @@ def accept_step(db: Session, user_id: int, step: int, **values: object) -> bool:
             totp_confirmed=True,
             **values,
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     return accepted == 1
 
 

@@ -39,6 +39,7 @@ from postgate.runtime import Runtime
 from postgate.services.approvals import approvals_complete, valid_approvals
 from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
+from postgate.store.db import rows_changed
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 
@@ -111,7 +112,8 @@ def claim_post(
         if problem:
             _block(rt, db, post, problem)
             return ClaimResult("blocked", reason=problem)
-        claimed = db.execute(
+        claimed = rows_changed(
+            db,
             update(Post)
             .where(Post.id == post_id, Post.status == "scheduled", Post.revision == revision)
             .values(
@@ -121,8 +123,8 @@ def claim_post(
                 attempts=Post.attempts + 1,
                 status_reason="",
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if claimed != 1:
             return ClaimResult("not_scheduled", reason="claimed by another worker")
         attempts, text = post.attempts + 1, post.text
@@ -203,7 +205,8 @@ def still_frozen(rt: Runtime, claim: Claim) -> bool:
 def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *, how: str) -> bool:
     """Record the platform's id, URL and time; only while ``token`` still holds the claim."""
     with rt.store.transaction() as db:
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
             .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
             .values(
@@ -214,8 +217,8 @@ def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *,
                 published_at=remote.created_at or utcnow(),
                 claim_token=None,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if done:
             rt.audit(
                 db,
@@ -298,7 +301,8 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
         assert post is not None
         heard = post.status_reason.removesuffix(READ_BACK_NOTE)
         reason = f"{heard}; not found on the account" if heard else ""
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
             .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
             .values(
@@ -306,8 +310,8 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
                 claim_token=None,
                 status_reason=(reason or "an earlier attempt did not reach the platform")[:1000],
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         db.refresh(post)
         return (post.revision, post.attempts) if done else None
 
