@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -58,7 +58,6 @@ class Settings:
     audit_key: str | None = None
     web_secret: str | None = None
     https: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def keys_path(self) -> Path:
@@ -204,7 +203,6 @@ def load_settings(
         audit_key=env.get("POSTGATE_AUDIT_KEY") or None,
         web_secret=env.get("POSTGATE_WEB_SECRET") or None,
         https=_flag("POSTGATE_HTTPS", env.get("POSTGATE_HTTPS", "0")),
-        extra=data,
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))

@@ -8,7 +8,6 @@ takedown is resumed and finished by another.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -28,23 +27,6 @@ from sandbox.server import running_sandbox
 from tests.conftest import ROOT
 from tests.helpers import make_account, wait_until
 
-# Until ``postgate worker`` (workers.runner) lands, a plain RQ worker on the same queues.
-FALLBACK_WORKER = """
-from redis import Redis
-from rq import Worker
-from rq.serializers import JSONSerializer
-import os
-from postgate import queue
-redis = Redis.from_url(os.environ["POSTGATE_REDIS_URL"])
-Worker(list(queue.QUEUES), connection=redis, serializer=JSONSerializer).work(with_scheduler=True)
-"""
-
-
-def worker_command() -> list[str]:
-    if importlib.util.find_spec("workers.runner") is not None:
-        return [sys.executable, "-m", "postgate", "worker"]
-    return [sys.executable, "-c", FALLBACK_WORKER]
-
 
 @pytest.fixture
 def platform(tmp_path):
@@ -61,7 +43,7 @@ def workers(env, platform, tmp_path):
     def start() -> subprocess.Popen:
         log = open(tmp_path / f"worker-{len(procs)}.log", "wb")
         proc = subprocess.Popen(
-            worker_command(),
+            [sys.executable, "-m", "postgate", "worker"],
             env=full_env,
             cwd=ROOT,
             stdout=log,
@@ -301,9 +283,6 @@ def test_killed_worker_midway_is_resumed_by_another(rt, client, actors, scene, w
         assert db.get(Account, scene["acme"]).status == "compromised"
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("workers.jobs") is None, reason="the publish worker is not there yet"
-)
 def test_scheduled_post_of_frozen_account_does_not_publish(rt, client, actors, scene, workers):
     from postgate import queue
 
