@@ -7,9 +7,10 @@ The store is the source of truth. One pass:
    remote id; not found means back to ``scheduled`` and enqueued again;
 2. enqueues every ``scheduled`` post whose job RQ does not hold (Redis flushed or restarted,
    enqueue failed after the commit, job lost with its worker), due or not; deterministic job
-   ids make this idempotent;
-3. moves scheduled jobs that are long overdue onto the queue, in case no RQ scheduler runs
-   (the one that held the scheduler lock was killed; its lock outlives it by a minute).
+   ids make this idempotent.
+
+Overdue scheduled jobs and jobs abandoned by a dead worker are moved faster, every second,
+by :mod:`workers.scheduling`.
 
 Workers run it once at start and then every ``reconcile_seconds`` (one pass per period across
 all workers, by a Redis ``SET NX PX`` gate); ``postgate reconcile`` runs one pass by hand.
@@ -19,11 +20,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rq.job import Job
-from rq.registry import ScheduledJobRegistry
-from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 from postgate import queue
@@ -38,8 +37,6 @@ from workers.claims import HARD_STALE, READ_BACK_SLACK, claim_is_stale, post_lea
 
 log = logging.getLogger("postgate.workers.reconcile")
 
-RESCUE_AFTER = timedelta(seconds=15)
-
 
 @dataclass
 class ReconcileReport:
@@ -47,7 +44,6 @@ class ReconcileReport:
     stale_claims: int = 0
     read_back_published: int = 0
     rescheduled: int = 0
-    rescued: int = 0
     takedowns_resumed: int = 0
 
 
@@ -56,9 +52,8 @@ def reconcile_once(rt: Runtime) -> ReconcileReport:
     report = ReconcileReport()
     _resolve_claims(rt, report)
     _enqueue_missing(rt, report)
-    _rescue_overdue(rt, report)
     report.takedowns_resumed = len(resume_running_takedowns(rt))
-    if report.enqueued or report.stale_claims or report.rescued or report.takedowns_resumed:
+    if report.enqueued or report.stale_claims or report.takedowns_resumed:
         log.info("reconciled: %s", report)
     return report
 
@@ -99,21 +94,6 @@ def _enqueue_missing(rt: Runtime, report: ReconcileReport) -> None:
             rt, row.id, row.revision, when, attempts=row.attempts, force=started_long_ago
         )
         report.enqueued += 1
-
-
-def _rescue_overdue(rt: Runtime, report: ReconcileReport) -> None:
-    publish = queue.named_queue(rt.redis, queue.PUBLISH_QUEUE)
-    registry = ScheduledJobRegistry(queue=publish)
-    cutoff = int((utcnow() - RESCUE_AFTER).timestamp())
-    for job_id in registry.get_jobs_to_schedule(cutoff):
-        try:
-            job = Job.fetch(job_id, connection=rt.redis, serializer=JSONSerializer)
-        except Exception:
-            registry.remove(job_id)
-            continue
-        registry.remove(job)
-        publish.enqueue_job(job)
-        report.rescued += 1
 
 
 def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> str:
