@@ -40,7 +40,7 @@ def json_body() -> dict[str, Any]:
 
 
 @bp.post("/sandbox/accounts/<name>/tokens")
-def issue_token(name: str) -> Response:
+def issue_token(name: str) -> tuple[Response, int]:
     """A fresh access token, how ``accounts add NAME --platform sandbox`` gets one."""
     account = named_account(name)
     assert account is not None
@@ -49,7 +49,7 @@ def issue_token(name: str) -> Response:
 
 
 @bp.post("/sandbox/accounts/<name>/statuses")
-def post_direct(name: str) -> Response:
+def post_direct(name: str) -> tuple[Response, int]:
     """Publish bypassing Postgate and fault injection, as an attacker with the token would."""
     account = named_account(name)
     assert account is not None

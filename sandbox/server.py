@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -48,6 +49,7 @@ def create_sandbox_app(
         rate_limit = parse_rate_limit(rate_limit)
     faults = Faults(check_latency(latency_ms), rate_limit, check_error_rate(error_rate))
     app = Flask(__name__)
+    assert isinstance(app.json, DefaultJSONProvider)
     app.json.sort_keys = False  # keep Mastodon's field order
     base = base_url.rstrip("/") if base_url else None
     app.extensions[EXTENSION] = SandboxState(SandboxStore(data_path), faults, base)

@@ -27,6 +27,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -120,7 +121,7 @@ def _wait_for_redis(rt: Runtime, longest: float = REDIS_WAIT_MAX) -> None:
             wait = min(wait * 2, longest)
 
 
-def _start_reconciler(rt: Runtime) -> multiprocessing.Process:
+def _start_reconciler(rt: Runtime) -> BaseProcess:
     context = multiprocessing.get_context("fork")
     process = context.Process(
         target=reconcile_forever, args=(rt, os.getpid()), name="postgate-reconciler", daemon=True

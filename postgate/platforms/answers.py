@@ -23,6 +23,7 @@ from .base import MalformedResponseError
 from .timeutil import parse_time
 
 MAX_MESSAGE = 300
+_JSON_KINDS: dict[type, str] = {dict: "object", list: "array", str: "string"}
 
 
 def json_kind(value: Any) -> str:
@@ -33,7 +34,7 @@ def json_kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, int | float):
         return "number"
-    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
+    return _JSON_KINDS.get(type(value), type(value).__name__)
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ _lock = threading.Lock()
 _cache: dict[tuple[str, str | None], tuple[tuple[float, ...], RuleSet]] = {}
 
 
-def _stamp(*paths: object) -> tuple[float, ...]:
-    return tuple(os.stat(p).st_mtime_ns if p and os.path.exists(str(p)) else 0 for p in paths)
+def _stamp(*paths: str | os.PathLike[str] | None) -> tuple[float, ...]:
+    return tuple(os.stat(p).st_mtime_ns if p and os.path.exists(p) else 0 for p in paths)
 
 
 def current_ruleset(rt: Runtime) -> RuleSet:

@@ -42,6 +42,7 @@ from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
 from postgate.states import READ_BACK_NOTE, AccountStatus, PostStatus
 from postgate.states import UNRESOLVED_NOTE as UNRESOLVED_NOTE  # named here by the tests
+from postgate.store.db import rows_changed
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 
@@ -128,7 +129,8 @@ def claim_post(
         if problem:
             _block(rt, db, post, problem)
             return ClaimResult(ClaimOutcome.BLOCKED, reason=problem)
-        claimed = db.execute(
+        claimed = rows_changed(
+            db,
             update(Post)
             .where(
                 Post.id == post_id, Post.status == PostStatus.SCHEDULED, Post.revision == revision
@@ -141,8 +143,8 @@ def claim_post(
                 reason="",
                 **SETTLED,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if claimed != 1:
             return ClaimResult(NOT_SCHEDULED, reason="claimed by another worker")
         attempts, text = post.attempts + 1, post.text
@@ -226,7 +228,8 @@ def still_frozen(rt: Runtime, claim: Claim) -> bool:
 def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *, how: str) -> bool:
     """Record the platform's id, URL and time; only while ``token`` still holds the claim."""
     with rt.store.transaction() as db:
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
             .where(
                 Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
@@ -240,8 +243,8 @@ def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *,
                 published_at=remote.created_at or utcnow(),
                 claim_token=None,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if done:
             rt.audit(
                 db,
@@ -325,7 +328,8 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
         assert post is not None
         heard = post.reason
         reason = f"{heard}; not found on the account" if heard else ""
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
             .where(
                 Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
@@ -336,8 +340,8 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
                 reason=(reason or "an earlier attempt did not reach the platform")[:1000],
                 **SETTLED,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         db.refresh(post)
         return (post.revision, post.attempts) if done else None
 
