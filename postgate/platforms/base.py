@@ -31,12 +31,21 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class RemotePost:
-    """A post as the platform holds it; ``text`` is plain text comparable with ours."""
+    """A post as the platform holds it; ``text`` is plain text comparable with ours.
+
+    ``mentions``, ``tags`` and ``links`` are what the platform's structured fields say the
+    post mentions (``user@host``, or ``user`` on the same server), tags (without ``#``) and
+    links to (full URLs, also those its text shows shortened or wrapped); empty when the
+    platform says nothing. :mod:`.matching` reads them to recognise Postgate's own post.
+    """
 
     remote_id: str
     text: str
     created_at: datetime
     url: str | None
+    mentions: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,11 @@ class CredentialsError(PermanentError):
     """The token or password is missing, invalid, expired beyond refresh, or revoked."""
 
 
+def page_size(maximum: int, limit: int | None, have: int) -> int:
+    """How many posts to ask for next: the page maximum, or what is left of ``limit``."""
+    return maximum if limit is None else min(maximum, limit - have)
+
+
 class Connector(ABC):
     """One social account on one platform, reached over HTTP.
 
@@ -122,8 +136,14 @@ class Connector(ABC):
         """Delete a post: ``"deleted"``, or ``"not_found"`` when it is already gone."""
 
     @abstractmethod
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
-        """The account's posts, newest first, back to ``since`` or up to ``limit``."""
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
+        """The account's posts, newest first, back to ``since`` or up to ``limit``.
+
+        ``limit=None`` pages on until ``since`` (or the account's last post): a read-back
+        must see every post since its claim, however many came after it.
+        """
 
     @abstractmethod
     def verify_credentials(self) -> AccountInfo:

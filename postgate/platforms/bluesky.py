@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 
 from .answers import Answer
-from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
-from .facets import link_facets
+from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, page_size, utc_now
+from .facets import facet_entities, link_facets
 from .http import ErrorStyle, HttpClient, body_or_none, error_field
 from .timeutil import isoformat_z, parse_time
 
@@ -116,7 +116,9 @@ class BlueskyConnector(Connector):
         deleted.object(empty_ok=True)  # {"commit": ...}, or nothing from older servers
         return "deleted"
 
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
         """Newest first: listRecords orders by record key (a TID) unless ``reverse``.
 
         Dates come from each record's ``createdAt``, which the posting client
@@ -127,11 +129,11 @@ class BlueskyConnector(Connector):
         did = self._ensure_session()["did"]
         posts: list[RemotePost] = []
         cursor: str | None = None
-        while len(posts) < limit:
+        while limit is None or len(posts) < limit:
             params: dict[str, Any] = {
                 "repo": did,
                 "collection": POST_COLLECTION,
-                "limit": min(PAGE_SIZE, limit - len(posts)),
+                "limit": page_size(PAGE_SIZE, limit, len(posts)),
             }
             if cursor:
                 params["cursor"] = cursor
@@ -145,7 +147,7 @@ class BlueskyConnector(Connector):
             cursor = answer.text(data.get("cursor"), "a cursor")
             if not page or not cursor or (since and page[-1].created_at < since):
                 break
-        return posts[:limit]
+        return posts if limit is None else posts[:limit]
 
     def verify_credentials(self) -> AccountInfo:
         answer = self._call("GET", "com.atproto.server.getSession")
@@ -219,7 +221,8 @@ class BlueskyConnector(Connector):
         uri = _record_uri(answer, record.get("uri"))
         value = answer.expect_object(record.get("value"), "a record value")
         text = answer.text(value.get("text"), "a record text")
-        return RemotePost(uri, text, _created_at(value, uri), self._post_url(uri))
+        created_at = _created_at(value, uri)
+        return RemotePost(uri, text, created_at, self._post_url(uri), **facet_entities(value))
 
     def _post_url(self, uri: str) -> str | None:
         handle = self._session.get("handle") if self._session else None

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+LINK = "app.bsky.richtext.facet#link"
+TAG = "app.bsky.richtext.facet#tag"
+
 _URL = re.compile(r"https?://[^\s<>\"'`]+")
 _TRAILING = ".,;:!?\"'"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
@@ -25,7 +28,7 @@ def link_facets(text: str) -> list[dict[str, Any]]:
         facets.append(
             {
                 "index": {"byteStart": start, "byteEnd": start + len(url.encode("utf-8"))},
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
+                "features": [{"$type": LINK, "uri": url}],
             }
         )
     return facets
@@ -42,3 +45,22 @@ def _trim(url: str) -> str:
         else:
             break
     return url
+
+
+def facet_entities(record: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The links and tags a post record's facets declare (mentions name DIDs, not handles,
+    so they are left out); features of another shape are ignored, not trusted."""
+    facets = record.get("facets")
+    features = [
+        feature
+        for facet in (facets if isinstance(facets, list) else [])
+        if isinstance(facet, dict) and isinstance(facet.get("features"), list)
+        for feature in facet["features"]
+        if isinstance(feature, dict)
+    ]
+
+    def values(kind: str, field: str) -> tuple[str, ...]:
+        picked = (f.get(field) for f in features if f.get("$type") == kind)
+        return tuple(value for value in picked if isinstance(value, str) and value)
+
+    return {"links": values(LINK, "uri"), "tags": values(TAG, "tag")}

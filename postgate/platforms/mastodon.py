@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 
 from .answers import Answer
-from .base import AccountInfo, Clock, Connector, RemotePost, utc_now
-from .html_text import html_to_text
+from .base import AccountInfo, Clock, Connector, RemotePost, page_size, utc_now
+from .html_text import html_links, html_to_text
 from .http import ErrorStyle, HttpClient, error_field, segment
 from .timeutil import parse_time
 
@@ -96,12 +96,14 @@ class MastodonConnector(Connector):
             raise answer.malformed("with another status's id")
         return "deleted"
 
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
         account_id = self._account_id or self.verify_credentials().remote_id
         posts: list[RemotePost] = []
         max_id: str | None = None
-        while len(posts) < limit:
-            params: dict[str, Any] = {"limit": min(PAGE_SIZE, limit - len(posts))}
+        while limit is None or len(posts) < limit:
+            params: dict[str, Any] = {"limit": page_size(PAGE_SIZE, limit, len(posts))}
             if max_id:
                 params["max_id"] = max_id
             response = self._http.request(
@@ -116,7 +118,7 @@ class MastodonConnector(Connector):
             max_id = _next_max_id(answer)
             if not page or not max_id or (since and page[-1].created_at < since):
                 break
-        return posts[:limit]
+        return posts if limit is None else posts[:limit]
 
     def verify_credentials(self) -> AccountInfo:
         response = self._http.request(
@@ -165,7 +167,26 @@ def _remote_post(answer: Answer, item: Any) -> RemotePost:
         text=html_to_text(content),
         created_at=answer.time(status.get("created_at"), "a status created_at"),
         url=answer.text(status.get("url") or status.get("uri"), "a status url") or None,
+        **entities(status, content),
     )
+
+
+def entities(status: dict[str, Any], content: str) -> dict[str, tuple[str, ...]]:
+    """What the Status says it mentions, tags and links to (``mentions``, ``tags``, ``card``
+    and the links in ``content``); entries of the wrong shape are left out, not trusted."""
+    mentions = [m.get("acct") for m in _objects(status.get("mentions"))]
+    tags = [t.get("name") for t in _objects(status.get("tags"))]
+    card = status.get("card")
+    links = html_links(content) + ([card.get("url")] if isinstance(card, dict) else [])
+    return {
+        "mentions": tuple(m for m in mentions if isinstance(m, str) and m),
+        "tags": tuple(t for t in tags if isinstance(t, str) and t),
+        "links": tuple(u for u in links if isinstance(u, str) and u),
+    }
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _time_or(value: Any, clock: Clock) -> datetime:

@@ -121,7 +121,9 @@ class WebhookConnector(Connector):
         self._http.check(response)
         return "deleted"
 
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
         """Unsupported: a webhook cannot be read back, so this is always empty."""
         return []
 
