@@ -66,7 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     (a blueprint per concern nested under ``/api/v1``: ``gateway/api/__init__.py`` lists
     them), and a blueprint per concern of the web pages (``gateway/web/__init__.py`` lists
     them)."""
-    from gateway import health, i18n
+    from gateway import health, i18n, metrics
     from gateway.api import api_blueprint
     from gateway.web import (
         accounts,
@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(api_blueprint())
     for page in (
         i18n.bp,

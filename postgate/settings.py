@@ -58,6 +58,7 @@ class Settings:
     audit_key: str | None = None
     web_secret: str | None = None
     https: bool = False
+    metrics_token: str | None = None  # POSTGATE_METRICS_TOKEN: /metrics beyond loopback
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -204,6 +205,7 @@ def load_settings(
         audit_key=env.get("POSTGATE_AUDIT_KEY") or None,
         web_secret=env.get("POSTGATE_WEB_SECRET") or None,
         https=_flag("POSTGATE_HTTPS", env.get("POSTGATE_HTTPS", "0")),
+        metrics_token=env.get("POSTGATE_METRICS_TOKEN") or None,
         extra=data,
         **values,
     )

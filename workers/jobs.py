@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import select
 
 from postgate import queue
+from postgate.observability import counters
 from postgate.platforms.base import (
     Connector,
     ConnectorError,
@@ -123,6 +124,8 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
         return fail_claim(rt, claim, PermanentError(str(exc)))
     with connector:
         answer = _publish_once(connector, claim)
+    if isinstance(answer, ConnectorError):
+        count_platform_error(rt, claim.account.platform, answer)
     if isinstance(answer, RemotePost):
         mark_published(rt, claim.post_id, claim.token, answer, how="publish")
         return f"published {answer.remote_id}"
@@ -156,6 +159,25 @@ def _publish_once(connector: Connector, claim: Claim) -> RemotePost | ConnectorE
         return RetryableError(message, outcome_unknown=True)
 
 
+def count_platform_error(rt: Runtime, platform: str, error: ConnectorError) -> None:
+    """One more ``postgate_platform_errors`` of this platform and kind (see docs/operations.md)."""
+    if isinstance(error, CredentialsError):
+        kind = "credentials"
+    elif isinstance(error, RetryableError):
+        kind = (
+            "rate_limited"
+            if error.status == 429
+            else "unknown_outcome"
+            if error.outcome_unknown
+            else "retryable"
+        )
+    else:
+        kind = "permanent"
+    counters.count(
+        rt.redis, rt.settings.redis_prefix, counters.PLATFORM_ERRORS, platform=platform, kind=kind
+    )
+
+
 def backoff(attempts: int, retry_after: float | None) -> float:
     """Exponential (2, 4, 8 ... s, capped), never shorter than the platform asked."""
     delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
@@ -176,4 +198,3 @@ def _retry(rt: Runtime, claim: Claim, exc: RetryableError) -> str:
     queue.enqueue_publish(rt, claim.post_id, claim.revision, when, attempts=claim.attempts)
     log.info("post %s: %s; retry at %s", claim.post_id, exc.message, when.isoformat())
     return f"retry at {when.isoformat()}: {exc.message}"
-
