@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
         home,
         posts,
         review,
+        settle,
         takedowns,
         users,
     )
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         home.bp,
         posts.bp,
         crisis.bp,
+        settle.bp,
         review.bp,
         calendar.bp,
         console.bp,

@@ -18,6 +18,9 @@ WRITE_POSTS: RoleGroup = ("author",)
 REVIEW_POSTS: RoleGroup = ("reviewer",)
 """Approve or reject other people's posts."""
 
+SETTLE_POSTS: RoleGroup = ("reviewer", "security")
+"""Settle a post whose outcome is unknown: say whether it is on the platform after all."""
+
 SEE_ALL_POSTS: RoleGroup = ("reviewer", "security", "admin")
 """Read every post, not only one's own."""
 
