@@ -14,6 +14,7 @@ them, an Account, ``{}`` for revoke) and anything else is a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -28,10 +29,34 @@ from .timeutil import parse_time
 
 PAGE_SIZE = 40  # Mastodon's maximum for account statuses
 
+# Doorkeeper's words for a bad token (Mastodon answers them with 401; other Mastodon-API
+# servers use 400 or 403): ``{"error": "invalid_token", "error_description": ...}`` or
+# ``{"error": "The access token is invalid"}`` / "... was revoked" / "... expired".
+_BAD_TOKEN = re.compile(
+    r"\binvalid_token\b|access token (is invalid|was revoked|expired|is not valid)", re.IGNORECASE
+)
+
+
+def _describe(body: Any) -> str | None:
+    """``error``, with OAuth's ``error_description`` when it adds something."""
+    error, description = error_field(body, "error"), error_field(body, "error_description")
+    parts = [str(p) for p in (error, description) if isinstance(p, str | int) and str(p)]
+    return ": ".join(dict.fromkeys(parts)) or None
+
+
+def _is_credentials_error(status: int, body: Any) -> bool:
+    """401, or an invalid-token answer under another 4xx status."""
+    if status == 401:
+        return True
+    words = " ".join(str(error_field(body, key) or "") for key in ("error", "error_description"))
+    return 400 <= status < 500 and bool(_BAD_TOKEN.search(words))
+
+
 STYLE = ErrorStyle(
-    describe=lambda body: error_field(body, "error"),
+    describe=_describe,
     reset_header="x-ratelimit-reset",
     reset_is_epoch=False,
+    is_credentials_error=_is_credentials_error,
 )
 
 
