@@ -5,7 +5,8 @@ client (both are keyed by process id), so no connection pool crosses a fork. The
 tasks run in a small child process forked before the worker starts (so before any thread
 exists): the reconciler, once at start and then every ``reconcile_seconds``; the audit
 checkpoint (:mod:`postgate.audit_checkpoint`) and the look at the rules' version
-(:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``. Each task runs
+(:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``; the servers' stated
+limits (:mod:`postgate.services.server_limits`), hourly, for accounts read a day ago. Each task runs
 once per period across all workers: whoever first sets the task's Redis gate (``SET NX PX``,
 expiring after the period) runs it. When Redis does not answer every worker runs the task
 itself, which is harmless: a reconcile pass is idempotent, checkpoint writers queue on a
@@ -36,6 +37,7 @@ from postgate import audit_checkpoint, queue
 from postgate.heartbeat import HeartbeatWriter
 from postgate.runtime import Runtime
 from postgate.services.checking import check_rules_version
+from postgate.services.server_limits import refresh_due_limits
 from postgate.store.db import release_connections
 from workers import jobs
 from workers.beating import BeatingWorker
@@ -44,6 +46,7 @@ from workers.reconcile import reconcile_once
 log = logging.getLogger("postgate.workers.runner")
 
 MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (default 10 min)
+SERVER_LIMITS_SECONDS = 3600  # how often to look for accounts whose limits are a day old
 
 
 def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> bool:
@@ -109,6 +112,7 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
         Periodic("reconcile-gate", rt.settings.reconcile_seconds, _reconcile_safely),
         Periodic("audit-checkpoint-gate", rt.settings.checkpoint_seconds, _checkpoint_safely),
         Periodic("rules-version-gate", rt.settings.checkpoint_seconds, _rules_version_safely),
+        Periodic("server-limits-gate", SERVER_LIMITS_SECONDS, _server_limits_safely),
     )
 
 
@@ -134,6 +138,15 @@ def _rules_version_safely(rt: Runtime) -> None:
         check_rules_version(rt)
     except Exception:
         log.exception("checking the rules' version failed")
+
+
+def _server_limits_safely(rt: Runtime) -> None:
+    """Each Mastodon-API account's limits are read again daily (a gate per hour finds the
+    accounts whose last reading is a day old)."""
+    try:
+        refresh_due_limits(rt)
+    except Exception:
+        log.exception("reading the servers' limits failed")
 
 
 def _reconcile_safely(rt: Runtime) -> None:

@@ -157,6 +157,12 @@ class Connector(ABC):
     def close(self) -> None:
         """Release network resources."""
 
+    def server_limits(self) -> dict[str, int] | None:
+        """What this server states about posts: ``max_length``, ``max_media``, ``url_length``
+        (the ones it gives), for platforms whose servers set their own (Mastodon's
+        ``GET /api/v2/instance``); None where the platform's documented limits hold."""
+        return None
+
     def __enter__(self) -> Connector:
         return self
 

@@ -28,6 +28,11 @@ from .http import ErrorStyle, HttpClient, error_field, segment
 from .timeutil import parse_time
 
 PAGE_SIZE = 40  # Mastodon's maximum for account statuses
+INSTANCE_LIMITS = (  # ours, then the name in configuration.statuses
+    ("max_length", "max_characters"),
+    ("max_media", "max_media_attachments"),
+    ("url_length", "characters_reserved_per_url"),
+)
 
 # Doorkeeper's words for a bad token (Mastodon answers them with 401; other Mastodon-API
 # servers use 400 or 403): ``{"error": "invalid_token", "error_description": ...}`` or
@@ -166,6 +171,21 @@ class MastodonConnector(Connector):
         response = self._http.request("POST", "/oauth/revoke", data=form)
         self._http.answer(response, "the revocation").object(empty_ok=True)  # documented: {}
         return True
+
+    def server_limits(self) -> dict[str, int] | None:
+        """``configuration.statuses`` of ``GET /api/v2/instance``: servers change Mastodon's
+        500 characters (and some their URL length), so the rules count as this one does.
+        Values that are not sensible positive integers are left out, not trusted."""
+        response = self._http.request("GET", "/api/v2/instance", headers=self._auth())
+        answer = self._http.answer(response, "the instance")
+        config = answer.expect_object(answer.object().get("configuration"), "a configuration")
+        statuses = answer.expect_object(config.get("statuses"), "a configuration.statuses")
+        found = {ours: statuses.get(theirs) for ours, theirs in INSTANCE_LIMITS}
+        return {
+            name: value
+            for name, value in found.items()
+            if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 1_000_000
+        } or None
 
     def close(self) -> None:
         self._http.close()
