@@ -37,6 +37,7 @@ from postgate.platforms.registry import platform_spec
 from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
+from postgate.services.server_limits import account_limits
 from postgate.store.models import POST_STATUSES, Account, Post
 from postgate.timeparse import date_in_range, local_to_utc
 from rules import count_length
@@ -136,7 +137,9 @@ def compose_check() -> ResponseReturnValue:
             account = find_account(db, name)
             when = to_utc(local, account.timezone)
             result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when)
-            used, limit = count_length(text, platform_spec(account.platform).limits)
+            used, limit = count_length(
+                text, account_limits(account) or platform_spec(account.platform).limits
+            )
             results.append(
                 {
                     "account": account.name,
