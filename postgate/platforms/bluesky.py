@@ -25,8 +25,17 @@ from typing import Any
 import httpx
 
 from .answers import Answer
-from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, page_size, utc_now
-from .facets import facet_entities, link_facets
+from .base import (
+    AccountInfo,
+    Clock,
+    Connector,
+    PermanentError,
+    RemotePost,
+    RetryableError,
+    page_size,
+    utc_now,
+)
+from .facets import facet_entities, mention_handles, rich_text_facets
 from .http import ErrorStyle, HttpClient, body_or_none, error_field
 from .timeutil import isoformat_z, parse_time
 
@@ -91,9 +100,9 @@ class BlueskyConnector(Connector):
             "text": text,
             "createdAt": isoformat_z(created_at),
         }
-        if facets := link_facets(text):
-            record["facets"] = facets
         session = self._ensure_session()
+        if facets := rich_text_facets(text, self._resolve_handles(mention_handles(text))):
+            record["facets"] = facets
         body = {"repo": session["did"], "collection": POST_COLLECTION, "record": record}
         answer = self._call("POST", "com.atproto.repo.createRecord", json=body, created=True)
         uri = _record_uri(answer, answer.object().get("uri"))
@@ -214,6 +223,26 @@ class BlueskyConnector(Connector):
         elif _error(response) not in _CREDENTIAL_ERRORS:
             raise self._http.error_for(response)
         self._ensure_session()
+
+    def _resolve_handles(self, handles: list[str]) -> dict[str, str]:
+        """Handle to DID for each handle that resolves (``resolveHandle``); one the server
+        says it cannot resolve (400) stays plain text. Any other failure is raised as one
+        whose outcome is known: nothing has been posted yet, so the publish can be retried."""
+        dids: dict[str, str] = {}
+        for handle in handles:
+            try:
+                response = self._send(
+                    "GET", "com.atproto.identity.resolveHandle", params={"handle": handle}
+                )
+                if response.status_code == 400:
+                    continue
+                answer = self._http.answer(self._http.check(response), "resolveHandle")
+                dids[handle] = answer.identifier(answer.object().get("did"), "a did")
+            except RetryableError as exc:
+                raise RetryableError(
+                    exc.message, status=exc.status, retry_after=exc.retry_after
+                ) from None
+        return dids
 
     def _record_post(self, answer: Answer, item: Any) -> RemotePost:
         """A listed record; without a usable ``uri`` or ``value`` the whole page is refused."""
