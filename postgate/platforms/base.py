@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 Clock = Callable[[], datetime]
 
@@ -109,6 +110,20 @@ class CredentialsError(PermanentError):
     """The token or password is missing, invalid, expired beyond refresh, or revoked."""
 
 
+class SessionStore(Protocol):
+    """Where a connector keeps a platform login session between jobs (Bluesky's JWTs), so
+    a job reuses the last session instead of logging in again; the keeper encrypts it."""
+
+    def load(self) -> dict[str, str] | None:
+        """The session kept for these credentials, if any."""
+
+    def save(self, session: dict[str, str]) -> None:
+        """Keep ``session`` for the next job."""
+
+    def clear(self) -> None:
+        """Forget the session (it was ended or refused)."""
+
+
 def page_size(maximum: int, limit: int | None, have: int) -> int:
     """How many posts to ask for next: the page maximum, or what is left of ``limit``."""
     return maximum if limit is None else min(maximum, limit - have)
@@ -156,6 +171,11 @@ class Connector(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release network resources."""
+
+    def keep_sessions_in(self, store: SessionStore) -> None:
+        """Reuse a login session across jobs through ``store``; platforms without login
+        sessions (a bearer token, a webhook) have nothing to keep."""
+        return None
 
     def server_limits(self) -> dict[str, int] | None:
         """What this server states about posts: ``max_length``, ``max_media``, ``url_length``

@@ -32,6 +32,7 @@ from .base import (
     PermanentError,
     RemotePost,
     RetryableError,
+    SessionStore,
     page_size,
     utc_now,
 )
@@ -43,6 +44,7 @@ DEFAULT_BASE_URL = "https://bsky.social"
 POST_COLLECTION = "app.bsky.feed.post"
 PAGE_SIZE = 100  # listRecords maximum
 _CREDENTIAL_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AccountTakedown"}
+SESSION_FIELDS = ("did", "handle", "accessJwt", "refreshJwt")
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 
 
@@ -83,6 +85,8 @@ class BlueskyConnector(Connector):
         self._password = credentials["app_password"]
         self._clock = clock
         self._session: dict[str, str] | None = None
+        self._store: SessionStore | None = None
+        self._reused = False  # the session came from the store: it may have been ended since
         self._http = HttpClient(
             platform=self.platform,
             base_url=base_url or DEFAULT_BASE_URL,
@@ -178,7 +182,7 @@ class BlueskyConnector(Connector):
             "POST", "/xrpc/com.atproto.server.deleteSession", headers=headers
         )
         self._http.answer(response, "deleteSession").object(empty_ok=True)  # no output
-        self._session = None
+        self._forget_session()
         return True
 
     def close(self) -> None:
@@ -189,26 +193,53 @@ class BlueskyConnector(Connector):
         response = self._http.check(self._send(method, nsid, **kwargs))
         return self._http.answer(response, nsid.rsplit(".", 1)[-1], outcome_unknown=created)
 
+    def keep_sessions_in(self, store: SessionStore) -> None:
+        """Reuse the session between jobs: ``createSession`` is limited to about 30 per
+        5 minutes and 300 a day per account, far fewer than a busy account's jobs."""
+        self._store = store
+
     def _send(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
-        """Send with the access JWT; on ``ExpiredToken`` refresh and send once more."""
+        """Send with the access JWT; on ``ExpiredToken`` refresh and send once more. A kept
+        session the PDS no longer knows is dropped and replaced by a new login, once."""
         response = self._send_once(method, nsid, **kwargs)
         if _error(response) == "ExpiredToken":
             self._refresh()
             response = self._send_once(method, nsid, **kwargs)
+        elif self._reused and _is_credentials_error(response.status_code, body_or_none(response)):
+            self._forget_session()
+            response = self._send_once(method, nsid, **kwargs)
         return response
+
+    def _forget_session(self) -> None:
+        self._session, self._reused = None, False
+        if self._store is not None:
+            self._store.clear()
 
     def _send_once(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._ensure_session()['accessJwt']}"}
         return self._http.send(method, f"/xrpc/{nsid}", headers=headers, **kwargs)
 
     def _ensure_session(self) -> dict[str, str]:
+        if self._session is None and self._store is not None:
+            kept = self._store.load()
+            if (
+                kept
+                and all(isinstance(kept.get(k), str) for k in SESSION_FIELDS)
+                and all(kept[k] for k in ("did", "accessJwt", "refreshJwt"))
+            ):
+                self._session, self._reused = {k: kept[k] for k in SESSION_FIELDS}, True
         if self._session is None:
             body = {"identifier": self._identifier, "password": self._password}
             response = self._http.request(
                 "POST", "/xrpc/com.atproto.server.createSession", json=body
             )
             self._session = _session_from(self._http.answer(response, "createSession"))
+            self._keep()
         return self._session
+
+    def _keep(self) -> None:
+        if self._store is not None and self._session is not None:
+            self._store.save(dict(self._session))
 
     def _refresh(self) -> None:
         """New tokens from the refresh JWT; log in again if that has expired too."""
@@ -217,9 +248,10 @@ class BlueskyConnector(Connector):
         response = self._http.send(
             "POST", "/xrpc/com.atproto.server.refreshSession", headers=headers
         )
-        self._session = None
+        self._forget_session()
         if response.is_success:
             self._session = _session_from(self._http.answer(response, "refreshSession"))
+            self._keep()
         elif _error(response) not in _CREDENTIAL_ERRORS:
             raise self._http.error_for(response)
         self._ensure_session()

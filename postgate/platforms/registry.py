@@ -26,9 +26,7 @@ from postgate.platforms.webhook import WebhookConnector
 from postgate.platforms.x import XConnector
 from rules import PlatformLimits
 
-_MASTODON_LIMITS = PlatformLimits(
-    max_length=500, max_media=4, url_length=23, local_mentions=True
-)
+_MASTODON_LIMITS = PlatformLimits(max_length=500, max_media=4, url_length=23, local_mentions=True)
 _MASTODON_CREDENTIALS = (
     Credential("token"),
     Credential("client_id", secret=False, required=False),  # revoking needs the app's pair
