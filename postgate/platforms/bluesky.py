@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from .answers import Answer
+from .answers import Answer, PageCursors
 from .base import (
     AccountInfo,
     Clock,
@@ -142,6 +142,7 @@ class BlueskyConnector(Connector):
         did = self._ensure_session()["did"]
         posts: list[RemotePost] = []
         cursor: str | None = None
+        cursors = PageCursors()
         while limit is None or len(posts) < limit:
             params: dict[str, Any] = {
                 "repo": did,
@@ -157,7 +158,7 @@ class BlueskyConnector(Connector):
                 raise answer.malformed("without a records array")
             page = [self._record_post(answer, r) for r in records]
             posts.extend(p for p in page if since is None or p.created_at >= since)
-            cursor = answer.text(data.get("cursor"), "a cursor")
+            cursor = cursors.next(answer, answer.text(data.get("cursor"), "a cursor"))
             if not page or not cursor or (since and page[-1].created_at < since):
                 break
         return posts if limit is None else posts[:limit]

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from .answers import Answer
+from .answers import Answer, PageCursors
 from .base import AccountInfo, Clock, Connector, RemotePost, page_size, utc_now
 from .html_text import html_links, html_to_text
 from .http import ErrorStyle, HttpClient, error_field, segment
@@ -132,6 +132,7 @@ class MastodonConnector(Connector):
         account_id = self._account_id or self.verify_credentials().remote_id
         posts: list[RemotePost] = []
         max_id: str | None = None
+        cursors = PageCursors()
         while limit is None or len(posts) < limit:
             params: dict[str, Any] = {"limit": page_size(PAGE_SIZE, limit, len(posts))}
             if max_id:
@@ -145,7 +146,7 @@ class MastodonConnector(Connector):
             answer = self._http.answer(response, "the listing")
             page = [_remote_post(answer, status) for status in answer.array()]
             posts.extend(p for p in page if since is None or p.created_at >= since)
-            max_id = _next_max_id(answer)
+            max_id = cursors.next(answer, _next_max_id(answer))
             if not page or not max_id or (since and page[-1].created_at < since):
                 break
         return posts if limit is None else posts[:limit]

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from .answers import Answer, json_kind
+from .answers import Answer, PageCursors, json_kind
 from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, page_size, utc_now
 from .http import ErrorStyle, HttpClient, error_field, segment
 
@@ -106,6 +106,7 @@ class XConnector(Connector):
         user_id = self._user_id or self.verify_credentials().remote_id
         posts: list[RemotePost] = []
         token: str | None = None
+        cursors = PageCursors()
         while limit is None or len(posts) < limit:
             answer = self._timeline_page(user_id, token, page_size(MAX_PAGE, limit, len(posts)))
             data = answer.object()
@@ -117,7 +118,7 @@ class XConnector(Connector):
             page = [_remote_post(answer, tweet) for tweet in tweets]
             posts.extend(p for p in page if since is None or p.created_at >= since)
             meta = answer.expect_object(data.get("meta", {}), "a meta object")
-            token = answer.text(meta.get("next_token"), "a meta.next_token")
+            token = cursors.next(answer, answer.text(meta.get("next_token"), "a meta.next_token"))
             if not page or not token or (since and page[-1].created_at < since):
                 break
         return posts if limit is None else posts[:limit]
