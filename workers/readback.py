@@ -23,12 +23,26 @@ from postgate.store.models import Account, Post
 
 
 def find_on_platform(
-    rt: Runtime, account: Account, text: str, since: datetime, *, post_id: int | None = None
+    rt: Runtime,
+    account: Account,
+    text: str,
+    since: datetime,
+    *,
+    post_id: int | None = None,
+    key: tuple[str, datetime] | None = None,
 ) -> RemotePost | None:
-    """The account's post of this ``text`` published since ``since``, if there is one."""
+    """The account's post of this ``text`` published since ``since``, if there is one.
+
+    With ``key`` (the publish's idempotency key and key time) a platform that made the
+    record key from them is asked for that record first (``find_by_key``); it still has to
+    be the same post, and the listing is read when it is not there.
+    """
     taken = _recorded_ids(rt, account.id, post_id)
     local_host = urlsplit(account.base_url or "").hostname
     with connector_for_account(rt, account) as connector:
+        direct = connector.find_by_key(*key) if key else None
+        if direct is not None and is_same_post(text, direct, local_host=local_host):
+            return direct
         for remote in connector.list_recent(since=since, limit=None):
             if remote.remote_id not in taken and is_same_post(text, remote, local_host=local_host):
                 return remote

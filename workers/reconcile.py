@@ -29,7 +29,13 @@ from sqlalchemy import select
 from postgate import queue
 from postgate.platforms.base import ConnectorError
 from postgate.runtime import Runtime
-from postgate.services.publishing import mark_published, note_unresolved, release
+from postgate.services.publishing import (
+    mark_published,
+    note_unresolved,
+    publish_key,
+    publish_key_time,
+    release,
+)
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
@@ -132,13 +138,14 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> str:
         assert account is not None
         db.expunge(account)
         token, claimed_at, text = post.claim_token, post.claimed_at, post.text
+        key = (publish_key(post.id, post.revision), publish_key_time(post))
     lease = post_lease(rt, post_id)
     if not lease.acquire():
         return "live"
     try:
         try:
             since = (claimed_at or utcnow()) - READ_BACK_SLACK
-            remote = find_on_platform(rt, account, text, since, post_id=post_id)
+            remote = find_on_platform(rt, account, text, since, post_id=post_id, key=key)
         except (ConnectorError, ValueError) as exc:
             log.warning("post %s: cannot read the account back yet: %s", post_id, exc)
             note_unresolved(rt, post_id, token, str(exc))

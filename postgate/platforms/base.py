@@ -143,8 +143,15 @@ class Connector(ABC):
         self._secrets = tuple(s for s in secrets if s)
 
     @abstractmethod
-    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
-        """Publish ``text``; platforms that support it deduplicate on the key."""
+    def publish(
+        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+    ) -> RemotePost:
+        """Publish ``text``; platforms that support it deduplicate on the key.
+
+        ``key_time`` is a moment fixed for the post's revision: a platform without an
+        idempotency key (Bluesky) makes the record key from it and the key, so a repeated
+        create cannot make a second record and :meth:`find_by_key` finds the first.
+        """
 
     @abstractmethod
     def delete(self, remote_id: str) -> str:
@@ -171,6 +178,13 @@ class Connector(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release network resources."""
+
+    def find_by_key(
+        self, idempotency_key: str, key_time: datetime | None = None
+    ) -> RemotePost | None:
+        """The post a publish with this key made, where the platform can say (a
+        deterministic record key); None where it cannot or there is none."""
+        return None
 
     def keep_sessions_in(self, store: SessionStore) -> None:
         """Reuse a login session across jobs through ``store``; platforms without login

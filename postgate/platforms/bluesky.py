@@ -18,6 +18,7 @@ on); anything else is a :class:`MalformedResponseError`, which to
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -97,7 +98,11 @@ class BlueskyConnector(Connector):
             redact=self._redact,
         )
 
-    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+    def publish(
+        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+    ) -> RemotePost:
+        """Create the post record; with ``key_time`` under a record key made from it and the
+        key (:func:`record_key`), so a create sent twice cannot make two records."""
         created_at = self._clock().astimezone(UTC)
         record: dict[str, Any] = {
             "$type": POST_COLLECTION,
@@ -108,9 +113,29 @@ class BlueskyConnector(Connector):
         if facets := rich_text_facets(text, self._resolve_handles(mention_handles(text))):
             record["facets"] = facets
         body = {"repo": session["did"], "collection": POST_COLLECTION, "record": record}
+        if key_time is not None:
+            body["rkey"] = record_key(idempotency_key, key_time)
         answer = self._call("POST", "com.atproto.repo.createRecord", json=body, created=True)
         uri = _record_uri(answer, answer.object().get("uri"))
         return RemotePost(uri, text, created_at, self._post_url(uri))
+
+    def find_by_key(
+        self, idempotency_key: str, key_time: datetime | None = None
+    ) -> RemotePost | None:
+        """The record a publish with this key and time made (``getRecord`` on its record
+        key), or None when there is none: exact, whatever the listing's order."""
+        if key_time is None:
+            return None
+        ref = {
+            "repo": self._ensure_session()["did"],
+            "collection": POST_COLLECTION,
+            "rkey": record_key(idempotency_key, key_time),
+        }
+        response = self._send("GET", "com.atproto.repo.getRecord", params=ref)
+        if response.status_code == 404 or _error(response) == "RecordNotFound":
+            return None
+        answer = self._http.answer(self._http.check(response), "getRecord")
+        return self._record_post(answer, answer.object())
 
     def delete(self, remote_id: str) -> str:
         """Delete a post record; a record already gone is ``"not_found"``.
@@ -330,6 +355,21 @@ def _created_at(value: dict[str, Any], uri: str) -> datetime:
         return parse_time(value["createdAt"])
     except (KeyError, TypeError, ValueError):
         return _tid_time(uri.rsplit("/", 1)[-1])
+
+
+def record_key(idempotency_key: str, key_time: datetime) -> str:
+    """A TID record key fixed by the key and its time: the time's whole second, the post's
+    key spread over the microseconds and the 10-bit clock id, so two posts due at the same
+    second get different keys and a key always gets the same one (AT Protocol TIDs:
+    https://atproto.com/specs/tid; posts take ``tid`` record keys)."""
+    digest = int.from_bytes(hashlib.sha256(idempotency_key.encode()).digest()[:8], "big")
+    micros = int(key_time.timestamp()) * 1_000_000 + digest % 1_000_000
+    number = (micros << 10) | ((digest >> 20) & 0x3FF)
+    chars = []
+    for _ in range(13):
+        chars.append(_TID_ALPHABET[number & 31])
+        number >>= 5
+    return "".join(reversed(chars))
 
 
 def _tid_time(rkey: str) -> datetime:

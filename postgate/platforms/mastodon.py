@@ -96,7 +96,9 @@ class MastodonConnector(Connector):
             redact=self._redact,
         )
 
-    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+    def publish(
+        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+    ) -> RemotePost:
         """Post a status; its id is all the answer must hold, the rest falls back to ours."""
         headers = {**self._auth(), "Idempotency-Key": idempotency_key}
         response = self._http.request(

@@ -72,7 +72,9 @@ class XConnector(Connector):
             redact=self._redact,
         )
 
-    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+    def publish(
+        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+    ) -> RemotePost:
         """Post a tweet; X does not return its time, so ``created_at`` is ours."""
         response = self._http.request(
             "POST", "/2/tweets", headers=self._auth(), json={"text": text}
