@@ -51,8 +51,8 @@ def _resolver(base: str) -> Resolver:
     store = current_state().store
 
     def resolve(username: str, domain: str | None) -> Mentioned | None:
-        found = remote(username, domain)
-        if found is not None or domain is not None:
+        found = remote(username, domain)  # None for a local account, named with our host too
+        if found is not None:
             return found
         account = store.account(username, create=False)
         if account is None:

@@ -53,6 +53,13 @@ def test_content_marks_up_mentions_hashtags_and_links_like_mastodon(client, auth
     assert listed[0]["content"] == content
 
 
+def test_a_local_account_named_with_the_servers_host_is_a_local_mention(client, auth):
+    auth("team")
+    status = post(client, auth("acme"), "Salut @team@sandbox.test").json
+    assert [m["acct"] for m in status["mentions"]] == ["team"]
+    assert "@<span>team</span>" in status["content"]
+
+
 def test_unknown_local_mention_stays_text_and_html_is_escaped(client, auth):
     status = post(client, auth("acme"), "Salut @nobody <b>& 'co'</b>").json
     assert status["content"] == "<p>Salut @nobody &lt;b&gt;&amp; &#39;co&#39;&lt;/b&gt;</p>"
