@@ -43,10 +43,11 @@ def create_app(
         app.config.update(test_config)
     app.extensions["postgate"] = runtime
 
-    from gateway import audit_refusals, errors, i18n, inputs, security
+    from gateway import audit_refusals, errors, i18n, inputs, request_log, security
     from gateway.web import csrf, session
 
     inputs.init_app(app)  # before any route is added: it sets the id converter
+    request_log.init_app(app)  # first: every later hook's log lines carry the request id
 
     errors.init_app(app)
     security.init_app(app)

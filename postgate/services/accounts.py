@@ -22,6 +22,7 @@ from postgate.platforms.registry import PLATFORMS, platform_names
 from postgate.runtime import Runtime
 from postgate.services.credentials import resolve_credentials, verify_credentials
 from postgate.services.server_limits import fetch_server_limits, note_server_limits
+from postgate.states import NEEDS_CREDENTIALS, AccountStatus
 from postgate.store.models import Account
 from rules import parse_window
 
@@ -187,8 +188,8 @@ def replace_credentials(
     account.remote_account_id = info.remote_id or account.remote_account_id
     note_server_limits(account, fetch_server_limits(rt, account.platform, base_url, credentials))
     before = account.status
-    if before in ("compromised", "disconnected"):
-        account.status = "active"
+    if before in NEEDS_CREDENTIALS:
+        account.status = AccountStatus.ACTIVE
     rt.audit(
         db,
         Event.ACCOUNT_CREDENTIALS,

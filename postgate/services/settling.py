@@ -28,12 +28,11 @@ from postgate.audit import Event
 from postgate.errors import Conflict, Forbidden, ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.posts import visible_post
-from postgate.services.publishing import READ_BACK_NOTE, UNRESOLVED_NOTE
+from postgate.states import PostStatus
 from postgate.store.models import Post, User
 from postgate.store.types import utcnow
 
 MAX_URL = 512  # posts.remote_url
-_MARKERS = (READ_BACK_NOTE.strip(" ()"), UNRESOLVED_NOTE)
 _NUMERIC_ID = re.compile(r"/(\d{1,30})/?$")
 _BLUESKY = re.compile(r"^/profile/([^/]+)/post/([a-z2-7]{13})/?$")
 
@@ -41,17 +40,15 @@ _BLUESKY = re.compile(r"^/profile/([^/]+)/post/([a-z2-7]{13})/?$")
 def outcome_unknown(post: Post) -> bool:
     """Whether the post waits for its outcome: claimed, the answer lost or unread, and not
     yet found (or not findable) on the account."""
-    reason = post.status_reason or ""
-    return post.status == "publishing" and any(marker in reason for marker in _MARKERS)
+    unknown = bool(post.outcome_unknown) or bool(post.unresolved_reason)
+    return post.status == PostStatus.PUBLISHING and unknown
 
 
 def waiting_for_a_person(db: Session) -> list[Post]:
     """Posts whose outcome is unknown because the account cannot be read back: the console
     lists them until someone settles them or the read-back succeeds."""
-    found = db.scalars(
-        select(Post).where(Post.status == "publishing").order_by(Post.claimed_at, Post.id)
-    )
-    return [post for post in found if UNRESOLVED_NOTE in (post.status_reason or "")]
+    query = select(Post).where(Post.status == PostStatus.PUBLISHING, Post.unresolved_reason != "")
+    return list(db.scalars(query.order_by(Post.claimed_at, Post.id)))
 
 
 def settle(
@@ -83,9 +80,9 @@ def settle(
     if live_url:
         _published(post, _checked_url(post, live_url))
     else:
-        post.status = "failed"
-        post.status_reason = f"not published, settled by {user.username}"
-    post.claim_token = None
+        post.status = PostStatus.FAILED
+        post.reason = f"not published, settled by {user.username}"
+    post.claim_token, post.outcome_unknown, post.unresolved_reason = None, False, ""
     rt.audit(
         db,
         Event.POST_SETTLE,
@@ -103,7 +100,7 @@ def settle(
 
 
 def _published(post: Post, url: str) -> None:
-    post.status, post.status_reason = "published", ""
+    post.status, post.reason = PostStatus.PUBLISHED, ""
     post.remote_url = url
     post.remote_id = remote_id_from_url(post.account.platform, url)
     post.published_at = post.claimed_at or utcnow()

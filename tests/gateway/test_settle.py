@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from postgate.services.publishing import READ_BACK_NOTE, UNRESOLVED_NOTE
+from postgate.services.publishing import UNRESOLVED_NOTE
 from postgate.store.models import AuditEntry, Post
 from tests.helpers import make_account
 
-STUCK = f"attempt 1: sandbox answered 200 to the publish without a status id; {UNRESOLVED_NOTE}"
+HEARD = "attempt 1: sandbox answered 200 to the publish without a status id"
+UNREADABLE = "sandbox answered 200 to the listing with a body that is not JSON"
 
 
 @pytest.fixture
@@ -29,7 +30,9 @@ def people(actors):
     }
 
 
-def stuck_post(rt, client, author, reason: str = STUCK) -> int:
+def stuck_post(
+    rt, client, author, *, unknown: bool = True, unresolved: str = UNREADABLE, reason=HEARD
+) -> int:
     body = {"account": "acme", "text": "Une annonce dont on ne sait pas si elle est partie."}
     post_id = client.post("/api/v1/posts", json=body, headers=author.headers).get_json()["id"]
     with rt.store.transaction() as db:
@@ -41,7 +44,9 @@ def stuck_post(rt, client, author, reason: str = STUCK) -> int:
                 claim_token="lost-answer",
                 claimed_at=datetime.now(UTC) - timedelta(minutes=5),
                 attempts=1,
-                status_reason=reason,
+                reason=reason,
+                outcome_unknown=unknown,
+                unresolved_reason=unresolved,
             )
         )
     return post_id
@@ -77,7 +82,7 @@ def test_reviewer_settles_a_post_found_on_the_platform(rt, client, people):
 
 
 def test_security_lead_settles_a_post_that_is_not_there(rt, client, people):
-    post_id = stuck_post(rt, client, people["author"], reason="attempt 1: timeout" + READ_BACK_NOTE)
+    post_id = stuck_post(rt, client, people["author"], unresolved="")  # read-back pending
     answer = settle(client, people["lead"], post_id, not_published=True)
     assert answer.status_code == 200, answer.get_json()
     post = answer.get_json()
@@ -104,7 +109,7 @@ def test_a_post_whose_outcome_is_known_is_409(rt, client, people):
     assert answer.get_json()["message"] == (
         "only a post whose outcome is unknown can be settled; this one is pending_review"
     )
-    live = stuck_post(rt, client, people["author"], reason="attempt 1: 429")  # a live claim
+    live = stuck_post(rt, client, people["author"], unknown=False, unresolved="")  # a live claim
     assert settle(client, people["reviewer"], live, not_published=True).status_code == 409
 
 

@@ -4,7 +4,7 @@ The limits a Mastodon-API server states in ``GET /api/v2/instance`` (its charact
 characters per URL, media count), read when the account is connected and daily after.
 
 Revision ID: b7e2d9a41c35
-Revises: 52122d1d45ed
+Revises: 8d188952cec0
 Create Date: 2026-11-30 12:50:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import postgate.store.types
 
 revision: str = "b7e2d9a41c35"
-down_revision: str | None = "52122d1d45ed"
+down_revision: str | None = "8d188952cec0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
