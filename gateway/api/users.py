@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from gateway.access import caller, current_user
+from gateway.access import caller, current_token, current_user
 from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
 from gateway.api.types import Body, Limited, Otp, SteppedUp, Text, code_of, column_length
@@ -152,12 +152,20 @@ def me() -> dict[str, Any]:
     return shown
 
 
-@bp.operation("POST", "/me/totp", body=SteppedUp, step_up=True, answers={201: answers.Enrolment})
+@bp.operation(
+    "POST",
+    "/me/totp",
+    body=SteppedUp,
+    fresh=True,
+    recovery=True,
+    answers={201: answers.Enrolment},
+)
 def start_totp(body: SteppedUp) -> tuple[dict[str, Any], int]:
-    """Start replacing one's TOTP secret: the new one counts once a code from it is
-    confirmed (``POST /me/totp/confirm``)."""
+    """Start replacing one's TOTP secret, with a current code (or a recovery code): the new
+    one counts once a code from it is confirmed (``POST /me/totp/confirm``) with the same
+    token."""
     with rt().store.transaction() as db:
-        started = enrollment.start(rt(), db, caller(db), source=source_address())
+        started = enrollment.start(rt(), db, caller(db), _token_id(), source=source_address())
     return {
         "secret": started.secret,
         "otpauth_uri": started.otpauth_uri,
@@ -173,9 +181,17 @@ def start_totp(body: SteppedUp) -> tuple[dict[str, Any], int]:
     errors=(409, 429),
 )
 def confirm_totp(body: Confirmation) -> dict[str, Any]:
-    """Confirm the pending TOTP secret with a code from it; answers fresh recovery codes."""
-    codes = enrollment.confirm(rt(), current_user().id, code_of(body.otp), source=source_address())
+    """Confirm the pending TOTP secret with a code from it; answers fresh recovery codes.
+    Every other session and API token of the caller ends."""
+    codes = enrollment.confirm(
+        rt(), current_user().id, code_of(body.otp), _token_id(), source=source_address()
+    )
     return {"totp_enrolled": True, "recovery_codes": codes}
+
+
+def _token_id() -> int | None:
+    token = current_token()
+    return token.id if token is not None else None
 
 
 @bp.operation(

@@ -188,11 +188,24 @@ def touch(db: Session, token: AuthToken) -> None:
 
 
 def step_up(
-    rt: Runtime, user: User, token: AuthToken | None, code: str | None, *, source: str = ""
+    rt: Runtime,
+    user: User,
+    token: AuthToken | None,
+    code: str | None,
+    *,
+    source: str = "",
+    fresh: bool = False,
+    allow_recovery: bool = False,
 ) -> None:
-    """Require a fresh TOTP proof: a code now, or one proven within the step-up window."""
+    """Require a fresh TOTP proof: a code now, or one proven within the step-up window.
+
+    ``fresh`` actions (minting an API token, replacing the TOTP secret) take no proof from
+    the window: whoever holds a stolen session must still produce a code in this very
+    request. ``allow_recovery`` lets a recovery code stand in for it (replacing a lost
+    authenticator).
+    """
     if code:
-        step = verify_code(rt, user.id, code, source=source)
+        step = verify_code(rt, user.id, code, source=source, allow_recovery=allow_recovery)
         _sync_detached(user, step)
         with rt.store.transaction() as db:
             if token is not None:
@@ -210,6 +223,8 @@ def step_up(
                 source=source,
             )
         return
+    if fresh:
+        raise OtpRequired("this action needs a TOTP code in the same request (otp)", field="otp")
     if step_up_fresh(rt, token):
         return
     raise OtpRequired("this action needs a fresh TOTP code (otp)", field="otp")
