@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
         console,
         crisis,
         home,
+        password,
         posts,
         review,
         takedowns,
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     for page in (
         i18n.bp,
         auth.bp,
+        password.bp,
         home.bp,
         posts.bp,
         crisis.bp,

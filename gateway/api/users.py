@@ -16,7 +16,7 @@ from gateway.api.types import Body, Limited, Otp, SteppedUp, Text, code_of, colu
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import enrollment, recovery_codes, revocation, users
+from postgate.services import enrollment, password_change, recovery_codes, revocation, users
 from postgate.store.models import User
 
 bp = ApiBlueprint("users", __name__, tag="users")
@@ -206,3 +206,53 @@ def renew_recovery_codes(body: SteppedUp) -> tuple[dict[str, Any], int]:
     with rt().store.transaction() as db:
         codes = enrollment.regenerate(rt(), db, caller(db), source=source_address())
     return {"recovery_codes": codes}, 201
+
+
+class PasswordRequest(SteppedUp):
+    current_password: Text
+    new_password: Text
+    end_other_sessions: bool = Field(
+        default=True, description="End every other session and API token of the caller."
+    )
+
+
+@bp.operation(
+    "POST",
+    "/me/password",
+    body=PasswordRequest,
+    fresh=True,
+    answers={200: answers.PasswordChanged},
+)
+def change_password(body: PasswordRequest) -> dict[str, Any]:
+    """Change one's own password, with the current one and a TOTP code in the request; other
+    sessions and tokens end unless ``end_other_sessions`` is false. A wrong current password
+    is a 422 naming ``current_password``, checked only after the code."""
+    changed = password_change.change_own_password(
+        rt(),
+        current_user().id,
+        body.current_password,
+        body.new_password,
+        keep_token=_token_id(),
+        end_others=body.end_other_sessions,
+        source=source_address(),
+    )
+    return changed.to_dict()
+
+
+@bp.operation(
+    "POST",
+    "/users/<name:username>/enable",
+    body=SteppedUp,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={200: answers.User},
+    errors=(409,),
+)
+def enable(username: str, body: SteppedUp) -> dict[str, Any]:
+    """Enable a revoked user again; their credentials are as they were (reset them when the
+    revocation was for a theft)."""
+    with rt().store.transaction() as db:
+        user = revocation.reinstate_user(
+            rt(), db, username, actor=current_user().username, source=source_address()
+        )
+        return users.user_to_dict(user)
