@@ -39,6 +39,8 @@ class Settings:
     api_token_days: int = 90
     otp_max_failures: int = 5
     otp_lock_seconds: int = 900
+    otp_lock_max_seconds: int = 86400
+    otp_lock_memory_seconds: int = 86400
     login_limit_per_user: int = 10
     login_limit_per_address: int = 30
     login_limit_window: int = 300
@@ -149,6 +151,8 @@ def load_settings(
         "api_token_days": (sec, "api_token_days", False),
         "otp_max_failures": (sec, "otp_max_failures", False),
         "otp_lock_seconds": (sec, "otp_lock_seconds", True),
+        "otp_lock_max_seconds": (sec, "otp_lock_max_seconds", True),
+        "otp_lock_memory_seconds": (sec, "otp_lock_memory_seconds", True),
         "login_limit_per_user": (sec, "login_limit_per_user", False),
         "login_limit_per_address": (sec, "login_limit_per_address", False),
         "login_limit_window": (sec, "login_limit_window", False),

@@ -162,6 +162,7 @@ def reset(rt: Runtime, db: Session, username: str, *, actor: str, source: str = 
     user.totp_confirmed = False
     user.otp_failures = 0
     user.otp_locked_until = None
+    user.otp_lockouts = 0
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     ended = revoke_all_tokens(db, [user.id])
     discard_pending(rt, user.id)
