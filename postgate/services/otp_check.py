@@ -193,9 +193,7 @@ def _lock(rt: Runtime, db: Session, user: User, source: str) -> None:
     now = utcnow()
     level = 1
     if user.otp_locked_at is not None and user.otp_lockouts:
-        ended = user.otp_locked_at + timedelta(
-            seconds=lock_seconds(rt.settings, user.otp_lockouts)
-        )
+        ended = user.otp_locked_at + timedelta(seconds=lock_seconds(rt.settings, user.otp_lockouts))
         if now < ended + timedelta(seconds=rt.settings.otp_lock_memory_seconds):
             level = user.otp_lockouts + 1
     seconds = lock_seconds(rt.settings, level)
