@@ -44,6 +44,8 @@ class Settings:
     login_limit_per_user: int = 10
     login_limit_per_address: int = 30
     login_limit_window: int = 300
+    login_slow_seconds: int = 30
+    login_known_days: int = 30
     reconcile_seconds: int = 30
     duplicate_days: int = 7
     publish_max_attempts: int = 5
@@ -156,6 +158,8 @@ def load_settings(
         "login_limit_per_user": (sec, "login_limit_per_user", False),
         "login_limit_per_address": (sec, "login_limit_per_address", False),
         "login_limit_window": (sec, "login_limit_window", False),
+        "login_slow_seconds": (sec, "login_slow_seconds", False),
+        "login_known_days": (sec, "login_known_days", True),
         "reconcile_seconds": (pub, "reconcile_seconds", False),
         "duplicate_days": (pub, "duplicate_days", True),
         "publish_max_attempts": (pub, "max_attempts", False),

@@ -60,7 +60,7 @@ def test_wrong_code_on_the_form_is_refused_with_a_message(client, web, actors) -
     ana = actors.create("ana", "author")
     response = web.try_login(ana, code="000000")
     assert response.status_code == 401
-    assert "TOTP code" in response.get_data(as_text=True)
+    assert "password or TOTP code is wrong" in response.get_data(as_text=True)
     assert ana.password not in response.get_data(as_text=True)
     assert client.get("/me").status_code == 302
 
