@@ -43,8 +43,12 @@ def create_app(
         app.config.update(test_config)
     app.extensions["postgate"] = runtime
 
-    from gateway import audit_refusals, errors, i18n, inputs, security
+    from gateway import audit_refusals, errors, i18n, inputs, proxies, security
     from gateway.web import csrf, session
+
+    app.wsgi_app = proxies.wrap(  # type: ignore[method-assign]
+        app.wsgi_app, settings.trusted_proxies, settings.trusted_proxy_hops
+    )
 
     inputs.init_app(app)  # before any route is added: it sets the id converter
 
