@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from gateway.access import caller, current_token, current_user
 from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
 from gateway.api.types import Body, Limited, Otp, SteppedUp, Text, code_of, column_length
 from gateway.context import rt, source_address
-from postgate import policy
+from postgate import passwords, policy
 from postgate.errors import ValidationFailed
 from postgate.services import enrollment, password_change, recovery_codes, revocation, users
 from postgate.store.models import User
@@ -208,9 +209,23 @@ def renew_recovery_codes(body: SteppedUp) -> tuple[dict[str, Any], int]:
     return {"recovery_codes": codes}, 201
 
 
+def _acceptable(value: str) -> str:
+    """The password policy, checked while the body is parsed, so that a refused new
+    password never spends the request's TOTP code (the rule against the user name waits for
+    the service, which knows the name)."""
+    try:
+        passwords.check_policy(value)
+    except ValidationFailed as exc:
+        context = {"message": exc.message, "refusal": exc}
+        raise PydanticCustomError("refused", "{message}", context) from None
+    return value
+
+
 class PasswordRequest(SteppedUp):
     current_password: Text
-    new_password: Text
+    new_password: Annotated[Text, AfterValidator(_acceptable)] = Field(
+        description="At least 12 characters, not common, not guessable (NIST SP 800-63B)."
+    )
     end_other_sessions: bool = Field(
         default=True, description="End every other session and API token of the caller."
     )

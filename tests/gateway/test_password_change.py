@@ -162,3 +162,21 @@ def test_the_cli_sets_a_password_and_ends_the_sessions(rt, env, client, actors) 
     with rt.store.session() as db:
         entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "user:password")).one()
     assert entry.actor == "cli"
+
+
+def test_a_weak_new_password_does_not_spend_the_code(client, actors) -> None:
+    """The policy is checked while the body is read, before the code is taken."""
+    ana = actors.person("ana", "author")
+    code = ana.code()
+    weak = client.post(
+        "/api/v1/me/password",
+        json={"current_password": ana.password, "new_password": "short", "otp": code},
+        headers=ana.headers,
+    )
+    assert weak.status_code == 422 and weak.get_json()["field"] == "new_password"
+    done = client.post(
+        "/api/v1/me/password",
+        json={"current_password": ana.password, "new_password": NEW, "otp": code},
+        headers=ana.headers,
+    )
+    assert done.status_code == 200, done.get_json()
