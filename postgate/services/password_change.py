@@ -3,8 +3,9 @@ server by whoever runs ``postgate`` (who holds the keys already).
 
 The owner's change is checked in an order that gives a thief nothing: the new password's
 policy first (it says nothing about the account, and a refusal must not spend the code: the
-API checks it while parsing the body, the page before the step-up), then the TOTP code, which the caller proves
-before this runs (``sessions.step_up`` with ``fresh``), and only then the current password,
+API checks it while parsing the body, the page before the step-up), then the TOTP code,
+which the caller proves before this runs (``sessions.step_up`` with ``fresh``), and only
+then the current password,
 so a stolen session without the authenticator can never learn whether a guessed password is
 right. ASVS 7.4.3: the owner chooses whether their other sessions and tokens end (the default);
 a change made on the server ends them all unless told otherwise.
