@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         password,
         posts,
         review,
+        settle,
         takedowns,
         users,
     )
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
         home.bp,
         posts.bp,
         crisis.bp,
+        settle.bp,
         review.bp,
         calendar.bp,
         console.bp,

@@ -11,7 +11,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -68,7 +68,6 @@ class Settings:
     metrics_token: str | None = None  # POSTGATE_METRICS_TOKEN: /metrics beyond loopback
     log_format: str = "text"  # POSTGATE_LOG_FORMAT or [logging] format: "text" or "json"
     log_level: str = "INFO"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def keys_path(self) -> Path:
@@ -230,7 +229,6 @@ def load_settings(
             (env.get("POSTGATE_LOG_LEVEL") or _text(log_cfg, "level", "INFO")).upper(),
             ("DEBUG", "INFO", "WARNING", "ERROR"),
         ),
-        extra=data,
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))

@@ -101,10 +101,18 @@ def discard_pending(rt: Runtime, user_id: int) -> None:
 
 
 def confirm(
-    rt: Runtime, user_id: int, code: str | None, token_id: int | None, *, source: str = ""
+    rt: Runtime,
+    user_id: int,
+    code: str | None,
+    token_id: int | None,
+    *,
+    source: str = "",
+    now: float | None = None,
 ) -> list[str]:
     """Activate the pending secret that session ``token_id`` started, with a first code
-    from it; ends the user's other sessions and tokens; returns fresh recovery codes."""
+    from it; ends the user's other sessions and tokens; returns fresh recovery codes.
+    ``now`` is the time the code is checked at (default: the runtime's clock)."""
+    now = rt.clock() if now is None else now
     if not code or not str(code).strip():
         raise OtpRequired("enter the code your authenticator app shows", field="otp")
     with rt.store.transaction() as db:
@@ -114,7 +122,7 @@ def confirm(
         current = pending(rt, user, token_id)
         if current is None:
             raise Conflict("no enrollment is waiting; start again", field="otp")
-        failure, codes = _activate(rt, db, user, current.secret, str(code), token_id, source)
+        failure, codes = _activate(rt, db, user, current.secret, str(code), token_id, source, now)
     if failure is not None:
         raise failure
     discard_pending(rt, user_id)
@@ -129,9 +137,10 @@ def _activate(
     code: str,
     token_id: int | None,
     source: str,
+    now: float,
 ) -> tuple[OtpInvalid | None, list[str]]:
     try:
-        step = otp.matching_step(secret, code)
+        step = otp.matching_step(secret, code, now)
     except otp.InvalidCode:
         otp_check.count_failure(rt, db, user, "wrong enrollment code", source)
         return OtpInvalid("the code does not match; check the app and try again", field="otp"), []
