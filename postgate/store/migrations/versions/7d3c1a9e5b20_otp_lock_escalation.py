@@ -4,7 +4,7 @@ Repeated OTP lockouts escalate (15 min, 1 h, 4 h, ...): each user remembers how 
 in a row they had and when the latest began.
 
 Revision ID: 7d3c1a9e5b20
-Revises: 8d188952cec0
+Revises: b7e2d9a41c35
 Create Date: 2026-11-30 12:55:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import postgate.store.types
 
 revision: str = "7d3c1a9e5b20"
-down_revision: str | None = "8d188952cec0"
+down_revision: str | None = "b7e2d9a41c35"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
