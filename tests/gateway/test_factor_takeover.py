@@ -10,12 +10,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from postgate import otp
+from postgate.runtime import Runtime
 from postgate.services import recovery_codes
 from postgate.store.models import AuditEntry, User
 
 
 def _next_code(secret: str) -> str:
-    return otp.code_at(secret, otp.current_step() + 1)
+    return otp.code_at(secret, otp.current_step(Runtime.clock()) + 1)
 
 
 def _recovery_codes(rt, username: str) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from postgate import otp
+from postgate.runtime import Runtime
 from postgate.services.otp_check import lock_seconds
 from postgate.store.models import AuditEntry, User
 from postgate.store.types import utcnow
@@ -15,7 +16,7 @@ from postgate.store.types import utcnow
 
 def _wrong(person) -> str:
     """A code of the person's secret, out of the tolerance window: counted as a failure."""
-    return otp.code_at(person.secret, otp.current_step() - 10)
+    return otp.code_at(person.secret, otp.current_step(Runtime.clock()) - 10)
 
 
 def _guess_until_locked(client, person) -> object:
