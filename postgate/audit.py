@@ -51,6 +51,7 @@ class Event(enum.StrEnum):
     USER_CREATE = "user:create"
     USER_ROLES = "user:roles"
     USER_REVOKE = "user:revoke"
+    USER_ENABLE = "user:enable"
     USER_ENROLL = "user:totp-enroll"
     USER_RESET_TOTP = "user:totp-reset"
     USER_RECOVERY_USED = "user:recovery-code-used"

@@ -27,6 +27,7 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.users.set_roles": policy.ADMINISTER,
     "api.users.revoke": policy.RUN_CONSOLE,
     "api.users.reset_totp": policy.ADMINISTER,
+    "api.users.enable": policy.ADMINISTER,
     "api.posts.submit": policy.WRITE_POSTS,
     "api.posts.approve": policy.REVIEW_POSTS,
     "api.posts.reject": policy.REVIEW_POSTS,
@@ -56,6 +57,7 @@ API_OPEN = {
     "api.users.start_totp",
     "api.users.confirm_totp",
     "api.users.renew_recovery_codes",
+    "api.users.change_password",
     # Posts: visibility and ownership are checked per post by the posts service.
     "api.posts.list_posts",
     "api.posts.get_post",
@@ -82,6 +84,8 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "auth.twofa_start": SIGNED_IN,
     "auth.twofa_confirm": SIGNED_IN,
     "auth.recovery_codes": SIGNED_IN,
+    "password.show": SIGNED_IN,
+    "password.change": SIGNED_IN,
     "calendar.index": SIGNED_IN,  # a plain author sees only their own posts in it
     "posts.detail": SIGNED_IN,  # visibility checked per post by the posts service
     "posts.cancel": SIGNED_IN,  # the author, security or an admin: checked by the service
@@ -109,6 +113,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "users.create": policy.ADMINISTER,
     "users.set_roles": policy.ADMINISTER,
     "users.reset_totp": policy.ADMINISTER,
+    "users.enable": policy.ADMINISTER,
     "admin.index": policy.ADMINISTER,
     "admin.rules": policy.ADMINISTER,
     "accounts.list": policy.ADMINISTER,
