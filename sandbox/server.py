@@ -18,7 +18,8 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control
+from sandbox import api, control, edits, oauth
+from sandbox.deletion_limit import install_deletion_limit
 from sandbox.errors import SandboxError
 from sandbox.faults import (
     Faults,
@@ -28,6 +29,7 @@ from sandbox.faults import (
     parse_rate_limit,
 )
 from sandbox.guard import install_guard
+from sandbox.realism import Realism, install_realism
 from sandbox.state import EXTENSION, SandboxState
 from sandbox.store import SandboxStore
 
@@ -39,6 +41,7 @@ def create_sandbox_app(
     rate_limit: RateLimit | str | None = None,
     error_rate: float = 0.0,
     base_url: str | None = None,
+    realism: Realism | None = None,
 ) -> Flask:
     """Build the app; ``base_url`` (else the request's host) prefixes entity URLs.
 
@@ -50,10 +53,16 @@ def create_sandbox_app(
     app = Flask(__name__)
     app.json.sort_keys = False  # keep Mastodon's field order
     base = base_url.rstrip("/") if base_url else None
-    app.extensions[EXTENSION] = SandboxState(SandboxStore(data_path), faults, base)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(control.bp)
+    store = SandboxStore(data_path)
+    edits.create_schema(store)
+    oauth.create_schema(store)
+    app.extensions[EXTENSION] = SandboxState(store, faults, base)
+    install_realism(app, realism)
+    for blueprint in (api.bp, control.bp, edits.bp, oauth.bp):
+        app.register_blueprint(blueprint)
     install_guard(app)
+    install_deletion_limit(app)  # after the guard: it reports the most limited of the two
+    app.register_error_handler(oauth.OAuthError, oauth.oauth_error)
     app.register_error_handler(SandboxError, _sandbox_error)
     app.register_error_handler(HTTPException, _http_error)
     return app

@@ -26,7 +26,7 @@ from postgate.store.models import Account, Freeze, Post, Takedown
 from sandbox import client as sandbox
 from sandbox.server import running_sandbox
 from tests.conftest import ROOT
-from tests.helpers import make_account
+from tests.helpers import NO_DELETION_LIMIT, make_account, sandbox_credentials
 
 # Until ``postgate worker`` (workers.runner) lands, a plain RQ worker on the same queues.
 FALLBACK_WORKER = """
@@ -48,7 +48,7 @@ def worker_command() -> list[str]:
 
 @pytest.fixture
 def platform(tmp_path):
-    with running_sandbox(tmp_path / "sandbox") as url:
+    with running_sandbox(tmp_path / "sandbox", realism=NO_DELETION_LIMIT) as url:
         yield url
 
 
@@ -106,8 +106,7 @@ def kill(proc: subprocess.Popen) -> None:
 
 
 def connect(rt, url: str, name: str) -> int:
-    token = sandbox.issue_token(url, name)["access_token"]
-    return make_account(rt, name, base_url=url, token=token)
+    return make_account(rt, name, base_url=url, credentials=sandbox_credentials(url, name))
 
 
 def publish_as_postgate(rt, account_id: int, author_id: int, text: str) -> int:

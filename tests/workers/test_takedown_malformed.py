@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from postgate.store.models import AuditEntry
 from sandbox import client as sandbox
-from tests.helpers import make_account
+from tests.helpers import make_account, sandbox_credentials
 
 from .garbling import garbling_proxy, route_account
 
@@ -27,8 +27,8 @@ def test_takedown_with_malformed_answers_completes_with_reasons(
     from workers import takedown, takedown_account
 
     monkeypatch.setattr(takedown_account, "MAX_ATTEMPTS", 2)  # two tries a call keep the test short
-    token = sandbox.issue_token(sandbox_url, "acme")["access_token"]
-    make_account(rt, "acme", base_url=sandbox_url, token=token)
+    credentials = sandbox_credentials(sandbox_url, "acme")
+    make_account(rt, "acme", base_url=sandbox_url, credentials=credentials)
     since = datetime.now(UTC) - timedelta(seconds=2)
     stuck = sandbox.post_direct(sandbox_url, "acme", "Attacker post behind a broken proxy")
     gone = sandbox.post_direct(sandbox_url, "acme", "Attacker post deleted as usual")
@@ -77,8 +77,8 @@ def test_a_delete_whose_answer_was_garbled_then_not_found_says_it_is_already_gon
     is ``not_found`` with a reason saying why, not an unexplained miss."""
     from workers import takedown
 
-    token = sandbox.issue_token(sandbox_url, "acme")["access_token"]
-    make_account(rt, "acme", base_url=sandbox_url, token=token)
+    credentials = sandbox_credentials(sandbox_url, "acme")
+    make_account(rt, "acme", base_url=sandbox_url, credentials=credentials)
     since = datetime.now(UTC) - timedelta(seconds=2)
     post = sandbox.post_direct(sandbox_url, "acme", "Attacker post deleted on the first try")
     lead = actors.person("sam", "security")
