@@ -19,10 +19,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
 from postgate.audit import Event
-from postgate.platforms.base import ConnectorError, RemotePost, RetryableError
+from postgate.platforms.base import ConnectorError, CredentialsError, RemotePost, RetryableError
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
+from postgate.services.manual_steps import manual_revoke
 from postgate.services.takedown_windows import Windows, takedown_windows
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
@@ -207,23 +208,22 @@ class AccountTakedown:
     # --- revocation -----------------------------------------------------------------------
 
     def revoke(self) -> None:
-        """Revoke the token where the platform allows it (the registry's ``revoke``
-        capability); the account is compromised anyway.
+        """Revoke the token where the platform allows it, then check that it no longer works;
+        the account is compromised anyway.
 
+        A credential counts as revoked only once verifying it fails with a credentials error:
+        a refused revocation (Mastodon without the app's client pair), a platform that cannot
+        revoke (Bluesky app passwords, webhooks) or a token that still works afterwards
+        leaves ``credentials_revoked: false`` with the reason and the step to take by hand.
         The entry records the window the account's part finished for; an account this
         takedown revoked already (its window was widened since) is not asked again.
         """
-        reason = ""
-        spec = PLATFORMS.get(self.account.platform)
         if self._revoked:
             revoked, reason = True, "revoked earlier by this takedown"
-        elif spec is not None and not spec.capabilities.revoke:
-            revoked = False  # the entry says the platform offers no revocation
         else:
-            try:
-                revoked, _ = self.call(lambda c: c.revoke_credentials())
-            except CallFailed as exc:
-                revoked, reason = False, exc.reason
+            revoked, reason = self._revoke_and_check()
+        if not revoked:
+            reason = f"{reason}. By hand: {manual_revoke(self.account.platform)}"
         with self.rt.store.transaction() as db:
             account = db.get(Account, self.account_id)
             assert account is not None
@@ -238,7 +238,37 @@ class AccountTakedown:
                     "takedown": self.takedown_id,
                     "account_id": self.account_id,
                     "since": self.since.isoformat(),
-                    "credentials_revoked": bool(revoked),
-                    "reason": reason or ("" if revoked else "the platform offers no revocation"),
+                    "credentials_revoked": revoked,
+                    "reason": reason,
                 },
             )
+
+    def _revoke_and_check(self) -> tuple[bool, str]:
+        """``(revoked, reason)``: ask the platform to revoke, then verify the credential."""
+        spec = PLATFORMS.get(self.account.platform)
+        asked = ""
+        if spec is not None and not spec.capabilities.revoke:
+            asked = "the platform offers no revocation through its API"
+        else:
+            try:
+                offered, _ = self.call(lambda c: c.revoke_credentials())
+                if not offered:
+                    asked = "the platform offers no revocation through its API"
+            except CallFailed as exc:
+                asked = f"the revocation failed: {exc.reason}"
+        try:
+            dead, _ = self.call(_credential_is_dead)
+        except CallFailed as exc:
+            return False, asked or f"could not check the revocation: {exc.reason}"
+        if dead:
+            return True, ""
+        return False, asked or "the platform accepted the revocation but the credential still works"
+
+
+def _credential_is_dead(connector: Any) -> bool:
+    """True when the platform refuses the credential as invalid or revoked."""
+    try:
+        connector.verify_credentials()
+    except CredentialsError:
+        return True
+    return False
