@@ -176,4 +176,3 @@ def _retry(rt: Runtime, claim: Claim, exc: RetryableError) -> str:
     queue.enqueue_publish(rt, claim.post_id, claim.revision, when, attempts=claim.attempts)
     log.info("post %s: %s; retry at %s", claim.post_id, exc.message, when.isoformat())
     return f"retry at {when.isoformat()}: {exc.message}"
-

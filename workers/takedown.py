@@ -42,6 +42,7 @@ log = logging.getLogger("postgate.takedown")
 
 PHASES = ("queued", "discover", "delete", "revoke", "done")
 
+
 def run_takedown(takedown_id: int) -> dict[str, Any]:
     """The RQ job: ids in, a small summary out."""
     return execute(process_runtime(), takedown_id)

@@ -24,7 +24,7 @@ from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.manual_steps import manual_revoke
-from postgate.services.takedown_windows import Windows, takedown_windows
+from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
 from workers.takedown_items import ACTOR, AccountItems, Outcome
@@ -226,8 +226,10 @@ class AccountTakedown:
             reason = f"{reason}. By hand: {manual_revoke(self.account.platform)}"
         with self.rt.store.transaction() as db:
             account = db.get(Account, self.account_id)
-            assert account is not None
+            takedown = db.get(Takedown, self.takedown_id)
+            assert account is not None and takedown is not None
             account.status = "compromised"
+            finish_account(db, takedown, self.account_id, self.since, revoked, reason)
             self.rt.audit(
                 db,
                 Event.ACCOUNT_COMPROMISED,

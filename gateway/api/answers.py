@@ -278,13 +278,22 @@ class Progress(Counts):
     accounts: dict[str, Counts]
 
 
+class TakedownAccount(Answer):
+    """One account of a takedown: whether its credential was verified revoked, and if not,
+    why and what to do by hand (empty while its part has not reached the revocation)."""
+
+    name: str
+    credentials_revoked: bool
+    reason: str
+
+
 class TakedownSummary(Answer):
     """A takedown; ``since`` is the earliest start asked for, ``windows`` each account's."""
 
     id: int
     status: str = Field(description="running, done or done_with_gaps")
     phase: str
-    accounts: list[str]
+    accounts: list[TakedownAccount]
     since: Time
     windows: dict[str, Time]
     created_by: str | None

@@ -1,9 +1,9 @@
 """The read side of takedowns: one takedown as the API, the console and the report show it.
 
 Kept apart from the request path, which must stay short and locked, and from the worker:
-progress is counted from the item rows and each account's window is read from the audit
-log (:mod:`postgate.services.takedown_windows`) on every read, so a page polled while the
-job runs shows what the store holds, never a copy that could lag.
+progress is counted from the item rows and each account's window and credential state from
+its ``takedown_accounts`` row (:mod:`postgate.services.takedown_windows`) on every read, so
+a page polled while the job runs shows what the store holds, never a copy that could lag.
 """
 
 from __future__ import annotations
@@ -68,15 +68,21 @@ def item_to_dict(item: TakedownItem, account: str) -> dict[str, Any]:
 def takedown_to_dict(db: Session, takedown: Takedown, *, items: bool = True) -> dict[str, Any]:
     """The takedown as the API returns it; lists and polled progress leave ``items`` out."""
     names = account_names(db, takedown)
+    windows = takedown_windows(db, takedown)
     body: dict[str, Any] = {
         "id": takedown.id,
         "status": takedown.status,
         "phase": takedown.phase,
-        "accounts": [names[a] for a in takedown.account_ids],
+        "accounts": [
+            {
+                "name": names[a],
+                "credentials_revoked": a in windows.revoked,
+                "reason": windows.reasons.get(a, ""),
+            }
+            for a in takedown.account_ids
+        ],
         "since": takedown.since.isoformat(),
-        "windows": {
-            names[a]: when.isoformat() for a, when in takedown_windows(db, takedown).since.items()
-        },
+        "windows": {names[a]: when.isoformat() for a, when in windows.since.items()},
         "created_by": takedown.created_by.username if takedown.created_by else None,
         "created_at": takedown.created_at.isoformat(),
         "finished_at": takedown.finished_at.isoformat() if takedown.finished_at else None,

@@ -10,9 +10,9 @@ restart: each post is one item row, finished items are skipped.
 A second takedown on an account that a running one covers joins it instead of racing it,
 and never narrows it: when it asks for an earlier ``since``, the running takedown's window
 on that account is widened in the same locked transaction. Each account's window and the
-window its part finished for are read from the audit log, written in the same transactions
-(:mod:`postgate.services.takedown_windows`): the worker takes the account up again until
-both agree, and marks the takedown done only under the same locks.
+window its part finished for are rows of ``takedown_accounts`` written in the same
+transactions (:mod:`postgate.services.takedown_windows`): the worker takes the account up
+again until both agree, and marks the takedown done only under the same locks.
 
 This module is the request path. The read side (:mod:`~postgate.services.takedown_view`),
 the windows (:mod:`~postgate.services.takedown_windows`) and the job queueing
@@ -34,7 +34,7 @@ from postgate.services.accounts import find_account
 from postgate.services.freezes import lock_accounts, set_freeze
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.takedown_dispatch import enqueue_quietly
-from postgate.services.takedown_windows import join_takedown
+from postgate.services.takedown_windows import join_takedown, start_windows
 from postgate.store.models import Account, Takedown, User
 from postgate.store.types import utcnow
 
@@ -143,6 +143,7 @@ def _create_or_join(
         )
         db.add(takedown)
         db.flush()
+        start_windows(db, takedown, missing)
         rt.audit(
             db,
             Event.TAKEDOWN_START,

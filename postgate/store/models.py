@@ -223,6 +223,26 @@ class Takedown(Base):
     )
 
 
+class TakedownAccount(Base):
+    """One account's part of a takedown: its window (``since``, only ever moved earlier),
+    the window its part last finished for, and whether its credential was verified revoked.
+
+    Written in the same locked transactions as the takedown and its joins
+    (``postgate.services.takedown_windows``); the worker reads it to decide what to do.
+    """
+
+    __tablename__ = "takedown_accounts"
+
+    takedown_id: Mapped[int] = mapped_column(
+        ForeignKey("takedowns.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    since: Mapped[datetime]
+    finished: Mapped[datetime | None]
+    credentials_revoked: Mapped[bool | None] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
 class TakedownItem(Base):
     __tablename__ = "takedown_items"
     __table_args__ = (UniqueConstraint("takedown_id", "account_id", "remote_id"),)

@@ -19,6 +19,11 @@ from tests.helpers import make_account, sandbox_credentials
 VERIFY = "/api/v1/accounts/verify_credentials"
 
 
+def accounts_of(client, lead, takedown_id: int) -> list[dict]:
+    body = client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).get_json()
+    return body["accounts"]
+
+
 def run_takedown(rt, client, lead) -> int:
     from workers import takedown
 
@@ -49,9 +54,13 @@ def test_with_the_client_pair_the_token_is_revoked_and_checked_dead(
     credentials = sandbox_credentials(sandbox_url, "acme")
     make_account(rt, "acme", base_url=sandbox_url, credentials=credentials)
     sandbox.post_direct(sandbox_url, "acme", "attacker post")
-    run_takedown(rt, client, actors.person("sam", "security"))
+    lead = actors.person("sam", "security")
+    takedown_id = run_takedown(rt, client, lead)
     entry = compromised_entry(rt)
     assert entry.details["credentials_revoked"] is True and entry.result == "ok"
+    assert accounts_of(client, lead, takedown_id) == [
+        {"name": "acme", "credentials_revoked": True, "reason": ""}
+    ]
     assert not still_works(sandbox_url, credentials["token"])
 
 
@@ -61,8 +70,11 @@ def test_a_refused_revocation_is_not_reported_as_revoked(rt, client, actors, san
     token = sandbox_credentials(sandbox_url, "acme")["token"]
     make_account(rt, "acme", base_url=sandbox_url, token=token)
     sandbox.post_direct(sandbox_url, "acme", "attacker post")
-    run_takedown(rt, client, actors.person("sam", "security"))
+    lead = actors.person("sam", "security")
+    takedown_id = run_takedown(rt, client, lead)
     assert still_works(sandbox_url, token)  # the stolen token lives on
+    (shown,) = accounts_of(client, lead, takedown_id)
+    assert shown["credentials_revoked"] is False and "By hand" in shown["reason"]
     entry = compromised_entry(rt)
     assert entry.details["credentials_revoked"] is False and entry.result == "not_revoked"
     reason = entry.details["reason"]
