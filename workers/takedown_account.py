@@ -24,6 +24,7 @@ from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.manual_steps import manual_revoke
+from postgate.services.takedown_scope import Scope
 from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
@@ -79,6 +80,10 @@ class AccountTakedown:
             self.account = account
             db.expunge(account)
         self.items = AccountItems(self.rt, self.takedown_id, account_id, self.account.name)
+        with self.rt.store.session() as db:
+            takedown = db.get(Takedown, self.takedown_id)
+            assert takedown is not None
+            self.scope = Scope.from_json(takedown.scope)
         windows = self._windows()
         self.since = windows.since[account_id]
         self._revoked = account_id in windows.revoked  # by an earlier run of this takedown
@@ -166,11 +171,11 @@ class AccountTakedown:
         """List the account's posts in the window and add items for those not yet known;
         returns how many were added. A sweep (``store=False``) adds only what is listed."""
         listed: list[RemotePost] = []
-        try:
-            listed, _ = self.call(lambda c: c.list_recent(since=self.since, limit=LIST_LIMIT))
+        try:  # the whole collection: an old post may have been edited in the window
+            listed, _ = self.call(lambda c: c.list_recent(since=None, limit=LIST_LIMIT))
         except CallFailed as exc:
             self.items.note_listing_failure(exc.reason)
-        return self.items.add(listed, self.since, published=store)
+        return self.items.add(listed, self.since, self.scope, published=store)
 
     # --- deletion -------------------------------------------------------------------------
 

@@ -306,6 +306,35 @@ class Takedown(TakedownSummary):
     items: list[TakedownItem]
 
 
+class PreviewItem(Answer):
+    """A post a takedown would find: ``action`` ``delete`` or ``keep``, and ``why``."""
+
+    account: str
+    remote_id: str
+    origin: one_of(("postgate", "unauthorized"))  # type: ignore[valid-type]
+    author: str | None
+    approvers: list[str]
+    text: str
+    approved_text: str | None
+    created_at: Time | None
+    edited_at: Time | None
+    visibility: str | None
+    url: str | None
+    action: one_of(("delete", "keep"))  # type: ignore[valid-type]
+    why: str
+
+
+class PreviewListing(Answer):
+    name: str
+    listed: int
+    reason: str
+
+
+class TakedownPreview(Answer):
+    items: list[PreviewItem]
+    accounts: list[PreviewListing]
+
+
 class TakedownList(Answer):
     takedowns: list[TakedownSummary]
 

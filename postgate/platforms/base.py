@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 Clock = Callable[[], datetime]
 
@@ -31,12 +32,20 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class RemotePost:
-    """A post as the platform holds it; ``text`` is plain text comparable with ours."""
+    """A post as the platform holds it; ``text`` is plain text comparable with ours.
+
+    ``edited_at`` is when the platform says it was last edited (Mastodon), ``visibility``
+    the platform's word for who may see it, and ``raw`` the platform's whole record of it,
+    kept as evidence before a takedown changes anything.
+    """
 
     remote_id: str
     text: str
     created_at: datetime
     url: str | None
+    edited_at: datetime | None = None
+    visibility: str | None = None
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

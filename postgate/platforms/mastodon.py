@@ -160,11 +160,16 @@ def _remote_post(answer: Answer, item: Any) -> RemotePost:
         content = answer.text(
             answer.expect_object(reblog, "a reblog object").get("content"), "a reblog content"
         )
+    edited = status.get("edited_at")
+    visibility = status.get("visibility")
     return RemotePost(
         remote_id=answer.identifier(status.get("id"), "a status id"),
         text=html_to_text(content),
         created_at=answer.time(status.get("created_at"), "a status created_at"),
         url=answer.text(status.get("url") or status.get("uri"), "a status url") or None,
+        edited_at=answer.time(edited, "a status edited_at") if edited is not None else None,
+        visibility=visibility if isinstance(visibility, str) else None,
+        raw=status,
     )
 
 

@@ -216,6 +216,8 @@ class Takedown(Base):
     phase: Mapped[str] = mapped_column(String(32), default="queued")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Which of Postgate's posts go and which posts never do (postgate.services.takedown_scope)
+    scope: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     created_by: Mapped[User | None] = relationship()
     items: Mapped[list[TakedownItem]] = relationship(

@@ -152,7 +152,9 @@ def wait_done(client, lead, takedown_id: int, timeout: float = 40) -> dict:
 
 
 def start(client, lead, since: datetime, **extra):
-    body = {"since": since.isoformat(), **extra}
+    """Start a takedown that also deletes Postgate's own posts in the window (these tests
+    are about finding and deleting; tests/workers/test_takedown_scope.py about the choice)."""
+    body = {"since": since.isoformat(), "include_postgate": "all", **extra}
     return client.post("/api/v1/takedowns", json=body, headers=lead.headers)
 
 
