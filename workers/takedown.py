@@ -31,6 +31,7 @@ from postgate.audit import Event
 from postgate.runtime import Runtime, process_runtime
 from postgate.services.freezes import lock_accounts
 from postgate.services.takedown_dispatch import lease_key
+from postgate.services.takedown_view import GONE
 from postgate.services.takedown_windows import takedown_windows
 from postgate.store.models import Takedown
 from postgate.store.types import utcnow
@@ -129,8 +130,20 @@ class TakedownRun:
             counts: dict[str, int] = {}
             for item in takedown.items:
                 counts[item.outcome] = counts.get(item.outcome, 0) + 1
-            takedown.status, takedown.phase, takedown.finished_at = "done", "done", utcnow()
-            self.rt.audit(
-                db, Event.TAKEDOWN_DONE, actor=ACTOR, target=f"takedown:{self.id}", details=counts
+            windows = takedown_windows(db, takedown)
+            gaps = (
+                any(outcome not in GONE for outcome in counts)
+                or any(a not in windows.revoked for a in takedown.account_ids)
+                or bool(windows.gaps)
             )
-        return [], {"takedown": self.id, **counts}
+            takedown.status = "done_with_gaps" if gaps else "done"
+            takedown.phase, takedown.finished_at = "done", utcnow()
+            self.rt.audit(
+                db,
+                Event.TAKEDOWN_DONE,
+                actor=ACTOR,
+                target=f"takedown:{self.id}",
+                result="ok" if takedown.status == "done" else "done_with_gaps",
+                details=counts,
+            )
+        return [], {"takedown": self.id, "status": takedown.status, **counts}

@@ -95,8 +95,9 @@ class AccountTakedown:
                 self.run_.set_phase(self.account_id, "done")
                 return
             self.take_down()
+            gaps = self.verify()
             self.run_.set_phase(self.account_id, "revoke")
-            self.revoke()
+            self.revoke(gaps)
             self.run_.set_phase(self.account_id, "done")
         finally:
             for connector in self._connectors:
@@ -212,7 +213,41 @@ class AccountTakedown:
 
     # --- revocation -----------------------------------------------------------------------
 
-    def revoke(self) -> None:
+    # --- verification ---------------------------------------------------------------------
+
+    def verify(self) -> str:
+        """List the account again and compare: an item the platform still lists becomes
+        ``still_live``, and when the listing fails every deleted item is ``unverified``.
+        Returns what could not be verified on the account as a whole ("" when nothing): the
+        platform counting more posts than its listing shows (posts this token cannot see).
+        Once this takedown revoked the credential (a window widened afterwards), nothing can
+        be listed: the earlier check stands and the widened part is a gap."""
+        if self._revoked:
+            return (
+                "the window was widened after the credential was revoked: posts from the"
+                " earlier part could not be listed; check the account on the platform"
+            )
+        try:
+            listed, _ = self.call(lambda c: c.list_recent(since=None, limit=LIST_LIMIT))
+            info, _ = self.call(lambda c: c.verify_credentials())
+        except CallFailed as exc:
+            reason = f"could not list the account again to check: {exc.reason}"
+            self.items.mark_unverified(reason)
+            return reason
+        self.items.compare(
+            {p.remote_id for p in listed}, "still listed by the platform after the deletion"
+        )
+        if info.posts_count is not None and info.posts_count > len(listed):
+            return (
+                f"the platform counts {info.posts_count} posts on the account but lists only"
+                f" {len(listed)}: some cannot be seen with this credential; check the account"
+                " on the platform"
+            )
+        if len(listed) >= LIST_LIMIT:
+            return f"the account has more than {LIST_LIMIT} posts: only the newest were checked"
+        return ""
+
+    def revoke(self, gaps: str = "") -> None:
         """Revoke the token where the platform allows it, then check that it no longer works;
         the account is compromised anyway.
 
@@ -234,7 +269,7 @@ class AccountTakedown:
             takedown = db.get(Takedown, self.takedown_id)
             assert account is not None and takedown is not None
             account.status = "compromised"
-            finish_account(db, takedown, self.account_id, self.since, revoked, reason)
+            finish_account(db, takedown, self.account_id, self.since, revoked, reason, gaps)
             self.rt.audit(
                 db,
                 Event.ACCOUNT_COMPROMISED,
@@ -247,6 +282,7 @@ class AccountTakedown:
                     "since": self.since.isoformat(),
                     "credentials_revoked": revoked,
                     "reason": reason,
+                    "gaps": gaps,
                 },
             )
 

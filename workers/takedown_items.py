@@ -159,6 +159,49 @@ class AccountItems:
                 ).all()
             )
 
+    # --- verification ---------------------------------------------------------------------
+
+    def compare(self, live: set[str], reason: str) -> None:
+        """Items deleted (or not found) that the platform still lists become ``still_live``."""
+        with self.rt.store.transaction() as db:
+            for item in self._gone(db):
+                if item.remote_id in live:
+                    self._verdict(db, item, "still_live", reason)
+
+    def mark_unverified(self, reason: str) -> None:
+        """The account could not be listed again: no deletion is known to have held."""
+        with self.rt.store.transaction() as db:
+            for item in self._gone(db):
+                self._verdict(db, item, "unverified", reason)
+
+    def _gone(self, db: Any) -> list[TakedownItem]:
+        return list(
+            db.scalars(
+                select(TakedownItem).where(
+                    TakedownItem.takedown_id == self.takedown_id,
+                    TakedownItem.account_id == self.account_id,
+                    TakedownItem.outcome.in_(("deleted", "not_found")),
+                )
+            )
+        )
+
+    def _verdict(self, db: Any, item: TakedownItem, outcome: str, reason: str) -> None:
+        item.outcome, item.reason = outcome, reason
+        self.rt.audit(
+            db,
+            Event.TAKEDOWN_ITEM,
+            actor=ACTOR,
+            target=f"takedown:{self.takedown_id}",
+            result="failed",
+            details={
+                "account": self.account_name,
+                "remote_id": item.remote_id,
+                "origin": item.origin,
+                "outcome": outcome,
+                "reason": reason,
+            },
+        )
+
     def record(self, outcomes: list[Outcome]) -> None:
         """Store finished deletions, several to a transaction: a commit per deletion made
         the store's single writer, not the platform, the limit. Evidence was stored before

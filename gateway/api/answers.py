@@ -269,9 +269,12 @@ class TakedownItem(Answer):
 class Counts(Answer):
     total: int
     pending: int
+    neutralised: int
     deleted: int
     not_found: int
     failed: int
+    still_live: int
+    unverified: int
 
 
 class Progress(Counts):
@@ -280,11 +283,13 @@ class Progress(Counts):
 
 class TakedownAccount(Answer):
     """One account of a takedown: whether its credential was verified revoked, and if not,
-    why and what to do by hand (empty while its part has not reached the revocation)."""
+    why and what to do by hand (empty while its part has not reached the revocation);
+    ``gaps``: what the check after the deletions found it could not verify."""
 
     name: str
     credentials_revoked: bool
     reason: str
+    gaps: str
 
 
 class TakedownSummary(Answer):

@@ -50,11 +50,16 @@ class RemotePost:
 
 @dataclass(frozen=True)
 class AccountInfo:
-    """Who the credentials act as, to check they belong to the configured account."""
+    """Who the credentials act as, to check they belong to the configured account.
+
+    ``posts_count`` is how many posts the platform says the account has (Mastodon's
+    ``statuses_count``), when it says: a takedown compares it with what it can list.
+    """
 
     remote_id: str
     handle: str
     url: str | None
+    posts_count: int | None = None
 
 
 class ConnectorError(Exception):

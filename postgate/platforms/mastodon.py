@@ -125,10 +125,12 @@ class MastodonConnector(Connector):
         answer = self._http.answer(response, "verify_credentials")
         account = answer.object()
         self._account_id = answer.identifier(account.get("id"), "an account id")
+        count = account.get("statuses_count")
         return AccountInfo(
             remote_id=self._account_id,
             handle=answer.text(account.get("acct"), "an acct"),
             url=answer.text(account.get("url"), "a url") or None,
+            posts_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
         )
 
     def revoke_credentials(self) -> bool:

@@ -18,7 +18,8 @@ from postgate.errors import NotFound
 from postgate.services.takedown_windows import account_names, takedown_windows
 from postgate.store.models import Takedown, TakedownItem
 
-OUTCOMES = ("pending", "deleted", "not_found", "failed")
+OUTCOMES = ("pending", "neutralised", "deleted", "not_found", "failed", "still_live", "unverified")
+GONE = ("deleted", "not_found")  # the only outcomes a takedown may call done
 
 
 def load_takedown(db: Session, takedown_id: int) -> Takedown:
@@ -78,6 +79,7 @@ def takedown_to_dict(db: Session, takedown: Takedown, *, items: bool = True) -> 
                 "name": names[a],
                 "credentials_revoked": a in windows.revoked,
                 "reason": windows.reasons.get(a, ""),
+                "gaps": windows.gaps.get(a, ""),
             }
             for a in takedown.account_ids
         ],

@@ -35,6 +35,7 @@ class Windows:
     revoked: set[int]
     reasons: dict[int, str] = field(default_factory=dict)
     checked: set[int] = field(default_factory=set)  # whose revocation was attempted
+    gaps: dict[int, str] = field(default_factory=dict)  # what the last check could not verify
 
     def unfinished(self) -> list[int]:
         return [a for a, s in self.since.items() if a not in self.finished or self.finished[a] > s]
@@ -76,6 +77,8 @@ def takedown_windows(db: Session, takedown: Takedown) -> Windows:
         windows.since[account_id] = row.since
         if row.finished is not None:
             windows.finished[account_id] = row.finished
+        if row.gaps:
+            windows.gaps[account_id] = row.gaps
         if row.credentials_revoked is not None:
             windows.checked.add(account_id)
             if row.credentials_revoked:
@@ -86,11 +89,19 @@ def takedown_windows(db: Session, takedown: Takedown) -> Windows:
 
 
 def finish_account(
-    db: Session, takedown: Takedown, account_id: int, since: datetime, revoked: bool, reason: str
+    db: Session,
+    takedown: Takedown,
+    account_id: int,
+    since: datetime,
+    revoked: bool,
+    reason: str,
+    gaps: str = "",
 ) -> None:
     """A run finished the account's part for the window ``since``: record it with whether
-    its credential was verified revoked (once revoked, it stays so)."""
+    its credential was verified revoked (once revoked, it stays so) and what its check after
+    the deletions could not verify."""
     row = _rows(db, takedown)[account_id]
+    row.gaps = gaps
     row.finished = since if row.finished is None else min(row.finished, since)
     row.credentials_revoked = bool(row.credentials_revoked) or revoked
     row.reason = "" if row.credentials_revoked else reason

@@ -243,6 +243,8 @@ class TakedownAccount(Base):
     finished: Mapped[datetime | None]
     credentials_revoked: Mapped[bool | None] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # What the check after the deletions could not verify on this account ("" = nothing)
+    gaps: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class TakedownItem(Base):

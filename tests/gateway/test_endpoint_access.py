@@ -33,6 +33,7 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.freeze.set_freeze": policy.RUN_CONSOLE,
     "api.freeze.lift_freeze": policy.RUN_CONSOLE,
     "api.takedowns.start_takedown": policy.RUN_CONSOLE,
+    "api.takedowns.preview_takedown": policy.RUN_CONSOLE,
     "api.takedowns.list_takedowns": policy.RUN_CONSOLE,
     "api.takedowns.get_takedown": policy.RUN_CONSOLE,
     "api.takedowns.takedown_report": policy.RUN_CONSOLE,

@@ -50,7 +50,7 @@ def test_takedown_with_malformed_answers_completes_with_reasons(
         takedown.execute(rt, takedown_id)
 
     done = client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).get_json()
-    assert done["status"] == "done"
+    assert done["status"] == "done_with_gaps"  # a post failed and the token was not revoked
     items = {item["remote_id"]: item for item in done["items"]}
     assert set(items) == {stuck["id"], gone["id"]}  # the listing was retried, not lost
     assert listing.hits == 1 and delete.hits == 2 and revoke.hits == 2
