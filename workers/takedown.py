@@ -27,12 +27,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.runtime import Runtime, process_runtime
 from postgate.services.freezes import lock_accounts
 from postgate.services.takedown_dispatch import lease_key
-from postgate.services.takedown_view import GONE
 from postgate.services.takedown_windows import takedown_windows
+from postgate.states import GONE, TakedownStatus
 from postgate.store.models import Takedown
 from postgate.store.types import utcnow
 from workers.lease import Lease, LeaseLost
@@ -70,7 +71,7 @@ class TakedownRun:
     def run(self) -> dict[str, Any]:
         with self.rt.store.transaction() as db:
             takedown = db.get(Takedown, self.id)
-            if takedown is None or takedown.status != "running":
+            if takedown is None or takedown.status != TakedownStatus.RUNNING:
                 return {"takedown": self.id, "skipped": "not running"}
             todo = list(takedown.account_ids)
         while True:
@@ -127,23 +128,22 @@ class TakedownRun:
             todo = takedown_windows(db, takedown).unfinished()
             if todo:
                 return todo, {}
-            counts: dict[str, int] = {}
-            for item in takedown.items:
-                counts[item.outcome] = counts.get(item.outcome, 0) + 1
+            counts = payloads.takedown_done(item.outcome for item in takedown.items)
             windows = takedown_windows(db, takedown)
             gaps = (
                 any(outcome not in GONE for outcome in counts)
                 or any(a not in windows.revoked for a in takedown.account_ids)
                 or bool(windows.gaps)
             )
-            takedown.status = "done_with_gaps" if gaps else "done"
-            takedown.phase, takedown.finished_at = "done", utcnow()
+            done = TakedownStatus.DONE_WITH_GAPS if gaps else TakedownStatus.DONE
+            takedown.status, takedown.phase = done, "done"
+            takedown.finished_at = utcnow()
             self.rt.audit(
                 db,
                 Event.TAKEDOWN_DONE,
                 actor=ACTOR,
                 target=f"takedown:{self.id}",
-                result="ok" if takedown.status == "done" else "done_with_gaps",
+                result="ok" if done == TakedownStatus.DONE else "done_with_gaps",
                 details=counts,
             )
         return [], {"takedown": self.id, "status": takedown.status, **counts}

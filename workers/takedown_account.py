@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.platforms.base import ConnectorError, CredentialsError, RemotePost, RetryableError
 from postgate.platforms.registry import PLATFORMS
@@ -26,6 +27,7 @@ from postgate.services.credentials import connector_for_account
 from postgate.services.manual_steps import manual_revoke
 from postgate.services.takedown_scope import Scope
 from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
+from postgate.states import AccountStatus, ItemOutcome
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
 from workers.takedown_items import ACTOR, AccountItems, Outcome
@@ -208,7 +210,7 @@ class AccountTakedown:
             outcome, attempts = self.call(lambda c: c.delete(remote_id))
             reason = ""
         except CallFailed as exc:
-            outcome, attempts, reason = "failed", exc.attempts, exc.reason
+            outcome, attempts, reason = ItemOutcome.FAILED, exc.attempts, exc.reason
         return Outcome(item_id, outcome, reason, attempts)
 
     # --- revocation -----------------------------------------------------------------------
@@ -268,7 +270,7 @@ class AccountTakedown:
             account = db.get(Account, self.account_id)
             takedown = db.get(Takedown, self.takedown_id)
             assert account is not None and takedown is not None
-            account.status = "compromised"
+            account.status = AccountStatus.COMPROMISED
             finish_account(db, takedown, self.account_id, self.since, revoked, reason, gaps)
             self.rt.audit(
                 db,
@@ -276,14 +278,9 @@ class AccountTakedown:
                 actor=ACTOR,
                 target=f"account:{account.name}",
                 result="ok" if revoked else "not_revoked",
-                details={
-                    "takedown": self.takedown_id,
-                    "account_id": self.account_id,
-                    "since": self.since.isoformat(),
-                    "credentials_revoked": revoked,
-                    "reason": reason,
-                    "gaps": gaps,
-                },
+                details=payloads.account_compromised(
+                    self.takedown_id, self.account_id, self.since, revoked, reason, gaps
+                ),
             )
 
     def _revoke_and_check(self) -> tuple[bool, str]:

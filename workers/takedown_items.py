@@ -17,10 +17,12 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.platforms.base import RemotePost
 from postgate.runtime import Runtime
 from postgate.services.takedown_scope import Scope, decide
+from postgate.states import GONE, ItemOrigin, ItemOutcome, PostStatus
 from postgate.store.models import Post, TakedownItem
 from postgate.store.types import utcnow
 
@@ -86,7 +88,7 @@ class AccountItems:
         mine = (Post.account_id == self.account_id) & Post.remote_id.is_not(None)
         wanted = Post.remote_id.in_(listed_ids)
         if published:
-            wanted = wanted | ((Post.status == "published") & (Post.published_at >= since))
+            wanted = wanted | ((Post.status == PostStatus.PUBLISHED) & (Post.published_at >= since))
         posts = db.scalars(select(Post).where(mine & wanted)).all()
         return {post.remote_id: post for post in posts}
 
@@ -109,7 +111,7 @@ class AccountItems:
             evidence["edited_at"] = remote.edited_at.isoformat() if remote.edited_at else None
             evidence["visibility"] = remote.visibility
             evidence["platform_record"] = remote.raw
-        origin = "postgate" if post is not None else "unauthorized"
+        origin = ItemOrigin.POSTGATE if post is not None else ItemOrigin.UNAUTHORIZED
         self._insert_item(db, remote_id, origin, evidence, post_id=post.id if post else None)
 
     def _insert_item(
@@ -123,7 +125,7 @@ class AccountItems:
                 remote_id=remote_id,
                 origin=origin,
                 evidence=evidence,
-                outcome="pending",
+                outcome=ItemOutcome.PENDING,
             )
         )
 
@@ -139,7 +141,7 @@ class AccountItems:
                 actor=ACTOR,
                 target=f"takedown:{self.takedown_id}",
                 result="failed",
-                details={"account": self.account_name, "listing_failed": reason},
+                details=payloads.listing_failed(self.account_name, reason),
             )
 
     # --- deletion -------------------------------------------------------------------------
@@ -153,7 +155,7 @@ class AccountItems:
                     .where(
                         TakedownItem.takedown_id == self.takedown_id,
                         TakedownItem.account_id == self.account_id,
-                        TakedownItem.outcome == "pending",
+                        TakedownItem.outcome == ItemOutcome.PENDING,
                     )
                     .order_by(TakedownItem.id)
                 ).all()
@@ -166,13 +168,13 @@ class AccountItems:
         with self.rt.store.transaction() as db:
             for item in self._gone(db):
                 if item.remote_id in live:
-                    self._verdict(db, item, "still_live", reason)
+                    self._verdict(db, item, ItemOutcome.STILL_LIVE, reason)
 
     def mark_unverified(self, reason: str) -> None:
         """The account could not be listed again: no deletion is known to have held."""
         with self.rt.store.transaction() as db:
             for item in self._gone(db):
-                self._verdict(db, item, "unverified", reason)
+                self._verdict(db, item, ItemOutcome.UNVERIFIED, reason)
 
     def _gone(self, db: Any) -> list[TakedownItem]:
         return list(
@@ -180,12 +182,12 @@ class AccountItems:
                 select(TakedownItem).where(
                     TakedownItem.takedown_id == self.takedown_id,
                     TakedownItem.account_id == self.account_id,
-                    TakedownItem.outcome.in_(("deleted", "not_found")),
+                    TakedownItem.outcome.in_(GONE),
                 )
             )
         )
 
-    def _verdict(self, db: Any, item: TakedownItem, outcome: str, reason: str) -> None:
+    def _verdict(self, db: Any, item: TakedownItem, outcome: ItemOutcome, reason: str) -> None:
         item.outcome, item.reason = outcome, reason
         self.rt.audit(
             db,
@@ -193,13 +195,15 @@ class AccountItems:
             actor=ACTOR,
             target=f"takedown:{self.takedown_id}",
             result="failed",
-            details={
-                "account": self.account_name,
-                "remote_id": item.remote_id,
-                "origin": item.origin,
-                "outcome": outcome,
-                "reason": reason,
-            },
+            details=payloads.takedown_item(
+                self.account_name,
+                item.remote_id,
+                item.origin,
+                outcome,
+                reason,
+                item.evidence.get("created_at"),
+                item.post_id,
+            ),
         )
 
     def record(self, outcomes: list[Outcome]) -> None:
@@ -214,35 +218,36 @@ class AccountItems:
         item = db.get(TakedownItem, one.item_id)
         assert item is not None
         outcome, reason, attempts = one.outcome, one.reason, one.attempts
-        if outcome == "not_found" and (item.attempts or attempts > 1):
+        if outcome == ItemOutcome.NOT_FOUND and (item.attempts or attempts > 1):
             reason = "already gone (an interrupted earlier attempt may have deleted it)"
         item.outcome, item.reason = outcome, reason[:2000]
         item.attempts += attempts
-        details = {
-            "account": self.account_name,
-            "remote_id": item.remote_id,
-            "origin": item.origin,
-            "outcome": outcome,
-            "reason": item.reason,
-            "created_at": item.evidence.get("created_at"),
-            "post": item.post_id,
-        }
+        details = payloads.takedown_item(
+            self.account_name,
+            item.remote_id,
+            item.origin,
+            outcome,
+            item.reason,
+            item.evidence.get("created_at"),
+            item.post_id,
+        )
         self.rt.audit(
             db,
             Event.TAKEDOWN_ITEM,
             actor=ACTOR,
             target=f"takedown:{self.takedown_id}",
-            result="ok" if outcome != "failed" else "failed",
+            result="ok" if outcome != ItemOutcome.FAILED else "failed",
             details=details,
         )
-        if item.post_id is not None and outcome in ("deleted", "not_found"):
+        if item.post_id is not None and outcome in GONE:
             self._mark_post_deleted(db, item)
 
     def _mark_post_deleted(self, db: Any, item: TakedownItem) -> None:
         post = db.get(Post, item.post_id)
-        if post is None or post.status == "deleted":
+        if post is None or post.status == PostStatus.DELETED:
             return
-        post.status, post.status_reason = "deleted", f"taken down (takedown #{self.takedown_id})"
+        post.status = PostStatus.DELETED
+        post.reason = f"taken down (takedown #{self.takedown_id})"
         post.evidence = item.evidence
         self.rt.audit(
             db,

@@ -20,6 +20,7 @@ from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_scope import Scope, decide
 from postgate.services.takedowns import check_scope, resolve_accounts
+from postgate.states import PostStatus
 from postgate.store.models import Account, Approval, Post
 
 LIST_LIMIT = 10_000  # as the job lists
@@ -57,7 +58,7 @@ def _account_items(
     db: Session, account: Account, listed: list[RemotePost], since: datetime, scope: Scope
 ) -> list[dict[str, Any]]:
     ids = [remote.remote_id for remote in listed]
-    in_window = (Post.status == "published") & (Post.published_at >= since)
+    in_window = (Post.status == PostStatus.PUBLISHED) & (Post.published_at >= since)
     posts = db.scalars(
         select(Post)
         .options(

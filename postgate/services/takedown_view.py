@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from postgate.errors import NotFound
 from postgate.services.takedown_windows import account_names, takedown_windows
+from postgate.states import ItemOutcome
 from postgate.store.models import Takedown, TakedownItem
 
-OUTCOMES = ("pending", "neutralised", "deleted", "not_found", "failed", "still_live", "unverified")
-GONE = ("deleted", "not_found")  # the only outcomes a takedown may call done
+OUTCOMES = tuple(ItemOutcome)
 
 
 def load_takedown(db: Session, takedown_id: int) -> Takedown:

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.errors import ValidationFailed
 from postgate.runtime import Runtime
@@ -36,6 +37,7 @@ from postgate.services.sessions import revoke_all_tokens
 from postgate.services.takedown_dispatch import enqueue_quietly
 from postgate.services.takedown_scope import Scope
 from postgate.services.takedown_windows import join_takedown, start_windows
+from postgate.states import TakedownStatus
 from postgate.store.models import Account, Takedown, User
 from postgate.store.types import utcnow
 
@@ -140,7 +142,7 @@ def _create_or_join(
 
     A joined takedown keeps its own scope (which of Postgate's posts go)."""
     lock_accounts(db, [a.id for a in accounts])
-    running = db.scalars(select(Takedown).where(Takedown.status == "running")).all()
+    running = db.scalars(select(Takedown).where(Takedown.status == TakedownStatus.RUNNING)).all()
     covered = {aid: t for t in running for aid in t.account_ids}
     joined = sorted({covered[a.id].id for a in accounts if a.id in covered})
     widened: list[str] = []
@@ -156,7 +158,7 @@ def _create_or_join(
             created_by_id=actor.id,
             account_ids=[a.id for a in missing],
             since=since,
-            status="running",
+            status=TakedownStatus.RUNNING,
             phase="queued",
             scope=scope.to_json(),
         )
@@ -168,12 +170,9 @@ def _create_or_join(
             Event.TAKEDOWN_START,
             actor=actor.username,
             target=f"takedown:{takedown.id}",
-            details={
-                "accounts": [a.name for a in missing],
-                "since": since.isoformat(),
-                "joined": joined,
-                **scope.to_json(),
-            },
+            details=payloads.takedown_start(
+                [a.name for a in missing], since, joined, scope.to_json()
+            ),
             source=source,
         )
     for account in accounts:
@@ -209,13 +208,7 @@ def _end_sessions(
         Event.TOKEN_REVOKE,
         actor=actor.username,
         target=f"takedown:{start.takedown.id}",
-        details={
-            "tokens_ended": ended,
-            "users": usernames or "all",
-            "kept": keep_token,
-            "created": start.created,
-            "joined": start.joined,
-        },
+        details=payloads.tokens_ended(ended, usernames, keep_token, start.created, start.joined),
         source=source,
     )
     return ended
