@@ -97,6 +97,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "console.freeze": policy.RUN_CONSOLE,
     "console.lift_freeze": policy.RUN_CONSOLE,
     "console.start_takedown": policy.RUN_CONSOLE,
+    "console.preview_takedown": policy.RUN_CONSOLE,
     "takedowns.show": policy.RUN_CONSOLE,
     "takedowns.progress": policy.RUN_CONSOLE,
     "takedowns.report": policy.RUN_CONSOLE,
