@@ -27,6 +27,7 @@ from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import crisis, incident, posts, takedown_preview, takedown_view, takedowns
+from postgate.services.takedown_evidence import evidence_archive as takedown_evidence_zip
 from postgate.services.takedown_scope import Scope, parse_scope
 from postgate.store.models import Account, TakedownItem, User
 
@@ -175,6 +176,26 @@ def takedown_report(takedown_id: int, query: ReportFormat) -> Any:
         incident.report_markdown(report),
         mimetype="text/markdown",
         headers={"Content-Disposition": f'inline; filename="takedown-{takedown_id}.md"'},
+    )
+
+
+@bp.operation(
+    "GET",
+    "/takedowns/<id:takedown_id>/evidence",
+    roles=policy.RUN_CONSOLE,
+    answers={200: {"application/zip": None}},
+)
+def takedown_evidence(takedown_id: int) -> Any:
+    """The takedown's evidence as one ZIP: each post's item with the platform's full record,
+    the incident report, and a manifest of SHA-256 hashes."""
+    with rt().store.session() as db:
+        archive = takedown_evidence_zip(db, takedown_id)
+    return Response(
+        archive,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="takedown-{takedown_id}-evidence.zip"'
+        },
     )
 
 
