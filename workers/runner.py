@@ -37,6 +37,7 @@ from postgate.heartbeat import HeartbeatWriter
 from postgate.logs import configure_logging
 from postgate.runtime import Runtime
 from postgate.services.checking import check_rules_version
+from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.db import release_connections
 from workers import jobs
 from workers.beating import BeatingWorker
@@ -183,6 +184,7 @@ def _rescue_safely(rt: Runtime) -> None:
     try:
         rescue_overdue(rt)
         rescue_abandoned(rt)
+        resume_running_takedowns(rt)  # a takedown whose worker died: within its lease time
     except RedisError:
         pass  # Redis is away: nothing is scheduled until it is back, and then this runs again
     except Exception:

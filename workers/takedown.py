@@ -5,7 +5,7 @@ before the delete call, and each outcome is committed as it comes. A new run (RQ
 job twice, or a new worker after a crash, queued by ``resume_running_takedowns``) redoes
 discovery, which only adds what is missing, and skips finished items. One run at a time
 holds a lease in Redis, renewed by a heartbeat; a killed run's lease expires within
-the lease time and the next run waits for it.
+the lease time (3 s) and every worker's rescue loop queues the takedown again within a second.
 
 A request may widen an account's window while the run works on it (a second takedown
 asking for an earlier ``since`` joins this one). Before revoking an account's credentials
@@ -43,6 +43,10 @@ from workers.takedown_items import ACTOR
 log = logging.getLogger("postgate.takedown")
 
 PHASES = ("queued", "discover", "delete", "revoke", "done")
+# A killed run's lease expires within LEASE_SECONDS; every worker's once-a-second rescue
+# (workers.runner) then queues the takedown again: resumed within about 5 s of the death.
+LEASE_SECONDS = 3.0
+HEARTBEAT_SECONDS = 1.0
 
 
 def run_takedown(takedown_id: int) -> dict[str, Any]:
@@ -51,7 +55,9 @@ def run_takedown(takedown_id: int) -> dict[str, Any]:
 
 
 def execute(rt: Runtime, takedown_id: int) -> dict[str, Any]:
-    lease = Lease(rt.redis, lease_key(rt, takedown_id))
+    lease = Lease(
+        rt.redis, lease_key(rt, takedown_id), seconds=LEASE_SECONDS, heartbeat=HEARTBEAT_SECONDS
+    )
     if not lease.acquire(wait=lease.seconds + 2):
         return {"takedown": takedown_id, "skipped": "another run holds the takedown"}
     try:

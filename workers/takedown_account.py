@@ -187,6 +187,7 @@ class AccountTakedown:
         pending = self.items.pending()
         if not pending:
             return
+        self.items.mark_sending([row.id for row in pending])
         with ThreadPoolExecutor(DELETERS_PER_ACCOUNT, f"takedown-{self.account.name}") as pool:
             running = {pool.submit(self._delete, row.id, row.remote_id) for row in pending}
             finished: list[Future[Outcome]] = []

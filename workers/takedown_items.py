@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, update
 
 from postgate import audit_payloads as payloads
 from postgate.audit import Event
@@ -206,6 +206,17 @@ class AccountItems:
             ),
         )
 
+    def mark_sending(self, item_ids: list[int]) -> None:
+        """Count one delete call on each item before any is sent (one transaction): a run
+        that dies before storing an answer leaves the mark, and the next run's 404 for the
+        post is then recognised as Postgate's own deletion, not reported ``not_found``."""
+        with self.rt.store.transaction() as db:
+            db.execute(
+                update(TakedownItem)
+                .where(TakedownItem.id.in_(item_ids))
+                .values(attempts=TakedownItem.attempts + 1)
+            )
+
     def record(self, outcomes: list[Outcome]) -> None:
         """Store finished deletions, several to a transaction: a commit per deletion made
         the store's single writer, not the platform, the limit. Evidence was stored before
@@ -218,10 +229,13 @@ class AccountItems:
         item = db.get(TakedownItem, one.item_id)
         assert item is not None
         outcome, reason, attempts = one.outcome, one.reason, one.attempts
-        if outcome == ItemOutcome.NOT_FOUND and (item.attempts or attempts > 1):
-            reason = "already gone (an interrupted earlier attempt may have deleted it)"
+        # ``attempts`` already counts this run's call (``mark_sending``): more means an
+        # earlier call, of this run or of one that died before storing its answer.
+        if outcome == ItemOutcome.NOT_FOUND and (item.attempts > 1 or attempts > 1):
+            outcome = ItemOutcome.DELETED
+            reason = "gone when retried: an earlier delete call (its answer lost) took it down"
         item.outcome, item.reason = outcome, reason[:2000]
-        item.attempts += attempts
+        item.attempts += attempts - 1
         details = payloads.takedown_item(
             self.account_name,
             item.remote_id,

@@ -70,11 +70,11 @@ def test_takedown_with_malformed_answers_completes_with_reasons(
     assert compromised.details["reason"].startswith(f"the revocation failed: {REVOKE_REASON}. ")
 
 
-def test_a_delete_whose_answer_was_garbled_then_not_found_says_it_is_already_gone(
+def test_a_delete_whose_answer_was_garbled_then_not_found_stays_deleted(
     rt, client, actors, sandbox_url
 ):
     """The platform deleted the post but its answer was lost; the retry hears 404. The item
-    is ``not_found`` with a reason saying why, not an unexplained miss."""
+    is ``deleted`` (Postgate's own call took it down), with a reason saying so."""
     from workers import takedown
 
     credentials = sandbox_credentials(sandbox_url, "acme")
@@ -97,6 +97,6 @@ def test_a_delete_whose_answer_was_garbled_then_not_found_says_it_is_already_gon
     assert delete.hits == 1
     done = client.get(f"/api/v1/takedowns/{started.get_json()['id']}", headers=lead.headers)
     (item,) = done.get_json()["items"]
-    assert item["outcome"] == "not_found"
-    assert item["reason"].startswith("already gone"), item
+    assert item["outcome"] == "deleted"
+    assert item["reason"].startswith("gone when retried"), item
     assert sandbox.list_live(sandbox_url, "acme") == []
