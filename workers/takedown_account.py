@@ -24,6 +24,7 @@ from postgate.platforms.base import ConnectorError, CredentialsError, RemotePost
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
+from postgate.services.crisis import holding_text
 from postgate.services.manual_steps import manual_revoke
 from postgate.services.takedown_scope import Scope
 from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
@@ -110,6 +111,7 @@ class AccountTakedown:
         while True:
             self.run_.set_phase(self.account_id, "discover")
             self.discover()
+            self.neutralise_pending()
             self.run_.set_phase(self.account_id, "delete")
             self.delete_pending()
             for _ in range(SWEEPS):
@@ -205,6 +207,35 @@ class AccountTakedown:
                 if failed is not None:  # a lost lease: stop, keeping what was recorded
                     pool.shutdown(cancel_futures=True)
                     raise failed
+
+    # --- neutralising ---------------------------------------------------------------------
+
+    def neutralise_pending(self) -> None:
+        """Where the platform lets the account edit its posts, replace each pending post's
+        text with the holding text at once (its evidence is stored already), so nothing of
+        the attacker's stays readable while deletions wait for the platform's deletion limit
+        (Mastodon: 30 per 30 minutes). Edits count against the general limit only. An edit
+        that fails leaves the item pending: it is deleted all the same."""
+        spec = PLATFORMS.get(self.account.platform)
+        text = holding_text(self.rt)
+        if spec is None or not spec.capabilities.edit or not text:
+            return
+        pending = [row for row in self.items.pending() if row.outcome == ItemOutcome.PENDING]
+        if not pending:
+            return
+        with ThreadPoolExecutor(DELETERS_PER_ACCOUNT, f"neutralise-{self.account.name}") as pool:
+            done = list(
+                pool.map(lambda row: self._neutralise(row.id, row.remote_id, text), pending)
+            )
+        self.items.record_neutralised([item_id for item_id in done if item_id is not None])
+
+    def _neutralise(self, item_id: int, remote_id: str, text: str) -> int | None:
+        try:
+            outcome, _ = self.call(lambda c: c.edit(remote_id, text))
+        except CallFailed as exc:
+            log.info("takedown %s: could not neutralise %s: %s", self.takedown_id, remote_id, exc)
+            return None
+        return item_id if outcome == ItemOutcome.NEUTRALISED else None
 
     def _delete(self, item_id: int, remote_id: str) -> Outcome:
         try:

@@ -146,16 +146,17 @@ class AccountItems:
 
     # --- deletion -------------------------------------------------------------------------
 
-    def pending(self) -> list[Row[tuple[int, str]]]:
-        """The items still to delete (id and remote id), oldest first."""
+    def pending(self) -> list[Row[tuple[int, str, str]]]:
+        """The items still to delete (id, remote id, outcome), oldest first: pending and
+        neutralised ones."""
         with self.rt.store.session() as db:
             return list(
                 db.execute(
-                    select(TakedownItem.id, TakedownItem.remote_id)
+                    select(TakedownItem.id, TakedownItem.remote_id, TakedownItem.outcome)
                     .where(
                         TakedownItem.takedown_id == self.takedown_id,
                         TakedownItem.account_id == self.account_id,
-                        TakedownItem.outcome == ItemOutcome.PENDING,
+                        TakedownItem.outcome.in_((ItemOutcome.PENDING, ItemOutcome.NEUTRALISED)),
                     )
                     .order_by(TakedownItem.id)
                 ).all()
@@ -205,6 +206,17 @@ class AccountItems:
                 item.post_id,
             ),
         )
+
+    def record_neutralised(self, item_ids: list[int]) -> None:
+        """Items whose text the platform replaced with the holding text; still to delete."""
+        if not item_ids:
+            return
+        with self.rt.store.transaction() as db:
+            db.execute(
+                update(TakedownItem)
+                .where(TakedownItem.id.in_(item_ids), TakedownItem.outcome == ItemOutcome.PENDING)
+                .values(outcome=ItemOutcome.NEUTRALISED)
+            )
 
     def mark_sending(self, item_ids: list[int]) -> None:
         """Count one delete call on each item before any is sent (one transaction): a run

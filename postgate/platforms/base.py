@@ -135,6 +135,11 @@ class Connector(ABC):
     def delete(self, remote_id: str) -> str:
         """Delete a post: ``"deleted"``, or ``"not_found"`` when it is already gone."""
 
+    def edit(self, remote_id: str, text: str) -> str:
+        """Replace a post's text: ``"neutralised"``, or ``"not_found"`` when it is gone.
+        Only platforms whose spec has the ``edit`` capability implement it."""
+        raise PermanentError(f"{self.platform}: editing posts is not supported")
+
     @abstractmethod
     def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
         """The account's posts, newest first, back to ``since`` or up to ``limit``."""

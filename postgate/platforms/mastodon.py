@@ -96,6 +96,22 @@ class MastodonConnector(Connector):
             raise answer.malformed("with another status's id")
         return "deleted"
 
+    def edit(self, remote_id: str, text: str) -> str:
+        """Replace a status's text (``PUT /api/v1/statuses/:id``, Mastodon 3.5+)."""
+        response = self._http.send(
+            "PUT",
+            f"/api/v1/statuses/{segment(remote_id)}",
+            headers=self._auth(),
+            json={"status": text},
+        )
+        if response.status_code == 404:
+            return "not_found"
+        answer = self._http.answer(self._http.check(response), "the edit")
+        edited = answer.object()
+        if answer.identifier(edited.get("id"), "a status id") != remote_id:
+            raise answer.malformed("with another status's id")
+        return "neutralised"
+
     def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
         account_id = self._account_id or self.verify_credentials().remote_id
         posts: list[RemotePost] = []

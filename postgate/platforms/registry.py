@@ -35,7 +35,7 @@ _MASTODON_CREDENTIALS = (
     Credential("client_secret", required=False),
 )
 _MASTODON_CAPABILITIES = Capabilities(
-    idempotency=True, delete=True, list_non_public=True, revoke=True
+    idempotency=True, delete=True, list_non_public=True, revoke=True, edit=True
 )
 
 MASTODON = PlatformSpec(

@@ -292,7 +292,8 @@ def test_killed_worker_midway_is_resumed_by_another(rt, client, actors, scene, w
         assert time.monotonic() < deadline, body["progress"]
         time.sleep(0.1)
     kill(first_worker)
-    assert body["status"] == "running" and body["progress"]["pending"] > 0
+    waiting = body["progress"]["pending"] + body["progress"]["neutralised"]
+    assert body["status"] == "running" and waiting > 0
     sandbox.set_faults(url, latency_ms=50)
     workers()  # its reconciler re-enqueues the takedown once the dead run's lease expires
     done = wait_done(client, lead, takedown["id"], timeout=60)
