@@ -278,8 +278,15 @@ class Counts(Answer):
     unverified: int
 
 
+class AccountProgress(Counts):
+    deleted_by: Time | None = Field(
+        description="When the posts still waiting should be deleted, at the platform's "
+        "documented deletion limit; null when none wait or it documents none."
+    )
+
+
 class Progress(Counts):
-    accounts: dict[str, Counts]
+    accounts: dict[str, AccountProgress]
 
 
 class TakedownAccount(Answer):

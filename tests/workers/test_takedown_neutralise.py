@@ -47,6 +47,7 @@ def test_posts_waiting_for_the_deletion_limit_are_neutralised_at_once(
     assert all(p["text"].startswith(HOLDING) and p["edited_at"] for p in live)
     done = client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).get_json()
     assert done["status"] == "done_with_gaps"
+    assert done["progress"]["accounts"]["acme"]["deleted_by"] is None  # nothing waits now
     outcomes = sorted(i["outcome"] for i in done["items"])
     assert outcomes == ["deleted", "deleted", "failed", "failed", "failed"]
     assert {i["evidence"]["text"] for i in done["items"]} == {
@@ -69,3 +70,34 @@ def test_neutralised_posts_are_then_deleted_as_the_limit_allows(rt, client, acto
     assert done["status"] == "done"
     assert {i["outcome"] for i in done["items"]} == {"deleted"}
     assert sandbox.list_live(sandbox_url, "acme") == []
+
+
+def test_progress_estimates_when_waiting_posts_will_be_deleted(rt, client, actors, sandbox_url):
+    """200 posts at 30 per 30 minutes: six more windows after the current one."""
+    from datetime import datetime as dt
+
+    from postgate.store.models import Account, TakedownItem
+
+    make_account(
+        rt, "acme", base_url=sandbox_url, credentials=sandbox_credentials(sandbox_url, "acme")
+    )
+    takedown_id, lead = start(rt, client, actors)
+    with rt.store.transaction() as db:
+        account_id = db.query(Account).one().id
+        for n in range(200):
+            db.add(
+                TakedownItem(
+                    takedown_id=takedown_id,
+                    account_id=account_id,
+                    remote_id=str(n),
+                    origin="unauthorized",
+                    evidence={},
+                    outcome="neutralised",
+                )
+            )
+    body = client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).get_json()
+    acme = body["progress"]["accounts"]["acme"]
+    assert acme["neutralised"] == 200
+    when = dt.fromisoformat(acme["deleted_by"])
+    expected = dt.now(UTC) + timedelta(minutes=6 * 30)
+    assert abs((when - expected).total_seconds()) < 60
