@@ -43,8 +43,8 @@ from postgate.settings import load_settings  # noqa: E402
 from postgate.store.models import Freeze, Takedown, TakedownItem  # noqa: E402
 from sandbox import client as sandbox  # noqa: E402
 from sandbox.faults import parse_rate_limit  # noqa: E402
-from sandbox.realism import Realism  # noqa: E402
 from sandbox.server import running_sandbox  # noqa: E402
+from sandbox.switches import Realism  # noqa: E402
 from workers.takedown_account import DELETERS_PER_ACCOUNT  # noqa: E402
 
 

@@ -96,13 +96,23 @@ def set_faults(
 
 
 def get_realism(base_url: str) -> dict[str, Any]:
-    """Current realism switches (``sandbox.realism``)."""
+    """Current realism switches (``sandbox.switches``)."""
     return _call(base_url, "GET", "/sandbox/realism")
 
 
 def set_realism(base_url: str, **changes: Any) -> dict[str, Any]:
     """Change only the switches passed (``deletion_limit=None`` turns the limit off)."""
     return _call(base_url, "PUT", "/sandbox/realism", changes)
+
+
+def get_behaviour(base_url: str) -> dict[str, Any]:
+    """Current realism settings (markup, idempotency memory, limits): ``sandbox.behaviour``."""
+    return _call(base_url, "GET", "/sandbox/behaviour")
+
+
+def set_behaviour(base_url: str, **changes: Any) -> dict[str, Any]:
+    """Change only the settings named, e.g. ``idempotency=False`` or ``markup=False``."""
+    return _call(base_url, "PUT", "/sandbox/behaviour", changes)
 
 
 def get_stats(base_url: str, *, reset: bool = False) -> dict[str, int]:

@@ -15,10 +15,11 @@ from sandbox.entities import account_json, iso_time, status_json
 from sandbox.errors import BadRequest, Invalid
 from sandbox.faults import updated_faults
 from sandbox.oauth import issue_app_token
-from sandbox.realism import EXTENSION as REALISM
-from sandbox.realism import RealismState, updated_realism
+from sandbox.realism import validate_length
 from sandbox.state import current_state
 from sandbox.store import Account, Status
+from sandbox.switches import EXTENSION as REALISM
+from sandbox.switches import RealismState, updated_realism
 
 bp = Blueprint("sandbox_control", __name__)
 
@@ -43,7 +44,7 @@ def json_body() -> dict[str, Any]:
 
 
 @bp.post("/sandbox/accounts/<name>/tokens")
-def issue_token(name: str) -> Response:
+def issue_token(name: str) -> tuple[Response, int]:
     """A fresh access token, how ``accounts add NAME --platform sandbox`` gets one."""
     account = named_account(name)
     assert account is not None
@@ -51,7 +52,7 @@ def issue_token(name: str) -> Response:
 
 
 @bp.post("/sandbox/accounts/<name>/statuses")
-def post_direct(name: str) -> Response:
+def post_direct(name: str) -> tuple[Response, int]:
     """Publish bypassing Postgate and fault injection, as an attacker with the token would."""
     account = named_account(name)
     assert account is not None
@@ -60,6 +61,7 @@ def post_direct(name: str) -> Response:
     if not isinstance(text, str) or not isinstance(visibility, str):
         raise BadRequest("text and visibility must be strings")
     state = current_state()
+    validate_length(text)
     status, _ = state.store.create_status(account.id, text, visibility)
     state.stats.add("direct_posts")
     return jsonify(status_json(status, account, state.base())), 201
@@ -109,7 +111,7 @@ def faults() -> Response:
 
 @bp.route("/sandbox/realism", methods=["GET", "PUT"])
 def realism() -> Response:
-    """Read or partially update the realism switches (``sandbox.realism``)."""
+    """Read or partially update the realism switches (``sandbox.switches``)."""
     state: RealismState = current_app.extensions[REALISM]
     if request.method == "PUT":
         try:

@@ -21,7 +21,7 @@ from flask import Flask, Response, current_app, g, jsonify, request
 
 from sandbox.api import identify
 from sandbox.faults import RateLimiter
-from sandbox.realism import current_realism
+from sandbox.switches import current_realism
 
 DELETION = re.compile(r"/api/v1/statuses/\d+(/unreblog)?")
 LIMITER = "postgate_sandbox_deletion_limiter"

@@ -8,7 +8,7 @@ status is "Record not found", as ``Status.where(account: current_account).find``
 
 An attacker holding the token can thus rewrite one of Postgate's own posts, which Postgate
 must notice and take down; ``PUT /sandbox/accounts/<name>/statuses/<id>`` does that without
-faults, for ``postgate sandbox post --edit``. The switch ``edits`` (:mod:`sandbox.realism`)
+faults, for ``postgate sandbox post --edit``. The switch ``edits`` (:mod:`sandbox.switches`)
 turns the API routes into 404s, like a server without edits.
 """
 
@@ -20,11 +20,12 @@ from flask import Blueprint, Response, jsonify
 
 from sandbox.api import form_data, record_id, string_field, viewer, visible_status
 from sandbox.control import json_body, named_account
-from sandbox.entities import account_json, iso_time, render_content, status_json
+from sandbox.entities import account_json, iso_time, status_json
 from sandbox.errors import BadRequest, NotFound
-from sandbox.realism import current_realism
+from sandbox.realism import rendered
 from sandbox.state import current_state
 from sandbox.store import SandboxStore, Status, now_ms, validate_text
+from sandbox.switches import current_realism
 
 bp = Blueprint("sandbox_edits", __name__)
 
@@ -115,7 +116,7 @@ def status_history(status_id: str) -> Response:
     return jsonify(
         [
             {
-                "content": render_content(text),
+                "content": rendered(text, state.base()).content,
                 "spoiler_text": "",
                 "sensitive": False,
                 "created_at": iso_time(created_at),

@@ -10,7 +10,7 @@
 - ``POST /oauth/revoke`` (RFC 7009, Doorkeeper's ``RevokeController``): an unknown token
   answers 200 ``{}``; a token issued to a confidential app is revoked only when that app's
   credentials come with the request, else 403 ``unauthorized_client`` and the token keeps
-  working. The switch ``revoke_requires_client`` (:mod:`sandbox.realism`) relaxes that.
+  working. The switch ``revoke_requires_client`` (:mod:`sandbox.switches`) relaxes that.
 
 The control endpoint ``POST /sandbox/accounts/<name>/tokens`` issues its tokens through
 :func:`issue_app_token`, so Postgate, which connects sandbox accounts through it, receives
@@ -27,9 +27,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from sandbox.api import form_data, string_field
 from sandbox.errors import BadRequest, Invalid, SandboxError
-from sandbox.realism import current_realism
 from sandbox.state import current_state
 from sandbox.store import Account, SandboxStore, now_ms
+from sandbox.switches import current_realism
 
 bp = Blueprint("sandbox_oauth", __name__)
 

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control, edits, oauth
+from sandbox import api, control, edits, instance, oauth
 from sandbox.deletion_limit import install_deletion_limit
 from sandbox.errors import SandboxError
 from sandbox.faults import (
@@ -29,9 +30,10 @@ from sandbox.faults import (
     parse_rate_limit,
 )
 from sandbox.guard import install_guard
-from sandbox.realism import Realism, install_realism
+from sandbox.realism import bp as behaviour_bp
 from sandbox.state import EXTENSION, SandboxState
 from sandbox.store import SandboxStore
+from sandbox.switches import Realism, install_realism
 
 
 def create_sandbox_app(
@@ -51,6 +53,7 @@ def create_sandbox_app(
         rate_limit = parse_rate_limit(rate_limit)
     faults = Faults(check_latency(latency_ms), rate_limit, check_error_rate(error_rate))
     app = Flask(__name__)
+    assert isinstance(app.json, DefaultJSONProvider)
     app.json.sort_keys = False  # keep Mastodon's field order
     base = base_url.rstrip("/") if base_url else None
     store = SandboxStore(data_path)
@@ -58,7 +61,7 @@ def create_sandbox_app(
     oauth.create_schema(store)
     app.extensions[EXTENSION] = SandboxState(store, faults, base)
     install_realism(app, realism)
-    for blueprint in (api.bp, control.bp, edits.bp, oauth.bp):
+    for blueprint in (api.bp, control.bp, behaviour_bp, instance.bp, edits.bp, oauth.bp):
         app.register_blueprint(blueprint)
     install_guard(app)
     install_deletion_limit(app)  # after the guard: it reports the most limited of the two

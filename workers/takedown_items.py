@@ -86,7 +86,7 @@ class AccountItems:
     ) -> dict[str, Post]:
         """Postgate's rows for the listed posts, and (``published``) its posts in the window."""
         mine = (Post.account_id == self.account_id) & Post.remote_id.is_not(None)
-        wanted = Post.remote_id.in_(listed_ids)
+        wanted: Any = Post.remote_id.in_(listed_ids)
         if published:
             wanted = wanted | ((Post.status == PostStatus.PUBLISHED) & (Post.published_at >= since))
         posts = db.scalars(select(Post).where(mine & wanted)).all()
@@ -98,7 +98,7 @@ class AccountItems:
         evidence: dict[str, Any] = {
             "text": post.text if post is not None else remote.text if remote else "",
             "created_at": (
-                remote.created_at if remote else post.published_at if post else utcnow()
+                (remote.created_at if remote else post.published_at if post else None) or utcnow()
             ).isoformat(),
             "url": (post.remote_url if post is not None else None) or (remote and remote.url),
             "remote_id": remote_id,
@@ -146,7 +146,7 @@ class AccountItems:
 
     # --- deletion -------------------------------------------------------------------------
 
-    def pending(self) -> list[Row[tuple[int, str, str]]]:
+    def pending(self) -> list[Row[int, str, str]]:
         """The items still to delete (id, remote id, outcome), oldest first: pending and
         neutralised ones."""
         with self.rt.store.session() as db:

@@ -28,6 +28,7 @@ from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import freezes, takedown_preview, takedown_view, takedowns
+from postgate.services.settling import waiting_for_a_person
 from postgate.services.takedown_scope import parse_scope
 from postgate.services.users import list_users
 from postgate.store.types import utcnow
@@ -132,6 +133,10 @@ def _console(
             takedown_view.takedown_to_dict(db, t, items=False)
             for t in takedown_view.list_takedowns(db, limit=10)
         ]
+        unknown = [
+            (p.id, p.account.name, p.claimed_at and p.claimed_at.isoformat())
+            for p in waiting_for_a_person(db)
+        ]
     freeze_form = forms.get("freeze_form") or FreezeForm(formdata=None)
     lift_form = forms.get("lift_form") or LiftForm(formdata=None, prefix="lift")
     takedown_form = forms.get("takedown_form") or _new_takedown_form(accounts)
@@ -146,6 +151,7 @@ def _console(
         accounts=accounts,
         freezes=active,
         takedowns=recent,
+        unknown=unknown,
         freeze_form=freeze_form,
         lift_form=lift_form,
         takedown_form=takedown_form,

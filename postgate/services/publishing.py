@@ -42,6 +42,7 @@ from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
 from postgate.states import READ_BACK_NOTE, AccountStatus, PostStatus
 from postgate.states import UNRESOLVED_NOTE as UNRESOLVED_NOTE  # named here by the tests
+from postgate.store.db import rows_changed
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 
@@ -61,10 +62,26 @@ class Claim:
     text: str
     attempts: int
     claimed_at: datetime
+    key_time: datetime | None = None  # see publish_key_time
 
     @property
     def idempotency_key(self) -> str:
-        return f"postgate-{self.post_id}-r{self.revision}"
+        return publish_key(self.post_id, self.revision)
+
+
+def publish_key(post_id: int, revision: int) -> str:
+    """The idempotency key of a post's revision: every attempt sends the same one."""
+    return f"postgate-{post_id}-r{revision}"
+
+
+def publish_key_time(post: Post) -> datetime:
+    """A moment fixed for the post's revision and close to when it goes out, from which a
+    platform without idempotency keys makes a deterministic record key (Bluesky's TID): the
+    scheduled time, else the last approval of this content, else the post's creation."""
+    if post.scheduled_at is not None:
+        return post.scheduled_at
+    approved = [a.at for a in post.approvals if a.content_hash == post.content_hash]
+    return max(approved, default=post.created_at)
 
 
 class ClaimOutcome(enum.StrEnum):
@@ -128,7 +145,8 @@ def claim_post(
         if problem:
             _block(rt, db, post, problem)
             return ClaimResult(ClaimOutcome.BLOCKED, reason=problem)
-        claimed = db.execute(
+        claimed = rows_changed(
+            db,
             update(Post)
             .where(
                 Post.id == post_id, Post.status == PostStatus.SCHEDULED, Post.revision == revision
@@ -141,15 +159,14 @@ def claim_post(
                 reason="",
                 **SETTLED,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if claimed != 1:
             return ClaimResult(NOT_SCHEDULED, reason="claimed by another worker")
-        attempts, text = post.attempts + 1, post.text
+        attempts, text, key_time = post.attempts + 1, post.text, publish_key_time(post)
         db.expunge(account)
-        return ClaimResult(
-            ClaimOutcome.CLAIMED, Claim(post_id, revision, token, account, text, attempts, now)
-        )
+        claim = Claim(post_id, revision, token, account, text, attempts, now, key_time)
+        return ClaimResult(ClaimOutcome.CLAIMED, claim)
 
 
 def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) -> str:
@@ -226,7 +243,8 @@ def still_frozen(rt: Runtime, claim: Claim) -> bool:
 def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *, how: str) -> bool:
     """Record the platform's id, URL and time; only while ``token`` still holds the claim."""
     with rt.store.transaction() as db:
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
             .where(
                 Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
@@ -240,8 +258,8 @@ def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *,
                 published_at=remote.created_at or utcnow(),
                 claim_token=None,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if done:
             rt.audit(
                 db,
@@ -325,7 +343,8 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
         assert post is not None
         heard = post.reason
         reason = f"{heard}; not found on the account" if heard else ""
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
             .where(
                 Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
@@ -336,8 +355,8 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
                 reason=(reason or "an earlier attempt did not reach the platform")[:1000],
                 **SETTLED,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         db.refresh(post)
         return (post.revision, post.attempts) if done else None
 

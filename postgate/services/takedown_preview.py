@@ -69,6 +69,7 @@ def _account_items(
     ).all()
     ours = {post.remote_id: post for post in posts}
     seen = set(ids)
+    candidates: list[tuple[RemotePost | None, Post | None]]
     candidates = [(r, ours.get(r.remote_id)) for r in listed]
     candidates += [(None, post) for rid, post in ours.items() if rid not in seen]
     out = []

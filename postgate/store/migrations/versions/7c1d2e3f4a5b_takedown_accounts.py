@@ -1,7 +1,7 @@
 """takedown accounts: each account's window and revocation in a table of its own
 
 Revision ID: 7c1d2e3f4a5b
-Revises: 8d188952cec0
+Revises: 7d3c1a9e5b20
 Create Date: 2026-11-30 12:45:00.000000
 
 Until now each account's window was replayed from audit entries. Existing takedowns get one
@@ -17,7 +17,7 @@ from alembic import op
 import postgate.store.types
 
 revision: str = "7c1d2e3f4a5b"
-down_revision: str | None = "8d188952cec0"
+down_revision: str | None = "7d3c1a9e5b20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
