@@ -31,6 +31,7 @@ from rq.serializers import JSONSerializer
 
 from postgate.logs import current_request_id
 from postgate.runtime import Runtime
+from postgate.states import WITHDRAWN, PostStatus
 from postgate.store.models import Post
 
 PUBLISH_QUEUE = "postgate-publish"
@@ -161,9 +162,9 @@ def follow_post(rt: Runtime, post: Post, old_revision: int | None = None) -> Non
     """
     if old_revision is not None:
         cancel_publish(rt, post.id, old_revision)
-    if post.status == "scheduled":
+    if post.status == PostStatus.SCHEDULED:
         enqueue_publish(rt, post.id, post.revision, post.scheduled_at)
-    elif post.status in ("cancelled", "rejected"):
+    elif post.status in WITHDRAWN:
         cancel_publish(rt, post.id, post.revision)
 
 

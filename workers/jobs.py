@@ -35,6 +35,7 @@ from postgate.services.credentials import connector_for_account
 from postgate.services.freezes import active_freezes
 from postgate.services.publishing import (
     Claim,
+    ClaimOutcome,
     claim_post,
     fail_claim,
     hold_for_retry,
@@ -45,7 +46,7 @@ from postgate.store.models import Account, Approval, Post
 from postgate.store.types import utcnow
 from rules import Context, Draft
 from workers.claims import post_lease, settle_seconds
-from workers.reconcile import resolve_if_stale
+from workers.reconcile import Resolution, resolve_if_stale
 
 log = logging.getLogger("postgate.workers.publish")
 
@@ -92,13 +93,13 @@ def publish(rt: Runtime, post_id: int, revision: int, attempts: int | None = Non
         return "held: another worker holds the claim"
     try:
         result = claim_post(rt, post_id, revision, lease.token, attempt=attempts)
-        if result.outcome == "held":  # a claim nobody holds any more is resolved first
+        if result.outcome == ClaimOutcome.HELD:  # a claim nobody holds any more is resolved first
             lease.release()
             outcome = resolve_if_stale(rt, post_id, enqueue=False)
-            if outcome != "rescheduled" or not lease.acquire():
+            if outcome != Resolution.RESCHEDULED or not lease.acquire():
                 return f"claim {outcome or 'resolved'}"
             result = claim_post(rt, post_id, revision, lease.token, attempt=attempts)
-        if result.outcome == "not_due" and result.due_at is not None:
+        if result.outcome == ClaimOutcome.NOT_DUE and result.due_at is not None:
             wait = (result.due_at - utcnow()).total_seconds()
             if wait > EARLY_SLEEP:
                 queue.reschedule_publish(rt, post_id, revision, result.due_at, attempts or 0)

@@ -42,6 +42,7 @@ from rq.scheduler import RQScheduler
 
 from postgate import queue
 from postgate.runtime import Runtime
+from postgate.states import PostStatus
 from postgate.store.models import Post
 from postgate.store.types import utcnow
 from workers.claims import LEASE_SECONDS, lease_key
@@ -97,7 +98,9 @@ def rescue_abandoned(rt: Runtime) -> list[str]:
 def _still_scheduled(rt: Runtime, post_id: int, revision: int) -> bool:
     with rt.store.session() as db:
         post = db.get(Post, post_id)
-        return post is not None and post.status == "scheduled" and post.revision == revision
+        return (
+            post is not None and post.status == PostStatus.SCHEDULED and post.revision == revision
+        )
 
 
 class OrphanSafeScheduler(RQScheduler):

@@ -31,6 +31,7 @@ from postgate.heartbeat import STALE_BEATS
 from postgate.observability import counters
 from postgate.queue import QUEUES, named_queue
 from postgate.runtime import Runtime
+from postgate.states import PostStatus
 from postgate.store.models import (
     Account,
     AuditEntry,
@@ -134,7 +135,7 @@ def _posts(db: Session, now: datetime) -> Iterable[Metric]:
         by_status.add_metric([status, account], number)
     yield by_status
     claims = db.execute(
-        select(func.count(), func.min(Post.claimed_at)).where(Post.status == "publishing")
+        select(func.count(), func.min(Post.claimed_at)).where(Post.status == PostStatus.PUBLISHING)
     ).one()
     outstanding = GaugeMetricFamily(
         "postgate_claims_outstanding", "Posts a worker claimed and has not settled yet."
