@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
         home,
         posts,
         review,
+        settle,
         takedowns,
         users,
     )
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
         home.bp,
         posts.bp,
         crisis.bp,
+        settle.bp,
         review.bp,
         calendar.bp,
         console.bp,

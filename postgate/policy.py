@@ -20,6 +20,9 @@ WRITE_POSTS: RoleGroup = (Role.AUTHOR,)
 REVIEW_POSTS: RoleGroup = (Role.REVIEWER,)
 """Approve or reject other people's posts."""
 
+SETTLE_POSTS: RoleGroup = (Role.REVIEWER, Role.SECURITY)
+"""Settle a post whose outcome is unknown: say whether it is on the platform after all."""
+
 SEE_ALL_POSTS: RoleGroup = (Role.REVIEWER, Role.SECURITY, Role.ADMIN)
 """Read every post, not only one's own."""
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from sandbox.entities import account_json, iso_time, status_json
 from sandbox.errors import BadRequest, Invalid
 from sandbox.faults import updated_faults
+from sandbox.realism import validate_length
 from sandbox.state import current_state
 from sandbox.store import Account
 
@@ -57,6 +58,7 @@ def post_direct(name: str) -> tuple[Response, int]:
     if not isinstance(text, str):
         raise BadRequest("text must be a string")
     state = current_state()
+    validate_length(text)
     status, _ = state.store.create_status(account.id, text)
     state.stats.add("direct_posts")
     return jsonify(status_json(status, account, state.base())), 201

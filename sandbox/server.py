@@ -19,7 +19,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control
+from sandbox import api, control, instance, realism
 from sandbox.errors import SandboxError
 from sandbox.faults import (
     Faults,
@@ -55,6 +55,8 @@ def create_sandbox_app(
     app.extensions[EXTENSION] = SandboxState(SandboxStore(data_path), faults, base)
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(realism.bp)
+    app.register_blueprint(instance.bp)
     install_guard(app)
     app.register_error_handler(SandboxError, _sandbox_error)
     app.register_error_handler(HTTPException, _http_error)

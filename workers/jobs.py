@@ -150,7 +150,9 @@ def _publish_once(connector: Connector, claim: Claim) -> RemotePost | ConnectorE
     back before any retry. Never a blind retry, and never ``failed`` for a post that exists.
     """
     try:
-        return connector.publish(claim.text, idempotency_key=claim.idempotency_key)
+        return connector.publish(
+            claim.text, idempotency_key=claim.idempotency_key, key_time=claim.key_time
+        )
     except ConnectorError as exc:
         return exc
     except Exception as exc:  # see the docstring

@@ -62,10 +62,26 @@ class Claim:
     text: str
     attempts: int
     claimed_at: datetime
+    key_time: datetime | None = None  # see publish_key_time
 
     @property
     def idempotency_key(self) -> str:
-        return f"postgate-{self.post_id}-r{self.revision}"
+        return publish_key(self.post_id, self.revision)
+
+
+def publish_key(post_id: int, revision: int) -> str:
+    """The idempotency key of a post's revision: every attempt sends the same one."""
+    return f"postgate-{post_id}-r{revision}"
+
+
+def publish_key_time(post: Post) -> datetime:
+    """A moment fixed for the post's revision and close to when it goes out, from which a
+    platform without idempotency keys makes a deterministic record key (Bluesky's TID): the
+    scheduled time, else the last approval of this content, else the post's creation."""
+    if post.scheduled_at is not None:
+        return post.scheduled_at
+    approved = [a.at for a in post.approvals if a.content_hash == post.content_hash]
+    return max(approved, default=post.created_at)
 
 
 class ClaimOutcome(enum.StrEnum):
@@ -147,11 +163,10 @@ def claim_post(
         )
         if claimed != 1:
             return ClaimResult(NOT_SCHEDULED, reason="claimed by another worker")
-        attempts, text = post.attempts + 1, post.text
+        attempts, text, key_time = post.attempts + 1, post.text, publish_key_time(post)
         db.expunge(account)
-        return ClaimResult(
-            ClaimOutcome.CLAIMED, Claim(post_id, revision, token, account, text, attempts, now)
-        )
+        claim = Claim(post_id, revision, token, account, text, attempts, now, key_time)
+        return ClaimResult(ClaimOutcome.CLAIMED, claim)
 
 
 def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) -> str:

@@ -117,6 +117,10 @@ class Account(Base):
     blackout_dates: Mapped[list[Any]] = mapped_column(default=list)
     approvals_required: Mapped[int] = mapped_column(StoreInteger, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the server itself states (Mastodon-API: GET /api/v2/instance), read when the
+    # account is connected and daily after: {"max_length", "max_media", "url_length"}.
+    server_limits: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    server_limits_at: Mapped[datetime | None]
 
 
 class Post(Base):

@@ -287,7 +287,7 @@ def test_an_exception_escaping_a_connector_is_a_lost_answer_not_a_crash(poster, 
     from postgate.platforms.mastodon import MastodonConnector
     from workers.jobs import publish
 
-    def garbled(self, text, *, idempotency_key):
+    def garbled(self, text, *, idempotency_key, key_time=None):
         raise KeyError("id")
 
     monkeypatch.setattr(MastodonConnector, "publish", garbled)
