@@ -15,12 +15,10 @@ covers already.
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +29,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from tests.helpers import ROOT, Actors, TotpClock, WebActions, wait_until
+from tests.stores import start_from_migrated_copy
 
 # Property-based tests: bounded and reproducible in CI (the same examples every run, no
 # example database left in the tree); HYPOTHESIS_PROFILE=explore searches much further.
@@ -225,30 +224,7 @@ def make_env(tmp_path: Path, database_url: str, redis_url: str, **extra: str) ->
     return env
 
 
-_sqlite_template: list[Path] = []  # this process's store file at the newest schema
-
-
-def _migrated_sqlite_template() -> Path:
-    """A SQLite store migrated to the newest schema once per test process: a test's new store
-    starts as a copy of it, the state the migrations would leave (about a second saved per
-    test). ``init_store`` still runs on the copy, finding nothing to upgrade."""
-    if not _sqlite_template:
-        from postgate.store import migrate
-        from postgate.store.db import get_store
-
-        folder = tempfile.mkdtemp(prefix="postgate-template-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        path = Path(folder) / "postgate.db"
-        store = get_store(f"sqlite:///{path}")
-        migrate.upgrade(store)
-        store.dispose()
-        _sqlite_template.append(path)
-    return _sqlite_template[0]
-
-
 def _runtime(env: dict[str, str]):
-    from sqlalchemy.engine import make_url
-
     from postgate.runtime import Runtime
     from postgate.services.setup import init_store
     from postgate.settings import load_settings
@@ -256,11 +232,7 @@ def _runtime(env: dict[str, str]):
 
     forget_stores()
     runtime = Runtime(load_settings(env=env))
-    url = make_url(runtime.settings.database_url)
-    store_file = Path(url.database or ":memory:")
-    fresh = store_file.parent.is_dir() and not store_file.exists()
-    if url.get_backend_name() == "sqlite" and fresh:
-        shutil.copy2(_migrated_sqlite_template(), store_file)  # keeps its 0600
+    start_from_migrated_copy(runtime.settings.database_url)
     init_store(runtime)
     return runtime
 
