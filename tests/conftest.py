@@ -29,6 +29,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from tests.helpers import ROOT, Actors, TotpClock, WebActions, wait_until
+from tests.stores import start_from_migrated_copy
 
 # Property-based tests: bounded and reproducible in CI (the same examples every run, no
 # example database left in the tree); HYPOTHESIS_PROFILE=explore searches much further.
@@ -231,6 +232,7 @@ def _runtime(env: dict[str, str]):
 
     forget_stores()
     runtime = Runtime(load_settings(env=env))
+    start_from_migrated_copy(runtime.settings.database_url)
     init_store(runtime)
     return runtime
 

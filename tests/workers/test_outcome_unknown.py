@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 
 from postgate.services.publishing import UNRESOLVED_NOTE
+from tests.helpers import wait_until
 
-from .conftest import wait_for
-from .test_publish import assert_clean_log
+from .publish_checks import assert_clean_log
 
 
 def test_a_post_nobody_can_read_back_waits_for_a_person_and_is_settled_once(
@@ -24,7 +24,7 @@ def test_a_post_nobody_can_read_back_waits_for_a_person_and_is_settled_once(
         proxy.garble("GET", "/api/v1/accounts/")
         workers.start()
         post_id = poster.schedule(text, seconds=None)
-        wait_for(
+        wait_until(
             lambda: UNRESOLVED_NOTE in poster.post(post_id).status_reason,
             60,
             "the post to wait for a person",

@@ -18,9 +18,9 @@ from postgate.services.incident import incident_report, report_markdown
 from postgate.store.models import Takedown, TakedownItem, User
 from sandbox import client as sandbox
 from tests.helpers import make_account
-from tests.workers.test_takedown import connect, start, wait_done
-from tests.workers.test_takedown import platform as platform  # a fixture
-from tests.workers.test_takedown import workers as workers  # a fixture
+from tests.workers.takedown.support import connect, start, wait_done
+from tests.workers.takedown.support import platform as platform  # a fixture
+from tests.workers.takedown.support import workers as workers  # a fixture
 
 HOSTILE_POSTS = [
     "<script>alert('xss')</script> free money",

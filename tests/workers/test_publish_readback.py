@@ -16,7 +16,7 @@ import pytest
 
 from sandbox import client as sandbox_client
 
-from .test_publish import assert_clean_log, publish_how
+from .publish_checks import assert_clean_log, publish_how
 
 TEXT = (
     "Bienvenue @team@other.example ! #Lancement "
