@@ -58,7 +58,7 @@ def test_security_lead_takes_a_hacked_account_down_from_the_console(stack, new_p
     assert page.is_checked(alice_box)
     assert not page.is_checked("input[name=users][value=bruno]")
     page.fill("form[action='/security/takedowns'] input[name=otp]", sam.code())
-    page.click("form[action='/security/takedowns'] button[type=submit]")
+    page.click("form[action='/security/takedowns'] button.danger")
     page.wait_for_url(f"{stack.url}/security/takedowns/*")
     page.wait_for_selector("#takedown-live[data-status=running]")
     page.wait_for_function(
