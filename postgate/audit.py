@@ -72,6 +72,7 @@ class Event(enum.StrEnum):
     POST_BLOCK = "post:block"
     POST_FAIL = "post:fail"
     POST_SETTLE = "post:settle"
+    POST_RETRY = "post:retry"
     POST_DELETE = "post:delete"
     FREEZE_SET = "freeze:set"
     FREEZE_LIFT = "freeze:lift"

@@ -50,6 +50,7 @@ class Settings:
     reconcile_seconds: int = 30
     duplicate_days: int = 7
     publish_max_attempts: int = 5
+    publish_retry_horizon_seconds: int = 6 * 3600
     claim_settle_seconds: int = 30
     web_processes: int = 2
     web_threads: int = 8
@@ -168,6 +169,7 @@ def load_settings(
         "reconcile_seconds": (pub, "reconcile_seconds", False),
         "duplicate_days": (pub, "duplicate_days", True),
         "publish_max_attempts": (pub, "max_attempts", False),
+        "publish_retry_horizon_seconds": (pub, "retry_horizon_seconds", True),
         "claim_settle_seconds": (pub, "claim_settle_seconds", False),
         "web_processes": (web, "processes", False),
         "web_threads": (web, "threads", False),
