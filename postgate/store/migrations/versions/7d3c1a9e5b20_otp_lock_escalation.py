@@ -34,6 +34,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("otp_locked_at")
-        batch_op.drop_column("otp_lockouts")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+ and PostgreSQL): a batch operation
+    # would copy the users table, which the rows pointing at it forbid.
+    op.execute("ALTER TABLE users DROP COLUMN otp_locked_at")
+    op.execute("ALTER TABLE users DROP COLUMN otp_lockouts")
