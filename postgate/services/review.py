@@ -1,8 +1,10 @@
 """Four-eyes review: a reviewer other than the author approves or rejects a post.
 
-An approval is bound to the content hash the reviewer saw; which approvals count is
-:mod:`postgate.services.approvals`' to say (invariant 2). The post becomes ``scheduled`` once
-it has enough of them.
+An approval is bound to the content hash the reviewer saw (invariant 1): the request names the
+``content_hash`` of the version the reviewer was shown, and a post that changed since is refused
+with a conflict, never approved, so an author who edits while the reviewer reads cannot slip
+the new text through. Which approvals count is :mod:`postgate.services.approvals`' to say
+(invariant 2). The post becomes ``scheduled`` once it has enough of them.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ def approve(
     post_id: int,
     acknowledge: list[str],
     *,
+    content_hash: str,
     source: str = "",
 ) -> Post:
-    """Record one approval; the post becomes ``scheduled`` once it has enough of them.
+    """Record one approval of the version whose hash is ``content_hash`` (what the reviewer
+    was shown); the post becomes ``scheduled`` once it has enough of them.
 
     The caller has already checked the reviewer's fresh TOTP (step-up).
     """
@@ -43,6 +47,11 @@ def approve(
     post = visible_post(db, reviewer, post_id, lock=True)
     if post.author_id == reviewer.id:
         raise Forbidden("an author cannot approve their own post")
+    if content_hash != post.content_hash:
+        raise Conflict(
+            "the post changed since you opened it: read the new version before approving",
+            field="content_hash",
+        )
     if post.status == "blocked":
         raise Conflict("a blocked post cannot be approved; its author must fix it", field="status")
     if post.status != "pending_review":

@@ -37,7 +37,7 @@ from postgate.store.models import Approval, Post, Takedown, TakedownItem
 from sandbox import client as sandbox
 from sandbox.server import running_sandbox
 from tests.conftest import ROOT
-from tests.helpers import make_account, run_postgate
+from tests.helpers import approve_post, make_account, run_postgate
 
 EVIDENCE_TEXT = "Offre exclusive : envoyez vos identifiants ici"
 
@@ -61,9 +61,7 @@ def history(rt, actors, client, tmp_path) -> dict:
                 headers=author.headers,
             )
             assert made.status_code == 201, made.get_json()
-        approved = client.post(
-            f"/api/v1/posts/{made.get_json()['id']}/approve", json={}, headers=reviewer.headers
-        )
+        approved = approve_post(client, reviewer, made.get_json()["id"])
         assert approved.status_code == 200, approved.get_json()
         since = datetime.now(UTC) - timedelta(minutes=1)
         sandbox.post_direct(url, "acme", EVIDENCE_TEXT)

@@ -26,7 +26,7 @@ from postgate.store.models import Account, Freeze, Post, Takedown
 from sandbox import client as sandbox
 from sandbox.server import running_sandbox
 from tests.conftest import ROOT
-from tests.helpers import make_account
+from tests.helpers import approve_post, make_account
 
 # Until ``postgate worker`` (workers.runner) lands, a plain RQ worker on the same queues.
 FALLBACK_WORKER = """
@@ -356,7 +356,7 @@ def test_crisis_statement_publishes_on_a_frozen_account(rt, client, actors, plat
         ).get_json()
         ids.append(post["id"])
     assert client.post(f"/api/v1/posts/{ids[0]}/crisis", json={}, headers=lead.headers).is_json
-    approved = client.post(f"/api/v1/posts/{ids[0]}/approve", json={}, headers=reviewer.headers)
+    approved = approve_post(client, reviewer, ids[0])
     assert approved.get_json()["status"] == "scheduled", approved.get_json()
     deadline = time.monotonic() + 20
     while statement not in live_texts(platform, "acme"):
