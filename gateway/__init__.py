@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
         calendar,
         console,
         crisis,
+        enrol,
         home,
         posts,
         review,
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     for page in (
         i18n.bp,
         auth.bp,
+        enrol.bp,
         home.bp,
         posts.bp,
         crisis.bp,

@@ -42,6 +42,8 @@ class Settings:
     login_limit_per_user: int = 10
     login_limit_per_address: int = 30
     login_limit_window: int = 300
+    enrolment_link_hours: int = 72
+    cooling_off_hours: int = 24
     reconcile_seconds: int = 30
     duplicate_days: int = 7
     publish_max_attempts: int = 5
@@ -152,6 +154,8 @@ def load_settings(
         "login_limit_per_user": (sec, "login_limit_per_user", False),
         "login_limit_per_address": (sec, "login_limit_per_address", False),
         "login_limit_window": (sec, "login_limit_window", False),
+        "enrolment_link_hours": (sec, "enrolment_link_hours", False),
+        "cooling_off_hours": (sec, "cooling_off_hours", True),
         "reconcile_seconds": (pub, "reconcile_seconds", False),
         "duplicate_days": (pub, "duplicate_days", True),
         "publish_max_attempts": (pub, "max_attempts", False),

@@ -33,6 +33,7 @@ from gateway.web.textview import highlight, word_diff
 from postgate import policy
 from postgate.errors import (
     Conflict,
+    Forbidden,
     NotAuthenticated,
     PostgateError,
     RateLimited,
@@ -44,7 +45,7 @@ from postgate.store.types import utcnow
 
 bp = Blueprint("review", __name__)
 AROUND_DAYS = 3
-SHOWN_ERRORS = (Conflict, NotAuthenticated, RateLimited, ValidationFailed)
+SHOWN_ERRORS = (Conflict, Forbidden, NotAuthenticated, RateLimited, ValidationFailed)
 
 
 class ApproveForm(FlaskForm):

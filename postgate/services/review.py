@@ -18,6 +18,7 @@ from postgate.errors import Conflict, Forbidden, ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate
+from postgate.services.duties import cooling_off_error
 from postgate.services.posts import visible_post
 from postgate.store.models import Approval, Post, User
 
@@ -44,6 +45,9 @@ def approve(
     """
     if not reviewer.has_role("reviewer"):
         raise Forbidden("approving needs the reviewer role")
+    cooling = cooling_off_error(reviewer)
+    if cooling is not None:
+        raise cooling
     post = visible_post(db, reviewer, post_id, lock=True)
     if post.author_id == reviewer.id:
         raise Forbidden("an author cannot approve their own post")

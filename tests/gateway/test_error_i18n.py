@@ -50,11 +50,13 @@ def test_a_too_short_password_reads_in_the_readers_language(app, lang, expected)
 
 def test_the_api_answers_a_too_short_password_in_english(client, actors) -> None:
     ada = actors.person("ada", "admin")
+    made = client.post(
+        "/api/v1/users", json={"username": "bo", "roles": ["author"]}, headers=ada.headers
+    )
+    link = made.get_json()["enrolment"]["token"]
     client.set_cookie("postgate_lang", "fr")
     answer = client.post(
-        "/api/v1/users",
-        json={"username": "bo", "roles": ["author"], "password": "short"},
-        headers={**ada.headers, **FRENCH_BROWSER},
+        f"/api/v1/enrol/{link}", json={"password": "short"}, headers=FRENCH_BROWSER
     )
     assert answer.status_code == 422
     assert answer.get_json() == {
