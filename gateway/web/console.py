@@ -27,7 +27,7 @@ from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, st
 from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import freezes, takedown_view, takedowns
+from postgate.services import duties, freezes, takedown_view, takedowns
 from postgate.services.users import list_users
 from postgate.store.types import utcnow
 from postgate.timeparse import local_to_utc
@@ -115,6 +115,7 @@ def _new_takedown_form(accounts: list[dict[str, Any]]) -> TakedownForm:
 def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
     with rt().store.session() as db:
         accounts, users = account_rows(db), _usernames(db)
+        access_changes = [duties.change_to_dict(c) for c in duties.pending_changes(db)]
         active = [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)]
         recent = [
             takedown_view.takedown_to_dict(db, t, items=False)
@@ -134,6 +135,7 @@ def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
         accounts=accounts,
         freezes=active,
         takedowns=recent,
+        access_changes=access_changes,
         freeze_form=freeze_form,
         lift_form=lift_form,
         takedown_form=takedown_form,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from gateway import create_app
 from postgate import otp
 from postgate.store.models import AuditEntry, Post, User
-from tests.helpers import make_account
+from tests.helpers import approve_post, make_account
 
 CHOSEN = "Lighthouse keeper moss 7 orbit"
 
@@ -88,6 +88,8 @@ def test_a_lone_admin_cannot_approve_through_a_reviewer_they_made(rt, client, ac
     with rt.store.session() as db:
         assert db.get(Post, post["id"]).status == "pending_review"
     assert "user:cooling-off" in _actions(rt)
+    bob = actors.person("bob", "reviewer")  # made on the server (postgate users add)
+    assert approve_post(client, bob, post["id"]).get_json()["status"] == "scheduled"
 
 
 def test_the_cooling_off_period_is_a_setting(rt, client, actors) -> None:
@@ -110,7 +112,7 @@ def test_a_lone_admins_reset_cools_the_reviewer_off(rt, client, actors) -> None:
         assert db.scalar(select(User.approve_after).where(User.username == "rue")) is not None
 
 
-def test_with_two_admins_a_grant_waits_for_the_other_one(rt, client, actors) -> None:
+def test_with_two_admins_a_grant_waits_for_the_other_one(rt, client, web, actors) -> None:
     ada, bea = actors.person("ada", "admin"), actors.person("bea", "admin")
     sam = actors.person("sam", "security")
     actors.person("rex", "author")
@@ -124,6 +126,10 @@ def test_with_two_admins_a_grant_waits_for_the_other_one(rt, client, actors) -> 
     for who in (ada, bea, sam):  # both admins and the security lead see it
         listed = client.get("/api/v1/users/changes", headers=who.headers).get_json()
         assert [c["id"] for c in listed["changes"]] == [change["id"]]
+    lead = web.another()
+    lead.login(sam)
+    console = lead.client.get("/security").get_data(as_text=True)
+    assert 'id="access-changes"' in console and "rex" in console
     own = client.post(f"/api/v1/users/changes/{change['id']}/confirm", json={}, headers=ada.headers)
     assert own.status_code == 403
     assert (
