@@ -10,22 +10,24 @@ group it names.
 
 from __future__ import annotations
 
-RoleGroup = tuple[str, ...]
+from postgate.states import Role
 
-WRITE_POSTS: RoleGroup = ("author",)
+RoleGroup = tuple[Role, ...]
+
+WRITE_POSTS: RoleGroup = (Role.AUTHOR,)
 """Compose posts, edit and list one's own."""
 
-REVIEW_POSTS: RoleGroup = ("reviewer",)
+REVIEW_POSTS: RoleGroup = (Role.REVIEWER,)
 """Approve or reject other people's posts."""
 
-SEE_ALL_POSTS: RoleGroup = ("reviewer", "security", "admin")
+SEE_ALL_POSTS: RoleGroup = (Role.REVIEWER, Role.SECURITY, Role.ADMIN)
 """Read every post, not only one's own."""
 
-RUN_CONSOLE: RoleGroup = ("security", "admin")
+RUN_CONSOLE: RoleGroup = (Role.SECURITY, Role.ADMIN)
 """The crisis console: freeze and lift, take down, read the audit log, see and revoke users."""
 
-MARK_CRISIS: RoleGroup = ("security",)
+MARK_CRISIS: RoleGroup = (Role.SECURITY,)
 """Mark a post as a crisis statement, which may publish during a freeze."""
 
-ADMINISTER: RoleGroup = ("admin",)
+ADMINISTER: RoleGroup = (Role.ADMIN,)
 """Users and their roles, accounts and their credentials, the rules."""

@@ -60,6 +60,9 @@ class Settings:
     audit_key: str | None = None
     web_secret: str | None = None
     https: bool = False
+    metrics_token: str | None = None  # POSTGATE_METRICS_TOKEN: /metrics beyond loopback
+    log_format: str = "text"  # POSTGATE_LOG_FORMAT or [logging] format: "text" or "json"
+    log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -137,9 +140,9 @@ def load_settings(
     config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
     data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
     instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
-    sec, rules, pub, redis_cfg, web, work, audit_cfg = (
+    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg = (
         _section(data, s)
-        for s in ("security", "rules", "publishing", "redis", "web", "workers", "audit")
+        for s in ("security", "rules", "publishing", "redis", "web", "workers", "audit", "logging")
     )
     default_rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
     rules_path = _relative(config_path, rules.get("rules")) or default_rules
@@ -208,10 +211,29 @@ def load_settings(
         audit_key=env.get("POSTGATE_AUDIT_KEY") or None,
         web_secret=env.get("POSTGATE_WEB_SECRET") or None,
         https=_flag("POSTGATE_HTTPS", env.get("POSTGATE_HTTPS", "0")),
+        metrics_token=env.get("POSTGATE_METRICS_TOKEN") or None,
+        log_format=_choice(
+            "POSTGATE_LOG_FORMAT",
+            env.get("POSTGATE_LOG_FORMAT") or _text(log_cfg, "format", "text"),
+            ("text", "json"),
+        ),
+        log_level=_choice(
+            "POSTGATE_LOG_LEVEL",
+            (env.get("POSTGATE_LOG_LEVEL") or _text(log_cfg, "level", "INFO")).upper(),
+            ("DEBUG", "INFO", "WARNING", "ERROR"),
+        ),
         extra=data,
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise SettingsError(
+            "{name} must be one of {choices}", name=name, choices=", ".join(allowed)
+        )
+    return value
 
 
 def _text(table: Mapping[str, Any], key: str, default: str = "") -> str:

@@ -34,22 +34,32 @@ from rq.serializers import JSONSerializer
 
 from postgate import audit_checkpoint, queue
 from postgate.heartbeat import HeartbeatWriter
+from postgate.logs import configure_logging
 from postgate.runtime import Runtime
 from postgate.services.checking import check_rules_version
 from postgate.store.db import release_connections
 from workers import jobs
 from workers.beating import BeatingWorker
 from workers.reconcile import reconcile_once
+from workers.scheduling import rescue_abandoned, rescue_overdue
 
 log = logging.getLogger("postgate.workers.runner")
 
 MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (default 10 min)
+REDIS_WAIT_MAX = 5.0  # longest pause between pings while Redis is away
 
 
 def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> bool:
     """Work the Postgate queues until stopped (or until empty with ``burst``); ``name``
-    names the worker's heartbeat (default ``HOST.PID``)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    names the worker's heartbeat (default ``HOST.PID``).
+
+    Redis going away does not end the worker: RQ retries its own waits, and whatever else
+    RQ gives up on (a heartbeat, a registry clean-up) ends only that RQ worker. This loop
+    then waits for Redis with backoff, runs a reconcile pass at once (a Redis that restarted
+    empty has lost every scheduled job; the store still knows them) and starts a fresh one.
+    Only a stop request (SIGTERM, SIGINT) or the end of a burst ends the process.
+    """
+    configure_logging(rt.settings.log_format, rt.settings.log_level)
     jobs.preload(rt)
     heartbeat = HeartbeatWriter(rt, name)
     heartbeat.maybe_beat()
@@ -61,6 +71,25 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
         _checkpoint_safely(rt)
     else:
         reconciler = _start_reconciler(rt)
+    try:
+        while True:
+            worker, worked = _work_once(rt, heartbeat, burst)
+            if burst or worker is None or worker._stop_requested:
+                return worked
+            log.warning("the RQ worker ended on a Redis problem: waiting for Redis to resume")
+            _wait_for_redis(rt)
+            _reconcile_safely(rt)
+    finally:
+        heartbeat.stop()
+        if reconciler is not None and reconciler.is_alive():
+            reconciler.terminate()
+            reconciler.join(timeout=5)
+
+
+def _work_once(
+    rt: Runtime, heartbeat: HeartbeatWriter, burst: bool
+) -> tuple[BeatingWorker | None, bool]:
+    """One RQ worker's life; (None, False) when Redis failed before it could start."""
     connection = Redis.from_url(rt.settings.redis_url)  # no socket timeout: RQ blocks on BLPOP
     worker = BeatingWorker(
         list(queue.QUEUES),
@@ -70,12 +99,25 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
         heartbeat=heartbeat,
     )
     try:
-        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        return worker, worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    except RedisError as exc:
+        log.warning("Redis failed under the RQ worker: %s", type(exc).__name__)
+        return (None if burst else worker), False
     finally:
-        heartbeat.stop()
-        if reconciler is not None and reconciler.is_alive():
-            reconciler.terminate()
-            reconciler.join(timeout=5)
+        connection.close()
+
+
+def _wait_for_redis(rt: Runtime, longest: float = REDIS_WAIT_MAX) -> None:
+    """Ping Redis until it answers: 0.5 s, then doubling up to ``longest`` between tries."""
+    wait = 0.5
+    while True:
+        try:
+            rt.redis.ping()
+            log.warning("Redis answers again: resuming work")
+            return
+        except RedisError:
+            time.sleep(wait)
+            wait = min(wait * 2, longest)
 
 
 def _start_reconciler(rt: Runtime) -> multiprocessing.Process:
@@ -109,6 +151,7 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
         Periodic("reconcile-gate", rt.settings.reconcile_seconds, _reconcile_safely),
         Periodic("audit-checkpoint-gate", rt.settings.checkpoint_seconds, _checkpoint_safely),
         Periodic("rules-version-gate", rt.settings.checkpoint_seconds, _rules_version_safely),
+        Periodic("rescue-gate", 1.0, _rescue_safely),
     )
 
 
@@ -134,6 +177,16 @@ def _rules_version_safely(rt: Runtime) -> None:
         check_rules_version(rt)
     except Exception:
         log.exception("checking the rules' version failed")
+
+
+def _rescue_safely(rt: Runtime) -> None:
+    try:
+        rescue_overdue(rt)
+        rescue_abandoned(rt)
+    except RedisError:
+        pass  # Redis is away: nothing is scheduled until it is back, and then this runs again
+    except Exception:
+        log.exception("moving overdue scheduled jobs failed")
 
 
 def _reconcile_safely(rt: Runtime) -> None:

@@ -16,6 +16,7 @@ from pydantic import Field
 from gateway.api.types import Answer, Time, one_of
 from postgate.services.enrolment_links import PURPOSES
 from postgate.services.takedown_view import OUTCOMES
+from postgate.states import ItemOrigin
 from postgate.store.models import ACCOUNT_STATUSES, POST_STATUSES, ROLES
 
 PostStatus = one_of(POST_STATUSES)
@@ -323,7 +324,7 @@ class TakedownItem(Answer):
     account: str
     remote_id: str
     post_id: int | None
-    origin: one_of(("postgate", "unauthorized"))  # type: ignore[valid-type]
+    origin: one_of(tuple(ItemOrigin))  # type: ignore[valid-type]
     outcome: Outcome
     reason: str
     attempts: int

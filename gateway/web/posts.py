@@ -36,6 +36,7 @@ from postgate.platforms.registry import platform_spec
 from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
+from postgate.states import CANCELLABLE, EDITABLE, Role
 from postgate.store.models import POST_STATUSES, Account, Post
 from postgate.timeparse import date_in_range, local_to_utc
 from rules import count_length
@@ -203,7 +204,7 @@ def post(post_id: int) -> ResponseReturnValue:
             post=found,
             pieces=highlight(found.text, found.findings),
             valid=posts.post_to_dict(found)["approvals"],
-            can_edit=found.author_id == user.id and found.status in posts.EDITABLE,
+            can_edit=found.author_id == user.id and found.status in EDITABLE,
             can_cancel=_may_cancel(user, found),
             can_review=user.has_role(*policy.REVIEW_POSTS) and found.author_id != user.id,
             can_mark_crisis=may_mark_crisis(db, user, found),
@@ -212,8 +213,8 @@ def post(post_id: int) -> ResponseReturnValue:
 
 
 def _may_cancel(user: Any, post: Post) -> bool:
-    allowed = post.author_id == user.id or user.has_role("security", "admin")
-    return allowed and post.status in posts.CANCELLABLE
+    allowed = post.author_id == user.id or user.has_role(Role.SECURITY, Role.ADMIN)
+    return allowed and post.status in CANCELLABLE
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"], endpoint="edit")

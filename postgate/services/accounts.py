@@ -21,6 +21,7 @@ from postgate.errors import Conflict, NotFound, ValidationFailed
 from postgate.platforms.registry import PLATFORMS, platform_names
 from postgate.runtime import Runtime
 from postgate.services.credentials import resolve_credentials, verify_credentials
+from postgate.states import NEEDS_CREDENTIALS, AccountStatus
 from postgate.store.models import Account
 from rules import parse_window
 
@@ -183,8 +184,8 @@ def replace_credentials(
     account.handle = info.handle or account.handle
     account.remote_account_id = info.remote_id or account.remote_account_id
     before = account.status
-    if before in ("compromised", "disconnected"):
-        account.status = "active"
+    if before in NEEDS_CREDENTIALS:
+        account.status = AccountStatus.ACTIVE
     rt.audit(
         db,
         Event.ACCOUNT_CREDENTIALS,

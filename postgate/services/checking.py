@@ -19,6 +19,7 @@ from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.freezes import is_frozen
 from postgate.services.rules_version import note_rules_version
+from postgate.states import PostStatus
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from rules import (
@@ -69,7 +70,9 @@ def recent_texts(
 ) -> tuple[str, ...]:
     since = utcnow() - timedelta(days=rt.settings.duplicate_days)
     query = select(Post.text).where(
-        Post.account_id == account.id, Post.status == "published", Post.published_at >= since
+        Post.account_id == account.id,
+        Post.status == PostStatus.PUBLISHED,
+        Post.published_at >= since,
     )
     if exclude is not None:
         query = query.where(Post.id != exclude)

@@ -33,6 +33,12 @@ def resolve_credentials(
     spec = platform_spec(platform)
     if spec.local:
         base_url = base_url or rt.settings.sandbox_url
+    if spec.needs_base_url and not base_url:
+        raise ValidationFailed(
+            "{platform} accounts need the server's address (--base-url)",
+            field="base_url",
+            platform=platform,
+        )
     check_destination(rt, platform, base_url, "base_url")
     if spec.local and not secret and spec.issue_credentials is not None:
         assert base_url is not None

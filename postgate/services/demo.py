@@ -21,17 +21,18 @@ from postgate.runtime import Runtime
 from postgate.services.accounts import add_account
 from postgate.services.posts import submit
 from postgate.services.users import create_user
+from postgate.states import Role
 from postgate.store.models import Account, Post, User
 from postgate.store.types import utcnow
 from postgate.vault import write_private
 
 DEMO_PASSWORD = "Sandbox-demo-2026"  # noqa: S105 - the demo's published password
 DEMO_USERS = {
-    "alice": ("author",),
-    "bruno": ("reviewer",),
-    "chloe": ("reviewer", "author"),
-    "sam": ("security", "reviewer"),
-    "ada": ("admin",),
+    "alice": (Role.AUTHOR,),
+    "bruno": (Role.REVIEWER,),
+    "chloe": (Role.REVIEWER, Role.AUTHOR),
+    "sam": (Role.SECURITY, Role.REVIEWER),
+    "ada": (Role.ADMIN,),
 }
 DEMO_ACCOUNTS = {
     "acme-fr": {"timezone": "Europe/Paris", "windows": ["mon-sat 07:00-22:00"], "approvals": 1},

@@ -9,9 +9,9 @@ a conditional UPDATE on the token, so a worker that lost its claim changes nothi
 ``scheduled`` (:func:`hold_for_retry` after a failure that did not reach the platform,
 :func:`release` after a read-back did not find it), ``failed`` (:func:`fail_claim`), or
 ``blocked`` (a check failed). After an answer that was lost or unreadable the claim is kept
-(:func:`hold_for_retry` with ``outcome_unknown``): the account is read back before anything is
-tried again (invariant 5). Who holds a claim, and when one is stale, is the worker's business
-(the Redis lease in :mod:`workers.claims`).
+(:func:`hold_for_retry` with ``outcome_unknown``, a column of the post): the account is read
+back before anything is tried again (invariant 5). Who holds a claim, and when one is stale, is
+the worker's business (the Redis lease in :mod:`workers.claims`).
 
 Freeze immediacy (invariant 7), the contract with :mod:`postgate.services.freezes`: the claim
 transaction locks the post's account row (``SELECT ... FOR UPDATE`` on PostgreSQL) before it
@@ -25,6 +25,7 @@ same guarantee. The worker looks at the freezes once more right before the platf
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,14 +40,13 @@ from postgate.runtime import Runtime
 from postgate.services.approvals import approvals_complete, valid_approvals
 from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
+from postgate.states import READ_BACK_NOTE, AccountStatus, PostStatus
+from postgate.states import UNRESOLVED_NOTE as UNRESOLVED_NOTE  # named here by the tests
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 
 log = logging.getLogger("postgate.publishing")
 
-# Ends the reason of a claim kept after an unknown outcome (lost or malformed answer).
-READ_BACK_NOTE = " (outcome unknown: the account is read back before any retry)"
-UNRESOLVED_NOTE = "the account cannot be read back to settle the outcome"
 FROZEN = "frozen: publishing is suspended for this account"
 
 
@@ -67,11 +67,28 @@ class Claim:
         return f"postgate-{self.post_id}-r{self.revision}"
 
 
+class ClaimOutcome(enum.StrEnum):
+    """How an attempt to claim a post ended."""
+
+    CLAIMED = "claimed"
+    BLOCKED = "blocked"  # a publish-time check failed: the post is ``blocked``
+    FAILED = "failed"  # out of attempts: the post is ``failed``
+    NOT_DUE = "not_due"
+    NOT_SCHEDULED = "not_scheduled"  # gone, edited, or no longer ``scheduled``
+    HELD = "held"  # another attempt holds the claim
+
+
+NOT_SCHEDULED, HELD = ClaimOutcome.NOT_SCHEDULED, ClaimOutcome.HELD
+
+# Ends every claim: nothing is left unknown about the post's outcome.
+SETTLED: dict[str, object] = {"outcome_unknown": False, "unresolved_reason": ""}
+
+
 @dataclass(frozen=True)
 class ClaimResult:
     """``claim`` when claimed; else why not (``not_due`` carries the time to come back)."""
 
-    outcome: str  # claimed | blocked | failed | not_due | not_scheduled | held
+    outcome: ClaimOutcome
     claim: Claim | None = None
     reason: str = ""
     due_at: datetime | None = None
@@ -93,41 +110,46 @@ def claim_post(
     with rt.store.transaction() as db:
         post = db.get(Post, post_id)
         if post is None or post.revision != revision:
-            return ClaimResult("not_scheduled", reason="post gone or edited since")
+            return ClaimResult(NOT_SCHEDULED, reason="post gone or edited since")
         account = _lock_account(db, post.account_id)
         db.refresh(post)
-        if post.status == "publishing":
-            return ClaimResult("held", reason="another attempt holds the claim")
-        if post.status != "scheduled" or post.revision != revision:
-            return ClaimResult("not_scheduled", reason=f"post is {post.status}")
+        if post.status == PostStatus.PUBLISHING:
+            return ClaimResult(HELD, reason="another attempt holds the claim")
+        if post.status != PostStatus.SCHEDULED or post.revision != revision:
+            return ClaimResult(NOT_SCHEDULED, reason=f"post is {post.status}")
         if attempt is not None and post.attempts != attempt:
-            return ClaimResult("not_scheduled", reason="a newer attempt is scheduled")
+            return ClaimResult(NOT_SCHEDULED, reason="a newer attempt is scheduled")
         if post.scheduled_at is not None and post.scheduled_at > now:
-            return ClaimResult("not_due", due_at=post.scheduled_at)
+            return ClaimResult(ClaimOutcome.NOT_DUE, due_at=post.scheduled_at)
         if post.attempts >= rt.settings.publish_max_attempts:
-            _give_up(rt, db, post, f"gave up after {post.attempts} attempts: {post.status_reason}")
-            return ClaimResult("failed", reason=post.status_reason)
+            _give_up(rt, db, post, f"gave up after {post.attempts} attempts: {post.reason}")
+            return ClaimResult(ClaimOutcome.FAILED, reason=post.reason)
         problem = publish_time_problem(rt, db, post, now)
         if problem:
             _block(rt, db, post, problem)
-            return ClaimResult("blocked", reason=problem)
+            return ClaimResult(ClaimOutcome.BLOCKED, reason=problem)
         claimed = db.execute(
             update(Post)
-            .where(Post.id == post_id, Post.status == "scheduled", Post.revision == revision)
+            .where(
+                Post.id == post_id, Post.status == PostStatus.SCHEDULED, Post.revision == revision
+            )
             .values(
-                status="publishing",
+                status=PostStatus.PUBLISHING,
                 claim_token=token,
                 claimed_at=now,
                 attempts=Post.attempts + 1,
-                status_reason="",
+                reason="",
+                **SETTLED,
             )
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed != 1:
-            return ClaimResult("not_scheduled", reason="claimed by another worker")
+            return ClaimResult(NOT_SCHEDULED, reason="claimed by another worker")
         attempts, text = post.attempts + 1, post.text
         db.expunge(account)
-        return ClaimResult("claimed", Claim(post_id, revision, token, account, text, attempts, now))
+        return ClaimResult(
+            ClaimOutcome.CLAIMED, Claim(post_id, revision, token, account, text, attempts, now)
+        )
 
 
 def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) -> str:
@@ -135,7 +157,7 @@ def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) ->
     account = post.account
     if is_frozen(db, account.id) and not post.crisis_statement:
         return FROZEN
-    if account.status != "active":
+    if account.status != AccountStatus.ACTIVE:
         return f"account {account.name} is {account.status}"
     if not account.credentials_enc:
         return f"account {account.name} has no credentials"
@@ -165,8 +187,8 @@ def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) ->
 
 
 def _block(rt: Runtime, db: Session, post: Post, reason: str) -> None:
-    post.status, post.status_reason = "blocked", reason[:1000]
-    post.claim_token = None
+    post.status, post.reason = PostStatus.BLOCKED, reason[:1000]
+    post.claim_token, post.outcome_unknown, post.unresolved_reason = None, False, ""
     rt.audit(
         db,
         Event.POST_BLOCK,
@@ -177,7 +199,8 @@ def _block(rt: Runtime, db: Session, post: Post, reason: str) -> None:
 
 
 def _give_up(rt: Runtime, db: Session, post: Post, reason: str) -> None:
-    post.status, post.status_reason, post.claim_token = "failed", reason[:1000], None
+    post.status, post.reason, post.claim_token = PostStatus.FAILED, reason[:1000], None
+    post.outcome_unknown, post.unresolved_reason = False, ""
     rt.audit(
         db,
         Event.POST_FAIL,
@@ -205,10 +228,13 @@ def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *,
     with rt.store.transaction() as db:
         done = db.execute(
             update(Post)
-            .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
+            .where(
+                Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
+            )
             .values(
-                status="published",
-                status_reason="",
+                status=PostStatus.PUBLISHED,
+                reason="",
+                **SETTLED,
                 remote_id=remote.remote_id,
                 remote_url=remote.url,
                 published_at=remote.created_at or utcnow(),
@@ -236,11 +262,11 @@ def hold_for_retry(rt: Runtime, claim: Claim, message: str, *, outcome_unknown: 
     The outcome is unknown: the claim stays, and the next attempt reads the account back.
     """
     reason = f"attempt {claim.attempts}: {message}"
-    values: dict[str, object] = {"status_reason": reason[:1000]}
+    values: dict[str, object] = {"reason": reason[:1000], "outcome_unknown": outcome_unknown}
     if outcome_unknown:
-        values["status_reason"] = reason[: 1000 - len(READ_BACK_NOTE)] + READ_BACK_NOTE
+        values["reason"] = reason[: 1000 - len(READ_BACK_NOTE)]
     else:
-        values |= {"status": "scheduled", "claim_token": None}
+        values |= {"status": PostStatus.SCHEDULED, "claim_token": None}
     with rt.store.transaction() as db:
         db.execute(
             update(Post)
@@ -264,7 +290,8 @@ def fail_claim(
         post = db.get(Post, claim.post_id)
         if post is None or post.claim_token != claim.token:
             return "claim lost"
-        post.status, post.status_reason, post.claim_token = "failed", message[:1000], None
+        post.status, post.reason, post.claim_token = PostStatus.FAILED, message[:1000], None
+        post.outcome_unknown, post.unresolved_reason = False, ""
         rt.audit(
             db,
             Event.POST_FAIL,
@@ -273,14 +300,14 @@ def fail_claim(
             details={"reason": message, "status": exc.status, "attempts": claim.attempts},
             result="failed",
         )
-        if disconnect and post.account.status == "active":
-            post.account.status = "disconnected"
+        if disconnect and post.account.status == AccountStatus.ACTIVE:
+            post.account.status = AccountStatus.DISCONNECTED
             rt.audit(
                 db,
                 Event.ACCOUNT_CREDENTIALS,
                 actor="worker",
                 target=f"account:{post.account.name}",
-                details={"status": "disconnected", "reason": exc.message},
+                details={"status": AccountStatus.DISCONNECTED, "reason": exc.message},
                 result="failed",
             )
     return f"failed: {message}"
@@ -296,15 +323,18 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
     with rt.store.transaction() as db:
         post = db.get(Post, post_id)
         assert post is not None
-        heard = post.status_reason.removesuffix(READ_BACK_NOTE)
+        heard = post.reason
         reason = f"{heard}; not found on the account" if heard else ""
         done = db.execute(
             update(Post)
-            .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
+            .where(
+                Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
+            )
             .values(
-                status="scheduled",
+                status=PostStatus.SCHEDULED,
                 claim_token=None,
-                status_reason=(reason or "an earlier attempt did not reach the platform")[:1000],
+                reason=(reason or "an earlier attempt did not reach the platform")[:1000],
+                **SETTLED,
             )
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -318,8 +348,6 @@ def note_unresolved(rt: Runtime, post_id: int, token: str | None, why: str) -> N
     blindly). The note replaces an earlier one and keeps what the last attempt heard."""
     with rt.store.transaction() as db:
         post = db.get(Post, post_id)
-        if post is None or post.status != "publishing" or post.claim_token != token:
+        if post is None or post.status != PostStatus.PUBLISHING or post.claim_token != token:
             return
-        heard = (post.status_reason or "").split(UNRESOLVED_NOTE, 1)[0].rstrip("; ")
-        note = f"{UNRESOLVED_NOTE}: {why}; still trying"
-        post.status_reason = (f"{heard}; {note}" if heard else note)[:2000]
+        post.unresolved_reason = why[:1000] or "unknown"

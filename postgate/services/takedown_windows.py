@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.runtime import Runtime
 from postgate.store.models import Account, AuditEntry, Takedown, User
@@ -108,14 +109,14 @@ def join_takedown(
             Event.ACCOUNT_TAKEDOWN,
             actor=actor.username,
             target=f"account:{account.name}",
-            details={
-                "takedown": takedown.id,
-                "account_id": account.id,
-                "requested_since": since.isoformat(),
-                "since": after.isoformat(),
-                "widened_from": before.isoformat() if after < before else None,
-                "credentials_revoked_already": account.id in windows.revoked,
-            },
+            details=payloads.account_takedown(
+                takedown.id,
+                account.id,
+                since,
+                after,
+                before if after < before else None,
+                account.id in windows.revoked,
+            ),
             source=source,
         )
     if since < takedown.since:

@@ -76,6 +76,7 @@ API_OPEN = {
 WEB: dict[str, str | policy.RoleGroup] = {
     "static": PUBLIC,
     "health.healthz": PUBLIC,
+    "metrics.metrics": PUBLIC,  # loopback or the metrics token: tests/gateway/test_metrics.py
     "i18n.choose_language": PUBLIC,
     "home.index": PUBLIC,  # each person's first page, or the login page
     "auth.login": PUBLIC,
