@@ -37,16 +37,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_pending_changes_user_id", "pending_changes", ["user_id"])
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column(
-                "approve_after", postgate.store.types.UTCDateTime(timezone=True), nullable=True
-            )
-        )
+    # Plain ALTER TABLE (SQLite 3.35 and later add and drop a column in place): batch mode
+    # would copy ``users``, which every other table references.
+    op.add_column(
+        "users",
+        sa.Column("approve_after", postgate.store.types.UTCDateTime(timezone=True), nullable=True),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("approve_after")
+    op.drop_column("users", "approve_after")
     op.drop_index("ix_pending_changes_user_id", table_name="pending_changes")
     op.drop_table("pending_changes")
