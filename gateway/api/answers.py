@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from gateway.api.types import Answer, Time, one_of
+from postgate.services.duties import CHANGE_KINDS
 from postgate.services.enrolment_links import PURPOSES
 from postgate.services.takedown_view import OUTCOMES
 from postgate.states import ItemOrigin
@@ -22,7 +23,7 @@ from postgate.store.models import ACCOUNT_STATUSES, POST_STATUSES, ROLES
 PostStatus = one_of(POST_STATUSES)
 Role = one_of(ROLES)
 EnrolmentPurpose = one_of(PURPOSES)
-ChangeKind = one_of(("roles", "password", "totp"))
+ChangeKind = one_of(CHANGE_KINDS)
 
 
 class Error(Answer):

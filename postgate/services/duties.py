@@ -16,6 +16,7 @@ invariant 2).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,11 +30,27 @@ from postgate.runtime import Runtime
 from postgate.services import handover
 from postgate.services.enrolment_links import IssuedLink
 from postgate.services.users import find_user, normalise_roles, set_roles
+from postgate.states import Role
 from postgate.store.models import PendingChange, User
 from postgate.store.types import utcnow
 
-PRIVILEGED = frozenset({"reviewer", "security", "admin"})
-RESETS = {"password": handover.reset_password, "totp": handover.reset_totp}
+PRIVILEGED = frozenset({Role.REVIEWER, Role.SECURITY, Role.ADMIN})
+
+
+class ChangeKind(enum.StrEnum):
+    ROLES = "roles"  # granting roles; ``roles`` holds all the user would have
+    PASSWORD = "password"  # noqa: S105 (resetting a password: a kind, not a secret)
+    TOTP = "totp"  # resetting 2FA
+
+
+class ChangeOutcome(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+CHANGE_KINDS: tuple[str, ...] = tuple(ChangeKind)
+RESETS = {ChangeKind.PASSWORD: handover.reset_password, ChangeKind.TOTP: handover.reset_totp}
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,7 @@ class Outcome:
 def two_admins(db: Session) -> bool:
     """Whether a second admin can confirm: two active admins or more."""
     users = db.scalars(select(User).where(User.disabled.is_(False)))
-    return sum(1 for user in users if user.has_role("admin")) >= 2
+    return sum(1 for user in users if user.has_role(Role.ADMIN)) >= 2
 
 
 def cooling_off_error(user: User) -> Forbidden | None:
@@ -75,9 +92,9 @@ def change_roles(
     after = normalise_roles(roles)
     granted = (set(after) - user.role_set) & PRIVILEGED
     if granted and two_admins(db):
-        return Outcome(user, pending=_ask(rt, db, "roles", user, actor, source, after))
+        return Outcome(user, pending=_ask(rt, db, ChangeKind.ROLES, user, actor, source, after))
     set_roles(rt, db, username, after, actor=actor, source=source)
-    if "reviewer" in granted:
+    if Role.REVIEWER in granted:
         _cool_off(rt, db, user, actor, source)
     return Outcome(user)
 
@@ -109,8 +126,10 @@ def invite(
     first = [r for r in wanted if r not in PRIVILEGED] if held_back else wanted
     user, link = handover.invite(rt, db, username, first, actor=actor, source=source)
     if held_back:
-        return Outcome(user, link=link, pending=_ask(rt, db, "roles", user, actor, source, wanted))
-    if "reviewer" in wanted:
+        return Outcome(
+            user, link=link, pending=_ask(rt, db, ChangeKind.ROLES, user, actor, source, wanted)
+        )
+    if Role.REVIEWER in wanted:
         _cool_off(rt, db, user, actor, source)
     return Outcome(user, link=link)
 
@@ -122,10 +141,11 @@ def confirm(rt: Runtime, db: Session, change_id: int, *, actor: str, source: str
         raise Forbidden("a second admin must confirm this change, not the one who asked")
     if actor == change.user.username:
         raise Forbidden("nobody confirms a change of their own access")
-    change.outcome, change.decided_by, change.decided_at = "confirmed", actor, utcnow()
+    change.outcome, change.decided_by = ChangeOutcome.CONFIRMED, actor
+    change.decided_at = utcnow()
     _record(rt, db, Event.USER_CHANGE_CONFIRMED, change, actor, source)
     name = change.user.username
-    if change.kind == "roles":
+    if change.kind == ChangeKind.ROLES:
         set_roles(rt, db, name, (change.roles or "").split(), actor=actor, source=source)
         return Outcome(change.user, pending=change)
     link = RESETS[change.kind](rt, db, name, actor=actor, source=source)
@@ -137,7 +157,8 @@ def cancel(
 ) -> PendingChange:
     """Either admin (the one who asked included) drops a pending change."""
     change = _pending(db, change_id)
-    change.outcome, change.decided_by, change.decided_at = "cancelled", actor, utcnow()
+    change.outcome, change.decided_by = ChangeOutcome.CANCELLED, actor
+    change.decided_at = utcnow()
     _record(rt, db, Event.USER_CHANGE_CANCELLED, change, actor, source)
     return change
 
@@ -146,7 +167,7 @@ def pending_changes(db: Session) -> list[PendingChange]:
     return list(
         db.scalars(
             select(PendingChange)
-            .where(PendingChange.outcome == "pending")
+            .where(PendingChange.outcome == ChangeOutcome.PENDING)
             .order_by(PendingChange.id)
         )
     )
@@ -157,7 +178,7 @@ def change_to_dict(change: PendingChange) -> dict[str, object]:
         "id": change.id,
         "kind": change.kind,
         "username": change.user.username,
-        "roles": (change.roles or "").split() if change.kind == "roles" else None,
+        "roles": (change.roles or "").split() if change.kind == ChangeKind.ROLES else None,
         "requested_by": change.requested_by,
         "requested_at": change.requested_at.isoformat(),
         "outcome": change.outcome,
@@ -169,9 +190,9 @@ def _pending(db: Session, change_id: int) -> PendingChange:
     change = db.scalar(select(PendingChange).where(PendingChange.id == change_id).with_for_update())
     if change is None:
         raise NotFound("no pending change {id}", field="id", id=change_id)
-    if change.outcome == "confirmed":
+    if change.outcome == ChangeOutcome.CONFIRMED:
         raise Conflict("this change was confirmed already", field="id")
-    if change.outcome != "pending":
+    if change.outcome != ChangeOutcome.PENDING:
         raise Conflict("this change was cancelled already", field="id")
     return change
 

@@ -20,6 +20,7 @@ what it makes: whoever runs it on the server holds the keys already (docs/securi
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -46,7 +47,16 @@ from postgate.services.sessions import revoke_all_tokens
 from postgate.store.models import EnrolmentLink, User
 from postgate.store.types import utcnow
 
-PURPOSES = ("new", "password", "totp")
+
+class Purpose(enum.StrEnum):
+    """What an enrolment link sets."""
+
+    NEW = "new"  # a password and an authenticator
+    PASSWORD = "password"  # noqa: S105 (a password, proved with the enrolled authenticator)
+    TOTP = "totp"  # an authenticator, proved with the current password
+
+
+PURPOSES: tuple[str, ...] = tuple(Purpose)
 MAX_FAILURES = 5  # wrong current passwords before a link is used up
 
 
@@ -72,7 +82,7 @@ def _digest(token: str) -> str:
 
 
 def issue(
-    rt: Runtime, db: Session, user: User, purpose: str, *, actor: str, source: str = ""
+    rt: Runtime, db: Session, user: User, purpose: Purpose, *, actor: str, source: str = ""
 ) -> IssuedLink:
     """A fresh link for ``user``; an unused earlier one stops working, and what it was for
     joins this one's purpose (a password reset then a 2FA reset give one ``new`` link)."""
@@ -88,7 +98,7 @@ def issue(
     for link in earlier:
         link.used_at = now
         if link.purpose != purpose:
-            purpose = "new"
+            purpose = Purpose.NEW
     token = "pe_" + secrets.token_urlsafe(32)
     expires = now + timedelta(hours=rt.settings.enrolment_link_hours)
     db.add(
@@ -146,12 +156,12 @@ def choose(
     with rt.store.transaction() as db:
         link = open_link(db, token, lock=True)
         username, purpose = link.user.username, link.purpose
-        wrong = _wrong_current_password(link, password) if purpose == "totp" else None
-        if purpose != "totp":
+        wrong = _wrong_current_password(link, password) if purpose == Purpose.TOTP else None
+        if purpose != Purpose.TOTP:
             passwords.check_policy(password, username)
             link.password_hash = passwords.hash_password(password)
         fresh = None
-        if wrong is None and purpose in ("new", "totp"):
+        if wrong is None and purpose in (Purpose.NEW, Purpose.TOTP):
             fresh = Enrollment(username, otp.generate_secret())
             link.totp_secret_enc = rt.vault.encrypt(fresh.secret)
     if wrong is not None:  # raised once the count of failures is committed
@@ -182,7 +192,7 @@ def confirm(rt: Runtime, token: str, code: str | None, *, source: str = "") -> C
         secret_enc = link.totp_secret_enc
         if link.password_hash is None and secret_enc is None:
             raise Conflict("choose the password first", field="password")
-    if purpose == "password":
+    if purpose == Purpose.PASSWORD:
         otp_check.verify_code(rt, user_id, code, source=source)
         return _apply(rt, token, None, source)
     assert secret_enc is not None

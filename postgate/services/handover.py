@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from postgate.audit import Event
 from postgate.runtime import Runtime
 from postgate.services import enrollment
-from postgate.services.enrolment_links import IssuedLink, issue, unusable_password
+from postgate.services.enrolment_links import IssuedLink, Purpose, issue, unusable_password
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.users import add_user, find_user
 from postgate.store.models import User
@@ -45,7 +45,7 @@ def invite(
         source=source,
         none_yet=not roles,
     )
-    return user, issue(rt, db, user, "new", actor=actor, source=source)
+    return user, issue(rt, db, user, Purpose.NEW, actor=actor, source=source)
 
 
 def reset_password(
@@ -64,7 +64,7 @@ def reset_password(
         details={"tokens_ended": ended},
         source=source,
     )
-    purpose = "password" if user.totp_confirmed else "new"
+    purpose = Purpose.PASSWORD if user.totp_confirmed else Purpose.NEW
     return issue(rt, db, user, purpose, actor=actor, source=source)
 
 
@@ -76,4 +76,6 @@ def reset_totp(
     user = find_user(db, username)
     enrolled = user.totp_confirmed
     enrollment.clear(rt, db, user, actor=actor, source=source)
-    return issue(rt, db, user, "totp" if enrolled else "new", actor=actor, source=source)
+    return issue(
+        rt, db, user, Purpose.TOTP if enrolled else Purpose.NEW, actor=actor, source=source
+    )
