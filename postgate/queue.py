@@ -195,7 +195,7 @@ def takedown_job_waiting(rt: Runtime, takedown_id: int) -> bool:
     job_id = rt.redis.get(takedown_job_pointer_key(rt, takedown_id))
     if job_id is None:
         return False
-    job = _fetch(rt.redis, job_id.decode())
+    job = _fetch(rt.redis, job_id.decode() if isinstance(job_id, bytes) else job_id)
     return job is not None and job_status(job) in WAITING_STATUSES
 
 

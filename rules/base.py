@@ -205,9 +205,11 @@ class Rule:
         template: Template,
         span: tuple[int, int] | None = None,
         severity: str | None = None,
+        /,
         **params: str | int,
     ) -> Finding:
-        """A finding of this rule: `template` (a module-level `Template`) filled with `params`."""
+        """A finding of this rule: `template` (a module-level `Template`) filled with `params`
+        (``span`` and ``severity`` are positional, so no parameter can be taken for them)."""
         if not isinstance(template, Template):
             raise TypeError(f"rule {self.id}: a finding needs a Template, got {template!r}")
         message = template.format(**params)

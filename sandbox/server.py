@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control
+from sandbox import api, control, instance, realism
 from sandbox.errors import SandboxError
 from sandbox.faults import (
     Faults,
@@ -48,11 +49,14 @@ def create_sandbox_app(
         rate_limit = parse_rate_limit(rate_limit)
     faults = Faults(check_latency(latency_ms), rate_limit, check_error_rate(error_rate))
     app = Flask(__name__)
+    assert isinstance(app.json, DefaultJSONProvider)
     app.json.sort_keys = False  # keep Mastodon's field order
     base = base_url.rstrip("/") if base_url else None
     app.extensions[EXTENSION] = SandboxState(SandboxStore(data_path), faults, base)
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(realism.bp)
+    app.register_blueprint(instance.bp)
     install_guard(app)
     app.register_error_handler(SandboxError, _sandbox_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -27,7 +27,7 @@ class RequestIdBinding:
 
     def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:
         with request_id_bound(job.meta.get("request_id") or job.id):
-            return super().perform_job(job, queue, *args, **kwargs)  # type: ignore[misc,no-any-return]
+            return super().perform_job(job, queue, *args, **kwargs)  # type: ignore[misc]
 
 
 class BeatingWorker(RequestIdBinding, Worker):

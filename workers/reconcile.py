@@ -21,21 +21,26 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from rq.job import Job
 from sqlalchemy import select
 
 from postgate import queue
-from postgate.platforms.base import ConnectorError, RemotePost
+from postgate.platforms.base import ConnectorError
 from postgate.runtime import Runtime
-from postgate.services.credentials import connector_for_account
-from postgate.services.publishing import mark_published, note_unresolved, release
+from postgate.services.publishing import (
+    mark_published,
+    note_unresolved,
+    publish_key,
+    publish_key_time,
+    release,
+)
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.states import PostStatus
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from workers.claims import HARD_STALE, READ_BACK_SLACK, claim_is_stale, post_lease
+from workers.readback import find_on_platform
 
 log = logging.getLogger("postgate.workers.reconcile")
 
@@ -127,12 +132,14 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> Resolution:
         assert account is not None
         db.expunge(account)
         token, claimed_at, text = post.claim_token, post.claimed_at, post.text
+        key = (publish_key(post.id, post.revision), publish_key_time(post))
     lease = post_lease(rt, post_id)
     if not lease.acquire():
         return Resolution.LIVE
     try:
         try:
-            remote = find_on_platform(rt, account, text, (claimed_at or utcnow()) - READ_BACK_SLACK)
+            since = (claimed_at or utcnow()) - READ_BACK_SLACK
+            remote = find_on_platform(rt, account, text, since, post_id=post_id, key=key)
         except (ConnectorError, ValueError) as exc:
             log.warning("post %s: cannot read the account back yet: %s", post_id, exc)
             note_unresolved(rt, post_id, token, str(exc))
@@ -147,22 +154,6 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> Resolution:
         return _release(rt, post_id, token, enqueue=enqueue)
     finally:
         lease.release()
-
-
-def find_on_platform(
-    rt: Runtime, account: Account, text: str, since: datetime
-) -> RemotePost | None:
-    """The account's post with exactly this text since ``since``, if there is one."""
-    wanted = _normal(text)
-    with connector_for_account(rt, account) as connector:
-        for remote in connector.list_recent(since=since, limit=200):
-            if _normal(remote.text) == wanted:
-                return remote
-    return None
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _release(rt: Runtime, post_id: int, token: str | None, *, enqueue: bool) -> Resolution:

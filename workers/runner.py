@@ -5,7 +5,8 @@ client (both are keyed by process id), so no connection pool crosses a fork. The
 tasks run in a small child process forked before the worker starts (so before any thread
 exists): the reconciler, once at start and then every ``reconcile_seconds``; the audit
 checkpoint (:mod:`postgate.audit_checkpoint`) and the look at the rules' version
-(:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``. Each task runs
+(:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``; the servers' stated
+limits (:mod:`postgate.services.server_limits`), hourly, for accounts read a day ago. Each task runs
 once per period across all workers: whoever first sets the task's Redis gate (``SET NX PX``,
 expiring after the period) runs it. When Redis does not answer every worker runs the task
 itself, which is harmless: a reconcile pass is idempotent, checkpoint writers queue on a
@@ -27,6 +28,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -37,6 +39,7 @@ from postgate.heartbeat import HeartbeatWriter
 from postgate.logs import configure_logging
 from postgate.runtime import Runtime
 from postgate.services.checking import check_rules_version
+from postgate.services.server_limits import refresh_due_limits
 from postgate.store.db import release_connections
 from workers import jobs
 from workers.beating import BeatingWorker
@@ -46,6 +49,7 @@ from workers.scheduling import rescue_abandoned, rescue_overdue
 log = logging.getLogger("postgate.workers.runner")
 
 MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (default 10 min)
+SERVER_LIMITS_SECONDS = 3600  # how often to look for accounts whose limits are a day old
 REDIS_WAIT_MAX = 5.0  # longest pause between pings while Redis is away
 
 
@@ -120,7 +124,7 @@ def _wait_for_redis(rt: Runtime, longest: float = REDIS_WAIT_MAX) -> None:
             wait = min(wait * 2, longest)
 
 
-def _start_reconciler(rt: Runtime) -> multiprocessing.Process:
+def _start_reconciler(rt: Runtime) -> BaseProcess:
     context = multiprocessing.get_context("fork")
     process = context.Process(
         target=reconcile_forever, args=(rt, os.getpid()), name="postgate-reconciler", daemon=True
@@ -152,6 +156,7 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
         Periodic("audit-checkpoint-gate", rt.settings.checkpoint_seconds, _checkpoint_safely),
         Periodic("rules-version-gate", rt.settings.checkpoint_seconds, _rules_version_safely),
         Periodic("rescue-gate", 1.0, _rescue_safely),
+        Periodic("server-limits-gate", SERVER_LIMITS_SECONDS, _server_limits_safely),
     )
 
 
@@ -187,6 +192,15 @@ def _rescue_safely(rt: Runtime) -> None:
         pass  # Redis is away: nothing is scheduled until it is back, and then this runs again
     except Exception:
         log.exception("moving overdue scheduled jobs failed")
+
+
+def _server_limits_safely(rt: Runtime) -> None:
+    """Each Mastodon-API account's limits are read again daily (a gate per hour finds the
+    accounts whose last reading is a day old)."""
+    try:
+        refresh_due_limits(rt)
+    except Exception:
+        log.exception("reading the servers' limits failed")
 
 
 def _reconcile_safely(rt: Runtime) -> None:

@@ -158,7 +158,7 @@ class AccountItems:
 
     # --- deletion -------------------------------------------------------------------------
 
-    def pending(self) -> list[Row[tuple[int, str]]]:
+    def pending(self) -> list[Row[int, str]]:
         """The items still to delete (id and remote id), oldest first."""
         with self.rt.store.session() as db:
             return list(

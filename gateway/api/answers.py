@@ -78,7 +78,7 @@ class User(Answer):
     """What the API shows of a user: never a hash or a secret."""
 
     username: str
-    roles: list[Role]
+    roles: list[Role]  # type: ignore[valid-type]
     disabled: bool
     totp_enrolled: bool
     otp_locked_until: Time | None
@@ -200,6 +200,13 @@ class Revocation(Answer):
     approvals_voided: int
 
 
+class PasswordChanged(Answer):
+    """A password changed by its owner."""
+
+    username: str
+    sessions_ended: int = Field(description="Other sessions and API tokens ended.")
+
+
 # Posts
 
 
@@ -227,7 +234,7 @@ class Post(Answer):
     account: str
     author: str
     text: str
-    status: PostStatus
+    status: PostStatus  # type: ignore[valid-type]
     status_reason: str
     scheduled_at: Time | None
     content_hash: str
@@ -294,7 +301,7 @@ class InFlight(Answer):
 
     id: int
     account: str
-    status: PostStatus
+    status: PostStatus  # type: ignore[valid-type]
 
 
 class FreezeSet(Freeze):
@@ -326,7 +333,7 @@ class TakedownItem(Answer):
     remote_id: str
     post_id: int | None
     origin: one_of(tuple(ItemOrigin))  # type: ignore[valid-type]
-    outcome: Outcome
+    outcome: Outcome  # type: ignore[valid-type]
     reason: str
     attempts: int
     evidence: dict[str, Any] | None

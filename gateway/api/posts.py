@@ -1,4 +1,4 @@
-"""``/api/v1/posts``: submit, read, edit, approve, reject, cancel."""
+"""``/api/v1/posts``: submit, read, edit, approve, reject, cancel, settle, retry."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import posts, review
+from postgate.services import posts, retrying, review, settling
 from postgate.store.models import POST_STATUSES, Account
 
 bp = ApiBlueprint("posts", __name__, tag="posts")
@@ -64,6 +64,18 @@ class ApprovalRequest(SteppedUp):
 
 class Rejection(Body):
     reason: Text
+
+
+class Settlement(SteppedUp):
+    """Exactly one of ``live_url`` (where the post is on the platform) and
+    ``not_published: true``."""
+
+    live_url: Limited(settling.MAX_URL) | None = Field(  # type: ignore[valid-type]
+        default=None, description="The post's address on the platform: it was published."
+    )
+    not_published: bool | None = Field(
+        default=None, description="true: the post is not on the platform; it ends `failed`."
+    )
 
 
 class PostFilter(Query):
@@ -176,6 +188,49 @@ def cancel(post_id: int) -> dict[str, Any]:
     """Cancel a post before it publishes: its author, security or an admin."""
     with rt().store.transaction() as db:
         post = posts.cancel(rt(), db, caller(db), post_id, source=source_address())
+        shown = posts.post_to_dict(post)
+    dispatch_after_commit(post)
+    return shown
+
+
+@bp.operation(
+    "POST",
+    "/posts/<id:post_id>/settle",
+    body=Settlement,
+    roles=policy.SETTLE_POSTS,
+    step_up=True,
+    answers={200: answers.Post},
+    errors=(403, 409),
+)
+def settle(post_id: int, body: Settlement) -> dict[str, Any]:
+    """Settle a post whose outcome is unknown (the platform's answer was lost and the account
+    cannot be read back): `published` at `live_url`, or `failed` with `not_published`."""
+    with rt().store.transaction() as db:
+        post = settling.settle(
+            rt(),
+            db,
+            caller(db),
+            post_id,
+            live_url=body.live_url,
+            not_published=bool(body.not_published),
+            source=source_address(),
+        )
+        return posts.post_to_dict(post)
+
+
+@bp.operation(
+    "POST",
+    "/posts/<id:post_id>/retry",
+    body=SteppedUp,
+    roles=policy.RETRY_POSTS,
+    step_up=True,
+    answers={200: answers.Post},
+    errors=(403, 409),
+)
+def retry(post_id: int, body: SteppedUp) -> dict[str, Any]:
+    """Put a `failed` post back on the schedule as it is (its approvals must still count)."""
+    with rt().store.transaction() as db:
+        post = retrying.retry_failed(rt(), db, caller(db), post_id, source=source_address())
         shown = posts.post_to_dict(post)
     dispatch_after_commit(post)
     return shown

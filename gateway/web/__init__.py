@@ -4,9 +4,11 @@
 |---|---|---|
 | ``auth`` | ``auth.py`` | sign in and out, the user's own sessions, tokens and 2FA |
 | ``enrol`` | ``enrol.py`` | an enrolment link: a person sets their own password and authenticator |
+| ``password`` | ``password.py`` | change one's own password |
 | ``home`` | ``home.py`` | ``/``: each person's first page, by role |
 | ``posts`` | ``posts.py`` | compose with live checks, my posts, a post's history, edit, cancel |
 | ``crisis`` | ``crisis.py`` | mark a post as a crisis statement |
+| ``settle`` | ``settle.py`` | settle a post whose outcome is unknown |
 | ``review`` | ``review.py`` | the review queue, one post under review, approve, reject |
 | ``calendar`` | ``calendar.py`` | an account's days: posts, posting hours, freezes, blackouts |
 | ``console`` | ``console.py`` | the crisis console: freeze, lift, start a takedown |

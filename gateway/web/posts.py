@@ -29,6 +29,7 @@ from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
 from gateway.web.account_rows import accounts_info
 from gateway.web.crisis import may_mark_crisis
+from gateway.web.settle import SettleForm, may_retry, may_settle
 from gateway.web.textview import highlight
 from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
@@ -36,6 +37,7 @@ from postgate.platforms.registry import platform_spec
 from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
+from postgate.services.server_limits import account_limits
 from postgate.states import CANCELLABLE, EDITABLE, Role
 from postgate.store.models import POST_STATUSES, Account, Post
 from postgate.timeparse import date_in_range, local_to_utc
@@ -136,7 +138,9 @@ def compose_check() -> ResponseReturnValue:
             account = find_account(db, name)
             when = to_utc(local, account.timezone)
             result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when)
-            used, limit = count_length(text, platform_spec(account.platform).limits)
+            used, limit = count_length(
+                text, account_limits(account) or platform_spec(account.platform).limits
+            )
             results.append(
                 {
                     "account": account.name,
@@ -208,6 +212,8 @@ def post(post_id: int) -> ResponseReturnValue:
             can_cancel=_may_cancel(user, found),
             can_review=user.has_role(*policy.REVIEW_POSTS) and found.author_id != user.id,
             can_mark_crisis=may_mark_crisis(db, user, found),
+            settle_form=SettleForm(formdata=None) if may_settle(user, found) else None,
+            can_retry=may_retry(user, found),
             action_form=ActionForm(),
         )
 

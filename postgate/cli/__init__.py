@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("postgate: aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        command = f" (see {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
+        ctx = getattr(exc, "ctx", None)  # usage errors know their command; others do not
+        command = f" (see {ctx.command_path} --help)" if ctx else ""
         click.echo(f"postgate: error: {exc.format_message()}{command}", err=True)
         sys.exit(exc.exit_code)
     except PostgateError as exc:

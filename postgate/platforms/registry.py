@@ -26,16 +26,14 @@ from postgate.platforms.webhook import WebhookConnector
 from postgate.platforms.x import XConnector
 from rules import PlatformLimits
 
-_MASTODON_LIMITS = PlatformLimits(
-    max_length=500, max_media=4, url_length=23, local_mentions=True
-)
+_MASTODON_LIMITS = PlatformLimits(max_length=500, max_media=4, url_length=23, local_mentions=True)
 _MASTODON_CREDENTIALS = (
     Credential("token"),
     Credential("client_id", secret=False, required=False),  # revoking needs the app's pair
     Credential("client_secret", required=False),
 )
 _MASTODON_CAPABILITIES = Capabilities(
-    idempotency=True, delete=True, list_non_public=True, revoke=True
+    idempotency=True, delete=True, list_non_public=True, revoke=True, server_limits=True
 )
 
 MASTODON = PlatformSpec(
@@ -52,6 +50,7 @@ MASTODON = PlatformSpec(
         "https://docs.joinmastodon.org/user/posting/#text",
         "https://docs.joinmastodon.org/api/rate-limits/",
         "https://docs.joinmastodon.org/methods/statuses/#create",
+        "https://docs.joinmastodon.org/methods/instance/#v2 (configuration.statuses limits)",
         "mastodon/mastodon app/models/account_statuses_filter.rb (the author lists all)",
     ),
 )

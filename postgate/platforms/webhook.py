@@ -99,7 +99,9 @@ class WebhookConnector(Connector):
             redact=self._redact,
         )
 
-    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+    def publish(
+        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+    ) -> RemotePost:
         sent_at = self._clock()
         payload = {"event": "publish", "idempotency_key": idempotency_key, "text": text}
         response = self._http.check(self._post(payload))
@@ -121,7 +123,9 @@ class WebhookConnector(Connector):
         self._http.check(response)
         return "deleted"
 
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
         """Unsupported: a webhook cannot be read back, so this is always empty."""
         return []
 

@@ -9,6 +9,7 @@ and command only ever know the demo users.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,9 +35,18 @@ DEMO_USERS = {
     "sam": (Role.SECURITY, Role.REVIEWER),
     "ada": (Role.ADMIN,),
 }
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    timezone: str
+    windows: tuple[str, ...]
+    approvals: int
+
+
 DEMO_ACCOUNTS = {
-    "acme-fr": {"timezone": "Europe/Paris", "windows": ["mon-sat 07:00-22:00"], "approvals": 1},
-    "acme-en": {"timezone": "Europe/London", "windows": [], "approvals": 2},
+    "acme-fr": DemoAccount("Europe/Paris", ("mon-sat 07:00-22:00",), 1),
+    "acme-en": DemoAccount("Europe/London", (), 2),
 }
 SAMPLE_POSTS = [
     ("alice", "acme-fr", "Nouvelle collection d'hiver en boutique dès samedi ! ❄️", 3),
@@ -83,9 +93,9 @@ def _create_accounts(rt: Runtime) -> None:
                     db,
                     name,
                     "sandbox",
-                    timezone=options["timezone"],
-                    windows=options["windows"],
-                    approvals_required=options["approvals"],
+                    timezone=options.timezone,
+                    windows=options.windows,
+                    approvals_required=options.approvals,
                     actor="demo",
                 )
 
@@ -124,4 +134,4 @@ def demo_code(rt: Runtime, username: str) -> str:
         raise NotFound(
             "{name!r} is not a demo user of this instance", field="username", name=username
         )
-    return otp.code_at(known[username], otp.current_step())
+    return otp.code_at(known[username], otp.current_step(rt.clock()))

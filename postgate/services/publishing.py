@@ -28,7 +28,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
 from postgate.states import READ_BACK_NOTE, AccountStatus, PostStatus
 from postgate.states import UNRESOLVED_NOTE as UNRESOLVED_NOTE  # named here by the tests
+from postgate.store.db import rows_changed
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 
@@ -61,10 +62,34 @@ class Claim:
     text: str
     attempts: int
     claimed_at: datetime
+    key_time: datetime | None = None  # see publish_key_time
 
     @property
     def idempotency_key(self) -> str:
-        return f"postgate-{self.post_id}-r{self.revision}"
+        return publish_key(self.post_id, self.revision)
+
+
+def publish_key(post_id: int, revision: int) -> str:
+    """The idempotency key of a post's revision: every attempt sends the same one."""
+    return f"postgate-{post_id}-r{revision}"
+
+
+def out_of_retries(rt: Runtime, attempts: int, due_since: datetime, now: datetime) -> bool:
+    """Whether a post that keeps failing in ways worth retrying is given up: after
+    ``max_attempts`` attempts *and* once it has been due for ``retry_horizon_seconds``
+    (6 hours), so a platform outage is waited out rather than turned into a failure."""
+    horizon = timedelta(seconds=rt.settings.publish_retry_horizon_seconds)
+    return attempts >= rt.settings.publish_max_attempts and now - due_since >= horizon
+
+
+def publish_key_time(post: Post) -> datetime:
+    """A moment fixed for the post's revision and close to when it goes out, from which a
+    platform without idempotency keys makes a deterministic record key (Bluesky's TID): the
+    scheduled time, else the last approval of this content, else the post's creation."""
+    if post.scheduled_at is not None:
+        return post.scheduled_at
+    approved = [a.at for a in post.approvals if a.content_hash == post.content_hash]
+    return max(approved, default=post.created_at)
 
 
 class ClaimOutcome(enum.StrEnum):
@@ -121,14 +146,15 @@ def claim_post(
             return ClaimResult(NOT_SCHEDULED, reason="a newer attempt is scheduled")
         if post.scheduled_at is not None and post.scheduled_at > now:
             return ClaimResult(ClaimOutcome.NOT_DUE, due_at=post.scheduled_at)
-        if post.attempts >= rt.settings.publish_max_attempts:
+        if out_of_retries(rt, post.attempts, publish_key_time(post), now):
             _give_up(rt, db, post, f"gave up after {post.attempts} attempts: {post.reason}")
             return ClaimResult(ClaimOutcome.FAILED, reason=post.reason)
         problem = publish_time_problem(rt, db, post, now)
         if problem:
             _block(rt, db, post, problem)
             return ClaimResult(ClaimOutcome.BLOCKED, reason=problem)
-        claimed = db.execute(
+        claimed = rows_changed(
+            db,
             update(Post)
             .where(
                 Post.id == post_id, Post.status == PostStatus.SCHEDULED, Post.revision == revision
@@ -141,15 +167,14 @@ def claim_post(
                 reason="",
                 **SETTLED,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if claimed != 1:
             return ClaimResult(NOT_SCHEDULED, reason="claimed by another worker")
-        attempts, text = post.attempts + 1, post.text
+        attempts, text, key_time = post.attempts + 1, post.text, publish_key_time(post)
         db.expunge(account)
-        return ClaimResult(
-            ClaimOutcome.CLAIMED, Claim(post_id, revision, token, account, text, attempts, now)
-        )
+        claim = Claim(post_id, revision, token, account, text, attempts, now, key_time)
+        return ClaimResult(ClaimOutcome.CLAIMED, claim)
 
 
 def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) -> str:
@@ -226,7 +251,8 @@ def still_frozen(rt: Runtime, claim: Claim) -> bool:
 def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *, how: str) -> bool:
     """Record the platform's id, URL and time; only while ``token`` still holds the claim."""
     with rt.store.transaction() as db:
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
             .where(
                 Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
@@ -240,8 +266,8 @@ def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *,
                 published_at=remote.created_at or utcnow(),
                 claim_token=None,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if done:
             rt.audit(
                 db,
@@ -325,7 +351,8 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
         assert post is not None
         heard = post.reason
         reason = f"{heard}; not found on the account" if heard else ""
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
             .where(
                 Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
@@ -336,8 +363,8 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
                 reason=(reason or "an earlier attempt did not reach the platform")[:1000],
                 **SETTLED,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         db.refresh(post)
         return (post.revision, post.attempts) if done else None
 

@@ -66,7 +66,7 @@ def takedown_windows(db: Session, takedown: Takedown) -> Windows:
     for entry in entries:
         d = entry.details or {}
         aid = d.get("account_id", by_target.get(entry.target))
-        if d.get("takedown") != takedown.id or aid not in since:
+        if d.get("takedown") != takedown.id or aid is None or aid not in since:
             continue
         if entry.action == Event.ACCOUNT_TAKEDOWN:
             since[aid] = min(since[aid], _when(d["since"]))

@@ -129,9 +129,9 @@ def _create_or_join(
     joined = sorted({covered[a.id].id for a in accounts if a.id in covered})
     widened: list[str] = []
     too_late: list[str] = []
-    for takedown in sorted({covered[a.id] for a in accounts if a.id in covered}, key=_by_id):
-        mine = [a for a in accounts if covered.get(a.id) is takedown]
-        more, late = join_takedown(rt, db, actor, takedown, mine, since, source=source)
+    for existing in sorted({covered[a.id] for a in accounts if a.id in covered}, key=_by_id):
+        mine = [a for a in accounts if covered.get(a.id) is existing]
+        more, late = join_takedown(rt, db, actor, existing, mine, since, source=source)
         widened, too_late = widened + more, too_late + late
     missing = [a for a in accounts if a.id not in covered]
     takedown: Takedown | None = None

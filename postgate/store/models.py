@@ -58,6 +58,8 @@ class User(Base):
     last_totp_step: Mapped[int] = mapped_column(StoreInteger, default=0)
     otp_failures: Mapped[int] = mapped_column(StoreInteger, default=0)
     otp_locked_until: Mapped[datetime | None]
+    otp_lockouts: Mapped[int] = mapped_column(StoreInteger, default=0)  # locks in a row
+    otp_locked_at: Mapped[datetime | None]  # when the latest lock began
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Cooling-off: made reviewer (or reset) by a lone admin, they approve nothing before this.
@@ -119,6 +121,10 @@ class Account(Base):
     blackout_dates: Mapped[list[Any]] = mapped_column(default=list)
     approvals_required: Mapped[int] = mapped_column(StoreInteger, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the server itself states (Mastodon-API: GET /api/v2/instance), read when the
+    # account is connected and daily after: {"max_length", "max_media", "url_length"}.
+    server_limits: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    server_limits_at: Mapped[datetime | None]
 
 
 class Post(Base):

@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis import Redis
 
-from tests.workers.conftest import descendants, wait_for
+from tests.helpers import wait_until
+from tests.workers.conftest import descendants
 
 
 def _free_port() -> int:
@@ -42,7 +43,7 @@ class PrivateRedis:
             [binary, "--port", str(self.port), "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
         )
-        wait_for(self._answers, 10, "redis-server to answer")
+        wait_until(self._answers, 10, "redis-server to answer")
 
     def stop(self) -> None:
         assert self.proc is not None
@@ -104,7 +105,7 @@ def test_a_worker_killed_alone_leaves_no_process_to_swallow_the_next_job(workers
     children = descendants(first.pid)
     os.kill(first.pid, signal.SIGKILL)  # the worker only, as the OOM killer would
     first.wait(timeout=10)
-    wait_for(lambda: not any(_alive(pid) for pid in children), 5, "the dead worker's children")
+    wait_until(lambda: not any(_alive(pid) for pid in children), 5, "the dead worker's children")
     post_id = poster.schedule("Pas avalé par un ordonnanceur orphelin.", seconds=None)
     post = poster.wait_status(post_id, "published", timeout=10)
     assert post.status == "published"
