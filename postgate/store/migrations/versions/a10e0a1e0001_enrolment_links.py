@@ -4,7 +4,7 @@ Single-use links through which a person sets their own password and authenticato
 (issue 10: no admin ever sees another person's password or TOTP secret).
 
 Revision ID: a10e0a1e0001
-Revises: 7d3c1a9e5b20
+Revises: 9e4f5a6b7c8d
 Create Date: 2026-11-30 12:40:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import postgate.store.types
 
 revision: str = "a10e0a1e0001"
-down_revision: str | None = "7d3c1a9e5b20"
+down_revision: str | None = "9e4f5a6b7c8d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
