@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
         calendar,
         console,
         crisis,
+        enrol,
         home,
         password,
         posts,
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     for page in (
         i18n.bp,
         auth.bp,
+        enrol.bp,
         password.bp,
         home.bp,
         posts.bp,

@@ -45,6 +45,8 @@ class Settings:
     login_limit_per_user: int = 10
     login_limit_per_address: int = 30
     login_limit_window: int = 300
+    enrolment_link_hours: int = 72
+    cooling_off_hours: int = 24
     login_slow_seconds: int = 30
     login_known_days: int = 30
     reconcile_seconds: int = 30
@@ -164,6 +166,8 @@ def load_settings(
         "login_limit_per_user": (sec, "login_limit_per_user", False),
         "login_limit_per_address": (sec, "login_limit_per_address", False),
         "login_limit_window": (sec, "login_limit_window", False),
+        "enrolment_link_hours": (sec, "enrolment_link_hours", False),
+        "cooling_off_hours": (sec, "cooling_off_hours", True),
         "login_slow_seconds": (sec, "login_slow_seconds", False),
         "login_known_days": (sec, "login_known_days", True),
         "reconcile_seconds": (pub, "reconcile_seconds", False),

@@ -235,6 +235,37 @@ class WebActions:
     def logout(self) -> Any:
         return self.submit("/logout")
 
+    def approve(self, post_id: int, **fields: Any) -> Any:
+        """Open the review page of ``post_id`` and send its approve form as shown (with the
+        ``content_hash`` it carries) plus ``fields``."""
+        page = self.client.get(f"/review/{post_id}").get_data(as_text=True)
+        token = CSRF_FIELD.search(page)
+        assert token, f"no form on /review/{post_id}"
+        if "content_hash" not in fields:
+            fields["content_hash"] = shown_hash(page)
+        data = {"csrf_token": token.group(1), **fields}
+        return self.client.post(f"/review/{post_id}/approve", data=data)
+
+
+def approve_post(client: Any, person: Person, post_id: int, **body: Any) -> Any:
+    """``POST /api/v1/posts/{id}/approve`` by ``person``, naming the ``content_hash`` they
+    read (fetched first, as a client shows the post before approving it) unless ``body``
+    gives one."""
+    if "content_hash" not in body:
+        shown = client.get(f"/api/v1/posts/{post_id}", headers=person.headers)
+        body["content_hash"] = shown.get_json()["content_hash"]
+    return client.post(f"/api/v1/posts/{post_id}/approve", json=body, headers=person.headers)
+
+
+CONTENT_HASH_FIELD = re.compile(r'name="content_hash" type="hidden" value="([0-9a-f]*)"')
+
+
+def shown_hash(page: str) -> str:
+    """The ``content_hash`` the review page's approve form carries."""
+    match = CONTENT_HASH_FIELD.search(page)
+    assert match, "no content_hash on the review page"
+    return match.group(1)
+
 
 def error_next_to(body: str, field_id: str) -> str:
     """The error paragraph of a form field, which ``aria-describedby`` points at."""

@@ -14,12 +14,16 @@ from typing import Any
 from pydantic import Field
 
 from gateway.api.types import Answer, Time, one_of
+from postgate.services.duties import CHANGE_KINDS
+from postgate.services.enrolment_links import PURPOSES
 from postgate.services.takedown_view import OUTCOMES
 from postgate.states import ItemOrigin
 from postgate.store.models import ACCOUNT_STATUSES, POST_STATUSES, ROLES
 
 PostStatus = one_of(POST_STATUSES)
 Role = one_of(ROLES)
+EnrolmentPurpose = one_of(PURPOSES)
+ChangeKind = one_of(CHANGE_KINDS)
 
 
 class Error(Answer):
@@ -78,6 +82,10 @@ class User(Answer):
     disabled: bool
     totp_enrolled: bool
     otp_locked_until: Time | None
+    approve_after: Time | None = Field(
+        default=None,
+        description="Made reviewer (or reset) by a lone admin: approves nothing before this.",
+    )
     created_at: Time
 
 
@@ -89,23 +97,81 @@ class UserList(Answer):
     users: list[User]
 
 
-class NewUser(User):
-    """A user just made: their TOTP secret, shown this once, and the password when Postgate
-    generated it."""
-
-    totp_secret: str
-    otpauth_uri: str
-    qr_svg: str
-    password: str | None = None
-
-
-class TotpReset(Answer):
-    """A new TOTP secret for someone, shown this once."""
+class EnrolmentLink(Answer):
+    """A link to hand over, shown this once: through it the person chooses their own
+    password and enrols their own authenticator (``GET``/``POST /enrol/{token}``, or the web
+    page at ``url``). It works once, until ``expires_at``."""
 
     username: str
-    totp_secret: str
-    otpauth_uri: str
-    qr_svg: str
+    purpose: EnrolmentPurpose  # type: ignore[valid-type]
+    url: str
+    token: str
+    expires_at: Time
+
+
+class PendingChange(Answer):
+    """A change of someone's access waiting for a second admin's confirmation: granting
+    roles (``roles``: all they would hold) or resetting a ``password`` or ``totp``."""
+
+    id: int
+    kind: ChangeKind  # type: ignore[valid-type]
+    username: str
+    roles: list[Role] | None  # type: ignore[valid-type]
+    requested_by: str
+    requested_at: Time
+    outcome: str = Field(description="pending, confirmed or cancelled")
+    decided_by: str | None
+
+
+class PendingChanges(Answer):
+    changes: list[PendingChange]
+
+
+class ConfirmedChange(Answer):
+    """A change a second admin confirmed: applied, with the enrolment link of a reset."""
+
+    change: PendingChange
+    user: User
+    enrolment: EnrolmentLink | None = None
+
+
+class NewUser(User):
+    """A user just made: no password nor authenticator until they use their link. Roles
+    that give power (reviewer, security, admin) are ``pending`` when a second admin must
+    confirm them."""
+
+    enrolment: EnrolmentLink
+    pending: PendingChange | None = None
+
+
+class EnrolmentState(Answer):
+    """What an enrolment link is for; ``chosen`` once its first step is done."""
+
+    username: str
+    purpose: EnrolmentPurpose  # type: ignore[valid-type]
+    expires_at: Time
+    chosen: bool
+
+
+class EnrolmentChoice(Answer):
+    """The first step done. For ``new`` and ``totp``: the new secret to scan, then confirm
+    with a code from it; for ``password``: confirm with a code from the authenticator the
+    person already holds."""
+
+    username: str
+    purpose: EnrolmentPurpose  # type: ignore[valid-type]
+    totp_secret: str | None = None
+    otpauth_uri: str | None = None
+    qr_svg: str | None = None
+
+
+class EnrolmentDone(Answer):
+    """The link used up: the password and authenticator are the person's own now."""
+
+    username: str
+    purpose: EnrolmentPurpose  # type: ignore[valid-type]
+    totp_enrolled: bool
+    recovery_codes: list[str] = Field(description="Shown this once (empty for `password`).")
 
 
 class Enrolment(Answer):

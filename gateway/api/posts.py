@@ -47,6 +47,14 @@ class PostEdit(Body):
 
 
 class ApprovalRequest(SteppedUp):
+    content_hash: Annotated[
+        Text,
+        Field(
+            max_length=64,
+            description="The post's `content_hash` as the reviewer was shown it; a post "
+            "that changed since is refused (409 `conflict`, field `content_hash`).",
+        ),
+    ]
     acknowledge: Annotated[
         list[Text] | None,
         ValidationFailed("acknowledge must be a list of rule ids", field="acknowledge"),
@@ -141,10 +149,17 @@ def edit_post(post_id: int, body: PostEdit) -> dict[str, Any]:
 )
 def approve(post_id: int, body: ApprovalRequest) -> dict[str, Any]:
     """Approve someone else's post; it is `scheduled` once it has the approvals its account
-    requires. Flagged findings must be acknowledged."""
+    requires. Flagged findings must be acknowledged. The approval is of the version the
+    reviewer read: `content_hash` names it, and a post edited since is refused."""
     with rt().store.transaction() as db:
         post = review.approve(
-            rt(), db, caller(db), post_id, body.acknowledge or [], source=source_address()
+            rt(),
+            db,
+            caller(db),
+            post_id,
+            body.acknowledge or [],
+            content_hash=body.content_hash,
+            source=source_address(),
         )
         shown = posts.post_to_dict(post)
     dispatch_after_commit(post)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from flask import url_for
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
@@ -17,7 +18,15 @@ from gateway.api.types import Body, Limited, Otp, SteppedUp, Text, code_of, colu
 from gateway.context import rt, source_address
 from postgate import passwords, policy
 from postgate.errors import ValidationFailed
-from postgate.services import enrollment, password_change, recovery_codes, revocation, users
+from postgate.services import (
+    duties,
+    enrollment,
+    password_change,
+    recovery_codes,
+    revocation,
+    users,
+)
+from postgate.services.enrolment_links import IssuedLink
 from postgate.store.models import User
 
 bp = ApiBlueprint("users", __name__, tag="users")
@@ -30,9 +39,11 @@ Roles = Annotated[
 
 
 class NewUserRequest(SteppedUp):
+    """The person chooses their own password through the enrolment link in the answer; a
+    ``password`` field is no longer read."""
+
     username: Limited(column_length(User.username))  # type: ignore[valid-type]
     roles: Roles
-    password: Text | None = Field(default=None, description="Absent: one is generated.")
 
 
 class RolesRequest(SteppedUp):
@@ -60,23 +71,36 @@ def list_users() -> dict[str, Any]:
     errors=(409,),
 )
 def create_user(body: NewUserRequest) -> tuple[dict[str, Any], int]:
-    """Create a user; the answer shows their TOTP secret (and a generated password) once."""
+    """Create a user; the answer holds their enrolment link, shown once, to hand over.
+    Nobody but them ever sees their password or TOTP secret. With two admins or more, the
+    roles that give power wait for the other admin (`pending`); with one, a new reviewer
+    cools off before approving (`approve_after`)."""
     with rt().store.transaction() as db:
-        created = users.create_user(
+        done = duties.invite(
             rt(),
             db,
             body.username,
             body.roles,
-            password=body.password,
             actor=current_user().username,
             source=source_address(),
         )
-        shown: dict[str, Any] = users.user_to_dict(created.user)
-    first = enrollment.Enrollment(created.user.username, created.totp_secret)
-    shown.update(totp_secret=first.secret, otpauth_uri=first.otpauth_uri, qr_svg=first.qr_svg)
-    if created.password is not None:
-        shown["password"] = created.password
+        shown: dict[str, Any] = users.user_to_dict(done.user)
+        assert done.link is not None
+        shown["enrolment"] = link_to_dict(done.link)
+        if done.pending is not None:
+            shown["pending"] = duties.change_to_dict(done.pending)
     return shown, 201
+
+
+def link_to_dict(link: IssuedLink) -> dict[str, Any]:
+    """An enrolment link as the admin sees it, once."""
+    return {
+        "username": link.username,
+        "purpose": link.purpose,
+        "url": url_for("enrol.page", token=link.token, _external=True),
+        "token": link.token,
+        "expires_at": link.expires_at.isoformat(),
+    }
 
 
 @bp.operation(
@@ -85,13 +109,15 @@ def create_user(body: NewUserRequest) -> tuple[dict[str, Any], int]:
     body=RolesRequest,
     roles=policy.ADMINISTER,
     step_up=True,
-    answers={200: answers.User},
+    answers={200: answers.User, 202: answers.PendingChange},
     errors=(409,),
 )
-def set_roles(username: str, body: RolesRequest) -> dict[str, Any]:
-    """Replace someone's roles; the last active admin keeps the admin role."""
+def set_roles(username: str, body: RolesRequest) -> Any:
+    """Replace someone else's roles (never one's own). Granting reviewer, security or admin
+    waits for a second admin when there is one (202, the pending change); with a single
+    admin it applies, and a new reviewer cools off before approving."""
     with rt().store.transaction() as db:
-        user = users.set_roles(
+        done = duties.change_roles(
             rt(),
             db,
             username,
@@ -99,7 +125,62 @@ def set_roles(username: str, body: RolesRequest) -> dict[str, Any]:
             actor=current_user().username,
             source=source_address(),
         )
-        return users.user_to_dict(user)
+        if done.pending is not None:
+            return duties.change_to_dict(done.pending), 202
+        return users.user_to_dict(done.user)
+
+
+@bp.operation(
+    "GET", "/users/changes", roles=policy.RUN_CONSOLE, answers={200: answers.PendingChanges}
+)
+def list_changes() -> dict[str, Any]:
+    """Changes of access waiting for a second admin (admins and the security lead)."""
+    with rt().store.session() as db:
+        return {"changes": [duties.change_to_dict(c) for c in duties.pending_changes(db)]}
+
+
+@bp.operation(
+    "POST",
+    "/users/changes/<id:change_id>/confirm",
+    body=SteppedUp,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={200: answers.ConfirmedChange},
+    errors=(409,),
+)
+def confirm_change(change_id: int, body: SteppedUp) -> dict[str, Any]:
+    """Confirm, as a second admin with 2FA, a change another admin asked for: it applies
+    (a reset answers its enrolment link, shown once)."""
+    with rt().store.transaction() as db:
+        done = duties.confirm(
+            rt(), db, change_id, actor=current_user().username, source=source_address()
+        )
+        assert done.pending is not None
+        shown: dict[str, Any] = {
+            "change": duties.change_to_dict(done.pending),
+            "user": users.user_to_dict(done.user),
+        }
+        if done.link is not None:
+            shown["enrolment"] = link_to_dict(done.link)
+    return shown
+
+
+@bp.operation(
+    "POST",
+    "/users/changes/<id:change_id>/cancel",
+    body=SteppedUp,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={200: answers.PendingChange},
+    errors=(409,),
+)
+def cancel_change(change_id: int, body: SteppedUp) -> dict[str, Any]:
+    """Drop a pending change (either admin)."""
+    with rt().store.transaction() as db:
+        change = duties.cancel(
+            rt(), db, change_id, actor=current_user().username, source=source_address()
+        )
+        return duties.change_to_dict(change)
 
 
 @bp.operation(
@@ -127,20 +208,39 @@ def revoke(username: str, body: SteppedUp) -> dict[str, Any]:
     body=SteppedUp,
     roles=policy.ADMINISTER,
     step_up=True,
-    answers={200: answers.TotpReset},
+    answers={200: answers.EnrolmentLink, 202: answers.PendingChange},
 )
-def reset_totp(username: str, body: SteppedUp) -> dict[str, Any]:
-    """Give someone a new TOTP secret, shown this once."""
+def reset_totp(username: str, body: SteppedUp) -> Any:
+    """Take someone's authenticator away (their sessions end too); the answer is the link,
+    shown once, through which they enrol a new one, proving it with their password. With
+    two admins or more it waits for the other (202, the pending change)."""
+    return _reset("totp", username)
+
+
+@bp.operation(
+    "POST",
+    "/users/<name:username>/password/reset",
+    body=SteppedUp,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={200: answers.EnrolmentLink, 202: answers.PendingChange},
+)
+def reset_password(username: str, body: SteppedUp) -> Any:
+    """Make someone's password stop working (their sessions end too); the answer is the
+    link, shown once, through which they choose another, proving it with their
+    authenticator. With two admins or more it waits for the other (202)."""
+    return _reset("password", username)
+
+
+def _reset(kind: str, username: str) -> Any:
     with rt().store.transaction() as db:
-        fresh = enrollment.reset(
-            rt(), db, username, actor=current_user().username, source=source_address()
+        done = duties.reset(
+            rt(), db, kind, username, actor=current_user().username, source=source_address()
         )
-    return {
-        "username": fresh.username,
-        "totp_secret": fresh.secret,
-        "otpauth_uri": fresh.otpauth_uri,
-        "qr_svg": fresh.qr_svg,
-    }
+        if done.pending is not None:
+            return duties.change_to_dict(done.pending), 202
+    assert done.link is not None
+    return link_to_dict(done.link)
 
 
 @bp.operation("GET", "/me", answers={200: answers.Me})

@@ -3,6 +3,7 @@
 | blueprint | module | pages |
 |---|---|---|
 | ``auth`` | ``auth.py`` | sign in and out, the user's own sessions, tokens and 2FA |
+| ``enrol`` | ``enrol.py`` | an enrolment link: a person sets their own password and authenticator |
 | ``password`` | ``password.py`` | change one's own password |
 | ``home`` | ``home.py`` | ``/``: each person's first page, by role |
 | ``posts`` | ``posts.py`` | compose with live checks, my posts, a post's history, edit, cancel |

@@ -29,7 +29,7 @@ from gateway.forms import (
 from gateway.redirects import safe_next
 from gateway.web.session import end_session, start_session
 from postgate.errors import PostgateError, RateLimited
-from postgate.services import enrollment, sessions
+from postgate.services import duties, enrollment, sessions
 from postgate.services.recovery_codes import remaining_recovery_codes
 from postgate.store.models import AuthToken
 
@@ -111,6 +111,7 @@ def _profile(status: int = 200, **extra: Any) -> ResponseReturnValue:
         tokens=tokens,
         current_id=current.id if current else None,
         recovery_left=left,
+        cooling=duties.cooling_off_error(user),
         token_form=extra.pop("token_form", None) or NewTokenForm(formdata=None),
         step_up_fresh=step_up_fresh(),
         **extra,

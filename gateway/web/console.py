@@ -27,7 +27,7 @@ from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, st
 from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import freezes, takedown_preview, takedown_view, takedowns
+from postgate.services import duties, freezes, takedown_preview, takedown_view, takedowns
 from postgate.services.settling import waiting_for_a_person
 from postgate.services.takedown_scope import parse_scope
 from postgate.services.users import list_users
@@ -128,6 +128,7 @@ def _console(
 ) -> ResponseReturnValue:
     with rt().store.session() as db:
         accounts, users = account_rows(db), _usernames(db)
+        access_changes = [duties.change_to_dict(c) for c in duties.pending_changes(db)]
         active = [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)]
         recent = [
             takedown_view.takedown_to_dict(db, t, items=False)
@@ -151,6 +152,7 @@ def _console(
         accounts=accounts,
         freezes=active,
         takedowns=recent,
+        access_changes=access_changes,
         unknown=unknown,
         freeze_form=freeze_form,
         lift_form=lift_form,

@@ -3,6 +3,10 @@
 The approve form is never shown to a post's author, and the service refuses such an
 approval anyway (four eyes, invariant 2). A TOTP code is asked on every approval form; it
 may stay empty while the session proved one within the step-up window (invariant 3).
+
+The approve form carries the ``content_hash`` of the version the page shows (invariant 1):
+when the author edited the post while the reviewer read it, the service refuses and the page
+comes back showing the new version, with the words that changed since the reviewer opened it.
 """
 
 from __future__ import annotations
@@ -16,18 +20,25 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from gateway.access import caller, roles_required
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
-from gateway.i18n import finding_text
+from gateway.i18n import error_text, finding_text
 from gateway.web.calendar_days import calendar_days
 from gateway.web.textview import highlight, word_diff
 from postgate import policy
-from postgate.errors import Conflict, NotAuthenticated, RateLimited, ValidationFailed
+from postgate.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    PostgateError,
+    RateLimited,
+    ValidationFailed,
+)
 from postgate.services import posts, review
 from postgate.states import PostStatus
 from postgate.store.models import Post, PostRevision, User
@@ -35,10 +46,11 @@ from postgate.store.types import utcnow
 
 bp = Blueprint("review", __name__)
 AROUND_DAYS = 3
-SHOWN_ERRORS = (Conflict, NotAuthenticated, RateLimited, ValidationFailed)
+SHOWN_ERRORS = (Conflict, Forbidden, NotAuthenticated, RateLimited, ValidationFailed)
 
 
 class ApproveForm(FlaskForm):
+    content_hash = HiddenField()  # the version shown; set by the page, never by the reviewer
     otp = otp_field()
     acknowledge = MultiCheckboxField(
         _l("Flags I have checked"),
@@ -74,6 +86,14 @@ def _revision(revision: PostRevision) -> int:
     return revision.revision
 
 
+def seen_revision(post: Post, seen_hash: str | None) -> PostRevision | None:
+    """The revision the reviewer was shown, when it is not the current one."""
+    if not seen_hash or seen_hash == post.content_hash:
+        return None
+    shown = [r for r in post.revisions if r.content_hash == seen_hash]
+    return max(shown, key=_revision) if shown else None
+
+
 @bp.get("/review", endpoint="queue")
 @roles_required(policy.REVIEW_POSTS)
 def queue() -> ResponseReturnValue:
@@ -94,20 +114,26 @@ def _review_page(
     approve_form: ApproveForm | None = None,
     reject_form: RejectForm | None = None,
     status: int = 200,
+    changed: PostgateError | None = None,
 ) -> ResponseReturnValue:
     post = posts.visible_post(db, user, post_id)
     base = diff_base(post)
+    seen = seen_revision(post, approve_form.content_hash.data if approve_form else None)
     zone = ZoneInfo(post.account.timezone)
     center = (post.scheduled_at or utcnow()).astimezone(zone).date()
     first = center - timedelta(days=AROUND_DAYS)
     approve_form = approve_form or ApproveForm(formdata=None)
     approve_form.acknowledge.choices = flag_choices(post)
+    approve_form.content_hash.data = post.content_hash  # what this page shows
     return render_template(
         "review/post.html",
         post=post,
         pieces=highlight(post.text, post.findings),
         base=base,
         diff=word_diff(base.text, post.text) if base else [],
+        changed=error_text(changed) if changed else None,
+        seen=seen,
+        seen_diff=word_diff(seen.text, post.text) if seen else [],
         days=calendar_days(rt(), db, user, post.account, first, 2 * AROUND_DAYS + 1),
         center=center,
         own=post.author_id == user.id,
@@ -143,9 +169,19 @@ def approve(post_id: int) -> ResponseReturnValue:
                 caller(db),
                 post_id,
                 form.acknowledge.data or [],
+                content_hash=form.content_hash.data or "",
                 source=source_address(),
             )
             status = done.status
+    except Conflict as exc:
+        if exc.field != "content_hash":
+            show_error(form, exc, {"otp": "otp", "acknowledge": "acknowledge"})
+        return _rerender(
+            post_id,
+            approve_form=form,
+            status=exc.status,
+            changed=exc if exc.field == "content_hash" else None,
+        )
     except SHOWN_ERRORS as exc:
         show_error(form, exc, {"otp": "otp", "acknowledge": "acknowledge"})
         return _rerender(post_id, approve_form=form, status=exc.status)

@@ -57,7 +57,7 @@ class RolesForm(FlaskForm):
 class ResetForm(FlaskForm):
     username = SelectField(
         _l("User"),
-        description=_l("Their sessions end and they enrol again."),
+        description=_l("Their sessions end; they set it again through a link you hand them."),
         validators=[DataRequired(message=_l("Choose a user."))],
     )
     otp = otp_field()
@@ -82,9 +82,12 @@ def admin_forms(rows: list[dict[str, Any]], context: dict[str, Any]) -> dict[str
         "new_form": context.pop("new_form", None) or NewUserForm(formdata=None, prefix="new"),
         "roles_form": context.pop("roles_form", None) or RolesForm(formdata=None, prefix="roles"),
         "reset_form": context.pop("reset_form", None) or ResetForm(formdata=None, prefix="reset"),
+        "password_form": context.pop("password_form", None)
+        or ResetForm(formdata=None, prefix="password"),
     }
     forms["roles_form"].username.choices = user_choices(rows)
     forms["reset_form"].username.choices = user_choices(rows, active_only=True)
+    forms["password_form"].username.choices = user_choices(rows, active_only=True)
     return {**forms, "role_labels": ROLE_LABELS}
 
 

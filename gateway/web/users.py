@@ -1,8 +1,9 @@
 """Users and access: who can do what, and the security lead's revoke button.
 
 Security leads and admins see every user and may revoke one (disabled, sessions and tokens
-ended, open approvals voided). Admins also add users, change roles and reset 2FA on the same
-page. The forms are in ``user_forms.py``.
+ended, open approvals voided). Admins also add users, change roles and reset passwords and
+2FA on the same page; adding and resetting show an enrolment link to hand over, never a
+password or a TOTP secret. The forms are in ``user_forms.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from flask_babel import gettext as _
 
 from gateway.access import caller, current_user, roles_required
 from gateway.context import rt, source_address
-from gateway.forms import show_error, step_up, step_up_fresh
+from gateway.forms import (
+    ActionForm,
+    StepUpForm,
+    flash_error,
+    show_error,
+    step_up,
+    step_up_fresh,
+)
 from gateway.web.user_forms import (
     EnableForm,
     NewUserForm,
@@ -28,7 +36,9 @@ from gateway.web.user_forms import (
 )
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import enrollment, revocation, users
+from postgate.services import duties, revocation, users
+from postgate.services.enrolment_links import IssuedLink
+from postgate.store.types import utcnow
 
 bp = Blueprint("users", __name__)
 
@@ -36,6 +46,11 @@ bp = Blueprint("users", __name__)
 def user_rows() -> list[dict[str, Any]]:
     with rt().store.session() as db:
         return [users.user_to_dict(u) for u in users.list_users(db)]
+
+
+def change_rows() -> list[dict[str, Any]]:
+    with rt().store.session() as db:
+        return [duties.change_to_dict(c) for c in duties.pending_changes(db)]
 
 
 def users_page(status: int = 200, **context: Any) -> ResponseReturnValue:
@@ -49,9 +64,15 @@ def users_page(status: int = 200, **context: Any) -> ResponseReturnValue:
     forms = admin_forms(rows, context) if is_admin else {}
     if is_admin:
         forms["enable_form"] = enable_form(rows, context.pop("enable_form", None))
+    changes = change_rows()
     return render_template(
         "console/users.html",
         users=rows,
+        changes=changes,
+        now_iso=utcnow().isoformat(),
+        change_forms={
+            c["id"]: StepUpForm(formdata=None, prefix=f"change{c['id']}") for c in changes
+        },
         revoke_form=revoke_form,
         is_admin=is_admin,
         step_up_fresh=step_up_fresh(),
@@ -104,7 +125,7 @@ def create_user() -> ResponseReturnValue:
     try:
         step_up(form)
         with rt().store.transaction() as db:
-            made = users.create_user(
+            done = duties.invite(
                 rt(),
                 db,
                 form.username.data,
@@ -112,19 +133,24 @@ def create_user() -> ResponseReturnValue:
                 actor=caller(db).username,
                 source=source_address(),
             )
-            name = made.user.username
+            waiting = done.pending is not None
     except PostgateError as exc:
         show_error(form, exc, {"username": "username", "roles": "roles"})
         return users_page(exc.status, new_form=form)
-    first = enrollment.Enrollment(name, made.totp_secret)
-    shown = {
-        "username": name,
-        "password": made.password,
-        "secret": first.secret,
-        "uri": first.otpauth_uri,
-        "qr_svg": first.qr_svg,
+    assert done.link is not None
+    if waiting:
+        flash(_("The roles that give power wait for a second admin to confirm them."), "info")
+    return users_page(201, handover=shown_link(done.link))
+
+
+def shown_link(link: IssuedLink) -> dict[str, Any]:
+    """An enrolment link for the admin to hand over, shown once."""
+    return {
+        "username": link.username,
+        "purpose": link.purpose,
+        "url": url_for("enrol.page", token=link.token, _external=True),
+        "expires_at": link.expires_at,
     }
-    return users_page(201, handover=shown)
 
 
 @bp.post("/security/users/roles", endpoint="set_roles")
@@ -137,7 +163,7 @@ def set_roles() -> ResponseReturnValue:
     try:
         step_up(form)
         with rt().store.transaction() as db:
-            users.set_roles(
+            done = duties.change_roles(
                 rt(),
                 db,
                 form.username.data,
@@ -148,34 +174,88 @@ def set_roles() -> ResponseReturnValue:
     except PostgateError as exc:
         show_error(form, exc, {"username": "username", "roles": "roles"})
         return users_page(exc.status, roles_form=form)
-    flash(_("The roles of %(user)s are changed.", user=form.username.data), "info")
+    if done.pending is not None:
+        flash(_("Waiting for a second admin to confirm this change."), "info")
+    else:
+        flash(_("The roles of %(user)s are changed.", user=form.username.data), "info")
     return redirect(url_for("users.list"))
 
 
 @bp.post("/security/users/reset-2fa", endpoint="reset_totp")
 @roles_required(policy.ADMINISTER)
 def reset_totp() -> ResponseReturnValue:
-    form = ResetForm(prefix="reset")
+    return _reset("reset", "totp")
+
+
+@bp.post("/security/users/reset-password", endpoint="reset_password")
+@roles_required(policy.ADMINISTER)
+def reset_password() -> ResponseReturnValue:
+    return _reset("password", "password")
+
+
+def _reset(prefix: str, kind: str) -> ResponseReturnValue:
+    """A reset form sent: the credential stops working and its link is shown once, or the
+    reset waits for a second admin."""
+    form = ResetForm(prefix=prefix)
     form.username.choices = user_choices(user_rows(), active_only=True)
     if not form.validate_on_submit():
-        return users_page(422, reset_form=form)
+        return users_page(422, **{f"{prefix}_form": form})
     try:
         step_up(form)
         with rt().store.transaction() as db:
-            fresh = enrollment.reset(
-                rt(), db, form.username.data, actor=caller(db).username, source=source_address()
+            done = duties.reset(
+                rt(),
+                db,
+                kind,
+                form.username.data,
+                actor=caller(db).username,
+                source=source_address(),
             )
     except PostgateError as exc:
         show_error(form, exc, {"username": "username"})
-        return users_page(exc.status, reset_form=form)
-    shown = {
-        "username": fresh.username,
-        "password": None,
-        "secret": fresh.secret,
-        "uri": fresh.otpauth_uri,
-        "qr_svg": fresh.qr_svg,
-    }
-    return users_page(200, handover=shown)
+        return users_page(exc.status, **{f"{prefix}_form": form})
+    if done.link is None:
+        flash(_("Waiting for a second admin to confirm this change."), "info")
+        return redirect(url_for("users.list"))
+    return users_page(200, handover=shown_link(done.link))
+
+
+@bp.post("/security/users/changes/<int:change_id>/confirm", endpoint="confirm_change")
+@roles_required(policy.ADMINISTER)
+def confirm_change(change_id: int) -> ResponseReturnValue:
+    form = StepUpForm(prefix=f"change{change_id}")
+    if not form.validate_on_submit():
+        return users_page(422)
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            done = duties.confirm(
+                rt(), db, change_id, actor=caller(db).username, source=source_address()
+            )
+    except PostgateError as exc:
+        flash_error(exc)
+        return users_page(exc.status)
+    flash(_("Confirmed: the change applies."), "info")
+    if done.link is not None:
+        return users_page(200, handover=shown_link(done.link))
+    return redirect(url_for("users.list"))
+
+
+@bp.post("/security/users/changes/<int:change_id>/cancel", endpoint="cancel_change")
+@roles_required(policy.ADMINISTER)
+def cancel_change(change_id: int) -> ResponseReturnValue:
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            with rt().store.transaction() as db:
+                duties.cancel(
+                    rt(), db, change_id, actor=caller(db).username, source=source_address()
+                )
+        except PostgateError as exc:
+            flash_error(exc)
+            return users_page(exc.status)
+        flash(_("The change is cancelled."), "info")
+    return redirect(url_for("users.list"))
 
 
 @bp.post("/security/users/enable", endpoint="enable")

@@ -28,7 +28,6 @@ from postgate.runtime import Runtime
 from postgate.services import otp_check
 from postgate.services.recovery_codes import replace_recovery_codes
 from postgate.services.sessions import revoke_all_tokens
-from postgate.services.users import find_user
 from postgate.store.models import RecoveryCode, User
 
 PENDING_SECONDS = 600
@@ -160,15 +159,13 @@ def _activate(
     return None, codes
 
 
-def reset(rt: Runtime, db: Session, username: str, *, actor: str, source: str = "") -> Enrollment:
-    """Give ``username`` a new, unconfirmed secret (to hand over once) and end their sessions.
-
-    Their recovery codes go too; their first login with the new secret confirms it.
-    """
-    user = find_user(db, username)
-    secret = otp.generate_secret()
-    user.totp_secret_enc = rt.vault.encrypt(secret)
+def clear(rt: Runtime, db: Session, user: User, *, actor: str, source: str = "") -> None:
+    """Take ``user``'s second factor away: secret, recovery codes and sessions all go. They
+    enrol again through an enrolment link (:mod:`postgate.services.handover`), never with a
+    secret an admin saw."""
+    user.totp_secret_enc = None
     user.totp_confirmed = False
+    user.last_totp_step = 0  # no code of the next secret was ever accepted
     user.otp_failures = 0
     user.otp_locked_until = None
     user.otp_lockouts = 0
@@ -183,7 +180,6 @@ def reset(rt: Runtime, db: Session, username: str, *, actor: str, source: str = 
         details={"tokens_ended": ended},
         source=source,
     )
-    return Enrollment(user.username, secret)
 
 
 def regenerate(rt: Runtime, db: Session, user: User, *, source: str = "") -> list[str]:

@@ -1,8 +1,10 @@
 """Four-eyes review: a reviewer other than the author approves or rejects a post.
 
-An approval is bound to the content hash the reviewer saw; which approvals count is
-:mod:`postgate.services.approvals`' to say (invariant 2). The post becomes ``scheduled`` once
-it has enough of them.
+An approval is bound to the content hash the reviewer saw (invariant 1): the request names the
+``content_hash`` of the version the reviewer was shown, and a post that changed since is refused
+with a conflict, never approved, so an author who edits while the reviewer reads cannot slip
+the new text through. Which approvals count is :mod:`postgate.services.approvals`' to say
+(invariant 2). The post becomes ``scheduled`` once it has enough of them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from postgate.errors import Conflict, Forbidden, ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate
+from postgate.services.duties import cooling_off_error
 from postgate.services.posts import visible_post
 from postgate.states import WAITING, PostStatus, Role
 from postgate.store.models import Approval, Post, User
@@ -33,17 +36,27 @@ def approve(
     post_id: int,
     acknowledge: list[str],
     *,
+    content_hash: str,
     source: str = "",
 ) -> Post:
-    """Record one approval; the post becomes ``scheduled`` once it has enough of them.
+    """Record one approval of the version whose hash is ``content_hash`` (what the reviewer
+    was shown); the post becomes ``scheduled`` once it has enough of them.
 
     The caller has already checked the reviewer's fresh TOTP (step-up).
     """
     if not reviewer.has_role(Role.REVIEWER):
         raise Forbidden("approving needs the reviewer role")
+    cooling = cooling_off_error(reviewer)
+    if cooling is not None:
+        raise cooling
     post = visible_post(db, reviewer, post_id, lock=True)
     if post.author_id == reviewer.id:
         raise Forbidden("an author cannot approve their own post")
+    if content_hash != post.content_hash:
+        raise Conflict(
+            "the post changed since you opened it: read the new version before approving",
+            field="content_hash",
+        )
     if post.status == PostStatus.BLOCKED:
         raise Conflict("a blocked post cannot be approved; its author must fix it", field="status")
     if post.status != PostStatus.PENDING_REVIEW:

@@ -64,25 +64,69 @@ def create_user(
     actor: str = "system",
     source: str = "",
 ) -> NewUser:
-    """Create a user with a TOTP secret; the password is generated when none is given."""
+    """Create a user with a TOTP secret; the password is generated when none is given.
+
+    This is the command line's way (``postgate users add``), which prints both: whoever
+    runs it on the server holds the keys already. The web app and the API invite people
+    instead (:func:`postgate.services.handover.invite`), so no admin sees them.
+    """
+    username = valid_username(username)
+    normalise_roles(roles)
+    generated = password is None
+    password = passwords.generate_password() if password is None else password
+    secret = otp.generate_secret()
+    user = add_user(
+        rt,
+        db,
+        username,
+        roles,
+        password_hash=_checked_hash(password, username),
+        totp_secret_enc=rt.vault.encrypt(secret),
+        actor=actor,
+        source=source,
+    )
+    return NewUser(user=user, password=password if generated else None, totp_secret=secret)
+
+
+def _checked_hash(password: str, username: str) -> str:
+    passwords.check_policy(password, username)
+    return passwords.hash_password(password)
+
+
+def valid_username(username: str) -> str:
+    """``username`` as stored (lower case), or the refusal naming the rule."""
     username = (username or "").strip().lower()
     if not USERNAME.match(username):
         raise ValidationFailed(
             "a user name is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-'",
             field="username",
         )
-    role_list = normalise_roles(roles)
-    generated = password is None
-    password = passwords.generate_password() if password is None else password
-    passwords.check_policy(password, username)
+    return username
+
+
+def add_user(
+    rt: Runtime,
+    db: Session,
+    username: str,
+    roles: Iterable[str],
+    *,
+    password_hash: str,
+    totp_secret_enc: str | None,
+    actor: str,
+    source: str = "",
+    none_yet: bool = False,
+) -> User:
+    """Store a new user with the credentials given (already hashed and encrypted);
+    ``none_yet``: no role until a second admin confirms those asked for."""
+    username = valid_username(username)
+    role_list = [] if none_yet else normalise_roles(roles)
     if db.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict("a user named {name!r} exists already", field="username", name=username)
-    secret = otp.generate_secret()
     user = User(
         username=username,
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         roles=" ".join(role_list),
-        totp_secret_enc=rt.vault.encrypt(secret),
+        totp_secret_enc=totp_secret_enc,
     )
     db.add(user)
     db.flush()
@@ -94,7 +138,7 @@ def create_user(
         details={"roles": role_list},
         source=source,
     )
-    return NewUser(user=user, password=password if generated else None, totp_secret=secret)
+    return user
 
 
 def set_roles(
@@ -136,5 +180,6 @@ def user_to_dict(user: User) -> dict[str, object]:
         "disabled": user.disabled,
         "totp_enrolled": user.totp_confirmed,
         "otp_locked_until": user.otp_locked_until.isoformat() if user.otp_locked_until else None,
+        "approve_after": user.approve_after.isoformat() if user.approve_after else None,
         "created_at": user.created_at.isoformat(),
     }

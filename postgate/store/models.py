@@ -62,6 +62,8 @@ class User(Base):
     otp_locked_at: Mapped[datetime | None]  # when the latest lock began
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Cooling-off: made reviewer (or reset) by a lone admin, they approve nothing before this.
+    approve_after: Mapped[datetime | None]
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -352,3 +354,51 @@ class ConfigVersion(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     version: Mapped[str] = mapped_column(String(64), default="")
     changed_at: Mapped[datetime | None]
+
+
+class EnrolmentLink(Base):
+    """A single-use link through which a person sets their own password and enrols their own
+    authenticator, so no admin ever sees them (DESIGN.md invariant 2).
+
+    Only the SHA-256 of the link's token is stored. What the person chose waits here (the
+    password as its argon2 hash, the new TOTP secret encrypted) until a code from their
+    authenticator confirms it; only then does it reach the user and the link is used up.
+    ``purpose`` says what the link sets: ``new`` (both), ``password`` or ``totp``.
+    """
+
+    __tablename__ = "enrolment_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(StoreInteger, default=0)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    totp_secret_enc: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship()
+
+
+class PendingChange(Base):
+    """A change to someone's access that waits for a second admin (DESIGN.md invariant 2):
+    granting ``reviewer``, ``security`` or ``admin`` (``kind`` ``roles``, with the roles asked
+    for), or resetting a ``password`` or ``totp``. Both admins see it, and the security lead
+    in the console; ``outcome`` is ``pending``, then ``confirmed`` or ``cancelled``."""
+
+    __tablename__ = "pending_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    roles: Mapped[str | None] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -35,16 +35,14 @@ def test_an_api_403_is_audited_with_who_what_and_where(rt, client, actors) -> No
 
 def test_a_403_from_a_service_rule_is_audited(rt, client, actors) -> None:
     """Not a role decorator: the post service refuses an author approving."""
-    from tests.helpers import make_account
+    from tests.helpers import approve_post, make_account
 
     make_account(rt, "acme")
     ana = actors.person("ana", "author", "reviewer")
     post = client.post(
         "/api/v1/posts", json={"account": "acme", "text": "hello"}, headers=ana.headers
     )
-    answer = client.post(
-        f"/api/v1/posts/{post.get_json()['id']}/approve", json={}, headers=ana.headers
-    )
+    answer = approve_post(client, ana, post.get_json()["id"])
     assert answer.status_code == 403
     (entry,) = entries(rt, "access:forbidden")
     assert entry.target.endswith("/approve") and "own post" in entry.details["reason"]

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from postgate.services.crisis import statement_templates
 from postgate.store.models import AuditEntry
-from tests.helpers import make_account
+from tests.helpers import approve_post, make_account
 
 STATEMENT = "Des messages non autorisés ont été publiés sur ce compte. Ils ont été supprimés."
 
@@ -52,7 +52,7 @@ def test_marked_statement_passes_the_freeze_and_review(rt, client, actors):
 
 
 def reviewer_approves(client, reviewer, post_id):
-    return client.post(f"/api/v1/posts/{post_id}/approve", json={}, headers=reviewer.headers)
+    return approve_post(client, reviewer, post_id)
 
 
 def test_marking_voids_earlier_approvals(rt, client, actors):

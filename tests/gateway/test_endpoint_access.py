@@ -27,6 +27,10 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.users.set_roles": policy.ADMINISTER,
     "api.users.revoke": policy.RUN_CONSOLE,
     "api.users.reset_totp": policy.ADMINISTER,
+    "api.users.reset_password": policy.ADMINISTER,
+    "api.users.list_changes": policy.RUN_CONSOLE,
+    "api.users.confirm_change": policy.ADMINISTER,
+    "api.users.cancel_change": policy.ADMINISTER,
     "api.users.enable": policy.ADMINISTER,
     "api.posts.submit": policy.WRITE_POSTS,
     "api.posts.approve": policy.REVIEW_POSTS,
@@ -69,6 +73,10 @@ API_OPEN = {
     "api.takedowns.crisis_templates",
     "api.accounts.list_accounts",
     "api.openapi.description",  # public: what the open-source code accepts, no secret
+    # Public: the enrolment link's token is the credential (single-use, expiring, hashed).
+    "api.enrol.show",
+    "api.enrol.choose",
+    "api.enrol.confirm",
 }
 # Every other endpoint: the web pages (and the static files and the health check).
 WEB: dict[str, str | policy.RoleGroup] = {
@@ -79,6 +87,9 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "home.index": PUBLIC,  # each person's first page, or the login page
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,  # ends the session there is, if any
+    "enrol.page": PUBLIC,  # the enrolment link's token is the credential
+    "enrol.choose": PUBLIC,
+    "enrol.confirm": PUBLIC,
     "auth.profile": SIGNED_IN,
     "auth.create_token": SIGNED_IN,
     "auth.revoke_token": SIGNED_IN,
@@ -117,6 +128,9 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "users.create": policy.ADMINISTER,
     "users.set_roles": policy.ADMINISTER,
     "users.reset_totp": policy.ADMINISTER,
+    "users.reset_password": policy.ADMINISTER,
+    "users.confirm_change": policy.ADMINISTER,
+    "users.cancel_change": policy.ADMINISTER,
     "users.enable": policy.ADMINISTER,
     "admin.index": policy.ADMINISTER,
     "admin.rules": policy.ADMINISTER,
@@ -206,9 +220,18 @@ def test_api_callers_outside_the_group_get_403_everywhere(app, client, actors) -
     assert checked >= len(API_ROLES)
 
 
+PUBLIC_API = {
+    "api.session.create_session",
+    "api.openapi.description",
+    "api.enrol.show",
+    "api.enrol.choose",
+    "api.enrol.confirm",
+}
+
+
 def test_api_callers_without_a_token_get_401_everywhere_but_login(app, client) -> None:
     for rule in _api_rules(app):
-        if rule.endpoint in ("api.session.create_session", "api.openapi.description"):
+        if rule.endpoint in PUBLIC_API:
             continue
         for method in _methods(rule):
             response = client.open(_fill(rule), method=method, json={})

@@ -50,11 +50,13 @@ def test_a_too_short_password_reads_in_the_readers_language(app, lang, expected)
 
 def test_the_api_answers_a_too_short_password_in_english(client, actors) -> None:
     ada = actors.person("ada", "admin")
+    made = client.post(
+        "/api/v1/users", json={"username": "bo", "roles": ["author"]}, headers=ada.headers
+    )
+    link = made.get_json()["enrolment"]["token"]
     client.set_cookie("postgate_lang", "fr")
     answer = client.post(
-        "/api/v1/users",
-        json={"username": "bo", "roles": ["author"], "password": "short"},
-        headers={**ada.headers, **FRENCH_BROWSER},
+        f"/api/v1/enrol/{link}", json={"password": "short"}, headers=FRENCH_BROWSER
     )
     assert answer.status_code == 422
     assert answer.get_json() == {
@@ -99,6 +101,12 @@ def _cancelled_post(web, actors, rt) -> int:
     return post_id
 
 
+
+def _hash_of(rt, post_id: int) -> str:
+    """The content hash of the post as the reviewer read it before it was cancelled."""
+    with rt.store.session() as db:
+        return db.get(Post, post_id).content_hash
+
 @pytest.mark.parametrize(
     ("lang", "expected"),
     [
@@ -111,7 +119,7 @@ def test_approving_a_cancelled_post_is_refused_in_the_readers_language(
 ) -> None:
     post_id = _cancelled_post(web, actors, rt)
     web.login(actors.create("rex", "reviewer"), lang=lang)
-    refused = web.submit(f"/review/{post_id}/approve", page=f"/review/{post_id}")
+    refused = web.approve(post_id, content_hash=_hash_of(rt, post_id))  # as shown before
     assert refused.status_code == 409
     assert expected in _page(refused)
 
@@ -121,7 +129,9 @@ def test_the_api_refuses_approving_a_cancelled_post_in_english(client, web, acto
     rue = actors.person("rue", "reviewer")
     client.set_cookie("postgate_lang", "fr")
     answer = client.post(
-        f"/api/v1/posts/{post_id}/approve", json={}, headers={**rue.headers, **FRENCH_BROWSER}
+        f"/api/v1/posts/{post_id}/approve",
+        json={"content_hash": _hash_of(rt, post_id)},
+        headers={**rue.headers, **FRENCH_BROWSER},
     )
     assert answer.status_code == 409
     assert answer.get_json() == {

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers import make_account
+from tests.helpers import approve_post, make_account
 
 
 @pytest.fixture
@@ -29,8 +29,7 @@ def submit(client, person, text="Nouvelle collection disponible demain !", **ext
 
 def approve(client, person, post_id, **extra):
     """Approve within the step-up window opened by the reviewer's TOTP login."""
-    body = dict(extra)
-    return client.post(f"/api/v1/posts/{post_id}/approve", json=body, headers=person.headers)
+    return approve_post(client, person, post_id, **extra)
 
 
 def test_submission_is_stored_pending_review_with_hash(client, people):
@@ -87,17 +86,11 @@ def test_approval_needs_fresh_otp_without_recent_step_up(client, people, rt):
         from postgate.store.models import AuthToken
 
         db.execute(update(AuthToken).values(step_up_at=None))
-    response = client.post(f"/api/v1/posts/{post['id']}/approve", json={}, headers=reviewer.headers)
+    response = approve(client, reviewer, post["id"])
     assert response.status_code == 401 and response.get_json()["error"] == "otp_required"
-    wrong = client.post(
-        f"/api/v1/posts/{post['id']}/approve", json={"otp": "000000"}, headers=reviewer.headers
-    )
+    wrong = approve(client, reviewer, post["id"], otp="000000")
     assert wrong.status_code == 401 and wrong.get_json()["error"] == "otp_invalid"
-    fresh = client.post(
-        f"/api/v1/posts/{post['id']}/approve",
-        json={"otp": reviewer.code()},
-        headers=reviewer.headers,
-    )
+    fresh = approve(client, reviewer, post["id"], otp=reviewer.code())
     assert fresh.status_code == 200 and fresh.get_json()["status"] == "scheduled"
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from postgate import queue
 from postgate.store.models import Account, AuditEntry, Post
-from tests.helpers import make_account
+from tests.helpers import approve_post, make_account
 
 FAILURE = "mastodon: HTTP 503: 502 Bad Gateway nginx"
 
@@ -26,9 +26,7 @@ def people(actors):
 def failed_post(rt, client, people) -> int:
     body = {"account": "acme", "text": "Une annonce que la plateforme a refusée."}
     post_id = client.post("/api/v1/posts", json=body, headers=people["author"].headers).json["id"]
-    approved = client.post(
-        f"/api/v1/posts/{post_id}/approve", json={}, headers=people["reviewer"].headers
-    )
+    approved = approve_post(client, people["reviewer"], post_id)
     assert approved.json["status"] == "scheduled", approved.json
     queue.cancel_publish(rt, post_id, 1)
     with rt.store.transaction() as db:
@@ -102,11 +100,7 @@ def test_retrying_needs_a_fresh_code(rt, actors):
     ).json["token"]
     body = {"account": "acme", "text": "Une annonce que la plateforme a refusée."}
     post_id = client.post("/api/v1/posts", json=body, headers=people["author"].headers).json["id"]
-    approved = client.post(
-        f"/api/v1/posts/{post_id}/approve",
-        json={"otp": people["reviewer"].code()},
-        headers=people["reviewer"].headers,
-    )
+    approved = approve_post(client, people["reviewer"], post_id, otp=people["reviewer"].code())
     assert approved.json["status"] == "scheduled", approved.json
     with rt.store.transaction() as db:
         db.execute(update(Post).where(Post.id == post_id).values(status="failed", reason=FAILURE))

@@ -60,17 +60,16 @@ def test_approve_errors_sit_next_to_fields_then_approval_schedules(client, web, 
     _ana, rex, post_id = _submitted(web, actors, rt, text="Écrivez à jo@example.org demain")
     web.logout()
     web.login(rex)
-    page, approve = f"/review/{post_id}", f"/review/{post_id}/approve"
-    wrong = web.submit(approve, page=page, otp="000000", acknowledge="contact-details")
+    wrong = web.approve(post_id, otp="000000", acknowledge="contact-details")
     body = wrong.get_data(as_text=True)
     assert wrong.status_code == 401 and 'id="otp-error"' in body
     assert (
         "the TOTP code is" in body and "checked" in body.split('value="contact-details"')[0][-80:]
     )
-    unacknowledged = web.submit(approve, page=page, otp=rex.code())
+    unacknowledged = web.approve(post_id, otp=rex.code())
     body = unacknowledged.get_data(as_text=True)
     assert unacknowledged.status_code == 422 and 'id="acknowledge-error"' in body
-    done = web.submit(approve, page=page, acknowledge="contact-details")  # step-up still fresh
+    done = web.approve(post_id, acknowledge="contact-details")  # step-up still fresh
     assert done.status_code == 302 and done.headers["Location"] == "/review"
     assert _status(rt, post_id) == "scheduled"
 

@@ -46,7 +46,11 @@ def submitted(rt: Any, author: str, text: str = CLEAN, account_name: str = "acme
 def approve(rt: Any, reviewer: str, post_id: int, acknowledge: list[str] | None = None) -> str:
     """``reviewer`` approves the post as it is now; the post's status afterwards."""
     with rt.store.transaction() as db:
-        return review.approve(rt, db, user(db, reviewer), post_id, acknowledge or []).status
+        shown = db.get(Post, post_id)
+        content_hash = shown.content_hash if shown is not None else ""
+        return review.approve(
+            rt, db, user(db, reviewer), post_id, acknowledge or [], content_hash=content_hash
+        ).status
 
 
 def post_of(rt: Any, post_id: int) -> Post:

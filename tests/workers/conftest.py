@@ -25,6 +25,7 @@ from sandbox.server import running_sandbox
 from tests.conftest import make_env, write_fast_config
 from tests.helpers import (
     NO_DELETION_LIMIT,
+    approve_post,
     make_account,
     sandbox_credentials,
     start_postgate,
@@ -169,9 +170,7 @@ class Poster:
         made = self.client.post("/api/v1/posts", json=body, headers=self.people["author"].headers)
         assert made.status_code == 201, made.get_json()
         post_id = made.get_json()["id"]
-        approved = self.client.post(
-            f"/api/v1/posts/{post_id}/approve", json={}, headers=self.people["reviewer"].headers
-        )
+        approved = approve_post(self.client, self.people["reviewer"], post_id)
         assert approved.get_json()["status"] == "scheduled", approved.get_json()
         return post_id
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from postgate.store.models import Freeze
 from postgate.timeparse import parse_aware
 from sandbox import client as sandbox_client
-from tests.helpers import wait_until
+from tests.helpers import approve_post, wait_until
 from tests.workers.publish_checks import publish_how
 
 from .conftest import descendants
@@ -61,7 +61,7 @@ def test_edited_post_old_job_does_not_publish_old_text(workers, poster, client, 
         headers=author.headers,
     )
     assert edited.status_code == 200 and edited.get_json()["status"] == "pending_review"
-    approved = client.post(f"/api/v1/posts/{post_id}/approve", json={}, headers=reviewer.headers)
+    approved = approve_post(client, reviewer, post_id)
     assert approved.get_json()["status"] == "scheduled"
     queue.enqueue_publish(rt, post_id, old.revision, old.scheduled_at)  # the stale job
     workers.start()

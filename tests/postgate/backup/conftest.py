@@ -17,7 +17,7 @@ from postgate.backups.take import create_backup
 from postgate.store.models import Approval, TakedownItem
 from sandbox import client as sandbox
 from sandbox.server import running_sandbox
-from tests.helpers import make_account
+from tests.helpers import approve_post, make_account
 from tests.postgate.backup.support import EVIDENCE_TEXT, new_database
 
 
@@ -40,9 +40,7 @@ def history(rt, actors, client, tmp_path) -> dict:
                 headers=author.headers,
             )
             assert made.status_code == 201, made.get_json()
-        approved = client.post(
-            f"/api/v1/posts/{made.get_json()['id']}/approve", json={}, headers=reviewer.headers
-        )
+        approved = approve_post(client, reviewer, made.get_json()["id"])
         assert approved.status_code == 200, approved.get_json()
         since = datetime.now(UTC) - timedelta(minutes=1)
         sandbox.post_direct(url, "acme", EVIDENCE_TEXT)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from postgate.store.models import Post
-from tests.helpers import wait_until
+from tests.helpers import approve_post, wait_until
 from tests.workers.takedown.support import connect, live_texts, start, user_id
 
 
@@ -57,7 +57,7 @@ def test_crisis_statement_publishes_on_a_frozen_account(rt, client, actors, plat
         ).get_json()
         ids.append(post["id"])
     assert client.post(f"/api/v1/posts/{ids[0]}/crisis", json={}, headers=lead.headers).is_json
-    approved = client.post(f"/api/v1/posts/{ids[0]}/approve", json={}, headers=reviewer.headers)
+    approved = approve_post(client, reviewer, ids[0])
     assert approved.get_json()["status"] == "scheduled", approved.get_json()
 
     def where_the_statement_is() -> str:
