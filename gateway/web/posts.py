@@ -37,6 +37,7 @@ from postgate.platforms.registry import platform_spec
 from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
+from postgate.services.names import canonical_name
 from postgate.services.server_limits import account_limits
 from postgate.states import CANCELLABLE, EDITABLE, Role
 from postgate.store.models import POST_STATUSES, Account, Post
@@ -176,7 +177,7 @@ def _own_posts(db: Session, user_id: int, status: str | None, account: str | Non
     if status in POST_STATUSES:
         query = query.where(Post.status == status)
     if account:
-        query = query.join(Account).where(Account.name == account)
+        query = query.join(Account).where(Account.name == canonical_name(account))
     return list(db.scalars(query))
 
 

@@ -27,6 +27,7 @@ from postgate.errors import (
 )
 from postgate.runtime import Runtime
 from postgate.services import refusals
+from postgate.services.names import canonical_name
 from postgate.services.otp_check import verify_code
 from postgate.store.db import rows_changed
 from postgate.store.models import AuthToken, User
@@ -86,7 +87,7 @@ def login(
     rt: Runtime, username: str, password: str, code: str | None, *, source: str = ""
 ) -> IssuedToken:
     """Password then TOTP; answers the same for an unknown user and a wrong password."""
-    username = (username or "").strip().lower()
+    username = canonical_name(username)
     if not username:
         raise ValidationFailed("the user name is missing", field="username")
     if not password:

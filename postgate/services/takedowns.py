@@ -33,6 +33,7 @@ from postgate.errors import ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
 from postgate.services.freezes import lock_accounts, set_freeze
+from postgate.services.names import canonical_name
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.takedown_dispatch import enqueue_quietly
 from postgate.services.takedown_windows import join_takedown
@@ -106,8 +107,9 @@ def _resolve_users(db: Session, names: list[str] | None) -> list[int] | None:
         return None
     if not names:
         raise ValidationFailed("users is empty; leave it out to mean everyone", field="users")
-    found = dict(db.execute(select(User.username, User.id).where(User.username.in_(names))).all())
-    unknown = [n for n in names if n not in found]
+    wanted = [canonical_name(n) for n in names]
+    found = dict(db.execute(select(User.username, User.id).where(User.username.in_(wanted))).all())
+    unknown = [n for n in names if canonical_name(n) not in found]
     if unknown:
         raise ValidationFailed("no user named {name!r}", field="users", name=unknown[0])
     return sorted(set(found.values()))

@@ -13,6 +13,7 @@ from postgate import otp, passwords
 from postgate.audit import Event
 from postgate.errors import Conflict, NotFound, ValidationFailed
 from postgate.runtime import Runtime
+from postgate.services.names import canonical_name
 from postgate.states import Role
 from postgate.store.models import ROLES, User
 
@@ -48,7 +49,7 @@ def normalise_roles(roles: Iterable[str]) -> list[str]:
 
 
 def find_user(db: Session, username: str) -> User:
-    user = db.scalar(select(User).where(User.username == username))
+    user = db.scalar(select(User).where(User.username == canonical_name(username)))
     if user is None:
         raise NotFound("no user named {name!r}", field="username", name=username)
     return user
@@ -65,7 +66,7 @@ def create_user(
     source: str = "",
 ) -> NewUser:
     """Create a user with a TOTP secret; the password is generated when none is given."""
-    username = (username or "").strip().lower()
+    username = canonical_name(username)
     if not USERNAME.match(username):
         raise ValidationFailed(
             "a user name is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-'",
