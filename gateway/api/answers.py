@@ -178,6 +178,13 @@ class Post(Answer):
     updated_at: Time
 
 
+class Submitted(Post):
+    """A post just submitted, with what happened to it in words: sent for review, or blocked
+    and why (its blocking findings), in the caller's language."""
+
+    message: str
+
+
 class PostList(Answer):
     posts: list[Post]
 

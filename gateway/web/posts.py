@@ -15,13 +15,13 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from gateway import submitted
 from gateway.access import caller, login_required, roles_required
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
@@ -103,9 +103,9 @@ def compose() -> ResponseReturnValue:
         return _compose_page(form, accounts, exc.status)
     for post in created:
         dispatch_after_commit(post)
-    count = len(created)
-    flash(ngettext("%(num)d post sent for review.", "%(num)d posts sent for review.", count))
-    if count == 1:
+    for category, message in submitted.flashes(created):
+        flash(message, category)
+    if len(created) == 1:
         return redirect(url_for("posts.detail", post_id=created[0].id))
     return redirect(url_for("posts.list"))
 
