@@ -72,6 +72,7 @@ class Event(enum.StrEnum):
     POST_FAIL = "post:fail"
     POST_SETTLE = "post:settle"
     POST_DELETE = "post:delete"
+    POST_UNFREEZE = "post:unfreeze"
     FREEZE_SET = "freeze:set"
     FREEZE_LIFT = "freeze:lift"
     TAKEDOWN_START = "takedown:start"

@@ -245,6 +245,9 @@ class FreezeSet(Freeze):
 
 class FreezeLift(Answer):
     lifted: list[Freeze]
+    back_to_review: list[int] = Field(
+        description="Posts the freeze had blocked, now clean and back in `pending_review`."
+    )
     still_in_force: list[Freeze]
 
 
