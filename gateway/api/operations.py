@@ -49,6 +49,8 @@ class Operation:
     roles: RoleGroup | None = None
     public: bool = False
     step_up: bool = False
+    fresh: bool = False
+    recovery: bool = False
     errors: frozenset[int] = field(default_factory=frozenset)
 
     @property
@@ -84,7 +86,13 @@ class Operation:
         if self.step_up:
             assert isinstance(args["body"], SteppedUp)
             sessions.step_up(
-                rt(), current_user(), current_token(), args["body"].code, source=source_address()
+                rt(),
+                current_user(),
+                current_token(),
+                args["body"].code,
+                source=source_address(),
+                fresh=self.fresh,
+                allow_recovery=self.recovery,
             )
         return self.answer(self.view(**args))
 
@@ -140,6 +148,8 @@ class ApiBlueprint(Blueprint):
         roles: RoleGroup | None = None,
         public: bool = False,
         step_up: bool = False,
+        fresh: bool = False,
+        recovery: bool = False,
         errors: tuple[int, ...] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Declare and register ``method rule``.
@@ -147,9 +157,12 @@ class ApiBlueprint(Blueprint):
         ``answers`` maps each success status to its content; ``roles`` is the group of
         :mod:`postgate.policy` that may call (None: anyone signed in; ``public``: anyone at
         all); ``step_up`` makes it a sensitive action (its body must be a
-        :class:`~gateway.api.types.SteppedUp`); ``errors`` lists what its services refuse
+        :class:`~gateway.api.types.SteppedUp`), and ``fresh`` one whose code must come in
+        the request itself, the step-up window not counting (``recovery``: a recovery code
+        may stand in for it); ``errors`` lists what its services refuse
         with besides what the rest implies (see :meth:`Operation.error_statuses`).
         """
+        step_up = step_up or fresh
         assert not step_up or (body is not None and issubclass(body, SteppedUp)), rule
 
         def declare(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,6 +177,8 @@ class ApiBlueprint(Blueprint):
                 roles=roles,
                 public=public,
                 step_up=step_up,
+                fresh=fresh,
+                recovery=recovery,
                 errors=frozenset(errors),
             )
 
