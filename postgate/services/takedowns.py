@@ -21,7 +21,7 @@ the windows (:mod:`~postgate.services.takedown_windows`) and the job queueing
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -105,15 +105,17 @@ def resolve_accounts(db: Session, names: list[str] | None) -> list[Account]:
 
 
 def check_scope(db: Session, scope: Scope) -> Scope:
-    """Refuse usernames in ``include_postgate`` that name nobody (a typo would keep posts)."""
+    """Refuse usernames in ``include_postgate`` that name nobody (a typo would keep posts);
+    the scope returned holds them as stored (any case typed matches)."""
     if isinstance(scope.include_postgate, str):
         return scope
-    names = list(scope.include_postgate)
+    typed = list(scope.include_postgate)
+    names = [canonical_name(n) for n in typed]
     found = set(db.scalars(select(User.username).where(User.username.in_(names))))
-    unknown = [n for n in names if n not in found]
+    unknown = [t for t, n in zip(typed, names, strict=True) if n not in found]
     if unknown:
         raise ValidationFailed("no user named {name!r}", field="include_postgate", name=unknown[0])
-    return scope
+    return replace(scope, include_postgate=tuple(names))  # as stored: matched to authors
 
 
 def _resolve_users(db: Session, names: list[str] | None) -> list[int] | None:
