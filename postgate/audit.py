@@ -81,6 +81,7 @@ class Event(enum.StrEnum):
     POST_SETTLE = "post:settle"
     POST_RETRY = "post:retry"
     POST_DELETE = "post:delete"
+    POST_UNFREEZE = "post:unfreeze"
     FREEZE_SET = "freeze:set"
     FREEZE_LIFT = "freeze:lift"
     TAKEDOWN_START = "takedown:start"

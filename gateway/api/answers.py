@@ -251,6 +251,13 @@ class Post(Answer):
     updated_at: Time
 
 
+class Submitted(Post):
+    """A post just submitted, with what happened to it in words: sent for review, or blocked
+    and why (its blocking findings), in the caller's language."""
+
+    message: str
+
+
 class PostList(Answer):
     posts: list[Post]
 
@@ -311,6 +318,9 @@ class FreezeSet(Freeze):
 
 class FreezeLift(Answer):
     lifted: list[Freeze]
+    back_to_review: list[int] = Field(
+        description="Posts the freeze had blocked, now clean and back in `pending_review`."
+    )
     still_in_force: list[Freeze]
 
 

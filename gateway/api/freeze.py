@@ -15,7 +15,7 @@ from gateway.api.operations import ApiBlueprint
 from gateway.api.types import Limited, SteppedUp, Text, column_length
 from gateway.context import rt, source_address
 from postgate import policy
-from postgate.services import freezes
+from postgate.services import freezes, unfreeze
 from postgate.store.models import Account
 
 bp = ApiBlueprint("freeze", __name__, tag="freeze")
@@ -66,9 +66,10 @@ def set_freeze(body: FreezeRequest) -> tuple[dict[str, Any], int]:
 def lift_freeze(body: LiftRequest) -> dict[str, Any]:
     """Lift the freeze of exactly this scope."""
     with rt().store.transaction() as db:
-        lifted = freezes.lift_freeze(rt(), db, caller(db), body.account, source=source_address())
+        done = unfreeze.lift_freeze(rt(), db, caller(db), body.account, source=source_address())
         return {
-            "lifted": [freezes.freeze_to_dict(f) for f in lifted],
+            "lifted": [freezes.freeze_to_dict(f) for f in done.freezes],
+            "back_to_review": [p.id for p in done.released],
             "still_in_force": [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)],
         }
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from gateway import submitted
 from gateway.access import caller
 from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
@@ -87,11 +88,12 @@ class PostFilter(Query):
     "/posts",
     body=NewPost,
     roles=policy.WRITE_POSTS,
-    answers={201: answers.Post},
+    answers={201: answers.Submitted},
     errors=(403, 404),
 )
 def submit(body: NewPost) -> tuple[dict[str, Any], int]:
-    """Submit a post for review: `pending_review`, or `blocked` when a rule blocks it."""
+    """Submit a post for review: `pending_review`, or `blocked` when a rule blocks it;
+    `message` says which, and why, in the caller's language."""
     with rt().store.transaction() as db:
         post = posts.submit(
             rt(),
@@ -102,7 +104,7 @@ def submit(body: NewPost) -> tuple[dict[str, Any], int]:
             body.scheduled_at,
             source=source_address(),
         )
-        return posts.post_to_dict(post), 201
+        return {**posts.post_to_dict(post), "message": submitted.answer_message(post)}, 201
 
 
 @bp.operation("GET", "/posts", query=PostFilter, answers={200: answers.PostList})

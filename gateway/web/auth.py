@@ -27,11 +27,12 @@ from gateway.forms import (
     typed_code,
 )
 from gateway.redirects import safe_next
+from gateway.web.home import landing_url
 from gateway.web.session import end_session, start_session
 from postgate.errors import PostgateError, RateLimited
 from postgate.services import duties, enrollment, sessions
 from postgate.services.recovery_codes import remaining_recovery_codes
-from postgate.store.models import AuthToken
+from postgate.store.models import AuthToken, User
 
 bp = Blueprint("auth", __name__)
 
@@ -70,8 +71,9 @@ def _failed(template: str, exc: PostgateError, **context: Any) -> ResponseReturn
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if request.method == "GET":
-        if signed_in_user() is not None:
-            return redirect(url_for("auth.profile"))
+        user = signed_in_user()
+        if user is not None:
+            return redirect(landing_url(user))
         form.next.data = safe_next(request.args.get("next"))
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
@@ -84,7 +86,11 @@ def login() -> ResponseReturnValue:
         form.password.data = form.otp.data = ""
         return _failed("auth/login.html", exc, form=form)
     start_session(issued.value)
-    return redirect(safe_next(form.next.data) or url_for("auth.profile"))
+    target = safe_next(form.next.data)
+    if not target:
+        with rt().store.session() as db:
+            target = landing_url(db.get_one(User, issued.token.user_id))
+    return redirect(target)
 
 
 @bp.post("/logout")

@@ -16,6 +16,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, DateTimeLocalField, SelectField, TextAreaField
@@ -27,7 +28,7 @@ from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, st
 from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import duties, freezes, takedown_preview, takedown_view, takedowns
+from postgate.services import duties, freezes, takedown_preview, takedown_view, takedowns, unfreeze
 from postgate.services.settling import waiting_for_a_person
 from postgate.services.takedown_scope import parse_scope
 from postgate.services.users import list_users
@@ -214,13 +215,23 @@ def lift_freeze() -> ResponseReturnValue:
     try:
         step_up(form)
         with rt().store.transaction() as db:
-            freezes.lift_freeze(
+            done = unfreeze.lift_freeze(
                 rt(), db, caller(db), form.account.data or None, source=source_address()
             )
+            released = len(done.released)
     except PostgateError as exc:
         show_error(form, exc)
         return _console(exc.status, lift_form=form)
     flash(_("The freeze is lifted."), "info")
+    if released:
+        flash(
+            ngettext(
+                "%(num)d post blocked by the freeze went back to review.",
+                "%(num)d posts blocked by the freeze went back to review.",
+                released,
+            ),
+            "info",
+        )
     return redirect(url_for("console.index"))
 
 

@@ -7,16 +7,26 @@ from flask.typing import ResponseReturnValue
 
 from gateway.access import signed_in_user
 from postgate.states import Role
+from postgate.store.models import User
 
 bp = Blueprint("home", __name__)
 
 # The first page for each role, most urgent first: a security lead lands on the console.
+# The same page is where signing in leads (unless a safe ``next`` was given).
 LANDING = (
     (Role.SECURITY, "console.index"),
     (Role.REVIEWER, "review.queue"),
     (Role.AUTHOR, "posts.list"),
-    (Role.ADMIN, "admin.index"),
+    (Role.ADMIN, "accounts.list"),
 )
+
+
+def landing_url(user: User) -> str:
+    """Where ``user``'s work is: the page of their most urgent role, else their profile."""
+    for role, endpoint in LANDING:
+        if user.has_role(role):
+            return url_for(endpoint)
+    return url_for("auth.profile")
 
 
 @bp.get("/", endpoint="index")
@@ -24,7 +34,4 @@ def home() -> ResponseReturnValue:
     user = signed_in_user()
     if user is None:
         return redirect(url_for("auth.login"))
-    for role, endpoint in LANDING:
-        if user.has_role(role):
-            return redirect(url_for(endpoint))
-    return redirect(url_for("auth.profile"))
+    return redirect(landing_url(user))

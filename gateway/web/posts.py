@@ -15,13 +15,13 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from gateway import submitted
 from gateway.access import caller, login_required, roles_required
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
@@ -37,6 +37,7 @@ from postgate.platforms.registry import platform_spec
 from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
+from postgate.services.names import canonical_name
 from postgate.services.server_limits import account_limits
 from postgate.states import CANCELLABLE, EDITABLE, Role
 from postgate.store.models import POST_STATUSES, Account, Post
@@ -102,9 +103,9 @@ def compose() -> ResponseReturnValue:
         return _compose_page(form, accounts, exc.status)
     for post in created:
         dispatch_after_commit(post)
-    count = len(created)
-    flash(ngettext("%(num)d post sent for review.", "%(num)d posts sent for review.", count))
-    if count == 1:
+    for category, message in submitted.flashes(created):
+        flash(message, category)
+    if len(created) == 1:
         return redirect(url_for("posts.detail", post_id=created[0].id))
     return redirect(url_for("posts.list"))
 
@@ -176,7 +177,7 @@ def _own_posts(db: Session, user_id: int, status: str | None, account: str | Non
     if status in POST_STATUSES:
         query = query.where(Post.status == status)
     if account:
-        query = query.join(Account).where(Account.name == account)
+        query = query.join(Account).where(Account.name == canonical_name(account))
     return list(db.scalars(query))
 
 

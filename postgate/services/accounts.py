@@ -21,6 +21,7 @@ from postgate.errors import Conflict, NotFound, ValidationFailed
 from postgate.platforms.registry import PLATFORMS, platform_names
 from postgate.runtime import Runtime
 from postgate.services.credentials import resolve_credentials, verify_credentials
+from postgate.services.names import canonical_name
 from postgate.services.server_limits import fetch_server_limits, note_server_limits
 from postgate.states import NEEDS_CREDENTIALS, AccountStatus
 from postgate.store.models import Account
@@ -30,7 +31,7 @@ ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
 def find_account(db: Session, name: str, *, field: str = "account") -> Account:
-    account = db.scalar(select(Account).where(Account.name == name))
+    account = db.scalar(select(Account).where(Account.name == canonical_name(name)))
     if account is None:
         raise NotFound("no account named {name!r}", field=field, name=name)
     return account
@@ -90,7 +91,7 @@ def add_account(
     actor: str = "system",
     source: str = "",
 ) -> Account:
-    name = (name or "").strip().lower()
+    name = canonical_name(name)
     if not ACCOUNT_NAME.match(name):
         raise ValidationFailed(
             "an account name is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-'",

@@ -27,6 +27,7 @@ from postgate.errors import (
 )
 from postgate.runtime import Runtime
 from postgate.services import login_limits, refusals
+from postgate.services.names import canonical_name
 from postgate.services.otp_check import lock_error, verify_code
 from postgate.store.db import rows_changed
 from postgate.store.models import AuthToken, User
@@ -71,7 +72,7 @@ def login(
     tells whether the password was right before the code was checked (the audit log does).
     A lock of OTP entry is told before the password is checked, for the same reason.
     """
-    username = (username or "").strip().lower()
+    username = canonical_name(username)
     if not username:
         raise ValidationFailed("the user name is missing", field="username")
     if not password:

@@ -33,7 +33,7 @@ def preview_takedown(
     by account, then newest first, with ``action`` ``delete`` or ``keep`` and ``why``."""
     with rt.store.session() as db:
         accounts = resolve_accounts(db, account_names)
-        check_scope(db, scope)
+        scope = check_scope(db, scope)  # usernames as stored, whatever their case
         for account in accounts:
             db.expunge(account)
     items: list[dict[str, Any]] = []

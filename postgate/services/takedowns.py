@@ -21,7 +21,7 @@ the windows (:mod:`~postgate.services.takedown_windows`) and the job queueing
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from postgate.errors import ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
 from postgate.services.freezes import lock_accounts, set_freeze
+from postgate.services.names import canonical_name
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.takedown_dispatch import enqueue_quietly
 from postgate.services.takedown_scope import Scope
@@ -104,15 +105,17 @@ def resolve_accounts(db: Session, names: list[str] | None) -> list[Account]:
 
 
 def check_scope(db: Session, scope: Scope) -> Scope:
-    """Refuse usernames in ``include_postgate`` that name nobody (a typo would keep posts)."""
+    """Refuse usernames in ``include_postgate`` that name nobody (a typo would keep posts);
+    the scope returned holds them as stored (any case typed matches)."""
     if isinstance(scope.include_postgate, str):
         return scope
-    names = list(scope.include_postgate)
+    typed = list(scope.include_postgate)
+    names = [canonical_name(n) for n in typed]
     found = set(db.scalars(select(User.username).where(User.username.in_(names))))
-    unknown = [n for n in names if n not in found]
+    unknown = [t for t, n in zip(typed, names, strict=True) if n not in found]
     if unknown:
         raise ValidationFailed("no user named {name!r}", field="include_postgate", name=unknown[0])
-    return scope
+    return replace(scope, include_postgate=tuple(names))  # as stored: matched to authors
 
 
 def _resolve_users(db: Session, names: list[str] | None) -> list[int] | None:
@@ -121,8 +124,9 @@ def _resolve_users(db: Session, names: list[str] | None) -> list[int] | None:
         return None
     if not names:
         raise ValidationFailed("users is empty; leave it out to mean everyone", field="users")
-    found = dict(db.execute(select(User.username, User.id).where(User.username.in_(names))).all())
-    unknown = [n for n in names if n not in found]
+    wanted = [canonical_name(n) for n in names]
+    found = dict(db.execute(select(User.username, User.id).where(User.username.in_(wanted))).all())
+    unknown = [n for n in names if canonical_name(n) not in found]
     if unknown:
         raise ValidationFailed("no user named {name!r}", field="users", name=unknown[0])
     return sorted(set(found.values()))

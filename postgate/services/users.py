@@ -13,6 +13,7 @@ from postgate import otp, passwords
 from postgate.audit import Event
 from postgate.errors import Conflict, NotFound, ValidationFailed
 from postgate.runtime import Runtime
+from postgate.services.names import canonical_name
 from postgate.states import Role
 from postgate.store.models import ROLES, User
 
@@ -48,7 +49,7 @@ def normalise_roles(roles: Iterable[str]) -> list[str]:
 
 
 def find_user(db: Session, username: str) -> User:
-    user = db.scalar(select(User).where(User.username == username))
+    user = db.scalar(select(User).where(User.username == canonical_name(username)))
     if user is None:
         raise NotFound("no user named {name!r}", field="username", name=username)
     return user
@@ -95,7 +96,7 @@ def _checked_hash(password: str, username: str) -> str:
 
 def valid_username(username: str) -> str:
     """``username`` as stored (lower case), or the refusal naming the rule."""
-    username = (username or "").strip().lower()
+    username = canonical_name(username)
     if not USERNAME.match(username):
         raise ValidationFailed(
             "a user name is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-'",

@@ -33,7 +33,7 @@ def test_other_forms_without_csrf_token_are_refused(client, web, actors) -> None
 def test_login_sets_a_protected_cookie_and_shows_the_profile(client, web, actors) -> None:
     ana = actors.create("ana", "author")
     response = web.login(ana)
-    assert response.headers["Location"] == "/me"
+    assert response.headers["Location"] == "/posts"  # an author lands on their posts
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     page = client.get("/me")
@@ -91,7 +91,7 @@ def test_pages_need_a_signed_in_user(client) -> None:
 def test_next_never_leaves_the_site(web, actors) -> None:
     ana = actors.create("ana", "author")
     response = web.try_login(ana, next="//evil.example/x")
-    assert response.headers["Location"] == "/me"
+    assert response.headers["Location"] == "/posts"
 
 
 def test_logout_ends_the_server_side_session(rt, client, web, actors) -> None:

@@ -14,7 +14,7 @@ def test_signed_out_visitors_go_to_login(client):
         (("author",), "/posts"),
         (("reviewer", "author"), "/review"),
         (("security", "reviewer"), "/security"),
-        (("admin",), "/admin"),
+        (("admin",), "/admin/accounts"),
     ],
 )
 def test_signed_in_users_land_on_their_roles_page(actors, client, web, roles, landing):

@@ -1,0 +1,65 @@
+"""What the compose page and ``POST /posts`` say after a submission.
+
+A submitted post is either in review or ``blocked`` by its rules (a banned term, a freeze...).
+Announcing "2 posts sent for review" when both were blocked sent authors waiting for a review
+that never comes, so the words follow each post's status and name the blocking findings, in
+the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import gettext, ngettext
+
+from gateway.i18n import finding_text
+from postgate.states import PostStatus
+from postgate.store.models import Post
+from rules.base import BLOCK
+
+
+def blocking_reasons(posts: Sequence[Post]) -> str:
+    """The blocking findings of ``posts``, each once, in the reader's language."""
+    seen: list[str] = []
+    for post in posts:
+        for finding in post.findings or []:
+            text = finding_text(finding) if finding.get("severity") == BLOCK else ""
+            if text and text not in seen:
+                seen.append(text)
+    return "; ".join(seen) or gettext("blocking findings")
+
+
+def flashes(posts: Sequence[Post]) -> list[tuple[str, str]]:
+    """(category, message) pairs for the compose page: the sent ones, then the blocked."""
+    blocked = [p for p in posts if p.status == PostStatus.BLOCKED]
+    sent = len(posts) - len(blocked)
+    out = []
+    if sent:
+        out.append(
+            (
+                "info",
+                ngettext("%(num)d post sent for review.", "%(num)d posts sent for review.", sent),
+            )
+        )
+    if blocked:
+        out.append(
+            (
+                "error",
+                ngettext(
+                    "%(num)d post blocked, not sent for review: %(reasons)s",
+                    "%(num)d posts blocked, not sent for review: %(reasons)s",
+                    len(blocked),
+                    reasons=blocking_reasons(blocked),
+                ),
+            )
+        )
+    return out
+
+
+def answer_message(post: Post) -> str:
+    """The ``message`` of the ``POST /posts`` answer."""
+    if post.status == PostStatus.BLOCKED:
+        return gettext(
+            "Blocked, not sent for review: %(reasons)s", reasons=blocking_reasons([post])
+        )
+    return gettext("Sent for review.")
