@@ -71,6 +71,7 @@ class Event(enum.StrEnum):
     POST_BLOCK = "post:block"
     POST_FAIL = "post:fail"
     POST_DELETE = "post:delete"
+    MEDIA_UPLOAD = "media:upload"
     FREEZE_SET = "freeze:set"
     FREEZE_LIFT = "freeze:lift"
     TAKEDOWN_START = "takedown:start"

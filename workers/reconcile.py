@@ -30,6 +30,7 @@ from postgate import queue
 from postgate.platforms.base import ConnectorError, RemotePost
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
+from postgate.services.media import pending_media
 from postgate.services.publishing import mark_published, note_unresolved, release
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Post
@@ -49,6 +50,7 @@ class ReconcileReport:
     rescheduled: int = 0
     rescued: int = 0
     takedowns_resumed: int = 0
+    media_text_queued: int = 0
 
 
 def reconcile_once(rt: Runtime) -> ReconcileReport:
@@ -58,9 +60,19 @@ def reconcile_once(rt: Runtime) -> ReconcileReport:
     _enqueue_missing(rt, report)
     _rescue_overdue(rt, report)
     report.takedowns_resumed = len(resume_running_takedowns(rt))
+    report.media_text_queued = _enqueue_media_text(rt)
     if report.enqueued or report.stale_claims or report.rescued or report.takedowns_resumed:
         log.info("reconciled: %s", report)
     return report
+
+
+def _enqueue_media_text(rt: Runtime) -> int:
+    """Uploads whose text is still unread get their job back (idempotent by job id)."""
+    with rt.store.session() as db:
+        pending = pending_media(db)
+    for media_id in pending:
+        queue.enqueue_media_text(rt, media_id)
+    return len(pending)
 
 
 def _resolve_claims(rt: Runtime, report: ReconcileReport) -> None:

@@ -57,11 +57,21 @@ def authenticate() -> None:
 def api_blueprint() -> Blueprint:
     """A fresh ``/api/v1`` blueprint holding every concern of the API, for one app (whose URL
     map learns the ``id`` and ``name`` converters before the concerns' routes are added)."""
-    from gateway.api import accounts, audit, freeze, openapi, posts, session, takedowns, users
+    from gateway.api import (
+        accounts,
+        audit,
+        freeze,
+        media,
+        openapi,
+        posts,
+        session,
+        takedowns,
+        users,
+    )
 
     api = Blueprint("api", __name__, url_prefix=PREFIX)
     api.record_once(lambda state: state.app.url_map.converters.update(CONVERTERS))
     api.before_request(authenticate)
-    for concern in (session, posts, users, accounts, freeze, takedowns, audit, openapi):
+    for concern in (session, media, posts, users, accounts, freeze, takedowns, audit, openapi):
         api.register_blueprint(concern.bp)
     return api

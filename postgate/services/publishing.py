@@ -26,8 +26,9 @@ same guarantee. The worker looks at the freezes once more right before the platf
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ from postgate.runtime import Runtime
 from postgate.services.approvals import approvals_complete, valid_approvals
 from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
+from postgate.services.media import draft_images, unread_images
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 
@@ -61,6 +63,8 @@ class Claim:
     text: str
     attempts: int
     claimed_at: datetime
+    media: tuple[dict[str, Any], ...] = ()  # the post's images as approved (id, sha256, alt)
+    uploads: dict[str, Any] = field(default_factory=dict)  # Post.media_uploads at the claim
 
     @property
     def idempotency_key(self) -> str:
@@ -126,8 +130,10 @@ def claim_post(
         if claimed != 1:
             return ClaimResult("not_scheduled", reason="claimed by another worker")
         attempts, text = post.attempts + 1, post.text
+        media, uploads = tuple(post.media or ()), dict(post.media_uploads or {})
         db.expunge(account)
-        return ClaimResult("claimed", Claim(post_id, revision, token, account, text, attempts, now))
+        claim = Claim(post_id, revision, token, account, text, attempts, now, media, uploads)
+        return ClaimResult("claimed", claim)
 
 
 def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) -> str:
@@ -148,6 +154,8 @@ def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) ->
         return "content changed since it was hashed: not what was approved"
     if any(a.content_hash != expected for a in valid_approvals(post)):
         return "an approval is bound to other content"
+    if unread_images(db, post.media or []):
+        return "the text of an image is still being read"
     result = evaluate(
         rt,
         db,
@@ -157,6 +165,7 @@ def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) ->
         crisis_statement=post.crisis_statement,
         exclude_post=post.id,
         now=now,
+        images=draft_images(db, post.media or []),
     )
     if result.blocked:
         rules = ", ".join(f.rule for f in result.findings if f.severity == "block")
@@ -174,6 +183,16 @@ def _block(rt: Runtime, db: Session, post: Post, reason: str) -> None:
         target=f"post:{post.id}",
         details={"reason": reason, "revision": post.revision, "at": "publish"},
     )
+
+
+def block_claim(rt: Runtime, claim: Claim, reason: str) -> str:
+    """A check made after the claim failed (an image's bytes): ``blocked``, with the reason."""
+    with rt.store.transaction() as db:
+        post = db.get(Post, claim.post_id)
+        if post is None or post.claim_token != claim.token:
+            return "claim lost"
+        _block(rt, db, post, reason)
+    return f"blocked: {reason}"
 
 
 def _give_up(rt: Runtime, db: Session, post: Post, reason: str) -> None:

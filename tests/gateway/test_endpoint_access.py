@@ -28,6 +28,7 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.users.revoke": policy.RUN_CONSOLE,
     "api.users.reset_totp": policy.ADMINISTER,
     "api.posts.submit": policy.WRITE_POSTS,
+    "api.media.upload": policy.WRITE_POSTS,
     "api.posts.approve": policy.REVIEW_POSTS,
     "api.posts.reject": policy.REVIEW_POSTS,
     "api.freeze.set_freeze": policy.RUN_CONSOLE,
@@ -59,6 +60,9 @@ API_OPEN = {
     "api.posts.get_post",
     "api.posts.edit_post",
     "api.posts.cancel",
+    # Media: the uploader, or who sees every post; checked per upload by the media service.
+    "api.media.get_media",
+    "api.media.get_media_file",
     "api.freeze.list_freezes",
     "api.takedowns.crisis_templates",
     "api.accounts.list_accounts",
