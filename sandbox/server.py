@@ -18,7 +18,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control
+from sandbox import api, control, media
 from sandbox.errors import SandboxError
 from sandbox.faults import (
     Faults,
@@ -39,8 +39,10 @@ def create_sandbox_app(
     rate_limit: RateLimit | str | None = None,
     error_rate: float = 0.0,
     base_url: str | None = None,
+    media_processing_ms: int = 0,
 ) -> Flask:
-    """Build the app; ``base_url`` (else the request's host) prefixes entity URLs.
+    """Build the app; ``base_url`` (else the request's host) prefixes entity URLs;
+    ``media_processing_ms``: how long an uploaded image stays "processing" (sandbox/media.py).
 
     ``rate_limit`` is a RateLimit or ``"N/SECONDS"``; bad values raise ValueError here.
     """
@@ -50,9 +52,11 @@ def create_sandbox_app(
     app = Flask(__name__)
     app.json.sort_keys = False  # keep Mastodon's field order
     base = base_url.rstrip("/") if base_url else None
-    app.extensions[EXTENSION] = SandboxState(SandboxStore(data_path), faults, base)
+    store = SandboxStore(data_path)
+    app.extensions[EXTENSION] = SandboxState(store, faults, base)
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    media.init_app(app, store, media_processing_ms)
     install_guard(app)
     app.register_error_handler(SandboxError, _sandbox_error)
     app.register_error_handler(HTTPException, _http_error)

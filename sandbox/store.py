@@ -11,6 +11,8 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -105,6 +107,12 @@ class SandboxStore:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
         self._last_id = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM statuses").fetchone()[0]
+
+    @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the store's lock, for tables kept by other modules (media)."""
+        with self._lock:
+            yield self._db
 
     def close(self) -> None:
         """Close the connection (tests and ``serve`` shutdown)."""

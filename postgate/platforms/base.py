@@ -17,9 +17,13 @@ secret (:mod:`postgate.platforms.registry`), should a platform echo one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the types only: media.py builds on this module
+    from .media import MediaFile, UploadMemo
 
 Clock = Callable[[], datetime]
 
@@ -114,8 +118,17 @@ class Connector(ABC):
         self._secrets = tuple(s for s in secrets if s)
 
     @abstractmethod
-    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
-        """Publish ``text``; platforms that support it deduplicate on the key."""
+    def publish(
+        self,
+        text: str,
+        *,
+        idempotency_key: str,
+        media: Sequence[MediaFile] = (),
+        uploads: UploadMemo | None = None,
+    ) -> RemotePost:
+        """Publish ``text`` with ``media`` in order; platforms that support it deduplicate on
+        the key. Images are uploaded first (reusing those ``uploads`` remembers), and the post
+        is created only once every one is ready (:mod:`postgate.platforms.media`)."""
 
     @abstractmethod
     def delete(self, remote_id: str) -> str:

@@ -18,7 +18,7 @@ on); anything else is a :class:`MalformedResponseError`, which to
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from .answers import Answer
 from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
 from .facets import link_facets
 from .http import ErrorStyle, HttpClient, body_or_none, error_field
+from .media import MediaFile, UploadMemo
 from .timeutil import isoformat_z, parse_time
 
 DEFAULT_BASE_URL = "https://bsky.social"
@@ -84,7 +85,16 @@ class BlueskyConnector(Connector):
             redact=self._redact,
         )
 
-    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+    def publish(
+        self,
+        text: str,
+        *,
+        idempotency_key: str,
+        media: Sequence[MediaFile] = (),
+        uploads: UploadMemo | None = None,
+    ) -> RemotePost:
+        if media:
+            raise PermanentError(f"{self.platform}: images are not published here yet")
         created_at = self._clock().astimezone(UTC)
         record: dict[str, Any] = {
             "$type": POST_COLLECTION,

@@ -30,14 +30,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from .base import AccountInfo, Clock, Connector, RemotePost, utc_now
+from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
 from .http import ErrorStyle, HttpClient, error_field
+from .media import MediaFile, UploadMemo
 
 SIGNATURE_HEADER = "X-Postgate-Signature"
 TIMESTAMP_HEADER = "X-Postgate-Timestamp"
@@ -99,7 +100,16 @@ class WebhookConnector(Connector):
             redact=self._redact,
         )
 
-    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+    def publish(
+        self,
+        text: str,
+        *,
+        idempotency_key: str,
+        media: Sequence[MediaFile] = (),
+        uploads: UploadMemo | None = None,
+    ) -> RemotePost:
+        if media:
+            raise PermanentError(f"{self.platform}: images are not published here yet")
         sent_at = self._clock()
         payload = {"event": "publish", "idempotency_key": idempotency_key, "text": text}
         response = self._http.check(self._post(payload))

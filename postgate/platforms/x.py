@@ -13,7 +13,7 @@ which to ``POST /2/tweets`` carries ``outcome_unknown``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ import httpx
 from .answers import Answer, json_kind
 from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
 from .http import ErrorStyle, HttpClient, error_field, segment
+from .media import MediaFile, UploadMemo
 
 DEFAULT_BASE_URL = "https://api.x.com"
 MIN_PAGE, MAX_PAGE = 5, 100  # bounds of max_results on the user timeline
@@ -72,7 +73,16 @@ class XConnector(Connector):
             redact=self._redact,
         )
 
-    def publish(self, text: str, *, idempotency_key: str) -> RemotePost:
+    def publish(
+        self,
+        text: str,
+        *,
+        idempotency_key: str,
+        media: Sequence[MediaFile] = (),
+        uploads: UploadMemo | None = None,
+    ) -> RemotePost:
+        if media:
+            raise PermanentError(f"{self.platform}: images are not published here yet")
         """Post a tweet; X does not return its time, so ``created_at`` is ours."""
         response = self._http.request(
             "POST", "/2/tweets", headers=self._auth(), json={"text": text}
