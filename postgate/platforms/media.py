@@ -34,6 +34,8 @@ class MediaFile:
     width: int
     height: int
     media_id: int = 0  # Postgate's id of the upload (for download links)
+    download_url: str | None = None  # a signed, expiring link to the bytes (webhook)
+    download_expires: str | None = None  # when that link stops working (ISO 8601)
 
     @property
     def key(self) -> str:

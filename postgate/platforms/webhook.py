@@ -5,7 +5,7 @@ Every call is ``POST {url}`` with a JSON body and two headers::
     X-Postgate-Timestamp: 1714564800
     X-Postgate-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>
 
-Bodies: ``{"event": "publish", "idempotency_key", "text"}``, answered with
+Bodies: ``{"event": "publish", "idempotency_key", "text", "media"?}``, answered with
 ``{"id", "url"?}``; ``{"event": "delete", "idempotency_key", "remote_id"}``,
 answered 2xx (or 404/410 when already gone); ``{"event": "ping",
 "idempotency_key"}`` for :meth:`verify_credentials`, answered 2xx with an
@@ -20,6 +20,10 @@ object) is a :class:`MalformedResponseError` with ``outcome_unknown``: the
 receiver may have stored the post, so the worker treats it like a lost answer
 and, finding nothing to read back, sends it again under the same
 ``idempotency_key``, which the receiver deduplicates on.
+
+A post's images travel as ``"media": [{"sha256", "mime", "alt", "width", "height", "url",
+"expires_at"}]``, in order: ``url`` is a signed link to the image on Postgate (``public_url``
+of ``[web]``), valid until ``expires_at``; the receiver downloads it and checks the SHA-256.
 
 The URL counts as a secret too (many webhook URLs embed a token), so it never
 appears in errors or in an :class:`AccountInfo`.
@@ -108,10 +112,30 @@ class WebhookConnector(Connector):
         media: Sequence[MediaFile] = (),
         uploads: UploadMemo | None = None,
     ) -> RemotePost:
-        if media:
-            raise PermanentError(f"{self.platform}: images are not published here yet")
+        if any(file.download_url is None for file in media):
+            raise PermanentError(
+                f"{self.platform}: images need public_url in [web] of the settings, "
+                "for the receiver's download links"
+            )
         sent_at = self._clock()
-        payload = {"event": "publish", "idempotency_key": idempotency_key, "text": text}
+        payload: dict[str, Any] = {
+            "event": "publish",
+            "idempotency_key": idempotency_key,
+            "text": text,
+        }
+        if media:
+            payload["media"] = [
+                {
+                    "sha256": file.sha256,
+                    "mime": file.mime,
+                    "alt": file.alt,
+                    "width": file.width,
+                    "height": file.height,
+                    "url": file.download_url,
+                    "expires_at": file.download_expires,
+                }
+                for file in media
+            ]
         response = self._http.check(self._post(payload))
         answer = self._http.answer(response, "the publish", outcome_unknown=True)
         data = answer.object()

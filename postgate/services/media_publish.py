@@ -19,9 +19,11 @@ from typing import Any
 from sqlalchemy import update
 
 from postgate.media.config import media_settings
+from postgate.media.links import download_link, link_key, public_url
 from postgate.platforms.media import MediaFile
 from postgate.runtime import Runtime
 from postgate.services.publishing import Claim
+from postgate.services.setup import load_web_secret
 from postgate.store.models import MediaItem, Post
 from postgate.store.types import utcnow
 
@@ -40,6 +42,7 @@ class MediaMismatch(Exception):
 def files_for(rt: Runtime, claim: Claim) -> list[MediaFile]:
     """Each image of the claimed post, its bytes checked against the approved SHA-256."""
     storage = media_settings(rt.settings).storage
+    base, secret, now = public_url(rt.settings), load_web_secret(rt), utcnow()
     files = []
     with rt.store.session() as db:
         for position, entry in enumerate(claim.media, start=1):
@@ -52,6 +55,9 @@ def files_for(rt: Runtime, claim: Claim) -> list[MediaFile]:
                 or item.sha256 != entry["sha256"]
             ):
                 raise MediaMismatch(f"image {position}: its bytes are not what was approved")
+            link, until = None, None
+            if base and secret:
+                link, until = download_link(base, link_key(secret), item.id, item.sha256, now)
             files.append(
                 MediaFile(
                     data=data,
@@ -61,6 +67,8 @@ def files_for(rt: Runtime, claim: Claim) -> list[MediaFile]:
                     width=item.width,
                     height=item.height,
                     media_id=item.id,
+                    download_url=link,
+                    download_expires=until.isoformat() if until else None,
                 )
             )
     return files

@@ -90,6 +90,9 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "posts.check": policy.WRITE_POSTS,
     "posts.list": policy.WRITE_POSTS,
     "posts.edit": policy.WRITE_POSTS,
+    "media.upload": policy.WRITE_POSTS,
+    "media.file": SIGNED_IN,  # the uploader, or who sees every post: checked per upload
+    "media.download": PUBLIC,  # a signed, expiring link is the permission
     "crisis.mark": policy.MARK_CRISIS,
     "review.queue": policy.REVIEW_POSTS,
     "review.post": policy.REVIEW_POSTS,
