@@ -29,6 +29,7 @@ from gateway.web.textview import highlight, word_diff
 from postgate import policy
 from postgate.errors import Conflict, NotAuthenticated, RateLimited, ValidationFailed
 from postgate.services import posts, review
+from postgate.services.media import media_rows
 from postgate.store.models import Post, PostRevision, User
 from postgate.store.types import utcnow
 
@@ -105,6 +106,7 @@ def _review_page(
         "review/post.html",
         post=post,
         pieces=highlight(post.text, post.findings),
+        media_rows=media_rows(db, post.media or []),
         base=base,
         diff=word_diff(base.text, post.text) if base else [],
         days=calendar_days(rt(), db, user, post.account, first, 2 * AROUND_DAYS + 1),
