@@ -14,7 +14,7 @@
   var sequence = 0;
 
   function images() {
-    var field = document.getElementById("media-field");
+    var field = document.getElementById("media");
     try { return field && field.value ? JSON.parse(field.value) : []; } catch (e) { return []; }
   }
 

@@ -7,7 +7,7 @@
   var picker = document.getElementById("media-picker");
   if (!picker) return;
   var form = document.getElementById("compose-form");
-  var field = document.getElementById("media-field");
+  var field = document.getElementById("media");
   var input = document.getElementById("media-input");
   var zone = document.getElementById("drop-zone");
   var list = document.getElementById("media-list");
