@@ -56,12 +56,15 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def refuse_bad_text() -> None:
+        # A multipart part without a readable name comes as None: no text to check in it.
         check_texts(
-            [
+            (k or "", v or "")
+            for k, v in (
                 *((k, v) for k, v in (request.view_args or {}).items() if isinstance(v, str)),
                 *request.args.items(multi=True),
                 *((k, k) for k in request.args),
                 *request.form.items(multi=True),
                 *((k, k) for k in request.form),
-            ]
+                *((k, k) for k in request.files),
+            )
         )

@@ -151,3 +151,22 @@ def test_upload_is_audited(client, people, rt):
     with rt.store.session() as db:
         entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "media:upload")).one()
     assert entry.actor == "alice" and entry.details["sha256"] == answer["sha256"]
+
+
+def test_a_form_part_without_a_name_is_no_500(client, people):
+    """What Schemathesis found: a part whose Content-Disposition names nothing reached the
+    NUL check as None (a 500)."""
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\n{{}}\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n'
+        "not an image\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    response = client.post(
+        "/api/v1/media",
+        data=body,
+        headers=people["author"].headers,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 422

@@ -102,3 +102,18 @@ def test_review_page_shows_images_and_their_changes(client, web, actors, rt, aut
     assert f'src="/media/{second["id"]}"' in html and 'alt="Trois couleurs"' in html
     assert "Images changed" in html and "<del>Rouge" in html and "<ins>Trois couleurs" in html
     assert other.client.get(f"/media/{second['id']}").status_code == 200
+
+
+def test_the_calendar_shows_a_posts_images_with_their_alt_text(client, web, author, rt):
+    first = _upload(web, images.png())
+    media = json.dumps([{"id": first["id"], "alt": "Un carré rouge"}])
+    made = web.submit(
+        "/compose",
+        accounts="acme",
+        text="Au calendrier",
+        scheduled_at="2030-06-01T09:00",
+        media=media,
+    )
+    assert made.status_code == 302
+    page = client.get("/calendar?account=acme&start=2030-06-01").get_data(as_text=True)
+    assert f'src="/media/{first["id"]}"' in page and 'alt="Un carré rouge"' in page
