@@ -43,10 +43,11 @@ def create_app(
         app.config.update(test_config)
     app.extensions["postgate"] = runtime
 
-    from gateway import audit_refusals, errors, i18n, inputs, security
+    from gateway import audit_refusals, errors, i18n, inputs, request_log, security
     from gateway.web import csrf, session
 
     inputs.init_app(app)  # before any route is added: it sets the id converter
+    request_log.init_app(app)  # first: every later hook's log lines carry the request id
 
     errors.init_app(app)
     security.init_app(app)
@@ -66,7 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     (a blueprint per concern nested under ``/api/v1``: ``gateway/api/__init__.py`` lists
     them), and a blueprint per concern of the web pages (``gateway/web/__init__.py`` lists
     them)."""
-    from gateway import health, i18n
+    from gateway import health, i18n, metrics
     from gateway.api import api_blueprint
     from gateway.web import (
         accounts,
@@ -80,11 +81,13 @@ def _register_blueprints(app: Flask) -> None:
         media,
         posts,
         review,
+        settle,
         takedowns,
         users,
     )
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(api_blueprint())
     for page in (
         i18n.bp,
@@ -93,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         posts.bp,
         media.bp,
         crisis.bp,
+        settle.bp,
         review.bp,
         calendar.bp,
         console.bp,

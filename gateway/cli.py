@@ -13,6 +13,7 @@ import click
 from gateway import create_app
 from postgate import serving
 from postgate.cli.common import runtime
+from postgate.logs import configure_logging
 from postgate.serving import ServeOptions, Server, default_server
 from postgate.store.migrate import require_current
 
@@ -64,6 +65,7 @@ def serve(
     )
     serving.check_port(options)
     require_current(rt.store)
+    configure_logging(rt.settings.log_format, rt.settings.log_level)
     app = create_app(settings=rt.settings)
     click.echo(f"Postgate on {options.url} ({options.describe()})")
     serving.serve(app, options)

@@ -23,6 +23,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from gateway.access import RoleRequired, signed_in_user
@@ -44,6 +47,10 @@ _CODES = {
     422: "invalid",
     429: "rate_limited",
 }
+# What a store or Redis that does not answer (restarting, failing over, busy) raises. Such a
+# request is safe to repeat: nothing was committed, so the client is told when to retry.
+OUTAGES = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+OUTAGE_RETRY_SECONDS = 5
 
 
 def is_api() -> bool:
@@ -59,6 +66,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(PostgateError, domain_error)
     app.register_error_handler(403, forbidden)
     app.register_error_handler(HTTPException, http_error)
+    for outage in OUTAGES:
+        app.register_error_handler(outage, unavailable)
     app.register_error_handler(Exception, unexpected)
 
 
@@ -91,6 +100,31 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
     for name, value in exc.get_headers():  # e.g. the Allow of a 405 (RFC 9110, 15.5.6)
         if name.lower() != "content-type":
             response.headers[name] = value
+    return response
+
+
+def unavailable(exc: Exception) -> ResponseReturnValue:
+    """The store or Redis did not answer: 503 with ``Retry-After``, never a 500.
+
+    Every write commits in one transaction before the answer, so a request cut short here
+    changed nothing and can simply be sent again.
+    """
+    which = "Redis" if isinstance(exc, RedisConnectionError | RedisTimeoutError) else "the store"
+    log.warning(
+        "%s unavailable on %s %s: %s", which, request.method, request.path, type(exc).__name__
+    )
+    retry = str(OUTAGE_RETRY_SECONDS)
+    if wants_json():
+        body = {
+            "error": "unavailable",
+            "message": "Postgate cannot reach its storage right now; try again shortly",
+        }
+        response = error_json(body)
+        response.status_code = 503
+    else:
+        message = gettext("Postgate cannot reach its storage right now; try again in a moment.")
+        response = Response(message, 503, mimetype="text/plain")
+    response.headers["Retry-After"] = retry
     return response
 
 

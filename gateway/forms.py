@@ -32,7 +32,7 @@ OTP_HELP = _l("Needed unless you entered one in the last few minutes.")
 try:
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # WTForms before 3.3 takes (value, label) tuples
-    SelectChoice = None  # type: ignore[assignment,misc]
+    SelectChoice = None
 
 
 def choice(value: str, label: str | None = None) -> Any:

@@ -51,6 +51,7 @@ from flask_babel import Babel, get_locale, gettext, lazy_gettext, pgettext
 from gateway.redirects import safe_next
 from postgate.errors import PostgateError
 from postgate.safe_output import shown_link
+from postgate.states import PostStatus
 from rules.windows import DAYS
 
 LOCALES = ("fr", "en")
@@ -213,16 +214,16 @@ def _error_param(name: str, value: object, locale: str) -> object:
 
 def post_status(status: str) -> str:
     """A post's status as the adjective an error message uses ("a cancelled post")."""
-    words = {
-        "pending_review": pgettext("post status", "in review"),
-        "blocked": pgettext("post status", "blocked"),
-        "scheduled": pgettext("post status", "scheduled"),
-        "publishing": pgettext("post status", "publishing"),
-        "published": pgettext("post status", "published"),
-        "rejected": pgettext("post status", "rejected"),
-        "cancelled": pgettext("post status", "cancelled"),
-        "failed": pgettext("post status", "failed"),
-        "deleted": pgettext("post status", "deleted"),
+    words: dict[str, str] = {
+        PostStatus.PENDING_REVIEW: pgettext("post status", "in review"),
+        PostStatus.BLOCKED: pgettext("post status", "blocked"),
+        PostStatus.SCHEDULED: pgettext("post status", "scheduled"),
+        PostStatus.PUBLISHING: pgettext("post status", "publishing"),
+        PostStatus.PUBLISHED: pgettext("post status", "published"),
+        PostStatus.REJECTED: pgettext("post status", "rejected"),
+        PostStatus.CANCELLED: pgettext("post status", "cancelled"),
+        PostStatus.FAILED: pgettext("post status", "failed"),
+        PostStatus.DELETED: pgettext("post status", "deleted"),
     }
     return words.get(status, status)
 

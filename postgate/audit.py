@@ -70,6 +70,7 @@ class Event(enum.StrEnum):
     POST_PUBLISH = "post:publish"
     POST_BLOCK = "post:block"
     POST_FAIL = "post:fail"
+    POST_SETTLE = "post:settle"
     POST_DELETE = "post:delete"
     MEDIA_UPLOAD = "media:upload"
     FREEZE_SET = "freeze:set"

@@ -106,7 +106,7 @@ class RateLimited(PostgateError):
     def __init__(
         self, template: str, *, retry_after: int, field: str | None = None, **params: Param
     ) -> None:
-        super().__init__(template, field=field, **params)
+        super().__init__(template, field=field, code=None, **params)
         self.retry_after = max(1, int(retry_after))
 
 

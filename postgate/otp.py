@@ -2,7 +2,9 @@
 
 Verification here is pure: it answers which time step a code matches. Accepting a step only
 once (replay protection) and counting failures belong to the identity service, which keeps
-the last accepted step in the store with an atomic compare-and-set.
+the last accepted step in the store with an atomic compare-and-set. The time a code is checked
+at (``now``, seconds since the epoch) is a parameter: the services pass their runtime's clock,
+and tests a clock they move on a step rather than wait 30 seconds for the next code.
 """
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from postgate.logs import current_request_id
 from postgate.runtime import Runtime
+from postgate.states import WITHDRAWN, PostStatus
 from postgate.store.models import Post
 
 PUBLISH_QUEUE = "postgate-publish"
@@ -63,6 +65,12 @@ def named_queue(connection: Redis, name: str) -> Queue:
     return Queue(name, connection=connection, serializer=JSONSerializer)
 
 
+def job_meta() -> dict[str, str]:
+    """What a job carries from the request that queued it: its request id, for the logs."""
+    request_id = current_request_id()
+    return {"request_id": request_id} if request_id else {}
+
+
 def not_before(when: datetime) -> datetime:
     """``when`` rounded up to a whole second, in UTC.
 
@@ -89,6 +97,7 @@ def _publish_options(job_id: str, post_id: int, revision: int) -> dict[str, Any]
         "failure_ttl": PUBLISH_FAILURE_TTL,
         "retry": CRASH_RETRY,
         "description": f"publish post {post_id} revision {revision}",
+        "meta": job_meta(),
     }
 
 
@@ -158,9 +167,9 @@ def follow_post(rt: Runtime, post: Post, old_revision: int | None = None) -> Non
     """
     if old_revision is not None:
         cancel_publish(rt, post.id, old_revision)
-    if post.status == "scheduled":
+    if post.status == PostStatus.SCHEDULED:
         enqueue_publish(rt, post.id, post.revision, post.scheduled_at)
-    elif post.status in ("cancelled", "rejected"):
+    elif post.status in WITHDRAWN:
         cancel_publish(rt, post.id, post.revision)
 
 
@@ -180,6 +189,7 @@ def enqueue_takedown(rt: Runtime, takedown_id: int) -> str:
         result_ttl=TAKEDOWN_TTL,
         failure_ttl=TAKEDOWN_TTL,
         description=f"takedown #{takedown_id} (run {run})",
+        meta=job_meta(),
     )
     rt.redis.set(takedown_job_pointer_key(rt, takedown_id), job_id, ex=TAKEDOWN_TTL)
     return job_id
@@ -190,7 +200,7 @@ def takedown_job_waiting(rt: Runtime, takedown_id: int) -> bool:
     job_id = rt.redis.get(takedown_job_pointer_key(rt, takedown_id))
     if job_id is None:
         return False
-    job = _fetch(rt.redis, job_id.decode())
+    job = _fetch(rt.redis, job_id.decode() if isinstance(job_id, bytes) else job_id)
     return job is not None and job_status(job) in WAITING_STATUSES
 
 

@@ -126,7 +126,7 @@ def _run_gunicorn(app: WSGIApp, config: dict[str, Any]) -> None:
     Imported here because gunicorn imports ``fcntl``, which only Unix has."""
     from gunicorn.app.base import BaseApplication
 
-    class EmbeddedGunicorn(BaseApplication):  # type: ignore[misc]
+    class EmbeddedGunicorn(BaseApplication):
         def load_config(self) -> None:
             for name, value in config.items():
                 self.cfg.set(name, value)

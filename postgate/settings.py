@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -58,7 +58,16 @@ class Settings:
     audit_key: str | None = None
     web_secret: str | None = None
     https: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    metrics_token: str | None = None  # POSTGATE_METRICS_TOKEN: /metrics beyond loopback
+    log_format: str = "text"  # POSTGATE_LOG_FORMAT or [logging] format: "text" or "json"
+    log_level: str = "INFO"
+    # [media]: where image bytes live ("store" or "directory", postgate.media.storage), the
+    # largest upload, and the images read during the upload rather than by a worker.
+    media_backend: str = "store"
+    media_directory: Path | None = None
+    media_max_bytes: int = 16 * 1024 * 1024
+    media_ocr_inline_pixels: int = 0
+    public_url: str | None = None  # [web] public_url: for webhook receivers' download links
 
     @property
     def keys_path(self) -> Path:
@@ -135,9 +144,19 @@ def load_settings(
     config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
     data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
     instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
-    sec, rules, pub, redis_cfg, web, work, audit_cfg = (
+    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg, media = (
         _section(data, s)
-        for s in ("security", "rules", "publishing", "redis", "web", "workers", "audit")
+        for s in (
+            "security",
+            "rules",
+            "publishing",
+            "redis",
+            "web",
+            "workers",
+            "audit",
+            "logging",
+            "media",
+        )
     )
     default_rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
     rules_path = _relative(config_path, rules.get("rules")) or default_rules
@@ -160,6 +179,8 @@ def load_settings(
         "web_threads": (web, "threads", False),
         "heartbeat_seconds": (work, "heartbeat_seconds", False),
         "checkpoint_seconds": (audit_cfg, "checkpoint_seconds", False),
+        "media_max_bytes": (media, "max_bytes", False),
+        "media_ocr_inline_pixels": (media, "ocr_inline_pixels", True),
     }
     values: dict[str, Any] = {}
     for attr, (table, key, zero_ok) in ints.items():
@@ -204,10 +225,33 @@ def load_settings(
         audit_key=env.get("POSTGATE_AUDIT_KEY") or None,
         web_secret=env.get("POSTGATE_WEB_SECRET") or None,
         https=_flag("POSTGATE_HTTPS", env.get("POSTGATE_HTTPS", "0")),
-        extra=data,
+        metrics_token=env.get("POSTGATE_METRICS_TOKEN") or None,
+        log_format=_choice(
+            "POSTGATE_LOG_FORMAT",
+            env.get("POSTGATE_LOG_FORMAT") or _text(log_cfg, "format", "text"),
+            ("text", "json"),
+        ),
+        log_level=_choice(
+            "POSTGATE_LOG_LEVEL",
+            (env.get("POSTGATE_LOG_LEVEL") or _text(log_cfg, "level", "INFO")).upper(),
+            ("DEBUG", "INFO", "WARNING", "ERROR"),
+        ),
+        media_backend=_choice(
+            "backend in [media]", _text(media, "backend", "store"), ("store", "directory")
+        ),
+        media_directory=_relative(config_path, _text(media, "directory")),
+        public_url=_text(web, "public_url").rstrip("/") or None,
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise SettingsError(
+            "{name} must be one of {choices}", name=name, choices=", ".join(allowed)
+        )
+    return value
 
 
 def _text(table: Mapping[str, Any], key: str, default: str = "") -> str:

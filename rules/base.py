@@ -85,7 +85,7 @@ class Finding:
     image_text: str = ""  # the text read in that image; `span` is then within it
 
     def to_dict(self) -> dict:
-        found = {
+        found: dict[str, object] = {
             "rule": self.rule,
             "severity": self.severity,
             "message": self.message,
@@ -228,9 +228,11 @@ class Rule:
         template: Template,
         span: tuple[int, int] | None = None,
         severity: str | None = None,
+        /,
         **params: str | int,
     ) -> Finding:
-        """A finding of this rule: `template` (a module-level `Template`) filled with `params`."""
+        """A finding of this rule: `template` (a module-level `Template`) filled with `params`
+        (``span`` and ``severity`` are positional, so no parameter can be taken for them)."""
         if not isinstance(template, Template):
             raise TypeError(f"rule {self.id}: a finding needs a Template, got {template!r}")
         message = template.format(**params)

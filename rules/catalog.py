@@ -81,7 +81,7 @@ def _product(row: dict[str, str | None], where: str) -> Product:
     currency = cell("currency").upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise fail("currency", f"{cell('currency')!r} is not a currency code like EUR")
-    promo_price = _price(cell("promo_price"), lambda m: fail("promo_price", m), optional=True)
+    promo_price = _optional_price(cell("promo_price"), lambda m: fail("promo_price", m))
     start = _date(cell("promo_start"), lambda m: fail("promo_start", m))
     end = _date(cell("promo_end"), lambda m: fail("promo_end", m))
     if start and end and end < start:
@@ -101,9 +101,11 @@ def _product(row: dict[str, str | None], where: str) -> Product:
     )
 
 
-def _price(value: str, fail, optional: bool = False) -> Decimal | None:
-    if not value and optional:
-        return None
+def _optional_price(value: str, fail) -> Decimal | None:
+    return _price(value, fail) if value else None
+
+
+def _price(value: str, fail) -> Decimal:
     if not _PRICE_RE.fullmatch(value):
         raise fail(f"{value!r} is not a price like 99.99 (dot for decimals, no currency sign)")
     try:

@@ -14,7 +14,7 @@ from .options import Options
 
 TYPES = ("card", "iban", "email", "phone")
 
-_EMAIL_RE = re.compile(r"(?<![\w.+/-])[\w.+-]+@((?:[\w-]+\.)+[a-zA-Z]{2,})\b")
+_EMAIL_RE = re.compile(r"(?<![\w.+/@-])[\w.+-]+@((?:[\w-]+\.)+[a-zA-Z]{2,})\b")
 _CARD_RE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
 _IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 _PHONE_RE = re.compile(

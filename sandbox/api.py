@@ -13,6 +13,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from sandbox import media as sandbox_media
 from sandbox.entities import account_json, link_header, status_json
 from sandbox.errors import BadRequest, NotFound, Unauthorized
+from sandbox.realism import validate_length
 from sandbox.state import current_state
 from sandbox.store import Account, Status
 
@@ -106,17 +107,21 @@ def visible_status(raw_id: str, account: Account | None) -> tuple[Status, Accoun
 
 @bp.post("/api/v1/statuses")
 def create_status() -> Response:
-    """Publish; a repeated Idempotency-Key within an hour returns the first status."""
+    """Publish; a repeated Idempotency-Key within its TTL (an hour) returns the first status."""
     account = viewer(required=True)
     assert account is not None
     data = form_data()
     state = current_state()
+    text, rules = string_field(data, "status"), state.behaviour
+    validate_length(text)
+    key = request.headers.get("Idempotency-Key", "").strip() if rules.idempotency else ""
     media_ids = sandbox_media.media_state().check_attachable(account.id, media_ids_of(data))
     status, created = state.store.create_status(
         account.id,
-        string_field(data, "status"),
+        text,
         string_field(data, "visibility", "public") or "public",
-        request.headers.get("Idempotency-Key", "").strip(),
+        key,
+        idempotency_ttl_ms=rules.idempotency_ttl_seconds * 1000,
     )
     if created and media_ids:
         sandbox_media.media_state().attach(status.id, media_ids)

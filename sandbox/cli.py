@@ -42,10 +42,10 @@ def _env() -> SandboxEnv:
         raise click.UsageError(str(exc)) from exc
 
 
-def _call(action: Any, *args: Any) -> Any:
+def _call(action: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a client call, turning its errors into click's one-line failures."""
     try:
-        return action(*args)
+        return action(*args, **kwargs)
     except (client.SandboxUnreachable, client.SandboxRequestError) as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -112,3 +112,32 @@ def list_posts(account: str, as_json: bool) -> None:
 def token(account: str) -> None:
     """Issue an access token for ACCOUNT (created if needed)."""
     click.echo(_call(client.issue_token, _env().url, account)["access_token"])
+
+
+@sandbox.command()
+@click.option("--markup/--no-markup", default=None, help="HTML entities as Mastodon marks them up.")
+@click.option(
+    "--idempotency/--no-idempotency", default=None, help="Remember Idempotency-Key (or ignore it)."
+)
+@click.option("--idempotency-ttl", type=click.IntRange(min=1), help="Seconds a key is remembered.")
+@click.option("--max-characters", type=click.IntRange(min=1), help="configuration.statuses limit.")
+@click.option("--url-length", type=click.IntRange(min=1), help="Characters reserved per URL.")
+def behaviour(
+    markup: bool | None,
+    idempotency: bool | None,
+    idempotency_ttl: int | None,
+    max_characters: int | None,
+    url_length: int | None,
+) -> None:
+    """Show or change how the running sandbox behaves; prints the settings as JSON."""
+    changes = {
+        "markup": markup,
+        "idempotency": idempotency,
+        "idempotency_ttl_seconds": idempotency_ttl,
+        "max_characters": max_characters,
+        "characters_reserved_per_url": url_length,
+    }
+    wanted = {name: value for name, value in changes.items() if value is not None}
+    url = _env().url
+    settings = _call(client.set_behaviour, url, **wanted) if wanted else None
+    click.echo(json.dumps(settings or _call(client.get_behaviour, url)))

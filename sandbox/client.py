@@ -88,6 +88,16 @@ def set_faults(
     return _call(base_url, "PUT", "/sandbox/faults", body)
 
 
+def get_behaviour(base_url: str) -> dict[str, Any]:
+    """Current realism settings (markup, idempotency memory, limits): ``sandbox.behaviour``."""
+    return _call(base_url, "GET", "/sandbox/behaviour")
+
+
+def set_behaviour(base_url: str, **changes: Any) -> dict[str, Any]:
+    """Change only the settings named, e.g. ``idempotency=False`` or ``markup=False``."""
+    return _call(base_url, "PUT", "/sandbox/behaviour", changes)
+
+
 def get_stats(base_url: str, *, reset: bool = False) -> dict[str, int]:
     """Request counters; ``reset`` zeroes them and returns zeros."""
     return _call(base_url, "DELETE" if reset else "GET", "/sandbox/stats")

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from sandbox.entities import account_json, iso_time, status_json
 from sandbox.errors import BadRequest, Invalid
 from sandbox.faults import updated_faults
+from sandbox.realism import validate_length
 from sandbox.state import current_state
 from sandbox.store import Account
 
@@ -40,7 +41,7 @@ def json_body() -> dict[str, Any]:
 
 
 @bp.post("/sandbox/accounts/<name>/tokens")
-def issue_token(name: str) -> Response:
+def issue_token(name: str) -> tuple[Response, int]:
     """A fresh access token, how ``accounts add NAME --platform sandbox`` gets one."""
     account = named_account(name)
     assert account is not None
@@ -49,7 +50,7 @@ def issue_token(name: str) -> Response:
 
 
 @bp.post("/sandbox/accounts/<name>/statuses")
-def post_direct(name: str) -> Response:
+def post_direct(name: str) -> tuple[Response, int]:
     """Publish bypassing Postgate and fault injection, as an attacker with the token would."""
     account = named_account(name)
     assert account is not None
@@ -57,6 +58,7 @@ def post_direct(name: str) -> Response:
     if not isinstance(text, str):
         raise BadRequest("text must be a string")
     state = current_state()
+    validate_length(text)
     status, _ = state.store.create_status(account.id, text)
     state.stats.add("direct_posts")
     return jsonify(status_json(status, account, state.base())), 201

@@ -6,12 +6,11 @@ time formats follow Mastodon's documented entities.
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from sandbox.realism import rendered
 from sandbox.store import Account, Status
 
 
@@ -19,13 +18,6 @@ def iso_time(epoch_ms: int) -> str:
     """Mastodon's timestamp format: UTC, milliseconds, ``Z`` suffix."""
     moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
-
-
-def render_content(text: str) -> str:
-    """Plain text as Mastodon's HTML: escaped, blank lines split ``<p>``, newlines ``<br />``."""
-    escaped = html.escape(text.replace("\r\n", "\n")).replace("&#x27;", "&#39;")
-    paragraphs = re.split(r"\n{2,}", escaped)
-    return "".join(f"<p>{part.replace(chr(10), '<br />')}</p>" for part in paragraphs)
 
 
 def account_json(account: Account, base: str, statuses_count: int = 0) -> dict[str, Any]:
@@ -61,6 +53,7 @@ def status_json(
     status: Status, account: Account, base: str, *, with_source: bool = False
 ) -> dict[str, Any]:
     """Mastodon's Status entity; ``with_source`` adds ``text`` as DELETE answers do."""
+    markup = rendered(status.text, base)
     body: dict[str, Any] = {
         "id": str(status.id),
         "created_at": iso_time(status.created_at),
@@ -76,15 +69,15 @@ def status_json(
         "reblogs_count": 0,
         "favourites_count": 0,
         "edited_at": None,
-        "content": render_content(status.text),
+        "content": markup.content,
         "reblog": None,
         "application": {"name": "Postgate sandbox", "website": None},
         "account": account_json(account, base),
         "media_attachments": [],
-        "mentions": [],
-        "tags": [],
+        "mentions": markup.mentions,
+        "tags": markup.tags,
         "emojis": [],
-        "card": None,
+        "card": markup.card,
         "poll": None,
     }
     if with_source:

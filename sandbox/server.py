@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control, media
+from sandbox import api, control, instance, media, realism
 from sandbox.errors import SandboxError
 from sandbox.faults import (
     Faults,
@@ -50,12 +51,15 @@ def create_sandbox_app(
         rate_limit = parse_rate_limit(rate_limit)
     faults = Faults(check_latency(latency_ms), rate_limit, check_error_rate(error_rate))
     app = Flask(__name__)
+    assert isinstance(app.json, DefaultJSONProvider)
     app.json.sort_keys = False  # keep Mastodon's field order
     base = base_url.rstrip("/") if base_url else None
     store = SandboxStore(data_path)
     app.extensions[EXTENSION] = SandboxState(store, faults, base)
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(realism.bp)
+    app.register_blueprint(instance.bp)
     media.init_app(app, store, media_processing_ms)
     install_guard(app)
     app.register_error_handler(SandboxError, _sandbox_error)

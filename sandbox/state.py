@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app, request
 
+from sandbox.behaviour import Behaviour
 from sandbox.faults import Faults, RateLimiter, Stats
 from sandbox.store import SandboxStore
 
@@ -24,6 +25,7 @@ class SandboxState:
     store: SandboxStore
     faults: Faults
     base_url: str | None = None
+    behaviour: Behaviour = field(default_factory=Behaviour)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     stats: Stats = field(default_factory=Stats)
     _lock: threading.Lock = field(default_factory=threading.Lock)

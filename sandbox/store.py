@@ -87,12 +87,12 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def validate_text(text: str) -> None:
-    """Mastodon's checks on a status text, with its error messages."""
+def validate_text(text: str, length: int | None = None, max_chars: int = MAX_CHARS) -> None:
+    """Mastodon's checks on a status text (``length`` as the server counts it)."""
     if not text.strip():
         raise Invalid("Validation failed: Text can't be blank")
-    if len(text) > MAX_CHARS:
-        raise Invalid(f"Validation failed: Text character limit of {MAX_CHARS} exceeded")
+    if (len(text) if length is None else length) > max_chars:
+        raise Invalid(f"Validation failed: Text character limit of {max_chars} exceeded")
 
 
 class SandboxStore:
@@ -176,16 +176,24 @@ class SandboxStore:
         return cursor.rowcount == 1
 
     def create_status(
-        self, account_id: int, text: str, visibility: str = "public", idempotency_key: str = ""
+        self,
+        account_id: int,
+        text: str,
+        visibility: str = "public",
+        idempotency_key: str = "",
+        *,
+        idempotency_ttl_ms: int = IDEMPOTENCY_TTL_MS,
     ) -> tuple[Status, bool]:
-        """Store a status; ``(status, False)`` when the idempotency key was seen within 1 hour."""
-        validate_text(text)
+        """Store a status; ``(status, False)`` when the idempotency key was seen within its TTL
+        (Mastodon: one hour). The caller validates the text as the server counts it."""
         if visibility not in VISIBILITIES:
             raise Invalid("Validation failed: Visibility is not included in the list")
         with self._lock:
             now = now_ms()
             if idempotency_key:
-                earlier = self._idempotent_status(account_id, idempotency_key, now)
+                earlier = self._idempotent_status(
+                    account_id, idempotency_key, now - idempotency_ttl_ms
+                )
                 if earlier is not None:
                     return earlier, False
             status = Status(self._next_id(now), account_id, text, visibility, now)
@@ -211,11 +219,11 @@ class SandboxStore:
                 (status.account_id, idempotency_key, status.id, status.created_at),
             )
 
-    def _idempotent_status(self, account_id: int, key: str, now: int) -> Status | None:
+    def _idempotent_status(self, account_id: int, key: str, after: int) -> Status | None:
         """The status an earlier request with this key created; Mastodon 404s if it was deleted."""
         row = self._db.execute(
             "SELECT status_id FROM idempotency WHERE account_id = ? AND key = ? AND created_at > ?",
-            (account_id, key, now - IDEMPOTENCY_TTL_MS),
+            (account_id, key, after),
         ).fetchone()
         if row is None:
             return None

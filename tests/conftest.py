@@ -4,10 +4,13 @@ to the API, ``web`` uses the pages as a browser would (``web.login(person)``,
 ``web.submit(path, **fields)`` with the form's CSRF token), as flaskr's tests do.
 
 Redis: ``POSTGATE_TEST_REDIS_URL`` or ``redis://127.0.0.1:6379/13`` (a database of the tests'
-own, flushed around each test); when nothing answers there a private ``redis-server`` is
-started for the session. PostgreSQL: ``POSTGATE_TEST_POSTGRES_URL`` or the ``test`` database
-on 127.0.0.1:5432; each run works in a schema of its own, dropped at the end.
-``POSTGATE_TEST_DATABASE=postgresql`` runs every store-backed test on PostgreSQL.
+own, flushed around each test); when nothing answers there, when it is ``private``, or in each
+pytest-xdist worker (which would otherwise flush each other's data), a private ``redis-server``
+is started for the session. PostgreSQL: ``POSTGATE_TEST_POSTGRES_URL`` or the ``test``
+database on 127.0.0.1:5432; each run works in a schema of its own, dropped at the end.
+``POSTGATE_TEST_DATABASE=postgresql`` runs the store-backed tests (those taking the
+``database_url`` fixture) on PostgreSQL and leaves out the others, which the SQLite run
+covers already.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +28,7 @@ from hypothesis import HealthCheck, settings
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tests.helpers import ROOT, Actors, WebActions
+from tests.helpers import ROOT, Actors, TotpClock, WebActions, wait_until
 
 # Property-based tests: bounded and reproducible in CI (the same examples every run, no
 # example database left in the tree); HYPOTHESIS_PROFILE=explore searches much further.
@@ -71,10 +73,29 @@ def _fast_password_hashing() -> Iterator[None]:
     passwords._hasher = original
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, run only what touches the store: the rest ran on SQLite already, and
+    ``any_database_url`` tests run on both databases in every run."""
+    if os.environ.get("POSTGATE_TEST_DATABASE", "sqlite") != "postgresql":
+        return
+    keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def _shared_redis_url() -> str | None:
+    """The Redis the tests may flush, or None when this process must start its own."""
+    url = os.environ.get("POSTGATE_TEST_REDIS_URL", DEFAULT_REDIS)
+    if url == "private" or os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    return url if _redis_ok(url) else None
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    url = os.environ.get("POSTGATE_TEST_REDIS_URL", DEFAULT_REDIS)
-    if _redis_ok(url):
+    url = _shared_redis_url()
+    if url is not None:
         yield url
         return
     binary = shutil.which("redis-server")
@@ -85,10 +106,7 @@ def redis_url() -> Iterator[str]:
         [binary, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
     )
     url = f"redis://127.0.0.1:{port}/13"
-    for _ in range(100):
-        if _redis_ok(url):
-            break
-        time.sleep(0.05)
+    wait_until(lambda: _redis_ok(url), 10, "the private redis-server")
     yield url
     proc.terminate()
     proc.wait(timeout=10)
@@ -248,8 +266,19 @@ def client(app):
 
 
 @pytest.fixture
-def actors(rt, client) -> Actors:
-    return Actors(rt, client)
+def totp_clock(monkeypatch: pytest.MonkeyPatch) -> TotpClock:
+    """The clock every runtime of the test process checks TOTP codes by; people made by
+    ``actors`` move it on a step when they need a fresh code."""
+    from postgate.runtime import Runtime
+
+    clock = TotpClock()
+    monkeypatch.setattr(Runtime, "clock", staticmethod(clock))
+    return clock
+
+
+@pytest.fixture
+def actors(rt, client, totp_clock: TotpClock) -> Actors:
+    return Actors(rt, client, totp_clock)
 
 
 @pytest.fixture

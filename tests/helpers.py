@@ -8,15 +8,52 @@ import re
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import httpx
 
 from postgate import otp
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+T = TypeVar("T")
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float,
+    what: str | Callable[[], str] = "the condition",
+    *,
+    step: float = 0.05,
+) -> T:
+    """Call ``predicate`` every ``step`` seconds until it returns something true, and return
+    that; after ``timeout`` seconds fail the test, naming ``what`` (a callable is asked at
+    that moment, to say how far things got). The tests' one polling loop: something outside
+    the test (a worker process, a server, a thread) makes the change, so waiting is real."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            said = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout} s waiting for {said}")
+        time.sleep(step)
+
+
+def http_answer(url: str) -> httpx.Response | None:
+    """``url``'s answer once it answers without a server error, else None (for
+    ``wait_until``: a server starting up)."""
+    try:
+        response = httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return None
+    return response if response.status_code < 500 else None
 
 
 def start_postgate(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -57,6 +94,24 @@ def stop_process_groups(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait(timeout=5)
 
 
+class TotpClock:
+    """The clock a test's TOTP codes are checked against (``Runtime.clock``): real time plus
+    the 30-second steps the test skipped. A person who has used every code near now moves it
+    on a step instead of waiting for the next one; ``step()`` is the step it is at."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def step(self) -> int:
+        return otp.current_step(self())
+
+    def advance(self, steps: int = 1) -> None:
+        self.offset += steps * otp.INTERVAL
+
+
 @dataclass
 class Person:
     username: str
@@ -65,15 +120,20 @@ class Person:
     roles: tuple[str, ...]
     token: str | None = None
     _used_steps: set[int] = field(default_factory=set)
+    clock: Callable[[], float] = time.time  # the one Postgate checks this person's codes by
 
     def code(self) -> str:
-        """A valid code for a time step this person has not used yet (within the tolerance)."""
-        now = otp.current_step()
-        for step in (now, now + 1, now - 1):
-            if step not in self._used_steps and step > max(self._used_steps, default=0):
-                self._used_steps.add(step)
-                return otp.code_at(self.secret, step)
-        raise AssertionError("no unused TOTP step left in the tolerance window")
+        """A valid code for a time step this person has not used yet (within the tolerance);
+        when there is none, a ``TotpClock`` moves on a step (real time would mean waiting)."""
+        while True:
+            now = otp.current_step(self.clock())
+            for step in (now, now + 1, now - 1):
+                if step not in self._used_steps and step > max(self._used_steps, default=0):
+                    self._used_steps.add(step)
+                    return otp.code_at(self.secret, step)
+            if not isinstance(self.clock, TotpClock):
+                raise AssertionError("no unused TOTP step left in the tolerance window")
+            self.clock.advance()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -83,18 +143,22 @@ class Person:
 
 class Actors:
     """Creates people, and logs them in through the real API of ``client`` (a Flask test
-    client; the browser tests, which sign in through Chromium, need none)."""
+    client; the browser tests, which sign in through Chromium, need none). Their codes are
+    for ``clock``: the test's ``TotpClock`` in process, real time for a server apart."""
 
-    def __init__(self, rt: Any, client: Any = None):
+    def __init__(
+        self, rt: Any, client: Any = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.rt = rt
         self.client = client
+        self.clock = clock
 
     def create(self, username: str, *roles: str, password: str = PASSWORD) -> Person:
         from postgate.services.users import create_user
 
         with self.rt.store.transaction() as db:
             created = create_user(self.rt, db, username, roles, password=password, actor="test")
-        return Person(username, password, created.totp_secret, roles)
+        return Person(username, password, created.totp_secret, roles, clock=self.clock)
 
     def login(self, person: Person) -> Person:
         response = self.client.post(

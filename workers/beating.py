@@ -5,6 +5,7 @@ work horse runs a job, every ``job_monitoring_interval`` seconds. The runner set
 interval and the wait (``worker_ttl - 15``) to the heartbeat period, so a live worker beats
 at least once a period whether it is idle or busy, and a worker stuck anywhere else stops
 beating. Postgate's beat is written first, so it still reaches the store while Redis is away.
+It also binds each job's request id for the logs (:mod:`postgate.logs`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,24 @@ from __future__ import annotations
 from typing import Any
 
 from rq import Worker
+from rq.job import Job
+from rq.queue import Queue
 
 from postgate.heartbeat import HeartbeatWriter
+from postgate.logs import request_id_bound
+from workers.scheduling import OrphanSafeScheduler
 
 
-class BeatingWorker(Worker):
+class RequestIdBinding:
+    """Run each job with the request id of the request that queued it (else the job's id)
+    on every log line, so a publish can be followed from the approval to the platform."""
+
+    def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:
+        with request_id_bound(job.meta.get("request_id") or job.id):
+            return super().perform_job(job, queue, *args, **kwargs)  # type: ignore[misc]
+
+
+class BeatingWorker(RequestIdBinding, Worker):
     def __init__(self, *args: Any, heartbeat: HeartbeatWriter, **kwargs: Any) -> None:
         period = heartbeat.rt.settings.heartbeat_seconds
         kwargs.setdefault("worker_ttl", period + 15)
@@ -27,3 +41,32 @@ class BeatingWorker(Worker):
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         self.postgate_heartbeat.maybe_beat()
         super().heartbeat(timeout, pipeline)
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = "%H:%M:%S",
+        log_format: str = "%(asctime)s %(message)s",
+    ) -> None:
+        """RQ's own start of the scheduler, with a scheduler that ends with this worker
+        (:mod:`workers.scheduling`). RQ offers no hook for the class, hence the copy."""
+        self.scheduler = OrphanSafeScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()

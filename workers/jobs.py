@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import select
 
 from postgate import queue
+from postgate.observability import counters
 from postgate.platforms.base import (
     Connector,
     ConnectorError,
@@ -36,6 +37,7 @@ from postgate.services.freezes import active_freezes
 from postgate.services.media_publish import MediaMismatch, StoreUploadMemo, files_for
 from postgate.services.publishing import (
     Claim,
+    ClaimOutcome,
     block_claim,
     claim_post,
     fail_claim,
@@ -47,7 +49,7 @@ from postgate.store.models import Account, Approval, Post
 from postgate.store.types import utcnow
 from rules import Context, Draft
 from workers.claims import post_lease, settle_seconds
-from workers.reconcile import resolve_if_stale
+from workers.reconcile import Resolution, resolve_if_stale
 
 log = logging.getLogger("postgate.workers.publish")
 
@@ -94,13 +96,13 @@ def publish(rt: Runtime, post_id: int, revision: int, attempts: int | None = Non
         return "held: another worker holds the claim"
     try:
         result = claim_post(rt, post_id, revision, lease.token, attempt=attempts)
-        if result.outcome == "held":  # a claim nobody holds any more is resolved first
+        if result.outcome == ClaimOutcome.HELD:  # a claim nobody holds any more is resolved first
             lease.release()
             outcome = resolve_if_stale(rt, post_id, enqueue=False)
-            if outcome != "rescheduled" or not lease.acquire():
+            if outcome != Resolution.RESCHEDULED or not lease.acquire():
                 return f"claim {outcome or 'resolved'}"
             result = claim_post(rt, post_id, revision, lease.token, attempt=attempts)
-        if result.outcome == "not_due" and result.due_at is not None:
+        if result.outcome == ClaimOutcome.NOT_DUE and result.due_at is not None:
             wait = (result.due_at - utcnow()).total_seconds()
             if wait > EARLY_SLEEP:
                 queue.reschedule_publish(rt, post_id, revision, result.due_at, attempts or 0)
@@ -131,6 +133,8 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
         return block_claim(rt, claim, exc.reason)
     with connector:
         answer = _publish_once(connector, claim, media, StoreUploadMemo(rt, claim))
+    if isinstance(answer, ConnectorError):
+        count_platform_error(rt, claim.account.platform, answer)
     if isinstance(answer, RemotePost):
         mark_published(rt, claim.post_id, claim.token, answer, how="publish")
         return f"published {answer.remote_id}"
@@ -157,9 +161,15 @@ def _publish_once(
     """
     try:
         if not media:
-            return connector.publish(claim.text, idempotency_key=claim.idempotency_key)
+            return connector.publish(
+                claim.text, idempotency_key=claim.idempotency_key, key_time=claim.key_time
+            )
         return connector.publish(
-            claim.text, idempotency_key=claim.idempotency_key, media=media, uploads=uploads
+            claim.text,
+            idempotency_key=claim.idempotency_key,
+            key_time=claim.key_time,
+            media=media,
+            uploads=uploads,
         )
     except ConnectorError as exc:
         return exc
@@ -168,6 +178,25 @@ def _publish_once(
         log.error("post %s: %s", claim.post_id, message)
         log.debug("post %s: publish raised", claim.post_id, exc_info=True)
         return RetryableError(message, outcome_unknown=True)
+
+
+def count_platform_error(rt: Runtime, platform: str, error: ConnectorError) -> None:
+    """One more ``postgate_platform_errors`` of this platform and kind (see docs/operations.md)."""
+    if isinstance(error, CredentialsError):
+        kind = "credentials"
+    elif isinstance(error, RetryableError):
+        kind = (
+            "rate_limited"
+            if error.status == 429
+            else "unknown_outcome"
+            if error.outcome_unknown
+            else "retryable"
+        )
+    else:
+        kind = "permanent"
+    counters.count(
+        rt.redis, rt.settings.redis_prefix, counters.PLATFORM_ERRORS, platform=platform, kind=kind
+    )
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
@@ -190,4 +219,3 @@ def _retry(rt: Runtime, claim: Claim, exc: RetryableError) -> str:
     queue.enqueue_publish(rt, claim.post_id, claim.revision, when, attempts=claim.attempts)
     log.info("post %s: %s; retry at %s", claim.post_id, exc.message, when.isoformat())
     return f"retry at {when.isoformat()}: {exc.message}"
-

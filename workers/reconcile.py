@@ -7,9 +7,10 @@ The store is the source of truth. One pass:
    remote id; not found means back to ``scheduled`` and enqueued again;
 2. enqueues every ``scheduled`` post whose job RQ does not hold (Redis flushed or restarted,
    enqueue failed after the commit, job lost with its worker), due or not; deterministic job
-   ids make this idempotent;
-3. moves scheduled jobs that are long overdue onto the queue, in case no RQ scheduler runs
-   (the one that held the scheduler lock was killed; its lock outlives it by a minute).
+   ids make this idempotent.
+
+Overdue scheduled jobs and jobs abandoned by a dead worker are moved faster, every second,
+by :mod:`workers.scheduling`.
 
 Workers run it once at start and then every ``reconcile_seconds`` (one pass per period across
 all workers, by a Redis ``SET NX PX`` gate); ``postgate reconcile`` runs one pass by hand.
@@ -17,29 +18,45 @@ all workers, by a Redis ``SET NX PX`` gate); ``postgate reconcile`` runs one pas
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from rq.job import Job
-from rq.registry import ScheduledJobRegistry
-from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
 from postgate import queue
-from postgate.platforms.base import ConnectorError, RemotePost
+from postgate.platforms.base import ConnectorError
 from postgate.runtime import Runtime
-from postgate.services.credentials import connector_for_account
 from postgate.services.media import pending_media
-from postgate.services.publishing import mark_published, note_unresolved, release
+from postgate.services.publishing import (
+    mark_published,
+    note_unresolved,
+    publish_key,
+    publish_key_time,
+    release,
+)
 from postgate.services.takedown_dispatch import resume_running_takedowns
+from postgate.states import PostStatus
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from workers.claims import HARD_STALE, READ_BACK_SLACK, claim_is_stale, post_lease
+from workers.readback import find_on_platform
 
 log = logging.getLogger("postgate.workers.reconcile")
 
-RESCUE_AFTER = timedelta(seconds=15)
+
+class Resolution(enum.StrEnum):
+    """What resolving a post's claim came to (:func:`resolve_if_stale`)."""
+
+    NO_CLAIM = ""  # the post is not ``publishing`` (any more), or the claim changed hands
+    LIVE = "live"  # the claim is not stale: someone is still working on it
+    PUBLISHED = "published"  # found on the platform by reading the account back
+    RESCHEDULED = "rescheduled"  # not found: ``scheduled`` again
+    UNRESOLVED = "unresolved"  # the account cannot be read back yet: the claim stays
+
+
+STALE_CLAIMS = (Resolution.PUBLISHED, Resolution.RESCHEDULED, Resolution.UNRESOLVED)
 
 
 @dataclass
@@ -48,7 +65,6 @@ class ReconcileReport:
     stale_claims: int = 0
     read_back_published: int = 0
     rescheduled: int = 0
-    rescued: int = 0
     takedowns_resumed: int = 0
     media_text_queued: int = 0
 
@@ -58,10 +74,9 @@ def reconcile_once(rt: Runtime) -> ReconcileReport:
     report = ReconcileReport()
     _resolve_claims(rt, report)
     _enqueue_missing(rt, report)
-    _rescue_overdue(rt, report)
     report.takedowns_resumed = len(resume_running_takedowns(rt))
     report.media_text_queued = _enqueue_media_text(rt)
-    if report.enqueued or report.stale_claims or report.rescued or report.takedowns_resumed:
+    if report.enqueued or report.stale_claims or report.takedowns_resumed:
         log.info("reconciled: %s", report)
     return report
 
@@ -77,20 +92,20 @@ def _enqueue_media_text(rt: Runtime) -> int:
 
 def _resolve_claims(rt: Runtime, report: ReconcileReport) -> None:
     with rt.store.session() as db:
-        ids = list(db.scalars(select(Post.id).where(Post.status == "publishing")))
+        ids = list(db.scalars(select(Post.id).where(Post.status == PostStatus.PUBLISHING)))
     for post_id in ids:
         outcome = resolve_if_stale(rt, post_id, enqueue=True)
-        if outcome in ("published", "rescheduled", "unresolved"):
+        if outcome in STALE_CLAIMS:
             report.stale_claims += 1
-        report.read_back_published += outcome == "published"
-        report.rescheduled += outcome == "rescheduled"
+        report.read_back_published += outcome == Resolution.PUBLISHED
+        report.rescheduled += outcome == Resolution.RESCHEDULED
 
 
 def _enqueue_missing(rt: Runtime, report: ReconcileReport) -> None:
     with rt.store.session() as db:
         rows = db.execute(
             select(Post.id, Post.revision, Post.attempts, Post.scheduled_at).where(
-                Post.status == "scheduled"
+                Post.status == PostStatus.SCHEDULED
             )
         ).all()
     if not rows:
@@ -113,22 +128,7 @@ def _enqueue_missing(rt: Runtime, report: ReconcileReport) -> None:
         report.enqueued += 1
 
 
-def _rescue_overdue(rt: Runtime, report: ReconcileReport) -> None:
-    publish = queue.named_queue(rt.redis, queue.PUBLISH_QUEUE)
-    registry = ScheduledJobRegistry(queue=publish)
-    cutoff = int((utcnow() - RESCUE_AFTER).timestamp())
-    for job_id in registry.get_jobs_to_schedule(cutoff):
-        try:
-            job = Job.fetch(job_id, connection=rt.redis, serializer=JSONSerializer)
-        except Exception:
-            registry.remove(job_id)
-            continue
-        registry.remove(job)
-        publish.enqueue_job(job)
-        report.rescued += 1
-
-
-def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> str:
+def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> Resolution:
     """Resolve the post's claim if it is stale: ``published``, ``rescheduled``, or why not.
 
     Resolving takes the post's lease itself, so two resolvers, or a resolver and a publisher,
@@ -136,58 +136,44 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> str:
     """
     with rt.store.session() as db:
         post = db.get(Post, post_id)
-        if post is None or post.status != "publishing":
-            return ""
+        if post is None or post.status != PostStatus.PUBLISHING:
+            return Resolution.NO_CLAIM
         if not claim_is_stale(rt, post):
-            return "live"
+            return Resolution.LIVE
         account = db.get(Account, post.account_id)
         assert account is not None
         db.expunge(account)
         token, claimed_at, text = post.claim_token, post.claimed_at, post.text
+        key = (publish_key(post.id, post.revision), publish_key_time(post))
     lease = post_lease(rt, post_id)
     if not lease.acquire():
-        return "live"
+        return Resolution.LIVE
     try:
         try:
-            remote = find_on_platform(rt, account, text, (claimed_at or utcnow()) - READ_BACK_SLACK)
+            since = (claimed_at or utcnow()) - READ_BACK_SLACK
+            remote = find_on_platform(rt, account, text, since, post_id=post_id, key=key)
         except (ConnectorError, ValueError) as exc:
             log.warning("post %s: cannot read the account back yet: %s", post_id, exc)
             note_unresolved(rt, post_id, token, str(exc))
-            return "unresolved"
+            return Resolution.UNRESOLVED
         except Exception as exc:  # one unreadable account must not stop the whole pass
             log.error("post %s: reading the account back failed (%s)", post_id, type(exc).__name__)
             note_unresolved(rt, post_id, token, f"unexpected {type(exc).__name__}")
-            return "unresolved"
+            return Resolution.UNRESOLVED
         if remote is not None:
             mark_published(rt, post_id, token or "", remote, how="read-back")
-            return "published"
+            return Resolution.PUBLISHED
         return _release(rt, post_id, token, enqueue=enqueue)
     finally:
         lease.release()
 
 
-def find_on_platform(
-    rt: Runtime, account: Account, text: str, since: datetime
-) -> RemotePost | None:
-    """The account's post with exactly this text since ``since``, if there is one."""
-    wanted = _normal(text)
-    with connector_for_account(rt, account) as connector:
-        for remote in connector.list_recent(since=since, limit=200):
-            if _normal(remote.text) == wanted:
-                return remote
-    return None
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _release(rt: Runtime, post_id: int, token: str | None, *, enqueue: bool) -> str:
+def _release(rt: Runtime, post_id: int, token: str | None, *, enqueue: bool) -> Resolution:
     """Not on the platform: back to ``scheduled``, and queued again when ``enqueue``."""
     released = release(rt, post_id, token)
     if released is None:
-        return ""
+        return Resolution.NO_CLAIM
     if enqueue:
         revision, attempts = released
         queue.enqueue_publish(rt, post_id, revision, None, attempts=attempts, force=True)
-    return "rescheduled"
+    return Resolution.RESCHEDULED

@@ -5,7 +5,8 @@ client (both are keyed by process id), so no connection pool crosses a fork. The
 tasks run in a small child process forked before the worker starts (so before any thread
 exists): the reconciler, once at start and then every ``reconcile_seconds``; the audit
 checkpoint (:mod:`postgate.audit_checkpoint`) and the look at the rules' version
-(:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``. Each task runs
+(:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``; the servers' stated
+limits (:mod:`postgate.services.server_limits`), hourly, for accounts read a day ago. Each task runs
 once per period across all workers: whoever first sets the task's Redis gate (``SET NX PX``,
 expiring after the period) runs it. When Redis does not answer every worker runs the task
 itself, which is harmless: a reconcile pass is idempotent, checkpoint writers queue on a
@@ -27,6 +28,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -34,22 +36,34 @@ from rq.serializers import JSONSerializer
 
 from postgate import audit_checkpoint, queue
 from postgate.heartbeat import HeartbeatWriter
+from postgate.logs import configure_logging
 from postgate.runtime import Runtime
 from postgate.services.checking import check_rules_version
+from postgate.services.server_limits import refresh_due_limits
 from postgate.store.db import release_connections
 from workers import jobs
 from workers.beating import BeatingWorker
 from workers.reconcile import reconcile_once
+from workers.scheduling import rescue_abandoned, rescue_overdue
 
 log = logging.getLogger("postgate.workers.runner")
 
 MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (default 10 min)
+SERVER_LIMITS_SECONDS = 3600  # how often to look for accounts whose limits are a day old
+REDIS_WAIT_MAX = 5.0  # longest pause between pings while Redis is away
 
 
 def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> bool:
     """Work the Postgate queues until stopped (or until empty with ``burst``); ``name``
-    names the worker's heartbeat (default ``HOST.PID``)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    names the worker's heartbeat (default ``HOST.PID``).
+
+    Redis going away does not end the worker: RQ retries its own waits, and whatever else
+    RQ gives up on (a heartbeat, a registry clean-up) ends only that RQ worker. This loop
+    then waits for Redis with backoff, runs a reconcile pass at once (a Redis that restarted
+    empty has lost every scheduled job; the store still knows them) and starts a fresh one.
+    Only a stop request (SIGTERM, SIGINT) or the end of a burst ends the process.
+    """
+    configure_logging(rt.settings.log_format, rt.settings.log_level)
     jobs.preload(rt)
     heartbeat = HeartbeatWriter(rt, name)
     heartbeat.maybe_beat()
@@ -61,6 +75,25 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
         _checkpoint_safely(rt)
     else:
         reconciler = _start_reconciler(rt)
+    try:
+        while True:
+            worker, worked = _work_once(rt, heartbeat, burst)
+            if burst or worker is None or worker._stop_requested:
+                return worked
+            log.warning("the RQ worker ended on a Redis problem: waiting for Redis to resume")
+            _wait_for_redis(rt)
+            _reconcile_safely(rt)
+    finally:
+        heartbeat.stop()
+        if reconciler is not None and reconciler.is_alive():
+            reconciler.terminate()
+            reconciler.join(timeout=5)
+
+
+def _work_once(
+    rt: Runtime, heartbeat: HeartbeatWriter, burst: bool
+) -> tuple[BeatingWorker | None, bool]:
+    """One RQ worker's life; (None, False) when Redis failed before it could start."""
     connection = Redis.from_url(rt.settings.redis_url)  # no socket timeout: RQ blocks on BLPOP
     worker = BeatingWorker(
         list(queue.QUEUES),
@@ -70,15 +103,28 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
         heartbeat=heartbeat,
     )
     try:
-        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        return worker, worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    except RedisError as exc:
+        log.warning("Redis failed under the RQ worker: %s", type(exc).__name__)
+        return (None if burst else worker), False
     finally:
-        heartbeat.stop()
-        if reconciler is not None and reconciler.is_alive():
-            reconciler.terminate()
-            reconciler.join(timeout=5)
+        connection.close()
 
 
-def _start_reconciler(rt: Runtime) -> multiprocessing.Process:
+def _wait_for_redis(rt: Runtime, longest: float = REDIS_WAIT_MAX) -> None:
+    """Ping Redis until it answers: 0.5 s, then doubling up to ``longest`` between tries."""
+    wait = 0.5
+    while True:
+        try:
+            rt.redis.ping()
+            log.warning("Redis answers again: resuming work")
+            return
+        except RedisError:
+            time.sleep(wait)
+            wait = min(wait * 2, longest)
+
+
+def _start_reconciler(rt: Runtime) -> BaseProcess:
     context = multiprocessing.get_context("fork")
     process = context.Process(
         target=reconcile_forever, args=(rt, os.getpid()), name="postgate-reconciler", daemon=True
@@ -109,6 +155,8 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
         Periodic("reconcile-gate", rt.settings.reconcile_seconds, _reconcile_safely),
         Periodic("audit-checkpoint-gate", rt.settings.checkpoint_seconds, _checkpoint_safely),
         Periodic("rules-version-gate", rt.settings.checkpoint_seconds, _rules_version_safely),
+        Periodic("rescue-gate", 1.0, _rescue_safely),
+        Periodic("server-limits-gate", SERVER_LIMITS_SECONDS, _server_limits_safely),
     )
 
 
@@ -134,6 +182,25 @@ def _rules_version_safely(rt: Runtime) -> None:
         check_rules_version(rt)
     except Exception:
         log.exception("checking the rules' version failed")
+
+
+def _rescue_safely(rt: Runtime) -> None:
+    try:
+        rescue_overdue(rt)
+        rescue_abandoned(rt)
+    except RedisError:
+        pass  # Redis is away: nothing is scheduled until it is back, and then this runs again
+    except Exception:
+        log.exception("moving overdue scheduled jobs failed")
+
+
+def _server_limits_safely(rt: Runtime) -> None:
+    """Each Mastodon-API account's limits are read again daily (a gate per hour finds the
+    accounts whose last reading is a day old)."""
+    try:
+        refresh_due_limits(rt)
+    except Exception:
+        log.exception("reading the servers' limits failed")
 
 
 def _reconcile_safely(rt: Runtime) -> None:

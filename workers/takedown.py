@@ -27,11 +27,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.runtime import Runtime, process_runtime
 from postgate.services.freezes import lock_accounts
 from postgate.services.takedown_dispatch import lease_key
 from postgate.services.takedown_windows import takedown_windows
+from postgate.states import TakedownStatus
 from postgate.store.models import Takedown
 from postgate.store.types import utcnow
 from workers.lease import Lease, LeaseLost
@@ -41,6 +43,7 @@ from workers.takedown_items import ACTOR
 log = logging.getLogger("postgate.takedown")
 
 PHASES = ("queued", "discover", "delete", "revoke", "done")
+
 
 def run_takedown(takedown_id: int) -> dict[str, Any]:
     """The RQ job: ids in, a small summary out."""
@@ -68,7 +71,7 @@ class TakedownRun:
     def run(self) -> dict[str, Any]:
         with self.rt.store.transaction() as db:
             takedown = db.get(Takedown, self.id)
-            if takedown is None or takedown.status != "running":
+            if takedown is None or takedown.status != TakedownStatus.RUNNING:
                 return {"takedown": self.id, "skipped": "not running"}
             todo = list(takedown.account_ids)
         while True:
@@ -125,10 +128,9 @@ class TakedownRun:
             todo = takedown_windows(db, takedown).unfinished()
             if todo:
                 return todo, {}
-            counts: dict[str, int] = {}
-            for item in takedown.items:
-                counts[item.outcome] = counts.get(item.outcome, 0) + 1
-            takedown.status, takedown.phase, takedown.finished_at = "done", "done", utcnow()
+            counts = payloads.takedown_done(item.outcome for item in takedown.items)
+            takedown.status, takedown.phase = TakedownStatus.DONE, "done"
+            takedown.finished_at = utcnow()
             self.rt.audit(
                 db, Event.TAKEDOWN_DONE, actor=ACTOR, target=f"takedown:{self.id}", details=counts
             )

@@ -18,12 +18,14 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.platforms.base import ConnectorError, RemotePost, RetryableError
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.takedown_windows import Windows, takedown_windows
+from postgate.states import AccountStatus, ItemOutcome
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
 from workers.takedown_items import ACTOR, AccountItems, Outcome
@@ -201,7 +203,7 @@ class AccountTakedown:
             outcome, attempts = self.call(lambda c: c.delete(remote_id))
             reason = ""
         except CallFailed as exc:
-            outcome, attempts, reason = "failed", exc.attempts, exc.reason
+            outcome, attempts, reason = ItemOutcome.FAILED, exc.attempts, exc.reason
         return Outcome(item_id, outcome, reason, attempts)
 
     # --- revocation -----------------------------------------------------------------------
@@ -227,18 +229,14 @@ class AccountTakedown:
         with self.rt.store.transaction() as db:
             account = db.get(Account, self.account_id)
             assert account is not None
-            account.status = "compromised"
+            account.status = AccountStatus.COMPROMISED
             self.rt.audit(
                 db,
                 Event.ACCOUNT_COMPROMISED,
                 actor=ACTOR,
                 target=f"account:{account.name}",
                 result="ok" if revoked else "not_revoked",
-                details={
-                    "takedown": self.takedown_id,
-                    "account_id": self.account_id,
-                    "since": self.since.isoformat(),
-                    "credentials_revoked": bool(revoked),
-                    "reason": reason or ("" if revoked else "the platform offers no revocation"),
-                },
+                details=payloads.account_compromised(
+                    self.takedown_id, self.account_id, self.since, bool(revoked), reason
+                ),
             )

@@ -17,9 +17,11 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.platforms.base import RemotePost
 from postgate.runtime import Runtime
+from postgate.states import GONE, ItemOrigin, ItemOutcome, PostStatus
 from postgate.store.models import Post, TakedownItem
 from postgate.store.types import utcnow
 
@@ -73,7 +75,7 @@ class AccountItems:
         posts = db.scalars(
             select(Post).where(
                 Post.account_id == self.account_id,
-                Post.status == "published",
+                Post.status == PostStatus.PUBLISHED,
                 Post.remote_id.is_not(None),
                 Post.published_at >= since,
             )
@@ -92,7 +94,7 @@ class AccountItems:
                 "platform_text": remote.text if remote else None,
                 "captured_at": utcnow().isoformat(),
             }
-            self._add_item(db, post.remote_id, "postgate", evidence, post_id=post.id)
+            self._add_item(db, post.remote_id, ItemOrigin.POSTGATE, evidence, post_id=post.id)
             known.add(post.remote_id)
             added += 1
         return added
@@ -118,7 +120,7 @@ class AccountItems:
                 "remote_id": remote.remote_id,
                 "captured_at": utcnow().isoformat(),
             }
-            origin = "postgate" if post is not None else "unauthorized"
+            origin = ItemOrigin.POSTGATE if post is not None else ItemOrigin.UNAUTHORIZED
             self._add_item(db, remote.remote_id, origin, evidence, post_id=post and post.id)
             known.add(remote.remote_id)
             added += 1
@@ -135,7 +137,7 @@ class AccountItems:
                 remote_id=remote_id,
                 origin=origin,
                 evidence=evidence,
-                outcome="pending",
+                outcome=ItemOutcome.PENDING,
             )
         )
 
@@ -151,12 +153,12 @@ class AccountItems:
                 actor=ACTOR,
                 target=f"takedown:{self.takedown_id}",
                 result="failed",
-                details={"account": self.account_name, "listing_failed": reason},
+                details=payloads.listing_failed(self.account_name, reason),
             )
 
     # --- deletion -------------------------------------------------------------------------
 
-    def pending(self) -> list[Row[tuple[int, str]]]:
+    def pending(self) -> list[Row[int, str]]:
         """The items still to delete (id and remote id), oldest first."""
         with self.rt.store.session() as db:
             return list(
@@ -165,7 +167,7 @@ class AccountItems:
                     .where(
                         TakedownItem.takedown_id == self.takedown_id,
                         TakedownItem.account_id == self.account_id,
-                        TakedownItem.outcome == "pending",
+                        TakedownItem.outcome == ItemOutcome.PENDING,
                     )
                     .order_by(TakedownItem.id)
                 ).all()
@@ -183,35 +185,36 @@ class AccountItems:
         item = db.get(TakedownItem, one.item_id)
         assert item is not None
         outcome, reason, attempts = one.outcome, one.reason, one.attempts
-        if outcome == "not_found" and (item.attempts or attempts > 1):
+        if outcome == ItemOutcome.NOT_FOUND and (item.attempts or attempts > 1):
             reason = "already gone (an interrupted earlier attempt may have deleted it)"
         item.outcome, item.reason = outcome, reason[:2000]
         item.attempts += attempts
-        details = {
-            "account": self.account_name,
-            "remote_id": item.remote_id,
-            "origin": item.origin,
-            "outcome": outcome,
-            "reason": item.reason,
-            "created_at": item.evidence.get("created_at"),
-            "post": item.post_id,
-        }
+        details = payloads.takedown_item(
+            self.account_name,
+            item.remote_id,
+            item.origin,
+            outcome,
+            item.reason,
+            item.evidence.get("created_at"),
+            item.post_id,
+        )
         self.rt.audit(
             db,
             Event.TAKEDOWN_ITEM,
             actor=ACTOR,
             target=f"takedown:{self.takedown_id}",
-            result="ok" if outcome != "failed" else "failed",
+            result="ok" if outcome != ItemOutcome.FAILED else "failed",
             details=details,
         )
-        if item.post_id is not None and outcome in ("deleted", "not_found"):
+        if item.post_id is not None and outcome in GONE:
             self._mark_post_deleted(db, item)
 
     def _mark_post_deleted(self, db: Any, item: TakedownItem) -> None:
         post = db.get(Post, item.post_id)
-        if post is None or post.status == "deleted":
+        if post is None or post.status == PostStatus.DELETED:
             return
-        post.status, post.status_reason = "deleted", f"taken down (takedown #{self.takedown_id})"
+        post.status = PostStatus.DELETED
+        post.reason = f"taken down (takedown #{self.takedown_id})"
         post.evidence = item.evidence
         self.rt.audit(
             db,

@@ -42,6 +42,7 @@ CONVERTERS = {"id": RowId, "name": Name}
 
 def authenticate() -> None:
     """Look the bearer token up again on every request: a revocation bites at once."""
+    assert request.endpoint is not None  # a blueprint's hook runs for its own routes only
     declared = operation_of(current_app.view_functions[request.endpoint])
     if declared is not None and declared.public:
         return

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from gateway.api.types import Answer, Time, one_of
 from postgate.services.takedown_view import OUTCOMES
+from postgate.states import ItemOrigin
 from postgate.store.models import ACCOUNT_STATUSES, POST_STATUSES, ROLES
 
 PostStatus = one_of(POST_STATUSES)
@@ -73,7 +74,7 @@ class User(Answer):
     """What the API shows of a user: never a hash or a secret."""
 
     username: str
-    roles: list[Role]
+    roles: list[Role]  # type: ignore[valid-type]
     disabled: bool
     totp_enrolled: bool
     otp_locked_until: Time | None
@@ -191,7 +192,7 @@ class Post(Answer):
     account: str
     author: str
     text: str
-    status: PostStatus
+    status: PostStatus  # type: ignore[valid-type]
     status_reason: str
     scheduled_at: Time | None
     content_hash: str
@@ -259,7 +260,7 @@ class InFlight(Answer):
 
     id: int
     account: str
-    status: PostStatus
+    status: PostStatus  # type: ignore[valid-type]
 
 
 class FreezeSet(Freeze):
@@ -290,8 +291,8 @@ class TakedownItem(Answer):
     account: str
     remote_id: str
     post_id: int | None
-    origin: one_of(("postgate", "unauthorized"))  # type: ignore[valid-type]
-    outcome: Outcome
+    origin: one_of(tuple(ItemOrigin))  # type: ignore[valid-type]
+    outcome: Outcome  # type: ignore[valid-type]
     reason: str
     attempts: int
     evidence: dict[str, Any] | None

@@ -55,7 +55,7 @@ def refusal(model: type[BaseModel], data: Mapping[str, Any], error: ErrorDetails
             return ValidationFailed("{name} is required", field=name, name=name)
         for given in declared.metadata:
             if isinstance(given, ValidationFailed):
-                return ValidationFailed(given.template, field=name, **given.params)
+                return ValidationFailed(given.template, field=name, code=None, **given.params)
     where = name + "".join(f"[{part}]" for part in error["loc"][1:] if isinstance(part, int))
     return _by_kind(error, name, where)
 

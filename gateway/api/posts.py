@@ -1,4 +1,4 @@
-"""``/api/v1/posts``: submit, read, edit, approve, reject, cancel."""
+"""``/api/v1/posts``: submit, read, edit, approve, reject, cancel, settle."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import media, posts, review
+from postgate.services import media, posts, review, settling
 from postgate.store.models import POST_STATUSES, Account
 from postgate.store.types import INT_MAX
 
@@ -74,6 +74,18 @@ class ApprovalRequest(SteppedUp):
 
 class Rejection(Body):
     reason: Text
+
+
+class Settlement(SteppedUp):
+    """Exactly one of ``live_url`` (where the post is on the platform) and
+    ``not_published: true``."""
+
+    live_url: Limited(settling.MAX_URL) | None = Field(  # type: ignore[valid-type]
+        default=None, description="The post's address on the platform: it was published."
+    )
+    not_published: bool | None = Field(
+        default=None, description="true: the post is not on the platform; it ends `failed`."
+    )
 
 
 class PostFilter(Query):
@@ -187,3 +199,28 @@ def cancel(post_id: int) -> dict[str, Any]:
         shown = posts.post_to_dict(post)
     dispatch_after_commit(post)
     return shown
+
+
+@bp.operation(
+    "POST",
+    "/posts/<id:post_id>/settle",
+    body=Settlement,
+    roles=policy.SETTLE_POSTS,
+    step_up=True,
+    answers={200: answers.Post},
+    errors=(403, 409),
+)
+def settle(post_id: int, body: Settlement) -> dict[str, Any]:
+    """Settle a post whose outcome is unknown (the platform's answer was lost and the account
+    cannot be read back): `published` at `live_url`, or `failed` with `not_published`."""
+    with rt().store.transaction() as db:
+        post = settling.settle(
+            rt(),
+            db,
+            caller(db),
+            post_id,
+            live_url=body.live_url,
+            not_published=bool(body.not_published),
+            source=source_address(),
+        )
+        return posts.post_to_dict(post)

@@ -26,13 +26,13 @@ bp = ApiBlueprint("takedowns", __name__, tag="takedowns")
 
 class TakedownRequest(SteppedUp):
     accounts: Annotated[
-        list[Annotated[Limited(column_length(Account.name)), Field(min_length=1)]] | None,
+        list[Annotated[Limited(column_length(Account.name)), Field(min_length=1)]] | None,  # type: ignore[valid-type]
         ValidationFailed("accounts must be a list of names", field="accounts"),
         Field(description="Absent: every account."),
     ] = None
     since: AwareTime = Field(description="Take down what appeared since then.")
     users: Annotated[
-        list[Annotated[Limited(column_length(User.username)), Field(min_length=1)]] | None,
+        list[Annotated[Limited(column_length(User.username)), Field(min_length=1)]] | None,  # type: ignore[valid-type]
         ValidationFailed("users must be a list of names", field="users"),
         Field(description="Whose sessions and tokens end; absent: everyone but the caller."),
     ] = None
@@ -40,7 +40,7 @@ class TakedownRequest(SteppedUp):
 
 class ReportFormat(Query):
     format: Annotated[
-        one_of(("json", "markdown")),
+        one_of(("json", "markdown")),  # type: ignore[valid-type]
         ValidationFailed("format is json or markdown", field="format"),
     ] = "json"
 

@@ -41,7 +41,7 @@ def column_length(column: InstrumentedAttribute[Any]) -> int:
 
 def one_of(values: tuple[str, ...]) -> Any:
     """``Literal[*values]``: a vocabulary the store defines, listed in the description."""
-    return Literal[values]  # type: ignore[valid-type]
+    return Literal[values]
 
 
 def _is_text(value: str) -> str:
@@ -100,8 +100,8 @@ class Body(BaseModel):
 
 
 class SteppedUp(Body):
-    """The body of a sensitive request (DESIGN.md invariant 3): ``otp`` is required unless the
-    session proved a TOTP code within the step-up window."""
+    """The body of a sensitive request (invariant 3 of docs/invariants.md): ``otp`` is required
+    unless the session proved a TOTP code within the step-up window."""
 
     otp: Otp | None = None
 

@@ -6,6 +6,7 @@
 | ``home`` | ``home.py`` | ``/``: each person's first page, by role |
 | ``posts`` | ``posts.py`` | compose with live checks, my posts, a post's history, edit, cancel |
 | ``crisis`` | ``crisis.py`` | mark a post as a crisis statement |
+| ``settle`` | ``settle.py`` | settle a post whose outcome is unknown |
 | ``review`` | ``review.py`` | the review queue, one post under review, approve, reject |
 | ``calendar`` | ``calendar.py`` | an account's days: posts, posting hours, freezes, blackouts |
 | ``console`` | ``console.py`` | the crisis console: freeze, lift, start a takedown |

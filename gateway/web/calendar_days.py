@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from postgate import policy
 from postgate.runtime import Runtime
 from postgate.services.checking import current_ruleset
+from postgate.states import UNPUBLISHED, PostStatus
 from postgate.store.models import Account, Freeze, Post, User
 from postgate.store.types import utcnow
 from rules import Window, parse_window
 
-SHOWN = ("pending_review", "blocked", "scheduled", "publishing", "published", "failed")
+SHOWN = (*UNPUBLISHED, PostStatus.PUBLISHED, PostStatus.FAILED)
 
 
 @dataclass

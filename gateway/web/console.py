@@ -28,6 +28,7 @@ from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import freezes, takedown_view, takedowns
+from postgate.services.settling import waiting_for_a_person
 from postgate.services.users import list_users
 from postgate.store.types import utcnow
 from postgate.timeparse import local_to_utc
@@ -120,6 +121,10 @@ def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
             takedown_view.takedown_to_dict(db, t, items=False)
             for t in takedown_view.list_takedowns(db, limit=10)
         ]
+        unknown = [
+            (p.id, p.account.name, p.claimed_at and p.claimed_at.isoformat())
+            for p in waiting_for_a_person(db)
+        ]
     freeze_form = forms.get("freeze_form") or FreezeForm(formdata=None)
     lift_form = forms.get("lift_form") or LiftForm(formdata=None, prefix="lift")
     takedown_form = forms.get("takedown_form") or _new_takedown_form(accounts)
@@ -134,6 +139,7 @@ def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
         accounts=accounts,
         freezes=active,
         takedowns=recent,
+        unknown=unknown,
         freeze_form=freeze_form,
         lift_form=lift_form,
         takedown_form=takedown_form,

@@ -6,15 +6,16 @@ from flask import Blueprint, redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from gateway.access import signed_in_user
+from postgate.states import Role
 
 bp = Blueprint("home", __name__)
 
 # The first page for each role, most urgent first: a security lead lands on the console.
 LANDING = (
-    ("security", "console.index"),
-    ("reviewer", "review.queue"),
-    ("author", "posts.list"),
-    ("admin", "admin.index"),
+    (Role.SECURITY, "console.index"),
+    (Role.REVIEWER, "review.queue"),
+    (Role.AUTHOR, "posts.list"),
+    (Role.ADMIN, "admin.index"),
 )
 
 

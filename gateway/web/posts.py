@@ -30,6 +30,7 @@ from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
 from gateway.web.account_rows import accounts_info
 from gateway.web.crisis import may_mark_crisis
+from gateway.web.settle import SettleForm, may_settle
 from gateway.web.textview import highlight
 from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
@@ -38,6 +39,8 @@ from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
 from postgate.services.media import attach, draft_images, media_rows
+from postgate.services.server_limits import account_limits
+from postgate.states import CANCELLABLE, EDITABLE, Role
 from postgate.store.models import POST_STATUSES, Account, Post
 from postgate.timeparse import date_in_range, local_to_utc
 from rules import count_length
@@ -179,7 +182,9 @@ def compose_check() -> ResponseReturnValue:
             when = to_utc(local, account.timezone)
             images = _checked_images(db, user, account, raw_media)
             result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when, images=images)
-            used, limit = count_length(text, platform_spec(account.platform).limits)
+            used, limit = count_length(
+                text, account_limits(account) or platform_spec(account.platform).limits
+            )
             results.append(
                 {
                     "account": account.name,
@@ -257,17 +262,18 @@ def post(post_id: int) -> ResponseReturnValue:
             pieces=highlight(found.text, found.findings),
             media_rows=media_rows(db, found.media or []),
             valid=posts.post_to_dict(found)["approvals"],
-            can_edit=found.author_id == user.id and found.status in posts.EDITABLE,
+            can_edit=found.author_id == user.id and found.status in EDITABLE,
             can_cancel=_may_cancel(user, found),
             can_review=user.has_role(*policy.REVIEW_POSTS) and found.author_id != user.id,
             can_mark_crisis=may_mark_crisis(db, user, found),
+            settle_form=SettleForm(formdata=None) if may_settle(user, found) else None,
             action_form=ActionForm(),
         )
 
 
 def _may_cancel(user: Any, post: Post) -> bool:
-    allowed = post.author_id == user.id or user.has_role("security", "admin")
-    return allowed and post.status in posts.CANCELLABLE
+    allowed = post.author_id == user.id or user.has_role(Role.SECURITY, Role.ADMIN)
+    return allowed and post.status in CANCELLABLE
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"], endpoint="edit")

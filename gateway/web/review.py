@@ -30,6 +30,7 @@ from postgate import policy
 from postgate.errors import Conflict, NotAuthenticated, RateLimited, ValidationFailed
 from postgate.services import posts, review
 from postgate.services.media import media_rows
+from postgate.states import PostStatus
 from postgate.store.models import Post, PostRevision, User
 from postgate.store.types import utcnow
 
@@ -81,7 +82,7 @@ def queue() -> ResponseReturnValue:
         user = caller(db)
         waiting = [
             p
-            for p in reversed(posts.list_posts(db, user, "pending_review"))
+            for p in reversed(posts.list_posts(db, user, PostStatus.PENDING_REVIEW))
             if p.author_id != user.id
         ]
         return render_template("review/queue.html", posts=waiting)
@@ -112,7 +113,7 @@ def _review_page(
         days=calendar_days(rt(), db, user, post.account, first, 2 * AROUND_DAYS + 1),
         center=center,
         own=post.author_id == user.id,
-        reviewable=post.status == "pending_review" and post.author_id != user.id,
+        reviewable=post.status == PostStatus.PENDING_REVIEW and post.author_id != user.id,
         approvals=posts.post_to_dict(post)["approvals"],
         approve_form=approve_form,
         reject_form=reject_form or RejectForm(formdata=None),
@@ -151,7 +152,7 @@ def approve(post_id: int) -> ResponseReturnValue:
         show_error(form, exc, {"otp": "otp", "acknowledge": "acknowledge"})
         return _rerender(post_id, approve_form=form, status=exc.status)
     dispatch_after_commit(done)
-    if status == "blocked":
+    if status == PostStatus.BLOCKED:
         flash(_("The current rules block this post; it went back to its author."), "error")
     else:
         flash(_("Approved."))

@@ -14,13 +14,14 @@ from wtforms.validators import DataRequired, Length
 
 from gateway.access import signed_in_user
 from gateway.forms import MultiCheckboxField, choice, otp_field
+from postgate.states import Role
 from postgate.store.models import ROLES
 
 ROLE_LABELS = {
-    "author": _l("author"),
-    "reviewer": _l("reviewer"),
-    "security": _l("security"),
-    "admin": _l("admin"),
+    Role.AUTHOR: _l("author"),
+    Role.REVIEWER: _l("reviewer"),
+    Role.SECURITY: _l("security"),
+    Role.ADMIN: _l("admin"),
 }
 
 

@@ -22,6 +22,7 @@ import click
 
 from postgate.cli.accounts import accounts
 from postgate.cli.admin import audit_group, backup, init, keys, restore
+from postgate.cli.common import runtime
 from postgate.cli.demo import demo
 from postgate.cli.processes import up
 from postgate.cli.rules import rules
@@ -68,7 +69,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("postgate: aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        command = f" (see {exc.ctx.command_path} --help)" if getattr(exc, "ctx", None) else ""
+        ctx = getattr(exc, "ctx", None)  # usage errors know their command; others do not
+        command = f" (see {ctx.command_path} --help)" if ctx else ""
         click.echo(f"postgate: error: {exc.format_message()}{command}", err=True)
         sys.exit(exc.exit_code)
     except PostgateError as exc:
@@ -81,11 +83,33 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if os.environ.get("POSTGATE_DEBUG"):
             raise
+        hint = _schema_hint(exc)
+        if hint:
+            click.echo(f"postgate: error: {hint}", err=True)
+            sys.exit(1)
         click.echo(
             f"postgate: unexpected error: {type(exc).__name__}: {_first_line(exc)}", err=True
         )
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _schema_hint(exc: Exception) -> str | None:
+    """A store error that comes from a store never set up, or left at an older schema,
+    is said as such: the fix is ``postgate init``, not a bug report."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    from postgate.store.migrate import require_current
+
+    try:
+        require_current(runtime().store)
+    except OperationError as mismatch:
+        return mismatch.message
+    except Exception:
+        return None
+    return None
 
 
 def _first_line(exc: Exception) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import TextIO
 
 import click
 
@@ -23,7 +24,7 @@ def rules() -> None:
 @click.argument("source", default="-", type=click.File("r", encoding="utf-8"))
 @click.option("--json", "as_json", is_flag=True)
 def check(
-    account: str, scheduled_at: str | None, source: click.utils.LazyFile, as_json: bool
+    account: str, scheduled_at: str | None, source: TextIO, as_json: bool
 ) -> None:
     """Check a draft from FILE (or - for standard input); exit 1 when a finding blocks."""
     text = source.read().rstrip("\n")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlencode
 
 from postgate.settings import Settings
@@ -31,9 +30,7 @@ def signature(key: bytes, media_id: int, sha256: str, expires: int) -> str:
 
 
 def public_url(settings: Settings) -> str | None:
-    web: Any = settings.extra.get("web", {})
-    url = web.get("public_url") if isinstance(web, dict) else None
-    return url.rstrip("/") if isinstance(url, str) and url else None
+    return settings.public_url
 
 
 def download_link(

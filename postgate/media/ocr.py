@@ -75,17 +75,17 @@ def _flattened(data: bytes) -> Image.Image:
     scale = MIN_SIDE / short if short < MIN_SIDE else min(1.0, MAX_SIDE / long)
     if scale != 1.0:
         size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-        picture = picture.resize(size, Image.LANCZOS)
+        picture = picture.resize(size, Image.Resampling.LANCZOS)
     return picture
 
 
 def _ink_on_white(picture: Image.Image) -> tuple[Image.Image, float]:
     """Black wherever the picture differs from its background colour, white elsewhere; and
     the share of the picture that background covers."""
-    sample = picture.resize((64, 64), Image.NEAREST)
+    sample = picture.resize((64, 64), Image.Resampling.NEAREST)
     colours = sample.getcolors(64 * 64) or [(1, (255, 255, 255))]
     count, background = max(colours, key=lambda c: c[0])
-    plain = Image.new("RGB", picture.size, background)
+    plain = Image.new("RGB", picture.size, tuple(background))  # type: ignore[arg-type]
     distance = ImageChops.difference(picture, plain).convert("L")
     ink = distance.point(lambda v: 0 if v > INK_DISTANCE else 255)
     return ink, count / (64 * 64)

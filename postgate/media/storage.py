@@ -18,14 +18,12 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from postgate.errors import SettingsError
 from postgate.store.models import MediaBlob
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -102,19 +100,3 @@ class DirectoryBackend:
             return self.path(sha256).read_bytes()
         except (ValueError, FileNotFoundError):
             return None
-
-
-def storage_from(config: Mapping[str, Any], instance: Path) -> MediaStorage:
-    """The backend ``[media]`` of the settings file names (``backend``, ``directory``)."""
-    backend = config.get("backend", "store")
-    if backend == "store":
-        return StoreBackend()
-    if backend == "directory":
-        folder = config.get("directory") or str(instance / "media")
-        if not isinstance(folder, str):
-            raise SettingsError("directory in [media] must be a path")
-        root = Path(folder)
-        return DirectoryBackend(root if root.is_absolute() else instance / root)
-    raise SettingsError(
-        "backend in [media] must be store or directory, not {value}", value=repr(backend)
-    )

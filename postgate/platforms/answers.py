@@ -23,6 +23,7 @@ from .base import MalformedResponseError
 from .timeutil import parse_time
 
 MAX_MESSAGE = 300
+_JSON_KINDS: dict[type, str] = {dict: "object", list: "array", str: "string"}
 
 
 def json_kind(value: Any) -> str:
@@ -33,7 +34,7 @@ def json_kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, int | float):
         return "number"
-    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
+    return _JSON_KINDS.get(type(value), type(value).__name__)
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,25 @@ class Answer:
             return parse_time(value)
         except ValueError:
             raise self.malformed(f"with {what} that is not an ISO 8601 time") from None
+
+
+class PageCursors:
+    """The next-page cursors of one listing. A read-back pages until before its claim
+    (``limit=None``), so a server that hands out a cursor it gave before, or pages without
+    end, must not keep it listing forever: the listing is refused as malformed instead."""
+
+    MAX_PAGES = 1000
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def next(self, answer: Answer, cursor: str | None) -> str | None:
+        """``cursor``, once it is known not to repeat an earlier one."""
+        if not cursor:
+            return None
+        if cursor in self._seen:
+            raise answer.malformed("with a next page it already gave")
+        if len(self._seen) >= self.MAX_PAGES:
+            raise answer.malformed(f"with more than {self.MAX_PAGES} pages")
+        self._seen.add(cursor)
+        return cursor

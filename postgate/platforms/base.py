@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the types only: media.py builds on this module
     from .media import MediaFile, UploadMemo
@@ -35,12 +35,21 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class RemotePost:
-    """A post as the platform holds it; ``text`` is plain text comparable with ours."""
+    """A post as the platform holds it; ``text`` is plain text comparable with ours.
+
+    ``mentions``, ``tags`` and ``links`` are what the platform's structured fields say the
+    post mentions (``user@host``, or ``user`` on the same server), tags (without ``#``) and
+    links to (full URLs, also those its text shows shortened or wrapped); empty when the
+    platform says nothing. :mod:`.matching` reads them to recognise Postgate's own post.
+    """
 
     remote_id: str
     text: str
     created_at: datetime
     url: str | None
+    mentions: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,25 @@ class CredentialsError(PermanentError):
     """The token or password is missing, invalid, expired beyond refresh, or revoked."""
 
 
+class SessionStore(Protocol):
+    """Where a connector keeps a platform login session between jobs (Bluesky's JWTs), so
+    a job reuses the last session instead of logging in again; the keeper encrypts it."""
+
+    def load(self) -> dict[str, str] | None:
+        """The session kept for these credentials, if any."""
+
+    def save(self, session: dict[str, str]) -> None:
+        """Keep ``session`` for the next job."""
+
+    def clear(self) -> None:
+        """Forget the session (it was ended or refused)."""
+
+
+def page_size(maximum: int, limit: int | None, have: int) -> int:
+    """How many posts to ask for next: the page maximum, or what is left of ``limit``."""
+    return maximum if limit is None else min(maximum, limit - have)
+
+
 class Connector(ABC):
     """One social account on one platform, reached over HTTP.
 
@@ -123,20 +151,32 @@ class Connector(ABC):
         text: str,
         *,
         idempotency_key: str,
+        key_time: datetime | None = None,
         media: Sequence[MediaFile] = (),
         uploads: UploadMemo | None = None,
     ) -> RemotePost:
         """Publish ``text`` with ``media`` in order; platforms that support it deduplicate on
         the key. Images are uploaded first (reusing those ``uploads`` remembers), and the post
-        is created only once every one is ready (:mod:`postgate.platforms.media`)."""
+        is created only once every one is ready (:mod:`postgate.platforms.media`).
+
+        ``key_time`` is a moment fixed for the post's revision: a platform without an
+        idempotency key (Bluesky) makes the record key from it and the key, so a repeated
+        create cannot make a second record and :meth:`find_by_key` finds the first.
+        """
 
     @abstractmethod
     def delete(self, remote_id: str) -> str:
         """Delete a post: ``"deleted"``, or ``"not_found"`` when it is already gone."""
 
     @abstractmethod
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
-        """The account's posts, newest first, back to ``since`` or up to ``limit``."""
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
+        """The account's posts, newest first, back to ``since`` or up to ``limit``.
+
+        ``limit=None`` pages on until ``since`` (or the account's last post): a read-back
+        must see every post since its claim, however many came after it.
+        """
 
     @abstractmethod
     def verify_credentials(self) -> AccountInfo:
@@ -149,6 +189,24 @@ class Connector(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release network resources."""
+
+    def find_by_key(
+        self, idempotency_key: str, key_time: datetime | None = None
+    ) -> RemotePost | None:
+        """The post a publish with this key made, where the platform can say (a
+        deterministic record key); None where it cannot or there is none."""
+        return None
+
+    def keep_sessions_in(self, store: SessionStore) -> None:
+        """Reuse a login session across jobs through ``store``; platforms without login
+        sessions (a bearer token, a webhook) have nothing to keep."""
+        return None
+
+    def server_limits(self) -> dict[str, int] | None:
+        """What this server states about posts: ``max_length``, ``max_media``, ``url_length``
+        (the ones it gives), for platforms whose servers set their own (Mastodon's
+        ``GET /api/v2/instance``); None where the platform's documented limits hold."""
+        return None
 
     def __enter__(self) -> Connector:
         return self

@@ -26,13 +26,14 @@ on); anything else is a :class:`MalformedResponseError`, which to
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from .answers import Answer
+from .answers import Answer, PageCursors
 from .base import (
     AccountInfo,
     Clock,
@@ -40,9 +41,12 @@ from .base import (
     ConnectorError,
     PermanentError,
     RemotePost,
+    RetryableError,
+    SessionStore,
+    page_size,
     utc_now,
 )
-from .facets import link_facets
+from .facets import facet_entities, mention_handles, rich_text_facets
 from .http import ErrorStyle, HttpClient, body_or_none, error_field
 from .media import MediaFile, UploadMemo, before_the_post
 from .timeutil import isoformat_z, parse_time
@@ -52,6 +56,7 @@ POST_COLLECTION = "app.bsky.feed.post"
 PAGE_SIZE = 100  # listRecords maximum
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images#image: maxSize
 _CREDENTIAL_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AccountTakedown"}
+SESSION_FIELDS = ("did", "handle", "accessJwt", "refreshJwt")
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 
 
@@ -92,6 +97,8 @@ class BlueskyConnector(Connector):
         self._password = credentials["app_password"]
         self._clock = clock
         self._session: dict[str, str] | None = None
+        self._store: SessionStore | None = None
+        self._reused = False  # the session came from the store: it may have been ended since
         self._http = HttpClient(
             platform=self.platform,
             base_url=base_url or DEFAULT_BASE_URL,
@@ -107,9 +114,13 @@ class BlueskyConnector(Connector):
         text: str,
         *,
         idempotency_key: str,
+        key_time: datetime | None = None,
         media: Sequence[MediaFile] = (),
         uploads: UploadMemo | None = None,
     ) -> RemotePost:
+        """Upload the images, then create the post record naming them; with ``key_time``
+        under a record key made from it and the key (:func:`record_key`), so a create sent
+        twice cannot make two records."""
         images = [self._image(n, file) for n, file in enumerate(media, start=1)]
         created_at = self._clock().astimezone(UTC)
         record: dict[str, Any] = {
@@ -117,12 +128,14 @@ class BlueskyConnector(Connector):
             "text": text,
             "createdAt": isoformat_z(created_at),
         }
-        if facets := link_facets(text):
+        session = self._ensure_session()
+        if facets := rich_text_facets(text, self._resolve_handles(mention_handles(text))):
             record["facets"] = facets
         if images:
             record["embed"] = {"$type": "app.bsky.embed.images", "images": images}
-        session = self._ensure_session()
         body = {"repo": session["did"], "collection": POST_COLLECTION, "record": record}
+        if key_time is not None:
+            body["rkey"] = record_key(idempotency_key, key_time)
         answer = self._call("POST", "com.atproto.repo.createRecord", json=body, created=True)
         uri = _record_uri(answer, answer.object().get("uri"))
         return RemotePost(uri, text, created_at, self._post_url(uri))
@@ -150,6 +163,24 @@ class BlueskyConnector(Connector):
             "aspectRatio": {"width": file.width, "height": file.height},
         }
 
+    def find_by_key(
+        self, idempotency_key: str, key_time: datetime | None = None
+    ) -> RemotePost | None:
+        """The record a publish with this key and time made (``getRecord`` on its record
+        key), or None when there is none: exact, whatever the listing's order."""
+        if key_time is None:
+            return None
+        ref = {
+            "repo": self._ensure_session()["did"],
+            "collection": POST_COLLECTION,
+            "rkey": record_key(idempotency_key, key_time),
+        }
+        response = self._send("GET", "com.atproto.repo.getRecord", params=ref)
+        if response.status_code == 404 or _error(response) == "RecordNotFound":
+            return None
+        answer = self._http.answer(self._http.check(response), "getRecord")
+        return self._record_post(answer, answer.object())
+
     def delete(self, remote_id: str) -> str:
         """Delete a post record; a record already gone is ``"not_found"``.
 
@@ -167,7 +198,9 @@ class BlueskyConnector(Connector):
         deleted.object(empty_ok=True)  # {"commit": ...}, or nothing from older servers
         return "deleted"
 
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
         """Newest first: listRecords orders by record key (a TID) unless ``reverse``.
 
         Dates come from each record's ``createdAt``, which the posting client
@@ -178,11 +211,12 @@ class BlueskyConnector(Connector):
         did = self._ensure_session()["did"]
         posts: list[RemotePost] = []
         cursor: str | None = None
-        while len(posts) < limit:
+        cursors = PageCursors()
+        while limit is None or len(posts) < limit:
             params: dict[str, Any] = {
                 "repo": did,
                 "collection": POST_COLLECTION,
-                "limit": min(PAGE_SIZE, limit - len(posts)),
+                "limit": page_size(PAGE_SIZE, limit, len(posts)),
             }
             if cursor:
                 params["cursor"] = cursor
@@ -193,10 +227,10 @@ class BlueskyConnector(Connector):
                 raise answer.malformed("without a records array")
             page = [self._record_post(answer, r) for r in records]
             posts.extend(p for p in page if since is None or p.created_at >= since)
-            cursor = answer.text(data.get("cursor"), "a cursor")
+            cursor = cursors.next(answer, answer.text(data.get("cursor"), "a cursor"))
             if not page or not cursor or (since and page[-1].created_at < since):
                 break
-        return posts[:limit]
+        return posts if limit is None else posts[:limit]
 
     def verify_credentials(self) -> AccountInfo:
         answer = self._call("GET", "com.atproto.server.getSession")
@@ -218,7 +252,7 @@ class BlueskyConnector(Connector):
             "POST", "/xrpc/com.atproto.server.deleteSession", headers=headers
         )
         self._http.answer(response, "deleteSession").object(empty_ok=True)  # no output
-        self._session = None
+        self._forget_session()
         return True
 
     def close(self) -> None:
@@ -229,13 +263,27 @@ class BlueskyConnector(Connector):
         response = self._http.check(self._send(method, nsid, **kwargs))
         return self._http.answer(response, nsid.rsplit(".", 1)[-1], outcome_unknown=created)
 
+    def keep_sessions_in(self, store: SessionStore) -> None:
+        """Reuse the session between jobs: ``createSession`` is limited to about 30 per
+        5 minutes and 300 a day per account, far fewer than a busy account's jobs."""
+        self._store = store
+
     def _send(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
-        """Send with the access JWT; on ``ExpiredToken`` refresh and send once more."""
+        """Send with the access JWT; on ``ExpiredToken`` refresh and send once more. A kept
+        session the PDS no longer knows is dropped and replaced by a new login, once."""
         response = self._send_once(method, nsid, **kwargs)
         if _error(response) == "ExpiredToken":
             self._refresh()
             response = self._send_once(method, nsid, **kwargs)
+        elif self._reused and _is_credentials_error(response.status_code, body_or_none(response)):
+            self._forget_session()
+            response = self._send_once(method, nsid, **kwargs)
         return response
+
+    def _forget_session(self) -> None:
+        self._session, self._reused = None, False
+        if self._store is not None:
+            self._store.clear()
 
     def _send_once(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
         headers = {
@@ -245,13 +293,26 @@ class BlueskyConnector(Connector):
         return self._http.send(method, f"/xrpc/{nsid}", headers=headers, **kwargs)
 
     def _ensure_session(self) -> dict[str, str]:
+        if self._session is None and self._store is not None:
+            kept = self._store.load()
+            if (
+                kept
+                and all(isinstance(kept.get(k), str) for k in SESSION_FIELDS)
+                and all(kept[k] for k in ("did", "accessJwt", "refreshJwt"))
+            ):
+                self._session, self._reused = {k: kept[k] for k in SESSION_FIELDS}, True
         if self._session is None:
             body = {"identifier": self._identifier, "password": self._password}
             response = self._http.request(
                 "POST", "/xrpc/com.atproto.server.createSession", json=body
             )
             self._session = _session_from(self._http.answer(response, "createSession"))
+            self._keep()
         return self._session
+
+    def _keep(self) -> None:
+        if self._store is not None and self._session is not None:
+            self._store.save(dict(self._session))
 
     def _refresh(self) -> None:
         """New tokens from the refresh JWT; log in again if that has expired too."""
@@ -260,12 +321,33 @@ class BlueskyConnector(Connector):
         response = self._http.send(
             "POST", "/xrpc/com.atproto.server.refreshSession", headers=headers
         )
-        self._session = None
+        self._forget_session()
         if response.is_success:
             self._session = _session_from(self._http.answer(response, "refreshSession"))
+            self._keep()
         elif _error(response) not in _CREDENTIAL_ERRORS:
             raise self._http.error_for(response)
         self._ensure_session()
+
+    def _resolve_handles(self, handles: list[str]) -> dict[str, str]:
+        """Handle to DID for each handle that resolves (``resolveHandle``); one the server
+        says it cannot resolve (400) stays plain text. Any other failure is raised as one
+        whose outcome is known: nothing has been posted yet, so the publish can be retried."""
+        dids: dict[str, str] = {}
+        for handle in handles:
+            try:
+                response = self._send(
+                    "GET", "com.atproto.identity.resolveHandle", params={"handle": handle}
+                )
+                if response.status_code == 400:
+                    continue
+                answer = self._http.answer(self._http.check(response), "resolveHandle")
+                dids[handle] = answer.identifier(answer.object().get("did"), "a did")
+            except RetryableError as exc:
+                raise RetryableError(
+                    exc.message, status=exc.status, retry_after=exc.retry_after
+                ) from None
+        return dids
 
     def _record_post(self, answer: Answer, item: Any) -> RemotePost:
         """A listed record; without a usable ``uri`` or ``value`` the whole page is refused."""
@@ -273,7 +355,8 @@ class BlueskyConnector(Connector):
         uri = _record_uri(answer, record.get("uri"))
         value = answer.expect_object(record.get("value"), "a record value")
         text = answer.text(value.get("text"), "a record text")
-        return RemotePost(uri, text, _created_at(value, uri), self._post_url(uri))
+        created_at = _created_at(value, uri)
+        return RemotePost(uri, text, created_at, self._post_url(uri), **facet_entities(value))
 
     def _post_url(self, uri: str) -> str | None:
         handle = self._session.get("handle") if self._session else None
@@ -319,6 +402,21 @@ def _created_at(value: dict[str, Any], uri: str) -> datetime:
         return parse_time(value["createdAt"])
     except (KeyError, TypeError, ValueError):
         return _tid_time(uri.rsplit("/", 1)[-1])
+
+
+def record_key(idempotency_key: str, key_time: datetime) -> str:
+    """A TID record key fixed by the key and its time: the time's whole second, the post's
+    key spread over the microseconds and the 10-bit clock id, so two posts due at the same
+    second get different keys and a key always gets the same one (AT Protocol TIDs:
+    https://atproto.com/specs/tid; posts take ``tid`` record keys)."""
+    digest = int.from_bytes(hashlib.sha256(idempotency_key.encode()).digest()[:8], "big")
+    micros = int(key_time.timestamp()) * 1_000_000 + digest % 1_000_000
+    number = (micros << 10) | ((digest >> 20) & 0x3FF)
+    chars = []
+    for _ in range(13):
+        chars.append(_TID_ALPHABET[number & 31])
+        number >>= 5
+    return "".join(reversed(chars))
 
 
 def _tid_time(rkey: str) -> datetime:

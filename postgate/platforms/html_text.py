@@ -17,10 +17,17 @@ class _TextExtractor(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.links: list[str] = []
         self._paragraphs = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
+        if tag == "a":
+            found = dict(attrs)
+            classes = (found.get("class") or "").split()
+            href = found.get("href")
+            if href and "mention" not in classes and "hashtag" not in classes:
+                self.links.append(href)
+        elif tag == "br":
             self.parts.append("\n")
         elif tag == "p":
             if self._paragraphs:
@@ -33,10 +40,22 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
 
+    def parts_text(self) -> str:
+        return "".join(self.parts).strip()
+
 
 def html_to_text(html: str) -> str:
     """Plain text of a Mastodon status ``content``; see the module docstring."""
+    return _parse(html).parts_text()
+
+
+def html_links(html: str) -> list[str]:
+    """The ``href`` of each link in a status ``content`` that is not a mention or hashtag."""
+    return _parse(html).links
+
+
+def _parse(html: str) -> _TextExtractor:
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
-    return "".join(parser.parts).strip()
+    return parser

@@ -14,7 +14,9 @@ filter on the ``httpx`` logger that redacts its credentials while it is open.
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,9 @@ from .base import Clock, ConnectorError, CredentialsError, PermanentError, Retry
 from .ratelimit import retry_after
 
 MAX_DETAIL = 300
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
+_INVALID_TOKEN = re.compile(r"""error\s*=\s*"?invalid_token""", re.IGNORECASE)
 
 
 @functools.cache
@@ -136,7 +141,7 @@ class HttpClient:
         """Map a non-2xx response to the connector error a worker acts on."""
         status = response.status_code
         body = body_or_none(response)
-        message = self._message(status, body, response.reason_phrase)
+        message = self._message(status, body, response)
         if status in (408, 429):
             wait = retry_after(
                 response.headers,
@@ -147,7 +152,7 @@ class HttpClient:
             return RetryableError(message, status=status, retry_after=wait)
         if status >= 500:
             return RetryableError(message, status=status, outcome_unknown=True)
-        if self._style.is_credentials_error(status, body):
+        if self._style.is_credentials_error(status, body) or _bearer_refused(response):
             return CredentialsError(message, status=status)
         return PermanentError(message, status=status)
 
@@ -165,15 +170,36 @@ class HttpClient:
         logging.getLogger("httpx").removeFilter(self._log_filter)
         self._client.close()
 
-    def _message(self, status: int, body: Any, reason: str) -> str:
+    def _message(self, status: int, body: Any, response: httpx.Response) -> str:
+        """``<platform>: HTTP <status>: <the platform's own words>``: its JSON error as the
+        style reads it, else the text of a non-JSON body (an HTML error page, a proxy's
+        plain text), else the reason phrase; cut, on one line, credentials redacted."""
         detail = None
         if body is not None:
             try:
                 detail = self._style.describe(body)
             except (AttributeError, KeyError, TypeError, IndexError):
                 detail = None
-        detail = (detail or reason or "error")[:MAX_DETAIL]
-        return self._redact(f"{self._platform}: HTTP {status}: {detail}")
+        detail = detail or (body_text(response) if body is None else None)
+        detail = " ".join(str(detail or response.reason_phrase or "error").split())
+        return self._redact(f"{self._platform}: HTTP {status}: {detail[:MAX_DETAIL]}")
+
+
+def body_text(response: httpx.Response) -> str | None:
+    """The readable text of a non-JSON error body: tags, scripts and control characters
+    removed, entities decoded, whitespace collapsed; None when nothing readable is left."""
+    try:
+        raw = response.content[: MAX_DETAIL * 20].decode(response.encoding or "utf-8", "replace")
+    except LookupError:
+        raw = response.content[: MAX_DETAIL * 20].decode("utf-8", "replace")
+    text = _UNPRINTABLE.sub(" ", html.unescape(_TAGS.sub(" ", raw)))
+    return " ".join(text.split())[:MAX_DETAIL] or None
+
+
+def _bearer_refused(response: httpx.Response) -> bool:
+    """RFC 6750 §3.1: ``WWW-Authenticate: Bearer error="invalid_token"`` says the token is
+    invalid, expired or revoked, whatever status carries it."""
+    return bool(_INVALID_TOKEN.search(response.headers.get("www-authenticate", "")))
 
 
 def body_or_none(response: httpx.Response) -> Any:

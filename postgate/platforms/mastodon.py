@@ -19,6 +19,7 @@ them, an Account, ``{}`` for revoke) and anything else is a
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -26,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from .answers import Answer
+from .answers import Answer, PageCursors
 from .base import (
     AccountInfo,
     Clock,
@@ -35,9 +36,10 @@ from .base import (
     PermanentError,
     RemotePost,
     RetryableError,
+    page_size,
     utc_now,
 )
-from .html_text import html_to_text
+from .html_text import html_links, html_to_text
 from .http import ErrorStyle, HttpClient, error_field, segment
 from .media import MediaFile, NoMemo, Sleeper, UploadMemo, before_the_post
 from .timeutil import parse_time
@@ -46,10 +48,40 @@ PAGE_SIZE = 40  # Mastodon's maximum for account statuses
 PROCESSING_WAIT = 60.0  # seconds an upload may stay processing before the attempt is retried
 POLL_INTERVAL = 0.5
 
+INSTANCE_LIMITS = (  # ours, then the name in configuration.statuses
+    ("max_length", "max_characters"),
+    ("max_media", "max_media_attachments"),
+    ("url_length", "characters_reserved_per_url"),
+)
+
+# Doorkeeper's words for a bad token (Mastodon answers them with 401; other Mastodon-API
+# servers use 400 or 403): ``{"error": "invalid_token", "error_description": ...}`` or
+# ``{"error": "The access token is invalid"}`` / "... was revoked" / "... expired".
+_BAD_TOKEN = re.compile(
+    r"\binvalid_token\b|access token (is invalid|was revoked|expired|is not valid)", re.IGNORECASE
+)
+
+
+def _describe(body: Any) -> str | None:
+    """``error``, with OAuth's ``error_description`` when it adds something."""
+    error, description = error_field(body, "error"), error_field(body, "error_description")
+    parts = [str(p) for p in (error, description) if isinstance(p, str | int) and str(p)]
+    return ": ".join(dict.fromkeys(parts)) or None
+
+
+def _is_credentials_error(status: int, body: Any) -> bool:
+    """401, or an invalid-token answer under another 4xx status."""
+    if status == 401:
+        return True
+    words = " ".join(str(error_field(body, key) or "") for key in ("error", "error_description"))
+    return 400 <= status < 500 and bool(_BAD_TOKEN.search(words))
+
+
 STYLE = ErrorStyle(
-    describe=lambda body: error_field(body, "error"),
+    describe=_describe,
     reset_header="x-ratelimit-reset",
     reset_is_epoch=False,
+    is_credentials_error=_is_credentials_error,
 )
 
 
@@ -91,6 +123,7 @@ class MastodonConnector(Connector):
         text: str,
         *,
         idempotency_key: str,
+        key_time: datetime | None = None,
         media: Sequence[MediaFile] = (),
         uploads: UploadMemo | None = None,
     ) -> RemotePost:
@@ -175,12 +208,15 @@ class MastodonConnector(Connector):
             raise answer.malformed("with another status's id")
         return "deleted"
 
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
         account_id = self._account_id or self.verify_credentials().remote_id
         posts: list[RemotePost] = []
         max_id: str | None = None
-        while len(posts) < limit:
-            params: dict[str, Any] = {"limit": min(PAGE_SIZE, limit - len(posts))}
+        cursors = PageCursors()
+        while limit is None or len(posts) < limit:
+            params: dict[str, Any] = {"limit": page_size(PAGE_SIZE, limit, len(posts))}
             if max_id:
                 params["max_id"] = max_id
             response = self._http.request(
@@ -192,10 +228,10 @@ class MastodonConnector(Connector):
             answer = self._http.answer(response, "the listing")
             page = [_remote_post(answer, status) for status in answer.array()]
             posts.extend(p for p in page if since is None or p.created_at >= since)
-            max_id = _next_max_id(answer)
+            max_id = cursors.next(answer, _next_max_id(answer))
             if not page or not max_id or (since and page[-1].created_at < since):
                 break
-        return posts[:limit]
+        return posts if limit is None else posts[:limit]
 
     def verify_credentials(self) -> AccountInfo:
         response = self._http.request(
@@ -218,6 +254,21 @@ class MastodonConnector(Connector):
         response = self._http.request("POST", "/oauth/revoke", data=form)
         self._http.answer(response, "the revocation").object(empty_ok=True)  # documented: {}
         return True
+
+    def server_limits(self) -> dict[str, int] | None:
+        """``configuration.statuses`` of ``GET /api/v2/instance``: servers change Mastodon's
+        500 characters (and some their URL length), so the rules count as this one does.
+        Values that are not sensible positive integers are left out, not trusted."""
+        response = self._http.request("GET", "/api/v2/instance", headers=self._auth())
+        answer = self._http.answer(response, "the instance")
+        config = answer.expect_object(answer.object().get("configuration"), "a configuration")
+        statuses = answer.expect_object(config.get("statuses"), "a configuration.statuses")
+        found = {ours: statuses.get(theirs) for ours, theirs in INSTANCE_LIMITS}
+        return {
+            name: value
+            for name, value in found.items()
+            if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 1_000_000
+        } or None
 
     def close(self) -> None:
         self._http.close()
@@ -244,7 +295,26 @@ def _remote_post(answer: Answer, item: Any) -> RemotePost:
         text=html_to_text(content),
         created_at=answer.time(status.get("created_at"), "a status created_at"),
         url=answer.text(status.get("url") or status.get("uri"), "a status url") or None,
+        **entities(status, content),
     )
+
+
+def entities(status: dict[str, Any], content: str) -> dict[str, tuple[str, ...]]:
+    """What the Status says it mentions, tags and links to (``mentions``, ``tags``, ``card``
+    and the links in ``content``); entries of the wrong shape are left out, not trusted."""
+    mentions = [m.get("acct") for m in _objects(status.get("mentions"))]
+    tags = [t.get("name") for t in _objects(status.get("tags"))]
+    card = status.get("card")
+    links = html_links(content) + ([card.get("url")] if isinstance(card, dict) else [])
+    return {
+        "mentions": tuple(m for m in mentions if isinstance(m, str) and m),
+        "tags": tuple(t for t in tags if isinstance(t, str) and t),
+        "links": tuple(u for u in links if isinstance(u, str) and u),
+    }
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _time_or(value: Any, clock: Clock) -> datetime:

@@ -35,7 +35,7 @@ _MASTODON_CREDENTIALS = (
     Credential("client_secret", required=False),
 )
 _MASTODON_CAPABILITIES = Capabilities(
-    idempotency=True, delete=True, list_non_public=True, revoke=True
+    idempotency=True, delete=True, list_non_public=True, revoke=True, server_limits=True
 )
 
 MASTODON = PlatformSpec(
@@ -53,6 +53,7 @@ MASTODON = PlatformSpec(
         "https://docs.joinmastodon.org/api/rate-limits/",
         "https://docs.joinmastodon.org/methods/statuses/#create",
         "https://docs.joinmastodon.org/methods/media/#v2 (description: 1500 characters)",
+        "https://docs.joinmastodon.org/methods/instance/#v2 (configuration.statuses limits)",
         "mastodon/mastodon app/models/account_statuses_filter.rb (the author lists all)",
     ),
 )

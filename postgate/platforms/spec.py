@@ -58,6 +58,7 @@ class Capabilities:
     revoke: bool  # the connector can revoke its credentials on the platform
     edit: bool = False
     streaming: bool = False
+    server_limits: bool = False  # each server states its own limits (Mastodon's instance API)
 
 
 class ConnectorFactory(Protocol):

@@ -109,6 +109,7 @@ class WebhookConnector(Connector):
         text: str,
         *,
         idempotency_key: str,
+        key_time: datetime | None = None,
         media: Sequence[MediaFile] = (),
         uploads: UploadMemo | None = None,
     ) -> RemotePost:
@@ -155,7 +156,9 @@ class WebhookConnector(Connector):
         self._http.check(response)
         return "deleted"
 
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
         """Unsupported: a webhook cannot be read back, so this is always empty."""
         return []
 

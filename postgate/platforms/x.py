@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from .answers import Answer, json_kind
+from .answers import Answer, PageCursors, json_kind
 from .base import (
     AccountInfo,
     Clock,
@@ -35,6 +35,7 @@ from .base import (
     ConnectorError,
     PermanentError,
     RemotePost,
+    page_size,
     utc_now,
 )
 from .http import ErrorStyle, HttpClient, error_field, segment
@@ -94,6 +95,7 @@ class XConnector(Connector):
         text: str,
         *,
         idempotency_key: str,
+        key_time: datetime | None = None,
         media: Sequence[MediaFile] = (),
         uploads: UploadMemo | None = None,
     ) -> RemotePost:
@@ -155,13 +157,16 @@ class XConnector(Connector):
             raise answer.malformed("without a data.deleted true or false")
         return "deleted"
 
-    def list_recent(self, *, since: datetime | None = None, limit: int = 100) -> list[RemotePost]:
+    def list_recent(
+        self, *, since: datetime | None = None, limit: int | None = 100
+    ) -> list[RemotePost]:
         """Newest first from ``/2/users/:id/tweets`` (X serves at most the last 3200)."""
         user_id = self._user_id or self.verify_credentials().remote_id
         posts: list[RemotePost] = []
         token: str | None = None
-        while len(posts) < limit:
-            answer = self._timeline_page(user_id, token, limit - len(posts))
+        cursors = PageCursors()
+        while limit is None or len(posts) < limit:
+            answer = self._timeline_page(user_id, token, page_size(MAX_PAGE, limit, len(posts)))
             data = answer.object()
             tweets = data.get("data", [])  # absent when the timeline is empty
             if not isinstance(tweets, list):
@@ -171,10 +176,10 @@ class XConnector(Connector):
             page = [_remote_post(answer, tweet) for tweet in tweets]
             posts.extend(p for p in page if since is None or p.created_at >= since)
             meta = answer.expect_object(data.get("meta", {}), "a meta object")
-            token = answer.text(meta.get("next_token"), "a meta.next_token")
+            token = cursors.next(answer, answer.text(meta.get("next_token"), "a meta.next_token"))
             if not page or not token or (since and page[-1].created_at < since):
                 break
-        return posts[:limit]
+        return posts if limit is None else posts[:limit]
 
     def verify_credentials(self) -> AccountInfo:
         response = self._http.request("GET", "/2/users/me", headers=self._auth())
@@ -207,7 +212,7 @@ class XConnector(Connector):
     def _timeline_page(self, user_id: str, token: str | None, wanted: int) -> Answer:
         params: dict[str, Any] = {
             "max_results": max(MIN_PAGE, min(MAX_PAGE, wanted)),
-            "tweet.fields": "created_at",
+            "tweet.fields": "created_at,entities",
         }
         if token:
             params["pagination_token"] = token
@@ -224,9 +229,27 @@ def _remote_post(answer: Answer, item: Any) -> RemotePost:
     tweet = answer.expect_object(item, "a tweet object")
     tweet_id = answer.identifier(tweet.get("id"), "a tweet id")
     text = answer.text(tweet.get("text"), "a tweet text")
-    return RemotePost(
-        tweet_id, text, answer.time(tweet.get("created_at"), "a tweet created_at"), _url(tweet_id)
-    )
+    created_at = answer.time(tweet.get("created_at"), "a tweet created_at")
+    return RemotePost(tweet_id, text, created_at, _url(tweet_id), **_entities(tweet))
+
+
+def _entities(tweet: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """What the tweet's ``entities`` say: the links behind its ``t.co`` wrappers
+    (``expanded_url``), the users and the hashtags; entries of another shape are left out."""
+    found = tweet.get("entities")
+    found = found if isinstance(found, dict) else {}
+
+    def values(kind: str, field: str) -> tuple[str, ...]:
+        items = found.get(kind)
+        items = items if isinstance(items, list) else []
+        picked = (item.get(field) for item in items if isinstance(item, dict))
+        return tuple(value for value in picked if isinstance(value, str) and value)
+
+    return {
+        "mentions": values("mentions", "username"),
+        "tags": values("hashtags", "tag"),
+        "links": values("urls", "expanded_url"),
+    }
 
 
 def _url(tweet_id: str) -> str:

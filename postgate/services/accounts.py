@@ -21,6 +21,8 @@ from postgate.errors import Conflict, NotFound, ValidationFailed
 from postgate.platforms.registry import PLATFORMS, platform_names
 from postgate.runtime import Runtime
 from postgate.services.credentials import resolve_credentials, verify_credentials
+from postgate.services.server_limits import fetch_server_limits, note_server_limits
+from postgate.states import NEEDS_CREDENTIALS, AccountStatus
 from postgate.store.models import Account
 from rules import parse_window
 
@@ -110,6 +112,7 @@ def add_account(
     blackouts = validate_blackouts(blackout_dates)
     base_url, credentials = resolve_credentials(rt, name, platform, base_url, secret)
     info = verify_credentials(rt, platform, base_url, credentials)
+    limits = fetch_server_limits(rt, platform, base_url, credentials)
     account = Account(
         name=name,
         platform=platform,
@@ -122,6 +125,7 @@ def add_account(
         blackout_dates=blackouts,
         approvals_required=int(approvals_required),
     )
+    note_server_limits(account, limits)
     db.add(account)
     db.flush()
     rt.audit(
@@ -182,9 +186,10 @@ def replace_credentials(
     account.base_url = base_url
     account.handle = info.handle or account.handle
     account.remote_account_id = info.remote_id or account.remote_account_id
+    note_server_limits(account, fetch_server_limits(rt, account.platform, base_url, credentials))
     before = account.status
-    if before in ("compromised", "disconnected"):
-        account.status = "active"
+    if before in NEEDS_CREDENTIALS:
+        account.status = AccountStatus.ACTIVE
     rt.audit(
         db,
         Event.ACCOUNT_CREDENTIALS,

@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 
 from postgate.audit import Event
 from postgate.runtime import Runtime
+from postgate.states import UNPUBLISHED, PostStatus, Role
 from postgate.store.models import Approval, Post
 from postgate.store.types import utcnow
-
-UNPUBLISHED = ("pending_review", "blocked", "scheduled", "publishing")
 
 
 def valid_approvals(post: Post) -> list[Approval]:
@@ -30,7 +29,7 @@ def valid_approvals(post: Post) -> list[Approval]:
             approval.voided_at is None
             and approval.content_hash == post.content_hash
             and approval.reviewer_id != post.author_id
-            and reviewer.has_role("reviewer")
+            and reviewer.has_role(Role.REVIEWER)
             and not reviewer.disabled
             and approval.reviewer_id not in seen
         ):
@@ -72,8 +71,9 @@ def void_approvals_of_reviewer(rt: Runtime, db: Session, user_id: int, *, reason
     db.flush()
     for post in {a.post for a in approvals}:
         db.refresh(post)
-        if post.status == "scheduled" and not approvals_complete(post):
-            post.status, post.status_reason = "pending_review", f"approval voided: {reason}"
+        if post.status == PostStatus.SCHEDULED and not approvals_complete(post):
+            post.status = PostStatus.PENDING_REVIEW
+            post.reason = f"approval voided: {reason}"
             rt.audit(
                 db,
                 Event.POST_EDIT,

@@ -20,6 +20,8 @@ from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.freezes import is_frozen
 from postgate.services.rules_version import note_rules_version
+from postgate.services.server_limits import account_limits
+from postgate.states import PostStatus
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from rules import (
@@ -38,8 +40,8 @@ _lock = threading.Lock()
 _cache: dict[tuple[str, str | None], tuple[tuple[float, ...], RuleSet]] = {}
 
 
-def _stamp(*paths: object) -> tuple[float, ...]:
-    return tuple(os.stat(p).st_mtime_ns if p and os.path.exists(str(p)) else 0 for p in paths)
+def _stamp(*paths: str | os.PathLike[str] | None) -> tuple[float, ...]:
+    return tuple(os.stat(p).st_mtime_ns if p and os.path.exists(p) else 0 for p in paths)
 
 
 def current_ruleset(rt: Runtime) -> RuleSet:
@@ -71,7 +73,9 @@ def recent_texts(
 ) -> tuple[str, ...]:
     since = utcnow() - timedelta(days=rt.settings.duplicate_days)
     query = select(Post.text).where(
-        Post.account_id == account.id, Post.status == "published", Post.published_at >= since
+        Post.account_id == account.id,
+        Post.status == PostStatus.PUBLISHED,
+        Post.published_at >= since,
     )
     if exclude is not None:
         query = query.where(Post.id != exclude)
@@ -106,7 +110,7 @@ def evaluate(
         blackout_dates=tuple(date.fromisoformat(d) for d in account.blackout_dates or ()),
         frozen=is_frozen(db, account.id),
         recent_posts=recent_texts(rt, db, account, exclude_post),
-        limits=platform_limits(account.platform),
+        limits=account_limits(account),
     )
     ruleset = current_ruleset(rt)
     note_rules_version(rt, ruleset, db)

@@ -18,6 +18,7 @@ from postgate.platforms.base import AccountInfo, Connector, ConnectorError, Cred
 from postgate.platforms.registry import connector_for, platform_spec
 from postgate.platforms.spec import PlatformSpec
 from postgate.runtime import Runtime
+from postgate.services.platform_sessions import RedisSessionStore
 from postgate.store.models import Account
 from postgate.urlguard import GuardedTransport, UrlPolicy, URLRefused, checked_address
 
@@ -33,6 +34,12 @@ def resolve_credentials(
     spec = platform_spec(platform)
     if spec.local:
         base_url = base_url or rt.settings.sandbox_url
+    if spec.needs_base_url and not base_url:
+        raise ValidationFailed(
+            "{platform} accounts need the server's address (--base-url)",
+            field="base_url",
+            platform=platform,
+        )
     check_destination(rt, platform, base_url, "base_url")
     if spec.local and not secret and spec.issue_credentials is not None:
         assert base_url is not None
@@ -133,10 +140,13 @@ def connector_for_account(rt: Runtime, account: Account, *, timeout: float = 10.
     base_url = account.base_url
     if not base_url and platform_spec(account.platform).local:
         base_url = rt.settings.sandbox_url
-    return connector_for(
+    credentials = account_credentials(rt, account)
+    connector = connector_for(
         account.platform,
         base_url=base_url,
-        credentials=account_credentials(rt, account),
+        credentials=credentials,
         timeout=timeout,
         transport=GuardedTransport(url_policy(rt, account.platform)),  # each call checked, pinned
     )
+    connector.keep_sessions_in(RedisSessionStore(rt, account.id, credentials))
+    return connector

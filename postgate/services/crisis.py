@@ -19,16 +19,17 @@ from postgate.services.approvals import void_approvals
 from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
 from postgate.services.posts import load_post
+from postgate.states import WAITING, PostStatus, Role
 from postgate.store.models import Post, User
 
-MARKABLE = ("pending_review", "blocked", "scheduled")
+MARKABLE = WAITING
 
 
 def mark_crisis_statement(
     rt: Runtime, db: Session, user: User, post_id: int, *, source: str = ""
 ) -> Post:
     """Mark ``post_id`` as a crisis statement (the caller has checked 2FA)."""
-    if not user.has_role("security"):
+    if not user.has_role(Role.SECURITY):
         raise Forbidden("marking a crisis statement needs the security role")
     post = load_post(db, post_id, lock=True)
     if post.crisis_statement:
@@ -55,8 +56,8 @@ def mark_crisis_statement(
     )
     post.findings = [f.to_dict() for f in result.findings]
     post.rules_version = result.version
-    post.status = "blocked" if result.blocked else "pending_review"
-    post.status_reason = "blocking findings" if result.blocked else "crisis statement: to review"
+    post.status = PostStatus.BLOCKED if result.blocked else PostStatus.PENDING_REVIEW
+    post.reason = "blocking findings" if result.blocked else "crisis statement: to review"
     rt.audit(
         db,
         Event.POST_CRISIS,

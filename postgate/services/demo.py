@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,21 +26,31 @@ from postgate.services.media import read_into
 from postgate.services.media import upload as upload_media
 from postgate.services.posts import submit
 from postgate.services.users import create_user
+from postgate.states import Role
 from postgate.store.models import Account, Post, User
 from postgate.store.types import utcnow
 from postgate.vault import write_private
 
 DEMO_PASSWORD = "Sandbox-demo-2026"  # noqa: S105 - the demo's published password
 DEMO_USERS = {
-    "alice": ("author",),
-    "bruno": ("reviewer",),
-    "chloe": ("reviewer", "author"),
-    "sam": ("security", "reviewer"),
-    "ada": ("admin",),
+    "alice": (Role.AUTHOR,),
+    "bruno": (Role.REVIEWER,),
+    "chloe": (Role.REVIEWER, Role.AUTHOR),
+    "sam": (Role.SECURITY, Role.REVIEWER),
+    "ada": (Role.ADMIN,),
 }
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    timezone: str
+    windows: tuple[str, ...]
+    approvals: int
+
+
 DEMO_ACCOUNTS = {
-    "acme-fr": {"timezone": "Europe/Paris", "windows": ["mon-sat 07:00-22:00"], "approvals": 1},
-    "acme-en": {"timezone": "Europe/London", "windows": [], "approvals": 2},
+    "acme-fr": DemoAccount("Europe/Paris", ("mon-sat 07:00-22:00",), 1),
+    "acme-en": DemoAccount("Europe/London", (), 2),
 }
 SAMPLE_POSTS = [
     ("alice", "acme-fr", "Nouvelle collection d'hiver en boutique dès samedi ! ❄️", 3),
@@ -88,9 +99,9 @@ def _create_accounts(rt: Runtime) -> None:
                     db,
                     name,
                     "sandbox",
-                    timezone=options["timezone"],
-                    windows=options["windows"],
-                    approvals_required=options["approvals"],
+                    timezone=options.timezone,
+                    windows=options.windows,
+                    approvals_required=options.approvals,
                     actor="demo",
                 )
 
@@ -165,4 +176,4 @@ def demo_code(rt: Runtime, username: str) -> str:
         raise NotFound(
             "{name!r} is not a demo user of this instance", field="username", name=username
         )
-    return otp.code_at(known[username], otp.current_step())
+    return otp.code_at(known[username], otp.current_step(rt.clock()))

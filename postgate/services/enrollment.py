@@ -75,15 +75,20 @@ def pending(rt: Runtime, user: User) -> Enrollment | None:
     value = rt.redis.get(_pending_key(rt, user.id))
     if value is None:
         return None
-    return Enrollment(user.username, rt.vault.decrypt(value.decode()))
+    token = value.decode() if isinstance(value, bytes) else value
+    return Enrollment(user.username, rt.vault.decrypt(token))
 
 
 def discard_pending(rt: Runtime, user_id: int) -> None:
     rt.redis.delete(_pending_key(rt, user_id))
 
 
-def confirm(rt: Runtime, user_id: int, code: str | None, *, source: str = "") -> list[str]:
-    """Activate the pending secret with a first code from it; returns fresh recovery codes."""
+def confirm(
+    rt: Runtime, user_id: int, code: str | None, *, source: str = "", now: float | None = None
+) -> list[str]:
+    """Activate the pending secret with a first code from it; returns fresh recovery codes.
+    ``now`` is the time the code is checked at (default: the runtime's clock)."""
+    now = rt.clock() if now is None else now
     if not code or not str(code).strip():
         raise OtpRequired("enter the code your authenticator app shows", field="otp")
     with rt.store.transaction() as db:
@@ -93,7 +98,7 @@ def confirm(rt: Runtime, user_id: int, code: str | None, *, source: str = "") ->
         current = pending(rt, user)
         if current is None:
             raise Conflict("no enrollment is waiting; start again", field="otp")
-        failure, codes = _activate(rt, db, user, current.secret, str(code), source)
+        failure, codes = _activate(rt, db, user, current.secret, str(code), source, now)
     if failure is not None:
         raise failure
     discard_pending(rt, user_id)
@@ -101,10 +106,10 @@ def confirm(rt: Runtime, user_id: int, code: str | None, *, source: str = "") ->
 
 
 def _activate(
-    rt: Runtime, db: Session, user: User, secret: str, code: str, source: str
+    rt: Runtime, db: Session, user: User, secret: str, code: str, source: str, now: float
 ) -> tuple[OtpInvalid | None, list[str]]:
     try:
-        step = otp.matching_step(secret, code)
+        step = otp.matching_step(secret, code, now)
     except otp.InvalidCode:
         otp_check.count_failure(rt, db, user, "wrong enrollment code", source)
         return OtpInvalid("the code does not match; check the app and try again", field="otp"), []

@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.errors import Conflict, ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
+from postgate.states import PostStatus
 from postgate.store.models import Account, Freeze, Post, User
 from postgate.store.types import utcnow
 
@@ -75,7 +77,7 @@ def lock_accounts(db: Session, account_ids: list[int] | None) -> list[Account]:
 
 def in_flight_posts(db: Session, account_ids: list[int] | None) -> list[Post]:
     """Posts a worker already holds: their platform call may have started before the freeze."""
-    query = select(Post).where(Post.status == "publishing").order_by(Post.id)
+    query = select(Post).where(Post.status == PostStatus.PUBLISHING).order_by(Post.id)
     if account_ids is not None:
         query = query.where(Post.account_id.in_(account_ids))
     return list(db.scalars(query))
@@ -118,14 +120,8 @@ def set_freeze(
     freeze = Freeze(account_id=scope[0] if scope else None, reason=text, created_by_id=actor.id)
     db.add(freeze)
     db.flush()
-    details: dict[str, Any] = {
-        "scope": "account" if account else "global",
-        "account": account.name if account else None,
-        "reason": text,
-        "in_flight": [p.id for p in in_flight],
-    }
-    if takedown_id is not None:
-        details["takedown"] = takedown_id
+    name = account.name if account else None
+    details = payloads.freeze_set(name, text, [p.id for p in in_flight], takedown_id)
     rt.audit(
         db,
         Event.FREEZE_SET,
@@ -166,11 +162,9 @@ def lift_freeze(
         Event.FREEZE_LIFT,
         actor=actor.username,
         target=",".join(f"freeze:{f.id}" for f in freezes),
-        details={
-            "scope": "account" if account else "global",
-            "account": account.name if account else None,
-            "still_frozen": bool(account and is_frozen(db, account.id)),
-        },
+        details=payloads.freeze_lift(
+            account.name if account else None, bool(account and is_frozen(db, account.id))
+        ),
         source=source,
     )
     return freezes

@@ -3,19 +3,23 @@
 The audit log is hash-chained (``postgate audit verify``), so a timeline built from it is
 evidence too: first unauthorized post, freezes, sessions ended, each deletion, credential
 revocations, crisis statements marked and published. The items add each post's evidence.
+The details of the entries read here have the shapes of :mod:`postgate.audit_payloads`;
+entries written before those shapes may lack a key, so every key is read with ``get``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from postgate import audit_payloads as payloads
 from postgate import safe_output as md
 from postgate.audit import Event
 from postgate.services.takedown_view import load_takedown, takedown_to_dict
+from postgate.states import ItemOrigin
 from postgate.store.models import AuditEntry, Post
 from postgate.store.types import utcnow
 
@@ -89,20 +93,25 @@ def _event(
 ) -> dict[str, Any] | None:
     d, action, own = entry.details or {}, entry.action, f"takedown:{takedown_id}"
     if action in (Event.FREEZE_SET, Event.FREEZE_LIFT):
-        if d.get("scope") != "global" and d.get("account") not in accounts:
+        freeze = cast(payloads.FreezeSet, d)  # a lift has the same scope and account
+        if freeze.get("scope") != "global" and freeze.get("account") not in accounts:
             return None
-        scope = d.get("account") or "all accounts"
+        scope = freeze.get("account") or "all accounts"
         verb = "frozen" if action == Event.FREEZE_SET else "freeze lifted"
-        summary = f"{scope} {verb}" + (f": {d['reason']}" if d.get("reason") else "")
+        why = freeze.get("reason")
+        summary = f"{scope} {verb}" + (f": {why}" if why else "")
     elif action == Event.ACCOUNT_COMPROMISED:
-        if d.get("takedown") != takedown_id:
+        ended = cast(payloads.AccountCompromised, d)
+        if ended.get("takedown") != takedown_id:
             return None
-        how = "credentials revoked" if d.get("credentials_revoked") else "credentials NOT revoked"
-        summary = f"{entry.target}: marked compromised, {how} {d.get('reason') or ''}".strip()
+        revoked = ended.get("credentials_revoked")
+        how = "credentials revoked" if revoked else "credentials NOT revoked"
+        summary = f"{entry.target}: marked compromised, {how} {ended.get('reason') or ''}".strip()
     elif action == Event.ACCOUNT_TAKEDOWN:
-        if d.get("takedown") != takedown_id:
+        joined = cast(payloads.AccountTakedown, d)
+        if joined.get("takedown") != takedown_id:
             return None
-        summary = _press_again_summary(entry.target, d)
+        summary = _press_again_summary(entry.target, joined)
     elif action in (Event.POST_CRISIS, Event.POST_PUBLISH):
         if entry.target not in crisis:
             return None
@@ -125,19 +134,27 @@ def _event(
 
 def _takedown_summary(action: str, d: dict[str, Any]) -> str:
     if action == Event.TAKEDOWN_START:
-        return f"takedown started on {', '.join(d.get('accounts', []))} since {d.get('since')}"
+        start = cast(payloads.TakedownStart, d)
+        return (
+            f"takedown started on {', '.join(start.get('accounts', []))} since {start.get('since')}"
+        )
     if action == Event.TOKEN_REVOKE:
-        return f"{d.get('tokens_ended', 0)} sessions and API tokens ended ({d.get('users')})"
+        ended = cast(payloads.TokensEnded, d)
+        return (
+            f"{ended.get('tokens_ended', 0)} sessions and API tokens ended ({ended.get('users')})"
+        )
     if action == Event.TAKEDOWN_DONE:
         return "takedown finished: " + ", ".join(f"{k} {v}" for k, v in sorted(d.items()))
     if "listing_failed" in d:
-        return f"could not list {d.get('account')}: {d['listing_failed']}"
-    reason = f" ({d['reason']})" if d.get("reason") else ""
-    what = f"{d.get('origin')} post {d.get('remote_id')} on {d.get('account')}"
-    return f"{what}: {d.get('outcome')}{reason}"
+        failed = cast(payloads.ListingFailed, d)
+        return f"could not list {failed.get('account')}: {failed['listing_failed']}"
+    item = cast(payloads.TakedownItem, d)
+    reason = f" ({item['reason']})" if item.get("reason") else ""
+    what = f"{item.get('origin')} post {item.get('remote_id')} on {item.get('account')}"
+    return f"{what}: {item.get('outcome')}{reason}"
 
 
-def _press_again_summary(target: str, d: dict[str, Any]) -> str:
+def _press_again_summary(target: str, d: payloads.AccountTakedown) -> str:
     """A later request joined this takedown on one account, perhaps reaching further back."""
     summary = f"{target}: takedown requested again since {d.get('requested_since')}"
     if d.get("widened_from"):
@@ -148,7 +165,11 @@ def _press_again_summary(target: str, d: dict[str, Any]) -> str:
 
 
 def _first_unauthorized(items: list[dict[str, Any]]) -> dict[str, Any] | None:
-    found = [i for i in items if i["origin"] == "unauthorized" and i["evidence"].get("created_at")]
+    found = [
+        i
+        for i in items
+        if i["origin"] == ItemOrigin.UNAUTHORIZED and i["evidence"].get("created_at")
+    ]
     return min(found, key=lambda i: i["evidence"]["created_at"], default=None)
 
 

@@ -16,9 +16,10 @@ from postgate.media.config import media_settings
 from postgate.runtime import Runtime
 from postgate.services.media import read_into
 from postgate.services.posts import recheck_findings
+from postgate.states import PostStatus
 from postgate.store.models import MediaItem, Post
 
-AWAITING = ("pending_review", "blocked")
+AWAITING = (PostStatus.PENDING_REVIEW, PostStatus.BLOCKED)
 
 
 def read_pending(rt: Runtime, media_id: int) -> str:

@@ -19,6 +19,7 @@ from postgate.errors import OtpInvalid, OtpRequired, RateLimited
 from postgate.runtime import Runtime
 from postgate.services import refusals
 from postgate.services.recovery_codes import burn_recovery_code, normalise_recovery_code
+from postgate.store.db import rows_changed
 from postgate.store.models import User
 from postgate.store.types import utcnow
 
@@ -30,13 +31,16 @@ def verify_code(
     *,
     source: str = "",
     allow_recovery: bool = False,
+    now: float | None = None,
 ) -> int | None:
     """Accept ``code`` for the user or raise OtpRequired / OtpInvalid / RateLimited.
 
     Returns the time step accepted (None for a recovery code). With ``allow_recovery``
     (login only) a one-time recovery code may stand in for the TOTP code; it is burned
-    atomically and counts as a failure when wrong, like a TOTP code.
+    atomically and counts as a failure when wrong, like a TOTP code. ``now`` is the time the
+    code is checked at (default: the runtime's clock).
     """
+    now = rt.clock() if now is None else now
     if not code or not str(code).strip():
         raise OtpRequired("a TOTP code is needed for this action", field="otp")
     code = str(code).strip()
@@ -46,7 +50,7 @@ def verify_code(
             raise OtpInvalid("no TOTP is enrolled for this user", field="otp")
         username, locked = user.username, lock_error(user)
         if locked is None:
-            failure, step = _check(rt, db, user, code, source, allow_recovery)
+            failure, step = _check(rt, db, user, code, source, allow_recovery, now)
     if locked is not None:  # audited outside the transaction above, which writes nothing
         refusals.record_rate_limited(
             rt, limit="otp-locked", actor=username, retry_after=locked.retry_after, source=source
@@ -58,12 +62,18 @@ def verify_code(
 
 
 def _check(
-    rt: Runtime, db: Session, user: User, code: str, source: str, allow_recovery: bool
+    rt: Runtime,
+    db: Session,
+    user: User,
+    code: str,
+    source: str,
+    allow_recovery: bool,
+    now: float,
 ) -> tuple[OtpInvalid | None, int | None]:
     if allow_recovery and _looks_like_recovery(code):
         return _use_recovery(rt, db, user, code, source), None
     secret = rt.vault.decrypt(user.totp_secret_enc or "")
-    return _check_totp(rt, db, user, secret, code, source)
+    return _check_totp(rt, db, user, secret, code, source, now)
 
 
 def lock_error(user: User) -> RateLimited | None:
@@ -92,10 +102,10 @@ def _looks_like_recovery(code: str) -> bool:
 
 
 def _check_totp(
-    rt: Runtime, db: Session, user: User, secret: str, code: str, source: str
+    rt: Runtime, db: Session, user: User, secret: str, code: str, source: str, now: float
 ) -> tuple[OtpInvalid | None, int | None]:
     try:
-        step = otp.matching_step(secret, code)
+        step = otp.matching_step(secret, code, now)
     except otp.InvalidCode as exc:
         if isinstance(exc, otp.OutOfSyncCode):
             count_failure(rt, db, user, "out of sync", source)
@@ -111,7 +121,8 @@ def _check_totp(
 
 def accept_step(db: Session, user_id: int, step: int, **values: object) -> bool:
     """Record ``step`` as used unless it (or a later one) was: the compare-and-set."""
-    accepted = db.execute(
+    accepted = rows_changed(
+        db,
         update(User)
         .where(User.id == user_id, User.last_totp_step < step)
         .values(
@@ -121,8 +132,8 @@ def accept_step(db: Session, user_id: int, step: int, **values: object) -> bool:
             totp_confirmed=True,
             **values,
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     return accepted == 1
 
 

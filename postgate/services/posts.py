@@ -23,13 +23,12 @@ from postgate.services.accounts import find_account
 from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate, platform_limits
 from postgate.services.media import attach, draft_images
+from postgate.states import CANCELLABLE, EDITABLE, PostStatus, Role
 from postgate.store.models import POST_STATUSES, Account, Post, PostRevision, User
 from postgate.store.types import utcnow
 from rules import extract_links
 
 MAX_TEXT = 10_000
-EDITABLE = ("pending_review", "blocked", "scheduled", "rejected")
-CANCELLABLE = ("pending_review", "blocked", "scheduled", "rejected")
 CLOCK_SKEW = timedelta(seconds=60)
 SEES_ALL = policy.SEE_ALL_POSTS
 
@@ -85,8 +84,8 @@ def _apply_content(
     post.findings = [f.to_dict() for f in result.findings]
     post.rules_version = result.version
     post.content_hash = content_hash(account.name, text, when, media, post.links)
-    post.status = "blocked" if result.blocked else "pending_review"
-    post.status_reason = "blocking findings" if result.blocked else ""
+    post.status = PostStatus.BLOCKED if result.blocked else PostStatus.PENDING_REVIEW
+    post.reason = "blocking findings" if result.blocked else ""
     db.flush()
     db.add(
         PostRevision(
@@ -117,9 +116,9 @@ def recheck_findings(rt: Runtime, db: Session, post: Post) -> None:
     )
     post.findings = [f.to_dict() for f in result.findings]
     post.rules_version = result.version
-    if post.status in ("pending_review", "blocked"):
-        post.status = "blocked" if result.blocked else "pending_review"
-        post.status_reason = "blocking findings" if result.blocked else ""
+    if post.status in (PostStatus.PENDING_REVIEW, PostStatus.BLOCKED):
+        post.status = PostStatus.BLOCKED if result.blocked else PostStatus.PENDING_REVIEW
+        post.reason = "blocking findings" if result.blocked else ""
 
 
 def submit(
@@ -137,7 +136,7 @@ def submit(
 
     ``media``: ``[{"id", "alt"}]``, the author's own uploads in the order they show.
     """
-    if not author.has_role("author"):
+    if not author.has_role(Role.AUTHOR):
         raise Forbidden("submitting posts needs the author role")
     text = _check_text(text)
     when = _check_schedule(scheduled_at)
@@ -238,11 +237,11 @@ def edit(
 
 def cancel(rt: Runtime, db: Session, user: User, post_id: int, *, source: str = "") -> Post:
     post = visible_post(db, user, post_id, lock=True)
-    if post.author_id != user.id and not user.has_role("security", "admin"):
+    if post.author_id != user.id and not user.has_role(Role.SECURITY, Role.ADMIN):
         raise Forbidden("only the author, security or an admin can cancel a post")
     if post.status not in CANCELLABLE:
         raise Conflict("a {status} post cannot be cancelled", field="status", status=post.status)
-    post.status, post.status_reason = "cancelled", f"cancelled by {user.username}"
+    post.status, post.reason = PostStatus.CANCELLED, f"cancelled by {user.username}"
     rt.audit(db, Event.POST_CANCEL, actor=user.username, target=f"post:{post.id}", source=source)
     return post
 

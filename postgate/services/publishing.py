@@ -9,9 +9,9 @@ a conditional UPDATE on the token, so a worker that lost its claim changes nothi
 ``scheduled`` (:func:`hold_for_retry` after a failure that did not reach the platform,
 :func:`release` after a read-back did not find it), ``failed`` (:func:`fail_claim`), or
 ``blocked`` (a check failed). After an answer that was lost or unreadable the claim is kept
-(:func:`hold_for_retry` with ``outcome_unknown``): the account is read back before anything is
-tried again (invariant 5). Who holds a claim, and when one is stale, is the worker's business
-(the Redis lease in :mod:`workers.claims`).
+(:func:`hold_for_retry` with ``outcome_unknown``, a column of the post): the account is read
+back before anything is tried again (invariant 5). Who holds a claim, and when one is stale, is
+the worker's business (the Redis lease in :mod:`workers.claims`).
 
 Freeze immediacy (invariant 7), the contract with :mod:`postgate.services.freezes`: the claim
 transaction locks the post's account row (``SELECT ... FOR UPDATE`` on PostgreSQL) before it
@@ -25,6 +25,7 @@ same guarantee. The worker looks at the freezes once more right before the platf
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,14 +42,14 @@ from postgate.services.approvals import approvals_complete, valid_approvals
 from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
 from postgate.services.media import draft_images, unread_images
+from postgate.states import READ_BACK_NOTE, AccountStatus, PostStatus
+from postgate.states import UNRESOLVED_NOTE as UNRESOLVED_NOTE  # named here by the tests
+from postgate.store.db import rows_changed
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 
 log = logging.getLogger("postgate.publishing")
 
-# Ends the reason of a claim kept after an unknown outcome (lost or malformed answer).
-READ_BACK_NOTE = " (outcome unknown: the account is read back before any retry)"
-UNRESOLVED_NOTE = "the account cannot be read back to settle the outcome"
 FROZEN = "frozen: publishing is suspended for this account"
 
 
@@ -63,19 +64,52 @@ class Claim:
     text: str
     attempts: int
     claimed_at: datetime
+    key_time: datetime | None = None  # see publish_key_time
     media: tuple[dict[str, Any], ...] = ()  # the post's images as approved (id, sha256, alt)
     uploads: dict[str, Any] = field(default_factory=dict)  # Post.media_uploads at the claim
 
     @property
     def idempotency_key(self) -> str:
-        return f"postgate-{self.post_id}-r{self.revision}"
+        return publish_key(self.post_id, self.revision)
+
+
+def publish_key(post_id: int, revision: int) -> str:
+    """The idempotency key of a post's revision: every attempt sends the same one."""
+    return f"postgate-{post_id}-r{revision}"
+
+
+def publish_key_time(post: Post) -> datetime:
+    """A moment fixed for the post's revision and close to when it goes out, from which a
+    platform without idempotency keys makes a deterministic record key (Bluesky's TID): the
+    scheduled time, else the last approval of this content, else the post's creation."""
+    if post.scheduled_at is not None:
+        return post.scheduled_at
+    approved = [a.at for a in post.approvals if a.content_hash == post.content_hash]
+    return max(approved, default=post.created_at)
+
+
+class ClaimOutcome(enum.StrEnum):
+    """How an attempt to claim a post ended."""
+
+    CLAIMED = "claimed"
+    BLOCKED = "blocked"  # a publish-time check failed: the post is ``blocked``
+    FAILED = "failed"  # out of attempts: the post is ``failed``
+    NOT_DUE = "not_due"
+    NOT_SCHEDULED = "not_scheduled"  # gone, edited, or no longer ``scheduled``
+    HELD = "held"  # another attempt holds the claim
+
+
+NOT_SCHEDULED, HELD = ClaimOutcome.NOT_SCHEDULED, ClaimOutcome.HELD
+
+# Ends every claim: nothing is left unknown about the post's outcome.
+SETTLED: dict[str, object] = {"outcome_unknown": False, "unresolved_reason": ""}
 
 
 @dataclass(frozen=True)
 class ClaimResult:
     """``claim`` when claimed; else why not (``not_due`` carries the time to come back)."""
 
-    outcome: str  # claimed | blocked | failed | not_due | not_scheduled | held
+    outcome: ClaimOutcome
     claim: Claim | None = None
     reason: str = ""
     due_at: datetime | None = None
@@ -97,43 +131,49 @@ def claim_post(
     with rt.store.transaction() as db:
         post = db.get(Post, post_id)
         if post is None or post.revision != revision:
-            return ClaimResult("not_scheduled", reason="post gone or edited since")
+            return ClaimResult(NOT_SCHEDULED, reason="post gone or edited since")
         account = _lock_account(db, post.account_id)
         db.refresh(post)
-        if post.status == "publishing":
-            return ClaimResult("held", reason="another attempt holds the claim")
-        if post.status != "scheduled" or post.revision != revision:
-            return ClaimResult("not_scheduled", reason=f"post is {post.status}")
+        if post.status == PostStatus.PUBLISHING:
+            return ClaimResult(HELD, reason="another attempt holds the claim")
+        if post.status != PostStatus.SCHEDULED or post.revision != revision:
+            return ClaimResult(NOT_SCHEDULED, reason=f"post is {post.status}")
         if attempt is not None and post.attempts != attempt:
-            return ClaimResult("not_scheduled", reason="a newer attempt is scheduled")
+            return ClaimResult(NOT_SCHEDULED, reason="a newer attempt is scheduled")
         if post.scheduled_at is not None and post.scheduled_at > now:
-            return ClaimResult("not_due", due_at=post.scheduled_at)
+            return ClaimResult(ClaimOutcome.NOT_DUE, due_at=post.scheduled_at)
         if post.attempts >= rt.settings.publish_max_attempts:
-            _give_up(rt, db, post, f"gave up after {post.attempts} attempts: {post.status_reason}")
-            return ClaimResult("failed", reason=post.status_reason)
+            _give_up(rt, db, post, f"gave up after {post.attempts} attempts: {post.reason}")
+            return ClaimResult(ClaimOutcome.FAILED, reason=post.reason)
         problem = publish_time_problem(rt, db, post, now)
         if problem:
             _block(rt, db, post, problem)
-            return ClaimResult("blocked", reason=problem)
-        claimed = db.execute(
+            return ClaimResult(ClaimOutcome.BLOCKED, reason=problem)
+        claimed = rows_changed(
+            db,
             update(Post)
-            .where(Post.id == post_id, Post.status == "scheduled", Post.revision == revision)
+            .where(
+                Post.id == post_id, Post.status == PostStatus.SCHEDULED, Post.revision == revision
+            )
             .values(
-                status="publishing",
+                status=PostStatus.PUBLISHING,
                 claim_token=token,
                 claimed_at=now,
                 attempts=Post.attempts + 1,
-                status_reason="",
+                reason="",
+                **SETTLED,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if claimed != 1:
-            return ClaimResult("not_scheduled", reason="claimed by another worker")
-        attempts, text = post.attempts + 1, post.text
+            return ClaimResult(NOT_SCHEDULED, reason="claimed by another worker")
+        attempts, text, key_time = post.attempts + 1, post.text, publish_key_time(post)
         media, uploads = tuple(post.media or ()), dict(post.media_uploads or {})
         db.expunge(account)
-        claim = Claim(post_id, revision, token, account, text, attempts, now, media, uploads)
-        return ClaimResult("claimed", claim)
+        claim = Claim(
+            post_id, revision, token, account, text, attempts, now, key_time, media, uploads
+        )
+        return ClaimResult(ClaimOutcome.CLAIMED, claim)
 
 
 def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) -> str:
@@ -141,7 +181,7 @@ def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) ->
     account = post.account
     if is_frozen(db, account.id) and not post.crisis_statement:
         return FROZEN
-    if account.status != "active":
+    if account.status != AccountStatus.ACTIVE:
         return f"account {account.name} is {account.status}"
     if not account.credentials_enc:
         return f"account {account.name} has no credentials"
@@ -174,8 +214,8 @@ def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) ->
 
 
 def _block(rt: Runtime, db: Session, post: Post, reason: str) -> None:
-    post.status, post.status_reason = "blocked", reason[:1000]
-    post.claim_token = None
+    post.status, post.reason = PostStatus.BLOCKED, reason[:1000]
+    post.claim_token, post.outcome_unknown, post.unresolved_reason = None, False, ""
     rt.audit(
         db,
         Event.POST_BLOCK,
@@ -196,7 +236,8 @@ def block_claim(rt: Runtime, claim: Claim, reason: str) -> str:
 
 
 def _give_up(rt: Runtime, db: Session, post: Post, reason: str) -> None:
-    post.status, post.status_reason, post.claim_token = "failed", reason[:1000], None
+    post.status, post.reason, post.claim_token = PostStatus.FAILED, reason[:1000], None
+    post.outcome_unknown, post.unresolved_reason = False, ""
     rt.audit(
         db,
         Event.POST_FAIL,
@@ -222,19 +263,23 @@ def still_frozen(rt: Runtime, claim: Claim) -> bool:
 def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *, how: str) -> bool:
     """Record the platform's id, URL and time; only while ``token`` still holds the claim."""
     with rt.store.transaction() as db:
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
-            .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
+            .where(
+                Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
+            )
             .values(
-                status="published",
-                status_reason="",
+                status=PostStatus.PUBLISHED,
+                reason="",
+                **SETTLED,
                 remote_id=remote.remote_id,
                 remote_url=remote.url,
                 published_at=remote.created_at or utcnow(),
                 claim_token=None,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if done:
             rt.audit(
                 db,
@@ -255,11 +300,11 @@ def hold_for_retry(rt: Runtime, claim: Claim, message: str, *, outcome_unknown: 
     The outcome is unknown: the claim stays, and the next attempt reads the account back.
     """
     reason = f"attempt {claim.attempts}: {message}"
-    values: dict[str, object] = {"status_reason": reason[:1000]}
+    values: dict[str, object] = {"reason": reason[:1000], "outcome_unknown": outcome_unknown}
     if outcome_unknown:
-        values["status_reason"] = reason[: 1000 - len(READ_BACK_NOTE)] + READ_BACK_NOTE
+        values["reason"] = reason[: 1000 - len(READ_BACK_NOTE)]
     else:
-        values |= {"status": "scheduled", "claim_token": None}
+        values |= {"status": PostStatus.SCHEDULED, "claim_token": None}
     with rt.store.transaction() as db:
         db.execute(
             update(Post)
@@ -283,7 +328,8 @@ def fail_claim(
         post = db.get(Post, claim.post_id)
         if post is None or post.claim_token != claim.token:
             return "claim lost"
-        post.status, post.status_reason, post.claim_token = "failed", message[:1000], None
+        post.status, post.reason, post.claim_token = PostStatus.FAILED, message[:1000], None
+        post.outcome_unknown, post.unresolved_reason = False, ""
         rt.audit(
             db,
             Event.POST_FAIL,
@@ -292,14 +338,14 @@ def fail_claim(
             details={"reason": message, "status": exc.status, "attempts": claim.attempts},
             result="failed",
         )
-        if disconnect and post.account.status == "active":
-            post.account.status = "disconnected"
+        if disconnect and post.account.status == AccountStatus.ACTIVE:
+            post.account.status = AccountStatus.DISCONNECTED
             rt.audit(
                 db,
                 Event.ACCOUNT_CREDENTIALS,
                 actor="worker",
                 target=f"account:{post.account.name}",
-                details={"status": "disconnected", "reason": exc.message},
+                details={"status": AccountStatus.DISCONNECTED, "reason": exc.message},
                 result="failed",
             )
     return f"failed: {message}"
@@ -315,18 +361,22 @@ def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | N
     with rt.store.transaction() as db:
         post = db.get(Post, post_id)
         assert post is not None
-        heard = post.status_reason.removesuffix(READ_BACK_NOTE)
+        heard = post.reason
         reason = f"{heard}; not found on the account" if heard else ""
-        done = db.execute(
+        done = rows_changed(
+            db,
             update(Post)
-            .where(Post.id == post_id, Post.status == "publishing", Post.claim_token == token)
-            .values(
-                status="scheduled",
-                claim_token=None,
-                status_reason=(reason or "an earlier attempt did not reach the platform")[:1000],
+            .where(
+                Post.id == post_id, Post.status == PostStatus.PUBLISHING, Post.claim_token == token
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .values(
+                status=PostStatus.SCHEDULED,
+                claim_token=None,
+                reason=(reason or "an earlier attempt did not reach the platform")[:1000],
+                **SETTLED,
+            )
+            .execution_options(synchronize_session=False),
+        )
         db.refresh(post)
         return (post.revision, post.attempts) if done else None
 
@@ -337,8 +387,6 @@ def note_unresolved(rt: Runtime, post_id: int, token: str | None, why: str) -> N
     blindly). The note replaces an earlier one and keeps what the last attempt heard."""
     with rt.store.transaction() as db:
         post = db.get(Post, post_id)
-        if post is None or post.status != "publishing" or post.claim_token != token:
+        if post is None or post.status != PostStatus.PUBLISHING or post.claim_token != token:
             return
-        heard = (post.status_reason or "").split(UNRESOLVED_NOTE, 1)[0].rstrip("; ")
-        note = f"{UNRESOLVED_NOTE}: {why}; still trying"
-        post.status_reason = (f"{heard}; {note}" if heard else note)[:2000]
+        post.unresolved_reason = why[:1000] or "unknown"

@@ -13,6 +13,7 @@ import secrets
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from postgate.store.db import rows_changed
 from postgate.store.models import RecoveryCode
 from postgate.store.types import utcnow
 
@@ -43,7 +44,8 @@ def replace_recovery_codes(db: Session, user_id: int) -> list[str]:
 
 def burn_recovery_code(db: Session, user_id: int, code: str) -> int | None:
     """Use ``code`` once: the number of codes left, or None when it is wrong or used."""
-    burned = db.execute(
+    burned = rows_changed(
+        db,
         update(RecoveryCode)
         .where(
             RecoveryCode.user_id == user_id,
@@ -51,8 +53,8 @@ def burn_recovery_code(db: Session, user_id: int, code: str) -> int | None:
             RecoveryCode.used_at.is_(None),
         )
         .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     return remaining_recovery_codes(db, user_id) if burned == 1 else None
 
 

@@ -18,6 +18,7 @@ from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate
 from postgate.services.media import draft_images, unread_images
 from postgate.services.posts import visible_post
+from postgate.states import WAITING, PostStatus, Role
 from postgate.store.models import Approval, Post, User
 
 
@@ -39,14 +40,14 @@ def approve(
 
     The caller has already checked the reviewer's fresh TOTP (step-up).
     """
-    if not reviewer.has_role("reviewer"):
+    if not reviewer.has_role(Role.REVIEWER):
         raise Forbidden("approving needs the reviewer role")
     post = visible_post(db, reviewer, post_id, lock=True)
     if post.author_id == reviewer.id:
         raise Forbidden("an author cannot approve their own post")
-    if post.status == "blocked":
+    if post.status == PostStatus.BLOCKED:
         raise Conflict("a blocked post cannot be approved; its author must fix it", field="status")
-    if post.status != "pending_review":
+    if post.status != PostStatus.PENDING_REVIEW:
         raise Conflict("a {status} post cannot be approved", field="status", status=post.status)
     unread = unread_images(db, post.media or [])
     if unread:
@@ -69,7 +70,10 @@ def approve(
         post.findings = [f.to_dict() for f in result.findings]
         post.rules_version = result.version
         if result.blocked:
-            post.status, post.status_reason = "blocked", "blocking findings under the current rules"
+            post.status, post.reason = (
+                PostStatus.BLOCKED,
+                "blocking findings under the current rules",
+            )
             rt.audit(
                 db,
                 Event.POST_BLOCK,
@@ -113,7 +117,7 @@ def approve(
         },
     )
     if count >= needed:
-        post.status, post.status_reason = "scheduled", ""
+        post.status, post.reason = PostStatus.SCHEDULED, ""
         rt.audit(
             db,
             Event.POST_SCHEDULE,
@@ -128,23 +132,23 @@ def approve(
 def reject(
     rt: Runtime, db: Session, reviewer: User, post_id: int, reason: str, *, source: str = ""
 ) -> Post:
-    if not reviewer.has_role("reviewer"):
+    if not reviewer.has_role(Role.REVIEWER):
         raise Forbidden("rejecting needs the reviewer role")
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationFailed("give a reason for the rejection", field="reason")
     post = visible_post(db, reviewer, post_id, lock=True)
     if post.author_id == reviewer.id:
         raise Forbidden("an author cannot review their own post")
-    if post.status not in ("pending_review", "blocked", "scheduled"):
+    if post.status not in WAITING:
         raise Conflict("a {status} post cannot be rejected", field="status", status=post.status)
     void_approvals(db, post, "rejected")
-    post.status, post.status_reason = "rejected", reason.strip()[:1000]
+    post.status, post.reason = PostStatus.REJECTED, reason.strip()[:1000]
     rt.audit(
         db,
         Event.POST_REJECT,
         actor=reviewer.username,
         target=f"post:{post.id}",
         source=source,
-        details={"reason": post.status_reason},
+        details={"reason": post.reason},
     )
     return post

@@ -28,6 +28,7 @@ from postgate.errors import (
 from postgate.runtime import Runtime
 from postgate.services import refusals
 from postgate.services.otp_check import verify_code
+from postgate.store.db import rows_changed
 from postgate.store.models import AuthToken, User
 from postgate.store.types import utcnow
 
@@ -302,7 +303,7 @@ def revoke_all_tokens(db: Session, user_ids: list[int] | None, *, keep: int | No
         query = query.where(AuthToken.user_id.in_(user_ids))
     if keep is not None:
         query = query.where(AuthToken.id != keep)
-    return db.execute(query.values(revoked_at=utcnow())).rowcount or 0
+    return rows_changed(db, query.values(revoked_at=utcnow()))
 
 
 def token_to_dict(token: AuthToken) -> dict[str, object]:

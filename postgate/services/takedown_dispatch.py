@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from postgate import queue
 from postgate.runtime import Runtime
+from postgate.states import TakedownStatus
 from postgate.store.models import Takedown
 
 log = logging.getLogger("postgate.takedowns")
@@ -40,7 +41,9 @@ def resume_running_takedowns(rt: Runtime) -> list[int]:
     what the store says is finished.
     """
     with rt.store.session() as db:
-        running = list(db.scalars(select(Takedown.id).where(Takedown.status == "running")))
+        running = list(
+            db.scalars(select(Takedown.id).where(Takedown.status == TakedownStatus.RUNNING))
+        )
     resumed = []
     for takedown_id in running:
         if rt.redis.exists(lease_key(rt, takedown_id)) or queue.takedown_job_waiting(

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from postgate.errors import NotFound
 from postgate.services.takedown_windows import account_names, takedown_windows
+from postgate.states import ItemOutcome
 from postgate.store.models import Takedown, TakedownItem
 
-OUTCOMES = ("pending", "deleted", "not_found", "failed")
+OUTCOMES = (ItemOutcome.PENDING, ItemOutcome.DELETED, ItemOutcome.NOT_FOUND, ItemOutcome.FAILED)
 
 
 def load_takedown(db: Session, takedown_id: int) -> Takedown:

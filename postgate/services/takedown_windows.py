@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.runtime import Runtime
 from postgate.store.models import Account, AuditEntry, Takedown, User
@@ -65,7 +66,7 @@ def takedown_windows(db: Session, takedown: Takedown) -> Windows:
     for entry in entries:
         d = entry.details or {}
         aid = d.get("account_id", by_target.get(entry.target))
-        if d.get("takedown") != takedown.id or aid not in since:
+        if d.get("takedown") != takedown.id or aid is None or aid not in since:
             continue
         if entry.action == Event.ACCOUNT_TAKEDOWN:
             since[aid] = min(since[aid], _when(d["since"]))
@@ -108,14 +109,14 @@ def join_takedown(
             Event.ACCOUNT_TAKEDOWN,
             actor=actor.username,
             target=f"account:{account.name}",
-            details={
-                "takedown": takedown.id,
-                "account_id": account.id,
-                "requested_since": since.isoformat(),
-                "since": after.isoformat(),
-                "widened_from": before.isoformat() if after < before else None,
-                "credentials_revoked_already": account.id in windows.revoked,
-            },
+            details=payloads.account_takedown(
+                takedown.id,
+                account.id,
+                since,
+                after,
+                before if after < before else None,
+                account.id in windows.revoked,
+            ),
             source=source,
         )
     if since < takedown.since:

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.errors import ValidationFailed
 from postgate.runtime import Runtime
@@ -35,6 +36,7 @@ from postgate.services.freezes import lock_accounts, set_freeze
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.takedown_dispatch import enqueue_quietly
 from postgate.services.takedown_windows import join_takedown
+from postgate.states import TakedownStatus
 from postgate.store.models import Account, Takedown, User
 from postgate.store.types import utcnow
 
@@ -122,14 +124,14 @@ def _create_or_join(
 ) -> TakedownStart:
     """Under the account locks: join running takedowns, create one for what they miss."""
     lock_accounts(db, [a.id for a in accounts])
-    running = db.scalars(select(Takedown).where(Takedown.status == "running")).all()
+    running = db.scalars(select(Takedown).where(Takedown.status == TakedownStatus.RUNNING)).all()
     covered = {aid: t for t in running for aid in t.account_ids}
     joined = sorted({covered[a.id].id for a in accounts if a.id in covered})
     widened: list[str] = []
     too_late: list[str] = []
-    for takedown in sorted({covered[a.id] for a in accounts if a.id in covered}, key=_by_id):
-        mine = [a for a in accounts if covered.get(a.id) is takedown]
-        more, late = join_takedown(rt, db, actor, takedown, mine, since, source=source)
+    for existing in sorted({covered[a.id] for a in accounts if a.id in covered}, key=_by_id):
+        mine = [a for a in accounts if covered.get(a.id) is existing]
+        more, late = join_takedown(rt, db, actor, existing, mine, since, source=source)
         widened, too_late = widened + more, too_late + late
     missing = [a for a in accounts if a.id not in covered]
     takedown: Takedown | None = None
@@ -138,7 +140,7 @@ def _create_or_join(
             created_by_id=actor.id,
             account_ids=[a.id for a in missing],
             since=since,
-            status="running",
+            status=TakedownStatus.RUNNING,
             phase="queued",
         )
         db.add(takedown)
@@ -148,11 +150,7 @@ def _create_or_join(
             Event.TAKEDOWN_START,
             actor=actor.username,
             target=f"takedown:{takedown.id}",
-            details={
-                "accounts": [a.name for a in missing],
-                "since": since.isoformat(),
-                "joined": joined,
-            },
+            details=payloads.takedown_start([a.name for a in missing], since, joined),
             source=source,
         )
     for account in accounts:
@@ -188,13 +186,7 @@ def _end_sessions(
         Event.TOKEN_REVOKE,
         actor=actor.username,
         target=f"takedown:{start.takedown.id}",
-        details={
-            "tokens_ended": ended,
-            "users": usernames or "all",
-            "kept": keep_token,
-            "created": start.created,
-            "joined": start.joined,
-        },
+        details=payloads.tokens_ended(ended, usernames, keep_token, start.created, start.joined),
         source=source,
     )
     return ended

@@ -13,6 +13,7 @@ from postgate import otp, passwords
 from postgate.audit import Event
 from postgate.errors import Conflict, NotFound, ValidationFailed
 from postgate.runtime import Runtime
+from postgate.states import Role
 from postgate.store.models import ROLES, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -103,7 +104,7 @@ def set_roles(
     user = find_user(db, username)
     before = sorted(user.role_set)
     after = normalise_roles(roles)
-    if "admin" in before and "admin" not in after and not user.disabled:
+    if Role.ADMIN in before and Role.ADMIN not in after and not user.disabled:
         if _active_admins(db) <= 1:
             raise Conflict("this is the last active admin; make someone else admin first")
     user.roles = " ".join(after)
@@ -120,7 +121,7 @@ def set_roles(
 
 def _active_admins(db: Session) -> int:
     users = db.scalars(select(User).where(User.disabled.is_(False)))
-    return sum(1 for user in users if user.has_role("admin"))
+    return sum(1 for user in users if user.has_role(Role.ADMIN))
 
 
 def list_users(db: Session) -> list[User]:

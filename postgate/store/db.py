@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,6 +71,14 @@ class Store:
 
 AFTER_COMMIT = "postgate_after_commit"
 WRITABLE = "postgate_writable"
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """How many rows an UPDATE or DELETE changed: the answer of a compare-and-set. (SQLAlchemy
+    types ``Session.execute`` as a plain ``Result``, which has no row count.)"""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def is_writable(session: Session) -> bool:

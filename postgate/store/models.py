@@ -18,24 +18,24 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from postgate.store.types import StoreInteger, UTCDateTime, utcnow
-
-ROLES = ("author", "reviewer", "security", "admin")
-POST_STATUSES = (
-    "pending_review",
-    "blocked",
-    "scheduled",
-    "publishing",
-    "published",
-    "rejected",
-    "cancelled",
-    "failed",
-    "deleted",
+from postgate.states import (
+    AccountStatus,
+    ItemOrigin,
+    ItemOutcome,
+    PostStatus,
+    Role,
+    TakedownStatus,
+    reason_text,
 )
-ACCOUNT_STATUSES = ("active", "frozen", "compromised", "disconnected")
+from postgate.store.types import StateType, StoreInteger, UTCDateTime, utcnow
+
+ROLES: tuple[Role, ...] = tuple(Role)
+POST_STATUSES: tuple[PostStatus, ...] = tuple(PostStatus)
+ACCOUNT_STATUSES: tuple[AccountStatus, ...] = tuple(AccountStatus)
 
 
 class Base(DeclarativeBase):
@@ -64,9 +64,10 @@ class User(Base):
 
     @property
     def role_set(self) -> frozenset[str]:
+        """The roles held, as plain strings (``Role`` members compare equal to them)."""
         return frozenset(r for r in self.roles.split() if r)
 
-    def has_role(self, *roles: str) -> bool:
+    def has_role(self, *roles: Role | str) -> bool:
         return bool(self.role_set.intersection(roles))
 
 
@@ -109,12 +110,18 @@ class Account(Base):
     base_url: Mapped[str | None] = mapped_column(String(255))
     remote_account_id: Mapped[str | None] = mapped_column(String(255))
     credentials_enc: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[AccountStatus] = mapped_column(
+        StateType(AccountStatus, 16), default=AccountStatus.ACTIVE
+    )
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     windows: Mapped[list[Any]] = mapped_column(default=list)
     blackout_dates: Mapped[list[Any]] = mapped_column(default=list)
     approvals_required: Mapped[int] = mapped_column(StoreInteger, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the server itself states (Mastodon-API: GET /api/v2/instance), read when the
+    # account is connected and daily after: {"max_length", "max_media", "url_length"}.
+    server_limits: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    server_limits_at: Mapped[datetime | None]
 
 
 class Post(Base):
@@ -128,8 +135,15 @@ class Post(Base):
     links: Mapped[list[Any]] = mapped_column(default=list)
     media: Mapped[list[Any]] = mapped_column(default=list)
     scheduled_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="pending_review")
-    status_reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[PostStatus] = mapped_column(
+        StateType(PostStatus, 16), default=PostStatus.PENDING_REVIEW
+    )
+    reason: Mapped[str] = mapped_column("status_reason", Text, default="")
+    """What happened to the post last, in words; machine state goes in the columns below."""
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A claim is kept after a lost or unreadable answer: read the account back before retrying."""
+    unresolved_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Why the account cannot be read back to settle an unknown outcome ("" when it can)."""
     content_hash: Mapped[str] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(StoreInteger, default=1)
     findings: Mapped[list[Any]] = mapped_column(default=list)
@@ -156,6 +170,15 @@ class Post(Base):
     revisions: Mapped[list[PostRevision]] = relationship(
         back_populates="post", order_by="PostRevision.revision", cascade="all, delete-orphan"
     )
+
+    @property
+    def status_reason(self) -> str:
+        """The reason shown to people (pages, API, CLI), rendered from the state columns."""
+        return reason_text(
+            self.reason or "",
+            outcome_unknown=bool(self.outcome_unknown),
+            unresolved_reason=self.unresolved_reason or "",
+        )
 
 
 class PostRevision(Base):
@@ -217,7 +240,9 @@ class Takedown(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     account_ids: Mapped[list[Any]] = mapped_column(default=list)
     since: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[TakedownStatus] = mapped_column(
+        StateType(TakedownStatus, 16), default=TakedownStatus.RUNNING
+    )
     phase: Mapped[str] = mapped_column(String(32), default="queued")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
@@ -237,9 +262,11 @@ class TakedownItem(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
     remote_id: Mapped[str] = mapped_column(String(255))
-    origin: Mapped[str] = mapped_column(String(16))  # "postgate" or "unauthorized"
+    origin: Mapped[ItemOrigin] = mapped_column(StateType(ItemOrigin, 16))
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+    outcome: Mapped[ItemOutcome] = mapped_column(
+        StateType(ItemOutcome, 16), default=ItemOutcome.PENDING
+    )
     reason: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(StoreInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

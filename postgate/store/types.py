@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Integer
+from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -54,6 +55,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class StateType(TypeDecorator[E]):
+    """A column holding one member of a vocabulary of :mod:`postgate.states`, stored as its
+    value (a plain string, so the schema and existing rows are unchanged) and read back as
+    the member. A value outside the vocabulary is a bug and is refused on the way in; drivers
+    never see the enum itself (psycopg would store an ``Enum`` by its name, not its value)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[E], length: int) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> Any:
+        return None if value is None else self.vocabulary(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.vocabulary(value)
 
 
 def utcnow() -> datetime:

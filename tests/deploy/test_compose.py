@@ -24,8 +24,8 @@ import yaml
 
 from tests.conftest import ROOT, _free_port
 from tests.deploy.test_image import instructions
-from tests.helpers import run_postgate, start_postgate, stop_process_groups
-from tests.workers.conftest import descendants, wait_for
+from tests.helpers import run_postgate, start_postgate, stop_process_groups, wait_until
+from tests.workers.conftest import descendants
 
 COMPOSE = ROOT / "compose.yaml"
 SCHEMA = Path(__file__).parent / "compose-spec.json"
@@ -134,14 +134,16 @@ def test_compose_services_commands_and_health_checks_run(compose_env, tmp_path):
     try:
         web = start_postgate(web_cmd, compose_env, tmp_path / "web.log")
         procs.append(web)
-        wait_for(lambda: run_postgate(compose_env, *web_health).returncode == 0, 60, "web healthy")
+        wait_until(
+            lambda: run_postgate(compose_env, *web_health).returncode == 0, 60, "web healthy"
+        )
         gunicorn_workers = web_cmd[web_cmd.index("--processes") + 1]
-        wait_for(lambda: len(descendants(web.pid)) == int(gunicorn_workers), 30, "gunicorn")
+        wait_until(lambda: len(descendants(web.pid)) == int(gunicorn_workers), 30, "gunicorn")
 
         worker = start_postgate(as_local(services["worker"]["command"], port), compose_env,
                                 tmp_path / "worker.log")  # fmt: skip
         procs.append(worker)
-        wait_for(lambda: run_postgate(compose_env, *worker_health).returncode == 0, 60, "worker")
+        wait_until(lambda: run_postgate(compose_env, *worker_health).returncode == 0, 60, "worker")
         web_role = image_health(compose_env, port)
         assert web_role.returncode == 0 and f"ok http://127.0.0.1:{port}/healthz" in web_role.stdout
 
@@ -155,7 +157,7 @@ def test_compose_services_commands_and_health_checks_run(compose_env, tmp_path):
             os.kill(pid, signal.SIGKILL)
         worker.wait(timeout=10)
         killed_at = time.monotonic()
-        wait_for(lambda: run_postgate(compose_env, *worker_health).returncode == 1, 30, "stale")
+        wait_until(lambda: run_postgate(compose_env, *worker_health).returncode == 1, 30, "stale")
         assert time.monotonic() - killed_at < 10, "a dead worker must read unhealthy quickly"
         stale = run_postgate(compose_env, *worker_health)
         assert "stale" in stale.stderr, stale.stderr

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from redis import Redis
 
 from tests.conftest import ROOT, _free_port, _runtime, make_env, write_fast_config
-from tests.helpers import Actors, Person, start_postgate, stop_process_groups
+from tests.helpers import (
+    Actors,
+    Person,
+    http_answer,
+    start_postgate,
+    stop_process_groups,
+    wait_until,
+)
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"  # the README shows them (issue 7)
 CHROMIUM_ARGS = [
@@ -53,15 +58,7 @@ class Stack:
 
 
 def _wait_http(url: str, what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not answer at {url} within {timeout} s")
+    wait_until(lambda: http_answer(url), timeout, f"{what} to answer at {url}", step=0.1)
 
 
 class Processes:

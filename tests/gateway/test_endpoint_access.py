@@ -31,6 +31,7 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.media.upload": policy.WRITE_POSTS,
     "api.posts.approve": policy.REVIEW_POSTS,
     "api.posts.reject": policy.REVIEW_POSTS,
+    "api.posts.settle": policy.SETTLE_POSTS,
     "api.freeze.set_freeze": policy.RUN_CONSOLE,
     "api.freeze.lift_freeze": policy.RUN_CONSOLE,
     "api.takedowns.start_takedown": policy.RUN_CONSOLE,
@@ -72,6 +73,7 @@ API_OPEN = {
 WEB: dict[str, str | policy.RoleGroup] = {
     "static": PUBLIC,
     "health.healthz": PUBLIC,
+    "metrics.metrics": PUBLIC,  # loopback or the metrics token: tests/gateway/test_metrics.py
     "i18n.choose_language": PUBLIC,
     "home.index": PUBLIC,  # each person's first page, or the login page
     "auth.login": PUBLIC,
@@ -94,6 +96,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "media.file": SIGNED_IN,  # the uploader, or who sees every post: checked per upload
     "media.download": PUBLIC,  # a signed, expiring link is the permission
     "crisis.mark": policy.MARK_CRISIS,
+    "settle.settle": policy.SETTLE_POSTS,
     "review.queue": policy.REVIEW_POSTS,
     "review.post": policy.REVIEW_POSTS,
     "review.approve": policy.REVIEW_POSTS,

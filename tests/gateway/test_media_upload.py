@@ -108,7 +108,7 @@ def test_upload_without_a_file_or_as_json_is_refused(client, people):
 def test_size_limit_from_settings(people, rt, actors):
     from gateway import create_app
 
-    small = rt.settings.with_overrides(extra={**rt.settings.extra, "media": {"max_bytes": 300}})
+    small = rt.settings.with_overrides(media_max_bytes=300)
     client = create_app({"TESTING": True}, settings=small).test_client()
     assert upload(client, people["author"], images.png(metadata=False)).status_code == 201
     too_big = upload(client, people["author"], images.jpeg(size=(400, 400)))

@@ -22,9 +22,8 @@ from postgate.audit_checkpoint import (
 )
 from postgate.store.models import AuditEntry, AuditHead
 from tests.conftest import _runtime, make_env
-from tests.helpers import ROOT, Actors, make_account
+from tests.helpers import ROOT, Actors, make_account, wait_until
 from tests.postgate.test_audit import append
-from tests.workers.conftest import wait_for
 
 
 class Listener:
@@ -131,7 +130,7 @@ def test_freeze_and_lift_are_checkpointed_as_they_commit(out_rt, listener) -> No
             head = db.get(AuditHead, 1)
         latest = latest_checkpoint(out_rt.settings.checkpoints_path, out_rt.audit_key)
         assert (latest.seq, latest.hash, latest.reason) == (head.seq, head.hash, reason)
-        wait_for(lambda r=reason: listener.hooks and listener.hooks[-1]["reason"] == r, 5, reason)
+        wait_until(lambda r=reason: listener.hooks and listener.hooks[-1]["reason"] == r, 5, reason)
 
 
 def test_a_takedown_is_checkpointed_as_it_starts(out_rt) -> None:

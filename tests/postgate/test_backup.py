@@ -37,7 +37,7 @@ from postgate.store.models import Approval, Post, Takedown, TakedownItem
 from sandbox import client as sandbox
 from sandbox.server import running_sandbox
 from tests.conftest import ROOT
-from tests.helpers import make_account, run_postgate
+from tests.helpers import make_account, run_postgate, wait_until
 
 EVIDENCE_TEXT = "Offre exclusive : envoyez vos identifiants ici"
 
@@ -114,8 +114,7 @@ class Writer(threading.Thread):
             self.count += 1
 
     def wait_for(self, count: int) -> None:
-        while self.count < count:
-            self.stop.wait(0.01)
+        wait_until(lambda: self.count >= count, 60, f"{count} audit entries", step=0.01)
 
 
 @pytest.fixture

@@ -173,6 +173,14 @@ def test_accounts_add_refuses_a_token_the_platform_refuses(rt, cli_env, tmp_path
     assert "not-a-real-token" not in result.stderr
 
 
+def test_accounts_add_without_a_base_url_names_the_option(rt, cli_env):
+    args = ("accounts", "add", "brand", "--platform", "mastodon", "--token-stdin")
+    result = run(cli_env, *args, stdin="t\n")
+    assert result.returncode == 1
+    assert "--base-url" in result.stderr and "Traceback" not in result.stderr
+    assert "unexpected error" not in result.stderr
+
+
 def test_rules_check_exit_code_and_json(rt, cli_env, tmp_path):
     from tests.helpers import make_account
 
@@ -229,3 +237,22 @@ def test_init_demo_creates_users_accounts_and_posts(rt, cli_env, tmp_path):
     assert "blocked" in statuses and "pending_review" in statuses
     assert len(with_image) == 1 and with_image[0].media[0]["alt"]  # one post with an image
     assert with_image[0].status == "pending_review"  # its price is right: nothing blocks
+
+
+def test_a_command_before_init_says_to_run_init(tmp_path):
+    from tests.conftest import make_env
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    env = make_env(fresh, f"sqlite:///{fresh / 'postgate.db'}", "redis://127.0.0.1:1/0")
+    result = run(
+        {**env, "PATH": "/usr/bin:/bin", "HOME": str(fresh)},
+        "users",
+        "add",
+        "bob",
+        "--role",
+        "author",
+        "--json",
+    )
+    assert result.returncode == 1
+    assert "postgate init" in result.stderr and "unexpected" not in result.stderr

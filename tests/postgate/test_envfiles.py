@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +83,7 @@ def test_a_redis_that_requires_a_password_is_reached_with_it(tmp_path, redis_url
     import shutil
 
     from tests.conftest import _free_port, _redis_ok
+    from tests.helpers import wait_until
 
     port = _free_port()
     proc = subprocess.Popen(
@@ -93,10 +93,9 @@ def test_a_redis_that_requires_a_password_is_reached_with_it(tmp_path, redis_url
     )  # fmt: skip
     try:
         url = f"redis://127.0.0.1:{port}/0"
-        for _ in range(100):
-            if _redis_ok(f"redis://:s3cret%20pass@127.0.0.1:{port}/0"):
-                break
-            time.sleep(0.05)
+        wait_until(
+            lambda: _redis_ok(f"redis://:s3cret%20pass@127.0.0.1:{port}/0"), 10, "redis-server"
+        )
         assert not _redis_ok(url), "the server must refuse a client without the password"
         result = subprocess.run(
             [sys.executable, "-m", "postgate", "worker", "--check"],

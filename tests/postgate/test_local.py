@@ -15,20 +15,12 @@ from postgate.errors import OperationError
 from postgate.local import redis_answers
 from postgate.supervise import GIVE_UP_AFTER, Supervisor
 from tests.conftest import _free_port
+from tests.helpers import http_answer, wait_until
 from tests.postgate.test_serving import held_port
 
 
 def wait_for(url: str, timeout: float = 30.0) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(url, timeout=1)
-            if response.status_code < 500:
-                return response
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer")
+    return wait_until(lambda: http_answer(url), timeout, f"{url} to answer", step=0.3)
 
 
 def up(env: dict, *args: str, **popen: object) -> subprocess.Popen:

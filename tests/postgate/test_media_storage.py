@@ -8,8 +8,9 @@ import hashlib
 import pytest
 
 from postgate.errors import SettingsError
-from postgate.media.config import media_settings
-from postgate.media.storage import DirectoryBackend, StoreBackend, storage_from
+from postgate.media.config import media_settings, storage_for
+from postgate.media.storage import DirectoryBackend, StoreBackend
+from postgate.settings import load_settings
 from tests import images
 
 
@@ -40,15 +41,20 @@ def test_directory_backend_names_files_by_sha256(tmp_path):
 
 def test_settings_choose_the_backend(rt, tmp_path):
     assert media_settings(rt.settings).storage.name == "store"
-    chosen = storage_from({"backend": "directory", "directory": str(tmp_path)}, tmp_path)
-    assert isinstance(chosen, DirectoryBackend) and chosen.root == tmp_path
-    relative = storage_from({"backend": "directory", "directory": "shared"}, tmp_path)
-    assert relative.root == tmp_path / "shared"  # type: ignore[attr-defined]
-    with pytest.raises(SettingsError):
-        storage_from({"backend": "s3"}, tmp_path)
-    bad = rt.settings.with_overrides(extra={"media": {"max_bytes": "lots"}})
-    with pytest.raises(SettingsError):
-        media_settings(bad)
+    config = tmp_path / "postgate.toml"
+    env = {"POSTGATE_CONFIG": str(config), "POSTGATE_INSTANCE": str(tmp_path / "instance")}
+    config.write_text('[media]\nbackend = "directory"\ndirectory = "shared"\nmax_bytes = 1000\n')
+    settings = load_settings(env=env)
+    chosen = storage_for(settings)
+    assert isinstance(chosen, DirectoryBackend) and chosen.root == tmp_path / "shared"
+    assert media_settings(settings).max_bytes == 1000
+    config.write_text('[media]\nbackend = "directory"\n')
+    default = storage_for(load_settings(env=env))
+    assert default.root == tmp_path / "instance" / "media"  # type: ignore[attr-defined]
+    for bad in ('backend = "s3"', 'max_bytes = "lots"', "ocr_inline_pixels = -1"):
+        config.write_text(f"[media]\n{bad}\n")
+        with pytest.raises(SettingsError):
+            load_settings(env=env)
 
 
 def test_upload_through_the_directory_backend(rt, actors, tmp_path):
@@ -61,8 +67,8 @@ def test_upload_through_the_directory_backend(rt, actors, tmp_path):
 
     make_account(rt, "acme")
     folder = tmp_path / "shared-volume"
-    extra = {**rt.settings.extra, "media": {"backend": "directory", "directory": str(folder)}}
-    client = create_app({"TESTING": True}, settings=rt.settings.with_overrides(extra=extra))
+    shared = rt.settings.with_overrides(media_backend="directory", media_directory=folder)
+    client = create_app({"TESTING": True}, settings=shared)
     client = client.test_client()
     actors.client = client
     author = actors.person("alice", "author")

@@ -16,6 +16,8 @@ from postgate.store.models import AuditEntry, User
 from postgate.store.types import utcnow
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+NOW = 1_800_000_000.0  # the service's checks below run at this time, whatever the real one
+STEP = otp.current_step(NOW)
 
 
 def test_rfc6238_vector() -> None:
@@ -64,24 +66,41 @@ def _failures(rt, user_id: int) -> tuple[int, object]:
 
 def test_code_is_accepted_once(rt, user) -> None:
     user_id, secret = user
-    code = otp.code_at(secret, otp.current_step())
-    verify_code(rt, user_id, code)
+    code = otp.code_at(secret, STEP)
+    assert verify_code(rt, user_id, code, now=NOW) == STEP
     with pytest.raises(OtpInvalid, match="used already"):
-        verify_code(rt, user_id, code)
+        verify_code(rt, user_id, code, now=NOW + 10)
 
 
 def test_older_code_after_newer_is_refused(rt, user) -> None:
     user_id, secret = user
-    now = otp.current_step()
-    verify_code(rt, user_id, otp.code_at(secret, now))
+    verify_code(rt, user_id, otp.code_at(secret, STEP), now=NOW)
     with pytest.raises(OtpInvalid):
-        verify_code(rt, user_id, otp.code_at(secret, now - 1))
+        verify_code(rt, user_id, otp.code_at(secret, STEP - 1), now=NOW)
 
 
 def test_expired_code_is_refused(rt, user) -> None:
     user_id, secret = user
     with pytest.raises(OtpInvalid, match="out of sync"):
-        verify_code(rt, user_id, otp.code_at(secret, otp.current_step() - 2))
+        verify_code(rt, user_id, otp.code_at(secret, STEP - 2), now=NOW)
+
+
+def test_the_next_code_is_checked_at_the_next_step_without_waiting(rt, user) -> None:
+    """The check runs at the time it is given: a code two steps ahead is out of sync now and
+    accepted 60 s later, which the test reaches by saying so rather than by waiting."""
+    user_id, secret = user
+    verify_code(rt, user_id, otp.code_at(secret, STEP), now=NOW)
+    ahead = otp.code_at(secret, STEP + 2)
+    with pytest.raises(OtpInvalid, match="out of sync"):
+        verify_code(rt, user_id, ahead, now=NOW)
+    assert verify_code(rt, user_id, ahead, now=NOW + 2 * otp.INTERVAL) == STEP + 2
+
+
+def test_the_runtime_clock_is_the_default(rt, user, totp_clock) -> None:
+    user_id, secret = user
+    totp_clock.advance(5)  # five steps from real time: only the runtime's clock is there
+    step = totp_clock.step()
+    assert verify_code(rt, user_id, otp.code_at(secret, step)) == step
 
 
 def test_missing_code_is_required(rt, user) -> None:
@@ -93,9 +112,9 @@ def test_lock_after_max_failures_then_expiry(rt, user) -> None:
     user_id, secret = user
     for _ in range(rt.settings.otp_max_failures):
         with pytest.raises(OtpInvalid):
-            verify_code(rt, user_id, otp.code_at(secret, otp.current_step() - 5))
+            verify_code(rt, user_id, otp.code_at(secret, STEP - 5), now=NOW)
     with pytest.raises(RateLimited) as locked:
-        verify_code(rt, user_id, otp.code_at(secret, otp.current_step()))
+        verify_code(rt, user_id, otp.code_at(secret, STEP), now=NOW)
     assert 800 < locked.value.retry_after <= 901
     with rt.store.transaction() as db:
         db.execute(
@@ -103,7 +122,7 @@ def test_lock_after_max_failures_then_expiry(rt, user) -> None:
             .where(User.id == user_id)
             .values(otp_locked_until=utcnow() - timedelta(seconds=1))
         )
-    verify_code(rt, user_id, otp.code_at(secret, otp.current_step()))
+    verify_code(rt, user_id, otp.code_at(secret, STEP), now=NOW)
     assert _failures(rt, user_id) == (0, None)
     with rt.store.session() as db:
         actions = db.scalars(select(AuditEntry.action)).all()
@@ -118,7 +137,7 @@ def test_lock_duration_is_configurable(rt, user) -> None:
     user_id, secret = user
     for _ in range(2):
         with pytest.raises(OtpInvalid):
-            verify_code(short, user_id, otp.code_at(secret, otp.current_step() - 5))
+            verify_code(short, user_id, otp.code_at(secret, STEP - 5), now=NOW)
     _, until = _failures(rt, user_id)
     assert until is not None and until - utcnow() <= timedelta(seconds=1)
 
@@ -148,14 +167,16 @@ def test_recovery_codes_are_stored_hashed(rt, user) -> None:
         assert code not in stored
 
 
-def test_step_up_code_stays_used_even_if_a_view_merges_its_stale_user(rt, user) -> None:
+def test_step_up_code_stays_used_even_if_a_view_merges_its_stale_user(
+    rt, user, totp_clock
+) -> None:
     from postgate.services.sessions import step_up
 
     user_id, secret = user
     with rt.store.session() as db:
         request_copy = db.get(User, user_id)
         db.expunge_all()
-    code = otp.code_at(secret, otp.current_step())
+    code = otp.code_at(secret, totp_clock.step())
     step_up(rt, request_copy, None, code)
     with rt.store.transaction() as db:
         db.merge(request_copy)  # what several views do with the request's user

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 import httpx
 
 from tests.conftest import ROOT, _free_port
-from tests.helpers import run_postgate, start_postgate, stop_process_groups
-from tests.workers.conftest import descendants, wait_for
+from tests.helpers import run_postgate, start_postgate, stop_process_groups, wait_until
+from tests.workers.conftest import descendants
 
 
 @contextmanager
@@ -41,8 +41,8 @@ def test_serve_runs_the_processes_the_settings_ask_for(rt, env, tmp_path):
     env = {**env, "POSTGATE_CONFIG": str(config)}
     web = start_postgate(["serve", "--port", str(port)], env, tmp_path / "web.log")
     try:
-        wait_for(lambda: healthz(port), 60, "web")
-        wait_for(lambda: len(descendants(web.pid)) == 3, 30, "three gunicorn workers")
+        wait_until(lambda: healthz(port), 60, "web")
+        wait_until(lambda: len(descendants(web.pid)) == 3, 30, "three gunicorn workers")
         assert "gunicorn, 3 processes x 8 threads" in (tmp_path / "web.log").read_text()
         os.killpg(web.pid, signal.SIGTERM)
         assert web.wait(timeout=30) == 0
@@ -56,7 +56,7 @@ def test_serve_with_waitress_where_asked(rt, env, tmp_path):
         ["serve", "--port", str(port), "--server", "waitress"], env, tmp_path / "web.log"
     )
     try:
-        wait_for(lambda: healthz(port), 60, "web")
+        wait_until(lambda: healthz(port), 60, "web")
         assert descendants(web.pid) == []
     finally:
         stop_process_groups([web])

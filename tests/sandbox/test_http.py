@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from sandbox import client as sandbox
+from tests.helpers import wait_until
 
 
 def bearer(url: str, name: str = "acme") -> dict[str, str]:
@@ -106,11 +107,10 @@ def test_latency_stores_the_status_before_answering(live_url):
     started = time.monotonic()
     worker = threading.Thread(target=lambda: result.update(r=publish(live_url, headers, "slow")))
     worker.start()
-    seen: list[dict[str, str]] = []
-    while not seen and time.monotonic() - started < 5:
-        seen = sandbox.list_live(live_url, "acme")
-        time.sleep(0.02)
-    assert seen and seen[0]["text"] == "slow"
+    seen = wait_until(
+        lambda: sandbox.list_live(live_url, "acme"), 5, "the status to be listed", step=0.02
+    )
+    assert seen[0]["text"] == "slow"
     assert worker.is_alive(), "the status must be visible while the answer is still delayed"
     worker.join(timeout=5)
     assert time.monotonic() - started >= 0.5

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,10 @@ from rq import Worker
 from sandbox import client as sandbox_client
 from sandbox.server import running_sandbox
 from tests.conftest import make_env, write_fast_config
-from tests.helpers import make_account, start_postgate, stop_process_groups
+from tests.helpers import make_account, start_postgate, stop_process_groups, wait_until
+
+# The name tests written before ``wait_until`` import from here.
+wait_for = wait_until
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ class WorkerPool:
             ["worker", *args], self.env, self.logs / f"worker-{len(self.procs)}.log"
         )
         self.procs.append(proc)
-        wait_for(lambda: len(Worker.all(connection=self.redis)) > before, 15, "worker start")
+        wait_until(lambda: len(Worker.all(connection=self.redis)) > before, 15, "worker start")
         return proc
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
@@ -108,17 +110,17 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def gone(pid: int) -> bool:
+    """Whether ``pid`` has ended (no longer listed, or a zombie waiting for its parent)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def wait_gone(pid: int, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return
-        except OSError:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"process {pid} survived SIGKILL")
+    wait_until(lambda: gone(pid), timeout, f"process {pid} to end after SIGKILL")
 
 
 @pytest.fixture
@@ -126,17 +128,6 @@ def workers(env: dict[str, str], redis: Redis, tmp_path: Path) -> Iterator[Worke
     pool = WorkerPool(env, redis, tmp_path)
     yield pool
     pool.stop_all()
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, step: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(step)
 
 
 @pytest.fixture
@@ -183,7 +174,7 @@ class Poster:
             return post
 
     def wait_status(self, post_id: int, *statuses: str, timeout: float = 15) -> Any:
-        wait_for(
+        wait_until(
             lambda: self.post(post_id).status in statuses, timeout, f"post {post_id} {statuses}"
         )
         return self.post(post_id)

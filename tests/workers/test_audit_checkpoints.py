@@ -8,8 +8,9 @@ import time
 from datetime import datetime
 
 from postgate.audit_checkpoint import checkpoint_file, verify_trail
+from tests.helpers import wait_until
 from tests.postgate.test_audit import append
-from tests.workers.conftest import WorkerPool, wait_for
+from tests.workers.conftest import WorkerPool
 
 
 def test_two_workers_checkpoint_a_growing_chain_once_per_period(rt, env, redis, tmp_path):
@@ -24,7 +25,7 @@ def test_two_workers_checkpoint_a_growing_chain_once_per_period(rt, env, redis, 
             append(rt, 1)
             time.sleep(0.1)
         path = checkpoint_file(rt.settings.checkpoints_path)
-        wait_for(lambda: verify_trail(rt).checkpoint_seq == _head_seq(rt), 5, "a last checkpoint")
+        wait_until(lambda: verify_trail(rt).checkpoint_seq == _head_seq(rt), 5, "a last checkpoint")
     finally:
         pool.stop_all()
     lines = [json.loads(line) for line in path.read_text().splitlines()]

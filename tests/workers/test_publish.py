@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from postgate.store.models import Freeze
 from postgate.timeparse import parse_aware
 from sandbox import client as sandbox_client
+from tests.helpers import wait_until
 
-from .conftest import descendants, wait_for
+from .conftest import descendants
 
 
 def test_post_publishes_at_its_time_and_not_before(workers, poster):
@@ -77,7 +78,7 @@ def test_worker_killed_during_platform_call_publishes_exactly_once(
     first = workers.start()
     post_id = poster.schedule(text, seconds=2)
     poster.wait_status(post_id, "publishing", timeout=6)
-    wait_for(lambda: poster.live(text), 5, "the status to reach the platform")
+    wait_until(lambda: poster.live(text), 5, "the status to reach the platform")
     horses = descendants(first.pid)
     assert horses, "the worker should have a work horse making the call"
     workers.kill(first)  # the platform holds the status; nobody heard back
@@ -221,7 +222,7 @@ def test_garbled_answer_to_a_create_that_went_through_is_read_back_not_reposted(
         create = proxy.garble("POST", "/api/v1/statuses", forward=True, body=JSON_WITHOUT_ID)
         workers.start()
         post_id = poster.schedule(text, seconds=None)
-        waiting = wait_for(
+        waiting = wait_until(
             lambda: NO_ID in poster.post(post_id).status_reason and poster.post(post_id),
             10,
             "the malformed answer to be recorded",
@@ -286,7 +287,7 @@ def test_an_exception_escaping_a_connector_is_a_lost_answer_not_a_crash(poster, 
     from postgate.platforms.mastodon import MastodonConnector
     from workers.jobs import publish
 
-    def garbled(self, text, *, idempotency_key):
+    def garbled(self, text, *, idempotency_key, key_time=None):
         raise KeyError("id")
 
     monkeypatch.setattr(MastodonConnector, "publish", garbled)
@@ -316,7 +317,7 @@ def test_unknown_outcome_with_an_unreadable_account_says_so_and_never_reposts(
         listing = proxy.garble("GET", "/api/v1/accounts/")
         workers.start()
         post_id = poster.schedule(text, seconds=None)
-        stuck = wait_for(
+        stuck = wait_until(
             lambda: UNRESOLVED_NOTE in poster.post(post_id).status_reason and poster.post(post_id),
             20,
             "the post to say its account cannot be read back",

@@ -21,8 +21,8 @@ def app(rt):
     """Images read during the upload, so the posts can be approved at once."""
     from gateway import create_app
 
-    extra = {**rt.settings.extra, "media": {"ocr_inline_pixels": 10_000_000}}
-    return create_app({"TESTING": True}, settings=rt.settings.with_overrides(extra=extra))
+    inline = rt.settings.with_overrides(media_ocr_inline_pixels=10_000_000)
+    return create_app({"TESTING": True}, settings=inline)
 
 
 def _upload(client, person, data: bytes) -> int:

@@ -8,7 +8,6 @@ takedown is resumed and finished by another.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -26,24 +25,7 @@ from postgate.store.models import Account, Freeze, Post, Takedown
 from sandbox import client as sandbox
 from sandbox.server import running_sandbox
 from tests.conftest import ROOT
-from tests.helpers import make_account
-
-# Until ``postgate worker`` (workers.runner) lands, a plain RQ worker on the same queues.
-FALLBACK_WORKER = """
-from redis import Redis
-from rq import Worker
-from rq.serializers import JSONSerializer
-import os
-from postgate import queue
-redis = Redis.from_url(os.environ["POSTGATE_REDIS_URL"])
-Worker(list(queue.QUEUES), connection=redis, serializer=JSONSerializer).work(with_scheduler=True)
-"""
-
-
-def worker_command() -> list[str]:
-    if importlib.util.find_spec("workers.runner") is not None:
-        return [sys.executable, "-m", "postgate", "worker"]
-    return [sys.executable, "-c", FALLBACK_WORKER]
+from tests.helpers import make_account, wait_until
 
 
 @pytest.fixture
@@ -61,7 +43,7 @@ def workers(env, platform, tmp_path):
     def start() -> subprocess.Popen:
         log = open(tmp_path / f"worker-{len(procs)}.log", "wb")
         proc = subprocess.Popen(
-            worker_command(),
+            [sys.executable, "-m", "postgate", "worker"],
             env=full_env,
             cwd=ROOT,
             stdout=log,
@@ -143,13 +125,15 @@ def live_texts(url: str, name: str) -> set[str]:
 
 
 def wait_done(client, lead, takedown_id: int, timeout: float = 40) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).get_json()
-        if body["status"] == "done":
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"takedown not done in {timeout}s: {body['phase']} {body['progress']}")
+    seen: dict = {}
+
+    def done() -> dict | None:
+        seen.update(client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).json)
+        return dict(seen) if seen["status"] == "done" else None
+
+    return wait_until(
+        done, timeout, lambda: f"the takedown: {seen['phase']} {seen['progress']}", step=0.2
+    )
 
 
 def start(client, lead, since: datetime, **extra):
@@ -281,13 +265,7 @@ def test_killed_worker_midway_is_resumed_by_another(rt, client, actors, scene, w
     sandbox.set_faults(url, latency_ms=400)
     first_worker = workers()
     takedown = start(client, lead, scene["since"], accounts=["acme"]).get_json()
-    deadline = time.monotonic() + 30
-    while True:
-        body = client.get(f"/api/v1/takedowns/{takedown['id']}", headers=lead.headers).get_json()
-        if body["progress"]["deleted"] >= 4:
-            break
-        assert time.monotonic() < deadline, body["progress"]
-        time.sleep(0.1)
+    body = wait_progress(client, lead, takedown["id"], deleted=4, step=0.1)
     kill(first_worker)
     assert body["status"] == "running" and body["progress"]["pending"] > 0
     sandbox.set_faults(url, latency_ms=50)
@@ -305,9 +283,6 @@ def test_killed_worker_midway_is_resumed_by_another(rt, client, actors, scene, w
         assert db.get(Account, scene["acme"]).status == "compromised"
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("workers.jobs") is None, reason="the publish worker is not there yet"
-)
 def test_scheduled_post_of_frozen_account_does_not_publish(rt, client, actors, scene, workers):
     from postgate import queue
 
@@ -328,14 +303,13 @@ def test_scheduled_post_of_frozen_account_does_not_publish(rt, client, actors, s
     start(client, lead, scene["since"], accounts=["acme"])
     workers()
     queue.enqueue_publish(rt, post_id, 1, None)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+
+    def settled() -> str | None:
         with rt.store.session() as db:
             status = db.get(Post, post_id).status
-        if status not in ("scheduled", "publishing"):
-            break
-        time.sleep(0.2)
-    assert status == "blocked"
+        return None if status in ("scheduled", "publishing") else status
+
+    assert wait_until(settled, 20, "the post to leave the queue", step=0.2) == "blocked"
     assert "Soldes" not in " ".join(live_texts(scene["url"], "acme"))
 
 
@@ -358,12 +332,15 @@ def test_crisis_statement_publishes_on_a_frozen_account(rt, client, actors, plat
     assert client.post(f"/api/v1/posts/{ids[0]}/crisis", json={}, headers=lead.headers).is_json
     approved = client.post(f"/api/v1/posts/{ids[0]}/approve", json={}, headers=reviewer.headers)
     assert approved.get_json()["status"] == "scheduled", approved.get_json()
-    deadline = time.monotonic() + 20
-    while statement not in live_texts(platform, "acme"):
+
+    def where_the_statement_is() -> str:
         with rt.store.session() as db:
             post = db.get(Post, ids[0])
-            assert time.monotonic() < deadline, (post.status, post.status_reason)
-        time.sleep(0.2)
+            return f"the statement to go live: {post.status} {post.status_reason}"
+
+    wait_until(
+        lambda: statement in live_texts(platform, "acme"), 20, where_the_statement_is, step=0.2
+    )
     assert ordinary not in live_texts(platform, "acme")
     with rt.store.session() as db:
         assert db.get(Post, ids[0]).status == "published"
@@ -425,14 +402,18 @@ def _texts(label: str, name: str, attacks: int) -> set[str]:
     }
 
 
-def wait_progress(client, lead, takedown_id: int, deleted: int, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).get_json()
-        if body["progress"]["deleted"] >= deleted:
-            return body
-        assert time.monotonic() < deadline, body["progress"]
-        time.sleep(0.05)
+def wait_progress(
+    client, lead, takedown_id: int, deleted: int, timeout: float = 30, step: float = 0.05
+) -> dict:
+    seen: dict = {}
+
+    def far_enough() -> dict | None:
+        seen.update(client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).json)
+        return dict(seen) if seen["progress"]["deleted"] >= deleted else None
+
+    return wait_until(
+        far_enough, timeout, lambda: f"{deleted} deletions: {seen['progress']}", step=step
+    )
 
 
 def audit_entries(rt, action: str) -> list:

@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 from tests.conftest import ROOT, _free_port
-from tests.helpers import stop_process_groups
+from tests.helpers import stop_process_groups, wait_until
 
-from .conftest import descendants, wait_for, wait_gone
+from .conftest import descendants, wait_gone
 
 WORKER_STARTED = re.compile(r"started worker 1 \(pid (\d+)\)")
 
@@ -29,11 +29,11 @@ def test_up_starts_a_killed_worker_again_and_publishing_goes_on(env, poster, tmp
         )
     pids: list[str] = []
     try:
-        wait_for(lambda: "Postgate is up" in log.read_text(), 90, "up", step=0.2)
+        wait_until(lambda: "Postgate is up" in log.read_text(), 90, "up", step=0.2)
         (first,) = WORKER_STARTED.findall(log.read_text())
-        left_behind = wait_for(lambda: descendants(int(first)), 15, "RQ's scheduler process")
+        left_behind = wait_until(lambda: descendants(int(first)), 15, "RQ's scheduler process")
         os.kill(int(first), signal.SIGKILL)  # the worker alone, as the OOM killer would
-        pids = wait_for(
+        pids = wait_until(
             lambda: (found := WORKER_STARTED.findall(log.read_text()))[1:] and found, 30, "restart"
         )
         assert pids[1] != first
