@@ -106,6 +106,7 @@ class DraftImage:
     position: int  # from 1, in the post's order
     alt: str
     text: str = ""
+    size: int = 0  # bytes
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class PlatformLimits:
     weighted: bool = False
     local_mentions: bool = False
     max_alt_length: int | None = None  # characters of an image's alternative text
+    max_image_bytes: int | None = None  # the largest image file the platform takes
 
 
 @dataclass(frozen=True)

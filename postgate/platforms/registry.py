@@ -27,7 +27,12 @@ from postgate.platforms.x import XConnector
 from rules import PlatformLimits
 
 _MASTODON_LIMITS = PlatformLimits(
-    max_length=500, max_media=4, url_length=23, local_mentions=True, max_alt_length=1500
+    max_length=500,
+    max_media=4,
+    url_length=23,
+    local_mentions=True,
+    max_alt_length=1500,
+    max_image_bytes=16 * 1024 * 1024,
 )
 _MASTODON_CREDENTIALS = (
     Credential("token"),
@@ -76,7 +81,9 @@ BLUESKY = PlatformSpec(
     title="Bluesky",
     credentials=(Credential("identifier", secret=False), Credential("app_password")),
     # Graphemes of the raw text; alt text as the Bluesky app bounds it.
-    limits=PlatformLimits(max_length=300, max_media=4, max_alt_length=2000),
+    limits=PlatformLimits(
+        max_length=300, max_media=4, max_alt_length=2000, max_image_bytes=1_000_000
+    ),
     post_quota=Quota(1666, 3600),  # 5,000 points an hour, 3 a create
     delete_quota=Quota(5000, 3600),  # 1 point a delete
     # Every record is public and listRecords lists them all.
@@ -104,6 +111,7 @@ X = PlatformSpec(
         bare_domains=True,
         weighted=True,
         max_alt_length=1000,
+        max_image_bytes=5 * 1024 * 1024,
     ),
     post_quota=Quota(200, 15 * 60),  # and 300 per 3 hours, shared with reposts
     delete_quota=Quota(50, 15 * 60),

@@ -177,6 +177,7 @@ def draft_images(db: Session, media: Sequence[Any]) -> list[DraftImage]:
             position=n,
             alt=entry.get("alt") or "",
             text=rows[entry["id"]].ocr_text if entry["id"] in rows else "",
+            size=rows[entry["id"]].size if entry["id"] in rows else 0,
         )
         for n, entry in enumerate(media or [], start=1)
     ]

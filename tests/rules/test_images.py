@@ -111,3 +111,13 @@ def test_findings_of_the_post_text_name_no_image(ruleset):
     evaluation = evaluate(ruleset, "Quelle arnaque", images=(DraftImage(1, "x", text="Bonjour"),))
     assert [(f.rule, f.image) for f in evaluation.findings] == [("banned-terms", None)]
     assert "image" not in evaluation.findings[0].to_dict()
+
+
+def test_an_image_larger_than_the_platform_takes_blocks(rules):
+    ruleset = rules.load('[[rules]]\nid = "limits"\nkind = "platform_limits"\n', CATALOG)
+    big = DraftImage(2, "Affiche", size=1_200_000)
+    on_bluesky = evaluate(ruleset, "Hi", platform="bluesky", images=(DraftImage(1, "a"), big))
+    assert [(f.rule, f.image, f.params["limit"]) for f in on_bluesky.findings] == [
+        ("limits", 2, 1_000_000)
+    ]
+    assert not evaluate(ruleset, "Hi", platform="mastodon", images=(big,)).findings

@@ -97,6 +97,7 @@ CASES = [
     ("Hello", {"frozen": True}, "freeze"),
     ("Our autumn sale starts", {"recent_posts": ("Our autumn sale starts",)}, "duplicates"),
     ("Hello", {"images": (DraftImage(1, ""),)}, "alt-text"),
+    ("Hello", {"platform": "bluesky", "images": (DraftImage(1, "x", size=2_000_000),)}, "limits"),
     ("Hello", {"images": (DraftImage(1, "x" * 1501),)}, "alt-text"),
 ]
 
