@@ -43,8 +43,12 @@ def create_app(
         app.config.update(test_config)
     app.extensions["postgate"] = runtime
 
-    from gateway import audit_refusals, errors, i18n, inputs, request_log, security
+    from gateway import audit_refusals, errors, i18n, inputs, proxies, request_log, security
     from gateway.web import csrf, session
+
+    app.wsgi_app = proxies.wrap(  # type: ignore[method-assign]
+        app.wsgi_app, settings.trusted_proxies, settings.trusted_proxy_hops
+    )
 
     inputs.init_app(app)  # before any route is added: it sets the id converter
     request_log.init_app(app)  # first: every later hook's log lines carry the request id
@@ -79,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
         crisis,
         home,
         media,
+        password,
         posts,
         review,
         settle,
@@ -92,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     for page in (
         i18n.bp,
         auth.bp,
+        password.bp,
         home.bp,
         posts.bp,
         media.bp,

@@ -49,12 +49,12 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def otp_field(required: bool = False) -> StringField:
+def otp_field(required: bool = False, description: Any = None) -> StringField:
     """The TOTP code of a sensitive form; ``required`` forms ask for a code every time."""
     first = DataRequired(message=_l("Enter the code from your app.")) if required else Optional()
     return StringField(
         _l("Authentication code"),
-        description=None if required else OTP_HELP,
+        description=description if required else OTP_HELP,
         validators=[first, Length(max=32)],
     )
 
@@ -79,11 +79,29 @@ def step_up_fresh() -> bool:
     return sessions.step_up_fresh(rt(), current_token())
 
 
-def step_up(form: FlaskForm) -> None:
-    """Check the form's code, or the session's recent proof; the code is never kept."""
+class FreshCodeForm(FlaskForm):
+    """A button that needs a code typed now, whatever the session proved before (replacing
+    the second factor); a recovery code may stand in for it."""
+
+    otp = otp_field(
+        required=True, description=_l("The code your app shows now, or a recovery code.")
+    )
+
+
+def step_up(form: FlaskForm, *, fresh: bool = False, allow_recovery: bool = False) -> None:
+    """Check the form's code, or (unless ``fresh``) the session's recent proof; the code is
+    never kept."""
     code = typed_code(form)
     form.otp.data = ""
-    sessions.step_up(rt(), current_user(), current_token(), code, source=source_address())
+    sessions.step_up(
+        rt(),
+        current_user(),
+        current_token(),
+        code,
+        source=source_address(),
+        fresh=fresh,
+        allow_recovery=allow_recovery,
+    )
 
 
 def flash_error(exc: PostgateError) -> None:

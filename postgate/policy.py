@@ -20,6 +20,9 @@ WRITE_POSTS: RoleGroup = (Role.AUTHOR,)
 REVIEW_POSTS: RoleGroup = (Role.REVIEWER,)
 """Approve or reject other people's posts."""
 
+RETRY_POSTS: RoleGroup = (Role.REVIEWER,)
+"""Put a failed post back on the schedule without rewriting it."""
+
 SETTLE_POSTS: RoleGroup = (Role.REVIEWER, Role.SECURITY)
 """Settle a post whose outcome is unknown: say whether it is on the platform after all."""
 

@@ -7,6 +7,7 @@ secret: keys live in the instance folder (created by ``postgate init``) or the e
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -39,12 +40,17 @@ class Settings:
     api_token_days: int = 90
     otp_max_failures: int = 5
     otp_lock_seconds: int = 900
+    otp_lock_max_seconds: int = 86400
+    otp_lock_memory_seconds: int = 86400
     login_limit_per_user: int = 10
     login_limit_per_address: int = 30
     login_limit_window: int = 300
+    login_slow_seconds: int = 30
+    login_known_days: int = 30
     reconcile_seconds: int = 30
     duplicate_days: int = 7
     publish_max_attempts: int = 5
+    publish_retry_horizon_seconds: int = 6 * 3600
     claim_settle_seconds: int = 30
     web_processes: int = 2
     web_threads: int = 8
@@ -54,6 +60,8 @@ class Settings:
     syslog_address: str = "/dev/log"
     checkpoint_webhooks: tuple[str, ...] = ()
     allow_private_urls: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxy_hops: int = 0
     secret_keys: tuple[str, ...] = ()
     audit_key: str | None = None
     web_secret: str | None = None
@@ -168,12 +176,17 @@ def load_settings(
         "api_token_days": (sec, "api_token_days", False),
         "otp_max_failures": (sec, "otp_max_failures", False),
         "otp_lock_seconds": (sec, "otp_lock_seconds", True),
+        "otp_lock_max_seconds": (sec, "otp_lock_max_seconds", True),
+        "otp_lock_memory_seconds": (sec, "otp_lock_memory_seconds", True),
         "login_limit_per_user": (sec, "login_limit_per_user", False),
         "login_limit_per_address": (sec, "login_limit_per_address", False),
         "login_limit_window": (sec, "login_limit_window", False),
+        "login_slow_seconds": (sec, "login_slow_seconds", False),
+        "login_known_days": (sec, "login_known_days", True),
         "reconcile_seconds": (pub, "reconcile_seconds", False),
         "duplicate_days": (pub, "duplicate_days", True),
         "publish_max_attempts": (pub, "max_attempts", False),
+        "publish_retry_horizon_seconds": (pub, "retry_horizon_seconds", True),
         "claim_settle_seconds": (pub, "claim_settle_seconds", False),
         "web_processes": (web, "processes", False),
         "web_threads": (web, "threads", False),
@@ -220,6 +233,7 @@ def load_settings(
         syslog_address=_text(audit_cfg, "syslog", "/dev/log"),
         checkpoint_webhooks=_urls(audit_cfg, "webhooks"),
         allow_private_urls=_allowed_private(sec),
+        **_trusted_proxies(env, web),
         redis_prefix=str(env.get("POSTGATE_REDIS_PREFIX", redis_cfg.get("prefix", "postgate:"))),
         secret_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
         audit_key=env.get("POSTGATE_AUDIT_KEY") or None,
@@ -284,6 +298,33 @@ def _allowed_private(table: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _trusted_proxies(env: Mapping[str, str], table: Mapping[str, Any]) -> dict[str, Any]:
+    """``trusted_proxies``: addresses and networks of the reverse proxies in front, or a
+    number of hops (``POSTGATE_TRUSTED_PROXIES`` wins: comma-separated, or a number)."""
+    value: Any = table.get("trusted_proxies", [])
+    name = "trusted_proxies in the settings file"
+    if "POSTGATE_TRUSTED_PROXIES" in env:
+        name = "POSTGATE_TRUSTED_PROXIES"
+        text = env["POSTGATE_TRUSTED_PROXIES"].strip()
+        value = int(text) if text.isdigit() else [p for p in text.split(",") if p.strip()]
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return {"trusted_proxies": (), "trusted_proxy_hops": value}
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(
+            "{name} must be a number of hops or a list of addresses and networks", name=name
+        )
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            raise SettingsError(
+                "{name}: {entry!r} is not an address or a network (10.0.0.0/8)",
+                name=name,
+                entry=entry,
+            ) from None
+    return {"trusted_proxies": tuple(v.strip() for v in value), "trusted_proxy_hops": 0}
+
+
 def _check_webhooks(settings: Settings) -> Settings:
     """A checkpoint webhook written as a private address must be allowed explicitly (names
     are resolved, and checked again, on every call)."""
@@ -318,6 +359,7 @@ def _apply(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
         "checkpoint_path": Path,
         "checkpoint_webhooks": tuple,
         "allow_private_urls": tuple,
+        "trusted_proxies": tuple,
     }
     values = {k: converters.get(k, lambda v: v)(v) for k, v in overrides.items()}
     return replace(settings, **values)

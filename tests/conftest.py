@@ -194,6 +194,7 @@ catalog = "{catalog}"
 reconcile_seconds = 1
 claim_settle_seconds = 2
 max_attempts = 3
+retry_horizon_seconds = 0
 duplicate_days = 7
 """
 

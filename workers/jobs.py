@@ -43,6 +43,7 @@ from postgate.services.publishing import (
     fail_claim,
     hold_for_retry,
     mark_published,
+    out_of_retries,
     still_frozen,
 )
 from postgate.store.models import Account, Approval, Post
@@ -208,8 +209,8 @@ def backoff(attempts: int, retry_after: float | None) -> float:
 
 
 def _retry(rt: Runtime, claim: Claim, exc: RetryableError) -> str:
-    limit = rt.settings.publish_max_attempts
-    if claim.attempts >= limit and not exc.outcome_unknown:
+    due_since = claim.key_time or claim.claimed_at
+    if not exc.outcome_unknown and out_of_retries(rt, claim.attempts, due_since, utcnow()):
         return fail_claim(rt, claim, exc, reason=f"gave up after {claim.attempts} attempts")
     when = utcnow() + timedelta(seconds=backoff(claim.attempts, exc.retry_after))
     if exc.outcome_unknown:  # come back once the claim can be read back as stale

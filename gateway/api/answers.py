@@ -134,6 +134,13 @@ class Revocation(Answer):
     approvals_voided: int
 
 
+class PasswordChanged(Answer):
+    """A password changed by its owner."""
+
+    username: str
+    sessions_ended: int = Field(description="Other sessions and API tokens ended.")
+
+
 # Posts
 
 

@@ -162,6 +162,7 @@ def _operation(rule: Rule, op: Operation, refs: dict[Any, dict[str, Any]]) -> di
         "description": "\n\n".join(p for p in (details.strip(), _who(op)) if p),
         "x-postgate-roles": list(op.roles or ()),
         "x-postgate-step-up": op.step_up,
+        "x-postgate-fresh-code": op.fresh,
         "parameters": [*_path_parameters(rule), *_query_parameters(op)],
         "responses": _responses(op, refs),
     }
@@ -188,7 +189,11 @@ def _who(op: Operation) -> str:
         who = "Needs the role " + " or ".join(f"`{r}`" for r in op.roles) + "."
     else:
         who = "Anyone signed in."
-    if op.step_up:
+    if op.fresh:
+        who += " `otp` is required in this very request: a code proved earlier in the session"
+        who += " does not count"
+        who += " (a recovery code may stand in for it)." if op.recovery else "."
+    elif op.step_up:
         who += " A sensitive action: `otp` is required unless the session proved a TOTP code"
         who += " within the step-up window."
     return who

@@ -50,6 +50,8 @@ class Operation:
     roles: RoleGroup | None = None
     public: bool = False
     step_up: bool = False
+    fresh: bool = False
+    recovery: bool = False
     errors: frozenset[int] = field(default_factory=frozenset)
     upload: Mapping[str, Any] | None = None  # the JSON Schema of a multipart/form-data body
 
@@ -86,7 +88,13 @@ class Operation:
         if self.step_up:
             assert isinstance(args["body"], SteppedUp)
             sessions.step_up(
-                rt(), current_user(), current_token(), args["body"].code, source=source_address()
+                rt(),
+                current_user(),
+                current_token(),
+                args["body"].code,
+                source=source_address(),
+                fresh=self.fresh,
+                allow_recovery=self.recovery,
             )
         return self.answer(self.view(**args))
 
@@ -142,6 +150,8 @@ class ApiBlueprint(Blueprint):
         roles: RoleGroup | None = None,
         public: bool = False,
         step_up: bool = False,
+        fresh: bool = False,
+        recovery: bool = False,
         errors: tuple[int, ...] = (),
         upload: Mapping[str, Any] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -150,10 +160,13 @@ class ApiBlueprint(Blueprint):
         ``answers`` maps each success status to its content; ``roles`` is the group of
         :mod:`postgate.policy` that may call (None: anyone signed in; ``public``: anyone at
         all); ``step_up`` makes it a sensitive action (its body must be a
-        :class:`~gateway.api.types.SteppedUp`); ``errors`` lists what its services refuse
+        :class:`~gateway.api.types.SteppedUp`), and ``fresh`` one whose code must come in
+        the request itself, the step-up window not counting (``recovery``: a recovery code
+        may stand in for it); ``errors`` lists what its services refuse
         with besides what the rest implies (see :meth:`Operation.error_statuses`); ``upload``
         is the schema of a ``multipart/form-data`` body the view reads itself (a file).
         """
+        step_up = step_up or fresh
         assert not step_up or (body is not None and issubclass(body, SteppedUp)), rule
 
         def declare(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -168,6 +181,8 @@ class ApiBlueprint(Blueprint):
                 roles=roles,
                 public=public,
                 step_up=step_up,
+                fresh=fresh,
+                recovery=recovery,
                 errors=frozenset(errors),
                 upload=upload,
             )

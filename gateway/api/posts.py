@@ -1,4 +1,4 @@
-"""``/api/v1/posts``: submit, read, edit, approve, reject, cancel, settle."""
+"""``/api/v1/posts``: submit, read, edit, approve, reject, cancel, settle, retry."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import media, posts, review, settling
+from postgate.services import media, posts, retrying, review, settling
 from postgate.store.models import POST_STATUSES, Account
 from postgate.store.types import INT_MAX
 
@@ -224,3 +224,21 @@ def settle(post_id: int, body: Settlement) -> dict[str, Any]:
             source=source_address(),
         )
         return posts.post_to_dict(post)
+
+
+@bp.operation(
+    "POST",
+    "/posts/<id:post_id>/retry",
+    body=SteppedUp,
+    roles=policy.RETRY_POSTS,
+    step_up=True,
+    answers={200: answers.Post},
+    errors=(403, 409),
+)
+def retry(post_id: int, body: SteppedUp) -> dict[str, Any]:
+    """Put a `failed` post back on the schedule as it is (its approvals must still count)."""
+    with rt().store.transaction() as db:
+        post = retrying.retry_failed(rt(), db, caller(db), post_id, source=source_address())
+        shown = posts.post_to_dict(post)
+    dispatch_after_commit(post)
+    return shown

@@ -27,7 +27,9 @@ class Login(Body):
 
 class TokenRequest(SteppedUp):
     name: Limited(column_length(AuthToken.name))  # type: ignore[valid-type]
-    days: int | None = Field(default=None, description="How long it lives: 1 to 365 days.")
+    days: int | None = Field(
+        default=None, ge=1, le=365, description="How long it lives: 1 to 365 days."
+    )
 
 
 @bp.operation(
@@ -72,9 +74,10 @@ def list_tokens() -> dict[str, Any]:
         }
 
 
-@bp.operation("POST", "/tokens", body=TokenRequest, step_up=True, answers={201: answers.NewToken})
+@bp.operation("POST", "/tokens", body=TokenRequest, fresh=True, answers={201: answers.NewToken})
 def create_token(body: TokenRequest) -> tuple[dict[str, Any], int]:
-    """A named API token, for a script: shown this once."""
+    """A named API token, for a script: shown this once. It needs a TOTP code in this very
+    request: a session stolen after its login cannot mint a token that outlives it."""
     with rt().store.transaction() as db:
         issued = sessions.create_api_token(
             rt(), db, caller(db), body.name, body.days, source=source_address()

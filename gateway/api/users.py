@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
-from gateway.access import caller, current_user
+from gateway.access import caller, current_token, current_user
 from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
 from gateway.api.types import Body, Limited, Otp, SteppedUp, Text, code_of, column_length
 from gateway.context import rt, source_address
-from postgate import policy
+from postgate import passwords, policy
 from postgate.errors import ValidationFailed
-from postgate.services import enrollment, recovery_codes, revocation, users
+from postgate.services import enrollment, password_change, recovery_codes, revocation, users
 from postgate.store.models import User
 
 bp = ApiBlueprint("users", __name__, tag="users")
@@ -152,12 +153,20 @@ def me() -> dict[str, Any]:
     return shown
 
 
-@bp.operation("POST", "/me/totp", body=SteppedUp, step_up=True, answers={201: answers.Enrolment})
+@bp.operation(
+    "POST",
+    "/me/totp",
+    body=SteppedUp,
+    fresh=True,
+    recovery=True,
+    answers={201: answers.Enrolment},
+)
 def start_totp(body: SteppedUp) -> tuple[dict[str, Any], int]:
-    """Start replacing one's TOTP secret: the new one counts once a code from it is
-    confirmed (``POST /me/totp/confirm``)."""
+    """Start replacing one's TOTP secret, with a current code (or a recovery code): the new
+    one counts once a code from it is confirmed (``POST /me/totp/confirm``) with the same
+    token."""
     with rt().store.transaction() as db:
-        started = enrollment.start(rt(), db, caller(db), source=source_address())
+        started = enrollment.start(rt(), db, caller(db), _token_id(), source=source_address())
     return {
         "secret": started.secret,
         "otpauth_uri": started.otpauth_uri,
@@ -173,9 +182,17 @@ def start_totp(body: SteppedUp) -> tuple[dict[str, Any], int]:
     errors=(409, 429),
 )
 def confirm_totp(body: Confirmation) -> dict[str, Any]:
-    """Confirm the pending TOTP secret with a code from it; answers fresh recovery codes."""
-    codes = enrollment.confirm(rt(), current_user().id, code_of(body.otp), source=source_address())
+    """Confirm the pending TOTP secret with a code from it; answers fresh recovery codes.
+    Every other session and API token of the caller ends."""
+    codes = enrollment.confirm(
+        rt(), current_user().id, code_of(body.otp), _token_id(), source=source_address()
+    )
     return {"totp_enrolled": True, "recovery_codes": codes}
+
+
+def _token_id() -> int | None:
+    token = current_token()
+    return token.id if token is not None else None
 
 
 @bp.operation(
@@ -190,3 +207,67 @@ def renew_recovery_codes(body: SteppedUp) -> tuple[dict[str, Any], int]:
     with rt().store.transaction() as db:
         codes = enrollment.regenerate(rt(), db, caller(db), source=source_address())
     return {"recovery_codes": codes}, 201
+
+
+def _acceptable(value: str) -> str:
+    """The password policy, checked while the body is parsed, so that a refused new
+    password never spends the request's TOTP code (the rule against the user name waits for
+    the service, which knows the name)."""
+    try:
+        passwords.check_policy(value)
+    except ValidationFailed as exc:
+        context = {"message": exc.message, "refusal": exc}
+        raise PydanticCustomError("refused", "{message}", context) from None
+    return value
+
+
+class PasswordRequest(SteppedUp):
+    current_password: Text
+    new_password: Annotated[Text, AfterValidator(_acceptable)] = Field(
+        description="At least 12 characters, not common, not guessable (NIST SP 800-63B)."
+    )
+    end_other_sessions: bool = Field(
+        default=True, description="End every other session and API token of the caller."
+    )
+
+
+@bp.operation(
+    "POST",
+    "/me/password",
+    body=PasswordRequest,
+    fresh=True,
+    answers={200: answers.PasswordChanged},
+)
+def change_password(body: PasswordRequest) -> dict[str, Any]:
+    """Change one's own password, with the current one and a TOTP code in the request; other
+    sessions and tokens end unless ``end_other_sessions`` is false. A wrong current password
+    is a 422 naming ``current_password``, checked only after the code."""
+    changed = password_change.change_own_password(
+        rt(),
+        current_user().id,
+        body.current_password,
+        body.new_password,
+        keep_token=_token_id(),
+        end_others=body.end_other_sessions,
+        source=source_address(),
+    )
+    return changed.to_dict()
+
+
+@bp.operation(
+    "POST",
+    "/users/<name:username>/enable",
+    body=SteppedUp,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={200: answers.User},
+    errors=(409,),
+)
+def enable(username: str, body: SteppedUp) -> dict[str, Any]:
+    """Enable a revoked user again; their credentials are as they were (reset them when the
+    revocation was for a theft)."""
+    with rt().store.transaction() as db:
+        user = revocation.reinstate_user(
+            rt(), db, username, actor=current_user().username, source=source_address()
+        )
+        return users.user_to_dict(user)

@@ -3,6 +3,7 @@
 | blueprint | module | pages |
 |---|---|---|
 | ``auth`` | ``auth.py`` | sign in and out, the user's own sessions, tokens and 2FA |
+| ``password`` | ``password.py`` | change one's own password |
 | ``home`` | ``home.py`` | ``/``: each person's first page, by role |
 | ``posts`` | ``posts.py`` | compose with live checks, my posts, a post's history, edit, cancel |
 | ``crisis`` | ``crisis.py`` | mark a post as a crisis statement |

@@ -16,7 +16,16 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gateway.access import caller, current_token, current_user, login_required, signed_in_user
 from gateway.context import rt, source_address
-from gateway.forms import ActionForm, StepUpForm, flash_error, step_up, step_up_fresh, typed_code
+from gateway.forms import (
+    ActionForm,
+    FreshCodeForm,
+    StepUpForm,
+    flash_error,
+    otp_field,
+    step_up,
+    step_up_fresh,
+    typed_code,
+)
 from gateway.redirects import safe_next
 from gateway.web.session import end_session, start_session
 from postgate.errors import PostgateError, RateLimited
@@ -45,9 +54,10 @@ class ConfirmForm(FlaskForm):
     )
 
 
-class NewTokenForm(StepUpForm):
+class NewTokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
     days = IntegerField("Valid for (days)", validators=[Optional(), NumberRange(1, 365)])
+    otp = otp_field(required=True)
 
 
 def _failed(template: str, exc: PostgateError, **context: Any) -> ResponseReturnValue:
@@ -120,7 +130,7 @@ def create_token() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _profile(422, token_form=form)
     try:
-        step_up(form)
+        step_up(form, fresh=True)
         with rt().store.transaction() as db:
             issued = sessions.create_api_token(
                 rt(), db, caller(db), form.name.data, form.days.data, source=source_address()
@@ -156,7 +166,7 @@ def _twofa(status: int = 200, **context: Any) -> ResponseReturnValue:
         user=user,
         recovery_left=left,
         step_up_fresh=step_up_fresh(),
-        start_form=context.pop("start_form", None) or StepUpForm(formdata=None),
+        start_form=context.pop("start_form", None) or FreshCodeForm(formdata=None),
         renew_form=context.pop("renew_form", None) or StepUpForm(formdata=None, prefix="renew"),
         **context,
     ), status
@@ -171,17 +181,22 @@ def twofa() -> ResponseReturnValue:
 @bp.post("/me/2fa/start")
 @login_required
 def twofa_start() -> ResponseReturnValue:
-    form = StepUpForm()
+    form = FreshCodeForm()
     if not form.validate_on_submit():
         return _twofa(422, start_form=form)
     try:
-        step_up(form)
+        step_up(form, fresh=True, allow_recovery=True)
         with rt().store.transaction() as db:
-            started = enrollment.start(rt(), db, caller(db), source=source_address())
+            started = enrollment.start(rt(), db, caller(db), _token_id(), source=source_address())
     except PostgateError as exc:
         flash_error(exc)
         return _twofa(exc.status, start_form=form)
     return _enroll_page(started, ConfirmForm(formdata=None))
+
+
+def _token_id() -> int | None:
+    token = current_token()
+    return token.id if token is not None else None
 
 
 def _enroll_page(
@@ -200,14 +215,16 @@ def _enroll_page(
 def twofa_confirm() -> ResponseReturnValue:
     form = ConfirmForm()
     user = current_user()
-    waiting = enrollment.pending(rt(), user)
+    waiting = enrollment.pending(rt(), user, _token_id())
     if waiting is None:
         flash("No set-up is waiting any more; start again.", "error")
         return redirect(url_for("auth.twofa"))
     if not form.validate_on_submit():
         return _enroll_page(waiting, form, 422)
     try:
-        codes = enrollment.confirm(rt(), user.id, typed_code(form), source=source_address())
+        codes = enrollment.confirm(
+            rt(), user.id, typed_code(form), _token_id(), source=source_address()
+        )
     except PostgateError as exc:
         flash_error(exc)
         return _enroll_page(waiting, form, exc.status)

@@ -30,7 +30,7 @@ from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
 from gateway.web.account_rows import accounts_info
 from gateway.web.crisis import may_mark_crisis
-from gateway.web.settle import SettleForm, may_settle
+from gateway.web.settle import SettleForm, may_retry, may_settle
 from gateway.web.textview import highlight
 from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
@@ -267,6 +267,7 @@ def post(post_id: int) -> ResponseReturnValue:
             can_review=user.has_role(*policy.REVIEW_POSTS) and found.author_id != user.id,
             can_mark_crisis=may_mark_crisis(db, user, found),
             settle_form=SettleForm(formdata=None) if may_settle(user, found) else None,
+            can_retry=may_retry(user, found),
             action_form=ActionForm(),
         )
 

@@ -86,3 +86,21 @@ def admin_forms(rows: list[dict[str, Any]], context: dict[str, Any]) -> dict[str
     forms["roles_form"].username.choices = user_choices(rows)
     forms["reset_form"].username.choices = user_choices(rows, active_only=True)
     return {**forms, "role_labels": ROLE_LABELS}
+
+
+class EnableForm(FlaskForm):
+    username = SelectField(
+        _l("User"),
+        description=_l("Their password and two-factor are as they were: reset them after a theft."),
+        validators=[DataRequired(message=_l("Choose a user."))],
+    )
+    otp = otp_field()
+
+
+def enable_form(rows: list[dict[str, Any]], form: EnableForm | None = None) -> EnableForm:
+    """The admin's form to enable a revoked user again, offering the revoked ones."""
+    form = form or EnableForm(formdata=None, prefix="enable")
+    form.username.choices = [choice("", _("Choose a user…"))] + [
+        choice(r["username"]) for r in rows if r["disabled"]
+    ]
+    return form

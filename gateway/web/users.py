@@ -17,11 +17,13 @@ from gateway.access import caller, current_user, roles_required
 from gateway.context import rt, source_address
 from gateway.forms import show_error, step_up, step_up_fresh
 from gateway.web.user_forms import (
+    EnableForm,
     NewUserForm,
     ResetForm,
     RevokeForm,
     RolesForm,
     admin_forms,
+    enable_form,
     user_choices,
 )
 from postgate import policy
@@ -45,6 +47,8 @@ def users_page(status: int = 200, **context: Any) -> ResponseReturnValue:
         revoke_form.username.data = request.args["user"]
     is_admin = current_user().has_role(*policy.ADMINISTER)
     forms = admin_forms(rows, context) if is_admin else {}
+    if is_admin:
+        forms["enable_form"] = enable_form(rows, context.pop("enable_form", None))
     return render_template(
         "console/users.html",
         users=rows,
@@ -172,3 +176,22 @@ def reset_totp() -> ResponseReturnValue:
         "qr_svg": fresh.qr_svg,
     }
     return users_page(200, handover=shown)
+
+
+@bp.post("/security/users/enable", endpoint="enable")
+@roles_required(policy.ADMINISTER)
+def enable_user() -> ResponseReturnValue:
+    form = enable_form(user_rows(), EnableForm(prefix="enable"))
+    if not form.validate_on_submit():
+        return users_page(422, enable_form=form)
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            revocation.reinstate_user(
+                rt(), db, form.username.data, actor=caller(db).username, source=source_address()
+            )
+    except PostgateError as exc:
+        show_error(form, exc, {"username": "username"})
+        return users_page(exc.status, enable_form=form)
+    flash(_("%(user)s may sign in again.", user=form.username.data), "info")
+    return redirect(url_for("users.list"))

@@ -4,10 +4,17 @@ A new secret stays *pending* (encrypted, in Redis, for a few minutes) until the 
 their authenticator app holds it with a first code; only then does it replace the active
 secret, so an abandoned enrollment never locks anyone out. Confirming hands out fresh
 recovery codes (:mod:`postgate.services.recovery_codes`).
+
+Replacing the second factor is how a thief holding a stolen session would make it theirs, so
+starting needs a current code (or a recovery code) in that very request (the API's and the
+pages' ``fresh`` step-up), the pending secret belongs to the session that started it (no
+other session can see or confirm it), and confirming ends every other session and API token
+of the user: whoever held one must log in again, with the new factor.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import segno
@@ -54,10 +61,14 @@ def _pending_key(rt: Runtime, user_id: int) -> str:
     return rt.key("enroll", user_id)
 
 
-def start(rt: Runtime, db: Session, user: User, *, source: str = "") -> Enrollment:
-    """Make a new pending secret for ``user``; the active one keeps working until confirmed."""
+def start(
+    rt: Runtime, db: Session, user: User, token_id: int | None, *, source: str = ""
+) -> Enrollment:
+    """Make a new pending secret for ``user``, held for session ``token_id`` alone; the
+    active one keeps working until confirmed. The caller has checked a current code."""
     secret = otp.generate_secret()
-    rt.redis.set(_pending_key(rt, user.id), rt.vault.encrypt(secret), ex=PENDING_SECONDS)
+    held = json.dumps({"secret": rt.vault.encrypt(secret), "token": token_id})
+    rt.redis.set(_pending_key(rt, user.id), held, ex=PENDING_SECONDS)
     rt.audit(
         db,
         Event.USER_ENROLL,
@@ -70,13 +81,19 @@ def start(rt: Runtime, db: Session, user: User, *, source: str = "") -> Enrollme
     return Enrollment(user.username, secret)
 
 
-def pending(rt: Runtime, user: User) -> Enrollment | None:
-    """The enrollment waiting for confirmation, to show its QR code again."""
+def pending(rt: Runtime, user: User, token_id: int | None) -> Enrollment | None:
+    """The enrollment session ``token_id`` started and has not confirmed yet (to show its QR
+    code again); None when there is none, or when another session started it."""
     value = rt.redis.get(_pending_key(rt, user.id))
     if value is None:
         return None
-    token = value.decode() if isinstance(value, bytes) else value
-    return Enrollment(user.username, rt.vault.decrypt(token))
+    try:
+        held = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(held, dict) or held.get("token") != token_id:
+        return None
+    return Enrollment(user.username, rt.vault.decrypt(str(held.get("secret", ""))))
 
 
 def discard_pending(rt: Runtime, user_id: int) -> None:
@@ -84,9 +101,16 @@ def discard_pending(rt: Runtime, user_id: int) -> None:
 
 
 def confirm(
-    rt: Runtime, user_id: int, code: str | None, *, source: str = "", now: float | None = None
+    rt: Runtime,
+    user_id: int,
+    code: str | None,
+    token_id: int | None,
+    *,
+    source: str = "",
+    now: float | None = None,
 ) -> list[str]:
-    """Activate the pending secret with a first code from it; returns fresh recovery codes.
+    """Activate the pending secret that session ``token_id`` started, with a first code
+    from it; ends the user's other sessions and tokens; returns fresh recovery codes.
     ``now`` is the time the code is checked at (default: the runtime's clock)."""
     now = rt.clock() if now is None else now
     if not code or not str(code).strip():
@@ -95,10 +119,10 @@ def confirm(
         user = db.get(User, user_id)
         assert user is not None
         otp_check.ensure_unlocked(user)
-        current = pending(rt, user)
+        current = pending(rt, user, token_id)
         if current is None:
             raise Conflict("no enrollment is waiting; start again", field="otp")
-        failure, codes = _activate(rt, db, user, current.secret, str(code), source, now)
+        failure, codes = _activate(rt, db, user, current.secret, str(code), token_id, source, now)
     if failure is not None:
         raise failure
     discard_pending(rt, user_id)
@@ -106,7 +130,14 @@ def confirm(
 
 
 def _activate(
-    rt: Runtime, db: Session, user: User, secret: str, code: str, source: str, now: float
+    rt: Runtime,
+    db: Session,
+    user: User,
+    secret: str,
+    code: str,
+    token_id: int | None,
+    source: str,
+    now: float,
 ) -> tuple[OtpInvalid | None, list[str]]:
     try:
         step = otp.matching_step(secret, code, now)
@@ -117,12 +148,13 @@ def _activate(
         otp_check.count_failure(rt, db, user, "replayed", source)
         return OtpInvalid("this code was used already; wait for the next one", field="otp"), []
     codes = replace_recovery_codes(db, user.id)
+    ended = revoke_all_tokens(db, [user.id], keep=token_id)
     rt.audit(
         db,
         Event.USER_ENROLL,
         actor=user.username,
         target=f"user:{user.username}",
-        details={"stage": "confirmed", "recovery_codes": len(codes)},
+        details={"stage": "confirmed", "recovery_codes": len(codes), "tokens_ended": ended},
         source=source,
     )
     return None, codes
@@ -139,6 +171,7 @@ def reset(rt: Runtime, db: Session, username: str, *, actor: str, source: str = 
     user.totp_confirmed = False
     user.otp_failures = 0
     user.otp_locked_until = None
+    user.otp_lockouts = 0
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     ended = revoke_all_tokens(db, [user.id])
     discard_pending(rt, user.id)

@@ -4,6 +4,15 @@ Both the replay memory (the last accepted time step) and the failure counter liv
 store and change with atomic ``UPDATE ... WHERE`` statements, so several web processes can
 never accept the same code twice or lose a failure. This runs in its own short transaction,
 committed whatever the outcome, so a failure is counted even when the request is refused.
+
+A lock escalates: the first lasts ``otp_lock_seconds`` (15 minutes), each further one in a
+row four times longer (1 h, 4 h, 16 h), up to ``otp_lock_max_seconds`` (a day), so someone
+guessing gets a handful of tries a day rather than five every quarter of an hour. The row
+is forgotten ``otp_lock_memory_seconds`` (a day) after the latest lock ended, or when an
+admin resets the user's 2FA; an accepted code does not forget it, since the thief may be
+the one who knows the password while the owner keeps logging in. A lock also closes the
+step-up window of every session of the user: a session that proved a code a minute ago
+must prove one again, once the lock has passed.
 """
 
 from __future__ import annotations
@@ -19,8 +28,9 @@ from postgate.errors import OtpInvalid, OtpRequired, RateLimited
 from postgate.runtime import Runtime
 from postgate.services import refusals
 from postgate.services.recovery_codes import burn_recovery_code, normalise_recovery_code
+from postgate.settings import Settings
 from postgate.store.db import rows_changed
-from postgate.store.models import User
+from postgate.store.models import AuthToken, User
 from postgate.store.types import utcnow
 
 
@@ -180,14 +190,46 @@ def count_failure(rt: Runtime, db: Session, user: User, problem: str, source: st
         result="refused",
     )
     if user.otp_failures >= rt.settings.otp_max_failures:
-        user.otp_locked_until = utcnow() + timedelta(seconds=rt.settings.otp_lock_seconds)
-        user.otp_failures = 0
-        rt.audit(
-            db,
-            Event.SESSION_OTP_LOCKED,
-            actor=user.username,
-            target=f"user:{user.username}",
-            details={"until": user.otp_locked_until.isoformat()},
-            source=source,
-            result="locked",
-        )
+        _lock(rt, db, user, source)
+
+
+def lock_seconds(settings: Settings, level: int) -> int:
+    """How long the ``level``-th lock in a row lasts: 15 min, 1 h, 4 h, ... up to the cap."""
+    base, cap = settings.otp_lock_seconds, settings.otp_lock_max_seconds
+    return min(cap, base * 4 ** min(max(level, 1) - 1, 16))
+
+
+def _lock(rt: Runtime, db: Session, user: User, source: str) -> None:
+    """Lock OTP entry, longer for each lock in a row, and close every step-up window."""
+    now = utcnow()
+    level = 1
+    if user.otp_locked_at is not None and user.otp_lockouts:
+        ended = user.otp_locked_at + timedelta(seconds=lock_seconds(rt.settings, user.otp_lockouts))
+        if now < ended + timedelta(seconds=rt.settings.otp_lock_memory_seconds):
+            level = user.otp_lockouts + 1
+    seconds = lock_seconds(rt.settings, level)
+    user.otp_locked_until = now + timedelta(seconds=seconds)
+    user.otp_locked_at = now
+    user.otp_lockouts = level
+    user.otp_failures = 0
+    closed = rows_changed(
+        db,
+        update(AuthToken)
+        .where(AuthToken.user_id == user.id, AuthToken.step_up_at.is_not(None))
+        .values(step_up_at=None)
+        .execution_options(synchronize_session=False),
+    )
+    rt.audit(
+        db,
+        Event.SESSION_OTP_LOCKED,
+        actor=user.username,
+        target=f"user:{user.username}",
+        details={
+            "until": user.otp_locked_until.isoformat(),
+            "lock": level,
+            "seconds": seconds,
+            "step_up_closed": closed,
+        },
+        source=source,
+        result="locked",
+    )

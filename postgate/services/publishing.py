@@ -28,7 +28,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -76,6 +76,14 @@ class Claim:
 def publish_key(post_id: int, revision: int) -> str:
     """The idempotency key of a post's revision: every attempt sends the same one."""
     return f"postgate-{post_id}-r{revision}"
+
+
+def out_of_retries(rt: Runtime, attempts: int, due_since: datetime, now: datetime) -> bool:
+    """Whether a post that keeps failing in ways worth retrying is given up: after
+    ``max_attempts`` attempts *and* once it has been due for ``retry_horizon_seconds``
+    (6 hours), so a platform outage is waited out rather than turned into a failure."""
+    horizon = timedelta(seconds=rt.settings.publish_retry_horizon_seconds)
+    return attempts >= rt.settings.publish_max_attempts and now - due_since >= horizon
 
 
 def publish_key_time(post: Post) -> datetime:
@@ -142,7 +150,7 @@ def claim_post(
             return ClaimResult(NOT_SCHEDULED, reason="a newer attempt is scheduled")
         if post.scheduled_at is not None and post.scheduled_at > now:
             return ClaimResult(ClaimOutcome.NOT_DUE, due_at=post.scheduled_at)
-        if post.attempts >= rt.settings.publish_max_attempts:
+        if out_of_retries(rt, post.attempts, publish_key_time(post), now):
             _give_up(rt, db, post, f"gave up after {post.attempts} attempts: {post.reason}")
             return ClaimResult(ClaimOutcome.FAILED, reason=post.reason)
         problem = publish_time_problem(rt, db, post, now)

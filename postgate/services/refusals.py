@@ -58,7 +58,7 @@ def record_rate_limited(
     rt: Runtime, *, limit: str, actor: str, retry_after: int, source: str = ""
 ) -> bool:
     """Audit a refusal by a rate limit or a lock (``access:rate-limited``), e.g. ``limit``
-    ``login-user``, ``login-address`` or ``otp-locked``."""
+    ``login-address``, ``login-user-address``, ``login-user-slowed`` or ``otp-locked``."""
     return _record_once(
         rt,
         f"429:{limit}:{actor}:{source}",

@@ -18,6 +18,7 @@ from postgate.services.approvals import void_approvals_of_reviewer
 from postgate.services.enrollment import discard_pending
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.users import find_user
+from postgate.store.models import User
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,26 @@ def revoke_user(
         source=source,
     )
     return Revocation(user.username, ended, voided)
+
+
+def reinstate_user(
+    rt: Runtime, db: Session, username: str, *, actor: str, source: str = ""
+) -> User:
+    """Enable a revoked user again (an admin's decision, with 2FA, audited).
+
+    Their credentials are as they were: when the revocation was for a stolen password or
+    authenticator, reset those too. The approvals voided by the revocation stay void.
+    """
+    user = find_user(db, username)
+    if not user.disabled:
+        raise Conflict("{name!r} is not revoked", field="username", name=user.username)
+    user.disabled = False
+    rt.audit(
+        db,
+        Event.USER_ENABLE,
+        actor=actor,
+        target=f"user:{user.username}",
+        details={},
+        source=source,
+    )
+    return user

@@ -21,6 +21,7 @@ from postgate.platforms.base import ConnectorError
 from postgate.platforms.registry import PLATFORMS, connector_for
 from postgate.runtime import Runtime
 from postgate.services.credentials import account_credentials, url_policy
+from postgate.states import AccountStatus
 from postgate.store.models import Account
 from postgate.store.types import utcnow
 from postgate.urlguard import GuardedTransport
@@ -78,7 +79,7 @@ def refresh_due_limits(rt: Runtime, *, now: datetime | None = None) -> int:
         due = list(
             db.scalars(
                 select(Account).where(
-                    Account.status == "active",
+                    Account.status == AccountStatus.ACTIVE,
                     or_(
                         Account.server_limits_at < cutoff,
                         (Account.server_limits_at.is_(None) & (Account.created_at < cutoff)),

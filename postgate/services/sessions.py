@@ -16,18 +16,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from postgate import passwords, ratelimit
+from postgate import passwords
 from postgate.audit import Event
 from postgate.errors import (
     NotAuthenticated,
     NotFound,
+    OtpInvalid,
     OtpRequired,
-    RateLimited,
     ValidationFailed,
 )
 from postgate.runtime import Runtime
-from postgate.services import refusals
-from postgate.services.otp_check import verify_code
+from postgate.services import login_limits, refusals
+from postgate.services.otp_check import lock_error, verify_code
 from postgate.store.db import rows_changed
 from postgate.store.models import AuthToken, User
 from postgate.store.types import utcnow
@@ -56,36 +56,21 @@ class IssuedToken:
     token: AuthToken
 
 
-def _limit_logins(rt: Runtime, username: str, source: str) -> None:
-    """Count a login attempt for the user and for the address; refuse (and audit) past
-    either limit."""
-    window = rt.settings.login_limit_window
-    wait = ratelimit.hit(rt, f"login:user:{username}", rt.settings.login_limit_per_user, window)
-    if wait:
-        refusals.record_rate_limited(
-            rt, limit="login-user", actor=username, retry_after=wait, source=source
-        )
-        raise RateLimited(
-            "too many login attempts for this user; try again in {seconds} seconds",
-            retry_after=wait,
-            seconds=wait,
-        )
-    wait = ratelimit.hit(rt, f"login:addr:{source}", rt.settings.login_limit_per_address, window)
-    if wait:
-        refusals.record_rate_limited(
-            rt, limit="login-address", actor=username, retry_after=wait, source=source
-        )
-        raise RateLimited(
-            "too many login attempts from this address; try again in {seconds} seconds",
-            retry_after=wait,
-            seconds=wait,
-        )
+def _login_failed() -> NotAuthenticated:
+    """The one answer to every failed login."""
+    return NotAuthenticated("the user name, password or TOTP code is wrong", code="login_failed")
 
 
 def login(
     rt: Runtime, username: str, password: str, code: str | None, *, source: str = ""
 ) -> IssuedToken:
-    """Password then TOTP; answers the same for an unknown user and a wrong password."""
+    """Password then TOTP, under the limits of :mod:`postgate.services.login_limits`.
+
+    Every failure answers the same 401 ``login_failed``: an unknown user, a wrong password,
+    a disabled user and a wrong, replayed or out-of-sync code alike, so the answer never
+    tells whether the password was right before the code was checked (the audit log does).
+    A lock of OTP entry is told before the password is checked, for the same reason.
+    """
     username = (username or "").strip().lower()
     if not username:
         raise ValidationFailed("the user name is missing", field="username")
@@ -94,11 +79,26 @@ def login(
     if not code or not str(code).strip():
         # Asked before the password is checked, so the answer says nothing about it.
         raise OtpRequired("a TOTP code (or a recovery code) is needed to log in", field="otp")
-    _limit_logins(rt, username, source)
+    login_limits.check(rt, username, source)
+    user_id = _check_password(rt, username, password, source)
+    try:
+        verify_code(rt, user_id, code, source=source, allow_recovery=True)
+    except OtpInvalid:  # counted and audited as an OTP failure; answered as any failure
+        login_limits.failed(rt, username)
+        raise _login_failed() from None
+    login_limits.succeeded(rt, username, source)
+    return _open_session(rt, user_id, password, source)
+
+
+def _check_password(rt: Runtime, username: str, password: str, source: str) -> int:
+    """The user's id when the password is theirs; else audited, counted and refused."""
     with rt.store.transaction() as db:
         user = db.scalar(select(User).where(User.username == username))
-        ok = passwords.verify_password(user.password_hash if user else _dummy_hash(), password)
-        if user is None or not ok or user.disabled:
+        locked = lock_error(user) if user is not None and not user.disabled else None
+        if locked is None:
+            ok = passwords.verify_password(user.password_hash if user else _dummy_hash(), password)
+            if user is not None and ok and not user.disabled:
+                return user.id
             rt.audit(
                 db,
                 Event.SESSION_LOGIN_FAILURE,
@@ -108,13 +108,16 @@ def login(
                 result="refused",
                 details={"reason": "disabled" if user and ok else "bad credentials"},
             )
-            failure = NotAuthenticated("wrong user name or password", code="login_failed")
-        else:
-            failure = None
-            user_id = user.id
-    if failure:
-        raise failure
-    verify_code(rt, user_id, code, source=source, allow_recovery=True)
+    if locked is not None:  # audited outside the transaction above, which wrote nothing
+        refusals.record_rate_limited(
+            rt, limit="otp-locked", actor=username, retry_after=locked.retry_after, source=source
+        )
+        raise locked
+    login_limits.failed(rt, username)
+    raise _login_failed()
+
+
+def _open_session(rt: Runtime, user_id: int, password: str, source: str) -> IssuedToken:
     with rt.store.transaction() as db:
         user = db.get(User, user_id)
         assert user is not None
@@ -132,8 +135,8 @@ def login(
         rt.audit(
             db,
             Event.SESSION_LOGIN,
-            actor=username,
-            target=f"user:{username}",
+            actor=user.username,
+            target=f"user:{user.username}",
             source=source,
             details={"token": issued.token.id},
         )
@@ -189,11 +192,24 @@ def touch(db: Session, token: AuthToken) -> None:
 
 
 def step_up(
-    rt: Runtime, user: User, token: AuthToken | None, code: str | None, *, source: str = ""
+    rt: Runtime,
+    user: User,
+    token: AuthToken | None,
+    code: str | None,
+    *,
+    source: str = "",
+    fresh: bool = False,
+    allow_recovery: bool = False,
 ) -> None:
-    """Require a fresh TOTP proof: a code now, or one proven within the step-up window."""
+    """Require a fresh TOTP proof: a code now, or one proven within the step-up window.
+
+    ``fresh`` actions (minting an API token, replacing the TOTP secret) take no proof from
+    the window: whoever holds a stolen session must still produce a code in this very
+    request. ``allow_recovery`` lets a recovery code stand in for it (replacing a lost
+    authenticator).
+    """
     if code:
-        step = verify_code(rt, user.id, code, source=source)
+        step = verify_code(rt, user.id, code, source=source, allow_recovery=allow_recovery)
         _sync_detached(user, step)
         with rt.store.transaction() as db:
             if token is not None:
@@ -211,6 +227,8 @@ def step_up(
                 source=source,
             )
         return
+    if fresh:
+        raise OtpRequired("this action needs a TOTP code in the same request (otp)", field="otp")
     if step_up_fresh(rt, token):
         return
     raise OtpRequired("this action needs a fresh TOTP code (otp)", field="otp")

@@ -59,6 +59,8 @@ class User(Base):
     last_totp_step: Mapped[int] = mapped_column(StoreInteger, default=0)
     otp_failures: Mapped[int] = mapped_column(StoreInteger, default=0)
     otp_locked_until: Mapped[datetime | None]
+    otp_lockouts: Mapped[int] = mapped_column(StoreInteger, default=0)  # locks in a row
+    otp_locked_at: Mapped[datetime | None]  # when the latest lock began
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -76,9 +76,13 @@ def test_a_rate_limited_login_is_audited_once_per_minute(rt, actors) -> None:
     for _ in range(3):
         assert _login(client, ana, "123456", password="wrong password here").status_code == 401
     for _ in range(4):
-        assert _login(client, ana, "123456", REMOTE_ADDR="10.9.9.9").status_code == 429
+        assert _login(client, ana, "123456").status_code == 429
     (entry,) = entries(rt, "access:rate-limited")
-    assert (entry.actor, entry.source, entry.details["limit"]) == ("ana", "10.9.9.9", "login-user")
+    assert (entry.actor, entry.source, entry.details["limit"]) == (
+        "ana",
+        "127.0.0.1",
+        "login-user-address",
+    )
 
 
 def test_a_login_while_otp_entry_is_locked_is_audited(rt, client, actors) -> None:

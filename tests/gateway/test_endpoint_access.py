@@ -27,11 +27,13 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.users.set_roles": policy.ADMINISTER,
     "api.users.revoke": policy.RUN_CONSOLE,
     "api.users.reset_totp": policy.ADMINISTER,
+    "api.users.enable": policy.ADMINISTER,
     "api.posts.submit": policy.WRITE_POSTS,
     "api.media.upload": policy.WRITE_POSTS,
     "api.posts.approve": policy.REVIEW_POSTS,
     "api.posts.reject": policy.REVIEW_POSTS,
     "api.posts.settle": policy.SETTLE_POSTS,
+    "api.posts.retry": policy.RETRY_POSTS,
     "api.freeze.set_freeze": policy.RUN_CONSOLE,
     "api.freeze.lift_freeze": policy.RUN_CONSOLE,
     "api.takedowns.start_takedown": policy.RUN_CONSOLE,
@@ -56,6 +58,7 @@ API_OPEN = {
     "api.users.start_totp",
     "api.users.confirm_totp",
     "api.users.renew_recovery_codes",
+    "api.users.change_password",
     # Posts: visibility and ownership are checked per post by the posts service.
     "api.posts.list_posts",
     "api.posts.get_post",
@@ -85,6 +88,8 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "auth.twofa_start": SIGNED_IN,
     "auth.twofa_confirm": SIGNED_IN,
     "auth.recovery_codes": SIGNED_IN,
+    "password.show": SIGNED_IN,
+    "password.change": SIGNED_IN,
     "calendar.index": SIGNED_IN,  # a plain author sees only their own posts in it
     "posts.detail": SIGNED_IN,  # visibility checked per post by the posts service
     "posts.cancel": SIGNED_IN,  # the author, security or an admin: checked by the service
@@ -97,6 +102,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "media.download": PUBLIC,  # a signed, expiring link is the permission
     "crisis.mark": policy.MARK_CRISIS,
     "settle.settle": policy.SETTLE_POSTS,
+    "settle.retry": policy.RETRY_POSTS,
     "review.queue": policy.REVIEW_POSTS,
     "review.post": policy.REVIEW_POSTS,
     "review.approve": policy.REVIEW_POSTS,
@@ -114,6 +120,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "users.create": policy.ADMINISTER,
     "users.set_roles": policy.ADMINISTER,
     "users.reset_totp": policy.ADMINISTER,
+    "users.enable": policy.ADMINISTER,
     "admin.index": policy.ADMINISTER,
     "admin.rules": policy.ADMINISTER,
     "accounts.list": policy.ADMINISTER,

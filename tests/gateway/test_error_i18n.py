@@ -158,7 +158,7 @@ def test_enrolling_with_a_used_code_is_refused_in_the_readers_language(
 ) -> None:
     ana = actors.create("ana", "author")
     web.login(ana, lang=lang)  # uses the code of the current step
-    page = web.submit("/me/2fa/start", page="/me/2fa")
+    page = web.submit("/me/2fa/start", page="/me/2fa", otp=ana.code())
     secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.get_data(as_text=True))
     used = otp.code_at(secret.group(1), max(ana._used_steps))
     refused = web.submit("/me/2fa/confirm", page="/me/2fa", otp=used)

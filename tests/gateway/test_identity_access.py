@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from gateway import create_app
 from postgate import otp
+from postgate.services.recovery_codes import replace_recovery_codes
 from postgate.store.models import Account, Approval, AuditEntry, AuthToken, Post, User
 
 
@@ -130,12 +131,15 @@ def test_role_removal_bites_on_the_next_request(client, actors) -> None:
 
 def test_enrollment_needs_a_first_code_then_gives_recovery_codes(rt, client, actors) -> None:
     ana = actors.person("ana", "author")
-    started = client.post("/api/v1/me/totp", json={}, headers=ana.headers)
+    with rt.store.transaction() as db:
+        ana_id = db.scalar(select(User.id).where(User.username == "ana"))
+        spare = replace_recovery_codes(db, ana_id)  # a code typed now, without a TOTP step
+    started = client.post("/api/v1/me/totp", json={"otp": spare[0]}, headers=ana.headers)
     assert started.status_code == 201
     new_secret = re.search(r"secret=([A-Z2-7]+)", started.get_json()["otpauth_uri"]).group(1)
     assert "<svg" in started.get_json()["qr_svg"]
-    # Until confirmed, the old secret still rules.
-    assert not client.get("/api/v1/me", headers=ana.headers).get_json()["recovery_codes_left"]
+    # Until confirmed, the old secret and recovery codes still rule.
+    assert client.get("/api/v1/me", headers=ana.headers).get_json()["recovery_codes_left"] == 9
     wrong = client.post(
         "/api/v1/me/totp/confirm",
         json={"otp": otp.code_at(new_secret, otp.current_step() - 4)},
@@ -199,7 +203,9 @@ def test_totp_reset_is_admin_only_with_2fa_and_ends_sessions(rt, client, actors)
 def test_users_list_and_revoke_only_their_own_tokens(rt, client, actors) -> None:
     ana = actors.person("ana", "author")
     bob = actors.person("bob", "author")
-    made = client.post("/api/v1/tokens", json={"name": "ci"}, headers=ana.headers)
+    made = client.post(
+        "/api/v1/tokens", json={"name": "ci", "otp": ana.code()}, headers=ana.headers
+    )
     assert made.status_code == 201
     token_id = made.get_json()["id"]
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=bob.headers).status_code == 404

@@ -19,6 +19,6 @@ def test_the_api_checks_codes_at_the_clock_s_time(client, actors, totp_clock) ->
     real_now = otp.code_at(ana.secret, otp.current_step())
     body = {"username": "ana", "password": ana.password, "otp": real_now}
     refused = client.post("/api/v1/session", json=body)
-    assert refused.status_code == 401 and refused.get_json()["error"] == "otp_invalid"
+    assert refused.status_code == 401 and refused.get_json()["error"] == "login_failed"
     body["otp"] = otp.code_at(ana.secret, totp_clock.step())
     assert client.post("/api/v1/session", json=body).status_code == 201

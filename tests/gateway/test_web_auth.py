@@ -60,7 +60,7 @@ def test_wrong_code_on_the_form_is_refused_with_a_message(client, web, actors) -
     ana = actors.create("ana", "author")
     response = web.try_login(ana, code="000000")
     assert response.status_code == 401
-    assert "TOTP code" in response.get_data(as_text=True)
+    assert "password or TOTP code is wrong" in response.get_data(as_text=True)
     assert ana.password not in response.get_data(as_text=True)
     assert client.get("/me").status_code == 302
 
@@ -127,7 +127,7 @@ def test_session_cookie_does_not_authenticate_the_api(client, web, actors) -> No
 def test_profile_creates_and_revokes_tokens(client, web, actors) -> None:
     ana = actors.create("ana", "author")
     web.login(ana)
-    made = web.submit("/me/tokens", page="/me", name="laptop")
+    made = web.submit("/me/tokens", page="/me", name="laptop", otp=ana.code())
     assert made.status_code == 201
     value = re.search(r"pg_[A-Za-z0-9_-]+", made.get_data(as_text=True)).group(0)
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 200
@@ -140,12 +140,16 @@ def test_profile_creates_and_revokes_tokens(client, web, actors) -> None:
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 401
 
 
-def test_2fa_page_enrolls_with_an_inline_svg_qr_code(client, web, actors) -> None:
+def test_2fa_page_enrolls_with_an_inline_svg_qr_code(rt, client, web, actors) -> None:
     from postgate import otp
+    from postgate.services.recovery_codes import replace_recovery_codes
+    from postgate.store.models import User
 
     ana = actors.create("ana", "author")
     web.login(ana)
-    page = web.submit("/me/2fa/start", page="/me/2fa")
+    with rt.store.transaction() as db:
+        spare = replace_recovery_codes(db, db.query(User).filter_by(username="ana").one().id)
+    page = web.submit("/me/2fa/start", page="/me/2fa", otp=spare[0])
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "<svg" in html and "style=" not in html

@@ -80,6 +80,15 @@ def test_old_reasons_become_state_columns_and_render_as_before(any_rt):
                 {"a": ids[1], "u": ids[0], "r": old, "f": False, "now": "2026-11-30 12:00:00"},
             )
 
+        first = db.execute(text("SELECT min(id) FROM posts")).scalar()
+        db.execute(  # a row pointing at a post: SQLite's batch mode copies the table under it
+            text(
+                "INSERT INTO approvals (post_id, reviewer_id, content_hash, acknowledged, at,"
+                " void_reason) VALUES (:p, :u, 'h', '[]', :now, '')"
+            ),
+            {"p": first, "u": ids[0], "now": "2026-11-30 12:00:00"},
+        )
+
     _migrate(any_rt, command.upgrade, "head")
     with any_rt.store.session() as db:
         posts = db.query(Post).order_by(Post.id).all()
@@ -89,3 +98,7 @@ def test_old_reasons_become_state_columns_and_render_as_before(any_rt):
     _migrate(any_rt, command.downgrade, _previous_revision(any_rt))
     assert _old_reasons(any_rt) == [old for old, *_ in ROWS]
     _migrate(any_rt, command.upgrade, "head")
+    with any_rt.store.session() as db:
+        assert db.execute(text("SELECT count(*) FROM approvals")).scalar() == 1
+        if db.get_bind().dialect.name == "sqlite":  # migrating turned them off for a while
+            assert db.execute(text("PRAGMA foreign_keys")).scalar() == 1
