@@ -44,6 +44,7 @@ from postgate.store.models import Freeze, Takedown, TakedownItem  # noqa: E402
 from sandbox import client as sandbox  # noqa: E402
 from sandbox.faults import parse_rate_limit  # noqa: E402
 from sandbox.server import running_sandbox  # noqa: E402
+from sandbox.switches import Realism  # noqa: E402
 from workers.takedown_account import DELETERS_PER_ACCOUNT  # noqa: E402
 
 
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     }
     rt = Runtime(load_settings(env=env))
     init_store(rt)
-    with running_sandbox(tmp / "sandbox") as url:
+    with running_sandbox(tmp / "sandbox", realism=Realism(deletion_limit=None)) as url:
         env["POSTGATE_SANDBOX_URL"] = url
         names = seed(rt, url, args.accounts, args.posts)
         sandbox.set_faults(url, latency_ms=args.latency_ms, rate_limit=args.rate_limit)
@@ -111,12 +112,11 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
 
 def seed(rt: Runtime, url: str, accounts: int, posts: int) -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from tests.helpers import make_account
+    from tests.helpers import make_account, sandbox_credentials
 
     names = [f"brand{i:02d}" for i in range(accounts)]
     for name in names:
-        token = sandbox.issue_token(url, name)["access_token"]
-        make_account(rt, name, base_url=url, token=token)
+        make_account(rt, name, base_url=url, credentials=sandbox_credentials(url, name))
     for n in range(posts):
         sandbox.post_direct(url, names[n % accounts], f"attacker post {n}: buy crypto now")
     return names

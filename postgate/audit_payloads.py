@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 FreezeScope = Literal["global", "account"]
 
@@ -56,15 +56,27 @@ def freeze_lift(account: str | None, still_frozen: bool) -> FreezeLift:
 
 
 class TakedownStart(TypedDict):
-    """``takedown:start``: the accounts a new takedown covers and its window."""
+    """``takedown:start``: the accounts a new takedown covers, its window and its scope
+    (``include_postgate``, ``exclude``: :mod:`postgate.services.takedown_scope`)."""
 
     accounts: list[str]
     since: str
     joined: list[int]
+    include_postgate: NotRequired[str | list[str]]
+    exclude: NotRequired[list[str]]
 
 
-def takedown_start(accounts: Iterable[str], since: datetime, joined: list[int]) -> TakedownStart:
-    return TakedownStart(accounts=list(accounts), since=since.isoformat(), joined=joined)
+def takedown_start(
+    accounts: Iterable[str],
+    since: datetime,
+    joined: list[int],
+    scope: dict[str, Any] | None = None,
+) -> TakedownStart:
+    start = TakedownStart(accounts=list(accounts), since=since.isoformat(), joined=joined)
+    if scope:
+        start["include_postgate"] = scope["include_postgate"]
+        start["exclude"] = scope["exclude"]
+    return start
 
 
 class TokensEnded(TypedDict):
@@ -123,17 +135,21 @@ class AccountCompromised(TypedDict):
     since: str
     credentials_revoked: bool
     reason: str
+    gaps: NotRequired[str]
 
 
 def account_compromised(
-    takedown: int, account_id: int, since: datetime, revoked: bool, reason: str
+    takedown: int, account_id: int, since: datetime, revoked: bool, reason: str, gaps: str = ""
 ) -> AccountCompromised:
+    """``credentials_revoked`` only once Postgate checked the credential no longer works;
+    ``gaps``: what the check after the deletions could not verify."""
     return AccountCompromised(
         takedown=takedown,
         account_id=account_id,
         since=since.isoformat(),
         credentials_revoked=revoked,
         reason=reason or ("" if revoked else "the platform offers no revocation"),
+        gaps=gaps,
     )
 
 

@@ -16,6 +16,7 @@ from sandbox.errors import BadRequest, NotFound, Unauthorized
 from sandbox.realism import validate_length
 from sandbox.state import current_state
 from sandbox.store import Account, Status
+from sandbox.switches import current_realism
 
 bp = Blueprint("mastodon", __name__)
 
@@ -212,7 +213,7 @@ def account_statuses(account_id: str) -> Response:
         max_id=id_param(request.args.get("max_id")),
         since_id=id_param(request.args.get("since_id")),
         min_id=id_param(request.args.get("min_id")),
-        include_private=is_owner(caller, account),
+        include_private=is_owner(caller, account) and current_realism().owner_sees_all,
     )
     response = jsonify(
         [with_media(status_json(status, account, state.base()), status.id) for status in page]
@@ -230,13 +231,3 @@ def limit_param(raw: str | None) -> int:
         return min(max(int(raw or ""), 1), MAX_LIMIT)
     except ValueError:
         return DEFAULT_LIMIT
-
-
-@bp.post("/oauth/revoke")
-def revoke() -> Response:
-    """Revoke a token (RFC 7009: unknown tokens also get 200); any client id/secret."""
-    token = string_field(form_data(), "token").strip()
-    if not token:
-        raise BadRequest("The request is missing a required parameter: token")
-    current_state().store.revoke_token(token)
-    return jsonify({})

@@ -19,6 +19,8 @@ from sandbox import client
 from sandbox.config import SandboxEnv, sandbox_env
 from sandbox.faults import RateLimit, parse_rate_limit
 from sandbox.server import serve as run_server
+from sandbox.store import VISIBILITIES
+from sandbox.switches import DEFAULT_DELETION_LIMIT, Realism
 
 
 class RateLimitType(click.ParamType):
@@ -62,6 +64,12 @@ def sandbox() -> None:
 @click.option("--rate-limit", type=RateLimitType(), help="Per-account limit, e.g. 300/300.")
 @click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file.")
+@click.option(
+    "--deletion-limit",
+    default=str(DEFAULT_DELETION_LIMIT),
+    show_default=True,
+    help="Deletions per account, N/SECONDS, apart from --rate-limit; 'off' for none.",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -69,6 +77,7 @@ def serve(
     rate_limit: RateLimit | None,
     error_rate: float,
     data: Path | None,
+    deletion_limit: str,
 ) -> None:
     """Serve the sandbox until interrupted."""
     env = _env()
@@ -80,17 +89,40 @@ def serve(
             latency_ms=latency_ms,
             rate_limit=rate_limit,
             error_rate=error_rate,
+            realism=Realism(deletion_limit=_deletion_limit(deletion_limit)),
         )
     except OSError as exc:
         raise click.ClickException(f"cannot serve the sandbox: {exc.strerror or exc}") from exc
 
 
+def _deletion_limit(text: str) -> RateLimit | None:
+    if text.strip().lower() == "off":
+        return None
+    try:
+        return parse_rate_limit(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--deletion-limit") from exc
+
+
 @sandbox.command()
 @click.argument("account")
 @click.argument("text")
-def post(account: str, text: str) -> None:
-    """Post TEXT on ACCOUNT directly, bypassing Postgate (as an attacker would)."""
-    status = _call(client.post_direct, _env().url, account, text)
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="public",
+    show_default=True,
+    help="private = followers only, direct = mentioned people only.",
+)
+@click.option("--edit", "edit_id", metavar="ID", help="Rewrite the live status ID with TEXT.")
+def post(account: str, text: str, visibility: str, edit_id: str | None) -> None:
+    """Post TEXT on ACCOUNT directly, bypassing Postgate (as an attacker would), or with
+    --edit rewrite one of its posts (Postgate's own included)."""
+    url = _env().url
+    if edit_id is not None:
+        status = _call(client.edit_direct, url, account, edit_id, text)
+    else:
+        status = _call(client.post_direct, url, account, text, visibility)
     click.echo(f"{status['id']} {status['url']}")
 
 

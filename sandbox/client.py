@@ -55,9 +55,16 @@ def issue_token(base_url: str, name: str) -> dict[str, str]:
     return _call(base_url, "POST", f"/sandbox/accounts/{name}/tokens")
 
 
-def post_direct(base_url: str, name: str, text: str) -> dict[str, Any]:
+def post_direct(base_url: str, name: str, text: str, visibility: str = "public") -> dict[str, Any]:
     """Post bypassing Postgate, as an attacker would; returns the Mastodon Status."""
-    return _call(base_url, "POST", f"/sandbox/accounts/{name}/statuses", {"text": text})
+    body = {"text": text, "visibility": visibility}
+    return _call(base_url, "POST", f"/sandbox/accounts/{name}/statuses", body)
+
+
+def edit_direct(base_url: str, name: str, status_id: str, text: str) -> dict[str, Any]:
+    """Rewrite a live status bypassing Postgate (``edited_at`` set); returns the Status."""
+    path = f"/sandbox/accounts/{name}/statuses/{status_id}"
+    return _call(base_url, "PUT", path, {"text": text})
 
 
 def list_live(base_url: str, name: str) -> list[dict[str, str]]:
@@ -86,6 +93,16 @@ def set_faults(
     changes = {"latency_ms": latency_ms, "rate_limit": rate_limit, "error_rate": error_rate}
     body = {key: value for key, value in changes.items() if value is not _UNSET}
     return _call(base_url, "PUT", "/sandbox/faults", body)
+
+
+def get_realism(base_url: str) -> dict[str, Any]:
+    """Current realism switches (``sandbox.switches``)."""
+    return _call(base_url, "GET", "/sandbox/realism")
+
+
+def set_realism(base_url: str, **changes: Any) -> dict[str, Any]:
+    """Change only the switches passed (``deletion_limit=None`` turns the limit off)."""
+    return _call(base_url, "PUT", "/sandbox/realism", changes)
 
 
 def get_behaviour(base_url: str) -> dict[str, Any]:

@@ -9,14 +9,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.entities import account_json, iso_time, status_json
 from sandbox.errors import BadRequest, Invalid
 from sandbox.faults import updated_faults
+from sandbox.oauth import issue_app_token
 from sandbox.realism import validate_length
 from sandbox.state import current_state
-from sandbox.store import Account
+from sandbox.store import Account, Status
+from sandbox.switches import EXTENSION as REALISM
+from sandbox.switches import RealismState, updated_realism
 
 bp = Blueprint("sandbox_control", __name__)
 
@@ -45,8 +48,7 @@ def issue_token(name: str) -> tuple[Response, int]:
     """A fresh access token, how ``accounts add NAME --platform sandbox`` gets one."""
     account = named_account(name)
     assert account is not None
-    token = current_state().store.issue_token(account.id)
-    return jsonify({"access_token": token, "account_id": str(account.id)}), 201
+    return jsonify(issue_app_token(current_state().store, account)), 201
 
 
 @bp.post("/sandbox/accounts/<name>/statuses")
@@ -54,12 +56,13 @@ def post_direct(name: str) -> tuple[Response, int]:
     """Publish bypassing Postgate and fault injection, as an attacker with the token would."""
     account = named_account(name)
     assert account is not None
-    text = json_body().get("text", "")
-    if not isinstance(text, str):
-        raise BadRequest("text must be a string")
+    body = json_body()
+    text, visibility = body.get("text", ""), body.get("visibility") or "public"
+    if not isinstance(text, str) or not isinstance(visibility, str):
+        raise BadRequest("text and visibility must be strings")
     state = current_state()
     validate_length(text)
-    status, _ = state.store.create_status(account.id, text)
+    status, _ = state.store.create_status(account.id, text, visibility)
     state.stats.add("direct_posts")
     return jsonify(status_json(status, account, state.base())), 201
 
@@ -71,9 +74,18 @@ def list_live(name: str) -> Response:
     if account is None:
         return jsonify([])
     statuses = current_state().store.live_statuses(account.id)
-    return jsonify(
-        [{"id": str(s.id), "text": s.text, "created_at": iso_time(s.created_at)} for s in statuses]
-    )
+    return jsonify([live_json(status) for status in statuses])
+
+
+def live_json(status: Status) -> dict[str, Any]:
+    """``{"id", "text", "created_at"}`` (CONTRACT.md) with ``visibility`` and ``edited_at``."""
+    return {
+        "id": str(status.id),
+        "text": status.text,
+        "created_at": iso_time(status.created_at),
+        "visibility": status.visibility,
+        "edited_at": iso_time(status.edited_at) if status.edited_at else None,
+    }
 
 
 @bp.get("/sandbox/accounts/<name>")
@@ -95,6 +107,18 @@ def faults() -> Response:
         except ValueError as exc:
             raise Invalid(str(exc)) from exc
     return jsonify(state.current_faults().to_json())
+
+
+@bp.route("/sandbox/realism", methods=["GET", "PUT"])
+def realism() -> Response:
+    """Read or partially update the realism switches (``sandbox.switches``)."""
+    state: RealismState = current_app.extensions[REALISM]
+    if request.method == "PUT":
+        try:
+            state.set(updated_realism(state.get(), json_body()))
+        except ValueError as exc:
+            raise Invalid(str(exc)) from exc
+    return jsonify(state.get().to_json())
 
 
 @bp.route("/sandbox/stats", methods=["GET", "DELETE"])

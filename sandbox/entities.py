@@ -68,7 +68,7 @@ def status_json(
         "replies_count": 0,
         "reblogs_count": 0,
         "favourites_count": 0,
-        "edited_at": None,
+        "edited_at": iso_time(status.edited_at) if status.edited_at else None,
         "content": markup.content,
         "reblog": None,
         "application": {"name": "Postgate sandbox", "website": None},

@@ -86,12 +86,12 @@ class MediaState:
         self.store = store
         self.processing_ms = check_processing(processing_ms)
         self._lock = threading.Lock()
-        with store.locked() as db:
+        with store.connection() as db:
             db.executescript(SCHEMA)
 
     def add(self, account_id: int, data: bytes, mime: str, description: str) -> Media:
         now = now_ms()
-        with self.store.locked() as db:
+        with self.store.connection() as db:
             cursor = db.execute(
                 "INSERT INTO media (account_id, data, mime, sha256, description, created_at,"
                 " ready_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -111,17 +111,17 @@ class MediaState:
         return found
 
     def get(self, media_id: int) -> Media | None:
-        with self.store.locked() as db:
+        with self.store.connection() as db:
             row = db.execute(BY_ID, (media_id,)).fetchone()
         return Media(*row) if row else None
 
     def data(self, media_id: int) -> bytes | None:
-        with self.store.locked() as db:
+        with self.store.connection() as db:
             row = db.execute("SELECT data FROM media WHERE id = ?", (media_id,)).fetchone()
         return bytes(row[0]) if row else None
 
     def of_status(self, status_id: int) -> list[Media]:
-        with self.store.locked() as db:
+        with self.store.connection() as db:
             rows = db.execute(BY_STATUS, (status_id,)).fetchall()
         return [Media(*row) for row in rows]
 
@@ -142,7 +142,7 @@ class MediaState:
         return ids
 
     def attach(self, status_id: int, ids: list[int]) -> None:
-        with self.store.locked() as db:
+        with self.store.connection() as db:
             for position, media_id in enumerate(ids):
                 db.execute(
                     "UPDATE media SET status_id = ?, position = ? WHERE id = ?",

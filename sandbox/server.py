@@ -19,7 +19,8 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control, instance, media, realism
+from sandbox import api, control, edits, instance, media, oauth
+from sandbox.deletion_limit import install_deletion_limit
 from sandbox.errors import SandboxError
 from sandbox.faults import (
     Faults,
@@ -29,8 +30,10 @@ from sandbox.faults import (
     parse_rate_limit,
 )
 from sandbox.guard import install_guard
+from sandbox.realism import bp as behaviour_bp
 from sandbox.state import EXTENSION, SandboxState
 from sandbox.store import SandboxStore
+from sandbox.switches import Realism, install_realism
 
 
 def create_sandbox_app(
@@ -40,6 +43,7 @@ def create_sandbox_app(
     rate_limit: RateLimit | str | None = None,
     error_rate: float = 0.0,
     base_url: str | None = None,
+    realism: Realism | None = None,
     media_processing_ms: int = 0,
 ) -> Flask:
     """Build the app; ``base_url`` (else the request's host) prefixes entity URLs;
@@ -55,13 +59,16 @@ def create_sandbox_app(
     app.json.sort_keys = False  # keep Mastodon's field order
     base = base_url.rstrip("/") if base_url else None
     store = SandboxStore(data_path)
+    edits.create_schema(store)
+    oauth.create_schema(store)
     app.extensions[EXTENSION] = SandboxState(store, faults, base)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(control.bp)
-    app.register_blueprint(realism.bp)
-    app.register_blueprint(instance.bp)
+    install_realism(app, realism)
+    for blueprint in (api.bp, control.bp, behaviour_bp, instance.bp, edits.bp, oauth.bp):
+        app.register_blueprint(blueprint)
     media.init_app(app, store, media_processing_ms)
     install_guard(app)
+    install_deletion_limit(app)  # after the guard: it reports the most limited of the two
+    app.register_error_handler(oauth.OAuthError, oauth.oauth_error)
     app.register_error_handler(SandboxError, _sandbox_error)
     app.register_error_handler(HTTPException, _http_error)
     return app

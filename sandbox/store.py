@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS statuses (
     text TEXT NOT NULL,
     visibility TEXT NOT NULL,
     created_at INTEGER NOT NULL,
-    deleted_at INTEGER
+    deleted_at INTEGER,
+    edited_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS statuses_by_account ON statuses(account_id, id);
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -52,7 +53,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 );
 """
 _PAGE = """
-SELECT id, account_id, text, visibility, created_at, deleted_at FROM statuses
+SELECT id, account_id, text, visibility, created_at, deleted_at, edited_at FROM statuses
 WHERE account_id = ? AND deleted_at IS NULL
   AND (? OR visibility IN ('public', 'unlisted'))
   AND (? IS NULL OR id < ?) AND (? IS NULL OR id > ?)
@@ -80,6 +81,7 @@ class Status:
     visibility: str
     created_at: int  # epoch milliseconds
     deleted_at: int | None = None
+    edited_at: int | None = None  # the last edit (``sandbox.edits``), None if never edited
 
 
 def now_ms() -> int:
@@ -95,6 +97,13 @@ def validate_text(text: str, length: int | None = None, max_chars: int = MAX_CHA
         raise Invalid(f"Validation failed: Text character limit of {max_chars} exceeded")
 
 
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring a sandbox file written by an older version up to the schema above."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(statuses)")}
+    if "edited_at" not in columns:
+        db.execute("ALTER TABLE statuses ADD COLUMN edited_at INTEGER")
+
+
 class SandboxStore:
     """All sandbox data access; safe to share between threads."""
 
@@ -106,11 +115,13 @@ class SandboxStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        _add_missing_columns(self._db)
         self._last_id = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM statuses").fetchone()[0]
 
     @contextmanager
-    def locked(self) -> Iterator[sqlite3.Connection]:
-        """The connection under the store's lock, for tables kept by other modules (media)."""
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the store's lock: for the behaviour modules (``sandbox.edits``,
+        ``sandbox.oauth``) that keep tables of their own in the same file."""
         with self._lock:
             yield self._db
 
@@ -241,7 +252,7 @@ class SandboxStore:
         """A status by id, deleted or not."""
         with self._lock:
             row = self._db.execute(
-                "SELECT id, account_id, text, visibility, created_at, deleted_at"
+                "SELECT id, account_id, text, visibility, created_at, deleted_at, edited_at"
                 " FROM statuses WHERE id = ?",
                 (status_id,),
             ).fetchone()
@@ -286,8 +297,8 @@ class SandboxStore:
         """Every live status of the account, newest first (the control endpoint's view)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, account_id, text, visibility, created_at, deleted_at FROM statuses"
-                " WHERE account_id = ? AND deleted_at IS NULL ORDER BY id DESC",
+                "SELECT id, account_id, text, visibility, created_at, deleted_at, edited_at"
+                " FROM statuses WHERE account_id = ? AND deleted_at IS NULL ORDER BY id DESC",
                 (account_id,),
             ).fetchall()
         return [Status(*row) for row in rows]

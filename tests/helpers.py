@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 from postgate import otp
+from sandbox.switches import Realism
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -242,6 +243,18 @@ def error_next_to(body: str, field_id: str) -> str:
     return match.group(1)
 
 
+NO_DELETION_LIMIT = Realism(deletion_limit=None)  # for tests deleting many posts at once
+
+
+def sandbox_credentials(url: str, name: str) -> dict[str, str]:
+    """What connecting the sandbox account ``name`` stores: a token and its app's pair."""
+    from sandbox import client
+
+    issued = client.issue_token(url, name)
+    fields = ("client_id", "client_secret")
+    return {"token": issued["access_token"], **{f: issued[f] for f in fields}}
+
+
 def make_account(
     rt: Any,
     name: str = "acme",
@@ -252,8 +265,10 @@ def make_account(
     approvals: int = 1,
     timezone: str = "UTC",
     windows: list[str] | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> int:
-    """An account row with encrypted credentials, without asking any platform."""
+    """An account row with encrypted credentials (``credentials``, else just ``token``),
+    without asking any platform."""
     from postgate.store.models import Account
 
     with rt.store.transaction() as db:
@@ -261,7 +276,7 @@ def make_account(
             name=name,
             platform=platform,
             base_url=base_url or rt.settings.sandbox_url,
-            credentials_enc=rt.vault.encrypt_json({"token": token}),
+            credentials_enc=rt.vault.encrypt_json(credentials or {"token": token}),
             timezone=timezone,
             windows=windows or [],
             blackout_dates=[],

@@ -40,6 +40,7 @@ from postgate.logs import configure_logging
 from postgate.runtime import Runtime
 from postgate.services.checking import check_rules_version
 from postgate.services.server_limits import refresh_due_limits
+from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.db import release_connections
 from workers import jobs
 from workers.beating import BeatingWorker
@@ -188,6 +189,7 @@ def _rescue_safely(rt: Runtime) -> None:
     try:
         rescue_overdue(rt)
         rescue_abandoned(rt)
+        resume_running_takedowns(rt)  # a takedown whose worker died: within its lease time
     except RedisError:
         pass  # Redis is away: nothing is scheduled until it is back, and then this runs again
     except Exception:

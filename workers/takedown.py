@@ -5,7 +5,7 @@ before the delete call, and each outcome is committed as it comes. A new run (RQ
 job twice, or a new worker after a crash, queued by ``resume_running_takedowns``) redoes
 discovery, which only adds what is missing, and skips finished items. One run at a time
 holds a lease in Redis, renewed by a heartbeat; a killed run's lease expires within
-the lease time and the next run waits for it.
+the lease time (3 s) and every worker's rescue loop queues the takedown again within a second.
 
 A request may widen an account's window while the run works on it (a second takedown
 asking for an earlier ``since`` joins this one). Before revoking an account's credentials
@@ -33,7 +33,7 @@ from postgate.runtime import Runtime, process_runtime
 from postgate.services.freezes import lock_accounts
 from postgate.services.takedown_dispatch import lease_key
 from postgate.services.takedown_windows import takedown_windows
-from postgate.states import TakedownStatus
+from postgate.states import GONE, TakedownStatus
 from postgate.store.models import Takedown
 from postgate.store.types import utcnow
 from workers.lease import Lease, LeaseLost
@@ -43,6 +43,10 @@ from workers.takedown_items import ACTOR
 log = logging.getLogger("postgate.takedown")
 
 PHASES = ("queued", "discover", "delete", "revoke", "done")
+# A killed run's lease expires within LEASE_SECONDS; every worker's once-a-second rescue
+# (workers.runner) then queues the takedown again: resumed within about 5 s of the death.
+LEASE_SECONDS = 3.0
+HEARTBEAT_SECONDS = 1.0
 
 
 def run_takedown(takedown_id: int) -> dict[str, Any]:
@@ -51,7 +55,9 @@ def run_takedown(takedown_id: int) -> dict[str, Any]:
 
 
 def execute(rt: Runtime, takedown_id: int) -> dict[str, Any]:
-    lease = Lease(rt.redis, lease_key(rt, takedown_id))
+    lease = Lease(
+        rt.redis, lease_key(rt, takedown_id), seconds=LEASE_SECONDS, heartbeat=HEARTBEAT_SECONDS
+    )
     if not lease.acquire(wait=lease.seconds + 2):
         return {"takedown": takedown_id, "skipped": "another run holds the takedown"}
     try:
@@ -129,9 +135,21 @@ class TakedownRun:
             if todo:
                 return todo, {}
             counts = payloads.takedown_done(item.outcome for item in takedown.items)
-            takedown.status, takedown.phase = TakedownStatus.DONE, "done"
+            windows = takedown_windows(db, takedown)
+            gaps = (
+                any(outcome not in GONE for outcome in counts)
+                or any(a not in windows.revoked for a in takedown.account_ids)
+                or bool(windows.gaps)
+            )
+            done = TakedownStatus.DONE_WITH_GAPS if gaps else TakedownStatus.DONE
+            takedown.status, takedown.phase = done, "done"
             takedown.finished_at = utcnow()
             self.rt.audit(
-                db, Event.TAKEDOWN_DONE, actor=ACTOR, target=f"takedown:{self.id}", details=counts
+                db,
+                Event.TAKEDOWN_DONE,
+                actor=ACTOR,
+                target=f"takedown:{self.id}",
+                result="ok" if done == TakedownStatus.DONE else "done_with_gaps",
+                details=counts,
             )
-        return [], {"takedown": self.id, **counts}
+        return [], {"takedown": self.id, "status": takedown.status, **counts}

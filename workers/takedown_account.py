@@ -20,11 +20,14 @@ from typing import Any, Protocol, TypeVar
 
 from postgate import audit_payloads as payloads
 from postgate.audit import Event
-from postgate.platforms.base import ConnectorError, RemotePost, RetryableError
+from postgate.platforms.base import ConnectorError, CredentialsError, RemotePost, RetryableError
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
-from postgate.services.takedown_windows import Windows, takedown_windows
+from postgate.services.crisis import holding_text
+from postgate.services.manual_steps import manual_revoke
+from postgate.services.takedown_scope import Scope
+from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
 from postgate.states import AccountStatus, ItemOutcome
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
@@ -80,6 +83,10 @@ class AccountTakedown:
             self.account = account
             db.expunge(account)
         self.items = AccountItems(self.rt, self.takedown_id, account_id, self.account.name)
+        with self.rt.store.session() as db:
+            takedown = db.get(Takedown, self.takedown_id)
+            assert takedown is not None
+            self.scope = Scope.from_json(takedown.scope)
         windows = self._windows()
         self.since = windows.since[account_id]
         self._revoked = account_id in windows.revoked  # by an earlier run of this takedown
@@ -91,8 +98,9 @@ class AccountTakedown:
                 self.run_.set_phase(self.account_id, "done")
                 return
             self.take_down()
+            gaps = self.verify()
             self.run_.set_phase(self.account_id, "revoke")
-            self.revoke()
+            self.revoke(gaps)
             self.run_.set_phase(self.account_id, "done")
         finally:
             for connector in self._connectors:
@@ -103,6 +111,7 @@ class AccountTakedown:
         while True:
             self.run_.set_phase(self.account_id, "discover")
             self.discover()
+            self.neutralise_pending()
             self.run_.set_phase(self.account_id, "delete")
             self.delete_pending()
             for _ in range(SWEEPS):
@@ -167,11 +176,11 @@ class AccountTakedown:
         """List the account's posts in the window and add items for those not yet known;
         returns how many were added. A sweep (``store=False``) adds only what is listed."""
         listed: list[RemotePost] = []
-        try:
-            listed, _ = self.call(lambda c: c.list_recent(since=self.since, limit=LIST_LIMIT))
+        try:  # the whole collection: an old post may have been edited in the window
+            listed, _ = self.call(lambda c: c.list_recent(since=None, limit=LIST_LIMIT))
         except CallFailed as exc:
             self.items.note_listing_failure(exc.reason)
-        return self.items.add(listed, self.since, published=store)
+        return self.items.add(listed, self.since, self.scope, published=store)
 
     # --- deletion -------------------------------------------------------------------------
 
@@ -180,6 +189,7 @@ class AccountTakedown:
         pending = self.items.pending()
         if not pending:
             return
+        self.items.mark_sending([row.id for row in pending])
         with ThreadPoolExecutor(DELETERS_PER_ACCOUNT, f"takedown-{self.account.name}") as pool:
             running = {pool.submit(self._delete, row.id, row.remote_id) for row in pending}
             finished: list[Future[Outcome]] = []
@@ -198,6 +208,35 @@ class AccountTakedown:
                     pool.shutdown(cancel_futures=True)
                     raise failed
 
+    # --- neutralising ---------------------------------------------------------------------
+
+    def neutralise_pending(self) -> None:
+        """Where the platform lets the account edit its posts, replace each pending post's
+        text with the holding text at once (its evidence is stored already), so nothing of
+        the attacker's stays readable while deletions wait for the platform's deletion limit
+        (Mastodon: 30 per 30 minutes). Edits count against the general limit only. An edit
+        that fails leaves the item pending: it is deleted all the same."""
+        spec = PLATFORMS.get(self.account.platform)
+        text = holding_text(self.rt)
+        if spec is None or not spec.capabilities.edit or not text:
+            return
+        pending = [row for row in self.items.pending() if row.outcome == ItemOutcome.PENDING]
+        if not pending:
+            return
+        with ThreadPoolExecutor(DELETERS_PER_ACCOUNT, f"neutralise-{self.account.name}") as pool:
+            done = list(
+                pool.map(lambda row: self._neutralise(row.id, row.remote_id, text), pending)
+            )
+        self.items.record_neutralised([item_id for item_id in done if item_id is not None])
+
+    def _neutralise(self, item_id: int, remote_id: str, text: str) -> int | None:
+        try:
+            outcome, _ = self.call(lambda c: c.edit(remote_id, text))
+        except CallFailed as exc:
+            log.info("takedown %s: could not neutralise %s: %s", self.takedown_id, remote_id, exc)
+            return None
+        return item_id if outcome == ItemOutcome.NEUTRALISED else None
+
     def _delete(self, item_id: int, remote_id: str) -> Outcome:
         try:
             outcome, attempts = self.call(lambda c: c.delete(remote_id))
@@ -208,28 +247,63 @@ class AccountTakedown:
 
     # --- revocation -----------------------------------------------------------------------
 
-    def revoke(self) -> None:
-        """Revoke the token where the platform allows it (the registry's ``revoke``
-        capability); the account is compromised anyway.
+    # --- verification ---------------------------------------------------------------------
 
+    def verify(self) -> str:
+        """List the account again and compare: an item the platform still lists becomes
+        ``still_live``, and when the listing fails every deleted item is ``unverified``.
+        Returns what could not be verified on the account as a whole ("" when nothing): the
+        platform counting more posts than its listing shows (posts this token cannot see).
+        Once this takedown revoked the credential (a window widened afterwards), nothing can
+        be listed: the earlier check stands and the widened part is a gap."""
+        if self._revoked:
+            return (
+                "the window was widened after the credential was revoked: posts from the"
+                " earlier part could not be listed; check the account on the platform"
+            )
+        try:
+            listed, _ = self.call(lambda c: c.list_recent(since=None, limit=LIST_LIMIT))
+            info, _ = self.call(lambda c: c.verify_credentials())
+        except CallFailed as exc:
+            reason = f"could not list the account again to check: {exc.reason}"
+            self.items.mark_unverified(reason)
+            return reason
+        self.items.compare(
+            {p.remote_id for p in listed}, "still listed by the platform after the deletion"
+        )
+        if info.posts_count is not None and info.posts_count > len(listed):
+            return (
+                f"the platform counts {info.posts_count} posts on the account but lists only"
+                f" {len(listed)}: some cannot be seen with this credential; check the account"
+                " on the platform"
+            )
+        if len(listed) >= LIST_LIMIT:
+            return f"the account has more than {LIST_LIMIT} posts: only the newest were checked"
+        return ""
+
+    def revoke(self, gaps: str = "") -> None:
+        """Revoke the token where the platform allows it, then check that it no longer works;
+        the account is compromised anyway.
+
+        A credential counts as revoked only once verifying it fails with a credentials error:
+        a refused revocation (Mastodon without the app's client pair), a platform that cannot
+        revoke (Bluesky app passwords, webhooks) or a token that still works afterwards
+        leaves ``credentials_revoked: false`` with the reason and the step to take by hand.
         The entry records the window the account's part finished for; an account this
         takedown revoked already (its window was widened since) is not asked again.
         """
-        reason = ""
-        spec = PLATFORMS.get(self.account.platform)
         if self._revoked:
             revoked, reason = True, "revoked earlier by this takedown"
-        elif spec is not None and not spec.capabilities.revoke:
-            revoked = False  # the entry says the platform offers no revocation
         else:
-            try:
-                revoked, _ = self.call(lambda c: c.revoke_credentials())
-            except CallFailed as exc:
-                revoked, reason = False, exc.reason
+            revoked, reason = self._revoke_and_check()
+        if not revoked:
+            reason = f"{reason}. By hand: {manual_revoke(self.account.platform)}"
         with self.rt.store.transaction() as db:
             account = db.get(Account, self.account_id)
-            assert account is not None
+            takedown = db.get(Takedown, self.takedown_id)
+            assert account is not None and takedown is not None
             account.status = AccountStatus.COMPROMISED
+            finish_account(db, takedown, self.account_id, self.since, revoked, reason, gaps)
             self.rt.audit(
                 db,
                 Event.ACCOUNT_COMPROMISED,
@@ -237,6 +311,36 @@ class AccountTakedown:
                 target=f"account:{account.name}",
                 result="ok" if revoked else "not_revoked",
                 details=payloads.account_compromised(
-                    self.takedown_id, self.account_id, self.since, bool(revoked), reason
+                    self.takedown_id, self.account_id, self.since, revoked, reason, gaps
                 ),
             )
+
+    def _revoke_and_check(self) -> tuple[bool, str]:
+        """``(revoked, reason)``: ask the platform to revoke, then verify the credential."""
+        spec = PLATFORMS.get(self.account.platform)
+        asked = ""
+        if spec is not None and not spec.capabilities.revoke:
+            asked = "the platform offers no revocation through its API"
+        else:
+            try:
+                offered, _ = self.call(lambda c: c.revoke_credentials())
+                if not offered:
+                    asked = "the platform offers no revocation through its API"
+            except CallFailed as exc:
+                asked = f"the revocation failed: {exc.reason}"
+        try:
+            dead, _ = self.call(_credential_is_dead)
+        except CallFailed as exc:
+            return False, asked or f"could not check the revocation: {exc.reason}"
+        if dead:
+            return True, ""
+        return False, asked or "the platform accepted the revocation but the credential still works"
+
+
+def _credential_is_dead(connector: Any) -> bool:
+    """True when the platform refuses the credential as invalid or revoked."""
+    try:
+        connector.verify_credentials()
+    except CredentialsError:
+        return True
+    return False

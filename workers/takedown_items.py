@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, update
 
 from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.platforms.base import RemotePost
 from postgate.runtime import Runtime
+from postgate.services.takedown_scope import Scope, decide
 from postgate.states import GONE, ItemOrigin, ItemOutcome, PostStatus
 from postgate.store.models import Post, TakedownItem
 from postgate.store.types import utcnow
@@ -49,11 +50,14 @@ class AccountItems:
 
     # --- discovery ------------------------------------------------------------------------
 
-    def add(self, listed: list[RemotePost], since: datetime, *, published: bool) -> int:
-        """Add items for posts not yet known to this takedown; returns how many were added.
+    def add(
+        self, listed: list[RemotePost], since: datetime, scope: Scope, *, published: bool
+    ) -> int:
+        """Add items for the posts in scope not yet known to this takedown; returns how many.
 
-        ``published`` adds Postgate's own posts published in the window too, also those the
-        listing missed; the sweeps after the deletions add only what the platform lists.
+        What is in scope is :func:`postgate.services.takedown_scope.decide`'s call.
+        ``published`` also looks at Postgate's own posts published in the window, those the
+        listing missed included; the sweeps after the deletions add only what is listed.
         """
         with self.rt.store.transaction() as db:
             known = set(
@@ -64,69 +68,53 @@ class AccountItems:
                     )
                 )
             )
-            added = self._add_postgate_items(db, known, listed, since) if published else 0
-            added += self._add_listed_items(db, known, listed, since)
+            ours = self._postgate_posts(db, [p.remote_id for p in listed], since, published)
+            added = 0
+            for remote_id, remote, post in _candidates(listed, ours):
+                if remote_id in known:
+                    continue
+                author = post.author.username if post is not None and post.author else None
+                if not decide(remote, post, author, since, scope).touch:
+                    continue
+                self._add_item(db, remote_id, remote, post)
+                known.add(remote_id)
+                added += 1
         return added
 
-    def _add_postgate_items(
-        self, db: Any, known: set[str], listed: list[RemotePost], since: datetime
-    ) -> int:
-        on_platform = {p.remote_id: p for p in listed}
-        posts = db.scalars(
-            select(Post).where(
-                Post.account_id == self.account_id,
-                Post.status == PostStatus.PUBLISHED,
-                Post.remote_id.is_not(None),
-                Post.published_at >= since,
-            )
-        ).all()
-        added = 0
-        for post in posts:
-            if post.remote_id in known:
-                continue
-            remote = on_platform.get(post.remote_id)
-            evidence = {
-                "text": post.text,
-                "created_at": (remote.created_at if remote else post.published_at).isoformat(),
-                "published_at": post.published_at.isoformat() if post.published_at else None,
-                "url": post.remote_url or (remote.url if remote else None),
-                "remote_id": post.remote_id,
-                "platform_text": remote.text if remote else None,
-                "captured_at": utcnow().isoformat(),
-            }
-            self._add_item(db, post.remote_id, ItemOrigin.POSTGATE, evidence, post_id=post.id)
-            known.add(post.remote_id)
-            added += 1
-        return added
-
-    def _add_listed_items(
-        self, db: Any, known: set[str], listed: list[RemotePost], since: datetime
-    ) -> int:
-        added = 0
-        for remote in listed:
-            if remote.remote_id in known:
-                continue
-            post = db.scalar(
-                select(Post).where(
-                    Post.account_id == self.account_id, Post.remote_id == remote.remote_id
-                )
-            )
-            if post is not None and post.published_at and post.published_at < since:
-                continue  # ours, from before the window: not part of this takedown
-            evidence = {
-                "text": remote.text,
-                "created_at": remote.created_at.isoformat(),
-                "url": remote.url,
-                "remote_id": remote.remote_id,
-                "captured_at": utcnow().isoformat(),
-            }
-            origin = ItemOrigin.POSTGATE if post is not None else ItemOrigin.UNAUTHORIZED
-            self._add_item(db, remote.remote_id, origin, evidence, post_id=post and post.id)
-            known.add(remote.remote_id)
-            added += 1
-        return added
+    def _postgate_posts(
+        self, db: Any, listed_ids: list[str], since: datetime, published: bool
+    ) -> dict[str, Post]:
+        """Postgate's rows for the listed posts, and (``published``) its posts in the window."""
+        mine = (Post.account_id == self.account_id) & Post.remote_id.is_not(None)
+        wanted: Any = Post.remote_id.in_(listed_ids)
+        if published:
+            wanted = wanted | ((Post.status == PostStatus.PUBLISHED) & (Post.published_at >= since))
+        posts = db.scalars(select(Post).where(mine & wanted)).all()
+        return {post.remote_id: post for post in posts}
 
     def _add_item(
+        self, db: Any, remote_id: str, remote: RemotePost | None, post: Post | None
+    ) -> None:
+        evidence: dict[str, Any] = {
+            "text": post.text if post is not None else remote.text if remote else "",
+            "created_at": (
+                (remote.created_at if remote else post.published_at if post else None) or utcnow()
+            ).isoformat(),
+            "url": (post.remote_url if post is not None else None) or (remote and remote.url),
+            "remote_id": remote_id,
+            "captured_at": utcnow().isoformat(),
+        }
+        if post is not None:
+            evidence["published_at"] = post.published_at.isoformat() if post.published_at else None
+            evidence["platform_text"] = remote.text if remote else None
+        if remote is not None:
+            evidence["edited_at"] = remote.edited_at.isoformat() if remote.edited_at else None
+            evidence["visibility"] = remote.visibility
+            evidence["platform_record"] = remote.raw
+        origin = ItemOrigin.POSTGATE if post is not None else ItemOrigin.UNAUTHORIZED
+        self._insert_item(db, remote_id, origin, evidence, post_id=post.id if post else None)
+
+    def _insert_item(
         self, db: Any, remote_id: str, origin: str, evidence: dict, *, post_id: int | None
     ) -> None:
         db.add(
@@ -158,19 +146,87 @@ class AccountItems:
 
     # --- deletion -------------------------------------------------------------------------
 
-    def pending(self) -> list[Row[int, str]]:
-        """The items still to delete (id and remote id), oldest first."""
+    def pending(self) -> list[Row[int, str, str]]:
+        """The items still to delete (id, remote id, outcome), oldest first: pending and
+        neutralised ones."""
         with self.rt.store.session() as db:
             return list(
                 db.execute(
-                    select(TakedownItem.id, TakedownItem.remote_id)
+                    select(TakedownItem.id, TakedownItem.remote_id, TakedownItem.outcome)
                     .where(
                         TakedownItem.takedown_id == self.takedown_id,
                         TakedownItem.account_id == self.account_id,
-                        TakedownItem.outcome == ItemOutcome.PENDING,
+                        TakedownItem.outcome.in_((ItemOutcome.PENDING, ItemOutcome.NEUTRALISED)),
                     )
                     .order_by(TakedownItem.id)
                 ).all()
+            )
+
+    # --- verification ---------------------------------------------------------------------
+
+    def compare(self, live: set[str], reason: str) -> None:
+        """Items deleted (or not found) that the platform still lists become ``still_live``."""
+        with self.rt.store.transaction() as db:
+            for item in self._gone(db):
+                if item.remote_id in live:
+                    self._verdict(db, item, ItemOutcome.STILL_LIVE, reason)
+
+    def mark_unverified(self, reason: str) -> None:
+        """The account could not be listed again: no deletion is known to have held."""
+        with self.rt.store.transaction() as db:
+            for item in self._gone(db):
+                self._verdict(db, item, ItemOutcome.UNVERIFIED, reason)
+
+    def _gone(self, db: Any) -> list[TakedownItem]:
+        return list(
+            db.scalars(
+                select(TakedownItem).where(
+                    TakedownItem.takedown_id == self.takedown_id,
+                    TakedownItem.account_id == self.account_id,
+                    TakedownItem.outcome.in_(GONE),
+                )
+            )
+        )
+
+    def _verdict(self, db: Any, item: TakedownItem, outcome: ItemOutcome, reason: str) -> None:
+        item.outcome, item.reason = outcome, reason
+        self.rt.audit(
+            db,
+            Event.TAKEDOWN_ITEM,
+            actor=ACTOR,
+            target=f"takedown:{self.takedown_id}",
+            result="failed",
+            details=payloads.takedown_item(
+                self.account_name,
+                item.remote_id,
+                item.origin,
+                outcome,
+                reason,
+                item.evidence.get("created_at"),
+                item.post_id,
+            ),
+        )
+
+    def record_neutralised(self, item_ids: list[int]) -> None:
+        """Items whose text the platform replaced with the holding text; still to delete."""
+        if not item_ids:
+            return
+        with self.rt.store.transaction() as db:
+            db.execute(
+                update(TakedownItem)
+                .where(TakedownItem.id.in_(item_ids), TakedownItem.outcome == ItemOutcome.PENDING)
+                .values(outcome=ItemOutcome.NEUTRALISED)
+            )
+
+    def mark_sending(self, item_ids: list[int]) -> None:
+        """Count one delete call on each item before any is sent (one transaction): a run
+        that dies before storing an answer leaves the mark, and the next run's 404 for the
+        post is then recognised as Postgate's own deletion, not reported ``not_found``."""
+        with self.rt.store.transaction() as db:
+            db.execute(
+                update(TakedownItem)
+                .where(TakedownItem.id.in_(item_ids))
+                .values(attempts=TakedownItem.attempts + 1)
             )
 
     def record(self, outcomes: list[Outcome]) -> None:
@@ -185,10 +241,13 @@ class AccountItems:
         item = db.get(TakedownItem, one.item_id)
         assert item is not None
         outcome, reason, attempts = one.outcome, one.reason, one.attempts
-        if outcome == ItemOutcome.NOT_FOUND and (item.attempts or attempts > 1):
-            reason = "already gone (an interrupted earlier attempt may have deleted it)"
+        # ``attempts`` already counts this run's call (``mark_sending``): more means an
+        # earlier call, of this run or of one that died before storing its answer.
+        if outcome == ItemOutcome.NOT_FOUND and (item.attempts > 1 or attempts > 1):
+            outcome = ItemOutcome.DELETED
+            reason = "gone when retried: an earlier delete call (its answer lost) took it down"
         item.outcome, item.reason = outcome, reason[:2000]
-        item.attempts += attempts
+        item.attempts += attempts - 1
         details = payloads.takedown_item(
             self.account_name,
             item.remote_id,
@@ -223,3 +282,15 @@ class AccountItems:
             target=f"post:{post.id}",
             details={"takedown": self.takedown_id, "remote_id": item.remote_id},
         )
+
+
+def _candidates(
+    listed: list[RemotePost], ours: dict[str, Post]
+) -> list[tuple[str, RemotePost | None, Post | None]]:
+    """Every post to decide on: what the platform listed, then Postgate's posts it missed."""
+    seen = {remote.remote_id for remote in listed}
+    out: list[tuple[str, RemotePost | None, Post | None]] = [
+        (remote.remote_id, remote, ours.get(remote.remote_id)) for remote in listed
+    ]
+    out += [(rid, None, post) for rid, post in ours.items() if rid not in seen]
+    return out

@@ -309,13 +309,34 @@ class TakedownItem(Answer):
 class Counts(Answer):
     total: int
     pending: int
+    neutralised: int
     deleted: int
     not_found: int
     failed: int
+    still_live: int
+    unverified: int
+
+
+class AccountProgress(Counts):
+    deleted_by: Time | None = Field(
+        description="When the posts still waiting should be deleted, at the platform's "
+        "documented deletion limit; null when none wait or it documents none."
+    )
 
 
 class Progress(Counts):
-    accounts: dict[str, Counts]
+    accounts: dict[str, AccountProgress]
+
+
+class TakedownAccount(Answer):
+    """One account of a takedown: whether its credential was verified revoked, and if not,
+    why and what to do by hand (empty while its part has not reached the revocation);
+    ``gaps``: what the check after the deletions found it could not verify."""
+
+    name: str
+    credentials_revoked: bool
+    reason: str
+    gaps: str
 
 
 class TakedownSummary(Answer):
@@ -324,7 +345,7 @@ class TakedownSummary(Answer):
     id: int
     status: str = Field(description="running, done or done_with_gaps")
     phase: str
-    accounts: list[str]
+    accounts: list[TakedownAccount]
     since: Time
     windows: dict[str, Time]
     created_by: str | None
@@ -335,6 +356,35 @@ class TakedownSummary(Answer):
 
 class Takedown(TakedownSummary):
     items: list[TakedownItem]
+
+
+class PreviewItem(Answer):
+    """A post a takedown would find: ``action`` ``delete`` or ``keep``, and ``why``."""
+
+    account: str
+    remote_id: str
+    origin: one_of(("postgate", "unauthorized"))  # type: ignore[valid-type]
+    author: str | None
+    approvers: list[str]
+    text: str
+    approved_text: str | None
+    created_at: Time | None
+    edited_at: Time | None
+    visibility: str | None
+    url: str | None
+    action: one_of(("delete", "keep"))  # type: ignore[valid-type]
+    why: str
+
+
+class PreviewListing(Answer):
+    name: str
+    listed: int
+    reason: str
+
+
+class TakedownPreview(Answer):
+    items: list[PreviewItem]
+    accounts: list[PreviewListing]
 
 
 class TakedownList(Answer):

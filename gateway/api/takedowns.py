@@ -14,23 +14,60 @@ from pydantic import Field
 from gateway.access import caller, current_token, current_user
 from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
-from gateway.api.types import AwareTime, Limited, Query, SteppedUp, column_length, one_of
+from gateway.api.types import (
+    AwareTime,
+    Body,
+    Limited,
+    Query,
+    SteppedUp,
+    column_length,
+    one_of,
+)
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import crisis, incident, posts, takedown_view, takedowns
-from postgate.store.models import Account, User
+from postgate.services import crisis, incident, posts, takedown_preview, takedown_view, takedowns
+from postgate.services.takedown_evidence import evidence_archive as takedown_evidence_zip
+from postgate.services.takedown_scope import Scope, parse_scope
+from postgate.store.models import Account, TakedownItem, User
 
 bp = ApiBlueprint("takedowns", __name__, tag="takedowns")
 
 
-class TakedownRequest(SteppedUp):
+class TakedownScope(Body):
+    """Which posts a takedown touches: every unauthorized post in the window, Postgate's
+    posts edited on the platform, and the Postgate posts chosen here; never a crisis
+    statement nor an excluded id."""
+
     accounts: Annotated[
         list[Annotated[Limited(column_length(Account.name)), Field(min_length=1)]] | None,  # type: ignore[valid-type]
         ValidationFailed("accounts must be a list of names", field="accounts"),
         Field(description="Absent: every account."),
     ] = None
     since: AwareTime = Field(description="Take down what appeared since then.")
+    include_postgate: Annotated[
+        one_of(("none", "all"))  # type: ignore[valid-type]
+        | list[Annotated[Limited(column_length(User.username)), Field(min_length=1)]],  # type: ignore[valid-type]
+        ValidationFailed(
+            'include_postgate is "none", "all" or a list of usernames', field="include_postgate"
+        ),
+        Field(
+            description="Which of Postgate's own posts go: none (default), all, or those "
+            "these users wrote."
+        ),
+    ] = "none"
+    exclude: Annotated[
+        list[Annotated[Limited(column_length(TakedownItem.remote_id)), Field(min_length=1)]],  # type: ignore[valid-type]
+        ValidationFailed("exclude must be a list of remote ids", field="exclude"),
+        Field(description="Remote ids of posts to leave alone."),
+    ] = []  # noqa: RUF012 - pydantic copies defaults
+
+    @property
+    def scope(self) -> Scope:
+        return parse_scope(self.include_postgate, self.exclude)
+
+
+class TakedownRequest(SteppedUp, TakedownScope):
     users: Annotated[
         list[Annotated[Limited(column_length(User.username)), Field(min_length=1)]] | None,  # type: ignore[valid-type]
         ValidationFailed("users must be a list of names", field="users"),
@@ -67,6 +104,7 @@ def start_takedown(body: TakedownRequest) -> tuple[dict[str, Any], int]:
         body.accounts,
         body.since,
         body.users,
+        scope=body.scope,
         source=source_address(),
     )
     with rt().store.session() as db:
@@ -81,6 +119,21 @@ def start_takedown(body: TakedownRequest) -> tuple[dict[str, Any], int]:
         "widened_after_revocation": start.too_late,
     }
     return shown, 202
+
+
+@bp.operation(
+    "POST",
+    "/takedowns/preview",
+    body=TakedownScope,
+    roles=policy.RUN_CONSOLE,
+    answers={200: answers.TakedownPreview},
+    errors=(404,),
+)
+def preview_takedown(body: TakedownScope) -> dict[str, Any]:
+    """What a takedown with this body would touch, listed from the platforms now: every post
+    in the window with its origin, author, approvers and whether it would be deleted.
+    Nothing is changed (no freeze, no session ended)."""
+    return takedown_preview.preview_takedown(rt(), body.accounts, body.since, body.scope)
 
 
 @bp.operation("GET", "/takedowns", roles=policy.RUN_CONSOLE, answers={200: answers.TakedownList})
@@ -121,6 +174,26 @@ def takedown_report(takedown_id: int, query: ReportFormat) -> Any:
         incident.report_markdown(report),
         mimetype="text/markdown",
         headers={"Content-Disposition": f'inline; filename="takedown-{takedown_id}.md"'},
+    )
+
+
+@bp.operation(
+    "GET",
+    "/takedowns/<id:takedown_id>/evidence",
+    roles=policy.RUN_CONSOLE,
+    answers={200: {"application/zip": None}},
+)
+def takedown_evidence(takedown_id: int) -> Any:
+    """The takedown's evidence as one ZIP: each post's item with the platform's full record,
+    the incident report, and a manifest of SHA-256 hashes."""
+    with rt().store.session() as db:
+        archive = takedown_evidence_zip(db, takedown_id)
+    return Response(
+        archive,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="takedown-{takedown_id}-evidence.zip"'
+        },
     )
 
 

@@ -67,8 +67,8 @@
       .then(function (data) {
         failures = 0;
         show(data);
-        if (data.status === "done") {
-          box.setAttribute("data-status", "done");
+        if (data.status !== "running") {
+          box.setAttribute("data-status", data.status);
           window.location.reload();
           return;
         }

@@ -27,8 +27,9 @@ from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, st
 from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import freezes, takedown_view, takedowns
+from postgate.services import freezes, takedown_preview, takedown_view, takedowns
 from postgate.services.settling import waiting_for_a_person
+from postgate.services.takedown_scope import parse_scope
 from postgate.services.users import list_users
 from postgate.store.types import utcnow
 from postgate.timeparse import local_to_utc
@@ -66,6 +67,15 @@ class TakedownForm(FlaskForm):
     users = MultiCheckboxField(
         _l("Sessions to end"),
         description=_l("None chosen: everyone's sessions and API tokens but yours."),
+    )
+    include_postgate = SelectField(
+        _l("Postgate's own posts in the window"),
+        choices=[("none", _l("Keep them")), ("all", _l("Delete them too"))],
+        default="none",
+        description=_l(
+            "Posts Postgate did not publish, and Postgate posts edited on the platform, are "
+            "always deleted; crisis statements never are."
+        ),
     )
     otp = otp_field(required=True)
 
@@ -113,7 +123,9 @@ def _new_takedown_form(accounts: list[dict[str, Any]]) -> TakedownForm:
     return form
 
 
-def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
+def _console(
+    status: int = 200, preview: dict[str, Any] | None = None, **forms: FlaskForm
+) -> ResponseReturnValue:
     with rt().store.session() as db:
         accounts, users = account_rows(db), _usernames(db)
         active = [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)]
@@ -143,6 +155,7 @@ def _console(status: int = 200, **forms: FlaskForm) -> ResponseReturnValue:
         freeze_form=freeze_form,
         lift_form=lift_form,
         takedown_form=takedown_form,
+        preview=preview,
         step_up_fresh=step_up_fresh(),
     ), status
 
@@ -209,6 +222,32 @@ def lift_freeze() -> ResponseReturnValue:
     return redirect(url_for("console.index"))
 
 
+@bp.post("/security/takedowns/preview", endpoint="preview_takedown")
+@roles_required(policy.RUN_CONSOLE)
+def preview_takedown() -> ResponseReturnValue:
+    """What the takedown form would touch, listed from the platforms now; nothing changes
+    and no code is asked. The same form, filled in, confirms it."""
+    form = TakedownForm()
+    with rt().store.session() as db:
+        _bind(form, account_rows(db), _usernames(db))
+    form.validate_on_submit()
+    form.otp.errors = []
+    if any(field.errors for field in form):
+        return _console(422, takedown_form=form)
+    try:
+        since = local_to_utc(form.since.data, form.clock.data, "since")
+        preview = takedown_preview.preview_takedown(
+            rt(),
+            None if form.every.data else list(form.accounts.data),
+            since,
+            parse_scope(form.include_postgate.data, []),
+        )
+    except PostgateError as exc:
+        show_error(form, exc, {"accounts": "accounts", "since": "since"})
+        return _console(exc.status, takedown_form=form)
+    return _console(preview=preview, takedown_form=form)
+
+
 @bp.post("/security/takedowns", endpoint="start_takedown")
 @roles_required(policy.RUN_CONSOLE)
 def start_takedown() -> ResponseReturnValue:
@@ -228,6 +267,7 @@ def start_takedown() -> ResponseReturnValue:
             None if form.every.data else list(form.accounts.data),
             since,
             form.users.data or None,  # none chosen: everyone but me
+            scope=parse_scope(form.include_postgate.data, []),
             source=source_address(),
         )
     except PostgateError as exc:

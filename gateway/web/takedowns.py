@@ -12,6 +12,7 @@ from gateway.access import roles_required
 from gateway.context import rt
 from postgate import policy
 from postgate.services import incident, takedown_view
+from postgate.services.takedown_evidence import evidence_archive
 
 bp = Blueprint("takedowns", __name__)
 
@@ -47,3 +48,18 @@ def takedown_report(takedown_id: int) -> ResponseReturnValue:
             headers={"Content-Disposition": f'attachment; filename="takedown-{takedown_id}.md"'},
         )
     return render_template("console/report.html", report=report)
+
+
+@bp.get("/security/takedowns/<int:takedown_id>/evidence", endpoint="evidence")
+@roles_required(policy.RUN_CONSOLE)
+def takedown_evidence(takedown_id: int) -> ResponseReturnValue:
+    """The evidence archive (``postgate.services.takedown_evidence``), to download."""
+    with rt().store.session() as db:
+        archive = evidence_archive(db, takedown_id)
+    return Response(
+        archive,
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="takedown-{takedown_id}-evidence.zip"'
+        },
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from postgate.cli.common import echo_json, read_stdin_secret, runtime
@@ -23,6 +25,12 @@ def accounts() -> None:
     is_flag=True,
     help="Read the credentials from standard input (a token, or a JSON object).",
 )
+@click.option("--client-id", help="The app's client id (Mastodon): revoking the token needs it.")
+@click.option(
+    "--client-secret-stdin",
+    is_flag=True,
+    help="Read the app's client secret from standard input (after the token with --token-stdin).",
+)
 @click.option("--timezone", default="UTC", show_default=True)
 @click.option(
     "--window",
@@ -38,6 +46,8 @@ def add(
     platform: str,
     base_url: str | None,
     token_stdin: bool,
+    client_id: str | None,
+    client_secret_stdin: bool,
     timezone: str,
     windows: tuple[str, ...],
     blackouts: tuple[str, ...],
@@ -45,7 +55,7 @@ def add(
     as_json: bool,
 ) -> None:
     """Connect an account; its credentials are verified, then stored encrypted."""
-    secret = read_stdin_secret("token") if token_stdin else None
+    secret = _credentials(token_stdin, client_id, client_secret_stdin)
     rt = runtime()
     with rt.store.transaction() as db:
         account = add_account(
@@ -68,3 +78,23 @@ def add(
         click.echo(
             f"connected {shown['name']} on {shown['platform']} ({shown['handle'] or 'no handle'})"
         )
+
+
+def _credentials(token_stdin: bool, client_id: str | None, secret_stdin: bool) -> str | None:
+    """What the admin gave: a token or JSON on stdin, plus the app's client pair.
+
+    With both ``--token-stdin`` and ``--client-secret-stdin``, standard input holds the
+    token on its first line and the client secret on its second.
+    """
+    if client_id is None and not secret_stdin:
+        return read_stdin_secret("token") if token_stdin else None
+    if client_id is None or not secret_stdin:
+        raise click.UsageError("--client-id and --client-secret-stdin go together")
+    lines = read_stdin_secret("client-secret").splitlines()
+    token = lines.pop(0).strip() if token_stdin and len(lines) > 1 else None
+    if token_stdin and token is None:
+        raise click.UsageError("standard input must hold the token, then the client secret")
+    if len(lines) != 1 or not lines[0].strip():
+        raise click.UsageError("standard input must hold the client secret on one line")
+    fields = {"client_id": client_id, "client_secret": lines[0].strip()}
+    return json.dumps({"token": token, **fields} if token else fields)

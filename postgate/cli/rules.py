@@ -23,9 +23,7 @@ def rules() -> None:
 @click.option("--at", "scheduled_at", help="Scheduled time, ISO 8601 with offset.")
 @click.argument("source", default="-", type=click.File("r", encoding="utf-8"))
 @click.option("--json", "as_json", is_flag=True)
-def check(
-    account: str, scheduled_at: str | None, source: TextIO, as_json: bool
-) -> None:
+def check(account: str, scheduled_at: str | None, source: TextIO, as_json: bool) -> None:
     """Check a draft from FILE (or - for standard input); exit 1 when a finding blocks."""
     text = source.read().rstrip("\n")
     when = _parse_time(scheduled_at) if scheduled_at else None

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the types only: media.py builds on this module
     from .media import MediaFile, UploadMemo
@@ -41,6 +41,9 @@ class RemotePost:
     post mentions (``user@host``, or ``user`` on the same server), tags (without ``#``) and
     links to (full URLs, also those its text shows shortened or wrapped); empty when the
     platform says nothing. :mod:`.matching` reads them to recognise Postgate's own post.
+    ``edited_at`` is when the platform says it was last edited (Mastodon), ``visibility``
+    the platform's word for who may see it, and ``raw`` the platform's whole record of it,
+    kept as evidence before a takedown changes anything.
     """
 
     remote_id: str
@@ -50,15 +53,23 @@ class RemotePost:
     mentions: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
+    edited_at: datetime | None = None
+    visibility: str | None = None
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class AccountInfo:
-    """Who the credentials act as, to check they belong to the configured account."""
+    """Who the credentials act as, to check they belong to the configured account.
+
+    ``posts_count`` is how many posts the platform says the account has (Mastodon's
+    ``statuses_count``), when it says: a takedown compares it with what it can list.
+    """
 
     remote_id: str
     handle: str
     url: str | None
+    posts_count: int | None = None
 
 
 class ConnectorError(Exception):
@@ -167,6 +178,11 @@ class Connector(ABC):
     @abstractmethod
     def delete(self, remote_id: str) -> str:
         """Delete a post: ``"deleted"``, or ``"not_found"`` when it is already gone."""
+
+    def edit(self, remote_id: str, text: str) -> str:
+        """Replace a post's text: ``"neutralised"``, or ``"not_found"`` when it is gone.
+        Only platforms whose spec has the ``edit`` capability implement it."""
+        raise PermanentError(f"{self.platform}: editing posts is not supported")
 
     @abstractmethod
     def list_recent(

@@ -356,7 +356,16 @@ class BlueskyConnector(Connector):
         value = answer.expect_object(record.get("value"), "a record value")
         text = answer.text(value.get("text"), "a record text")
         created_at = _created_at(value, uri)
-        return RemotePost(uri, text, created_at, self._post_url(uri), **facet_entities(value))
+        found = facet_entities(value)
+        return RemotePost(
+            uri,
+            text,
+            created_at,
+            self._post_url(uri),
+            mentions=found.get("mentions", ()),
+            tags=found.get("tags", ()),
+            links=found.get("links", ()),
+        )
 
     def _post_url(self, uri: str) -> str | None:
         handle = self._session.get("handle") if self._session else None

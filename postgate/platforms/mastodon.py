@@ -208,6 +208,22 @@ class MastodonConnector(Connector):
             raise answer.malformed("with another status's id")
         return "deleted"
 
+    def edit(self, remote_id: str, text: str) -> str:
+        """Replace a status's text (``PUT /api/v1/statuses/:id``, Mastodon 3.5+)."""
+        response = self._http.send(
+            "PUT",
+            f"/api/v1/statuses/{segment(remote_id)}",
+            headers=self._auth(),
+            json={"status": text},
+        )
+        if response.status_code == 404:
+            return "not_found"
+        answer = self._http.answer(self._http.check(response), "the edit")
+        edited = answer.object()
+        if answer.identifier(edited.get("id"), "a status id") != remote_id:
+            raise answer.malformed("with another status's id")
+        return "neutralised"
+
     def list_recent(
         self, *, since: datetime | None = None, limit: int | None = 100
     ) -> list[RemotePost]:
@@ -240,10 +256,12 @@ class MastodonConnector(Connector):
         answer = self._http.answer(response, "verify_credentials")
         account = answer.object()
         self._account_id = answer.identifier(account.get("id"), "an account id")
+        count = account.get("statuses_count")
         return AccountInfo(
             remote_id=self._account_id,
             handle=answer.text(account.get("acct"), "an acct"),
             url=answer.text(account.get("url"), "a url") or None,
+            posts_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
         )
 
     def revoke_credentials(self) -> bool:
@@ -290,12 +308,20 @@ def _remote_post(answer: Answer, item: Any) -> RemotePost:
         content = answer.text(
             answer.expect_object(reblog, "a reblog object").get("content"), "a reblog content"
         )
+    edited = status.get("edited_at")
+    visibility = status.get("visibility")
+    found = entities(status, content)
     return RemotePost(
         remote_id=answer.identifier(status.get("id"), "a status id"),
         text=html_to_text(content),
         created_at=answer.time(status.get("created_at"), "a status created_at"),
         url=answer.text(status.get("url") or status.get("uri"), "a status url") or None,
-        **entities(status, content),
+        edited_at=answer.time(edited, "a status edited_at") if edited is not None else None,
+        visibility=visibility if isinstance(visibility, str) else None,
+        raw=status,
+        mentions=found.get("mentions", ()),
+        tags=found.get("tags", ()),
+        links=found.get("links", ()),
     )
 
 

@@ -40,7 +40,12 @@ _MASTODON_CREDENTIALS = (
     Credential("client_secret", required=False),
 )
 _MASTODON_CAPABILITIES = Capabilities(
-    idempotency=True, delete=True, list_non_public=True, revoke=True, server_limits=True
+    idempotency=True,
+    delete=True,
+    list_non_public=True,
+    revoke=True,
+    server_limits=True,
+    edit=True,
 )
 
 MASTODON = PlatformSpec(
@@ -69,6 +74,7 @@ SANDBOX = PlatformSpec(
     credentials=_MASTODON_CREDENTIALS,
     needs_base_url=True,
     limits=_MASTODON_LIMITS,
+    delete_quota=Quota(30, 30 * 60),  # its realistic deletion limit (docs/sandbox.md)
     capabilities=_MASTODON_CAPABILITIES,
     connector=partial(MastodonConnector, platform="sandbox"),
     docs=("the sandbox package: the Mastodon API subset above, with no quota by default",),

@@ -21,7 +21,8 @@ class SandboxRefused(Exception):
 
 
 def issue_token(base_url: str, account_name: str) -> dict[str, str]:
-    """Credentials for the sandbox account ``account_name`` (created if needed).
+    """Credentials for the sandbox account ``account_name`` (created if needed): the token
+    and the client credentials of the app it was issued to, which revoking it needs.
 
     Raises ``httpx.HTTPError`` when nothing answers and :class:`SandboxRefused` when the
     answer holds no token.
@@ -29,9 +30,14 @@ def issue_token(base_url: str, account_name: str) -> dict[str, str]:
     url = f"{base_url.rstrip('/')}/sandbox/accounts/{quote(account_name, safe='')}/tokens"
     response = httpx.post(url, timeout=TIMEOUT)
     try:
-        token = response.json().get("access_token") if response.is_success else None
+        body = response.json() if response.is_success else {}
+        token = body.get("access_token")
     except (ValueError, AttributeError):
-        token = None
+        body, token = {}, None
     if not isinstance(token, str) or not token:
         raise SandboxRefused(f"sandbox answered {response.status_code} without a token")
-    return {"token": token}
+    credentials = {"token": token}
+    for field in ("client_id", "client_secret"):
+        if isinstance(body.get(field), str) and body[field]:
+            credentials[field] = body[field]
+    return credentials

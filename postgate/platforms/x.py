@@ -230,7 +230,16 @@ def _remote_post(answer: Answer, item: Any) -> RemotePost:
     tweet_id = answer.identifier(tweet.get("id"), "a tweet id")
     text = answer.text(tweet.get("text"), "a tweet text")
     created_at = answer.time(tweet.get("created_at"), "a tweet created_at")
-    return RemotePost(tweet_id, text, created_at, _url(tweet_id), **_entities(tweet))
+    found = _entities(tweet)
+    return RemotePost(
+        tweet_id,
+        text,
+        created_at,
+        _url(tweet_id),
+        mentions=found.get("mentions", ()),
+        tags=found.get("tags", ()),
+        links=found.get("links", ()),
+    )
 
 
 def _entities(tweet: dict[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -43,7 +43,7 @@ def resolve_credentials(
     check_destination(rt, platform, base_url, "base_url")
     if spec.local and not secret and spec.issue_credentials is not None:
         assert base_url is not None
-        secret = _issued_token(spec, base_url, name)
+        secret = json.dumps(_issued_credentials(spec, base_url, name))
     if not secret:
         raise ValidationFailed(
             "{platform} accounts need credentials (--token-stdin)", field="token", platform=platform
@@ -79,10 +79,14 @@ def check_destination(rt: Runtime, platform: str, url: object, field: str) -> No
         ) from None
 
 
-def _issued_token(spec: PlatformSpec, base_url: str, name: str) -> str:
+def _issued_credentials(spec: PlatformSpec, base_url: str, name: str) -> dict[str, str]:
+    """What the local sandbox issues: the token and its app's client credentials."""
     assert spec.issue_credentials is not None
     try:
-        return spec.issue_credentials(base_url, name)[spec.main_credential]
+        issued = spec.issue_credentials(base_url, name)
+        if not issued.get(spec.main_credential):
+            raise ValueError("no token")
+        return dict(issued)
     except Exception:  # unreachable, refused or garbled: all mean "start the sandbox"
         raise ValidationFailed(
             "the sandbox platform is not reachable at {url}; start it with "

@@ -80,6 +80,21 @@ def statements_dir(rt: Runtime) -> Path:
     return rt.settings.config_path.parent / "statements"
 
 
+HOLDING_FILE = "takedown-holding.txt"
+DEFAULT_HOLDING = (
+    "This post has been removed: it was not published by us. Our account was compromised and"
+    " we are securing it."
+)
+
+
+def holding_text(rt: Runtime) -> str:
+    """The short text a takedown puts in place of an attacker's post before deleting it:
+    ``config/statements/takedown-holding.txt`` beside the settings file, else a default."""
+    path = statements_dir(rt) / HOLDING_FILE
+    text = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    return text or DEFAULT_HOLDING
+
+
 def statement_templates(rt: Runtime) -> list[dict[str, str]]:
     """The statement templates in ``config/statements`` (name, text)."""
     out = []

@@ -41,7 +41,7 @@ ACTIONS = (
 def incident_report(db: Session, takedown_id: int) -> dict[str, Any]:
     takedown = load_takedown(db, takedown_id)
     body = takedown_to_dict(db, takedown)
-    accounts = set(body["accounts"])
+    accounts = {a["name"] for a in body["accounts"]}
     crisis_posts = _crisis_posts(db, takedown.account_ids)
     start = min(takedown.created_at, takedown.since) - LOOKBACK
     entries = db.scalars(
@@ -215,7 +215,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Incident report: takedown #{t['id']}",
         "",
-        f"- Accounts: {_names(t['accounts'])}",
+        f"- Accounts: {_names([a['name'] for a in t['accounts']])}",
         f"- Window: posts since {_iso_short(t['since'])}",
         f"- Started by: {md.verbatim(t['created_by']) or '-'} at {_iso_short(t['created_at'])}",
         f"- Status: {md.escape(t['status'])} (finished {_iso_short(t['finished_at'])})",

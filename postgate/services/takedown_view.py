@@ -1,25 +1,29 @@
 """The read side of takedowns: one takedown as the API, the console and the report show it.
 
 Kept apart from the request path, which must stay short and locked, and from the worker:
-progress is counted from the item rows and each account's window is read from the audit
-log (:mod:`postgate.services.takedown_windows`) on every read, so a page polled while the
-job runs shows what the store holds, never a copy that could lag.
+progress is counted from the item rows and each account's window and credential state from
+its ``takedown_accounts`` row (:mod:`postgate.services.takedown_windows`) on every read, so
+a page polled while the job runs shows what the store holds, never a copy that could lag.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postgate.errors import NotFound
+from postgate.platforms.registry import PLATFORMS
 from postgate.services.takedown_windows import account_names, takedown_windows
 from postgate.states import ItemOutcome
-from postgate.store.models import Takedown, TakedownItem
+from postgate.store.models import Account, Takedown, TakedownItem
+from postgate.store.types import utcnow
 
-OUTCOMES = (ItemOutcome.PENDING, ItemOutcome.DELETED, ItemOutcome.NOT_FOUND, ItemOutcome.FAILED)
+OUTCOMES = tuple(ItemOutcome)
 
 
 def load_takedown(db: Session, takedown_id: int) -> Takedown:
@@ -34,8 +38,13 @@ def list_takedowns(db: Session, limit: int = 50) -> list[Takedown]:
 
 
 def progress(db: Session, takedown: Takedown) -> dict[str, Any]:
-    """Counts per outcome, overall and per account, from the item rows."""
+    """Counts per outcome, overall and per account, from the item rows; per account also
+    ``deleted_by``: when the posts still waiting should be deleted at the platform's
+    documented deletion limit (None when nothing waits or the platform documents none)."""
     names = account_names(db, takedown)
+    platforms = dict(
+        db.execute(select(Account.name, Account.platform).where(Account.id.in_(list(names)))).all()
+    )
     per_account: dict[str, Counter[str]] = {names[a]: Counter() for a in takedown.account_ids}
     for item in takedown.items:
         per_account.setdefault(names.get(item.account_id, "?"), Counter())[item.outcome] += 1
@@ -43,8 +52,22 @@ def progress(db: Session, takedown: Takedown) -> dict[str, Any]:
     accounts = {}
     for name, counts in per_account.items():
         total.update(counts)
-        accounts[name] = _counts(counts)
+        waiting = counts[ItemOutcome.PENDING] + counts[ItemOutcome.NEUTRALISED]
+        accounts[name] = {
+            **_counts(counts),
+            "deleted_by": _deleted_by(platforms.get(name), waiting),
+        }
     return {**_counts(total), "accounts": accounts}
+
+
+def _deleted_by(platform: str | None, waiting: int) -> str | None:
+    """Now plus one deletion-limit window per full batch beyond the first (an estimate: the
+    first batch may have to wait for the current window too)."""
+    spec = PLATFORMS.get(platform or "")
+    if not waiting or spec is None or spec.delete_quota is None:
+        return None
+    windows = math.ceil(waiting / spec.delete_quota.calls) - 1
+    return (utcnow() + timedelta(seconds=windows * spec.delete_quota.seconds)).isoformat()
 
 
 def _counts(counts: Counter[str]) -> dict[str, int]:
@@ -69,15 +92,22 @@ def item_to_dict(item: TakedownItem, account: str) -> dict[str, Any]:
 def takedown_to_dict(db: Session, takedown: Takedown, *, items: bool = True) -> dict[str, Any]:
     """The takedown as the API returns it; lists and polled progress leave ``items`` out."""
     names = account_names(db, takedown)
+    windows = takedown_windows(db, takedown)
     body: dict[str, Any] = {
         "id": takedown.id,
         "status": takedown.status,
         "phase": takedown.phase,
-        "accounts": [names[a] for a in takedown.account_ids],
+        "accounts": [
+            {
+                "name": names[a],
+                "credentials_revoked": a in windows.revoked,
+                "reason": windows.reasons.get(a, ""),
+                "gaps": windows.gaps.get(a, ""),
+            }
+            for a in takedown.account_ids
+        ],
         "since": takedown.since.isoformat(),
-        "windows": {
-            names[a]: when.isoformat() for a, when in takedown_windows(db, takedown).since.items()
-        },
+        "windows": {names[a]: when.isoformat() for a, when in windows.since.items()},
         "created_by": takedown.created_by.username if takedown.created_by else None,
         "created_at": takedown.created_at.isoformat(),
         "finished_at": takedown.finished_at.isoformat() if takedown.finished_at else None,

@@ -1,81 +1,111 @@
-"""Each account's window in a takedown, kept in the (hash-chained) audit log.
+"""Each account's part of a takedown: its window, what its part finished, its credential.
 
 A takedown covers each account from a ``since`` that a joining request may move earlier,
-never later, and a run finishes an account's part for the window it read then. Both facts
-are audit entries written in the transactions that change them, so they survive a worker
-restart and need no table of their own. This module keeps the two sides of that record
-together: :func:`join_takedown` writes a request's widening, and :func:`takedown_windows`
-reads every entry back for the request path, the worker (which takes an account up again
-while its two windows differ) and the API.
+never later, and a run finishes an account's part for the window it read then, and says
+whether the account's credential was verified revoked. These are rows of
+``takedown_accounts``, written in the same locked transactions as the takedown and its joins
+(:func:`start_windows`, :func:`join_takedown`) and by the run (:func:`finish_account`); the
+audit log records the same events but is never read back to decide anything. The request
+path, the worker (which takes an account up again while its two windows differ) and the API
+read them with :func:`takedown_windows`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.runtime import Runtime
-from postgate.store.models import Account, AuditEntry, Takedown, User
-
-WINDOW_EVENTS = (Event.ACCOUNT_TAKEDOWN, Event.ACCOUNT_COMPROMISED)  # with the start entry
+from postgate.store.models import Account, Takedown, TakedownAccount, User
 
 
 @dataclass
 class Windows:
     """Per account of a takedown: where its window starts, and the window its part (up to
-    the revocation) finished for; an account is to do (again) while the two differ."""
+    the revocation) finished for; an account is to do (again) while the two differ.
+    ``revoked`` holds the accounts whose credential was verified revoked, ``reasons`` why
+    the others' were not (once their part finished)."""
 
     since: dict[int, datetime]
     finished: dict[int, datetime]
     revoked: set[int]
+    reasons: dict[int, str] = field(default_factory=dict)
+    checked: set[int] = field(default_factory=set)  # whose revocation was attempted
+    gaps: dict[int, str] = field(default_factory=dict)  # what the last check could not verify
 
     def unfinished(self) -> list[int]:
         return [a for a, s in self.since.items() if a not in self.finished or self.finished[a] > s]
 
 
-def takedown_windows(db: Session, takedown: Takedown) -> Windows:
-    """Read from the audit entries the takedown's requests and runs wrote.
+def start_windows(db: Session, takedown: Takedown, accounts: list[Account]) -> None:
+    """One row per account of a new takedown (its ``id`` flushed), in the caller's transaction."""
+    for account in accounts:
+        db.add(
+            TakedownAccount(takedown_id=takedown.id, account_id=account.id, since=takedown.since)
+        )
 
-    ``takedown:start`` gives every account the window it was started with (else the row's
-    ``since``); each ``account:takedown`` (a joining request) may move one account's start
-    earlier; each ``account:compromised`` of this takedown says a run finished the account
-    for the window it records (entries from before windows existed: the first window).
-    """
-    started = and_(
-        AuditEntry.action == str(Event.TAKEDOWN_START),
-        AuditEntry.target == f"takedown:{takedown.id}",
-    )
-    entries = db.scalars(
-        select(AuditEntry)
-        .where(or_(started, AuditEntry.action.in_([str(e) for e in WINDOW_EVENTS])))
-        .order_by(AuditEntry.seq)
-    ).all()
-    first = takedown.since
-    for entry in entries:
-        if entry.action == Event.TAKEDOWN_START:
-            first = _when(entry.details["since"])
-    since = dict.fromkeys(takedown.account_ids, first)
-    by_target = {f"account:{name}": aid for aid, name in account_names(db, takedown).items()}
-    finished: dict[int, datetime] = {}
-    revoked: set[int] = set()
-    for entry in entries:
-        d = entry.details or {}
-        aid = d.get("account_id", by_target.get(entry.target))
-        if d.get("takedown") != takedown.id or aid is None or aid not in since:
-            continue
-        if entry.action == Event.ACCOUNT_TAKEDOWN:
-            since[aid] = min(since[aid], _when(d["since"]))
-        elif entry.action == Event.ACCOUNT_COMPROMISED:
-            done = _when(d["since"]) if d.get("since") else first
-            finished[aid] = min(finished.get(aid, done), done)
-            if d.get("credentials_revoked"):
-                revoked.add(aid)
-    return Windows(since, finished, revoked)
+
+def _rows(db: Session, takedown: Takedown) -> dict[int, TakedownAccount]:
+    """The takedown's account rows; an account without one (a takedown written by hand or
+    before the table existed) gets one with the takedown's own window."""
+    rows = {
+        row.account_id: row
+        for row in db.scalars(
+            select(TakedownAccount).where(TakedownAccount.takedown_id == takedown.id)
+        )
+    }
+    for account_id in takedown.account_ids:
+        if account_id not in rows:
+            row = TakedownAccount(
+                takedown_id=takedown.id, account_id=account_id, since=takedown.since, reason=""
+            )
+            db.add(row)
+            rows[account_id] = row
+    return rows
+
+
+def takedown_windows(db: Session, takedown: Takedown) -> Windows:
+    """Every account's window, finished window and credential state, from the rows."""
+    rows = _rows(db, takedown)
+    windows = Windows(since={}, finished={}, revoked=set())
+    for account_id in takedown.account_ids:
+        row = rows[account_id]
+        windows.since[account_id] = row.since
+        if row.finished is not None:
+            windows.finished[account_id] = row.finished
+        if row.gaps:
+            windows.gaps[account_id] = row.gaps
+        if row.credentials_revoked is not None:
+            windows.checked.add(account_id)
+            if row.credentials_revoked:
+                windows.revoked.add(account_id)
+            else:
+                windows.reasons[account_id] = row.reason
+    return windows
+
+
+def finish_account(
+    db: Session,
+    takedown: Takedown,
+    account_id: int,
+    since: datetime,
+    revoked: bool,
+    reason: str,
+    gaps: str = "",
+) -> None:
+    """A run finished the account's part for the window ``since``: record it with whether
+    its credential was verified revoked (once revoked, it stays so) and what its check after
+    the deletions could not verify."""
+    row = _rows(db, takedown)[account_id]
+    row.gaps = gaps
+    row.finished = since if row.finished is None else min(row.finished, since)
+    row.credentials_revoked = bool(row.credentials_revoked) or revoked
+    row.reason = "" if row.credentials_revoked else reason
 
 
 def join_takedown(
@@ -90,17 +120,19 @@ def join_takedown(
 ) -> tuple[list[str], list[str]]:
     """Join a running takedown on these accounts, widening their window to ``since``.
 
-    One audit entry per account records the request and the window it leaves; the worker
-    reads the windows back (:func:`takedown_windows`), so a widening survives a restart.
+    The account's row takes the new window (the worker reads it back, so a widening survives
+    a restart); one audit entry per account records the request and the window it leaves.
     An account whose credentials the takedown revoked already can no longer be listed: its
     widened window only reaches the posts Postgate published, and deleting those fails.
     """
     windows = takedown_windows(db, takedown)
+    rows = _rows(db, takedown)
     widened, too_late = [], []
     for account in accounts:
         before = windows.since[account.id]
         after = min(before, since)
         if after < before:
+            rows[account.id].since = after
             widened.append(account.name)
             if account.id in windows.revoked:
                 too_late.append(account.name)

@@ -10,9 +10,9 @@ restart: each post is one item row, finished items are skipped.
 A second takedown on an account that a running one covers joins it instead of racing it,
 and never narrows it: when it asks for an earlier ``since``, the running takedown's window
 on that account is widened in the same locked transaction. Each account's window and the
-window its part finished for are read from the audit log, written in the same transactions
-(:mod:`postgate.services.takedown_windows`): the worker takes the account up again until
-both agree, and marks the takedown done only under the same locks.
+window its part finished for are rows of ``takedown_accounts`` written in the same
+transactions (:mod:`postgate.services.takedown_windows`): the worker takes the account up
+again until both agree, and marks the takedown done only under the same locks.
 
 This module is the request path. The read side (:mod:`~postgate.services.takedown_view`),
 the windows (:mod:`~postgate.services.takedown_windows`) and the job queueing
@@ -35,7 +35,8 @@ from postgate.services.accounts import find_account
 from postgate.services.freezes import lock_accounts, set_freeze
 from postgate.services.sessions import revoke_all_tokens
 from postgate.services.takedown_dispatch import enqueue_quietly
-from postgate.services.takedown_windows import join_takedown
+from postgate.services.takedown_scope import Scope
+from postgate.services.takedown_windows import join_takedown, start_windows
 from postgate.states import TakedownStatus
 from postgate.store.models import Account, Takedown, User
 from postgate.store.types import utcnow
@@ -63,6 +64,7 @@ def start_takedown(
     since: datetime,
     usernames: list[str] | None,
     *,
+    scope: Scope | None = None,
     source: str = "",
 ) -> TakedownStart:
     """Freeze (commit), end sessions (commit), then queue the job. Role and 2FA are checked.
@@ -76,9 +78,10 @@ def start_takedown(
     with rt.store.transaction() as db:
         actor = db.get(User, actor_id)
         assert actor is not None
-        accounts = _resolve_accounts(db, account_names)
+        accounts = resolve_accounts(db, account_names)
         user_ids = _resolve_users(db, usernames)
-        start = _create_or_join(rt, db, actor, accounts, since, source=source)
+        scope = check_scope(db, scope or Scope())
+        start = _create_or_join(rt, db, actor, accounts, since, scope, source=source)
     with rt.store.transaction() as db:
         start.sessions_ended = _end_sessions(
             rt, db, actor, keep_token, usernames, user_ids, start, source=source
@@ -88,7 +91,7 @@ def start_takedown(
     return start
 
 
-def _resolve_accounts(db: Session, names: list[str] | None) -> list[Account]:
+def resolve_accounts(db: Session, names: list[str] | None) -> list[Account]:
     if names is None:
         accounts = list(db.scalars(select(Account).order_by(Account.id)))
         if not accounts:
@@ -98,6 +101,18 @@ def _resolve_accounts(db: Session, names: list[str] | None) -> list[Account]:
         raise ValidationFailed("accounts is empty; leave it out to mean all", field="accounts")
     found = {find_account(db, name, field="accounts").id: name for name in names}
     return [a for a in db.scalars(select(Account).order_by(Account.id)) if a.id in found]
+
+
+def check_scope(db: Session, scope: Scope) -> Scope:
+    """Refuse usernames in ``include_postgate`` that name nobody (a typo would keep posts)."""
+    if isinstance(scope.include_postgate, str):
+        return scope
+    names = list(scope.include_postgate)
+    found = set(db.scalars(select(User.username).where(User.username.in_(names))))
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise ValidationFailed("no user named {name!r}", field="include_postgate", name=unknown[0])
+    return scope
 
 
 def _resolve_users(db: Session, names: list[str] | None) -> list[int] | None:
@@ -119,10 +134,13 @@ def _create_or_join(
     actor: User,
     accounts: list[Account],
     since: datetime,
+    scope: Scope,
     *,
     source: str,
 ) -> TakedownStart:
-    """Under the account locks: join running takedowns, create one for what they miss."""
+    """Under the account locks: join running takedowns, create one for what they miss.
+
+    A joined takedown keeps its own scope (which of Postgate's posts go)."""
     lock_accounts(db, [a.id for a in accounts])
     running = db.scalars(select(Takedown).where(Takedown.status == TakedownStatus.RUNNING)).all()
     covered = {aid: t for t in running for aid in t.account_ids}
@@ -142,15 +160,19 @@ def _create_or_join(
             since=since,
             status=TakedownStatus.RUNNING,
             phase="queued",
+            scope=scope.to_json(),
         )
         db.add(takedown)
         db.flush()
+        start_windows(db, takedown, missing)
         rt.audit(
             db,
             Event.TAKEDOWN_START,
             actor=actor.username,
             target=f"takedown:{takedown.id}",
-            details=payloads.takedown_start([a.name for a in missing], since, joined),
+            details=payloads.takedown_start(
+                [a.name for a in missing], since, joined, scope.to_json()
+            ),
             source=source,
         )
     for account in accounts:

@@ -248,11 +248,35 @@ class Takedown(Base):
     phase: Mapped[str] = mapped_column(String(32), default="queued")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Which of Postgate's posts go and which posts never do (postgate.services.takedown_scope)
+    scope: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     created_by: Mapped[User | None] = relationship()
     items: Mapped[list[TakedownItem]] = relationship(
         back_populates="takedown", order_by="TakedownItem.id", cascade="all, delete-orphan"
     )
+
+
+class TakedownAccount(Base):
+    """One account's part of a takedown: its window (``since``, only ever moved earlier),
+    the window its part last finished for, and whether its credential was verified revoked.
+
+    Written in the same locked transactions as the takedown and its joins
+    (``postgate.services.takedown_windows``); the worker reads it to decide what to do.
+    """
+
+    __tablename__ = "takedown_accounts"
+
+    takedown_id: Mapped[int] = mapped_column(
+        ForeignKey("takedowns.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    since: Mapped[datetime]
+    finished: Mapped[datetime | None]
+    credentials_revoked: Mapped[bool | None] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # What the check after the deletions could not verify on this account ("" = nothing)
+    gaps: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class TakedownItem(Base):

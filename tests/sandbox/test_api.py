@@ -115,11 +115,11 @@ def test_tokens_missing_unknown_and_revoked(client, auth):
     assert client.post(CREATE, data={"status": "x"}).json == invalid
     bad = client.post(CREATE, data={"status": "x"}, headers={"Authorization": "Bearer nope"})
     assert (bad.status_code, bad.json) == (401, invalid)
-    headers = auth("acme")
-    token = headers["Authorization"].split()[1]
-    revoke = client.post(
-        "/oauth/revoke", data={"token": token, "client_id": "a", "client_secret": "b"}
-    )
+    issued = client.post("/sandbox/accounts/acme/tokens").json
+    headers = {"Authorization": f"Bearer {issued['access_token']}"}
+    token = issued["access_token"]
+    pair = {"client_id": issued["client_id"], "client_secret": issued["client_secret"]}
+    revoke = client.post("/oauth/revoke", data={"token": token, **pair})
     assert (revoke.status_code, revoke.json) == (200, {})
     answer = client.get("/api/v1/accounts/verify_credentials", headers=headers)
     assert (answer.status_code, answer.json) == (401, {"error": "The access token was revoked"})

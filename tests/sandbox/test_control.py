@@ -21,7 +21,7 @@ def test_direct_post_and_live_list(client, auth):
     gated = client.post("/api/v1/statuses", data={"status": "gated"}, headers=headers).json
     live = client.get("/sandbox/accounts/acme/statuses").json
     assert [item["text"] for item in live] == ["gated", "pwned"]
-    assert set(live[0]) == {"id", "text", "created_at"}
+    assert set(live[0]) == {"id", "text", "created_at", "visibility", "edited_at"}
     client.delete(f"/api/v1/statuses/{gated['id']}", headers=headers)
     assert [item["id"] for item in client.get("/sandbox/accounts/acme/statuses").json] == [
         answer.json["id"]

@@ -58,9 +58,11 @@ def test_concurrent_same_idempotency_key_creates_once(live_url):
 
 
 def test_revoke_then_401(live_url):
-    headers = bearer(live_url)
-    token = headers["Authorization"].split()[1]
-    revoked = httpx.post(f"{live_url}/oauth/revoke", data={"token": token, "client_id": "x"})
+    issued = sandbox.issue_token(live_url, "acme")
+    token = issued["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    pair = {"client_id": issued["client_id"], "client_secret": issued["client_secret"]}
+    revoked = httpx.post(f"{live_url}/oauth/revoke", data={"token": token, **pair})
     assert revoked.status_code == 200
     answer = publish(live_url, headers)
     assert answer.status_code == 401

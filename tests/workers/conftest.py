@@ -23,7 +23,14 @@ from rq import Worker
 from sandbox import client as sandbox_client
 from sandbox.server import running_sandbox
 from tests.conftest import make_env, write_fast_config
-from tests.helpers import make_account, start_postgate, stop_process_groups, wait_until
+from tests.helpers import (
+    NO_DELETION_LIMIT,
+    make_account,
+    sandbox_credentials,
+    start_postgate,
+    stop_process_groups,
+    wait_until,
+)
 
 # The name tests written before ``wait_until`` import from here.
 wait_for = wait_until
@@ -31,7 +38,9 @@ wait_for = wait_until
 
 @pytest.fixture
 def sandbox_url(tmp_path: Path) -> Iterator[str]:
-    with running_sandbox(tmp_path / "sandbox.db") as url:
+    """The sandbox without its deletion limit: these tests take down more than 30 posts in
+    seconds; tests/workers/test_takedown_pacing.py covers the limit."""
+    with running_sandbox(tmp_path / "sandbox.db", realism=NO_DELETION_LIMIT) as url:
         yield url
 
 
@@ -132,9 +141,10 @@ def workers(env: dict[str, str], redis: Redis, tmp_path: Path) -> Iterator[Worke
 
 @pytest.fixture
 def account(rt, sandbox_url: str) -> str:
-    """A sandbox account ``acme`` with a real token issued by the sandbox."""
-    token = sandbox_client.issue_token(sandbox_url, "acme")["access_token"]
-    make_account(rt, "acme", base_url=sandbox_url, token=token)
+    """A sandbox account ``acme`` with a real token issued by the sandbox, and the client
+    credentials of its app (which revoking the token needs)."""
+    credentials = sandbox_credentials(sandbox_url, "acme")
+    make_account(rt, "acme", base_url=sandbox_url, credentials=credentials)
     return "acme"
 
 

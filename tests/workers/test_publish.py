@@ -166,6 +166,8 @@ def test_permanent_error_ends_in_failed_with_the_reason(workers, poster, rt, san
     post_id = poster.schedule("Ce jeton a été révoqué.", seconds=2)
     with rt.store.session() as db:
         token = account_credentials(rt, find_account(db, "acme"))["token"]
+    # Revoked on the platform's side (the account owner did it): no client pair needed.
+    sandbox_client.set_realism(sandbox_url, revoke_requires_client=False)
     httpx.post(f"{sandbox_url}/oauth/revoke", data={"token": token}).raise_for_status()
     workers.start()
     post = poster.wait_status(post_id, "failed", timeout=10)

@@ -17,8 +17,10 @@ def sandbox(tmp_path):
 
 
 def connect(url, name="acme"):
-    token = issue_token(url, name)["access_token"]
-    return connector_for("sandbox", base_url=url, credentials={"token": token})
+    issued = issue_token(url, name)
+    credentials = {"token": issued["access_token"]}
+    credentials |= {key: issued[key] for key in ("client_id", "client_secret")}
+    return connector_for("sandbox", base_url=url, credentials=credentials)
 
 
 def test_publish_list_delete_round_trip(sandbox):

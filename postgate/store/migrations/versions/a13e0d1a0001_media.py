@@ -7,7 +7,7 @@ uploaded to the platform, which a retry reuses. ``posts.media`` already exists (
 ``[{"id", "sha256", "alt"}]``).
 
 Revision ID: a13e0d1a0001
-Revises: 7d3c1a9e5b20
+Revises: 9e4f5a6b7c8d
 Create Date: 2026-11-30 12:45:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import postgate.store.types
 
 revision: str = "a13e0d1a0001"
-down_revision: str | None = "7d3c1a9e5b20"
+down_revision: str | None = "9e4f5a6b7c8d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,39 @@
+"""What the security lead must do by hand, per platform, when Postgate could not kill a
+stolen credential itself (docs/crisis.md has the same steps, with more context).
+
+A takedown stores one of these with ``credentials_revoked: false`` so the console and the
+API say exactly where to go; the wording stays short enough for one line of a table.
+"""
+
+from __future__ import annotations
+
+MANUAL_REVOKE: dict[str, str] = {
+    "mastodon": (
+        "on the server, Preferences > Account > Authorized apps: revoke the app's access, then"
+        " change the password and reconnect the account with a new token and its client"
+        " credentials"
+    ),
+    "sandbox": (
+        "issue a new token (postgate sandbox token NAME) and reconnect the account; the old one"
+        " is revoked with its client credentials (POST /oauth/revoke)"
+    ),
+    "bluesky": (
+        "in Bluesky, Settings > Privacy and security > App passwords: delete the app password,"
+        " change the account password, then reconnect with a new app password"
+    ),
+    "x": (
+        "in X, Settings > Security and account access > Apps and sessions: revoke the app's"
+        " access and log out other sessions, then reconnect"
+    ),
+    "webhook": (
+        "rotate the shared secret on the receiving side and in Postgate (the URL too if it"
+        " embeds a token)"
+    ),
+}
+
+
+def manual_revoke(platform: str) -> str:
+    """The manual step for ``platform`` (a generic one for a platform not listed)."""
+    return MANUAL_REVOKE.get(
+        platform, "revoke the credential in the platform's settings and reconnect the account"
+    )

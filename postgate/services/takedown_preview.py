@@ -1,0 +1,109 @@
+"""What a takedown would touch, before the lead confirms it: nothing is changed.
+
+``POST /api/v1/takedowns/preview`` (and the console, before its confirm button) lists each
+account's whole collection on the platform, as the takedown job will, and decides every post
+with the same rules (:mod:`postgate.services.takedown_scope`). Posts in the window that stay
+are shown too, with why (a crisis statement, Postgate's posts the lead did not choose, an
+excluded id), so the lead sees the choice they are making.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from postgate.platforms.base import ConnectorError, RemotePost
+from postgate.runtime import Runtime
+from postgate.services.credentials import connector_for_account
+from postgate.services.takedown_scope import Scope, decide
+from postgate.services.takedowns import check_scope, resolve_accounts
+from postgate.states import PostStatus
+from postgate.store.models import Account, Approval, Post
+
+LIST_LIMIT = 10_000  # as the job lists
+
+
+def preview_takedown(
+    rt: Runtime, account_names: list[str] | None, since: datetime, scope: Scope
+) -> dict[str, Any]:
+    """``{"items": [...], "accounts": [{"name", "listed", "reason"}]}``; items are ordered
+    by account, then newest first, with ``action`` ``delete`` or ``keep`` and ``why``."""
+    with rt.store.session() as db:
+        accounts = resolve_accounts(db, account_names)
+        check_scope(db, scope)
+        for account in accounts:
+            db.expunge(account)
+    items: list[dict[str, Any]] = []
+    listings = []
+    for account in accounts:
+        listed, reason = _listing(rt, account)
+        listings.append({"name": account.name, "listed": len(listed), "reason": reason})
+        with rt.store.session() as db:
+            items += _account_items(db, account, listed, since, scope)
+    return {"items": items, "accounts": listings}
+
+
+def _listing(rt: Runtime, account: Account) -> tuple[list[RemotePost], str]:
+    try:
+        with connector_for_account(rt, account) as connector:
+            return connector.list_recent(since=None, limit=LIST_LIMIT), ""
+    except (ConnectorError, ValueError) as exc:
+        return [], f"could not list the account: {getattr(exc, 'message', str(exc))}"
+
+
+def _account_items(
+    db: Session, account: Account, listed: list[RemotePost], since: datetime, scope: Scope
+) -> list[dict[str, Any]]:
+    ids = [remote.remote_id for remote in listed]
+    in_window = (Post.status == PostStatus.PUBLISHED) & (Post.published_at >= since)
+    posts = db.scalars(
+        select(Post)
+        .options(
+            selectinload(Post.author), selectinload(Post.approvals).selectinload(Approval.reviewer)
+        )
+        .where(Post.account_id == account.id, Post.remote_id.is_not(None))
+        .where(Post.remote_id.in_(ids) | in_window)
+    ).all()
+    ours = {post.remote_id: post for post in posts}
+    seen = set(ids)
+    candidates: list[tuple[RemotePost | None, Post | None]]
+    candidates = [(r, ours.get(r.remote_id)) for r in listed]
+    candidates += [(None, post) for rid, post in ours.items() if rid not in seen]
+    out = []
+    for remote, post in candidates:
+        author = post.author.username if post is not None else None
+        decision = decide(remote, post, author, since, scope)
+        if not decision.touch and decision.why == "before the window":
+            continue
+        out.append(_item(account, remote, post, author, decision.touch, decision.why))
+    return out
+
+
+def _item(
+    account: Account,
+    remote: RemotePost | None,
+    post: Post | None,
+    author: str | None,
+    touch: bool,
+    why: str,
+) -> dict[str, Any]:
+    approvers = [a.reviewer.username for a in post.approvals if a.voided_at is None] if post else []
+    created = remote.created_at if remote else post.published_at if post else None
+    return {
+        "account": account.name,
+        "remote_id": remote.remote_id if remote else post.remote_id if post else "",
+        "origin": "postgate" if post is not None else "unauthorized",
+        "author": author,
+        "approvers": approvers,
+        "text": remote.text if remote else post.text if post else "",
+        "approved_text": post.text if post is not None else None,
+        "created_at": created.isoformat() if created else None,
+        "edited_at": remote.edited_at.isoformat() if remote and remote.edited_at else None,
+        "visibility": remote.visibility if remote else None,
+        "url": (remote.url if remote else None) or (post.remote_url if post else None),
+        "action": "delete" if touch else "keep",
+        "why": why,
+    }
