@@ -32,6 +32,7 @@ FROM ${PYTHON_IMAGE}
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client-17 \
+        tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 postgate \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/postgate \

@@ -4,6 +4,8 @@ is refused and why).
 - Every JSON body is parsed strictly (``app.json``): too deep, not UTF-8, a lone surrogate,
   a NUL character or ``NaN`` is a 400, for the API and for pages that read JSON alike.
 - Query strings, form fields and path parts holding a NUL character are a 400.
+- A body is at most 1 MiB (``MAX_CONTENT_LENGTH``), except for a view marked
+  :data:`TAKES_UPLOAD` (an image upload), which takes up to ``max_bytes`` of ``[media]``.
 - An ``<int:...>`` in a route matches only ids the store can hold (1 to 2^31 - 1), so a
   larger one is a 404 like any id that does not exist, on SQLite and PostgreSQL alike.
 """
@@ -12,11 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from postgate.inputs import check_texts, parse_json
+from postgate.media.config import media_settings
 from postgate.store.types import INT_MAX
 
 
@@ -35,19 +38,33 @@ class StoreIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+TAKES_UPLOAD = "takes_upload"  # an attribute set on a view function that accepts an image
+FORM_OVERHEAD = 64 * 1024  # the multipart framing and small fields around the file
+
+
 def init_app(app: Flask) -> None:
     """Call before any blueprint is registered: routes take their converters when added."""
     app.json = StrictJSONProvider(app)
     app.url_map.converters["int"] = StoreIdConverter
 
     @app.before_request
+    def allow_uploads() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, TAKES_UPLOAD, False):
+            settings = current_app.extensions["postgate"].settings
+            request.max_content_length = media_settings(settings).max_bytes + FORM_OVERHEAD
+
+    @app.before_request
     def refuse_bad_text() -> None:
+        # A multipart part without a readable name comes as None: no text to check in it.
         check_texts(
-            [
+            (k or "", v or "")
+            for k, v in (
                 *((k, v) for k, v in (request.view_args or {}).items() if isinstance(v, str)),
                 *request.args.items(multi=True),
                 *((k, k) for k in request.args),
                 *request.form.items(multi=True),
                 *((k, k) for k in request.form),
-            ]
+                *((k, k) for k in request.files),
+            )
         )

@@ -82,6 +82,7 @@ class Event(enum.StrEnum):
     POST_RETRY = "post:retry"
     POST_DELETE = "post:delete"
     POST_UNFREEZE = "post:unfreeze"
+    MEDIA_UPLOAD = "media:upload"
     FREEZE_SET = "freeze:set"
     FREEZE_LIFT = "freeze:lift"
     TAKEDOWN_START = "takedown:start"

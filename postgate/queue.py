@@ -36,7 +36,9 @@ from postgate.store.models import Post
 
 PUBLISH_QUEUE = "postgate-publish"
 TAKEDOWN_QUEUE = "postgate-takedown"
-QUEUES = (TAKEDOWN_QUEUE, PUBLISH_QUEUE)  # the order workers take them in: takedowns first
+MEDIA_QUEUE = "postgate-media"
+# The order workers take them in: takedowns first, reading images' text last.
+QUEUES = (TAKEDOWN_QUEUE, PUBLISH_QUEUE, MEDIA_QUEUE)
 
 PUBLISH_FUNCTION = "workers.jobs.publish_post"  # (post_id, revision, attempts)
 PUBLISH_TIMEOUT = 120
@@ -51,6 +53,9 @@ TAKEDOWN_TIMEOUT = 24 * 3600  # rate limits like Mastodon's 30 deletions / 30 mi
 TAKEDOWN_TTL = 7 * 24 * 3600
 # No RQ retry for a takedown: a run that dies leaves the takedown `running` without a lease,
 # and the reconciler queues the next run (postgate.services.takedown_dispatch).
+
+MEDIA_TEXT_FUNCTION = "workers.media.read_media_text"  # (media_id)
+MEDIA_TEXT_TIMEOUT = 300
 
 LIVE_STATUSES = ("queued", "scheduled", "started", "deferred")
 WAITING_STATUSES = ("queued", "scheduled", "deferred")
@@ -224,3 +229,24 @@ def _fetch(connection: Redis, job_id: str) -> Job | None:
         return Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
     except NoSuchJobError:
         return None
+
+
+def enqueue_media_text(rt: Runtime, media_id: int) -> str:
+    """Queue reading the text of one upload (idempotent: one job per upload at a time)."""
+    job_id = f"media-text-{media_id}"
+    existing = _fetch(rt.redis, job_id)
+    if existing is not None and job_status(existing) in LIVE_STATUSES:
+        return job_id
+    if existing is not None:
+        _drop(existing)
+    named_queue(rt.redis, MEDIA_QUEUE).enqueue(
+        MEDIA_TEXT_FUNCTION,
+        media_id,
+        job_id=job_id,
+        job_timeout=MEDIA_TEXT_TIMEOUT,
+        result_ttl=PUBLISH_RESULT_TTL,
+        failure_ttl=PUBLISH_FAILURE_TTL,
+        retry=CRASH_RETRY,
+        description=f"read the text of media {media_id}",
+    )
+    return job_id

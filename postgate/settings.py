@@ -71,6 +71,13 @@ class Settings:
     metrics_token: str | None = None  # POSTGATE_METRICS_TOKEN: /metrics beyond loopback
     log_format: str = "text"  # POSTGATE_LOG_FORMAT or [logging] format: "text" or "json"
     log_level: str = "INFO"
+    # [media]: where image bytes live ("store" or "directory", postgate.media.storage), the
+    # largest upload, and the images read during the upload rather than by a worker.
+    media_backend: str = "store"
+    media_directory: Path | None = None
+    media_max_bytes: int = 16 * 1024 * 1024
+    media_ocr_inline_pixels: int = 0
+    public_url: str | None = None  # [web] public_url: for webhook receivers' download links
 
     @property
     def keys_path(self) -> Path:
@@ -147,9 +154,19 @@ def load_settings(
     config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
     data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
     instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
-    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg = (
+    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg, media = (
         _section(data, s)
-        for s in ("security", "rules", "publishing", "redis", "web", "workers", "audit", "logging")
+        for s in (
+            "security",
+            "rules",
+            "publishing",
+            "redis",
+            "web",
+            "workers",
+            "audit",
+            "logging",
+            "media",
+        )
     )
     default_rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
     rules_path = _relative(config_path, rules.get("rules")) or default_rules
@@ -179,6 +196,8 @@ def load_settings(
         "web_threads": (web, "threads", False),
         "heartbeat_seconds": (work, "heartbeat_seconds", False),
         "checkpoint_seconds": (audit_cfg, "checkpoint_seconds", False),
+        "media_max_bytes": (media, "max_bytes", False),
+        "media_ocr_inline_pixels": (media, "ocr_inline_pixels", True),
     }
     values: dict[str, Any] = {}
     for attr, (table, key, zero_ok) in ints.items():
@@ -235,6 +254,11 @@ def load_settings(
             (env.get("POSTGATE_LOG_LEVEL") or _text(log_cfg, "level", "INFO")).upper(),
             ("DEBUG", "INFO", "WARNING", "ERROR"),
         ),
+        media_backend=_choice(
+            "backend in [media]", _text(media, "backend", "store"), ("store", "directory")
+        ),
+        media_directory=_relative(config_path, _text(media, "directory")),
+        public_url=_text(web, "public_url").rstrip("/") or None,
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))

@@ -81,9 +81,11 @@ class Finding:
     span: tuple[int, int] | None = None
     template: str = ""
     params: Mapping[str, str | int] = field(default_factory=_no_params, hash=False)
+    image: int | None = None  # which image (from 1) the finding is about
+    image_text: str = ""  # the text read in that image; `span` is then within it
 
     def to_dict(self) -> dict:
-        return {
+        found: dict[str, object] = {
             "rule": self.rule,
             "severity": self.severity,
             "message": self.message,
@@ -91,6 +93,20 @@ class Finding:
             "template": self.template or None,
             "params": dict(self.params),
         }
+        if self.image is not None:
+            found |= {"image": self.image, "image_text": self.image_text}
+        return found
+
+
+@dataclass(frozen=True)
+class DraftImage:
+    """One image of a draft, in order: its alternative text, and the text read in it
+    (by OCR, before the rules run: the engine reads no pixels)."""
+
+    position: int  # from 1, in the post's order
+    alt: str
+    text: str = ""
+    size: int = 0  # bytes
 
 
 @dataclass(frozen=True)
@@ -103,9 +119,12 @@ class Draft:
     scheduled_at: datetime | None = None
     media_count: int = 0
     crisis_statement: bool = False
+    images: tuple[DraftImage, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware("Draft.scheduled_at", self.scheduled_at)
+        if self.images and self.media_count < len(self.images):
+            object.__setattr__(self, "media_count", len(self.images))
 
 
 @dataclass(frozen=True)
@@ -124,6 +143,8 @@ class PlatformLimits:
     bare_domains: bool = False
     weighted: bool = False
     local_mentions: bool = False
+    max_alt_length: int | None = None  # characters of an image's alternative text
+    max_image_bytes: int | None = None  # the largest image file the platform takes
 
 
 @dataclass(frozen=True)
@@ -151,7 +172,8 @@ class Context:
 
 def _sort_key(finding: Finding) -> tuple:
     start, end = finding.span if finding.span is not None else (-1, -1)
-    return (start, end, finding.rule, finding.severity, finding.message)
+    image = finding.image or 0
+    return (image, start, end, finding.rule, finding.severity, finding.message)
 
 
 @dataclass(frozen=True)
@@ -187,6 +209,9 @@ class Rule:
 
     kind: ClassVar[str] = ""
     default_severity: ClassVar[str] = BLOCK
+    # True for rules about what a text says (terms, prices, links, personal data): they also
+    # read the text found in each image, and their findings then name the image.
+    reads_images: ClassVar[bool] = False
 
     def __init__(self, rule_id: str, severity: str) -> None:
         self.id = rule_id

@@ -25,6 +25,9 @@ TOO_LONG = Template(
     "The post is {used} characters long as {platform} counts them; the limit is {limit}."
 )
 TOO_MANY_MEDIA = Template("The post has {count} media attachments; {platform} allows {limit}.")
+IMAGE_TOO_LARGE = Template(
+    "Image {image} is {size} bytes; {platform} takes images of at most {limit} bytes."
+)
 _MENTION_RE = re.compile(r"(@\w+)@[\w.-]+\w")
 # X counts code points in these ranges as 1, everything else as 2 (twitter-text v3).
 _X_HEAVY_RE = re.compile("[^\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
@@ -152,4 +155,15 @@ class PlatformLimitsRule(Rule):
                     limit=limits.max_media,
                 )
             )
+        largest = limits.max_image_bytes
+        for image in draft.images:
+            if largest is not None and image.size > largest:
+                found = self.finding(
+                    IMAGE_TOO_LARGE,
+                    image=image.position,
+                    size=image.size,
+                    platform=draft.platform,
+                    limit=largest,
+                )
+                findings.append(replace(found, image=image.position))
         return findings

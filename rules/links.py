@@ -125,6 +125,7 @@ class LinksRule(Rule):
     any other domain gets `unlisted_severity`."""
 
     kind = "links"
+    reads_images = True
     default_severity = BLOCK
 
     def __init__(

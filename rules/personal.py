@@ -81,6 +81,7 @@ class PersonalDataRule(Rule):
     contact addresses (subdomains included)."""
 
     kind = "personal_data"
+    reads_images = True
     default_severity = BLOCK
 
     def __init__(

@@ -92,6 +92,7 @@ class Mention:
 
 class PricesRule(Rule):
     kind = "prices"
+    reads_images = True
     default_severity = BLOCK
 
     def __init__(self, rule_id: str, severity: str, catalog: Catalog, distance: int) -> None:

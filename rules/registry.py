@@ -6,6 +6,7 @@ is discovered by import side effects.
 
 from __future__ import annotations
 
+from .alt_text import AltTextRule
 from .base import Rule
 from .duplicates import DuplicatesRule
 from .freeze import FreezeRule
@@ -29,5 +30,6 @@ RULE_KINDS: dict[str, type[Rule]] = {
         PostingWindowRule,
         FreezeRule,
         DuplicatesRule,
+        AltTextRule,
     )
 }

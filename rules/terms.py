@@ -81,6 +81,7 @@ def parse_term(raw: str, whole_words: bool, leet: bool = True) -> tuple[str, Ter
 
 class BannedTermsRule(Rule):
     kind = "banned_terms"
+    reads_images = True
     default_severity = BLOCK
 
     def __init__(self, rule_id: str, severity: str, matcher: TermMatcher) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from sandbox import media as sandbox_media
 from sandbox.entities import account_json, link_header, status_json
 from sandbox.errors import BadRequest, NotFound, Unauthorized
 from sandbox.realism import validate_length
@@ -115,6 +116,7 @@ def create_status() -> Response:
     text, rules = string_field(data, "status"), state.behaviour
     validate_length(text)
     key = request.headers.get("Idempotency-Key", "").strip() if rules.idempotency else ""
+    media_ids = sandbox_media.media_state().check_attachable(account.id, media_ids_of(data))
     status, created = state.store.create_status(
         account.id,
         text,
@@ -122,15 +124,33 @@ def create_status() -> Response:
         key,
         idempotency_ttl_ms=rules.idempotency_ttl_seconds * 1000,
     )
+    if created and media_ids:
+        sandbox_media.media_state().attach(status.id, media_ids)
     state.stats.add("creates", int(created))
-    return jsonify(status_json(status, account, state.base()))
+    return jsonify(with_media(status_json(status, account, state.base()), status.id))
+
+
+def media_ids_of(data: dict[str, Any]) -> list[Any]:
+    """``media_ids`` from JSON (a list) or a form (``media_ids[]``), as Mastodon takes it."""
+    if request.is_json:
+        ids = data.get("media_ids") or []
+        if not isinstance(ids, list):
+            raise BadRequest("media_ids must be an array")
+        return ids
+    return request.form.getlist("media_ids[]")
+
+
+def with_media(body: dict[str, Any], status_id: int) -> dict[str, Any]:
+    """A Status with its ``media_attachments`` (sandbox/media.py keeps them)."""
+    body["media_attachments"] = sandbox_media.attachments_of(status_id, current_state().base())
+    return body
 
 
 @bp.get("/api/v1/statuses/<status_id>")
 def get_status(status_id: str) -> Response:
     """One status, or 404 when absent, deleted or not visible to the caller."""
     status, author = visible_status(status_id, viewer(required=False))
-    return jsonify(status_json(status, author, current_state().base()))
+    return jsonify(with_media(status_json(status, author, current_state().base()), status.id))
 
 
 @bp.delete("/api/v1/statuses/<status_id>")
@@ -195,7 +215,9 @@ def account_statuses(account_id: str) -> Response:
         min_id=id_param(request.args.get("min_id")),
         include_private=is_owner(caller, account) and current_realism().owner_sees_all,
     )
-    response = jsonify([status_json(status, account, state.base()) for status in page])
+    response = jsonify(
+        [with_media(status_json(status, account, state.base()), status.id) for status in page]
+    )
     url = f"{state.base()}/api/v1/accounts/{account.id}/statuses"
     link = link_header(url, page, limit if "limit" in request.args else None)
     if link:

@@ -129,7 +129,15 @@ class RateLimiter:
 class Stats:
     """Thread-safe counters for tests and benchmarks (``GET /sandbox/stats``)."""
 
-    NAMES = ("requests", "creates", "deletes", "direct_posts", "rate_limited", "errors_5xx")
+    NAMES = (
+        "requests",
+        "creates",
+        "deletes",
+        "direct_posts",
+        "rate_limited",
+        "errors_5xx",
+        "media_uploads",
+    )
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -17,7 +17,7 @@ from sandbox.api import identify
 from sandbox.entities import iso_time
 from sandbox.state import current_state
 
-GUARDED = ("/api/v1/", "/oauth/")
+GUARDED = ("/api/v1/", "/api/v2/", "/oauth/")
 READS = ("GET", "HEAD", "OPTIONS")
 _random = secrets.SystemRandom()
 

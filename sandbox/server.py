@@ -19,7 +19,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control, edits, instance, oauth
+from sandbox import api, control, edits, instance, media, oauth
 from sandbox.deletion_limit import install_deletion_limit
 from sandbox.errors import SandboxError
 from sandbox.faults import (
@@ -44,8 +44,10 @@ def create_sandbox_app(
     error_rate: float = 0.0,
     base_url: str | None = None,
     realism: Realism | None = None,
+    media_processing_ms: int = 0,
 ) -> Flask:
-    """Build the app; ``base_url`` (else the request's host) prefixes entity URLs.
+    """Build the app; ``base_url`` (else the request's host) prefixes entity URLs;
+    ``media_processing_ms``: how long an uploaded image stays "processing" (sandbox/media.py).
 
     ``rate_limit`` is a RateLimit or ``"N/SECONDS"``; bad values raise ValueError here.
     """
@@ -63,6 +65,7 @@ def create_sandbox_app(
     install_realism(app, realism)
     for blueprint in (api.bp, control.bp, behaviour_bp, instance.bp, edits.bp, oauth.bp):
         app.register_blueprint(blueprint)
+    media.init_app(app, store, media_processing_ms)
     install_guard(app)
     install_deletion_limit(app)  # after the guard: it reports the most limited of the two
     app.register_error_handler(oauth.OAuthError, oauth.oauth_error)

@@ -29,13 +29,16 @@ from postgate.platforms.base import (
     RetryableError,
 )
 from postgate.platforms.http import ssl_context
+from postgate.platforms.media import MediaFile
 from postgate.runtime import Runtime, process_runtime, share_runtime
 from postgate.services.checking import current_ruleset, platform_limits
 from postgate.services.credentials import connector_for_account
 from postgate.services.freezes import active_freezes
+from postgate.services.media_publish import MediaMismatch, StoreUploadMemo, files_for
 from postgate.services.publishing import (
     Claim,
     ClaimOutcome,
+    block_claim,
     claim_post,
     fail_claim,
     hold_for_retry,
@@ -124,8 +127,13 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
         return fail_claim(rt, claim, exc, disconnect=True)
     except ValueError as exc:  # configuration (unknown platform, no base URL)
         return fail_claim(rt, claim, PermanentError(str(exc)))
+    try:
+        media = files_for(rt, claim)  # the bytes, re-read and checked against the approval
+    except MediaMismatch as exc:
+        connector.close()
+        return block_claim(rt, claim, exc.reason)
     with connector:
-        answer = _publish_once(connector, claim)
+        answer = _publish_once(connector, claim, media, StoreUploadMemo(rt, claim))
     if isinstance(answer, ConnectorError):
         count_platform_error(rt, claim.account.platform, answer)
     if isinstance(answer, RemotePost):
@@ -142,7 +150,9 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
     return _retry(rt, claim, unknown)
 
 
-def _publish_once(connector: Connector, claim: Claim) -> RemotePost | ConnectorError:
+def _publish_once(
+    connector: Connector, claim: Claim, media: list[MediaFile], uploads: StoreUploadMemo
+) -> RemotePost | ConnectorError:
     """Call ``publish`` once; any failure comes back as a connector error, none is raised.
 
     Connectors turn every answer they cannot read into a ``MalformedResponseError``; should
@@ -151,8 +161,16 @@ def _publish_once(connector: Connector, claim: Claim) -> RemotePost | ConnectorE
     back before any retry. Never a blind retry, and never ``failed`` for a post that exists.
     """
     try:
+        if not media:
+            return connector.publish(
+                claim.text, idempotency_key=claim.idempotency_key, key_time=claim.key_time
+            )
         return connector.publish(
-            claim.text, idempotency_key=claim.idempotency_key, key_time=claim.key_time
+            claim.text,
+            idempotency_key=claim.idempotency_key,
+            key_time=claim.key_time,
+            media=media,
+            uploads=uploads,
         )
     except ConnectorError as exc:
         return exc

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from postgate import queue
 from postgate.platforms.base import ConnectorError
 from postgate.runtime import Runtime
+from postgate.services.media import pending_media
 from postgate.services.publishing import (
     mark_published,
     note_unresolved,
@@ -65,6 +66,7 @@ class ReconcileReport:
     read_back_published: int = 0
     rescheduled: int = 0
     takedowns_resumed: int = 0
+    media_text_queued: int = 0
 
 
 def reconcile_once(rt: Runtime) -> ReconcileReport:
@@ -73,9 +75,19 @@ def reconcile_once(rt: Runtime) -> ReconcileReport:
     _resolve_claims(rt, report)
     _enqueue_missing(rt, report)
     report.takedowns_resumed = len(resume_running_takedowns(rt))
+    report.media_text_queued = _enqueue_media_text(rt)
     if report.enqueued or report.stale_claims or report.takedowns_resumed:
         log.info("reconciled: %s", report)
     return report
+
+
+def _enqueue_media_text(rt: Runtime) -> int:
+    """Uploads whose text is still unread get their job back (idempotent by job id)."""
+    with rt.store.session() as db:
+        pending = pending_media(db)
+    for media_id in pending:
+        queue.enqueue_media_text(rt, media_id)
+    return len(pending)
 
 
 def _resolve_claims(rt: Runtime, report: ReconcileReport) -> None:

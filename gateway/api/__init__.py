@@ -63,6 +63,7 @@ def api_blueprint() -> Blueprint:
         audit,
         enrol,
         freeze,
+        media,
         openapi,
         posts,
         session,
@@ -73,6 +74,17 @@ def api_blueprint() -> Blueprint:
     api = Blueprint("api", __name__, url_prefix=PREFIX)
     api.record_once(lambda state: state.app.url_map.converters.update(CONVERTERS))
     api.before_request(authenticate)
-    for concern in (session, enrol, posts, users, accounts, freeze, takedowns, audit, openapi):
+    for concern in (
+        session,
+        enrol,
+        media,
+        posts,
+        users,
+        accounts,
+        freeze,
+        takedowns,
+        audit,
+        openapi,
+    ):
         api.register_blueprint(concern.bp)
     return api

@@ -220,11 +220,42 @@ class Finding(Answer):
     span: list[int] | None = Field(description="[start, end) in the text, when it has one.")
     template: str | None
     params: dict[str, str | int] | None
+    image: int | None = Field(
+        default=None, description="Which image (from 1) the finding is about, when one is."
+    )
+    image_text: str | None = Field(
+        default=None, description="The text read in that image; `span` is then within it."
+    )
 
 
 class Approval(Answer):
     reviewer: str
     at: Time
+
+
+class PostImage(Answer):
+    """One image of a post, in order: the upload, the SHA-256 of its bytes (which the content
+    hash covers) and its alt text."""
+
+    id: int
+    sha256: str
+    alt: str
+
+
+class Media(Answer):
+    """An uploaded image, metadata removed: ``sha256`` names the bytes kept. ``ocr_status``:
+    ``pending`` while the text in it is being read, then ``done`` (``ocr_text``) or
+    ``failed``."""
+
+    id: int
+    sha256: str
+    mime: one_of(("image/jpeg", "image/png", "image/webp", "image/gif"))  # type: ignore[valid-type]
+    width: int
+    height: int
+    size: int
+    description: str
+    ocr_status: one_of(("pending", "done", "failed"))  # type: ignore[valid-type]
+    ocr_text: str
 
 
 class Post(Answer):
@@ -242,6 +273,7 @@ class Post(Answer):
     rules_version: str
     findings: list[Finding]
     approvals: list[Approval]
+    media: list[PostImage]
     approvals_required: int
     crisis_statement: bool
     remote_id: str | None

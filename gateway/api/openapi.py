@@ -54,7 +54,7 @@ ERRORS = {
     403: "The caller may not do this: a role is missing, or the thing is not theirs.",
     404: "Nothing of that name or id (or nothing the caller may see).",
     409: "The thing is not in a state that allows this (`conflict`).",
-    413: "The body is larger than 1 MiB.",
+    413: "The body is larger than 1 MiB (an image upload: than `max_bytes` of `[media]`).",
     422: "A value is invalid (`invalid`); `field` names it.",
     429: "Too many attempts (`rate_limited`); try again after `Retry-After` seconds.",
 }
@@ -173,6 +173,11 @@ def _operation(rule: Rule, op: Operation, refs: dict[Any, dict[str, Any]]) -> di
         body["requestBody"] = {
             "required": required,
             "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    if op.upload is not None:
+        body["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": dict(op.upload)}},
         }
     return body
 

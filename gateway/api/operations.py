@@ -24,6 +24,7 @@ from gateway.access import current_token, current_user, login_required, roles_re
 from gateway.api.parsing import json_body, parse
 from gateway.api.types import Answer, Body, Query, SteppedUp
 from gateway.context import rt, source_address
+from gateway.inputs import TAKES_UPLOAD
 from postgate.errors import NotFound
 from postgate.policy import RoleGroup
 from postgate.services import sessions
@@ -52,6 +53,7 @@ class Operation:
     fresh: bool = False
     recovery: bool = False
     errors: frozenset[int] = field(default_factory=frozenset)
+    upload: Mapping[str, Any] | None = None  # the JSON Schema of a multipart/form-data body
 
     @property
     def success(self) -> int:
@@ -66,7 +68,7 @@ class Operation:
             found.add(401)
         if self.roles:
             found.add(403)
-        if self.body is not None:
+        if self.body is not None or self.upload is not None:
             found |= {413, 422}
         if self.query is not None:
             found.add(422)
@@ -151,6 +153,7 @@ class ApiBlueprint(Blueprint):
         fresh: bool = False,
         recovery: bool = False,
         errors: tuple[int, ...] = (),
+        upload: Mapping[str, Any] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Declare and register ``method rule``.
 
@@ -160,7 +163,8 @@ class ApiBlueprint(Blueprint):
         :class:`~gateway.api.types.SteppedUp`), and ``fresh`` one whose code must come in
         the request itself, the step-up window not counting (``recovery``: a recovery code
         may stand in for it); ``errors`` lists what its services refuse
-        with besides what the rest implies (see :meth:`Operation.error_statuses`).
+        with besides what the rest implies (see :meth:`Operation.error_statuses`); ``upload``
+        is the schema of a ``multipart/form-data`` body the view reads itself (a file).
         """
         step_up = step_up or fresh
         assert not step_up or (body is not None and issubclass(body, SteppedUp)), rule
@@ -180,6 +184,7 @@ class ApiBlueprint(Blueprint):
                 fresh=fresh,
                 recovery=recovery,
                 errors=frozenset(errors),
+                upload=upload,
             )
 
             def endpoint(**args: Any) -> ResponseReturnValue:
@@ -192,6 +197,8 @@ class ApiBlueprint(Blueprint):
             elif not public:
                 endpoint = login_required(endpoint)
             setattr(endpoint, ATTRIBUTE, declared)
+            if upload is not None:
+                setattr(endpoint, TAKES_UPLOAD, True)
             self.add_url_rule(rule, view.__name__, endpoint, methods=[declared.method])
             return view
 

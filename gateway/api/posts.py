@@ -24,12 +24,27 @@ from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import posts, retrying, review, settling
+from postgate.services import media, posts, retrying, review, settling
 from postgate.store.models import POST_STATUSES, Account
+from postgate.store.types import INT_MAX
 
 bp = ApiBlueprint("posts", __name__, tag="posts")
 
 PostText = Annotated[Text, Field(max_length=posts.MAX_TEXT)]
+
+
+class MediaRef(Body):
+    """One image of a post, in the order it shows: an upload of the author's
+    (``POST /media``) and its alternative text (the ``alt_text`` rule requires one)."""
+
+    id: Annotated[int, Field(ge=1, le=INT_MAX)]
+    alt: Limited(media.MAX_DESCRIPTION) = ""  # type: ignore[valid-type]
+
+
+PostMedia = Annotated[
+    list[MediaRef],
+    Field(max_length=10, description="The images, in order; each platform takes at most 4."),
+]
 
 
 class NewPost(Body):
@@ -38,13 +53,16 @@ class NewPost(Body):
     scheduled_at: AwareTime | None = Field(
         default=None, description="With its UTC offset; absent: as soon as it is approved."
     )
+    media: PostMedia | None = None
 
 
 class PostEdit(Body):
-    """Give ``text``, ``scheduled_at`` or both; ``scheduled_at: null`` unschedules."""
+    """Give ``text``, ``scheduled_at``, ``media`` or several; ``scheduled_at: null``
+    unschedules, ``media: []`` removes the images (``media`` replaces the whole list)."""
 
     text: PostText | None = None
     scheduled_at: AwareTime | None = None
+    media: PostMedia | None = None
 
 
 class ApprovalRequest(SteppedUp):
@@ -102,6 +120,7 @@ def submit(body: NewPost) -> tuple[dict[str, Any], int]:
             body.account,
             body.text,
             body.scheduled_at,
+            media=[m.model_dump() for m in body.media or []],
             source=source_address(),
         )
         return {**posts.post_to_dict(post), "message": submitted.answer_message(post)}, 201
@@ -129,8 +148,12 @@ def get_post(post_id: int) -> dict[str, Any]:
 def edit_post(post_id: int, body: PostEdit) -> dict[str, Any]:
     """Edit one's own post: it goes back to review and its approvals are voided."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
+    if "media" in changes:
+        changes["media"] = [m.model_dump() for m in changes["media"] or []]
     if not changes:
-        raise ValidationFailed("nothing to change: give text or scheduled_at", field="text")
+        raise ValidationFailed(
+            "nothing to change: give text, scheduled_at or media", field="text"
+        )
     with rt().store.transaction() as db:
         post, old_revision = posts.edit(
             rt(), db, caller(db), post_id, changes, source=source_address()

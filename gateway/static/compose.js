@@ -13,6 +13,11 @@
   var timer = null;
   var sequence = 0;
 
+  function images() {
+    var field = document.getElementById("media");
+    try { return field && field.value ? JSON.parse(field.value) : []; } catch (e) { return []; }
+  }
+
   function say(key) { statusEl.textContent = statusEl.getAttribute("data-" + key); }
 
   function chosen() {
@@ -32,7 +37,7 @@
 
   function preview(value, findings) {
     var box = el("div", "post-text preview");
-    var marks = findings.filter(function (f) { return f.span; });
+    var marks = findings.filter(function (f) { return f.span && !f.image; });
     var cuts = [0, value.length];
     marks.forEach(function (f) { cuts.push(f.span[0], f.span[1]); });
     cuts = cuts.filter(function (c, i) { return cuts.indexOf(c) === i; }).sort(function (a, b) { return a - b; });
@@ -69,7 +74,9 @@
           item.appendChild(el("span", "sev", statusEl.getAttribute("data-" + f.severity)));
           item.appendChild(document.createTextNode(" "));
           item.appendChild(el("code", "", f.rule));
+          if (f.image) item.appendChild(el("strong", "", " #" + f.image));
           item.appendChild(document.createTextNode(" " + shown(f)));
+          if (f.image_text) item.appendChild(el("q", "image-text", f.image_text));
           list.appendChild(item);
         });
         card.appendChild(list);
@@ -88,7 +95,9 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify({ accounts: accounts, text: value, scheduled_at: when ? when.value : "" })
+      body: JSON.stringify({
+        accounts: accounts, text: value, scheduled_at: when ? when.value : "", media: images()
+      })
     }).then(function (response) {
       if (!response.ok) throw new Error(String(response.status));
       return response.json();

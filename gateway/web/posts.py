@@ -7,6 +7,7 @@ accounts, each post is scheduled at that time on its own account's clock.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import DateTimeLocalField, TextAreaField
+from wtforms import DateTimeLocalField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from gateway import submitted
@@ -37,6 +38,7 @@ from postgate.platforms.registry import platform_spec
 from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
+from postgate.services.media import attach, draft_images, media_rows
 from postgate.services.names import canonical_name
 from postgate.services.server_limits import account_limits
 from postgate.states import CANCELLABLE, EDITABLE, Role
@@ -66,6 +68,30 @@ class ComposeForm(EditForm):
         description=_l("One post is made for each account you tick."),
         validators=[DataRequired(message=_l("Choose at least one account."))],
     )
+    # The images, as compose_media.js keeps them: JSON [{"id", "alt"}], in order.
+    media = HiddenField()
+
+
+def media_field(raw: str | None) -> list[dict[str, Any]]:
+    """The compose form's images: ``[{"id", "alt"}]`` from its hidden JSON field."""
+    if not raw:
+        return []
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ValidationFailed(
+            "the images could not be read; add them again", field="media"
+        ) from None
+    ok = isinstance(value, list) and all(
+        isinstance(m, dict)
+        and isinstance(m.get("id"), int)
+        and not isinstance(m.get("id"), bool)
+        and isinstance(m.get("alt", ""), str)
+        for m in value
+    )
+    if not ok:
+        raise ValidationFailed("the images could not be read; add them again", field="media")
+    return [{"id": m["id"], "alt": m.get("alt", "")} for m in value]
 
 
 def to_utc(local: datetime | None, timezone: str) -> datetime | None:
@@ -98,7 +124,12 @@ def compose() -> ResponseReturnValue:
     try:
         created = _submit_all(form)
     except PostgateError as exc:
-        fields = {"text": "text", "scheduled_at": "scheduled_at", "account": "accounts"}
+        fields = {
+            "text": "text",
+            "scheduled_at": "scheduled_at",
+            "account": "accounts",
+            "media": "text",
+        }
         show_error(form, exc, fields)
         return _compose_page(form, accounts, exc.status)
     for post in created:
@@ -112,6 +143,7 @@ def compose() -> ResponseReturnValue:
 
 def _submit_all(form: ComposeForm) -> list[Post]:
     """One post per account, all in one transaction: all are stored, or none."""
+    images = media_field(form.media.data)
     with rt().store.transaction() as db:
         user = caller(db)
         made = []
@@ -119,7 +151,16 @@ def _submit_all(form: ComposeForm) -> list[Post]:
             account = find_account(db, name)
             when = to_utc(form.scheduled_at.data, account.timezone)
             made.append(
-                posts.submit(rt(), db, user, name, form.text.data, when, source=source_address())
+                posts.submit(
+                    rt(),
+                    db,
+                    user,
+                    name,
+                    form.text.data,
+                    when,
+                    media=images,
+                    source=source_address(),
+                )
             )
         return made
 
@@ -133,12 +174,15 @@ def compose_check() -> ResponseReturnValue:
     if not isinstance(names, list) or not isinstance(text, str):
         raise ValidationFailed("accounts must be a list and text a string", field="text")
     local = _parse_local(data.get("scheduled_at"))
+    raw_media = data.get("media")
     results = []
     with rt().store.session() as db:
+        user = caller(db)
         for name in [n for n in names if isinstance(n, str)][:20]:
             account = find_account(db, name)
             when = to_utc(local, account.timezone)
-            result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when)
+            images = _checked_images(db, user, account, raw_media)
+            result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when, images=images)
             used, limit = count_length(
                 text, account_limits(account) or platform_spec(account.platform).limits
             )
@@ -154,6 +198,15 @@ def compose_check() -> ResponseReturnValue:
                 }
             )
     return jsonify({"results": results})
+
+
+def _checked_images(db: Session, user: Any, account: Account, raw: object) -> list[Any]:
+    """The draft's images for the live check: the author's own uploads only, else none."""
+    try:
+        entries = media_field(json.dumps(raw)) if isinstance(raw, list) else []
+        return draft_images(db, attach(db, user, account, entries, len(entries)))
+    except PostgateError:
+        return []
 
 
 def _shown(finding: dict[str, Any]) -> dict[str, Any]:
@@ -208,6 +261,7 @@ def post(post_id: int) -> ResponseReturnValue:
             "posts/detail.html",
             post=found,
             pieces=highlight(found.text, found.findings),
+            media_rows=media_rows(db, found.media or []),
             valid=posts.post_to_dict(found)["approvals"],
             can_edit=found.author_id == user.id and found.status in EDITABLE,
             can_cancel=_may_cancel(user, found),

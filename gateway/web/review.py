@@ -40,6 +40,7 @@ from postgate.errors import (
     ValidationFailed,
 )
 from postgate.services import posts, review
+from postgate.services.media import media_rows
 from postgate.states import PostStatus
 from postgate.store.models import Post, PostRevision, User
 from postgate.store.types import utcnow
@@ -129,6 +130,7 @@ def _review_page(
         "review/post.html",
         post=post,
         pieces=highlight(post.text, post.findings),
+        media_rows=media_rows(db, post.media or []),
         base=base,
         diff=word_diff(base.text, post.text) if base else [],
         changed=error_text(changed) if changed else None,

@@ -28,7 +28,8 @@ class Piece:
 
 def highlight(text: str, findings: list[dict[str, Any]]) -> list[Piece]:
     """Split ``text`` at every span boundary so overlapping findings all stay visible."""
-    spans = [f for f in findings or [] if f.get("span")]
+    # A finding on the text read in an image has its span there, not in the post's text.
+    spans = [f for f in findings or [] if f.get("span") and f.get("image") is None]
     cuts = {0, len(text)}
     for f in spans:
         start, end = f["span"]

@@ -17,10 +17,13 @@ secret (:mod:`postgate.platforms.registry`), should a platform echo one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # the types only: media.py builds on this module
+    from .media import MediaFile, UploadMemo
 
 Clock = Callable[[], datetime]
 
@@ -155,9 +158,17 @@ class Connector(ABC):
 
     @abstractmethod
     def publish(
-        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+        self,
+        text: str,
+        *,
+        idempotency_key: str,
+        key_time: datetime | None = None,
+        media: Sequence[MediaFile] = (),
+        uploads: UploadMemo | None = None,
     ) -> RemotePost:
-        """Publish ``text``; platforms that support it deduplicate on the key.
+        """Publish ``text`` with ``media`` in order; platforms that support it deduplicate on
+        the key. Images are uploaded first (reusing those ``uploads`` remembers), and the post
+        is created only once every one is ready (:mod:`postgate.platforms.media`).
 
         ``key_time`` is a moment fixed for the post's revision: a platform without an
         idempotency key (Bluesky) makes the record key from it and the key, so a repeated

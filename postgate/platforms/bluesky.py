@@ -5,7 +5,15 @@ Login is ``com.atproto.server.createSession`` with the handle (or DID) and an
 ``refreshSession`` when the PDS answers ``ExpiredToken``, and a request that
 failed that way is sent once more (it was refused at authentication, so the
 retry cannot double-post). Posts are ``app.bsky.feed.post`` records; the
-remote id is the record's ``at://`` URI.
+remote id is the record's ``at://`` URI. Images are sent first with
+``com.atproto.repo.uploadBlob`` (the raw bytes, their type in ``Content-Type``;
+the answer is ``{"blob": {...}}``), then named in the post's
+``app.bsky.embed.images`` embed with their ``alt`` text and ``aspectRatio``
+(https://docs.bsky.app/docs/advanced-guides/posts#images-embeds, the lexicons
+app/bsky/embed/images.json and com/atproto/repo/uploadBlob.json). A blob no record
+names is removed by the PDS after a while, so blobs are not reused across
+attempts: uploading again has no visible effect. An image is at most 1,000,000
+bytes (the lexicon's ``maxSize``).
 
 AT Protocol has no idempotency key: ``publish`` ignores it, and the worker's
 read-back before a retry (invariant 5) is what prevents a double post.
@@ -19,7 +27,7 @@ on); anything else is a :class:`MalformedResponseError`, which to
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +38,7 @@ from .base import (
     AccountInfo,
     Clock,
     Connector,
+    ConnectorError,
     PermanentError,
     RemotePost,
     RetryableError,
@@ -39,11 +48,13 @@ from .base import (
 )
 from .facets import facet_entities, mention_handles, rich_text_facets
 from .http import ErrorStyle, HttpClient, body_or_none, error_field
+from .media import MediaFile, UploadMemo, before_the_post
 from .timeutil import isoformat_z, parse_time
 
 DEFAULT_BASE_URL = "https://bsky.social"
 POST_COLLECTION = "app.bsky.feed.post"
 PAGE_SIZE = 100  # listRecords maximum
+MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images#image: maxSize
 _CREDENTIAL_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AccountTakedown"}
 SESSION_FIELDS = ("did", "handle", "accessJwt", "refreshJwt")
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -99,10 +110,18 @@ class BlueskyConnector(Connector):
         )
 
     def publish(
-        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+        self,
+        text: str,
+        *,
+        idempotency_key: str,
+        key_time: datetime | None = None,
+        media: Sequence[MediaFile] = (),
+        uploads: UploadMemo | None = None,
     ) -> RemotePost:
-        """Create the post record; with ``key_time`` under a record key made from it and the
-        key (:func:`record_key`), so a create sent twice cannot make two records."""
+        """Upload the images, then create the post record naming them; with ``key_time``
+        under a record key made from it and the key (:func:`record_key`), so a create sent
+        twice cannot make two records."""
+        images = [self._image(n, file) for n, file in enumerate(media, start=1)]
         created_at = self._clock().astimezone(UTC)
         record: dict[str, Any] = {
             "$type": POST_COLLECTION,
@@ -112,12 +131,37 @@ class BlueskyConnector(Connector):
         session = self._ensure_session()
         if facets := rich_text_facets(text, self._resolve_handles(mention_handles(text))):
             record["facets"] = facets
+        if images:
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": images}
         body = {"repo": session["did"], "collection": POST_COLLECTION, "record": record}
         if key_time is not None:
             body["rkey"] = record_key(idempotency_key, key_time)
         answer = self._call("POST", "com.atproto.repo.createRecord", json=body, created=True)
         uri = _record_uri(answer, answer.object().get("uri"))
         return RemotePost(uri, text, created_at, self._post_url(uri))
+
+    def _image(self, position: int, file: MediaFile) -> dict[str, Any]:
+        """Upload one image; its entry of the ``app.bsky.embed.images`` embed."""
+        if len(file.data) > MAX_IMAGE_BYTES:
+            raise PermanentError(
+                f"{self.platform}: image {position} is {len(file.data)} bytes; "
+                f"Bluesky takes at most {MAX_IMAGE_BYTES}"
+            )
+        try:
+            answer = self._call(
+                "POST",
+                "com.atproto.repo.uploadBlob",
+                content=file.data,
+                headers={"Content-Type": file.mime},
+            )
+        except ConnectorError as exc:
+            raise before_the_post(exc) from None
+        blob = answer.expect_object(answer.object().get("blob"), "a blob object")
+        return {
+            "alt": file.alt,
+            "image": blob,
+            "aspectRatio": {"width": file.width, "height": file.height},
+        }
 
     def find_by_key(
         self, idempotency_key: str, key_time: datetime | None = None
@@ -242,7 +286,10 @@ class BlueskyConnector(Connector):
             self._store.clear()
 
     def _send_once(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._ensure_session()['accessJwt']}"}
+        headers = {
+            **kwargs.pop("headers", {}),
+            "Authorization": f"Bearer {self._ensure_session()['accessJwt']}",
+        }
         return self._http.send(method, f"/xrpc/{nsid}", headers=headers, **kwargs)
 
     def _ensure_session(self) -> dict[str, str]:

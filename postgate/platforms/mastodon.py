@@ -1,6 +1,11 @@
 """Mastodon (and the ``sandbox`` platform, which speaks the same API subset).
 
-Endpoints: ``POST /api/v1/statuses`` with an ``Idempotency-Key`` header, so a
+Endpoints: ``POST /api/v2/media`` for each image (multipart ``file`` and ``description``;
+200 when processed, 202 while it is processed, then ``GET /api/v1/media/:id`` answers 206
+until it is ready and 200 once it is, 422 if processing failed: app/controllers/api/v2/
+media_controller.rb and api/v1/media_controller.rb of mastodon/mastodon,
+https://docs.joinmastodon.org/methods/media/#v2), then ``POST /api/v1/statuses`` with the
+ready ``media_ids`` and an ``Idempotency-Key`` header, so a
 retried publish with the same key returns the first status instead of posting
 twice (Mastodon remembers keys for about an hour: invariant 5 still relies on
 the worker's read-back for older claims); ``DELETE /api/v1/statuses/:id``;
@@ -15,19 +20,34 @@ them, an Account, ``{}`` for revoke) and anything else is a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from .answers import Answer, PageCursors
-from .base import AccountInfo, Clock, Connector, RemotePost, page_size, utc_now
+from .base import (
+    AccountInfo,
+    Clock,
+    Connector,
+    ConnectorError,
+    PermanentError,
+    RemotePost,
+    RetryableError,
+    page_size,
+    utc_now,
+)
 from .html_text import html_links, html_to_text
 from .http import ErrorStyle, HttpClient, error_field, segment
+from .media import MediaFile, NoMemo, Sleeper, UploadMemo, before_the_post
 from .timeutil import parse_time
 
 PAGE_SIZE = 40  # Mastodon's maximum for account statuses
+PROCESSING_WAIT = 60.0  # seconds an upload may stay processing before the attempt is retried
+POLL_INTERVAL = 0.5
+
 INSTANCE_LIMITS = (  # ours, then the name in configuration.statuses
     ("max_length", "max_characters"),
     ("max_media", "max_media_attachments"),
@@ -78,9 +98,11 @@ class MastodonConnector(Connector):
         transport: httpx.BaseTransport | None,
         clock: Clock = utc_now,
         platform: str = "mastodon",
+        sleep: Sleeper = time.sleep,
     ) -> None:
         super().__init__(secrets=secrets)
         self.platform = platform
+        self._sleep = sleep
         self._token = credentials["token"]
         self._client_id = credentials.get("client_id")
         self._client_secret = credentials.get("client_secret")
@@ -97,13 +119,26 @@ class MastodonConnector(Connector):
         )
 
     def publish(
-        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+        self,
+        text: str,
+        *,
+        idempotency_key: str,
+        key_time: datetime | None = None,
+        media: Sequence[MediaFile] = (),
+        uploads: UploadMemo | None = None,
     ) -> RemotePost:
-        """Post a status; its id is all the answer must hold, the rest falls back to ours."""
+        """Upload the images and wait until each is processed, then post the status naming
+        them; its id is all the answer must hold, the rest falls back to ours."""
+        memo = uploads or NoMemo()
+        try:
+            media_ids = [self._ready_media(image, memo) for image in media]
+        except ConnectorError as exc:
+            raise before_the_post(exc) from None
+        body: dict[str, Any] = {"status": text}
+        if media_ids:
+            body["media_ids"] = media_ids
         headers = {**self._auth(), "Idempotency-Key": idempotency_key}
-        response = self._http.request(
-            "POST", "/api/v1/statuses", headers=headers, json={"status": text}
-        )
+        response = self._http.request("POST", "/api/v1/statuses", headers=headers, json=body)
         answer = self._http.answer(response, "the publish", outcome_unknown=True)
         status = answer.object()
         remote_id = answer.identifier(status.get("id"), "a status id")
@@ -114,6 +149,51 @@ class MastodonConnector(Connector):
             created_at=_time_or(status.get("created_at"), self._clock),
             url=url if isinstance(url, str) else None,
         )
+
+    def _ready_media(self, image: MediaFile, memo: UploadMemo) -> str:
+        """The id of a processed upload of ``image``: one remembered from an earlier attempt
+        when the platform still holds it unattached, else a new upload."""
+        known = memo.get(image.key)
+        if known and self._media_state(known) == "ready":
+            return known
+        response = self._http.request(
+            "POST",
+            "/api/v2/media",
+            headers=self._auth(),
+            files={"file": (image.filename, image.data, image.mime)},
+            data={"description": image.alt},
+        )
+        answer = self._http.answer(response, "the media upload")
+        media_id = answer.identifier(answer.object().get("id"), "a media id")
+        memo.put(image.key, media_id)
+        if response.status_code == 202:  # accepted, still processing
+            self._wait_processed(media_id)
+        return media_id
+
+    def _media_state(self, media_id: str) -> str:
+        """``ready``, ``processing`` or ``gone`` (attached elsewhere, deleted, expired)."""
+        response = self._http.send(
+            "GET", f"/api/v1/media/{segment(media_id)}", headers=self._auth()
+        )
+        if response.status_code == 404:
+            return "gone"
+        if response.status_code == 422:
+            raise PermanentError(f"{self.platform}: the image could not be processed", status=422)
+        self._http.answer(self._http.check(response), "the media status").object()
+        return "processing" if response.status_code == 206 else "ready"
+
+    def _wait_processed(self, media_id: str) -> None:
+        waited = 0.0
+        while True:
+            state = self._media_state(media_id)
+            if state == "ready":
+                return
+            if state == "gone":
+                raise RetryableError(f"{self.platform}: an uploaded image vanished")
+            if waited >= PROCESSING_WAIT:
+                raise RetryableError(f"{self.platform}: an image is still being processed")
+            self._sleep(POLL_INTERVAL)
+            waited += POLL_INTERVAL
 
     def delete(self, remote_id: str) -> str:
         """Delete a status; the answer is the deleted Status (``{}`` from some servers)."""

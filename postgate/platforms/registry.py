@@ -26,7 +26,14 @@ from postgate.platforms.webhook import WebhookConnector
 from postgate.platforms.x import XConnector
 from rules import PlatformLimits
 
-_MASTODON_LIMITS = PlatformLimits(max_length=500, max_media=4, url_length=23, local_mentions=True)
+_MASTODON_LIMITS = PlatformLimits(
+    max_length=500,
+    max_media=4,
+    url_length=23,
+    local_mentions=True,
+    max_alt_length=1500,
+    max_image_bytes=16 * 1024 * 1024,
+)
 _MASTODON_CREDENTIALS = (
     Credential("token"),
     Credential("client_id", secret=False, required=False),  # revoking needs the app's pair
@@ -55,6 +62,7 @@ MASTODON = PlatformSpec(
         "https://docs.joinmastodon.org/user/posting/#text",
         "https://docs.joinmastodon.org/api/rate-limits/",
         "https://docs.joinmastodon.org/methods/statuses/#create",
+        "https://docs.joinmastodon.org/methods/media/#v2 (description: 1500 characters)",
         "https://docs.joinmastodon.org/methods/instance/#v2 (configuration.statuses limits)",
         "mastodon/mastodon app/models/account_statuses_filter.rb (the author lists all)",
     ),
@@ -78,7 +86,10 @@ BLUESKY = PlatformSpec(
     name="bluesky",
     title="Bluesky",
     credentials=(Credential("identifier", secret=False), Credential("app_password")),
-    limits=PlatformLimits(max_length=300, max_media=4),  # graphemes of the raw text
+    # Graphemes of the raw text; alt text as the Bluesky app bounds it.
+    limits=PlatformLimits(
+        max_length=300, max_media=4, max_alt_length=2000, max_image_bytes=1_000_000
+    ),
     post_quota=Quota(1666, 3600),  # 5,000 points an hour, 3 a create
     delete_quota=Quota(5000, 3600),  # 1 point a delete
     # Every record is public and listRecords lists them all.
@@ -100,7 +111,13 @@ X = PlatformSpec(
         Credential("client_secret", required=False),
     ),
     limits=PlatformLimits(
-        max_length=280, max_media=4, url_length=23, bare_domains=True, weighted=True
+        max_length=280,
+        max_media=4,
+        url_length=23,
+        bare_domains=True,
+        weighted=True,
+        max_alt_length=1000,
+        max_image_bytes=5 * 1024 * 1024,
     ),
     post_quota=Quota(200, 15 * 60),  # and 300 per 3 hours, shared with reposts
     delete_quota=Quota(50, 15 * 60),
@@ -111,6 +128,7 @@ X = PlatformSpec(
         "https://docs.x.com/resources/fundamentals/counting-characters",
         "https://developer.x.com/en/docs/x-api/tweets/manage-tweets",
         "https://docs.x.com/x-api/posts/manage-tweets/migrate/overview",
+        "https://docs.x.com/x-api/media/metadata-create (alt_text: 1000 characters)",
     ),
 )
 
@@ -118,7 +136,7 @@ WEBHOOK = PlatformSpec(
     name="webhook",
     title="Webhook",
     credentials=(Credential("url"), Credential("secret")),  # many URLs embed a token
-    limits=PlatformLimits(max_length=10_000, max_media=10),  # Postgate's own bounds
+    limits=PlatformLimits(max_length=10_000, max_media=10, max_alt_length=1500),  # our bounds
     # The receiver deduplicates on idempotency_key; it cannot be listed nor revoked.
     capabilities=Capabilities(idempotency=True, delete=True, list_non_public=False, revoke=False),
     connector=WebhookConnector,

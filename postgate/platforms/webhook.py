@@ -5,7 +5,7 @@ Every call is ``POST {url}`` with a JSON body and two headers::
     X-Postgate-Timestamp: 1714564800
     X-Postgate-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>
 
-Bodies: ``{"event": "publish", "idempotency_key", "text"}``, answered with
+Bodies: ``{"event": "publish", "idempotency_key", "text", "media"?}``, answered with
 ``{"id", "url"?}``; ``{"event": "delete", "idempotency_key", "remote_id"}``,
 answered 2xx (or 404/410 when already gone); ``{"event": "ping",
 "idempotency_key"}`` for :meth:`verify_credentials`, answered 2xx with an
@@ -21,6 +21,10 @@ receiver may have stored the post, so the worker treats it like a lost answer
 and, finding nothing to read back, sends it again under the same
 ``idempotency_key``, which the receiver deduplicates on.
 
+A post's images travel as ``"media": [{"sha256", "mime", "alt", "width", "height", "url",
+"expires_at"}]``, in order: ``url`` is a signed link to the image on Postgate (``public_url``
+of ``[web]``), valid until ``expires_at``; the receiver downloads it and checks the SHA-256.
+
 The URL counts as a secret too (many webhook URLs embed a token), so it never
 appears in errors or in an :class:`AccountInfo`.
 """
@@ -30,14 +34,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from .base import AccountInfo, Clock, Connector, RemotePost, utc_now
+from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, utc_now
 from .http import ErrorStyle, HttpClient, error_field
+from .media import MediaFile, UploadMemo
 
 SIGNATURE_HEADER = "X-Postgate-Signature"
 TIMESTAMP_HEADER = "X-Postgate-Timestamp"
@@ -100,10 +105,38 @@ class WebhookConnector(Connector):
         )
 
     def publish(
-        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+        self,
+        text: str,
+        *,
+        idempotency_key: str,
+        key_time: datetime | None = None,
+        media: Sequence[MediaFile] = (),
+        uploads: UploadMemo | None = None,
     ) -> RemotePost:
+        if any(file.download_url is None for file in media):
+            raise PermanentError(
+                f"{self.platform}: images need public_url in [web] of the settings, "
+                "for the receiver's download links"
+            )
         sent_at = self._clock()
-        payload = {"event": "publish", "idempotency_key": idempotency_key, "text": text}
+        payload: dict[str, Any] = {
+            "event": "publish",
+            "idempotency_key": idempotency_key,
+            "text": text,
+        }
+        if media:
+            payload["media"] = [
+                {
+                    "sha256": file.sha256,
+                    "mime": file.mime,
+                    "alt": file.alt,
+                    "width": file.width,
+                    "height": file.height,
+                    "url": file.download_url,
+                    "expires_at": file.download_expires,
+                }
+                for file in media
+            ]
         response = self._http.check(self._post(payload))
         answer = self._http.answer(response, "the publish", outcome_unknown=True)
         data = answer.object()

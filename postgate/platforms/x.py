@@ -9,19 +9,37 @@ Answers are checked against the documented shapes (``{"data": {"id", "text"}}``
 for a new tweet, ``{"data": {"deleted": true}}``, ``{"revoked": true}``, a
 timeline's ``data`` array); anything else is a :class:`MalformedResponseError`,
 which to ``POST /2/tweets`` carries ``outcome_unknown``.
+
+Images: ``POST /2/media/upload`` (multipart ``media`` and ``media_category=tweet_image``,
+answered ``{"data": {"id", "media_key", "expires_after_secs"}}``), then the alt text with
+``POST /2/media/metadata`` (``{"id", "metadata": {"alt_text": {"text"}}}``, at most 1,000
+characters), then the tweet with ``{"media": {"media_ids": [...]}}``
+(https://docs.x.com/x-api/media/upload-media, https://docs.x.com/x-api/media/create-media-metadata,
+https://docs.x.com/x-api/posts/create-post). Uploaded ids live for ``expires_after_secs``
+(a day), so a retry reuses those the memo holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from .answers import Answer, PageCursors, json_kind
-from .base import AccountInfo, Clock, Connector, PermanentError, RemotePost, page_size, utc_now
+from .base import (
+    AccountInfo,
+    Clock,
+    Connector,
+    ConnectorError,
+    PermanentError,
+    RemotePost,
+    page_size,
+    utc_now,
+)
 from .http import ErrorStyle, HttpClient, error_field, segment
+from .media import MediaFile, NoMemo, UploadMemo, before_the_post
 
 DEFAULT_BASE_URL = "https://api.x.com"
 MIN_PAGE, MAX_PAGE = 5, 100  # bounds of max_results on the user timeline
@@ -73,12 +91,24 @@ class XConnector(Connector):
         )
 
     def publish(
-        self, text: str, *, idempotency_key: str, key_time: datetime | None = None
+        self,
+        text: str,
+        *,
+        idempotency_key: str,
+        key_time: datetime | None = None,
+        media: Sequence[MediaFile] = (),
+        uploads: UploadMemo | None = None,
     ) -> RemotePost:
-        """Post a tweet; X does not return its time, so ``created_at`` is ours."""
-        response = self._http.request(
-            "POST", "/2/tweets", headers=self._auth(), json={"text": text}
-        )
+        """Post a tweet, after its images; X does not return its time: ``created_at`` is ours."""
+        memo = uploads or NoMemo()
+        try:
+            media_ids = [self._media_id(file, memo) for file in media]
+        except ConnectorError as exc:
+            raise before_the_post(exc) from None
+        body: dict[str, Any] = {"text": text}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        response = self._http.request("POST", "/2/tweets", headers=self._auth(), json=body)
         answer = self._http.answer(response, "the publish", outcome_unknown=True)
         data = answer.expect_object(answer.object().get("data"), "a data object")
         tweet_id = answer.identifier(data.get("id"), "a data.id")
@@ -86,6 +116,32 @@ class XConnector(Connector):
         return RemotePost(
             tweet_id, posted if isinstance(posted, str) else text, self._clock(), _url(tweet_id)
         )
+
+    def _media_id(self, file: MediaFile, memo: UploadMemo) -> str:
+        """An uploaded, described image: remembered from an earlier attempt, or sent now."""
+        known = memo.get(file.key)
+        if known:
+            return known
+        response = self._http.request(
+            "POST",
+            "/2/media/upload",
+            headers=self._auth(),
+            files={"media": (file.filename, file.data, file.mime)},
+            data={"media_category": "tweet_image"},
+        )
+        answer = self._http.answer(response, "the media upload")
+        data = answer.expect_object(answer.object().get("data"), "a data object")
+        media_id = answer.identifier(data.get("id"), "a media id")
+        if file.alt:
+            described = self._http.request(
+                "POST",
+                "/2/media/metadata",
+                headers=self._auth(),
+                json={"id": media_id, "metadata": {"alt_text": {"text": file.alt}}},
+            )
+            self._http.answer(described, "the media metadata").object()
+        memo.put(file.key, media_id)
+        return media_id
 
     def delete(self, remote_id: str) -> str:
         response = self._http.send(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from postgate.store.types import utcnow
 from rules import (
     Context,
     Draft,
+    DraftImage,
     Evaluation,
     PlatformLimits,
     RuleConfigError,
@@ -90,13 +92,16 @@ def evaluate(
     crisis_statement: bool = False,
     exclude_post: int | None = None,
     now: datetime | None = None,
+    images: Sequence[DraftImage] = (),
 ) -> Evaluation:
+    """The rules' findings for this text (and these images, with the text read in them)."""
     draft = Draft(
         text=text,
         account=account.name,
         platform=account.platform,
         scheduled_at=scheduled_at,
         crisis_statement=crisis_statement,
+        images=tuple(images),
     )
     context = Context(
         now=now or utcnow(),

@@ -8,11 +8,13 @@ and command only ever know the demo users.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from postgate import otp
@@ -20,6 +22,8 @@ from postgate.errors import NotFound
 from postgate.local import sandbox_running
 from postgate.runtime import Runtime
 from postgate.services.accounts import add_account
+from postgate.services.media import read_into
+from postgate.services.media import upload as upload_media
 from postgate.services.posts import submit
 from postgate.services.users import create_user
 from postgate.states import Role
@@ -53,6 +57,8 @@ SAMPLE_POSTS = [
     ("alice", "acme-fr", "Le casque Aurora est à 9,99 € seulement ce week-end !", 26),
     ("chloe", "acme-en", "Our winter collection lands in stores this Saturday.", 27),
 ]
+IMAGE_POST = ("alice", "acme-fr", "La lampe Lumen revient en boutique samedi ! 💡", 30)
+IMAGE_ALT = "Affiche jaune : « Lampe Lumen, 34,90 € », avec le mot NOUVEAU en rouge."
 
 
 def demo_file(rt: Runtime) -> Path:
@@ -108,6 +114,42 @@ def _create_posts(rt: Runtime) -> None:
             user = db.scalar(select(User).where(User.username == author))
             assert user is not None
             submit(rt, db, user, account, text, utcnow() + timedelta(hours=hours), source="demo")
+        author, account, text, hours = IMAGE_POST
+        user = db.scalar(select(User).where(User.username == author))
+        assert user is not None
+        picture = upload_media(rt, db, user, demo_visual(), IMAGE_ALT, source="demo")
+        if picture.ocr_status == "pending":  # read now: the demo has no worker yet
+            read_into(picture, demo_visual())
+        media = [{"id": picture.id, "alt": IMAGE_ALT}]
+        when = utcnow() + timedelta(hours=hours)
+        submit(rt, db, user, account, text, when, media=media, source="demo")
+
+
+DEMO_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")  # fonts-dejavu-core
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu when installed (it has the euro sign), else Pillow's own font."""
+    if DEMO_FONT.exists():
+        return ImageFont.truetype(str(DEMO_FONT), size)
+    return ImageFont.load_default(size=size)
+
+
+def demo_visual() -> bytes:
+    """The demo's promotion visual, drawn here (the right price: the post is clean)."""
+    image = Image.new("RGB", (1080, 1080), "#fff3b0")
+    draw = ImageDraw.Draw(image)
+    for y, text, size, colour in (
+        (170, "NOUVEAU", 120, "#e63946"),
+        (420, "Lampe Lumen", 96, "#1d3557"),
+        (620, "34,90 €", 170, "#1d3557"),
+    ):
+        font = _font(size)
+        width = draw.textlength(text, font=font)
+        draw.text(((1080 - width) / 2, y), text, font=font, fill=colour)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def _instructions(rt: Runtime, secrets: dict[str, str]) -> str:

@@ -7,6 +7,7 @@ findings is kept as ``blocked`` so its author can fix it. Any edit voids earlier
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,8 @@ from postgate.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
 from postgate.services.approvals import valid_approvals, void_approvals
-from postgate.services.checking import evaluate
+from postgate.services.checking import evaluate, platform_limits
+from postgate.services.media import attach, draft_images
 from postgate.states import CANCELLABLE, EDITABLE, PostStatus, Role
 from postgate.store.models import POST_STATUSES, Account, Post, PostRevision, User
 from postgate.store.types import utcnow
@@ -47,6 +49,15 @@ def _check_schedule(when: datetime | None) -> datetime | None:
     return when
 
 
+def _check_media(
+    db: Session, user: User, account: Account, entries: Sequence[Any] | None
+) -> list[dict[str, Any]]:
+    """The images of a request (``[{"id", "alt"}]``) as the post keeps them."""
+    spec_limits = platform_limits(account.platform)
+    limit = spec_limits.max_media if spec_limits is not None else 4
+    return attach(db, user, account, entries or [], limit)
+
+
 def _apply_content(
     rt: Runtime,
     db: Session,
@@ -55,16 +66,24 @@ def _apply_content(
     text: str,
     when: datetime | None,
     by: User,
+    media: list[dict[str, Any]],
 ) -> None:
-    """Set text and time, re-run the rules, hash the content and keep a revision."""
+    """Set text, time and images, re-run the rules, hash the content and keep a revision."""
     result = evaluate(
-        rt, db, account, text, when, crisis_statement=post.crisis_statement, exclude_post=post.id
+        rt,
+        db,
+        account,
+        text,
+        when,
+        crisis_statement=post.crisis_statement,
+        exclude_post=post.id,
+        images=draft_images(db, media),
     )
-    post.text, post.scheduled_at = text, when
+    post.text, post.scheduled_at, post.media = text, when, media
     post.links = extract_links(text)
     post.findings = [f.to_dict() for f in result.findings]
     post.rules_version = result.version
-    post.content_hash = content_hash(account.name, text, when, post.media or [], post.links)
+    post.content_hash = content_hash(account.name, text, when, media, post.links)
     post.status = PostStatus.BLOCKED if result.blocked else PostStatus.PENDING_REVIEW
     post.reason = "blocking findings" if result.blocked else ""
     db.flush()
@@ -74,10 +93,32 @@ def _apply_content(
             revision=post.revision,
             text=text,
             scheduled_at=when,
+            media=media,
             content_hash=post.content_hash,
             by_id=by.id,
         )
     )
+
+
+def recheck_findings(rt: Runtime, db: Session, post: Post) -> None:
+    """Run the rules again on a post awaiting review whose content has not changed (the text
+    of one of its images was read since): its findings, and ``blocked`` or back to
+    ``pending_review``. Its hash and approvals stay: the content is the same."""
+    result = evaluate(
+        rt,
+        db,
+        post.account,
+        post.text,
+        post.scheduled_at,
+        crisis_statement=post.crisis_statement,
+        exclude_post=post.id,
+        images=draft_images(db, post.media or []),
+    )
+    post.findings = [f.to_dict() for f in result.findings]
+    post.rules_version = result.version
+    if post.status in (PostStatus.PENDING_REVIEW, PostStatus.BLOCKED):
+        post.status = PostStatus.BLOCKED if result.blocked else PostStatus.PENDING_REVIEW
+        post.reason = "blocking findings" if result.blocked else ""
 
 
 def submit(
@@ -88,8 +129,13 @@ def submit(
     text: str,
     scheduled_at: datetime | None,
     *,
+    media: Sequence[Any] | None = None,
     source: str = "",
 ) -> Post:
+    """Store a new post with its findings: ``pending_review``, or ``blocked``.
+
+    ``media``: ``[{"id", "alt"}]``, the author's own uploads in the order they show.
+    """
     if not author.has_role(Role.AUTHOR):
         raise Forbidden("submitting posts needs the author role")
     text = _check_text(text)
@@ -97,6 +143,7 @@ def submit(
     if not isinstance(account_name, str) or not account_name:
         raise ValidationFailed("account is required", field="account")
     account = find_account(db, account_name)
+    images = _check_media(db, author, account, media)
     post = Post(
         account_id=account.id,
         author_id=author.id,
@@ -108,7 +155,7 @@ def submit(
     )
     db.add(post)
     db.flush()
-    _apply_content(rt, db, post, account, text, when, author)
+    _apply_content(rt, db, post, account, text, when, author, images)
     rt.audit(
         db,
         Event.POST_SUBMIT,
@@ -120,6 +167,7 @@ def submit(
             "status": post.status,
             "findings": [f["rule"] for f in post.findings],
             "content_hash": post.content_hash,
+            "media": [m["sha256"] for m in images],
         },
     )
     return post
@@ -162,10 +210,14 @@ def edit(
     when = (
         _check_schedule(changes["scheduled_at"]) if "scheduled_at" in changes else post.scheduled_at
     )
+    if "media" in changes:
+        images = _check_media(db, user, post.account, changes["media"])
+    else:
+        images = list(post.media or [])
     old_revision, old_hash = post.revision, post.content_hash
     voided = void_approvals(db, post, "edited")
     post.revision += 1
-    _apply_content(rt, db, post, post.account, text, when, user)
+    _apply_content(rt, db, post, post.account, text, when, user, images)
     rt.audit(
         db,
         Event.POST_EDIT,
@@ -229,11 +281,16 @@ def post_to_dict(post: Post) -> dict[str, Any]:
                 # For clients that show findings in their own language (None on old rows).
                 "template": f.get("template"),
                 "params": f.get("params"),
+                **({"image": f["image"], "image_text": f["image_text"]} if "image" in f else {}),
             }
             for f in post.findings or []
         ],
         "approvals": [
             {"reviewer": a.reviewer.username, "at": iso(a.at)} for a in valid_approvals(post)
+        ],
+        "media": [
+            {"id": m["id"], "sha256": m["sha256"], "alt": m.get("alt") or ""}
+            for m in post.media or []
         ],
         "approvals_required": post.account.approvals_required,
         "crisis_statement": post.crisis_statement,

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ from postgate.runtime import Runtime
 from postgate.services.approvals import approvals_complete, valid_approvals
 from postgate.services.checking import evaluate
 from postgate.services.freezes import is_frozen
+from postgate.services.media import draft_images, unread_images
 from postgate.states import READ_BACK_NOTE, AccountStatus, PostStatus
 from postgate.states import UNRESOLVED_NOTE as UNRESOLVED_NOTE  # named here by the tests
 from postgate.store.db import rows_changed
@@ -63,6 +65,8 @@ class Claim:
     attempts: int
     claimed_at: datetime
     key_time: datetime | None = None  # see publish_key_time
+    media: tuple[dict[str, Any], ...] = ()  # the post's images as approved (id, sha256, alt)
+    uploads: dict[str, Any] = field(default_factory=dict)  # Post.media_uploads at the claim
 
     @property
     def idempotency_key(self) -> str:
@@ -172,8 +176,11 @@ def claim_post(
         if claimed != 1:
             return ClaimResult(NOT_SCHEDULED, reason="claimed by another worker")
         attempts, text, key_time = post.attempts + 1, post.text, publish_key_time(post)
+        media, uploads = tuple(post.media or ()), dict(post.media_uploads or {})
         db.expunge(account)
-        claim = Claim(post_id, revision, token, account, text, attempts, now, key_time)
+        claim = Claim(
+            post_id, revision, token, account, text, attempts, now, key_time, media, uploads
+        )
         return ClaimResult(ClaimOutcome.CLAIMED, claim)
 
 
@@ -195,6 +202,8 @@ def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) ->
         return "content changed since it was hashed: not what was approved"
     if any(a.content_hash != expected for a in valid_approvals(post)):
         return "an approval is bound to other content"
+    if unread_images(db, post.media or []):
+        return "the text of an image is still being read"
     result = evaluate(
         rt,
         db,
@@ -204,6 +213,7 @@ def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) ->
         crisis_statement=post.crisis_statement,
         exclude_post=post.id,
         now=now,
+        images=draft_images(db, post.media or []),
     )
     if result.blocked:
         rules = ", ".join(f.rule for f in result.findings if f.severity == "block")
@@ -221,6 +231,16 @@ def _block(rt: Runtime, db: Session, post: Post, reason: str) -> None:
         target=f"post:{post.id}",
         details={"reason": reason, "revision": post.revision, "at": "publish"},
     )
+
+
+def block_claim(rt: Runtime, claim: Claim, reason: str) -> str:
+    """A check made after the claim failed (an image's bytes): ``blocked``, with the reason."""
+    with rt.store.transaction() as db:
+        post = db.get(Post, claim.post_id)
+        if post is None or post.claim_token != claim.token:
+            return "claim lost"
+        _block(rt, db, post, reason)
+    return f"blocked: {reason}"
 
 
 def _give_up(rt: Runtime, db: Session, post: Post, reason: str) -> None:

@@ -19,6 +19,7 @@ from postgate.runtime import Runtime
 from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate
 from postgate.services.duties import cooling_off_error
+from postgate.services.media import draft_images, unread_images
 from postgate.services.posts import visible_post
 from postgate.states import WAITING, PostStatus, Role
 from postgate.store.models import Approval, Post, User
@@ -61,6 +62,13 @@ def approve(
         raise Conflict("a blocked post cannot be approved; its author must fix it", field="status")
     if post.status != PostStatus.PENDING_REVIEW:
         raise Conflict("a {status} post cannot be approved", field="status", status=post.status)
+    unread = unread_images(db, post.media or [])
+    if unread:
+        raise Conflict(
+            "the text in image {images} is still being read; approve once it is checked",
+            field="media",
+            images=", ".join(map(str, unread)),
+        )
     result = evaluate(
         rt,
         db,
@@ -69,6 +77,7 @@ def approve(
         post.scheduled_at,
         crisis_statement=post.crisis_statement,
         exclude_post=post.id,
+        images=draft_images(db, post.media or []),
     )
     if result.version != post.rules_version or result.blocked:
         post.findings = [f.to_dict() for f in result.findings]

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -159,6 +160,9 @@ class Post(Base):
     claimed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(StoreInteger, default=0)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Images already uploaded to the platform by an earlier attempt, reused by the next:
+    # {MediaFile.key: {"ref": platform reference, "at": ISO time}} (postgate.platforms.media).
+    media_uploads: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -192,6 +196,7 @@ class PostRevision(Base):
     revision: Mapped[int] = mapped_column(StoreInteger)
     text: Mapped[str] = mapped_column(Text)
     scheduled_at: Mapped[datetime | None]
+    media: Mapped[list[Any] | None] = mapped_column(JSON)  # as Post.media; None before images
     content_hash: Mapped[str] = mapped_column(String(64))
     by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -402,3 +407,34 @@ class PendingChange(Base):
     decided_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+class MediaItem(Base):
+    """One uploaded image: metadata already stripped, bytes kept by SHA-256 in the media
+    backend (``postgate.media.storage``). A post names it in ``Post.media`` with its alt text;
+    the text Tesseract read in it (``ocr_text``) runs through the rules like the post's."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    mime: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(StoreInteger)
+    height: Mapped[int] = mapped_column(StoreInteger)
+    size: Mapped[int] = mapped_column(StoreInteger)
+    description: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    ocr_status: Mapped[str] = mapped_column(String(16), default="pending")
+    ocr_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    uploaded_by: Mapped[User] = relationship()
+
+
+class MediaBlob(Base):
+    """Image bytes in the store itself (the default media backend), named by SHA-256."""
+
+    __tablename__ = "media_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(StoreInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

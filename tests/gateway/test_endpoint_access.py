@@ -33,6 +33,7 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.users.cancel_change": policy.ADMINISTER,
     "api.users.enable": policy.ADMINISTER,
     "api.posts.submit": policy.WRITE_POSTS,
+    "api.media.upload": policy.WRITE_POSTS,
     "api.posts.approve": policy.REVIEW_POSTS,
     "api.posts.reject": policy.REVIEW_POSTS,
     "api.posts.settle": policy.SETTLE_POSTS,
@@ -69,6 +70,9 @@ API_OPEN = {
     "api.posts.get_post",
     "api.posts.edit_post",
     "api.posts.cancel",
+    # Media: the uploader, or who sees every post; checked per upload by the media service.
+    "api.media.get_media",
+    "api.media.get_media_file",
     "api.freeze.list_freezes",
     "api.takedowns.crisis_templates",
     "api.accounts.list_accounts",
@@ -106,6 +110,9 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "posts.check": policy.WRITE_POSTS,
     "posts.list": policy.WRITE_POSTS,
     "posts.edit": policy.WRITE_POSTS,
+    "media.upload": policy.WRITE_POSTS,
+    "media.file": SIGNED_IN,  # the uploader, or who sees every post: checked per upload
+    "media.download": PUBLIC,  # a signed, expiring link is the permission
     "crisis.mark": policy.MARK_CRISIS,
     "settle.settle": policy.SETTLE_POSTS,
     "settle.retry": policy.RETRY_POSTS,

@@ -231,9 +231,12 @@ def test_init_demo_creates_users_accounts_and_posts(rt, cli_env, tmp_path):
     with rt.store.session() as db:
         assert db.scalar(select(func.count(User.id))) == 5
         assert db.scalar(select(func.count(Account.id))) == 2
-        assert db.scalar(select(func.count(Post.id))) == 3
+        assert db.scalar(select(func.count(Post.id))) == 4
         statuses = set(db.scalars(select(Post.status)))
+        with_image = [p for p in db.scalars(select(Post)) if p.media]
     assert "blocked" in statuses and "pending_review" in statuses
+    assert len(with_image) == 1 and with_image[0].media[0]["alt"]  # one post with an image
+    assert with_image[0].status == "pending_review"  # its price is right: nothing blocks
 
 
 def test_a_command_before_init_says_to_run_init(tmp_path):

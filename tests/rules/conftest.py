@@ -51,9 +51,12 @@ def evaluate(
     scheduled_at: datetime | None = None,
     media_count: int = 0,
     crisis_statement: bool = False,
+    images: tuple = (),
     **context,
 ) -> Evaluation:
-    draft = Draft(text, account, platform, scheduled_at, media_count, crisis_statement)
+    draft = Draft(
+        text, account, platform, scheduled_at, media_count, crisis_statement, tuple(images)
+    )
     spec = PLATFORMS.get(platform)  # the limits Postgate hands in with the context
     context.setdefault("limits", spec.limits if spec else None)
     evaluation = ruleset.evaluate(draft, Context(now=context.pop("now", NOW), **context))

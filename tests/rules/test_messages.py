@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from rules import VERBATIM, Context, Draft, Finding, Rule, templates
+from rules import VERBATIM, Context, Draft, DraftImage, Finding, Rule, templates
 from tests.rules.conftest import CATALOG, NOW, evaluate
 
 ALL_KINDS = """
@@ -62,6 +62,10 @@ kind = "freeze"
 [[rules]]
 id = "duplicates"
 kind = "duplicates"
+
+[[rules]]
+id = "alt-text"
+kind = "alt_text"
 """
 CHRISTMAS = datetime(2025, 12, 25, 12, 0, tzinfo=UTC)
 SATURDAY = datetime(2025, 11, 29, 12, 0, tzinfo=UTC)
@@ -92,6 +96,9 @@ CASES = [
     ("Hello", {"scheduled_at": SATURDAY, "windows": ("mon-fri 08:00-20:00",)}, "schedule"),
     ("Hello", {"frozen": True}, "freeze"),
     ("Our autumn sale starts", {"recent_posts": ("Our autumn sale starts",)}, "duplicates"),
+    ("Hello", {"images": (DraftImage(1, ""),)}, "alt-text"),
+    ("Hello", {"platform": "bluesky", "images": (DraftImage(1, "x", size=2_000_000),)}, "limits"),
+    ("Hello", {"images": (DraftImage(1, "x" * 1501),)}, "alt-text"),
 ]
 
 

@@ -94,6 +94,7 @@ def test_stats_count_api_traffic(client, auth):
         "direct_posts": 1,
         "rate_limited": 0,
         "errors_5xx": 0,
+        "media_uploads": 0,
     }
     assert client.delete("/sandbox/stats").json["requests"] == 0
 

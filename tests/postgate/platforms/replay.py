@@ -4,18 +4,23 @@ A recording is a JSON list of exchanges, in the order the connector must make
 them::
 
     {"request": {"method", "path", "host"?, "params"?, "absent_params"?,
-                 "headers"?, "absent_headers"?, "json"?, "form"?},
+                 "headers"?, "absent_headers"?, "json"?, "form"?, "multipart"?},
      "response": {"status", "headers"?, "json"? | "text"?}}
 
 or ``{"request": ..., "error": "ReadTimeout"}`` to simulate a transport
 failure. Each request is checked against the recording: method, path, the
 listed query parameters and headers, the listed top-level JSON fields, and the
-form fields (all of them: an extra or missing form field fails).
+form fields (all of them: an extra or missing form field fails), and for a
+``multipart/form-data`` body its parts: ``{"fields": {name: value}, "files": {name:
+content type}}`` (every part, nothing more). An exchange may carry ``"doc"``: the page of the
+platform's documentation it is shaped after.
 """
 
 from __future__ import annotations
 
 import json
+from email.parser import BytesParser
+from email.policy import HTTP
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -71,6 +76,26 @@ def _check_request(where: str, expected: dict[str, Any], request: httpx.Request)
     if "form" in expected:
         form = dict(parse_qsl(request.content.decode()))
         assert form == expected["form"], f"{where}: form {sorted(form)}"
+    if "multipart" in expected:
+        fields, files = _multipart(request)
+        assert fields == expected["multipart"].get("fields", {}), f"{where}: fields {fields}"
+        assert files == expected["multipart"].get("files", {}), f"{where}: files {files}"
+
+
+def _multipart(request: httpx.Request) -> tuple[dict[str, str], dict[str, str]]:
+    """The text fields and the files (by content type) of a multipart body."""
+    content_type = request.headers.get("content-type", "")
+    assert content_type.startswith("multipart/form-data"), content_type
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + request.content)
+    fields, files = {}, {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if part.get_filename() is not None:
+            files[name] = part.get_content_type()
+        else:
+            fields[name] = part.get_payload(decode=True).decode()
+    return fields, files
 
 
 def _response(recorded: dict[str, Any]) -> httpx.Response:
