@@ -6,9 +6,10 @@ into a timeline. So that writer and reader cannot drift apart, the details of ea
 reads have one shape here, and the writers build them only through these functions. Entries
 already in the log stay as they were written (the chain is evidence), so the reader still
 treats every key as possibly absent.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: Python 3.11 reads ``NotRequired`` only from
+evaluated annotations, and a TypedDict's ``__required_keys__`` must be right at run time.
+"""
 
 from collections.abc import Iterable
 from datetime import datetime
