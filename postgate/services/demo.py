@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
@@ -121,8 +122,17 @@ def _create_posts(rt: Runtime) -> None:
         if picture.ocr_status == "pending":  # read now: the demo has no worker yet
             read_into(picture, demo_visual())
         media = [{"id": picture.id, "alt": IMAGE_ALT}]
-        when = utcnow() + timedelta(hours=hours)
+        when = _next_weekday_morning(DEMO_ACCOUNTS[account].timezone)
         submit(rt, db, user, account, text, when, media=media, source="demo")
+
+
+def _next_weekday_morning(timezone: str) -> datetime:
+    """10:00 on the next Monday-to-Friday in ``timezone``: inside every demo posting window,
+    whatever the hour ``postgate init --demo`` runs at (the image post must not be blocked)."""
+    local = datetime.now(ZoneInfo(timezone)) + timedelta(days=1)
+    while local.weekday() >= 5:
+        local += timedelta(days=1)
+    return local.replace(hour=10, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 DEMO_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")  # fonts-dejavu-core

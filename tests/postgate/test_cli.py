@@ -236,7 +236,7 @@ def test_init_demo_creates_users_accounts_and_posts(rt, cli_env, tmp_path):
         with_image = [p for p in db.scalars(select(Post)) if p.media]
     assert "blocked" in statuses and "pending_review" in statuses
     assert len(with_image) == 1 and with_image[0].media[0]["alt"]  # one post with an image
-    assert with_image[0].status == "pending_review"  # its price is right: nothing blocks
+    assert with_image[0].status == "pending_review", (with_image[0].reason, with_image[0].findings)
 
 
 def test_a_command_before_init_says_to_run_init(tmp_path):
