@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
@@ -146,7 +146,7 @@ def _posts(db: Session, now: datetime) -> Iterable[Metric]:
         "postgate_oldest_claim_age_seconds",
         "Age of the oldest unsettled claim (a post waiting for a worker or a person).",
     )
-    oldest.add_metric([], 0.0 if claims[1] is None else (now - _aware(claims[1])).total_seconds())
+    oldest.add_metric([], 0.0 if claims[1] is None else (now - claims[1]).total_seconds())
     yield oldest
     yield _lateness(db)
 
@@ -159,7 +159,7 @@ def _lateness(db: Session) -> Metric:
         )
     ).all()
     late = [
-        max(0.0, (_aware(published) - _aware(scheduled)).total_seconds())
+        max(0.0, (published - scheduled).total_seconds())
         for scheduled, published in rows
         if scheduled is not None and published is not None
     ]
@@ -227,7 +227,7 @@ def _workers(db: Session, now: datetime, period: int) -> Iterable[Metric]:
         labels=["worker"],
     )
     for name, beat_at, stopped_at in rows:
-        age = (now - _aware(beat_at)).total_seconds()
+        age = (now - beat_at).total_seconds()
         state = "stopped" if stopped_at else "stale" if age > STALE_BEATS * period else "alive"
         states[state] += 1
         if state != "stopped":
@@ -265,7 +265,3 @@ def _platform_errors(rt: Runtime) -> Iterable[Metric]:
     for labels, number in values:
         family.add_metric([labels.get("platform", ""), labels.get("kind", "")], number)
     yield family
-
-
-def _aware(when: datetime) -> datetime:
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,14 +17,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis import Redis
 
+from tests.conftest import _free_port
 from tests.helpers import wait_until
 from tests.workers.conftest import descendants
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PrivateRedis:
