@@ -41,7 +41,7 @@ def post_lease(rt: Runtime, post_id: int) -> Lease:
     """The lease saying "a live worker holds post N's claim", refreshed every second.
 
     It survives a Redis flush (the heartbeat puts it back), so a flush alone never makes a
-    live claim look stale; :func:`claim_is_stale` looks twice, a heartbeat apart.
+    live claim look stale; :func:`stale_claims` looks twice, a heartbeat apart.
     """
     return Lease(
         rt.redis,
@@ -52,18 +52,24 @@ def post_lease(rt: Runtime, post_id: int) -> Lease:
     )
 
 
-def claim_is_stale(rt: Runtime, post: Post, *, now: datetime | None = None) -> bool:
-    """Whether a ``publishing`` claim belongs to nobody alive (see the module docstring)."""
+def stale_claims(rt: Runtime, posts: list[Post], *, now: datetime | None = None) -> list[Post]:
+    """The ``publishing`` posts whose claim belongs to nobody alive (see the module
+    docstring), looked at together: one pause of two heartbeats for all of them."""
     now = now or utcnow()
-    if post.claimed_at is None:
-        return True
-    age = now - post.claimed_at
-    if age >= HARD_STALE:
-        return True
-    if age < timedelta(seconds=settle_seconds(rt)):
-        return False
-    key = lease_key(rt, post.id)
-    if rt.redis.exists(key):
-        return False
-    time.sleep(HEARTBEAT_SECONDS * 2)  # a flushed lease comes back within one heartbeat
-    return not rt.redis.exists(key)
+    settle = timedelta(seconds=settle_seconds(rt))
+    stale, unsure = [], []
+    for post in posts:
+        age = now - post.claimed_at if post.claimed_at is not None else HARD_STALE
+        if age >= HARD_STALE:
+            stale.append(post)
+        elif age >= settle:
+            unsure.append(post)
+    unsure = [p for p in unsure if not _leased(rt, p)]
+    if unsure:
+        time.sleep(HEARTBEAT_SECONDS * 2)  # a flushed lease comes back within one heartbeat
+        stale += [p for p in unsure if not _leased(rt, p)]
+    return stale
+
+
+def _leased(rt: Runtime, post: Post) -> bool:
+    return bool(rt.redis.exists(lease_key(rt, post.id)))

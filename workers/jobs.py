@@ -19,6 +19,8 @@ import httpx
 from sqlalchemy import select
 
 from postgate import queue
+from postgate.budget import Priority
+from postgate.call_gate import GateClosed, PublishGate
 from postgate.observability import counters
 from postgate.platforms.base import (
     Connector,
@@ -50,7 +52,8 @@ from postgate.store.models import Account, Approval, Post
 from postgate.store.types import utcnow
 from rules import Context, Draft
 from workers.claims import post_lease, settle_seconds
-from workers.reconcile import Resolution, resolve_if_stale
+from workers.reconcile import resolve_if_stale
+from workers.settling import Resolution
 
 log = logging.getLogger("postgate.workers.publish")
 
@@ -58,6 +61,7 @@ BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 EARLY_SLEEP = 3.0  # a job up to this early waits instead of being rescheduled
 CALL_TIMEOUT = 10.0
+PACING_WAIT = 20.0  # a publish waits this long for the request budget, else comes back later
 
 
 def preload(rt: Runtime) -> None:
@@ -120,9 +124,26 @@ def publish(rt: Runtime, post_id: int, revision: int, attempts: int | None = Non
 
 
 def _call_platform(rt: Runtime, claim: Claim) -> str:
+    """The platform call through the freeze gate, and what follows from its answer; the
+    post stays marked in flight at the gate until its outcome is stored."""
+    gate = PublishGate(rt, claim.post_id, claim.account.id, crisis=claim.crisis)
+    try:
+        return _call_through(rt, claim, gate)
+    finally:
+        gate.leave()
+
+
+def _call_through(rt: Runtime, claim: Claim, gate: PublishGate) -> str:
     """The one platform call, outside any transaction, and what follows from its answer."""
     try:
-        connector = connector_for_account(rt, claim.account, timeout=CALL_TIMEOUT)
+        connector = connector_for_account(
+            rt,
+            claim.account,
+            timeout=CALL_TIMEOUT,
+            priority=Priority.PUBLISH,
+            max_wait=PACING_WAIT,
+            gate=gate,
+        )
     except CredentialsError as exc:
         return fail_claim(rt, claim, exc, disconnect=True)
     except ValueError as exc:  # configuration (unknown platform, no base URL)
@@ -134,6 +155,8 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
         return block_claim(rt, claim, exc.reason)
     with connector:
         answer = _publish_once(connector, claim, media, StoreUploadMemo(rt, claim))
+    if gate.refused:  # a freeze closed the gate: the create was not sent
+        return _gate_closed(rt, claim)
     if isinstance(answer, ConnectorError):
         count_platform_error(rt, claim.account.platform, answer)
     if isinstance(answer, RemotePost):
@@ -172,13 +195,25 @@ def _publish_once(
             media=media,
             uploads=uploads,
         )
-    except ConnectorError as exc:
-        return exc
+    except (ConnectorError, GateClosed) as exc:
+        return exc if isinstance(exc, ConnectorError) else RetryableError(str(exc))
     except Exception as exc:  # see the docstring
         message = f"{connector.platform}: unreadable answer to the publish ({type(exc).__name__})"
         log.error("post %s: %s", claim.post_id, message)
         log.debug("post %s: publish raised", claim.post_id, exc_info=True)
         return RetryableError(message, outcome_unknown=True)
+
+
+def _gate_closed(rt: Runtime, claim: Claim) -> str:
+    """A freeze closed the gate before the create was sent: the freeze is in the store (it
+    committed before it closed the gate), so the post is ``blocked``. Should it have been
+    lifted meanwhile, the post goes back on the schedule, nothing having been sent."""
+    if still_frozen(rt, claim):
+        return "blocked: frozen (at the gate)"
+    hold_for_retry(rt, claim, "a freeze closed the gate and was lifted", outcome_unknown=False)
+    when = utcnow() + timedelta(seconds=1)
+    queue.enqueue_publish(rt, claim.post_id, claim.revision, when, attempts=claim.attempts)
+    return "gate closed by a freeze since lifted: retry"
 
 
 def count_platform_error(rt: Runtime, platform: str, error: ConnectorError) -> None:
