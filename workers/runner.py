@@ -79,7 +79,7 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
     try:
         while True:
             worker, worked = _work_once(rt, heartbeat, burst)
-            if burst or worker is None or worker._stop_requested:
+            if burst or worker is None or _stop_was_requested(worker):
                 return worked
             log.warning("the RQ worker ended on a Redis problem: waiting for Redis to resume")
             _wait_for_redis(rt)
@@ -89,6 +89,12 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
         if reconciler is not None and reconciler.is_alive():
             reconciler.terminate()
             reconciler.join(timeout=5)
+
+
+def _stop_was_requested(worker: BeatingWorker) -> bool:
+    """A warm stop: RQ marks ``_stop_requested`` only when it came during a job; when the
+    worker was idle it ends at once, and only the request's date says why it ended."""
+    return worker._stop_requested or worker._shutdown_requested_date is not None
 
 
 def _work_once(
