@@ -5,20 +5,21 @@ budget, kept in Redis so that every worker process and web process sees it. It s
 the limits the platform documents (its spec's ``call_quota`` for every call,
 ``delete_quota`` for deletions) and follows what the platform's answers announce
 (``X-RateLimit-Limit/Remaining/Reset`` and their dialects, :func:`~postgate.platforms.
-ratelimit.announced_window`); a ``Retry-After`` (or a 429) pauses every call of the account
-until then. A call goes only while the window has something left, so Postgate slows itself
-down before the platform has to say 429.
+ratelimit.announced_window`). A call goes only while the window has something left, so
+Postgate slows itself down before the platform has to say 429. A ``Retry-After`` (or a
+429) pauses the calls it speaks of until then: every call of the account, or only its
+deletions when a deletion was refused (Mastodon's deletion limit is apart from the rest).
 
 Publishes leave a reserve (a fifth of the window, at least one call, unless the window holds
-only one) to the calls that
-settle things: read-backs of an unknown outcome and takedowns may spend the window to the
-last call, so they go before new publishes when the budget is tight.
+only one) to the calls that settle things: read-backs of an unknown outcome and takedowns
+may spend the window to the last call, so they go before new publishes when it is tight.
 
-A bucket is a Redis hash (``limit``, ``remaining``, ``reset`` and ``period`` in
+A bucket is a Redis hash (``limit``, ``remaining``, ``reset``, ``period`` and ``pause`` in
 milliseconds of Redis's clock) with a sorted set of the calls in flight; both are changed
 only by the Lua scripts below, so concurrent processes never spend one call twice. A call
 whose answer never comes back (its process died) stops counting as in flight after a
-minute.
+minute. The platform's clock, as its ``Date`` header shows it, is noted too: a read-back
+looks back before its claim by as much as that clock may be behind (:mod:`workers.claims`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 import httpx
 
 from postgate.platforms.base import RetryableError, utc_now
-from postgate.platforms.ratelimit import Window, announced_window, retry_after
+from postgate.platforms.ratelimit import Window, announced_window, retry_after, server_now
 from postgate.platforms.registry import platform_spec
 from postgate.platforms.spec import Quota
 from postgate.runtime import Runtime
@@ -49,20 +50,20 @@ def _lua(script: str) -> str:
     return script
 
 
-# KEYS: pause, then per bucket its hash and its in-flight set.
+# KEYS: per bucket its hash and its in-flight set.
 # ARGV: token, publish (1 keeps the reserve), then per bucket: seed limit, seed period (ms).
 # Returns 0 when the call may go (it is counted), else the milliseconds to wait.
 _ACQUIRE = _lua("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local pause = tonumber(redis.call('GET', KEYS[1]) or '0')
-if pause > now then return pause - now end
 local wait = 0
 local state = {}
-for i = 0, (#KEYS - 1) / 2 - 1 do
-  local bucket, flight = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
+for i = 0, #KEYS / 2 - 1 do
+  local bucket, flight = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
   redis.call('ZREMRANGEBYSCORE', flight, '-inf', now - IN_FLIGHT_MS)
-  local h = redis.call('HMGET', bucket, 'limit', 'remaining', 'reset', 'period')
+  local h = redis.call('HMGET', bucket, 'limit', 'remaining', 'reset', 'period', 'pause')
+  local pause = tonumber(h[5]) or 0
+  if pause > now then wait = math.max(wait, pause - now) end
   local limit = tonumber(h[1]) or tonumber(ARGV[3 + 2 * i])
   if limit and limit > 0 then
     local period = tonumber(h[4]) or tonumber(ARGV[4 + 2 * i])
@@ -86,36 +87,37 @@ end
 return 0
 """)
 
-# KEYS: pause, bucket, in-flight set. ARGV: token, limit, remaining, reset_in_ms (-1: the
-# answer announced no window), pause_ms (0: none).
+# KEYS: the bucket the answer speaks of, its in-flight set. ARGV: token, limit, remaining,
+# reset_in_ms (-1: the answer announced no window), pause_ms (0: none).
 _OBSERVE = _lua("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
 local pause_ms = tonumber(ARGV[5])
 if pause_ms > 0 then
   local until_ms = now + pause_ms
-  if until_ms > tonumber(redis.call('GET', KEYS[1]) or '0') then
-    redis.call('SET', KEYS[1], until_ms, 'PX', pause_ms)
+  if until_ms > (tonumber(redis.call('HGET', KEYS[1], 'pause')) or 0) then
+    redis.call('HSET', KEYS[1], 'pause', until_ms)
+    redis.call('PEXPIRE', KEYS[1], math.max(KEEP_MS, pause_ms))
   end
 end
 local reset_in = tonumber(ARGV[4])
 if reset_in < 0 then return 0 end
-local h = redis.call('HMGET', KEYS[2], 'remaining', 'reset', 'period')
+local h = redis.call('HMGET', KEYS[1], 'remaining', 'reset', 'period')
 local limit = tonumber(ARGV[2])
 local period = math.max(tonumber(h[3]) or 0, reset_in)
 if period <= 0 then period = DEFAULT_PERIOD_MS end
 if reset_in == 0 then reset_in = period end
 local reset = now + reset_in
-local remaining = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[3])
+local remaining = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[2])
 local known_reset = tonumber(h[2]) or 0
 local known = tonumber(h[1])
 if known and reset < known_reset + period / 2 and known < remaining then
   remaining, reset = known, math.max(known_reset, now)
 end
-redis.call('HSET', KEYS[2], 'limit', limit, 'remaining', remaining, 'reset', reset,
+redis.call('HSET', KEYS[1], 'limit', limit, 'remaining', remaining, 'reset', reset,
            'period', period)
-redis.call('PEXPIRE', KEYS[2], KEEP_MS)
+redis.call('PEXPIRE', KEYS[1], math.max(KEEP_MS, redis.call('PTTL', KEYS[1])))
 return 0
 """)
 
@@ -142,16 +144,16 @@ class Budget:
         self, rt: Runtime, account_id: int, quotas: Quotas, priority: Priority = Priority.SETTLE
     ) -> None:
         self._redis = rt.redis
-        self._pause = rt.key("budget", account_id, "pause")
         self._calls = (rt.key("budget", account_id, "calls"), quotas.calls)
         self._deletes = (rt.key("budget", account_id, "deletes"), quotas.deletes)
+        self._clock = clock_key(rt, account_id)
         self.priority = priority
 
     def try_acquire(self, method: str) -> tuple[str, float]:
         """Count one call of ``method`` if the budget allows it now: ``(token, 0)``; else
         ``("", seconds to wait)`` and nothing counted."""
         token = secrets.token_hex(8)
-        keys = [self._pause]
+        keys: list[str] = []
         args: list[str | int] = [token, int(self.priority == Priority.PUBLISH)]
         for key, quota in self._buckets(method):
             keys += [key, f"{key}:flight"]
@@ -169,12 +171,30 @@ class Budget:
         )
         pause_ms = int(max(0.0, pause or 0.0) * 1000)
         args: list[str | int] = [token, limit, remaining, reset_in, pause_ms]
-        self._redis.eval(_OBSERVE, 3, self._pause, key, f"{key}:flight", *args)
+        self._redis.eval(_OBSERVE, 2, key, f"{key}:flight", *args)
         for other, _ in self._buckets(method)[:-1]:
             self._redis.zrem(f"{other}:flight", token)
 
+    def note_clock(self, skew: float) -> None:
+        """How far the platform's clock (its ``Date`` header) is ahead of ours, in seconds."""
+        self._redis.set(self._clock, f"{skew:.3f}", ex=KEEP_MS // 1000)
+
     def _buckets(self, method: str) -> list[tuple[str, Quota | None]]:
         return [self._calls, self._deletes] if method.upper() == "DELETE" else [self._calls]
+
+
+def clock_key(rt: Runtime, account_id: int) -> str:
+    return rt.key("budget", account_id, "clock")
+
+
+def platform_clock_skew(rt: Runtime, account_id: int) -> float | None:
+    """How far the account's platform clock was ahead of ours at its last answer (negative:
+    behind), to the second its ``Date`` header gives; None when no answer said."""
+    raw = rt.redis.get(clock_key(rt, account_id))
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
 
 
 def quotas_for(platform: str) -> Quotas:
@@ -186,7 +206,7 @@ def quotas_for(platform: str) -> Quotas:
     return Quotas(calls=spec.call_quota, deletes=spec.delete_quota)
 
 
-RETRY_READS = 3  # a read refused with 429/502/503/504 is sent again this many times at most
+RETRY_READS = 5  # a read refused with 429/502/503/504 is sent again this many times at most
 REFUSED = (429, 502, 503, 504)
 
 
@@ -226,7 +246,7 @@ class PacedTransport(httpx.BaseTransport):
                 return response
             response.close()
             if response.status_code != 429:  # a 429 paused the budget already
-                self._sleep(0.2 * 2**attempt)
+                self._sleep(min(2.0, 0.2 * 2**attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _acquire(self, method: str) -> str:
@@ -238,7 +258,7 @@ class PacedTransport(httpx.BaseTransport):
             if waited + wait > self._max_wait:
                 message = f"{self._platform}: paced: the account's request budget is spent"
                 raise RetryableError(message, retry_after=wait)
-            step = min(wait, 0.25)
+            step = min(wait, 0.05)
             self._sleep(step)
             waited += step
 
@@ -250,6 +270,8 @@ class PacedTransport(httpx.BaseTransport):
         pause = None
         if response.status_code in (429, 503) or "retry-after" in headers:
             pause = retry_after(headers, reset_header=None, reset_is_epoch=False, clock=utc_now)
+        if "date" in headers:
+            self._budget.note_clock((server_now(headers, utc_now) - utc_now()).total_seconds())
         window = announced_window(headers, utc_now)
         if response.status_code == 429 and pause is None:
             pause = window.reset_in if window and window.reset_in else 1.0

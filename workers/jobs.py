@@ -104,6 +104,8 @@ def publish(rt: Runtime, post_id: int, revision: int, attempts: int | None = Non
         if result.outcome == ClaimOutcome.HELD:  # a claim nobody holds any more is resolved first
             lease.release()
             outcome = resolve_if_stale(rt, post_id, enqueue=False)
+            if outcome == Resolution.BUSY:  # another read-back of the account is under way
+                return _come_back(rt, post_id, revision)
             if outcome != Resolution.RESCHEDULED or not lease.acquire():
                 return f"claim {outcome or 'resolved'}"
             result = claim_post(rt, post_id, revision, lease.token, attempt=attempts)
@@ -121,6 +123,16 @@ def publish(rt: Runtime, post_id: int, revision: int, attempts: int | None = Non
         return _call_platform(rt, result.claim)
     finally:
         lease.release()
+
+
+def _come_back(rt: Runtime, post_id: int, revision: int) -> str:
+    """Another process is reading the post's account back (it may settle this post too):
+    come back in a second for the attempt the post is at, rather than hold a worker."""
+    with rt.store.session() as db:
+        post = db.get(Post, post_id)
+        attempts = post.attempts if post is not None else 0
+    queue.reschedule_publish(rt, post_id, revision, utcnow() + timedelta(seconds=1), attempts)
+    return "held: the account is being read back; back in a second"
 
 
 def _call_platform(rt: Runtime, claim: Claim) -> str:

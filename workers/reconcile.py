@@ -77,7 +77,7 @@ def _resolve_claims(rt: Runtime, report: ReconcileReport) -> None:
         query = select(Post.account_id).where(Post.status == PostStatus.PUBLISHING)
         account_ids = sorted(set(db.scalars(query)))
     for account_id in account_ids:
-        for outcome in resolve_account(rt, account_id, enqueue=True).values():
+        for outcome in (resolve_account(rt, account_id, enqueue=True) or {}).values():
             report.stale_claims += outcome in STALE_CLAIMS
             report.read_back_published += outcome == Resolution.PUBLISHED
             report.rescheduled += outcome == Resolution.RESCHEDULED
@@ -124,6 +124,8 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> Resolution:
             return Resolution.NO_CLAIM
         account_id = post.account_id
     outcomes = resolve_account(rt, account_id, enqueue=True, keep=None if enqueue else post_id)
+    if outcomes is None:
+        return Resolution.BUSY
     if post_id in outcomes:
         return outcomes[post_id]
     with rt.store.session() as db:  # settled by another read-back meanwhile, or still live

@@ -8,7 +8,8 @@ under the account's read-back lease (one read-back of an account at a time, acro
 processes) every stale claim of the account is taken, the account is listed once, and each
 claim is settled from that listing: found means ``published``; not found means
 ``scheduled`` again. A job whose post is stuck while another process reads its account back
-waits for that read-back (it may settle its post too) rather than firing its own.
+waits a moment for that read-back (it may settle its post too) rather than firing its own,
+and comes back shortly rather than holding a worker while it waits longer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -32,14 +34,14 @@ from postgate.services.publishing import (
 from postgate.states import PostStatus
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
-from workers.claims import READ_BACK_SLACK, post_lease, stale_claims
+from workers.claims import post_lease, read_back_slack, stale_claims
 from workers.lease import Lease
 from workers.readback import Sought, find_on_platform
 
 log = logging.getLogger("postgate.workers.settling")
 
 READ_BACK_LEASE = 30.0  # seconds; renewed while the read-back runs
-READ_BACK_WAIT = 20.0  # how long a job waits for another process's read-back of its account
+READ_BACK_WAIT = 2.0  # how long a job waits for another process's read-back of its account
 
 
 class Resolution(enum.StrEnum):
@@ -50,6 +52,7 @@ class Resolution(enum.StrEnum):
     PUBLISHED = "published"  # found on the platform by reading the account back
     RESCHEDULED = "rescheduled"  # not found: ``scheduled`` again
     UNRESOLVED = "unresolved"  # the account cannot be read back yet: the claim stays
+    BUSY = "busy"  # another process is reading the account back: come back in a moment
 
 
 @dataclass(frozen=True)
@@ -61,16 +64,17 @@ class _Stuck:
 
 def resolve_account(
     rt: Runtime, account_id: int, *, enqueue: bool, keep: int | None = None
-) -> dict[int, Resolution]:
+) -> dict[int, Resolution] | None:
     """Settle every stale claim of the account with one read-back.
 
     Posts found ``scheduled`` again are queued when ``enqueue``, except ``keep`` (the post of
     the job asking, which goes on to claim it itself). Posts whose claim is not stale are
-    left alone (absent from the answer).
+    left alone (absent from the answer). None when another process is reading the account
+    back and did not finish within ``READ_BACK_WAIT``: nothing was done.
     """
     lease = Lease(rt.redis, rt.key("readback", account_id), seconds=READ_BACK_LEASE, heartbeat=5)
     if not lease.acquire(wait=READ_BACK_WAIT):
-        return {}
+        return None
     try:
         return _resolve_under_lease(rt, account_id, enqueue=enqueue, keep=keep)
     finally:
@@ -87,7 +91,8 @@ def _resolve_under_lease(
         db.expunge(account)
         query = select(Post).where(Post.account_id == account_id)
         posts = list(db.scalars(query.where(Post.status == PostStatus.PUBLISHING)))
-        stuck = [_stuck(post) for post in stale_claims(rt, posts)]
+        slack = read_back_slack(rt, account_id)
+        stuck = [_stuck(post, slack) for post in stale_claims(rt, posts)]
     leases = {s.post_id: post_lease(rt, s.post_id) for s in stuck}
     mine = [s for s in stuck if leases[s.post_id].acquire()]
     try:
@@ -97,8 +102,8 @@ def _resolve_under_lease(
             leases[s.post_id].release()
 
 
-def _stuck(post: Post) -> _Stuck:
-    since = (post.claimed_at or utcnow()) - READ_BACK_SLACK
+def _stuck(post: Post, slack: timedelta) -> _Stuck:
+    since = (post.claimed_at or utcnow()) - slack
     key = (publish_key(post.id, post.revision), publish_key_time(post))
     return _Stuck(post.id, post.claim_token, Sought(post.id, post.text, since, key))
 
