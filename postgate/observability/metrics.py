@@ -95,7 +95,7 @@ class PostgateCollector(Collector):
             ]
 
     def _from_redis(self) -> list[Metric]:
-        return [*_queues(self._rt), *_platform_errors(self._rt)]
+        return [*_queues(self._rt), *_platform_errors(self._rt), *_notifications(self._rt)]
 
     def _from_checkpoints(self) -> Iterator[Metric]:
         folder = self._rt.settings.checkpoints_path
@@ -264,4 +264,17 @@ def _platform_errors(rt: Runtime) -> Iterable[Metric]:
     values = counters.read(rt.redis, rt.settings.redis_prefix, counters.PLATFORM_ERRORS)
     for labels, number in values:
         family.add_metric([labels.get("platform", ""), labels.get("kind", "")], number)
+    yield family
+
+
+def _notifications(rt: Runtime) -> Iterable[Metric]:
+    family = CounterMetricFamily(
+        "postgate_notifications",
+        "Notification delivery attempts, by channel kind (user, org, env, email, inapp) and "
+        "the message's status after it (sent, skipped, pending = to retry, failed).",
+        labels=["channel", "result"],
+    )
+    values = counters.read(rt.redis, rt.settings.redis_prefix, counters.NOTIFICATIONS)
+    for labels, number in values:
+        family.add_metric([labels.get("channel", ""), labels.get("result", "")], number)
     yield family
