@@ -107,7 +107,10 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 receiver.gate.pass_through()  # before the body is read: not received yet
                 length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the sender went away mid-request: nothing received
+                    return
+                body = json.loads(raw or b"{}")
                 if receiver.fail > 0:
                     receiver.fail -= 1
                     self.send_response(500)
