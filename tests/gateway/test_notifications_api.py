@@ -131,3 +131,27 @@ def test_the_header_shows_the_unread_count(rt, client, actors, web):
     web.submit("/notifications/read", page="/notifications")
     assert "data-unread" not in client.get("/notifications").get_data(as_text=True)
     assert ada.username == "ada"
+
+
+def test_key_rotation_reencrypts_channels_and_addresses(rt, client, actors):
+    from postgate.services import keys
+    from postgate.store.models import NotifyChannel, NotifyPreference
+
+    alice = actors.person("alice", "author")
+    url = "mmosts://chat.example.org/abcdefghijklmnop"
+    client.post(
+        "/api/v1/me/notifications/channels", json={"name": "mm", "url": url}, headers=alice.headers
+    )
+    client.patch(
+        "/api/v1/me/notifications", json={"email": "alice@example.org"}, headers=alice.headers
+    )
+    with rt.store.session() as db:
+        before = db.scalars(select(NotifyChannel.url_enc)).one()
+    keys.rotate(rt)
+    with rt.store.session() as db:
+        channel = db.scalars(select(NotifyChannel)).one()
+        pref = db.scalars(select(NotifyPreference)).one()
+        assert channel.url_enc != before
+        newest = rt.vault  # reloaded: the new key first
+        assert newest.decrypt(channel.url_enc) == url
+        assert newest.decrypt(pref.email_enc or "") == "alice@example.org"
