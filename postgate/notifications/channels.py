@@ -141,15 +141,29 @@ def add_channel(
     )
     db.add(channel)
     db.flush()
+    _audit_channel(rt, db, actor, channel.id, "add", owner, source, kind=kind)
+    return channel
+
+
+def _audit_channel(
+    rt: Runtime,
+    db: Session,
+    actor: User,
+    channel_id: int,
+    op: str,
+    owner: User | None,
+    source: str,
+    **more: str,
+) -> None:
+    """``notify:channel``: who added or removed which channel of whom (never its URL)."""
     rt.audit(
         db,
         Event.NOTIFY_CHANNEL,
         actor=actor.username,
-        target=f"channel:{channel.id}",
-        details={"op": "add", "owner": owner.username if owner else None, "kind": kind},
+        target=f"channel:{channel_id}",
+        details={"op": op, "owner": owner.username if owner else None, **more},
         source=source,
     )
-    return channel
 
 
 def remove_channel(
@@ -160,14 +174,7 @@ def remove_channel(
     if channel is None or channel.user_id != (owner.id if owner else None):
         raise NotFound("no such channel", field="id")
     db.delete(channel)
-    rt.audit(
-        db,
-        Event.NOTIFY_CHANNEL,
-        actor=actor.username,
-        target=f"channel:{channel_id}",
-        details={"op": "remove", "owner": owner.username if owner else None},
-        source=source,
-    )
+    _audit_channel(rt, db, actor, channel_id, "remove", owner, source)
 
 
 def list_channels(db: Session, owner: User | None) -> list[NotifyChannel]:

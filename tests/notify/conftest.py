@@ -13,6 +13,9 @@ from redis import Redis
 
 from tests.conftest import make_env, write_fast_config
 from tests.notify.receivers import SmtpReceiver, WebhookReceiver
+from tests.workers import conftest as worker_fixtures
+
+workers = worker_fixtures.workers  # real worker processes, SIGKILLed by the tests
 
 NOTIFY_SETTINGS = """
 [security]

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -16,13 +14,6 @@ from tests.helpers import wait_until
 from tests.notify.conftest import outbox, set_prefs
 from tests.notify.receivers import SmtpReceiver, WebhookReceiver
 from tests.workers.conftest import WorkerPool
-
-
-@pytest.fixture
-def workers(env: dict[str, str], redis: Redis, tmp_path: Path) -> Iterator[WorkerPool]:
-    pool = WorkerPool(env, redis, tmp_path)
-    yield pool
-    pool.stop_all()
 
 
 @pytest.fixture
