@@ -38,7 +38,7 @@ CATALOGUE: dict[Kind, Texts] = {
             "{missing} approval(s) before it can go out.",
         ),
         "fr": (
-            "La publication n°{post} est prévue à {scheduled_at} et n'est toujours pas approuvée",
+            "La publication n°{post} est prévue le {scheduled_at} et n'est toujours pas approuvée",
             "La publication sur {account} est prévue le {scheduled_at} ; il lui manque encore "
             "{missing} approbation(s) pour pouvoir partir.",
         ),
@@ -101,7 +101,7 @@ CATALOGUE: dict[Kind, Texts] = {
             "Code entry is locked for {user} until {until} after repeated wrong codes.",
         ),
         "fr": (
-            "{user} bloqué",
+            "Saisie de codes bloquée pour {user}",
             "La saisie de codes est bloquée pour {user} jusqu'au {until} après plusieurs "
             "codes faux.",
         ),
@@ -193,6 +193,12 @@ CATALOGUE: dict[Kind, Texts] = {
     },
 }
 
+# A digest of one post reads in the singular.
+DIGEST_OF_ONE: Texts = {
+    "en": ("1 post awaits your review", "Post awaiting your review:\n{lines}"),
+    "fr": ("1 publication attend votre relecture", "Publication à relire :\n{lines}"),
+}
+
 # Words the templates take in the reader's language.
 WORDS: dict[str, dict[str, str]] = {
     "all accounts": {"fr": "tous les comptes"},
@@ -243,6 +249,8 @@ def render(
     link = _absolute(base_url, str(params.get("link", "")))
     if texts is None:
         return Message(kind, str(params.get("text", "")), link)
+    if kind == Kind.REVIEW_DIGEST and params.get("count") == 1:
+        texts = DIGEST_OF_ONE
     title, body = texts[lang]
     body = body.format_map(values)
     if with_link and link and link not in body:

@@ -60,7 +60,7 @@ def test_reviewers_get_one_message_per_batch_period(rt, client, team, smtp: Smtp
     alice = team["alice"]
     submit(client, alice, "first")
     drain(rt)
-    assert [m["Subject"] for m in smtp.messages] == ["1 posts await your review"]
+    assert [m["Subject"] for m in smtp.messages] == ["1 post awaits your review"]
     submit(client, alice, "second")
     submit(client, alice, "third")
     drain(rt)

@@ -181,7 +181,7 @@ def test_every_kind_reaches_mail_and_webhook_once_in_the_readers_language(
         "Gel : tous les comptes",
         "Gel levé",
         "Accès de bob révoqué",
-        "alice bloqué",
+        "Saisie de codes bloquée pour alice",
         "Double authentification modifiée pour alice",
         "Retrait n°7 lancé",
         "il reste quelque chose sur acme",
