@@ -229,6 +229,9 @@ def _attempt(rt: Runtime, claimed: Claimed) -> tuple[str, bool]:
     with rt.store.transaction() as db:
         row = db.get(OutboxMessage, claimed.id)
         assert row is not None
+        person = db.get(User, row.user_id) if row.user_id is not None else None
+        if person is not None and person.disabled:
+            return "", True  # revoked meanwhile: their channels hear nothing more
         if claimed.channel.startswith("inapp:"):
             return "", not deliver_in_app(rt, db, row)
         message = compose(rt, db, row)

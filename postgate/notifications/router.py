@@ -114,7 +114,7 @@ def deliver(rt: Runtime, db: Session, routed: Routed, entry: AuditEntry | None) 
     actor = entry.actor if entry else ""
     smtp = bool(rt.settings.notify_smtp_url)
     for user in routed.users:
-        if routed.skip_actor and user.username == actor:
+        if user.disabled or (routed.skip_actor and user.username == actor):
             continue
         db.add(Notification(user_id=user.id, kind=routed.kind, params=routed.params, audit_seq=seq))
         language = who.language_of(db, user.id, rt.settings.notify_language)
