@@ -69,8 +69,9 @@ def env(
     )
 
 
-def drain(rt: Any) -> None:
-    """Run the notification jobs now queued, in this process, with a real RQ worker."""
+def drain(rt: Any, name: str = "postgate-notify") -> None:
+    """Run the jobs now queued on ``name`` (the notifications by default), in this process,
+    with a real RQ worker."""
     from rq import SimpleWorker
     from rq.serializers import JSONSerializer
 
@@ -80,7 +81,7 @@ def drain(rt: Any) -> None:
     share_runtime(rt)
     try:
         worker = SimpleWorker(
-            [queue.named_queue(rt.redis, queue.NOTIFY_QUEUE)],
+            [queue.named_queue(rt.redis, name)],
             connection=rt.redis,
             serializer=JSONSerializer,
         )

@@ -29,8 +29,9 @@ def team(rt, actors, hook: WebhookReceiver):
     set_prefs(rt, "bob", email="bob@example.org", language="fr")
     set_prefs(rt, "sec", email="sec@example.org", language="fr")
     with rt.store.transaction() as db:
-        bob = find_user(db, "bob")
-        add_channel(rt, db, bob, owner=bob, name="bob's hook", url=hook.url("bob"))
+        for name in ("alice", "bob"):
+            person = find_user(db, name)
+            add_channel(rt, db, person, owner=person, name="my hook", url=hook.url(name))
     return people
 
 
@@ -171,6 +172,8 @@ def test_every_kind_reaches_mail_and_webhook_once_in_the_readers_language(
     assert "blocked at publish time" in to_alice and "the account is frozen" in to_alice
     assert "too long" in to_alice
     assert "cannot tell whether" in to_alice
+    alice_hook = [t.split("\n")[0] for t in hook.texts("alice")]
+    assert alice_hook == [t.split("\n")[0] for t in mails_to(smtp, "alice@example.org")]
 
     to_bob = mails_to(smtp, "bob@example.org")
     assert len(to_bob) == 1, "the reminder waits until 60 minutes before the post's time"
