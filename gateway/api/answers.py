@@ -450,12 +450,19 @@ class PreviewItem(Answer):
     url: str | None
     action: one_of(("delete", "keep"))  # type: ignore[valid-type]
     why: str
+    by_hand: bool  # to delete, but the platform's API cannot: the lead deletes it at ``url``
 
 
 class PreviewListing(Answer):
+    """One account as the preview listed it, and what Postgate can do on its platform."""
+
     name: str
     listed: int
     reason: str
+    platform: str
+    deletes: bool
+    lists_non_public: bool
+    revokes: bool
 
 
 class TakedownPreview(Answer):
