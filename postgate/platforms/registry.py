@@ -30,6 +30,11 @@ from postgate.platforms.webhook import WebhookConnector
 from postgate.platforms.x import XConnector
 from rules import PlatformLimits
 
+# What an OAuth connection fills in besides the access token (docs/platforms.md).
+_EXPIRES_AT = Credential("expires_at", secret=False, required=False)  # ISO 8601, UTC
+_REFRESH_TOKEN = Credential("refresh_token", required=False)
+DAY = 24 * 3600
+
 _MASTODON_LIMITS = PlatformLimits(
     max_length=500,
     max_media=4,
@@ -113,6 +118,8 @@ X = PlatformSpec(
         Credential("access_token"),
         Credential("client_id", secret=False, required=False),
         Credential("client_secret", required=False),
+        _EXPIRES_AT,
+        _REFRESH_TOKEN,
     ),
     limits=PlatformLimits(
         max_length=280,
@@ -148,10 +155,6 @@ WEBHOOK = PlatformSpec(
     docs=("postgate/platforms/webhook.py: the contract a receiver implements",),
 )
 
-# What an OAuth connection fills in besides the access token (docs/platforms.md).
-_EXPIRES_AT = Credential("expires_at", secret=False, required=False)  # ISO 8601, UTC
-_REFRESH_TOKEN = Credential("refresh_token", required=False)
-DAY = 24 * 3600
 
 LINKEDIN = PlatformSpec(
     name="linkedin",
