@@ -30,11 +30,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from .answers import Answer
-from .base import AccountInfo, ConnectorError, PermanentError, RemotePost
-from .graph import GraphConnector, bearer, list_posts, public_image_url
+from .base import AccountInfo, PermanentError, RemotePost
+from .containers import ContainerConnector
+from .graph import bearer
 from .http import segment
-from .media import MediaFile, NoMemo, UploadMemo, before_the_post
+from .media import MediaFile, UploadMemo
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v25.0"
 FIELDS = "id,caption,timestamp,permalink,media_type"
@@ -44,11 +44,12 @@ NO_DELETE = (
 )
 
 
-class InstagramConnector(GraphConnector):
+class InstagramConnector(ContainerConnector):
     """An Instagram professional account reached with a Facebook Login user token."""
 
     platform = "instagram"
     default_base_url = DEFAULT_BASE_URL
+    edge, text_field, fields = "media", "caption", FIELDS
 
     def __init__(self, *, credentials: dict[str, str], **kwargs: Any) -> None:
         super().__init__(credentials=credentials, **kwargs)
@@ -65,48 +66,10 @@ class InstagramConnector(GraphConnector):
     ) -> RemotePost:
         if not media:
             raise PermanentError("instagram: every Instagram post needs at least one image")
-        memo = uploads or NoMemo()
-        try:
-            container = self._container(text, media, memo)
-        except ConnectorError as exc:
-            raise before_the_post(exc) from None
-        media_id = self._publish(
-            f"/{self._user}/media_publish", {"creation_id": container}, self._token
-        )
-        return RemotePost(media_id, text, self._clock(), self._permalink(media_id))
-
-    def _container(self, text: str, media: Sequence[MediaFile], memo: UploadMemo) -> str:
-        if len(media) == 1:
-            form = {**_image(self.platform, media[0]), "caption": text}
-        else:
-            children = ",".join(self._item(file, memo) for file in media)
-            form = {"media_type": "CAROUSEL", "children": children, "caption": text}
-        return self._create(f"/{self._user}/media", form, self._token, "the container")
-
-    def _item(self, file: MediaFile, memo: UploadMemo) -> str:
-        known = memo.get(file.key)
-        if known:
-            return known
-        form = {**_image(self.platform, file), "is_carousel_item": "true"}
-        item = self._create(f"/{self._user}/media", form, self._token, "the item container")
-        memo.put(file.key, item)
-        return item
+        return super().publish(text, idempotency_key=idempotency_key, media=media, uploads=uploads)
 
     def delete(self, remote_id: str) -> str:
         raise PermanentError(NO_DELETE)
-
-    def list_recent(
-        self, *, since: datetime | None = None, limit: int | None = 100
-    ) -> list[RemotePost]:
-        return list_posts(
-            self._http,
-            f"/{self._user}/media",
-            {"fields": FIELDS},
-            bearer(self._token),
-            _post,
-            since=since,
-            limit=limit,
-        )
 
     def verify_credentials(self) -> AccountInfo:
         response = self._http.request(
@@ -125,21 +88,3 @@ class InstagramConnector(GraphConnector):
             f"https://www.instagram.com/{username}/" if username else None,
             posts_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
         )
-
-
-def _image(platform: str, file: MediaFile) -> dict[str, str]:
-    form = {"image_url": public_image_url(platform, file)}
-    if file.alt:
-        form["alt_text"] = file.alt
-    return form
-
-
-def _post(answer: Answer, item: Any) -> RemotePost:
-    media = answer.expect_object(item, "a media object")
-    return RemotePost(
-        answer.identifier(media.get("id"), "a media id"),
-        answer.text(media.get("caption"), "a caption"),
-        answer.time(media.get("timestamp"), "a timestamp"),
-        answer.text(media.get("permalink"), "a permalink") or None,
-        raw=media,
-    )

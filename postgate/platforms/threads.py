@@ -25,83 +25,33 @@ settings (Account > Website permissions), which the takedown says.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from .answers import Answer
-from .base import AccountInfo, ConnectorError, RemotePost
-from .graph import GraphConnector, bearer, list_posts, public_image_url
+from .base import AccountInfo
+from .containers import ContainerConnector
+from .graph import bearer
 from .http import segment
-from .media import MediaFile, NoMemo, UploadMemo, before_the_post
 
 DEFAULT_BASE_URL = "https://graph.threads.net/v1.0"
 FIELDS = "id,text,timestamp,permalink,media_type"
 
 
-class ThreadsConnector(GraphConnector):
+class ThreadsConnector(ContainerConnector):
     """A Threads profile reached with its Threads access token."""
 
     platform = "threads"
     default_base_url = DEFAULT_BASE_URL
+    edge, text_field, image_type, fields = "threads", "text", "IMAGE", FIELDS
 
     def __init__(self, *, credentials: dict[str, str], **kwargs: Any) -> None:
         super().__init__(credentials=credentials, **kwargs)
         self._user = segment(credentials.get("user_id") or "me")
 
-    def publish(
-        self,
-        text: str,
-        *,
-        idempotency_key: str,
-        key_time: datetime | None = None,
-        media: Sequence[MediaFile] = (),
-        uploads: UploadMemo | None = None,
-    ) -> RemotePost:
-        memo = uploads or NoMemo()
-        try:
-            container = self._container(text, media, memo)
-        except ConnectorError as exc:
-            raise before_the_post(exc) from None
-        path = f"/{self._user}/threads_publish"
-        media_id = self._publish(path, {"creation_id": container}, self._token)
-        return RemotePost(media_id, text, self._clock(), self._permalink(media_id))
-
-    def _container(self, text: str, media: Sequence[MediaFile], memo: UploadMemo) -> str:
-        path = f"/{self._user}/threads"
-        if not media:
-            form = {"media_type": "TEXT", "text": text}
-        elif len(media) == 1:
-            form = {**_image(self.platform, media[0]), "text": text}
-        else:
-            children = ",".join(self._item(file, memo) for file in media)
-            form = {"media_type": "CAROUSEL", "children": children, "text": text}
-        return self._create(path, form, self._token, "the container")
-
-    def _item(self, file: MediaFile, memo: UploadMemo) -> str:
-        known = memo.get(file.key)
-        if known:
-            return known
-        form = {**_image(self.platform, file), "is_carousel_item": "true"}
-        item = self._create(f"/{self._user}/threads", form, self._token, "the item container")
-        memo.put(file.key, item)
-        return item
+    def text_only(self, text: str) -> dict[str, str]:
+        return {"media_type": "TEXT", "text": text}
 
     def delete(self, remote_id: str) -> str:
         return self._delete_object(remote_id, self._token)
-
-    def list_recent(
-        self, *, since: datetime | None = None, limit: int | None = 100
-    ) -> list[RemotePost]:
-        return list_posts(
-            self._http,
-            f"/{self._user}/threads",
-            {"fields": FIELDS},
-            bearer(self._token),
-            _post,
-            since=since,
-            limit=limit,
-        )
 
     def verify_credentials(self) -> AccountInfo:
         response = self._http.request(
@@ -119,21 +69,3 @@ class ThreadsConnector(GraphConnector):
     def revoke_credentials(self) -> bool:
         """The Threads API has no revocation endpoint."""
         return False
-
-
-def _image(platform: str, file: MediaFile) -> dict[str, str]:
-    form = {"media_type": "IMAGE", "image_url": public_image_url(platform, file)}
-    if file.alt:
-        form["alt_text"] = file.alt
-    return form
-
-
-def _post(answer: Answer, item: Any) -> RemotePost:
-    thread = answer.expect_object(item, "a thread object")
-    return RemotePost(
-        answer.identifier(thread.get("id"), "a thread id"),
-        answer.text(thread.get("text"), "a text"),
-        answer.time(thread.get("timestamp"), "a timestamp"),
-        answer.text(thread.get("permalink"), "a permalink") or None,
-        raw=thread,
-    )

@@ -10,28 +10,12 @@ from postgate.platforms.base import (
     PermanentError,
     RetryableError,
 )
-from postgate.platforms.media import MediaFile
-from tests import images
 
 from .conftest import NOW, malformed_answers
+from .test_media_connectors import COLOURS, RED, Memo
 
 TEXT = "Our spring sale starts today!"
 PAGE = "104857600123456"
-RED = MediaFile(images.png(), "image/png", "a" * 64, "Un carré rouge", 64, 48, 1)
-COLOURS = MediaFile(images.gif(), "image/gif", "b" * 64, "Trois couleurs", 64, 48, 2)
-
-
-class Memo:
-    """Uploads remembered across attempts, as the worker's store-backed memo does."""
-
-    def __init__(self, known: dict[str, str] | None = None) -> None:
-        self.known = dict(known or {})
-
-    def get(self, key: str) -> str | None:
-        return self.known.get(key)
-
-    def put(self, key: str, reference: str) -> None:
-        self.known[key] = reference
 
 
 def test_publish_posts_on_the_page_feed_with_the_page_token(connect, replay):

@@ -7,31 +7,18 @@ from dataclasses import replace
 import pytest
 
 from postgate.platforms.base import PermanentError, RetryableError
-from postgate.platforms.media import MediaFile
-from tests import images
 
-from .test_facebook import Memo
+from . import test_media_connectors
+from .test_media_connectors import Memo
 
 TEXT = "Our spring sale starts today!"
 IG = "17841405822304914"
-RED = MediaFile(
-    images.png(),
-    "image/png",
-    "a" * 64,
-    "Un carré rouge",
-    64,
-    48,
-    1,
+RED = replace(
+    test_media_connectors.RED,
     download_url="https://postgate.example/media/1/aaaaaaaaaaaaaaaa?expires=1714568400&sig=abc",
 )
-COLOURS = MediaFile(
-    images.gif(),
-    "image/gif",
-    "b" * 64,
-    "Trois couleurs",
-    64,
-    48,
-    2,
+COLOURS = replace(
+    test_media_connectors.COLOURS,
     download_url="https://postgate.example/media/2/bbbbbbbbbbbbbbbb?expires=1714568400&sig=def",
 )
 

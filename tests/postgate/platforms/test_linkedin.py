@@ -8,8 +8,8 @@ from postgate.platforms import linkedin
 from postgate.platforms.base import CredentialsError, PermanentError, RetryableError
 
 from .conftest import malformed_answers
-from .test_facebook import Memo
 from .test_instagram import COLOURS, RED
+from .test_media_connectors import Memo
 
 TEXT = "Our spring sale starts today!"
 

@@ -8,8 +8,8 @@ import pytest
 
 from postgate.platforms.base import CredentialsError, RetryableError
 
-from .test_facebook import Memo
 from .test_instagram import COLOURS, RED
+from .test_media_connectors import Memo
 
 TEXT = "Our spring sale starts today!"
 
