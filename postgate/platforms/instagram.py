@@ -51,6 +51,8 @@ class InstagramConnector(ContainerConnector):
     default_base_url = DEFAULT_BASE_URL
     edge, text_field, fields = "media", "caption", FIELDS
 
+    status_fields = ("status_code", "status")
+
     def __init__(self, *, credentials: dict[str, str], **kwargs: Any) -> None:
         super().__init__(credentials=credentials, **kwargs)
         self._user = segment(credentials["ig_user_id"])

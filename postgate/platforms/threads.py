@@ -43,6 +43,8 @@ class ThreadsConnector(ContainerConnector):
     default_base_url = DEFAULT_BASE_URL
     edge, text_field, image_type, fields = "threads", "text", "IMAGE", FIELDS
 
+    status_fields = ("status", "error_message")
+
     def __init__(self, *, credentials: dict[str, str], **kwargs: Any) -> None:
         super().__init__(credentials=credentials, **kwargs)
         self._user = segment(credentials.get("user_id") or "me")

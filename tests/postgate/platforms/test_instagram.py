@@ -96,3 +96,21 @@ def test_verify_names_the_account_and_counts_its_media(connect):
 
 def test_revoke_removes_the_apps_permissions(connect):
     assert connect("instagram", "instagram_revoke.json").revoke_credentials() is True
+
+
+def test_publish_waits_until_the_container_is_finished(replay):
+    from postgate.platforms.instagram import InstagramConnector
+
+    from .conftest import CREDENTIALS
+
+    naps: list[float] = []
+    with InstagramConnector(
+        base_url=None,
+        credentials=CREDENTIALS["instagram"],
+        secrets=[CREDENTIALS["instagram"]["access_token"]],
+        timeout=5,
+        transport=replay("instagram_publish_in_progress.json"),
+        sleep=naps.append,
+    ) as connector:
+        post = connector.publish(TEXT, idempotency_key="k", media=[RED])
+    assert post.remote_id == "17920238422030506" and naps == [1.0, 1.0]

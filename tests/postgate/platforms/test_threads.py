@@ -77,3 +77,14 @@ def test_verify_names_the_profile(connect):
 
 def test_threads_offers_no_revocation(connect):
     assert connect("threads", "threads_none.json").revoke_credentials() is False
+
+
+def test_a_container_in_error_is_permanent_in_the_platforms_words(connect):
+    from postgate.platforms.base import PermanentError
+
+    with pytest.raises(PermanentError) as caught:
+        connect("threads", "threads_publish_media_error.json").publish(
+            "Une image", idempotency_key="k", media=[RED]
+        )
+    assert "FAILED_DOWNLOADING_IMAGE" in caught.value.message
+    assert not isinstance(caught.value, RetryableError)
