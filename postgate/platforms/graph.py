@@ -6,7 +6,8 @@ limit or an expired token arrives as a 400. So the kind comes from the code
 (https://developers.facebook.com/docs/graph-api/guides/error-handling/):
 
 - ``4``, ``17``, ``32``, ``613``, ``80001``-``80014`` (application, user, page and business
-  use-case rate limits) and ``9`` (Instagram's and Threads' publishing limit): retry later;
+  use-case rate limits) and ``9`` (Instagram's and Threads' publishing limit): retry later,
+  after the usage header's estimate or a minute;
 - ``368`` (temporarily blocked for a policy violation): retry much later, never at once;
 - ``190`` (access token expired, revoked or invalid) and ``102`` (session): credentials;
 - ``1``, ``2`` and any error marked ``is_transient``: retry;
@@ -46,6 +47,9 @@ from .media import MediaFile
 RATE_LIMIT_CODES = frozenset({4, 9, 17, 32, 613, *range(80001, 80015)})
 POLICY_BLOCK = 368
 POLICY_WAIT = 3600.0  # a policy block lasts; hammering it prolongs it
+# A rate limit without an estimate (X-App-Usage gives percentages only) still waits: the
+# answer is a 400, so a wait is what tells the worker and the takedown's pacer to hold off.
+RATE_WAIT = 60.0
 CREDENTIAL_CODES = frozenset({102, 190})
 TRANSIENT_CODES = frozenset({1, 2})
 MAX_PAGE = 100  # the largest "limit" the Graph APIs' lists take
@@ -78,7 +82,7 @@ def classify(status: int, body: Any, headers: httpx.Headers) -> Verdict | None:
     error = graph_error(body)
     code = error.get("code")
     if code in RATE_LIMIT_CODES:
-        return RATE_LIMITED, usage_wait(headers)
+        return RATE_LIMITED, usage_wait(headers) or RATE_WAIT
     if code == POLICY_BLOCK:
         return RATE_LIMITED, POLICY_WAIT
     if code in CREDENTIAL_CODES or status == 401:
@@ -86,7 +90,7 @@ def classify(status: int, body: Any, headers: httpx.Headers) -> Verdict | None:
     if code in TRANSIENT_CODES or error.get("is_transient") is True:
         return RETRYABLE, None
     if status == 429:
-        return RATE_LIMITED, usage_wait(headers)
+        return RATE_LIMITED, usage_wait(headers) or RATE_WAIT
     return (PERMANENT, None) if error else None
 
 

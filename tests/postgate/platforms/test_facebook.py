@@ -62,10 +62,11 @@ def test_page_rate_limit_waits_as_the_business_use_case_header_says(connect):
     assert "Page request limit reached (code 32)" in caught.value.message
 
 
-def test_app_rate_limit_without_an_estimate_is_retryable_without_a_wait(connect):
+def test_app_rate_limit_without_an_estimate_waits_a_minute(connect):
+    """A 400 with no wait would read as an ordinary failure to the takedown's pacer."""
     with pytest.raises(RetryableError) as caught:
         connect("facebook", "facebook_publish_app_limit.json").publish(TEXT, idempotency_key="k")
-    assert caught.value.retry_after is None and "(code 4)" in caught.value.message
+    assert caught.value.retry_after == 60 and "(code 4)" in caught.value.message
 
 
 def test_policy_block_waits_an_hour(connect):
