@@ -64,6 +64,7 @@ def api_blueprint() -> Blueprint:
         enrol,
         freeze,
         media,
+        notifications,
         openapi,
         posts,
         session,
@@ -84,6 +85,7 @@ def api_blueprint() -> Blueprint:
         freeze,
         takedowns,
         audit,
+        notifications,
         openapi,
     ):
         api.register_blueprint(concern.bp)
