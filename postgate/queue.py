@@ -37,8 +37,10 @@ from postgate.store.models import Post
 PUBLISH_QUEUE = "postgate-publish"
 TAKEDOWN_QUEUE = "postgate-takedown"
 MEDIA_QUEUE = "postgate-media"
-# The order workers take them in: takedowns first, reading images' text last.
-QUEUES = (TAKEDOWN_QUEUE, PUBLISH_QUEUE, MEDIA_QUEUE)
+WATCH_QUEUE = "postgate-watch"
+# The order workers take them in: takedowns first, then publishing, the watch's readings of
+# accounts without a stream, and reading images' text last.
+QUEUES = (TAKEDOWN_QUEUE, PUBLISH_QUEUE, WATCH_QUEUE, MEDIA_QUEUE)
 
 PUBLISH_FUNCTION = "workers.jobs.publish_post"  # (post_id, revision, attempts)
 PUBLISH_TIMEOUT = 120
@@ -56,6 +58,10 @@ TAKEDOWN_TTL = 7 * 24 * 3600
 
 MEDIA_TEXT_FUNCTION = "workers.media.read_media_text"  # (media_id)
 MEDIA_TEXT_TIMEOUT = 300
+
+WATCH_POLL_FUNCTION = "workers.watch.poll_account"  # (account_id)
+WATCH_POLL_TIMEOUT = 300
+WATCH_POLL_TTL = 3600
 
 LIVE_STATUSES = ("queued", "scheduled", "started", "deferred")
 WAITING_STATUSES = ("queued", "scheduled", "deferred")
@@ -248,5 +254,25 @@ def enqueue_media_text(rt: Runtime, media_id: int) -> str:
         failure_ttl=PUBLISH_FAILURE_TTL,
         retry=CRASH_RETRY,
         description=f"read the text of media {media_id}",
+    )
+    return job_id
+
+
+def enqueue_watch_poll(rt: Runtime, account_id: int) -> str:
+    """Queue one reading of an account by the watch (one job per account at a time)."""
+    job_id = f"watch-poll-{account_id}"
+    existing = _fetch(rt.redis, job_id)
+    if existing is not None and job_status(existing) in LIVE_STATUSES:
+        return job_id
+    if existing is not None:
+        _drop(existing)
+    named_queue(rt.redis, WATCH_QUEUE).enqueue(
+        WATCH_POLL_FUNCTION,
+        account_id,
+        job_id=job_id,
+        job_timeout=WATCH_POLL_TIMEOUT,
+        result_ttl=WATCH_POLL_TTL,
+        failure_ttl=WATCH_POLL_TTL,
+        description=f"watch account {account_id}",
     )
     return job_id
