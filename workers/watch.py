@@ -3,9 +3,10 @@
 Two ways to read an account, chosen by its platform's spec:
 
 - **Polling** (:func:`poll_account`, an RQ job on ``postgate-watch``): list the account's posts
-  back over the watch window (``[watch] window_hours``) or to the last post seen, read its
-  profile, and compare. A complete listing also shows deletions (a Postgate post that is no
-  longer there) and edits (``edited_at``). The next reading comes after ``[watch]
+  back over the watch window (``[watch] window_hours``), or further back to the last post
+  seen, read its profile, and compare. A complete listing also shows deletions (a Postgate
+  post of the window that is no longer there; not at the first reading, which is the
+  baseline) and edits (``edited_at``). The next reading comes after ``[watch]
   poll_seconds``, or later when the platform's documented quota would otherwise be spent beyond
   the watch's share of it (``QUOTA_SHARE``).
 - **Streaming** (:class:`StreamWatch`, a thread): the platform's user stream (Mastodon's
@@ -93,8 +94,9 @@ def read_account(
         state = watch.ensure_state(db, account_id, now)
         started, last_seen = state.started_at, state.last_seen_at
         before, known_hash = state.profile, state.profile_hash
+        first = state.checked_at is None  # the baseline: what is missing now went earlier
     window = now - timedelta(hours=rt.settings.watch_window_hours)
-    since = max(started, min(window, last_seen) if last_seen else window)
+    since = min(window, last_seen) if last_seen else window
     listed = connector.list_recent(since=since - LIST_MARGIN, limit=None)
     reading = Reading(calls=1 + pages(len(listed)))  # the account's id, then its pages
     with rt.store.session() as db:
@@ -107,7 +109,9 @@ def read_account(
                 reading.pending.append(remote)
             else:
                 found.extend(findings)
-        found.extend(watch.missing_posts(db, account, {p.remote_id for p in listed}, since, now))
+        if not first:
+            listed_ids = {p.remote_id for p in listed}
+            found.extend(watch.missing_posts(db, account, listed_ids, since, now))
     profile = connector.profile()
     new_profile: tuple[dict[str, object], str] | None = None
     if profile is not None:
