@@ -117,7 +117,7 @@ def test_dropping_ends_every_stream_and_a_disabled_stream_refuses(live_url, toke
 def test_bad_streaming_settings_are_refused_by_name(client, body):
     answer = client.put("/sandbox/streaming", json=body)
     assert answer.status_code == 422
-    assert list(body)[0] in answer.json["error"]
+    assert next(iter(body)) in answer.json["error"]
 
 
 def test_update_credentials_changes_what_verify_credentials_shows(client, auth):
