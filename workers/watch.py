@@ -157,7 +157,7 @@ class StreamWatch(threading.Thread):
         super().__init__(name=f"postgate-watch-{account_id}", daemon=True)
         self.rt, self.account_id, self.lease = rt, account_id, lease
         self.stop = threading.Event()
-        self.connected = threading.Event()  # set while a stream is open (tests wait on it)
+        self.connected = threading.Event()  # set while a stream is open and caught up
         self.pending: dict[str, RemotePost] = {}
         self._profile_due = 0.0
         self._state_due = 0.0
@@ -198,8 +198,8 @@ class StreamWatch(threading.Thread):
             except ConnectorError:
                 read_account(self.rt, self.account_id, connector, via="poll")
                 raise
-            self.connected.set()
             self._catch_up(connector)
+            self.connected.set()
             for event in events:
                 self._handle(connector, event)
                 if self._ending():
@@ -207,7 +207,7 @@ class StreamWatch(threading.Thread):
 
     def _catch_up(self, connector: Connector) -> None:
         """What the stream missed while it was away: read the account as a poll does."""
-        reading = read_account(self.rt, self.account_id, connector, via="stream")
+        reading = read_account(self.rt, self.account_id, connector, via="poll")
         self.pending.update({p.remote_id: p for p in reading.pending})
         self._profile_due = time.monotonic() + self.rt.settings.watch_poll_seconds
 
