@@ -4,9 +4,9 @@ Two ways to read an account, chosen by its platform's spec:
 
 - **Polling** (:func:`poll_account`, an RQ job on ``postgate-watch``): list the account's posts
   back over the watch window (``[watch] window_hours``), or further back to the last post
-  seen, read its profile, and compare. A complete listing also shows deletions (a Postgate
-  post of the window that is no longer there; not at the first reading, which is the
-  baseline) and edits (``edited_at``). The next reading comes after ``[watch]
+  seen, read its profile, and compare. A complete listing also shows edits (``edited_at``)
+  and deletions: a Postgate post the previous reading listed that is no longer there (the
+  first reading is the baseline). The next reading comes after ``[watch]
   poll_seconds``, or later when the platform's documented quota would otherwise be spent beyond
   the watch's share of it (``QUOTA_SHARE``).
 - **Streaming** (:class:`StreamWatch`, a thread): the platform's user stream (Mastodon's
@@ -94,24 +94,26 @@ def read_account(
         state = watch.ensure_state(db, account_id, now)
         started, last_seen = state.started_at, state.last_seen_at
         before, known_hash = state.profile, state.profile_hash
-        first = state.checked_at is None  # the baseline: what is missing now went earlier
+        live_before = dict(state.ours_live) if state.ours_live is not None else None
     window = now - timedelta(hours=rt.settings.watch_window_hours)
-    since = min(window, last_seen) if last_seen else window
-    listed = connector.list_recent(since=since - LIST_MARGIN, limit=None)
+    since = (min(window, last_seen) if last_seen else window) - LIST_MARGIN
+    listed = connector.list_recent(since=since, limit=None)
     reading = Reading(calls=1 + pages(len(listed)))  # the account's id, then its pages
+    found: list[watch.Finding] = []
     with rt.store.session() as db:
         account = db.get(Account, account_id)
         assert account is not None
-        found = []
         for remote in listed:
             findings = watch.findings_for_post(db, account, remote, started)
             if findings is None:
                 reading.pending.append(remote)
             else:
                 found.extend(findings)
-        if not first:
-            listed_ids = {p.remote_id for p in listed}
-            found.extend(watch.missing_posts(db, account, listed_ids, since, now))
+        listed_ids = {p.remote_id for p in listed}
+        ours = watch.published_among(db, account, listed_ids)
+        if live_before is not None:  # the first reading is the baseline
+            found.extend(watch.vanished(db, account, live_before, listed_ids, since))
+    live = {p.remote_id: p.created_at.isoformat() for p in listed if p.remote_id in ours}
     profile = connector.profile()
     new_profile: tuple[dict[str, object], str] | None = None
     if profile is not None:
@@ -120,7 +122,7 @@ def read_account(
         found += [finding] if finding else []
         new_profile = after, digest
     reading.alerts = [a for f in found if (a := watch.raise_alert(rt, account_id, f, via=via))]
-    _save_state(rt, account_id, via, now, listed, new_profile)
+    _save_state(rt, account_id, via, now, listed, new_profile, live)
     return reading
 
 
@@ -131,6 +133,7 @@ def _save_state(
     now: datetime,
     listed: list[RemotePost],
     profile: tuple[dict[str, object], str] | None,
+    live: dict[str, str],
 ) -> None:
     with rt.store.transaction() as db:
         state = watch.ensure_state(db, account_id, now)
@@ -141,6 +144,7 @@ def _save_state(
             state.last_seen_id, state.last_seen_at = newest.remote_id, newest.created_at
         if profile is not None:
             state.profile, state.profile_hash = profile
+        state.ours_live = live
         state.checked_at, state.mode, state.problem = now, via, ""
 
 

@@ -14,7 +14,8 @@ means, and records an alert for what Postgate did not do:
 - **an edit of one of Postgate's posts** (``edited``): the platform says it was edited,
   and no takedown of Postgate's neutralised it.
 - **one of Postgate's posts deleted by someone else** (``deleted``): the stream says so, or
-  a complete listing no longer shows it, and no takedown covers it.
+  a complete listing no longer shows a post the previous reading saw, and no takedown of
+  Postgate's covers it.
 - **a profile change** (``profile_changed``): display name, bio, avatar, header or fields
   differ from the last reading.
 
@@ -31,7 +32,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,7 +54,6 @@ from postgate.store.types import utcnow
 
 ACTOR = "watch"
 QUOTA_SHARE = 0.2  # the watch uses at most this share of an account's documented quota
-SETTLE_MARGIN = timedelta(seconds=5)  # a post published this recently may not be listed yet
 MAX_TEXT = 5000
 
 
@@ -175,23 +175,36 @@ def finding_for_delete(db: Session, account: Account, remote_id: str) -> Finding
     return _deleted(post)
 
 
-def missing_posts(
-    db: Session, account: Account, listed: set[str], since: datetime, listed_at: datetime
-) -> list[Finding]:
-    """Postgate posts published in the listed window that a complete listing no longer
-    shows: deleted by someone else."""
-    query = select(Post).where(
+def published_among(db: Session, account: Account, remote_ids: set[str]) -> set[str]:
+    """Which of these posts are Postgate's, published and live as far as the store knows."""
+    if not remote_ids:
+        return set()
+    query = select(Post.remote_id).where(
         Post.account_id == account.id,
         Post.status == PostStatus.PUBLISHED,
-        Post.remote_id.is_not(None),
-        Post.published_at >= since,
-        Post.published_at < listed_at - SETTLE_MARGIN,
+        Post.remote_id.in_(remote_ids),
     )
-    return [
-        _deleted(post)
-        for post in db.scalars(query)
-        if post.remote_id not in listed and not _taken_down(db, account.id, post.remote_id or "")
-    ]
+    return {remote_id for remote_id in db.scalars(query) if remote_id}
+
+
+def vanished(
+    db: Session,
+    account: Account,
+    before: dict[str, str],
+    listed: set[str],
+    since: datetime,
+) -> list[Finding]:
+    """Postgate posts the last reading saw live (``before``: id -> the platform's
+    ``created_at``) that a complete listing back to ``since`` no longer shows: deleted by
+    someone else, unless Postgate itself took them down."""
+    found = []
+    for remote_id, created_at in before.items():
+        if remote_id in listed or datetime.fromisoformat(created_at) < since:
+            continue
+        finding = finding_for_delete(db, account, remote_id)
+        if finding is not None:
+            found.append(finding)
+    return found
 
 
 def profile_finding(

@@ -351,6 +351,9 @@ class WatchState(Base):
     last_seen_at: Mapped[datetime | None]
     profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     profile_hash: Mapped[str] = mapped_column(String(64), default="")
+    # Postgate's posts the last reading listed, remote id -> the platform's created_at: one
+    # missing from the next complete listing was deleted.
+    ours_live: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     checked_at: Mapped[datetime | None]  # the last pass or stream event
     mode: Mapped[str] = mapped_column(String(16), default="")  # "stream" or "poll"
     problem: Mapped[str] = mapped_column(Text, default="")  # the last failure, "" when fine

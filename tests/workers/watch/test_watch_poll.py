@@ -126,3 +126,32 @@ def test_the_supervisor_keeps_one_stream_per_account(watch_rt, account_id, attac
         watch_worker.stop_streams()
         watcher.join(timeout=10)
     assert not watch_rt.redis.exists(watch_rt.key("watch-stream", account_id))  # released
+
+
+def test_what_postgates_own_takedown_deletes_or_rewrites_is_not_an_alert(
+    watch_rt, account_id, attacker, publish
+):
+    from postgate.store.models import Takedown, TakedownItem
+
+    posts = [publish(text) for text in REWRITTEN[:2]]
+    read(watch_rt, account_id)
+    with watch_rt.store.transaction() as db:
+        takedown = Takedown(account_ids=[account_id], since=datetime.now(UTC))
+        db.add(takedown)
+        db.flush()
+        for post, outcome in zip(posts, ("deleted", "neutralised"), strict=True):
+            db.add(
+                TakedownItem(
+                    takedown_id=takedown.id,
+                    account_id=account_id,
+                    post_id=post.id,
+                    remote_id=post.remote_id,
+                    origin="postgate",
+                    evidence={},
+                    outcome=outcome,
+                )
+            )
+    attacker.delete(posts[0].remote_id)  # as the takedown's worker does, with the token
+    attacker.edit(posts[1].remote_id, "holding text")
+    read(watch_rt, account_id)
+    assert alerts(watch_rt) == []

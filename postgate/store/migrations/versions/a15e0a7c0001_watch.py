@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("last_seen_at", UTC_TIME, nullable=True),
         sa.Column("profile", sa.JSON(), nullable=True),
         sa.Column("profile_hash", sa.String(length=64), nullable=False),
+        sa.Column("ours_live", sa.JSON(), nullable=True),
         sa.Column("checked_at", UTC_TIME, nullable=True),
         sa.Column("mode", sa.String(length=16), nullable=False),
         sa.Column("problem", sa.Text(), nullable=False),
