@@ -172,3 +172,17 @@ def test_an_alert_freezes_the_account_when_it_says_so(watch_rt, stream, attacker
         assert f"#{found[0].id}" in freeze.reason
         actions = list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)))
     assert actions[-2:] == ["watch.alert", "freeze:set"]
+
+
+def test_a_real_worker_streams_the_account_and_alerts(watch_rt, account, workers, attacker):
+    """``postgate worker``: its periodic process keeps the account's stream."""
+    workers.start()
+    wait_until(
+        lambda: sandbox_client.set_streaming(attacker.url)["connections"] == 1,
+        30,
+        "the worker to open the stream",
+    )
+    wait_until(lambda: profile_read(watch_rt), 15, "the worker's catch-up reading")
+    made = attacker.post("posted while a real worker watches")
+    found = wait_alerts(watch_rt, 1, timeout=15)
+    assert (found[0].remote_id, found[0].via) == (made["id"], "stream")
