@@ -121,7 +121,7 @@ def read_account(
         finding, after, digest = watch.profile_finding(before, known_hash, profile, now)
         found += [finding] if finding else []
         new_profile = after, digest
-    reading.alerts = [a for f in found if (a := watch.raise_alert(rt, account_id, f, via=via))]
+    reading.alerts = watch.raise_alerts(rt, account_id, found, via=via)
     _save_state(rt, account_id, via, now, listed, new_profile, live)
     return reading
 
@@ -165,6 +165,7 @@ class StreamWatch(threading.Thread):
         self.pending: dict[str, RemotePost] = {}
         self._profile_due = 0.0
         self._state_due = 0.0
+        self._newest: RemotePost | None = None
 
     def run(self) -> None:
         failures = 0
@@ -178,6 +179,7 @@ class StreamWatch(threading.Thread):
                 except Exception:
                     log.exception("the watch of account %s failed", self.account_id)
                 self.connected.clear()
+                self._keep_newest()
                 short = time.monotonic() - began < SHORT_SESSION
                 failures = failures + 1 if short else 0
                 pause = 0.0 if not failures else 0.5 * 2 ** (failures - 1)
@@ -185,6 +187,14 @@ class StreamWatch(threading.Thread):
         finally:
             if self.lease is not None:
                 self.lease.release()
+
+    def _keep_newest(self) -> None:
+        if self._newest is None:
+            return
+        try:
+            self._save_state()
+        except Exception:  # the store is away: the next catch-up lists back further
+            log.warning("could not store where the watch of account %s stands", self.account_id)
 
     def _ending(self) -> bool:
         return self.stop.is_set() or (self.lease is not None and self.lease.lost.is_set())
@@ -242,15 +252,8 @@ class StreamWatch(threading.Thread):
         self.pending.pop(remote.remote_id, None)
         for finding in findings:
             watch.raise_alert(self.rt, self.account_id, finding, via="stream")
-        if seen:
-            self._seen(remote)
-
-    def _seen(self, remote: RemotePost) -> None:
-        with self.rt.store.transaction() as db:
-            state = watch.ensure_state(db, self.account_id)
-            if state.last_seen_at is None or remote.created_at > state.last_seen_at:
-                state.last_seen_id, state.last_seen_at = remote.remote_id, remote.created_at
-            state.checked_at, state.mode, state.problem = utcnow(), "stream", ""
+        if seen and (self._newest is None or remote.created_at > self._newest.created_at):
+            self._newest = remote  # stored with the state, at most STATE_EVERY later
 
     def _tick(self, connector: Connector) -> None:
         """At each event and heartbeat: posts in flight judged again, the profile when due."""
@@ -262,9 +265,19 @@ class StreamWatch(threading.Thread):
             self._read_profile(connector)
         if now >= self._state_due:
             self._state_due = now + STATE_EVERY
-            with self.rt.store.transaction() as db:
-                state = watch.ensure_state(db, self.account_id)
-                state.checked_at, state.mode, state.problem = utcnow(), "stream", ""
+            self._save_state()
+
+    def _save_state(self) -> None:
+        """Where the stream stands; the newest post it showed is where a catch-up after a
+        drop lists back to (with a margin), so a late write only makes that listing longer."""
+        with self.rt.store.transaction() as db:
+            state = watch.ensure_state(db, self.account_id)
+            newest = self._newest
+            if newest is not None and (
+                state.last_seen_at is None or newest.created_at > state.last_seen_at
+            ):
+                state.last_seen_id, state.last_seen_at = newest.remote_id, newest.created_at
+            state.checked_at, state.mode, state.problem = utcnow(), "stream", ""
 
     def _read_profile(self, connector: Connector) -> None:
         profile = connector.profile()

@@ -240,6 +240,21 @@ def raise_alert(
         return None  # another watcher recorded the same alert in the meantime
 
 
+def raise_alerts(rt: Runtime, account_id: int, findings: list[Finding], *, via: str) -> list[int]:
+    """Several alerts in one transaction (a reading's), one by one if another watcher
+    recorded one of them meanwhile; the ids of those that were new."""
+    if not findings:
+        return []
+    now = utcnow()
+    try:
+        with rt.store.transaction() as db:
+            made = [_record(rt, db, account_id, f, via, now) for f in findings]
+        return [alert_id for alert_id in made if alert_id is not None]
+    except IntegrityError:
+        made = [raise_alert(rt, account_id, f, via=via, now=now) for f in findings]
+        return [alert_id for alert_id in made if alert_id is not None]
+
+
 def _record(
     rt: Runtime, db: Session, account_id: int, finding: Finding, via: str, now: datetime
 ) -> int | None:
