@@ -90,6 +90,11 @@ class Settings:
     media_directory: Path | None = None
     media_max_bytes: int = 16 * 1024 * 1024
     media_ocr_inline_pixels: int = 0
+    # [watch] (postgate.services.watch): how often accounts without a stream are read, how far
+    # back each reading goes, and the longest wait before a dropped stream is opened again.
+    watch_poll_seconds: int = 60
+    watch_window_hours: int = 24
+    watch_reconnect_seconds: int = 30
     public_url: str | None = None  # [web] public_url: for webhook receivers' download links
     # Notifications (postgate.notifications): the organisation's security channel
     # (POSTGATE_NOTIFY_URLS, Apprise URLs), the Apprise mailto URL that e-mails people who
@@ -185,7 +190,7 @@ def load_settings(
     config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
     data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
     instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
-    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg, media, notify = (
+    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg, media, notify, watch = (
         _section(data, s)
         for s in (
             "security",
@@ -198,6 +203,7 @@ def load_settings(
             "logging",
             "media",
             "notifications",
+            "watch",
         )
     )
     default_rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
@@ -235,6 +241,9 @@ def load_settings(
         "notify_max_attempts": (notify, "max_attempts", False),
         "notify_retry_seconds": (notify, "retry_seconds", False),
         "notify_lease_seconds": (notify, "lease_seconds", False),
+        "watch_poll_seconds": (watch, "poll_seconds", False),
+        "watch_window_hours": (watch, "window_hours", False),
+        "watch_reconnect_seconds": (watch, "reconnect_seconds", False),
     }
     values: dict[str, Any] = {}
     for attr, (table, key, zero_ok) in ints.items():
