@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from gateway.web import (
         accounts,
         admin,
+        alerts,
         audit,
         auth,
         calendar,
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
         review.bp,
         calendar.bp,
         console.bp,
+        alerts.bp,
         takedowns.bp,
         audit.bp,
         users.bp,

@@ -98,6 +98,12 @@ class Event(enum.StrEnum):
     NOTIFY_FAILED = "notify:failed"
     NOTIFY_CHANNEL = "notify:channel"
     NOTIFY_PREFERENCES = "notify:preferences"
+    # The watch (invariant 13). Every ``watch.*`` action is routed to the security lead at
+    # once by the notifications; acknowledging an alert and the account's automatic-freeze
+    # setting are not alerts, so they use ``subject:action`` names of their own.
+    WATCH_ALERT = "watch.alert"
+    WATCH_ACKNOWLEDGE = "alert:acknowledge"
+    ACCOUNT_WATCH = "account:watch-settings"
 
 
 # After these commit, a checkpoint is written at once rather than at the next minute.

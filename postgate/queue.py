@@ -40,9 +40,10 @@ PUBLISH_QUEUE = "postgate-publish"
 TAKEDOWN_QUEUE = "postgate-takedown"
 MEDIA_QUEUE = "postgate-media"
 NOTIFY_QUEUE = "postgate-notify"
-# The order workers take them in: takedowns first, then telling people, reading images'
-# text last.
-QUEUES = (TAKEDOWN_QUEUE, NOTIFY_QUEUE, PUBLISH_QUEUE, MEDIA_QUEUE)
+WATCH_QUEUE = "postgate-watch"
+# The order workers take them in: takedowns first, then telling people, publishing, the
+# watch's readings of accounts without a stream, and reading images' text last.
+QUEUES = (TAKEDOWN_QUEUE, NOTIFY_QUEUE, PUBLISH_QUEUE, WATCH_QUEUE, MEDIA_QUEUE)
 
 PUBLISH_FUNCTION = "workers.jobs.publish_post"  # (post_id, revision, attempts)
 PUBLISH_TIMEOUT = 120
@@ -60,6 +61,10 @@ TAKEDOWN_TTL = 7 * 24 * 3600
 
 MEDIA_TEXT_FUNCTION = "workers.media.read_media_text"  # (media_id)
 MEDIA_TEXT_TIMEOUT = 300
+
+WATCH_POLL_FUNCTION = "workers.watch.poll_account"  # (account_id)
+WATCH_POLL_TIMEOUT = 300
+WATCH_POLL_TTL = 3600
 
 LIVE_STATUSES = ("queued", "scheduled", "started", "deferred")
 WAITING_STATUSES = ("queued", "scheduled", "deferred")
@@ -288,4 +293,24 @@ def enqueue_notify(
         q.enqueue(NOTIFY_FUNCTION, outbox_id, **options)
     else:
         q.enqueue_at(not_before(when), NOTIFY_FUNCTION, outbox_id, **options)
+    return job_id
+
+
+def enqueue_watch_poll(rt: Runtime, account_id: int) -> str:
+    """Queue one reading of an account by the watch (one job per account at a time)."""
+    job_id = f"watch-poll-{account_id}"
+    existing = _fetch(rt.redis, job_id)
+    if existing is not None and job_status(existing) in LIVE_STATUSES:
+        return job_id
+    if existing is not None:
+        _drop(existing)
+    named_queue(rt.redis, WATCH_QUEUE).enqueue(
+        WATCH_POLL_FUNCTION,
+        account_id,
+        job_id=job_id,
+        job_timeout=WATCH_POLL_TIMEOUT,
+        result_ttl=WATCH_POLL_TTL,
+        failure_ttl=WATCH_POLL_TTL,
+        description=f"watch account {account_id}",
+    )
     return job_id

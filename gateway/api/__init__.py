@@ -60,6 +60,7 @@ def api_blueprint() -> Blueprint:
     map learns the ``id`` and ``name`` converters before the concerns' routes are added)."""
     from gateway.api import (
         accounts,
+        alerts,
         audit,
         enrol,
         freeze,
@@ -84,6 +85,7 @@ def api_blueprint() -> Blueprint:
         accounts,
         freeze,
         takedowns,
+        alerts,
         audit,
         notifications,
         openapi,

@@ -55,6 +55,7 @@ NAMED_AUDIT_COUNTERS = {
     "otp_lockouts": (Event.SESSION_OTP_LOCKED, "Users whose OTP entry was locked."),
     "rate_limited": (Event.ACCESS_RATE_LIMITED, "Requests refused by a rate limit or lock."),
     "forbidden": (Event.ACCESS_FORBIDDEN, "Requests refused for lack of a role (403)."),
+    "watch_alerts": (Event.WATCH_ALERT, "Things the watch saw that Postgate did not do."),
 }
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from postgate.states import (
     AccountStatus,
+    AlertKind,
     ItemOrigin,
     ItemOutcome,
     PostStatus,
@@ -126,6 +127,8 @@ class Account(Base):
     # account is connected and daily after: {"max_length", "max_media", "url_length"}.
     server_limits: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     server_limits_at: Mapped[datetime | None]
+    # The watch (postgate.services.watch): freeze the account as soon as it raises an alert.
+    watch_auto_freeze: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Post(Base):
@@ -301,6 +304,59 @@ class TakedownItem(Base):
 
     takedown: Mapped[Takedown] = relationship(back_populates="items")
     account: Mapped[Account] = relationship()
+
+
+class WatchAlert(Base):
+    """Something the watch saw on an account that Postgate did not do, with its evidence.
+
+    One row per (account, kind, remote id, fingerprint): the same post seen again by the
+    stream and by the backfill is one alert. ``fingerprint`` tells apart successive edits of
+    one post (its ``edited_at``) and successive profile changes (a hash of the profile).
+    """
+
+    __tablename__ = "watch_alerts"
+    __table_args__ = (
+        UniqueConstraint("account_id", "kind", "remote_id", "fingerprint", name="uq_watch_alert"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[AlertKind] = mapped_column(StateType(AlertKind, 32))
+    remote_id: Mapped[str] = mapped_column(String(255), default="")
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))  # ours, when it is
+    url: Mapped[str | None] = mapped_column(String(512))
+    text: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]  # when it happened on the platform (or when it was seen)
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    via: Mapped[str] = mapped_column(String(16), default="poll")  # "stream" or "poll"
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    froze: Mapped[bool] = mapped_column(Boolean, default=False)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    account: Mapped[Account] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship()
+
+
+class WatchState(Base):
+    """Where the watch of one account stands: what it has seen and the profile it knows."""
+
+    __tablename__ = "watch_states"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)  # nothing older alarms
+    last_seen_id: Mapped[str | None] = mapped_column(String(255))
+    last_seen_at: Mapped[datetime | None]
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    profile_hash: Mapped[str] = mapped_column(String(64), default="")
+    # Postgate's posts the last reading listed, remote id -> the platform's created_at: one
+    # missing from the next complete listing was deleted.
+    ours_live: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    checked_at: Mapped[datetime | None]  # the last pass or stream event
+    mode: Mapped[str] = mapped_column(String(16), default="")  # "stream" or "poll"
+    problem: Mapped[str] = mapped_column(Text, default="")  # the last failure, "" when fine
 
 
 class AuditEntry(Base):
