@@ -24,12 +24,13 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from postgate import queue
 from postgate.notifications import recipients as who
 from postgate.notifications.kinds import Audience, Kind
 from postgate.states import PostStatus
@@ -80,18 +81,14 @@ class _Kick:
 
     def __init__(self, rt: Runtime):
         self.rt = rt
-        self.rows: list[OutboxMessage] = []
+        self.rows: list[tuple[int, int, datetime]] = []  # id, attempts, due
 
     def __call__(self) -> None:
-        from postgate import queue  # the queue imports the runtime, which imports this
-
-        for row in self.rows:
+        for ident, attempts, due in self.rows:
             try:
-                queue.enqueue_notify(self.rt, row.id, row.attempts, row.due_at)
+                queue.enqueue_notify(self.rt, ident, attempts, due)
             except Exception:  # the reconciler enqueues what is left
-                log.warning(
-                    "notification %s not queued; the reconciler will", row.id, exc_info=True
-                )
+                log.warning("notification %s not queued; the reconciler will", ident, exc_info=True)
 
 
 def route(rt: Runtime, db: Session, entry: AuditEntry) -> None:
@@ -148,7 +145,7 @@ def _outbox(
     )
     db.add(row)
     db.flush()
-    _kick(rt, db).rows.append(row)
+    _kick(rt, db).rows.append((row.id, row.attempts, row.due_at))
     return row
 
 
