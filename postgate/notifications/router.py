@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from postgate import queue
 from postgate.notifications import recipients as who
 from postgate.notifications.kinds import Audience, Kind
-from postgate.states import PostStatus
+from postgate.states import OutboxStatus, PostStatus
 from postgate.store.db import AFTER_COMMIT, call_after_commit
 from postgate.store.models import AuditEntry, Notification, OutboxMessage, Post, User
 from postgate.store.types import utcnow
@@ -191,7 +191,7 @@ def _digest(rt: Runtime, db: Session, channel: str, user_id: int | None, languag
     base = select(OutboxMessage.id).where(
         OutboxMessage.channel == channel, OutboxMessage.kind == Kind.REVIEW_DIGEST
     )
-    if db.scalar(base.where(OutboxMessage.status == "pending").limit(1)) is not None:
+    if db.scalar(base.where(OutboxMessage.status == OutboxStatus.PENDING).limit(1)) is not None:
         return
     last = db.scalar(
         select(OutboxMessage.sent_at)
