@@ -1,15 +1,19 @@
 """The takedown preview says which posts Postgate can delete and which the lead must delete
-by hand, with their links, from the platforms' capabilities in the registry: Instagram's API
-cannot delete a post; Threads cannot revoke a token; Facebook does not list unpublished posts.
-The platforms are stood in for by a local server answering their recorded exchanges."""
+by hand, with their links, from the platforms' capabilities in the registry: Threads cannot
+revoke a token, Facebook does not list unpublished posts, and a platform whose API cannot
+delete (here Instagram's entry as it was before Meta's December 2025 delete endpoint, swapped
+into the registry) has its posts marked "delete by hand". The platforms are stood in for by a
+local server answering their recorded exchanges."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from postgate.platforms import registry
 from postgate.services.takedown_manual import capabilities_of
 from tests.conftest import ROOT, make_env
 from tests.helpers import make_account
@@ -37,7 +41,15 @@ def env(tmp_path: Path, database_url: str, redis_url: str, redis, graph: StandIn
 
 
 @pytest.fixture
-def accounts(rt, graph: StandIn) -> None:
+def no_delete(monkeypatch) -> None:
+    """Instagram as a platform whose API cannot delete posts."""
+    spec = registry.PLATFORMS["instagram"]
+    cannot = replace(spec.capabilities, delete=False)
+    monkeypatch.setitem(registry.PLATFORMS, "instagram", replace(spec, capabilities=cannot))
+
+
+@pytest.fixture
+def accounts(rt, graph: StandIn, no_delete: None) -> None:
     make_account(
         rt,
         "insta",
@@ -101,7 +113,7 @@ def test_the_console_preview_says_it_in_words_and_links(web, actors, accounts):
 @pytest.mark.parametrize(
     ("platform", "deletes", "lists_non_public", "revokes"),
     [
-        ("instagram", False, True, True),
+        ("instagram", True, True, True),  # with Facebook Login's instagram_manage_contents
         ("threads", True, True, False),
         ("facebook", True, False, True),
         ("linkedin", True, True, True),
