@@ -8,16 +8,13 @@ local server answering their recorded exchanges."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from postgate.platforms import registry
 from postgate.services.takedown_manual import capabilities_of
-from tests.conftest import ROOT, make_env
 from tests.helpers import make_account
-from tests.stand_in import StandIn, stand_in
+from tests.stand_in import StandIn, env_reaching, stand_in, without_delete
 
 SINCE = "2024-04-15T00:00:00+00:00"
 
@@ -30,22 +27,13 @@ def graph() -> Iterator[StandIn]:
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str, redis_url: str, redis, graph: StandIn) -> dict:
-    """Settings that let the connectors reach the stand-in on loopback."""
-    config = tmp_path / "postgate.toml"
-    config.write_text(
-        f'[rules]\nrules = "{ROOT / "config" / "rules.toml"}"\n'
-        f'[security]\nallow_private_urls = ["{graph.url}"]\n',
-        encoding="utf-8",
-    )
-    return make_env(tmp_path, database_url, redis_url, POSTGATE_CONFIG=str(config))
+    return env_reaching(tmp_path, database_url, redis_url, graph.url)
 
 
 @pytest.fixture
 def no_delete(monkeypatch) -> None:
     """Instagram as a platform whose API cannot delete posts."""
-    spec = registry.PLATFORMS["instagram"]
-    cannot = replace(spec.capabilities, delete=False)
-    monkeypatch.setitem(registry.PLATFORMS, "instagram", replace(spec, capabilities=cannot))
+    without_delete(monkeypatch, "instagram")
 
 
 @pytest.fixture

@@ -8,16 +8,13 @@ exchanges (tests/postgate/platforms/recordings)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from postgate.platforms import registry
 from postgate.services.takedown_manual import DELETE_BY_HAND
-from tests.conftest import ROOT, make_env
 from tests.helpers import make_account
-from tests.stand_in import StandIn, stand_in
+from tests.stand_in import StandIn, env_reaching, stand_in, without_delete
 
 IDS = {"17920238422030506", "17920238422030505"}  # the two posts since April 15th
 REVOKE = ["instagram_revoke.json", "instagram_verify_revoked.json"]  # revoked, then dead
@@ -31,13 +28,7 @@ def graph(request) -> Iterator[StandIn]:
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str, redis_url: str, redis, graph: StandIn) -> dict:
-    config = tmp_path / "postgate.toml"
-    config.write_text(
-        f'[rules]\nrules = "{ROOT / "config" / "rules.toml"}"\n'
-        f'[security]\nallow_private_urls = ["{graph.url}"]\n',
-        encoding="utf-8",
-    )
-    return make_env(tmp_path, database_url, redis_url, POSTGATE_CONFIG=str(config))
+    return env_reaching(tmp_path, database_url, redis_url, graph.url)
 
 
 def _take_down(rt, client, actors, graph: StandIn) -> dict:
@@ -90,9 +81,7 @@ def test_instagram_posts_are_deleted_checked_gone_and_the_access_revoked(rt, cli
 def test_posts_a_platform_cannot_delete_are_left_to_the_lead(
     rt, client, actors, graph, monkeypatch
 ):
-    spec = registry.PLATFORMS["instagram"]
-    cannot = replace(spec.capabilities, delete=False)
-    monkeypatch.setitem(registry.PLATFORMS, "instagram", replace(spec, capabilities=cannot))
+    without_delete(monkeypatch, "instagram")
 
     shown = _take_down(rt, client, actors, graph)
 
