@@ -55,6 +55,7 @@ _MASTODON_CAPABILITIES = Capabilities(
     revoke=True,
     server_limits=True,
     edit=True,
+    streaming=True,  # the user stream (server-sent events), read by the watch
 )
 
 MASTODON = PlatformSpec(
@@ -74,6 +75,8 @@ MASTODON = PlatformSpec(
         "https://docs.joinmastodon.org/methods/media/#v2 (description: 1500 characters)",
         "https://docs.joinmastodon.org/methods/instance/#v2 (configuration.statuses limits)",
         "mastodon/mastodon app/models/account_statuses_filter.rb (the author lists all)",
+        "https://docs.joinmastodon.org/methods/streaming/ (GET /api/v1/streaming/user)",
+        "https://docs.joinmastodon.org/api/rate-limits/ (300 calls per 5 minutes per account)",
     ),
 )
 
