@@ -401,7 +401,7 @@ def _watch(db: Session, entry: AuditEntry) -> Routed:
         "text": details.get("text", ""),
         "at": details.get("at", entry.at.isoformat()),
     }
-    return _security(Kind.WATCH_ALERT, params, db)
+    return _security(Kind.WATCH_ALERT, params, db, "/security/alerts")
 
 
 _BUILDERS: dict[str, Callable[[Session, AuditEntry], Routed | None]] = {

@@ -109,11 +109,13 @@ def security_events(rt) -> None:
             target="account:acme",
             details={
                 "account": "acme",
-                "kind": "unauthorized post",
+                "alert": 1,
+                "kind": "unauthorized_post",
                 "remote_id": "991",
                 "url": "https://social.example/@acme/991",
                 "text": "Free crypto for everyone!",
                 "at": now.isoformat(),
+                "via": "stream",
             },
         )
     with rt.store.transaction() as db:
@@ -190,7 +192,7 @@ def test_every_kind_reaches_mail_and_webhook_once_in_the_readers_language(
         "il reste quelque chose sur acme",
         "terminé avec des manques",
         "Compte acme déconnecté",
-        "Alerte sur acme",
+        "Alerte sur acme : une publication que Postgate n'a pas faite",
         "Free crypto for everyone!",
         "Échecs de connexion répétés",
     ):
