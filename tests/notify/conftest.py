@@ -43,6 +43,14 @@ def hook() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
+def sandbox_url(tmp_path: Path) -> Iterator[str]:
+    from sandbox.server import running_sandbox
+
+    with running_sandbox(tmp_path / "sandbox.db") as url:
+        yield url
+
+
+@pytest.fixture
 def batch_seconds() -> int:
     return 3600
 

@@ -3,21 +3,9 @@ its link on the (sandbox) platform, or blocked at publish time by a freeze, and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from sandbox.server import running_sandbox
 from tests.helpers import approve_post, make_account, sandbox_credentials
 from tests.notify.conftest import drain, set_prefs
 from tests.notify.receivers import SmtpReceiver
-
-
-@pytest.fixture
-def sandbox_url(tmp_path: Path) -> Iterator[str]:
-    with running_sandbox(tmp_path / "sandbox.db") as url:
-        yield url
 
 
 def test_the_author_hears_published_with_the_link_and_blocked_with_why(
