@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,6 +92,10 @@ def main() -> None:
             for proc in procs:
                 proc.wait(timeout=30)
         report(args, settled, posts, sandbox_url)
+        if args.keep_logs:
+            Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
+            for log in Path(tmp).glob("worker-*.log"):
+                shutil.copy(log, Path(args.keep_logs) / log.name)
         redis.flushdb()
         if redis_server is not None:
             redis_server.terminate()
@@ -153,6 +158,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="60 posts over 12 s, bound 60 s")
     parser.add_argument("--redis-url", default=None, help="default: a redis-server of its own")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--keep-logs", default=None, help="copy the workers' logs to this folder")
     args = parser.parse_args()
     if args.quick:
         args.posts, args.seconds, args.bound = 60, 12.0, 60.0

@@ -73,6 +73,15 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+class AlertKind(enum.StrEnum):
+    """What the watch saw on an account that Postgate did not do (invariant 13)."""
+
+    UNAUTHORIZED_POST = "unauthorized_post"  # a post Postgate did not publish
+    EDITED = "edited"  # one of Postgate's posts, edited on the platform
+    DELETED = "deleted"  # one of Postgate's posts, deleted by someone else
+    PROFILE_CHANGED = "profile_changed"  # display name, bio, avatar, header or fields
+
+
 class TakedownStatus(enum.StrEnum):
     """A takedown runs, then is ``done`` only when everything is verified (invariant 8)."""
 
@@ -117,3 +126,13 @@ def reason_text(reason: str, *, outcome_unknown: bool, unresolved_reason: str) -
         return text
     note = f"{UNRESOLVED_NOTE}: {unresolved_reason}; still trying"
     return (f"{text}; {note}" if text else note)[:2000]
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where one message of the notification outbox is (``postgate.notifications.outbox``)."""
+
+    PENDING = "pending"  # waiting for its due time, or for a retry
+    SENDING = "sending"  # claimed by a worker; taken up again once its lease runs out
+    SENT = "sent"
+    SKIPPED = "skipped"  # nothing left to say when due, or nobody left to say it to
+    FAILED = "failed"  # out of attempts

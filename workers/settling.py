@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from postgate import queue
 from postgate.platforms.base import ConnectorError, RemotePost
+from postgate.platforms.spec import ReadBack
 from postgate.runtime import Runtime
 from postgate.services.publishing import (
     mark_published,
@@ -36,10 +37,11 @@ from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from workers.claims import post_lease, read_back_slack, stale_claims
 from workers.lease import Lease
-from workers.readback import Sought, find_on_platform
+from workers.readback import Sought, find_on_platform, strategy_for
 
 log = logging.getLogger("postgate.workers.settling")
 
+NO_READ_BACK = "{platform} cannot be read back: check the account and settle the post"
 READ_BACK_LEASE = 30.0  # seconds; renewed while the read-back runs
 READ_BACK_WAIT = 2.0  # how long a job waits for another process's read-back of its account
 
@@ -113,6 +115,11 @@ def _settle(
 ) -> dict[int, Resolution]:
     if not stuck:
         return {}
+    strategy = strategy_for(account.platform)
+    if strategy == ReadBack.NONE:  # nothing can tell: a person settles it, now
+        return _unresolved(rt, stuck, NO_READ_BACK.format(platform=account.platform))
+    if strategy == ReadBack.RESEND:  # the receiver deduplicates on the same key
+        return {s.post_id: _one(rt, s, None, enqueue=enqueue and s.post_id != keep) for s in stuck}
     try:
         found = find_on_platform(rt, account, [s.sought for s in stuck])
     except (ConnectorError, ValueError) as exc:
