@@ -18,11 +18,10 @@ import logging
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from benchmarks.scenes import (  # noqa: E402
     make_accounts,
     make_people,
     make_posts,
+    private_redis,
     watch_settling,
 )
 from postgate.runtime import Runtime  # noqa: E402
@@ -54,17 +54,10 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="pg-flaky-") as tmp,
         running_sandbox(Path(tmp) / "sandbox.db") as sandbox_url,
+        ExitStack() as stack,
     ):
-        redis_server = None
-        if not args.redis_url:  # a Redis of its own, on a socket: nobody else's data is flushed
-            socket = Path(tmp) / "redis.sock"
-            redis_server = subprocess.Popen(
-                ["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", ""],
-                stdout=subprocess.DEVNULL,
-            )
-            args.redis_url = f"unix://{socket}"
-            while not socket.exists():
-                time.sleep(0.05)
+        if not args.redis_url:
+            args.redis_url = stack.enter_context(private_redis(Path(tmp)))
         env = make_env(Path(tmp), args, sandbox_url)
         os.environ.update(env)
         rt = Runtime(load_settings(env=env))
@@ -97,9 +90,6 @@ def main() -> None:
             for log in Path(tmp).glob("worker-*.log"):
                 shutil.copy(log, Path(args.keep_logs) / log.name)
         redis.flushdb()
-        if redis_server is not None:
-            redis_server.terminate()
-            redis_server.wait(timeout=10)
 
 
 def report(args, settled, posts, sandbox_url) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import random
 import secrets
+import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +32,24 @@ WORDS = (
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def private_redis(folder: Path) -> Iterator[str]:
+    """A redis-server of the benchmark's own, on a socket in ``folder``: nobody else's data
+    is flushed. Yields its URL."""
+    socket = folder / "redis.sock"
+    server = subprocess.Popen(
+        ["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        while not socket.exists():
+            time.sleep(0.05)
+        yield f"unix://{socket}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def bench_env(
