@@ -79,7 +79,7 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
     try:
         while True:
             worker, worked = _work_once(rt, heartbeat, burst)
-            if burst or worker is None or worker._stop_requested:
+            if burst or worker is None or worker.stop_was_requested:
                 return worked
             log.warning("the RQ worker ended on a Redis problem: waiting for Redis to resume")
             _wait_for_redis(rt)
