@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,22 +72,29 @@ def postgres_binaries() -> Path | None:
 
 class PrivatePostgres:
     """A PostgreSQL cluster of the test's own, in a temporary folder on a free port, which
-    the test may restart (``pg_ctl restart -m fast``, as an operator or a failover would)."""
+    the test may restart (``pg_ctl restart -m fast``, as an operator or a failover would).
+    PostgreSQL refuses to run as root: as root it runs as the ``postgres`` user."""
 
-    def __init__(self, folder: Path, binaries: Path) -> None:
-        self.folder, self.bin = folder, binaries
-        self.data = folder / "data"
+    def __init__(self, binaries: Path) -> None:
+        self.bin = binaries
+        self.folder = Path(tempfile.mkdtemp(prefix="postgate-pg-"))
+        self.data = self.folder / "data"
         self.port = _free_port()
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.folder, owner.pw_uid, owner.pw_gid)
+            self._as = ["runuser", "-u", "postgres", "--"]
 
     def init(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(
-                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
-                f"unix_socket_directories = '{self.folder}'\nfsync = off\n"
-                "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 100\n"
-            )
+        settings = (
+            f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+            f"unix_socket_directories = '{self.folder}'\nfsync = off\n"
+            "synchronous_commit = off\nfull_page_writes = off\nmax_connections = 100\n"
+        )
+        self._run("sh", "-c", f"cat >> {self.data / 'postgresql.conf'}", stdin=settings)
 
     def start(self) -> None:
         self._pg_ctl("start", "-w", "-t", "30", "-l", str(self.folder / "server.log"))
@@ -96,15 +105,34 @@ class PrivatePostgres:
     def restart(self) -> None:
         self._pg_ctl("restart", "-m", "fast", "-w", "-t", "30")
 
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def _pg_ctl(self, *args: str) -> None:
         self._run("pg_ctl", "-D", str(self.data), *args)
 
-    def _run(self, tool: str, *args: str) -> None:
+    def _run(self, tool: str, *args: str, stdin: str | None = None) -> None:
+        path = tool if tool == "sh" else str(self.bin / tool)
         subprocess.run(
-            [str(self.bin / tool), *args],
+            [*self._as, path, *args],
             check=True,
+            input=stdin.encode() if stdin is not None else None,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env={**os.environ, "LC_ALL": "C"},
             timeout=60,
         )
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of the module's own (skipped where no server is installed)."""
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+    server = PrivatePostgres(binaries)
+    server.init()
+    server.start()
+    yield server
+    server.stop()
+    server.remove()
