@@ -77,10 +77,15 @@ class ApiClient:
     """An integration's view of the API: it retries a connection refused or a 503 with
     ``Retry-After`` (at most :data:`RETRY_CAP` apart here), and notes every answer."""
 
-    def __init__(self, base_urls: list[str], tally: Tally) -> None:
+    def __init__(
+        self, base_urls: list[str], tally: Tally, *, local_address: str | None = None
+    ) -> None:
+        """``local_address``: the loopback address to connect from (127.0.0.2 ...), so that
+        clients behind a proxy have addresses of their own."""
         self.base_urls, self.tally = base_urls, tally
         self._turn = 0
-        self.http = httpx.Client(timeout=20)
+        transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+        self.http = httpx.Client(timeout=20, transport=transport)
 
     def call(self, method: str, path: str, person: Person | None = None, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {person.token}"} if person and person.token else {}
