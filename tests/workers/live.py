@@ -9,9 +9,12 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -184,3 +187,25 @@ def people_over_http(rt: Any, client: ApiClient) -> tuple[Person, Person]:
     author = client.login(actors.create("alice", "author"))
     reviewer = client.login(actors.create("bob", "reviewer"))
     return author, reviewer
+
+
+@contextmanager
+def running_postgate(
+    env: dict[str, str], rt: Any, workers: Any, sandbox: str, tmp_path: Path
+) -> Iterator[SimpleNamespace]:
+    """The web app and two workers, and an author and a reviewer signed in through it: the
+    ``web``, the client's ``tally`` and a ``campaign`` to run."""
+    web = WebProcess(env, tmp_path / "web.log")  # starts while the workers start
+    workers.start()
+    workers.start()
+    web.wait_ready()
+    tally = Tally()
+    client = ApiClient([web.url], tally)
+    try:
+        author, reviewer = people_over_http(rt, client)
+        yield SimpleNamespace(
+            web=web, tally=tally, campaign=Campaign(client, author, reviewer, sandbox)
+        )
+    finally:
+        client.http.close()
+        web.kill()

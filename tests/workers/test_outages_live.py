@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 
 from postgate.store.models import Post
 from tests.outages import private_redis as private_redis  # a fixture
-from tests.workers.live import ApiClient, Campaign, Tally, WebProcess, people_over_http
+from tests.workers.live import running_postgate
 
 # Every post due while Redis was away is published within this long of Redis answering
 # again: the worker runs a reconcile pass as soon as it does (plus a job's own run time).
@@ -28,18 +27,8 @@ def redis_url(private_redis) -> str:
 
 @pytest.fixture
 def live(env, rt, account, workers, sandbox_url, tmp_path):
-    web = WebProcess(env, tmp_path / "web.log")  # starts while the workers start
-    workers.start()
-    workers.start()
-    web.wait_ready()
-    tally = Tally()
-    client = ApiClient([web.url], tally)
-    author, reviewer = people_over_http(rt, client)
-    yield SimpleNamespace(
-        web=web, tally=tally, campaign=Campaign(client, author, reviewer, sandbox_url)
-    )
-    client.http.close()
-    web.kill()
+    with running_postgate(env, rt, workers, sandbox_url, tmp_path) as running:
+        yield running
 
 
 def published_late(rt, post_ids, back: datetime) -> list[int]:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from tests.conftest import make_env, write_fast_config
 from tests.outages import private_postgres as private_postgres  # a fixture
-from tests.workers.live import ApiClient, Campaign, Tally, WebProcess, people_over_http
+from tests.workers.live import running_postgate
 
 
 @pytest.fixture
@@ -38,18 +37,8 @@ def env(tmp_path: Path, redis_url: str, redis, sandbox_url: str, private_postgre
 
 @pytest.fixture
 def live(env, rt, account, workers, sandbox_url, tmp_path):
-    web = WebProcess(env, tmp_path / "web.log")
-    workers.start()
-    workers.start()
-    web.wait_ready()
-    tally = Tally()
-    client = ApiClient([web.url], tally)
-    author, reviewer = people_over_http(rt, client)
-    yield SimpleNamespace(
-        web=web, tally=tally, campaign=Campaign(client, author, reviewer, sandbox_url)
-    )
-    client.http.close()
-    web.kill()
+    with running_postgate(env, rt, workers, sandbox_url, tmp_path) as running:
+        yield running
 
 
 def test_a_postgresql_restart_loses_nothing_and_answers_no_500(live, rt, workers, private_postgres):
