@@ -51,7 +51,7 @@ log = logging.getLogger("postgate.workers.runner")
 
 MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (default 10 min)
 SERVER_LIMITS_SECONDS = 3600  # how often to look for accounts whose limits are a day old
-REDIS_WAIT_MAX = 5.0  # longest pause between pings while Redis is away
+REDIS_WAIT_MAX = 2.0  # longest pause between pings while Redis is away
 
 
 def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> bool:

@@ -31,7 +31,7 @@ def live(env, rt, account, workers, sandbox_url, tmp_path):
         yield running
 
 
-def published_late(rt, post_ids, back: datetime) -> list[int]:
+def published_late(rt, post_ids, back: datetime) -> list[str]:
     """Posts published later than BACK_WITHIN after the later of their due time and ``back``."""
     late = []
     with rt.store.session() as db:
@@ -39,7 +39,7 @@ def published_late(rt, post_ids, back: datetime) -> list[int]:
             post = db.get(Post, post_id)
             due = max(post.scheduled_at, back)
             if post.published_at is None or post.published_at > due + BACK_WITHIN:
-                late.append(post_id)
+                late.append(f"post {post_id} due {post.scheduled_at} published {post.published_at}")
     return late
 
 
@@ -48,7 +48,8 @@ def check_nothing_lost(live, rt, workers, back: datetime) -> None:
     live.campaign.poll_until_published(timeout=25)
     assert live.campaign.lost_and_duplicated() == (0, 0)
     assert live.tally.server_errors == [], live.tally.server_errors
-    assert published_late(rt, live.campaign.texts.values(), back) == []
+    late = published_late(rt, live.campaign.texts.values(), back)
+    assert late == [], f"Redis back at {back}: {late}\n{workers.log_text()[-4000:]}"
     assert all(proc.poll() is None for proc in workers.procs), workers.log_text()
     assert live.web.proc.poll() is None
 
