@@ -42,14 +42,6 @@ class BeatingWorker(RequestIdBinding, Worker):
         kwargs.setdefault("job_monitoring_interval", period)
         super().__init__(*args, **kwargs)
         self.postgate_heartbeat = heartbeat
-        self.stop_was_requested = False
-
-    def request_stop(self, signum: Any, frame: Any) -> None:
-        """SIGTERM or SIGINT. RQ marks its own ``_stop_requested`` only when a job runs (an
-        idle worker just leaves its loop), so the runner could not tell a stop from Redis
-        failing under it and started a new RQ worker: remember it here."""
-        self.stop_was_requested = True
-        super().request_stop(signum, frame)
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         self.postgate_heartbeat.maybe_beat()
