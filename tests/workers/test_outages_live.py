@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +16,21 @@ from postgate.store.models import Post
 from tests.outages import private_redis as private_redis  # a fixture
 from tests.workers.live import running_postgate
 
-# Every post due while Redis was away is published within this long of Redis answering
-# again: the worker runs a reconcile pass as soon as it does (plus a job's own run time).
-BACK_WITHIN = timedelta(seconds=6)
+# The first post due while Redis was away (or before its flush) is published within this
+# long of Redis' return (workers reconcile as soon as Redis has lost its memory, not a
+# period later), and every one within the longer bound, which leaves room for the backlog
+# on a busy two-core machine.
+FIRST_BACK_WITHIN = timedelta(seconds=8)
+ALL_BACK_WITHIN = timedelta(seconds=20)
+
+
+@pytest.fixture
+def env(env):
+    """The workers' ``env`` with the default reconcile period (30 s): only the pass run on
+    Redis' return (or flush) can explain posts published within seconds of it."""
+    config = Path(env["POSTGATE_CONFIG"])
+    config.write_text(config.read_text().replace("reconcile_seconds = 1", "reconcile_seconds = 30"))
+    return env
 
 
 @pytest.fixture
@@ -31,16 +44,16 @@ def live(env, rt, account, workers, sandbox_url, tmp_path):
         yield running
 
 
-def published_late(rt, post_ids, back: datetime) -> list[str]:
-    """Posts published later than BACK_WITHIN after the later of their due time and ``back``."""
-    late = []
+def lateness_after(rt, post_ids, back: datetime) -> tuple[timedelta, timedelta]:
+    """Of the posts that were due before ``back`` but not yet published: how long after
+    ``back`` the first one published; and the latest any post published after the later of
+    its due time and ``back``."""
     with rt.store.session() as db:
-        for post_id in post_ids:
-            post = db.get(Post, post_id)
-            due = max(post.scheduled_at, back)
-            if post.published_at is None or post.published_at > due + BACK_WITHIN:
-                late.append(f"post {post_id} due {post.scheduled_at} published {post.published_at}")
-    return late
+        posts = [db.get(Post, post_id) for post_id in post_ids]
+    assert all(p.published_at for p in posts)
+    waited = [p.published_at - back for p in posts if p.scheduled_at < back < p.published_at]
+    latest = max(p.published_at - max(p.scheduled_at, back) for p in posts)
+    return min(waited, default=timedelta(0)), latest
 
 
 def check_nothing_lost(live, rt, workers, back: datetime) -> None:
@@ -48,8 +61,9 @@ def check_nothing_lost(live, rt, workers, back: datetime) -> None:
     live.campaign.poll_until_published(timeout=25)
     assert live.campaign.lost_and_duplicated() == (0, 0)
     assert live.tally.server_errors == [], live.tally.server_errors
-    late = published_late(rt, live.campaign.texts.values(), back)
-    assert late == [], f"Redis back at {back}: {late}\n{workers.log_text()[-4000:]}"
+    first, latest = lateness_after(rt, live.campaign.texts.values(), back)
+    said = f"Redis back at {back}: first {first}, latest {latest}\n{workers.log_text()[-3000:]}"
+    assert first < FIRST_BACK_WITHIN and latest < ALL_BACK_WITHIN, said
     assert all(proc.poll() is None for proc in workers.procs), workers.log_text()
     assert live.web.proc.poll() is None
 
