@@ -85,16 +85,21 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("scenario", choices=["campaign", "steady", "api"])
     parser.add_argument("--posts", type=int, default=400, help="campaign: posts (full: 2000)")
-    parser.add_argument("--window", type=float, default=60, help="campaign: seconds they fall in")
+    parser.add_argument("--window", type=float, default=20, help="campaign: seconds they fall in")
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=60, help="steady and api: duration")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="steady (60) and api (15): duration"
+    )
     parser.add_argument("--clients", type=int, default=20, help="api: concurrent clients")
     parser.add_argument("--processes", type=int, default=2, help="api: gunicorn processes")
     parser.add_argument("--threads", type=int, default=8, help="api: threads per process")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.seconds is None:
+        args.seconds = 15 if args.scenario == "api" else 60
+    return args
 
 
 @contextmanager
@@ -118,12 +123,13 @@ def run_publishing(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path
         count, span = args.posts, args.window
     else:
         count, span = int(args.seconds), args.seconds
-    start = datetime.now(UTC) + timedelta(seconds=10 + count / 400)
-    posts = bench.make_posts(rt, accounts, count, start, span)
-    for post_id, when in posts:
-        queue.enqueue_publish(rt, post_id, 1, when)
-    procs = bench.start_workers(env, args.workers, tmp)
+    procs = bench.start_workers(env, args.workers, tmp)  # warm before anything is due
     try:
+        wait_for_workers(rt, args.workers)
+        start = datetime.now(UTC) + timedelta(seconds=5 + count / 200)
+        posts = bench.make_posts(rt, accounts, count, start, span)
+        for post_id, when in posts:
+            queue.enqueue_publish(rt, post_id, 1, when)
         bench.wait_settled(rt, len(posts), span + 300)
     finally:
         for proc in procs:
@@ -143,6 +149,16 @@ def run_publishing(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path
     )
     first_due = min(when for _, when in posts)
     print(f"last published {(last - first_due).total_seconds():.1f} s after the first was due")
+
+
+def wait_for_workers(rt: Runtime, count: int) -> None:
+    from rq import Worker
+
+    deadline = time.monotonic() + 120
+    while len(Worker.all(connection=rt.redis)) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit("the workers did not start")
+        time.sleep(0.5)
 
 
 def publishing_figures(rt: Runtime, sandbox_url: str, accounts) -> tuple:
@@ -171,8 +187,9 @@ def percentile(values: list[float], p: float) -> float:
 
 def run_api(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args) -> None:
     bench.make_accounts(rt, sandbox_url, 1)
+    password = bench._pw()
     with rt.store.transaction() as db:
-        author = create_user(rt, db, "bench-api", ["author"], password=bench._pw(), actor="bench")
+        author = create_user(rt, db, "bench-api", ["author"], password=password, actor="bench")
     port = free_port()
     log = open(tmp / "web.log", "wb")
     web = subprocess.Popen(
@@ -187,10 +204,13 @@ def run_api(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args)
         wait_healthy(base)
         login = {
             "username": "bench-api",
-            "password": author.password,
+            "password": password,
             "otp": otp.code_at(author.totp_secret, otp.current_step()),
         }
-        token = httpx.post(f"{base}/api/v1/session", json=login).json()["token"]
+        signed_in = httpx.post(f"{base}/api/v1/session", json=login)
+        if signed_in.status_code != 201:
+            raise SystemExit(f"login failed: {signed_in.text}")
+        token = signed_in.json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
         counter = iter(range(10**9))
 
