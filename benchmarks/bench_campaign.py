@@ -51,7 +51,6 @@ from postgate.services.setup import init_store  # noqa: E402
 from postgate.services.users import create_user  # noqa: E402
 from postgate.settings import load_settings  # noqa: E402
 from postgate.store.models import Post  # noqa: E402
-from sandbox import client as sandbox  # noqa: E402
 from sandbox.server import running_sandbox  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -164,14 +163,7 @@ def wait_for_workers(rt: Runtime, count: int) -> None:
 def publishing_figures(rt: Runtime, sandbox_url: str, accounts) -> tuple:
     with rt.store.session() as db:
         rows = db.execute(select(Post.text, Post.scheduled_at)).all()
-    live: Counter[str] = Counter()
-    created: dict[str, datetime] = {}
-    for _, name in accounts:
-        for item in sandbox.list_live(sandbox_url, name):
-            live[item["text"]] += 1
-            created[item["text"]] = datetime.fromisoformat(
-                item["created_at"].replace("Z", "+00:00")
-            )
+    live, created = bench.live_posts(sandbox_url, accounts)
     lateness = sorted(
         (created[r.text] - r.scheduled_at).total_seconds() for r in rows if r.text in created
     )

@@ -28,7 +28,7 @@ from postgate.store.models import RateLimitCount
 
 log = logging.getLogger("postgate.ratelimit")
 
-REDIS_RETRY_SECONDS = 5.0
+REDIS_RETRY_SECONDS = 15.0
 T = TypeVar("T")
 
 _redis_away_until: dict[str, float] = {}
