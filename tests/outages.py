@@ -124,12 +124,22 @@ class PrivatePostgres:
         )
 
 
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A PostgreSQL cluster of the module's own (skipped where no server is installed)."""
     binaries = postgres_binaries()
     if binaries is None:
         pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+    if os.geteuid() == 0 and not _has_user("postgres"):
+        pytest.skip("PostgreSQL refuses to run as root, and there is no postgres user")
     server = PrivatePostgres(binaries)
     server.init()
     server.start()
