@@ -137,7 +137,7 @@ def test_two_web_processes_and_three_workers_share_everything_that_matters(
     first.kill(first.procs[0])
     campaign.join()
 
-    campaign.poll_until_published(timeout=30)
+    campaign.poll_until_published(timeout=40)
     assert campaign.lost_and_duplicated() == (0, 0)
     assert tally.server_errors == [], tally.server_errors
     for pool in cluster.pools[1:]:

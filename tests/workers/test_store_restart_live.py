@@ -46,7 +46,7 @@ def test_a_postgresql_restart_loses_nothing_and_answers_no_500(live, rt, workers
     time.sleep(1.5)
     private_postgres.restart()
     live.campaign.join()
-    live.campaign.poll_until_published(timeout=25)
+    live.campaign.poll_until_published(timeout=40)
     assert live.campaign.lost_and_duplicated() == (0, 0)
     assert live.tally.count(500) == 0, live.tally.server_errors
     assert live.tally.final_5xx == 0, live.tally.server_errors  # each a 503 with Retry-After
