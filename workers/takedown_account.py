@@ -91,6 +91,7 @@ class AccountTakedown:
         self.since = windows.since[account_id]
         self._revoked = account_id in windows.revoked  # by an earlier run of this takedown
         self._finished = account_id not in windows.unfinished()
+        self.history_gap = ""  # why the platform's history could not be read, if it could not
 
     def run(self) -> None:
         try:
@@ -98,7 +99,7 @@ class AccountTakedown:
                 self.run_.set_phase(self.account_id, "done")
                 return
             self.take_down()
-            gaps = self.verify()
+            gaps = "; ".join(gap for gap in (self.history_gap, self.verify()) if gap)
             self.run_.set_phase(self.account_id, "revoke")
             self.revoke(gaps)
             self.run_.set_phase(self.account_id, "done")
@@ -180,7 +181,28 @@ class AccountTakedown:
             listed, _ = self.call(lambda c: c.list_recent(since=None, limit=LIST_LIMIT))
         except CallFailed as exc:
             self.items.note_listing_failure(exc.reason)
-        return self.items.add(listed, self.since, self.scope, published=store)
+        written = self.written(listed)
+        return self.items.add(listed, self.since, self.scope, published=store, written=written)
+
+    def written(self, listed: list[RemotePost]) -> set[str]:
+        """Which listed posts the platform's own history shows written in the window
+        (Bluesky: the repository's commits), whatever dates they claim. When it cannot be
+        read, the takedown goes on by the posts' times and the account reports a gap: a
+        post with a back-dated date and record key may have escaped."""
+        if not listed:
+            return set()
+        try:
+            written, _ = self.call(lambda c: c.written_since(self.since, listed))
+        except CallFailed as exc:
+            self.history_gap = (
+                f"the platform's history could not be read ({exc.reason}): a post whose"
+                " dates were back-dated may have escaped; check the account on the platform"
+            )
+            log.warning("takedown %s: %s", self.takedown_id, self.history_gap)
+            return set()
+        if written is not None:
+            self.history_gap = ""
+        return written or set()
 
     # --- deletion -------------------------------------------------------------------------
 
@@ -334,7 +356,9 @@ class AccountTakedown:
             return False, asked or f"could not check the revocation: {exc.reason}"
         if dead:
             return True, ""
-        return False, asked or "the platform accepted the revocation but the credential still works"
+        if asked:
+            return False, f"{asked}, and the credential still works (checked)"
+        return False, "the platform accepted the revocation but the credential still works"
 
 
 def _credential_is_dead(connector: Any) -> bool:

@@ -51,11 +51,18 @@ class AccountItems:
     # --- discovery ------------------------------------------------------------------------
 
     def add(
-        self, listed: list[RemotePost], since: datetime, scope: Scope, *, published: bool
+        self,
+        listed: list[RemotePost],
+        since: datetime,
+        scope: Scope,
+        *,
+        published: bool,
+        written: set[str] | frozenset[str] = frozenset(),
     ) -> int:
         """Add items for the posts in scope not yet known to this takedown; returns how many.
 
-        What is in scope is :func:`postgate.services.takedown_scope.decide`'s call.
+        What is in scope is :func:`postgate.services.takedown_scope.decide`'s call;
+        ``written`` names the posts the platform's history shows written in the window.
         ``published`` also looks at Postgate's own posts published in the window, those the
         listing missed included; the sweeps after the deletions add only what is listed.
         """
@@ -74,7 +81,9 @@ class AccountItems:
                 if remote_id in known:
                     continue
                 author = post.author.username if post is not None and post.author else None
-                if not decide(remote, post, author, since, scope).touch:
+                if not decide(
+                    remote, post, author, since, scope, written=remote_id in written
+                ).touch:
                     continue
                 self._add_item(db, remote_id, remote, post)
                 known.add(remote_id)
@@ -109,6 +118,8 @@ class AccountItems:
             evidence["platform_text"] = remote.text if remote else None
         if remote is not None:
             evidence["edited_at"] = remote.edited_at.isoformat() if remote.edited_at else None
+            if remote.key_time is not None:
+                evidence["key_time"] = remote.key_time.isoformat()
             evidence["visibility"] = remote.visibility
             evidence["platform_record"] = remote.raw
         origin = ItemOrigin.POSTGATE if post is not None else ItemOrigin.UNAUTHORIZED
