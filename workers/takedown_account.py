@@ -25,6 +25,7 @@ from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.crisis import holding_text
+from postgate.services.evidence_media import capture, refs_for
 from postgate.services.manual_steps import manual_revoke
 from postgate.services.takedown_scope import Scope
 from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
@@ -208,6 +209,7 @@ class AccountTakedown:
 
     def delete_pending(self) -> None:
         """Delete the pending items, a few calls at a time, storing outcomes in batches."""
+        self.capture_media()
         pending = self.items.pending()
         if not pending:
             return
@@ -230,6 +232,25 @@ class AccountTakedown:
                     pool.shutdown(cancel_futures=True)
                     raise failed
 
+    # --- media evidence -------------------------------------------------------------------
+
+    def capture_media(self) -> None:
+        """Download the media files of every item not yet captured, a few at a time, before
+        any is neutralised or deleted (invariant 8); a file that cannot be had is noted in
+        the evidence with why, and the takedown goes on."""
+        todo = self.items.uncaptured()
+        with_files = [(i, r) for i, r in todo if refs_for(self.rt, self.account, r)]
+        have = {i for i, _ in with_files}
+        self.items.store_media({i: [] for i, _ in todo if i not in have})
+
+        def one(item_id: int, record: Any) -> None:
+            self.run_.check_lease()
+            self.items.store_media({item_id: capture(self.rt, self.account, record)})
+
+        with ThreadPoolExecutor(DELETERS_PER_ACCOUNT, f"evidence-{self.account.name}") as pool:
+            for future in [pool.submit(one, i, record) for i, record in with_files]:
+                future.result()
+
     # --- neutralising ---------------------------------------------------------------------
 
     def neutralise_pending(self) -> None:
@@ -238,6 +259,7 @@ class AccountTakedown:
         the attacker's stays readable while deletions wait for the platform's deletion limit
         (Mastodon: 30 per 30 minutes). Edits count against the general limit only. An edit
         that fails leaves the item pending: it is deleted all the same."""
+        self.capture_media()
         spec = PLATFORMS.get(self.account.platform)
         text = holding_text(self.rt)
         if spec is None or not spec.capabilities.edit or not text:

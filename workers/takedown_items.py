@@ -116,6 +116,11 @@ class AccountItems:
         if post is not None:
             evidence["published_at"] = post.published_at.isoformat() if post.published_at else None
             evidence["platform_text"] = remote.text if remote else None
+            evidence["approved_media"] = [
+                {"sha256": m.get("sha256"), "alt": m.get("alt")}
+                for m in post.media or []
+                if isinstance(m, dict)
+            ]
         if remote is not None:
             evidence["edited_at"] = remote.edited_at.isoformat() if remote.edited_at else None
             if remote.key_time is not None:
@@ -172,6 +177,28 @@ class AccountItems:
                     .order_by(TakedownItem.id)
                 ).all()
             )
+
+    # --- media evidence -------------------------------------------------------------------
+
+    def uncaptured(self) -> list[tuple[int, Any]]:
+        """Items still to delete whose media were not captured yet: (id, platform record)."""
+        with self.rt.store.session() as db:
+            rows = db.execute(
+                select(TakedownItem.id, TakedownItem.evidence).where(
+                    TakedownItem.takedown_id == self.takedown_id,
+                    TakedownItem.account_id == self.account_id,
+                    TakedownItem.outcome == ItemOutcome.PENDING,
+                )
+            ).all()
+        return [(i, ev.get("platform_record")) for i, ev in rows if "media" not in (ev or {})]
+
+    def store_media(self, media: dict[int, list[dict[str, Any]]]) -> None:
+        """Items' media files, kept: each item's evidence lists its own (``media``)."""
+        with self.rt.store.transaction() as db:
+            for item_id, entries in media.items():
+                item = db.get(TakedownItem, item_id)
+                assert item is not None
+                item.evidence = {**item.evidence, "media": entries}
 
     # --- verification ---------------------------------------------------------------------
 

@@ -11,12 +11,14 @@ revisions, as the reference PDS does; the takedown job runs in this process.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from postgate.platforms.car import tid_at
 from tests.helpers import make_account
+from tests.images import png
 from tests.pds import HANDLE, PASSWORD, Repo, running_pds
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -45,7 +47,9 @@ def attack(repo: Repo) -> dict[str, str]:
         created_at=T0 - timedelta(days=2),
         rkey=tid_at(T0 - timedelta(days=2)),
     )
-    plain = repo.write("SCAM plain")
+    blob = repo.blob(png(metadata=False), "image/png")
+    images = [{"alt": "a fake voucher", "image": blob}]
+    plain = repo.write("SCAM plain", embed={"$type": "app.bsky.embed.images", "images": images})
     return {"backdated": backdated.rkey, "crafted": crafted.rkey, "plain": plain.rkey}
 
 
@@ -72,6 +76,11 @@ def test_backdated_dates_and_a_crafted_key_do_not_escape_on_a_long_account(rt, c
     assert taken[keys["crafted"]]["evidence"]["text"] == "SCAM crafted key"
     assert "com.atproto.sync.getRepo" in pds.requests  # the history decided it
     assert pds.requests.count("com.atproto.repo.listRecords") >= 2  # paged past 100
+    (image,) = taken[keys["plain"]]["evidence"]["media"]  # its blob, through getBlob
+    assert image["sha256"] == hashlib.sha256(png(metadata=False)).hexdigest()
+    assert image["description"] == "a fake voucher"
+    fetched = pds.requests.index("com.atproto.sync.getBlob")
+    assert fetched < pds.requests.index("com.atproto.repo.deleteRecord")  # before deleting
 
 
 def test_the_app_password_still_logging_in_is_a_gap_with_the_step_by_hand(rt, client, actors, pds):
