@@ -26,6 +26,7 @@ from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.crisis import holding_text
 from postgate.services.evidence_media import capture, refs_for
+from postgate.services.freezes import lock_accounts
 from postgate.services.manual_steps import manual_revoke
 from postgate.services.takedown_scope import Scope
 from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
@@ -120,11 +121,17 @@ class AccountTakedown:
                 if not self.discover(store=False):
                     break
                 self.delete_pending()
-            since = self._windows().since[self.account_id]
-            if since >= self.since:
+            since, scope = self._windows().since[self.account_id], self._scope()
+            if since >= self.since and scope == self.scope:
                 return
             log.info("takedown %s: %s widened to %s", self.takedown_id, self.account.name, since)
-            self.since = since
+            self.since, self.scope = min(since, self.since), scope
+
+    def _scope(self) -> Scope:
+        with self.rt.store.session() as db:
+            takedown = db.get(Takedown, self.takedown_id)
+            assert takedown is not None
+            return Scope.from_json(takedown.scope)
 
     def _windows(self) -> Windows:
         with self.rt.store.session() as db:
@@ -343,11 +350,15 @@ class AccountTakedown:
         if not revoked:
             reason = f"{reason}. By hand: {manual_revoke(self.account.platform)}"
         with self.rt.store.transaction() as db:
+            lock_accounts(db, [self.account_id])  # as a joining request does
             account = db.get(Account, self.account_id)
             takedown = db.get(Takedown, self.takedown_id)
             assert account is not None and takedown is not None
+            db.refresh(takedown)
             account.status = AccountStatus.COMPROMISED
-            finish_account(db, takedown, self.account_id, self.since, revoked, reason, gaps)
+            finish_account(
+                db, takedown, self.account_id, self.since, revoked, reason, gaps, self.scope
+            )
             self.rt.audit(
                 db,
                 Event.ACCOUNT_COMPROMISED,

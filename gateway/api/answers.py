@@ -428,6 +428,10 @@ class TakedownSummary(Answer):
     created_at: Time
     finished_at: Time | None
     progress: Progress
+    include_postgate: str | list[str] = Field(
+        description='which of Postgate\'s posts go: "none", "all" or usernames; a joining'
+        " request only ever widens it"
+    )
 
 
 class Takedown(TakedownSummary):

@@ -57,6 +57,18 @@ class Scope:
         include = include if isinstance(include, str) else tuple(include)
         return cls(include, frozenset(data.get("exclude") or ()))
 
+    def widest(self, other: Scope) -> Scope:
+        """The scope that touches whatever either touches: a request joining a running
+        takedown never narrows it. ``"all"`` beats any list, lists add up, and a post stays
+        excluded only when both exclude it."""
+        mine, theirs = self.include_postgate, other.include_postgate
+        if "all" in (mine, theirs):
+            include: str | tuple[str, ...] = "all"
+        else:
+            names = set(() if mine == "none" else mine) | set(() if theirs == "none" else theirs)
+            include = tuple(sorted(names)) if names else "none"
+        return Scope(include, self.exclude & other.exclude)
+
     def chooses(self, author: str | None) -> bool:
         """Whether the lead chose this author's (unedited) Postgate posts."""
         if self.include_postgate == "all":

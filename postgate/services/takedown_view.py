@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from postgate.errors import NotFound
 from postgate.platforms.registry import PLATFORMS
+from postgate.services.takedown_scope import Scope
 from postgate.services.takedown_windows import account_names, takedown_windows
 from postgate.states import ItemOutcome
 from postgate.store.models import Account, Takedown, TakedownItem
@@ -112,6 +113,7 @@ def takedown_to_dict(db: Session, takedown: Takedown, *, items: bool = True) -> 
         "created_at": takedown.created_at.isoformat(),
         "finished_at": takedown.finished_at.isoformat() if takedown.finished_at else None,
         "progress": progress(db, takedown),
+        "include_postgate": Scope.from_json(takedown.scope).to_json()["include_postgate"],
     }
     if items:
         body["items"] = [item_to_dict(i, names.get(i.account_id, "?")) for i in takedown.items]
