@@ -29,11 +29,17 @@ from postgate.services.evidence_media import capture, refs_for
 from postgate.services.freezes import lock_accounts
 from postgate.services.manual_steps import manual_revoke
 from postgate.services.takedown_scope import Scope
-from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
+from postgate.services.takedown_windows import (
+    Windows,
+    finish_account,
+    record_pace,
+    takedown_windows,
+)
 from postgate.states import AccountStatus, ItemOutcome
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
 from workers.takedown_items import ACTOR, AccountItems, Outcome
+from workers.takedown_pace import DeletionPace
 
 log = logging.getLogger("postgate.takedown")
 T = TypeVar("T")
@@ -76,6 +82,7 @@ class AccountTakedown:
         self.run_, self.rt, self.takedown_id = run, run.rt, run.id
         self.account_id = account_id
         self.pacer = Pacer()
+        self.pace = DeletionPace()
         self._local = threading.local()
         self._connectors: list[Any] = []  # every thread's, to close at the end
         self._connectors_lock = threading.Lock()
@@ -150,8 +157,9 @@ class AccountTakedown:
                 self._connectors.append(connector)
         return connector
 
-    def call(self, action: Callable[[Any], T]) -> tuple[T, int]:
-        """Call the platform, honouring rate limits and retrying retryable errors."""
+    def call(self, action: Callable[[Any], T], *, deleting: bool = False) -> tuple[T, int]:
+        """Call the platform, honouring rate limits and retrying retryable errors; a delete
+        refused for the deletion limit (``deleting``) tells the pace what it learnt."""
         attempts = rate_waits = 0
         while True:
             self.run_.check_lease()
@@ -163,7 +171,11 @@ class AccountTakedown:
                     rate_waits += 1
                     if rate_waits > MAX_RATE_WAITS:
                         raise CallFailed(exc.message, attempts + 1) from None
-                    self.pacer.pause(min(MAX_WAIT, exc.retry_after or 2.0 ** min(rate_waits, 6)))
+                    if deleting and exc.status == 429 and exc.retry_after is not None:
+                        self._learnt(self.pace.refused(exc.retry_after))
+                    wait = exc.retry_after
+                    wait = 2.0 ** min(rate_waits, 6) if wait is None else max(wait, 0.05)
+                    self.pacer.pause(min(MAX_WAIT, wait))
                     continue
                 attempts += 1
                 if attempts >= MAX_ATTEMPTS:
@@ -239,6 +251,14 @@ class AccountTakedown:
                     pool.shutdown(cancel_futures=True)
                     raise failed
 
+    def _learnt(self, pace: dict[str, Any] | None) -> None:
+        """Store what a refused delete taught about the deletion limit (for the estimate)."""
+        if pace is not None:
+            with self.rt.store.transaction() as db:
+                takedown = db.get(Takedown, self.takedown_id)
+                assert takedown is not None
+                record_pace(db, takedown, self.account_id, pace)
+
     # --- media evidence -------------------------------------------------------------------
 
     def capture_media(self) -> None:
@@ -290,7 +310,8 @@ class AccountTakedown:
 
     def _delete(self, item_id: int, remote_id: str) -> Outcome:
         try:
-            outcome, attempts = self.call(lambda c: c.delete(remote_id))
+            outcome, attempts = self.call(lambda c: c.delete(remote_id), deleting=True)
+            self.pace.deleted()
             reason = ""
         except CallFailed as exc:
             outcome, attempts, reason = ItemOutcome.FAILED, exc.attempts, exc.reason

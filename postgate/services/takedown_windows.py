@@ -39,6 +39,7 @@ class Windows:
     reasons: dict[int, str] = field(default_factory=dict)
     checked: set[int] = field(default_factory=set)  # whose revocation was attempted
     gaps: dict[int, str] = field(default_factory=dict)  # what the last check could not verify
+    paces: dict[int, dict[str, Any]] = field(default_factory=dict)  # deletion limits seen
 
     def unfinished(self) -> list[int]:
         return [a for a, s in self.since.items() if a not in self.finished or self.finished[a] > s]
@@ -82,6 +83,8 @@ def takedown_windows(db: Session, takedown: Takedown) -> Windows:
             windows.finished[account_id] = row.finished
         if row.gaps:
             windows.gaps[account_id] = row.gaps
+        if row.deletion_pace:
+            windows.paces[account_id] = row.deletion_pace
         if row.credentials_revoked is not None:
             windows.checked.add(account_id)
             if row.credentials_revoked:
@@ -112,6 +115,11 @@ def finish_account(
         row.finished = since if row.finished is None else min(row.finished, since)
     row.credentials_revoked = bool(row.credentials_revoked) or revoked
     row.reason = "" if row.credentials_revoked else reason
+
+
+def record_pace(db: Session, takedown: Takedown, account_id: int, pace: dict[str, Any]) -> None:
+    """The deletion limit as the run saw it on the account (``workers.takedown_pace``)."""
+    _rows(db, takedown)[account_id].deletion_pace = pace
 
 
 def join_takedown(

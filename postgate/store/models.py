@@ -279,6 +279,8 @@ class TakedownAccount(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     # What the check after the deletions could not verify on this account ("" = nothing)
     gaps: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The deletion limit as this takedown saw it: {"resets_at", "per_window", "window_seconds"}
+    deletion_pace: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TakedownItem(Base):
@@ -407,6 +409,7 @@ class PendingChange(Base):
     decided_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
 
 class MediaItem(Base):
     """One uploaded image: metadata already stripped, bytes kept by SHA-256 in the media
