@@ -115,3 +115,21 @@ def test_downloads_are_bounded_and_never_reach_private_addresses(rt, sandbox_url
     monkeypatch.setattr(evidence_media, "MAX_BYTES", 10)
     with pytest.raises(evidence_media.DownloadFailed, match="larger than 10 bytes"):
         evidence_media.download(rt, "sandbox", sandbox_url + "/api/v2/instance")
+
+
+def test_neutralising_removes_the_image_too(rt, sandbox_url):
+    """The holding text replaces the attacker's text and the edit drops the media
+    (``media_ids: []``): without it Mastodon keeps them, and the image stays readable
+    while the post waits for the deletion limit."""
+    from postgate.services.credentials import connector_for_account
+
+    credentials = sandbox_credentials(sandbox_url, "acme")
+    account_id = make_account(rt, "acme", base_url=sandbox_url, credentials=credentials)
+    attack_with_image(sandbox_url, credentials["token"], png(metadata=False), "a fake voucher")
+    with rt.store.session() as db:
+        with connector_for_account(rt, db.get(Account, account_id)) as connector:
+            (post,) = connector.list_recent(since=None, limit=None)
+            assert len(post.raw["media_attachments"]) == 1
+            assert connector.edit(post.remote_id, "Removed.") == "neutralised"
+            (after,) = connector.list_recent(since=None, limit=None)
+    assert after.text == "Removed." and after.raw["media_attachments"] == []
