@@ -395,8 +395,9 @@ class Counts(Answer):
 
 class AccountProgress(Counts):
     deleted_by: Time | None = Field(
-        description="When the posts still waiting should be deleted, at the platform's "
-        "documented deletion limit; null when none wait or it documents none."
+        description="When the posts still waiting should all be deleted, at the deletion "
+        "limit the platform showed (refused deletes), else the one it documents; null when "
+        "none wait or it has none."
     )
 
 
