@@ -6,7 +6,8 @@ tasks run in a small child process forked before the worker starts (so before an
 exists): the reconciler, once at start and then every ``reconcile_seconds``; the audit
 checkpoint (:mod:`postgate.audit_checkpoint`) and the look at the rules' version
 (:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``; the servers' stated
-limits (:mod:`postgate.services.server_limits`), hourly, for accounts read a day ago. Each task runs
+limits (:mod:`postgate.services.server_limits`), hourly, for accounts read a day ago; the watch
+(:mod:`workers.watch`), every second: its streams are threads of this process. Each task runs
 once per period across all workers: whoever first sets the task's Redis gate (``SET NX PX``,
 expiring after the period) runs it. When Redis does not answer every worker runs the task
 itself, which is harmless: a reconcile pass is idempotent, checkpoint writers queue on a
@@ -46,6 +47,7 @@ from workers import jobs
 from workers.beating import BeatingWorker
 from workers.reconcile import reconcile_once
 from workers.scheduling import rescue_abandoned, rescue_overdue
+from workers.watch import supervise_safely as watch_safely
 
 log = logging.getLogger("postgate.workers.runner")
 
@@ -79,7 +81,7 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
     try:
         while True:
             worker, worked = _work_once(rt, heartbeat, burst)
-            if burst or worker is None or worker._stop_requested:
+            if burst or worker is None or _stop_was_requested(worker):
                 return worked
             log.warning("the RQ worker ended on a Redis problem: waiting for Redis to resume")
             _wait_for_redis(rt)
@@ -110,6 +112,14 @@ def _work_once(
         return (None if burst else worker), False
     finally:
         connection.close()
+
+
+def _stop_was_requested(worker: BeatingWorker) -> bool:
+    """Whether SIGTERM or SIGINT ended the RQ worker. RQ marks a stop that waits for a busy
+    horse in ``_stop_requested``, but an idle worker stops at once by raising inside
+    ``work()``, leaving only the request's date behind: both are a stop, never a Redis
+    problem to recover from (mistaking one made ``docker stop`` wait for its SIGKILL)."""
+    return worker._stop_requested or worker._shutdown_requested_date is not None
 
 
 def _wait_for_redis(rt: Runtime, longest: float = REDIS_WAIT_MAX) -> None:
@@ -158,6 +168,7 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
         Periodic("rules-version-gate", rt.settings.checkpoint_seconds, _rules_version_safely),
         Periodic("rescue-gate", 1.0, _rescue_safely),
         Periodic("server-limits-gate", SERVER_LIMITS_SECONDS, _server_limits_safely),
+        Periodic("watch-gate", 1.0, watch_safely),  # workers/watch.py: streams and readings
     )
 
 

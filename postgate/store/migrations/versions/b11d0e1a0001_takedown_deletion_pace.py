@@ -6,7 +6,7 @@ allowed and how long a window lasts, as seen; the estimate of when the waiting p
 deleted reads it (``postgate.services.takedown_view``). Null until a delete is refused.
 
 Revision ID: b11d0e1a0001
-Revises: a13e0d1a0001
+Revises: a15e0a7c0001
 Create Date: 2026-11-30 16:10:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b11d0e1a0001"
-down_revision: str | None = "a13e0d1a0001"
+down_revision: str | None = "a15e0a7c0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
