@@ -18,7 +18,8 @@ Figures, from the ``POST /api/v1/takedowns`` request:
 
 - **invisible**: until no live status on any account shows attacker text (all neutralised:
   their text replaced by the holding text). Goal: 60 s, whatever the deletion limit.
-- **deleted**: until the last post is deleted, against the bound the deletion limit sets:
+- **deleted**: until the last post is deleted; and per account, from its first deletion to
+  its last (the slowest account), against the bound the deletion limit sets:
   ``(ceil(posts per account / 30) - 1)`` windows after the first deletion (each window opens
   at the first deletion after the previous one closed, as the sandbox and Mastodon do).
   Goal: 1.1 x the bound. The time from the request to the first deletion (listing, evidence,
@@ -186,11 +187,11 @@ def measure(
         time.sleep(0.25)
     t_done = time.monotonic() - t0
     with rt.store.session() as db:
-        first, last = db.execute(
-            select(func.min(TakedownItem.updated_at), func.max(TakedownItem.updated_at)).where(
-                TakedownItem.outcome == "deleted"
-            )
-        ).one()
+        spans = db.execute(
+            select(func.min(TakedownItem.updated_at), func.max(TakedownItem.updated_at))
+            .where(TakedownItem.outcome == "deleted")
+            .group_by(TakedownItem.account_id)
+        ).all()
         outcomes = dict(
             db.execute(
                 select(TakedownItem.outcome, func.count()).group_by(TakedownItem.outcome)
@@ -198,8 +199,9 @@ def measure(
         )
     per_account = math.ceil(scenario.posts / scenario.accounts)
     bound = (math.ceil(per_account / DELETIONS) - 1) * window
+    first, last = min(f for f, _ in spans), max(la for _, la in spans)
     deleted = (last - wall0).total_seconds()
-    after_first = (last - first).total_seconds()
+    after_first = max((la - f).total_seconds() for f, la in spans)  # the limit is per account
     real = args.compress
     print(f"takedown of {scenario.posts} posts on {scenario.accounts} account(s)")
     print(f"  limits compressed {real:g}x: {DELETIONS} deletions per {window:g} s (real")
@@ -208,7 +210,8 @@ def measure(
     print(f"  request -> no attacker text visible: {t_invisible:.1f} s (goal 60 s)")
     print(f"  request -> first deletion: {(first - wall0).total_seconds():.1f} s")
     print(
-        f"  first -> last deletion: {after_first:.1f} s; bound {bound:.1f} s"
+        f"  first -> last deletion on an account (the slowest): {after_first:.1f} s;"
+        f" bound {bound:.1f} s"
         f" ({after_first / bound if bound else 0:.2f}x; real bound {bound * real / 3600:.1f} h)"
     )
     print(f"  request -> all deleted: {deleted:.1f} s; -> done: {t_done:.1f} s")
