@@ -52,6 +52,7 @@ MAX_RATE_WAITS = 200  # 429s tolerated on one call before giving up
 MAX_WAIT = 900.0  # longest single wait a platform may ask for
 LIST_LIMIT = 10_000
 SWEEPS = 3  # listings after the deletions, for posts that appeared meanwhile
+NO_REVOCATION = "the platform offers no revocation through its API"
 
 
 class Run(Protocol):
@@ -396,12 +397,12 @@ class AccountTakedown:
         spec = PLATFORMS.get(self.account.platform)
         asked = ""
         if spec is not None and not spec.capabilities.revoke:
-            asked = "the platform offers no revocation through its API"
+            asked = NO_REVOCATION
         else:
             try:
                 offered, _ = self.call(lambda c: c.revoke_credentials())
                 if not offered:
-                    asked = "the platform offers no revocation through its API"
+                    asked = NO_REVOCATION
             except CallFailed as exc:
                 asked = f"the revocation failed: {exc.reason}"
         try:
@@ -410,8 +411,10 @@ class AccountTakedown:
             return False, asked or f"could not check the revocation: {exc.reason}"
         if dead:
             return True, ""
-        if asked:
+        if asked == NO_REVOCATION:  # Bluesky's app password: it was tried, and it logs in
             return False, f"{asked}, and the credential still works (checked)"
+        if asked:
+            return False, asked
         return False, "the platform accepted the revocation but the credential still works"
 
 
