@@ -95,6 +95,9 @@ class Settings:
     watch_poll_seconds: int = 60
     watch_window_hours: int = 24
     watch_reconnect_seconds: int = 30
+    # [watch] enabled, or POSTGATE_WATCH_ENABLED: off only where nothing is to be watched (a
+    # test that counts every request an account receives).
+    watch_enabled: bool = True
     public_url: str | None = None  # [web] public_url: for webhook receivers' download links
     # Notifications (postgate.notifications): the organisation's security channel
     # (POSTGATE_NOTIFY_URLS, Apprise URLs), the Apprise mailto URL that e-mails people who
@@ -311,6 +314,10 @@ def load_settings(
             "language in [notifications]", _text(notify, "language", "fr"), ("fr", "en")
         ),
         platform_apps=_platform_apps(env, _section(data, "platforms")),
+        watch_enabled=_flag(
+            "POSTGATE_WATCH_ENABLED",
+            env.get("POSTGATE_WATCH_ENABLED") or str(watch.get("enabled", True)),
+        ),
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))
