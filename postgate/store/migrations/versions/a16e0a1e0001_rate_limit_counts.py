@@ -1,7 +1,7 @@
 """rate limit counts kept in the store while Redis does not answer
 
 Revision ID: a16e0a1e0001
-Revises: a15e0a7c0001
+Revises: b11d0e1a0001
 Create Date: 2026-11-30 16:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a16e0a1e0001"
-down_revision: str | None = "a15e0a7c0001"
+down_revision: str | None = "b11d0e1a0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
