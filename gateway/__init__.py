@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         enrol,
         home,
         media,
+        notifications,
         password,
         posts,
         review,
@@ -115,5 +116,6 @@ def _register_blueprints(app: Flask) -> None:
         users.bp,
         admin.bp,
         accounts.bp,
+        notifications.bp,
     ):
         app.register_blueprint(page)

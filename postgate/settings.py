@@ -11,7 +11,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -21,6 +21,19 @@ from postgate.errors import SettingsError
 from postgate.urlguard import UrlPolicy, is_valid_entry, literal_refusal
 
 DEFAULT_CONFIG = "config/postgate.toml"
+
+# The platforms whose accounts connect through an app registered with the platform (OAuth):
+# settings name -> the ``[platforms.<name>]`` table and the ``POSTGATE_<NAME>_APP_ID`` /
+# ``_APP_SECRET`` variables. Instagram accounts connect through the Meta app (``facebook``).
+PLATFORM_APPS = ("linkedin", "facebook", "threads", "x")
+
+
+@dataclass(frozen=True)
+class PlatformApp:
+    """The app registered with a platform: its public id and its secret (never logged)."""
+
+    app_id: str
+    app_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,28 @@ class Settings:
     watch_poll_seconds: int = 60
     watch_window_hours: int = 24
     watch_reconnect_seconds: int = 30
+    # [watch] enabled, or POSTGATE_WATCH_ENABLED: off only where nothing is to be watched (a
+    # test that counts every request an account receives).
+    watch_enabled: bool = True
     public_url: str | None = None  # [web] public_url: for webhook receivers' download links
+    # Notifications (postgate.notifications): the organisation's security channel
+    # (POSTGATE_NOTIFY_URLS, Apprise URLs), the Apprise mailto URL that e-mails people who
+    # gave only an address (POSTGATE_NOTIFY_SMTP_URL), and [notifications] in the TOML.
+    notify_urls: tuple[str, ...] = ()
+    notify_smtp_url: str | None = None
+    notify_language: str = "fr"
+    review_batch_seconds: int = 300
+    review_reminder_minutes: int = 60
+    notify_max_attempts: int = 8
+    notify_retry_seconds: int = 30
+    notify_lease_seconds: int = 120
+    # [platforms.<name>] app_id / app_secret, or POSTGATE_<NAME>_APP_ID / _APP_SECRET: the
+    # apps registered with LinkedIn, Meta (Facebook and Instagram), Threads and X.
+    platform_apps: Mapping[str, PlatformApp] = field(default_factory=dict)
+
+    def platform_app(self, name: str) -> PlatformApp | None:
+        """The app configured for ``name`` (``instagram`` uses ``facebook``'s), or None."""
+        return self.platform_apps.get("facebook" if name == "instagram" else name)
 
     @property
     def keys_path(self) -> Path:
@@ -159,7 +193,7 @@ def load_settings(
     config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
     data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
     instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
-    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg, media, watch = (
+    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg, media, notify, watch = (
         _section(data, s)
         for s in (
             "security",
@@ -171,6 +205,7 @@ def load_settings(
             "audit",
             "logging",
             "media",
+            "notifications",
             "watch",
         )
     )
@@ -204,6 +239,11 @@ def load_settings(
         "checkpoint_seconds": (audit_cfg, "checkpoint_seconds", False),
         "media_max_bytes": (media, "max_bytes", False),
         "media_ocr_inline_pixels": (media, "ocr_inline_pixels", True),
+        "review_batch_seconds": (notify, "review_batch_seconds", True),
+        "review_reminder_minutes": (notify, "review_reminder_minutes", True),
+        "notify_max_attempts": (notify, "max_attempts", False),
+        "notify_retry_seconds": (notify, "retry_seconds", False),
+        "notify_lease_seconds": (notify, "lease_seconds", False),
         "watch_poll_seconds": (watch, "poll_seconds", False),
         "watch_window_hours": (watch, "window_hours", False),
         "watch_reconnect_seconds": (watch, "reconnect_seconds", False),
@@ -268,9 +308,47 @@ def load_settings(
         ),
         media_directory=_relative(config_path, _text(media, "directory")),
         public_url=_text(web, "public_url").rstrip("/") or None,
+        notify_urls=_apprise_urls(env.get("POSTGATE_NOTIFY_URLS", "")),
+        notify_smtp_url=env.get("POSTGATE_NOTIFY_SMTP_URL") or None,
+        notify_language=_choice(
+            "language in [notifications]", _text(notify, "language", "fr"), ("fr", "en")
+        ),
+        platform_apps=_platform_apps(env, _section(data, "platforms")),
+        watch_enabled=_flag(
+            "POSTGATE_WATCH_ENABLED",
+            env.get("POSTGATE_WATCH_ENABLED") or str(watch.get("enabled", True)),
+        ),
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))
+
+
+def _platform_apps(env: Mapping[str, str], table: Mapping[str, Any]) -> dict[str, PlatformApp]:
+    """Each configured platform app; the variables win over the file, field by field, and an
+    id without its secret (or the reverse) names what is missing."""
+    unknown = sorted(set(table) - set(PLATFORM_APPS))
+    if unknown:
+        raise SettingsError(
+            "[platforms.{name}] in the settings file: unknown platform (known: {choices})",
+            name=unknown[0],
+            choices=", ".join(PLATFORM_APPS),
+        )
+    apps: dict[str, PlatformApp] = {}
+    for name in PLATFORM_APPS:
+        section = _section({f"platforms.{name}": table.get(name, {})}, f"platforms.{name}")
+        prefix = f"POSTGATE_{name.upper()}_APP"
+        app_id = env.get(f"{prefix}_ID") or _text(section, "app_id")
+        secret = env.get(f"{prefix}_SECRET") or _text(section, "app_secret")
+        if app_id and secret:
+            apps[name] = PlatformApp(app_id.strip(), secret.strip())
+        elif app_id or secret:
+            missing = f"{prefix}_SECRET" if app_id else f"{prefix}_ID"
+            raise SettingsError(
+                "{name}: the {platform} app needs both its id and its secret",
+                name=missing,
+                platform=name,
+            )
+    return apps
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -293,6 +371,17 @@ def _urls(table: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SettingsError("{name} in the settings file must be a list of URLs", name=key)
     return tuple(_url(f"{key} in the settings file", v, ("http", "https")) for v in value)
+
+
+def _apprise_urls(value: str) -> tuple[str, ...]:
+    """``POSTGATE_NOTIFY_URLS``: Apprise URLs, comma-separated (each ``scheme://...``)."""
+    urls = tuple(u.strip() for u in value.split(",") if u.strip())
+    for url in urls:
+        if "://" not in url:
+            raise SettingsError(
+                "POSTGATE_NOTIFY_URLS: expected Apprise URLs (scheme://...), comma-separated"
+            )
+    return urls
 
 
 def _allowed_private(table: Mapping[str, Any]) -> tuple[str, ...]:
@@ -373,6 +462,7 @@ def _apply(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
         "checkpoint_webhooks": tuple,
         "allow_private_urls": tuple,
         "trusted_proxies": tuple,
+        "notify_urls": tuple,
     }
     values = {k: converters.get(k, lambda v: v)(v) for k, v in overrides.items()}
     return replace(settings, **values)

@@ -21,12 +21,15 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from rq.job import Job
 from sqlalchemy import select
 
 from postgate import queue
+from postgate.notifications import outbox
 from postgate.platforms.base import ConnectorError
+from postgate.platforms.spec import ReadBack
 from postgate.runtime import Runtime
 from postgate.services.media import pending_media
 from postgate.services.publishing import (
@@ -41,7 +44,7 @@ from postgate.states import PostStatus
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from workers.claims import HARD_STALE, READ_BACK_SLACK, claim_is_stale, post_lease
-from workers.readback import find_on_platform
+from workers.readback import find_on_platform, strategy_for
 
 log = logging.getLogger("postgate.workers.reconcile")
 
@@ -56,6 +59,7 @@ class Resolution(enum.StrEnum):
     UNRESOLVED = "unresolved"  # the account cannot be read back yet: the claim stays
 
 
+NO_READ_BACK = "{platform} cannot be read back: check the account and settle the post"
 STALE_CLAIMS = (Resolution.PUBLISHED, Resolution.RESCHEDULED, Resolution.UNRESOLVED)
 
 
@@ -67,6 +71,7 @@ class ReconcileReport:
     rescheduled: int = 0
     takedowns_resumed: int = 0
     media_text_queued: int = 0
+    notifications_queued: int = 0
 
 
 def reconcile_once(rt: Runtime) -> ReconcileReport:
@@ -76,9 +81,33 @@ def reconcile_once(rt: Runtime) -> ReconcileReport:
     _enqueue_missing(rt, report)
     report.takedowns_resumed = len(resume_running_takedowns(rt))
     report.media_text_queued = _enqueue_media_text(rt)
+    report.notifications_queued = _enqueue_notifications(rt)
     if report.enqueued or report.stale_claims or report.takedowns_resumed:
         log.info("reconciled: %s", report)
     return report
+
+
+def _enqueue_notifications(rt: Runtime) -> int:
+    """Outbox rows due soon, or claimed by a worker whose lease ran out, whose job RQ does
+    not hold (a Redis flush, a failed enqueue after the commit, a killed worker) are queued
+    again; the job claims the row in the store, so a copy does nothing."""
+    horizon = timedelta(seconds=2 * rt.settings.reconcile_seconds)
+    rows = outbox.due_rows(rt, horizon)
+    if not rows:
+        return 0
+    job_ids = [queue.notify_job_id(ident, attempts) for ident, attempts, _ in rows]
+    with rt.redis.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.hget(Job.key_for(job_id), "status")
+        statuses = pipe.execute()
+    queued = 0
+    for (ident, attempts, due), raw in zip(rows, statuses, strict=True):
+        status = raw.decode() if isinstance(raw, bytes) else raw
+        if status in queue.LIVE_STATUSES:
+            continue
+        queue.enqueue_notify(rt, ident, attempts, due)
+        queued += 1
+    return queued
 
 
 def _enqueue_media_text(rt: Runtime) -> int:
@@ -148,7 +177,13 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> Resolution:
     lease = post_lease(rt, post_id)
     if not lease.acquire():
         return Resolution.LIVE
+    strategy = strategy_for(account.platform)
     try:
+        if strategy == ReadBack.NONE:  # nothing can tell: a person settles it, now
+            note_unresolved(rt, post_id, token, NO_READ_BACK.format(platform=account.platform))
+            return Resolution.UNRESOLVED
+        if strategy == ReadBack.RESEND:  # the receiver deduplicates on the same key
+            return _release(rt, post_id, token, enqueue=enqueue)
         try:
             since = (claimed_at or utcnow()) - READ_BACK_SLACK
             remote = find_on_platform(rt, account, text, since, post_id=post_id, key=key)

@@ -299,6 +299,8 @@ _streams: dict[int, StreamWatch] = {}
 
 def supervise(rt: Runtime) -> None:
     """Queue the readings that are due; keep a stream for each streaming account."""
+    if not rt.settings.watch_enabled:
+        return
     with rt.store.session() as db:
         accounts = [(a.id, watch.streams(a)) for a in watch.watched_accounts(db)]
     wanted = {account_id for account_id, streaming in accounts if streaming}

@@ -65,6 +65,7 @@ def api_blueprint() -> Blueprint:
         enrol,
         freeze,
         media,
+        notifications,
         openapi,
         posts,
         session,
@@ -86,6 +87,7 @@ def api_blueprint() -> Blueprint:
         takedowns,
         alerts,
         audit,
+        notifications,
         openapi,
     ):
         api.register_blueprint(concern.bp)

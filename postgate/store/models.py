@@ -495,3 +495,84 @@ class MediaBlob(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(StoreInteger)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class NotifyChannel(Base):
+    """Somewhere Postgate sends messages: an Apprise URL (e-mail, Slack, Teams, Mattermost,
+    a JSON webhook...), held encrypted like platform credentials since such URLs carry
+    passwords and tokens. ``user_id`` None: one of the organisation's channels, which
+    receives the ``audiences`` listed (``security``, ``reviews``, ``posts``)."""
+
+    __tablename__ = "notify_channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # the URL's scheme, shown instead of the URL
+    url_enc: Mapped[str] = mapped_column(Text)
+    audiences: Mapped[list[Any]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotifyPreference(Base):
+    """A person's language for messages and, optionally, the e-mail address they are sent
+    to through the organisation's SMTP server (encrypted: an address is personal data)."""
+
+    __tablename__ = "notify_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    email_enc: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """One item of a person's in-app list: what happened, in parameters rendered in the
+    reader's language when shown (``postgate.notifications.messages``)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(48))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    audit_seq: Mapped[int | None] = mapped_column(StoreInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """One message for one channel, written in the transaction of the event it announces
+    and delivered by a worker (``postgate.notifications.outbox``).
+
+    ``status``: ``pending`` (waiting for ``due_at``), ``sending`` (claimed by a worker under
+    ``claim_token`` since ``claimed_at``; a lease that runs out makes it claimable again),
+    ``sent``, ``skipped`` (nothing left to say when due) or ``failed`` (out of attempts).
+    ``channel``: ``user:<channel id>``, ``org:<channel id>``, ``env:<hash of the URL>``,
+    ``email:<user id>`` or ``inapp:<user id>``.
+    """
+
+    __tablename__ = "notify_outbox"
+    __table_args__ = (Index("ix_notify_outbox_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(48))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    audit_seq: Mapped[int | None] = mapped_column(StoreInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(StoreInteger, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -26,8 +26,11 @@ REWRITTEN = (
 
 @pytest.fixture
 def watch_rt(rt: Any) -> Any:
-    """Readings every second, so the profile is read at each heartbeat."""
-    rt.settings = rt.settings.with_overrides(watch_poll_seconds=1, watch_reconnect_seconds=1)
+    """The watch on (the tests' settings leave it off), readings every second, so the profile
+    is read at each heartbeat."""
+    rt.settings = rt.settings.with_overrides(
+        watch_enabled=True, watch_poll_seconds=1, watch_reconnect_seconds=1
+    )
     return rt
 
 

@@ -176,6 +176,7 @@ def test_an_alert_freezes_the_account_when_it_says_so(watch_rt, stream, attacker
 
 def test_a_real_worker_streams_the_account_and_alerts(watch_rt, account, workers, attacker):
     """``postgate worker``: its periodic process keeps the account's stream."""
+    workers.env["POSTGATE_WATCH_ENABLED"] = "true"  # the tests' settings leave it off
     workers.start()
     wait_until(
         lambda: sandbox_client.set_streaming(attacker.url)["connections"] == 1,

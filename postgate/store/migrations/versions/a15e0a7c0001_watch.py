@@ -5,7 +5,7 @@
 ``accounts.watch_auto_freeze``: freeze the account on an alert (off by default).
 
 Revision ID: a15e0a7c0001
-Revises: a13e0d1a0001
+Revises: a1c2a6f8cd1c
 Create Date: 2026-11-30 16:05:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import postgate.store.types
 
 revision: str = "a15e0a7c0001"
-down_revision: str | None = "a13e0d1a0001"
+down_revision: str | None = "a1c2a6f8cd1c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
