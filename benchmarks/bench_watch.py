@@ -27,8 +27,9 @@ store in a temporary folder:
 Attacker posts come one a second by default, so each delay is one alert's, not a queue's
 (``--gap-ms 50`` shows a burst: the notifications then wait their turn at the worker). The
 default run takes about five minutes, ``--quick`` one and a half; the false-alarm figure in
-docs/crisis.md comes from ``--postgate-posts 2000`` (each Postgate post is submitted, approved and published through
-the real path, about a fifth of a second each on a 2-core machine).
+docs/crisis.md comes from ``--postgate-posts 2000`` (each Postgate post is submitted,
+approved and published through the real path, about a fifth of a second each on a 2-core
+machine).
 """
 
 from __future__ import annotations
