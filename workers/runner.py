@@ -13,7 +13,11 @@ expiring after the period) runs it. When Redis does not answer every worker runs
 itself, which is harmless: a reconcile pass is idempotent, checkpoint writers queue on a
 file lock and skip a head already checkpointed, and a version change is recorded once under
 its row's lock. This loop rather than an RQ periodic job:
-it lives as long as the worker, and a flushed Redis cannot lose it.
+it lives as long as the worker, and a flushed Redis cannot lose it. The gates also make the
+reconciler run as soon as Redis is back: while Redis is away every worker tries each task
+every second (and fails), and a Redis that restarted empty or was flushed has lost the
+gates with the jobs, so the first tick after it answers again reconciles
+(``tests/workers/test_outages_live.py`` checks it with the 30 s default period).
 SIGTERM and SIGINT stop the worker warmly (RQ finishes the running job first). The worker
 writes a heartbeat (:mod:`postgate.heartbeat`) that ``postgate worker --check`` reads.
 """
@@ -53,7 +57,7 @@ log = logging.getLogger("postgate.workers.runner")
 
 MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (default 10 min)
 SERVER_LIMITS_SECONDS = 3600  # how often to look for accounts whose limits are a day old
-REDIS_WAIT_MAX = 5.0  # longest pause between pings while Redis is away
+REDIS_WAIT_MAX = 2.0  # longest pause between pings while Redis is away
 
 
 def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> bool:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -498,6 +499,21 @@ class MediaBlob(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(StoreInteger)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RateLimitCount(Base):
+    """A rate limit's count while Redis does not answer (:mod:`postgate.ratelimit`).
+
+    Redis holds the counts normally; these rows stand in for them during an outage, so
+    logins stay limited (and possible) without Redis. ``expires_at`` is in whole seconds
+    since the epoch, which both stores compare the same way inside one ``UPSERT``.
+    """
+
+    __tablename__ = "rate_limit_counts"
+
+    bucket: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class NotifyChannel(Base):
