@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         enrol,
         home,
         media,
+        oauth,
         password,
         posts,
         review,
@@ -113,5 +114,6 @@ def _register_blueprints(app: Flask) -> None:
         users.bp,
         admin.bp,
         accounts.bp,
+        oauth.bp,
     ):
         app.register_blueprint(page)

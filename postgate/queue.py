@@ -57,6 +57,9 @@ TAKEDOWN_TTL = 7 * 24 * 3600
 MEDIA_TEXT_FUNCTION = "workers.media.read_media_text"  # (media_id)
 MEDIA_TEXT_TIMEOUT = 300
 
+REFRESH_FUNCTION = "workers.tokens.refresh_token"  # (account_id)
+REFRESH_TIMEOUT = 60
+
 LIVE_STATUSES = ("queued", "scheduled", "started", "deferred")
 WAITING_STATUSES = ("queued", "scheduled", "deferred")
 
@@ -248,5 +251,31 @@ def enqueue_media_text(rt: Runtime, media_id: int) -> str:
         failure_ttl=PUBLISH_FAILURE_TTL,
         retry=CRASH_RETRY,
         description=f"read the text of media {media_id}",
+    )
+    return job_id
+
+
+def enqueue_token_refresh(rt: Runtime, account_id: int) -> str:
+    """Queue refreshing one account's OAuth token (one job per account at a time).
+
+    On the publish queue: a token that lapses stops that account's publishing, so it goes
+    before reading images' text. The job takes the account's lease and checks again that
+    the token is still due (RQ may run it twice, or after another worker refreshed it).
+    """
+    job_id = f"token-refresh-{account_id}"
+    existing = _fetch(rt.redis, job_id)
+    if existing is not None and job_status(existing) in LIVE_STATUSES:
+        return job_id
+    if existing is not None:
+        _drop(existing)
+    named_queue(rt.redis, PUBLISH_QUEUE).enqueue(
+        REFRESH_FUNCTION,
+        account_id,
+        job_id=job_id,
+        job_timeout=REFRESH_TIMEOUT,
+        result_ttl=PUBLISH_RESULT_TTL,
+        failure_ttl=PUBLISH_FAILURE_TTL,
+        retry=CRASH_RETRY,
+        description=f"refresh the token of account {account_id}",
     )
     return job_id

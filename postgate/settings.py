@@ -11,13 +11,14 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from postgate.envfiles import resolve_file_variables, with_password
 from postgate.errors import SettingsError
+from postgate.oauth.apps import OAuthApp, read_apps, read_endpoints, read_timings
 from postgate.urlguard import UrlPolicy, is_valid_entry, literal_refusal
 
 DEFAULT_CONFIG = "config/postgate.toml"
@@ -78,6 +79,12 @@ class Settings:
     media_max_bytes: int = 16 * 1024 * 1024
     media_ocr_inline_pixels: int = 0
     public_url: str | None = None  # [web] public_url: for webhook receivers' download links
+    # OAuth connect and refresh (postgate.oauth.apps): each platform's app, endpoint overrides.
+    oauth_apps: Mapping[str, OAuthApp] = field(default_factory=dict)
+    oauth_endpoints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    oauth_refresh_ahead_seconds: int = 3600
+    oauth_refresh_check_seconds: int = 300
+    oauth_state_seconds: int = 600
 
     @property
     def keys_path(self) -> Path:
@@ -259,6 +266,9 @@ def load_settings(
         ),
         media_directory=_relative(config_path, _text(media, "directory")),
         public_url=_text(web, "public_url").rstrip("/") or None,
+        oauth_apps=read_apps(env, data),
+        oauth_endpoints=read_endpoints(data),
+        **read_timings(data),
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))

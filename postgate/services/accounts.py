@@ -184,6 +184,7 @@ def replace_credentials(
     )
     info = verify_credentials(rt, account.platform, base_url, credentials)
     account.credentials_enc = rt.vault.encrypt_json(credentials)
+    account.token_expires_at, account.oauth_enc = None, None  # OAuth's connect sets its own
     account.base_url = base_url
     account.handle = info.handle or account.handle
     account.remote_account_id = info.remote_id or account.remote_account_id

@@ -146,6 +146,10 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "accounts.show": policy.ADMINISTER,
     "accounts.update": policy.ADMINISTER,
     "accounts.credentials": policy.ADMINISTER,
+    "oauth.start": policy.ADMINISTER,
+    "oauth.reconnect": policy.ADMINISTER,
+    "oauth.callback": policy.ADMINISTER,
+    "oauth.choose": policy.ADMINISTER,
 }
 # A body valid in shape for every endpoint, so that only the role can be what refuses.
 PLAUSIBLE_BODY = {
