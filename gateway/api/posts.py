@@ -151,7 +151,9 @@ def edit_post(post_id: int, body: PostEdit) -> dict[str, Any]:
     if "media" in changes:
         changes["media"] = [m.model_dump() for m in changes["media"] or []]
     if not changes:
-        raise ValidationFailed("nothing to change: give text, scheduled_at or media", field="text")
+        raise ValidationFailed(
+            "nothing to change: give text, scheduled_at or media", field="text"
+        )
     with rt().store.transaction() as db:
         post, old_revision = posts.edit(
             rt(), db, caller(db), post_id, changes, source=source_address()
