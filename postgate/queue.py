@@ -234,25 +234,46 @@ def _fetch(connection: Redis, job_id: str) -> Job | None:
         return None
 
 
-def enqueue_media_text(rt: Runtime, media_id: int) -> str:
-    """Queue reading the text of one upload (idempotent: one job per upload at a time)."""
-    job_id = f"media-text-{media_id}"
+def _enqueue_once(
+    rt: Runtime,
+    queue_name: str,
+    function: str,
+    arg: int,
+    job_id: str,
+    *,
+    timeout: int,
+    description: str,
+) -> str:
+    """Queue ``function(arg)`` unless a live job of that id is already there."""
     existing = _fetch(rt.redis, job_id)
     if existing is not None and job_status(existing) in LIVE_STATUSES:
         return job_id
     if existing is not None:
         _drop(existing)
-    named_queue(rt.redis, MEDIA_QUEUE).enqueue(
-        MEDIA_TEXT_FUNCTION,
-        media_id,
+    named_queue(rt.redis, queue_name).enqueue(
+        function,
+        arg,
         job_id=job_id,
-        job_timeout=MEDIA_TEXT_TIMEOUT,
+        job_timeout=timeout,
         result_ttl=PUBLISH_RESULT_TTL,
         failure_ttl=PUBLISH_FAILURE_TTL,
         retry=CRASH_RETRY,
-        description=f"read the text of media {media_id}",
+        description=description,
     )
     return job_id
+
+
+def enqueue_media_text(rt: Runtime, media_id: int) -> str:
+    """Queue reading the text of one upload (idempotent: one job per upload at a time)."""
+    return _enqueue_once(
+        rt,
+        MEDIA_QUEUE,
+        MEDIA_TEXT_FUNCTION,
+        media_id,
+        f"media-text-{media_id}",
+        timeout=MEDIA_TEXT_TIMEOUT,
+        description=f"read the text of media {media_id}",
+    )
 
 
 def enqueue_token_refresh(rt: Runtime, account_id: int) -> str:
@@ -262,20 +283,12 @@ def enqueue_token_refresh(rt: Runtime, account_id: int) -> str:
     before reading images' text. The job takes the account's lease and checks again that
     the token is still due (RQ may run it twice, or after another worker refreshed it).
     """
-    job_id = f"token-refresh-{account_id}"
-    existing = _fetch(rt.redis, job_id)
-    if existing is not None and job_status(existing) in LIVE_STATUSES:
-        return job_id
-    if existing is not None:
-        _drop(existing)
-    named_queue(rt.redis, PUBLISH_QUEUE).enqueue(
+    return _enqueue_once(
+        rt,
+        PUBLISH_QUEUE,
         REFRESH_FUNCTION,
         account_id,
-        job_id=job_id,
-        job_timeout=REFRESH_TIMEOUT,
-        result_ttl=PUBLISH_RESULT_TTL,
-        failure_ttl=PUBLISH_FAILURE_TTL,
-        retry=CRASH_RETRY,
+        f"token-refresh-{account_id}",
+        timeout=REFRESH_TIMEOUT,
         description=f"refresh the token of account {account_id}",
     )
-    return job_id

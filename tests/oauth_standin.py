@@ -308,6 +308,12 @@ def create_standin(state: StandIn) -> Flask:
             {"access_token": state.new_token("tl"), "token_type": "bearer", "expires_in": 5183944}
         )
 
+    @app.get("/v1.0/me")
+    def threads_me() -> Any:  # https://developers.facebook.com/docs/threads/threads-profiles
+        if request.args.get("access_token") not in state.access_tokens and not bearer_ok():
+            return graph_error("Invalid OAuth access token.")
+        return jsonify({"id": THREADS_USER, "username": "acme.threads", "name": "Acme"})
+
     @app.get("/refresh_access_token")
     def threads_refresh() -> Any:
         args = request.args.to_dict()

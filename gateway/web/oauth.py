@@ -143,6 +143,12 @@ def _after(outcome: oauth_connect.Outcome) -> ResponseReturnValue:
         return redirect(url_for("oauth.choose", flow_id=outcome.flow_id))
     waiting = resume_posts(rt(), outcome.account)
     if waiting:
-        flash(_("%(count)s waiting posts are queued again.", count=waiting), "info")
+        flash(
+            _(
+                "Posts that were waiting for the account are queued again: %(count)s.",
+                count=waiting,
+            ),
+            "info",
+        )
     flash(_("Account %(name)s is connected.", name=outcome.account), "info")
     return redirect(url_for("accounts.show", name=outcome.account))

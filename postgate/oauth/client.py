@@ -252,6 +252,8 @@ def exchange_code(
     for a long-lived one at once."""
     exchange.hide(code, verifier, app.client_secret)
     fields = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if provider.exchange_method == "GET":  # the Graph API's manual flow takes no grant_type
+        del fields["grant_type"]
     if verifier:
         fields["code_verifier"] = verifier
     if provider.per_instance:

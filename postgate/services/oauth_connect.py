@@ -31,9 +31,11 @@ from sqlalchemy.orm import Session
 from postgate.audit import Event
 from postgate.errors import (
     Conflict,
+    ConsentRefused,
     Forbidden,
     MalformedRequest,
     NotFound,
+    PlatformUnavailable,
     PostgateError,
     ValidationFailed,
 )
@@ -51,20 +53,6 @@ from postgate.store.models import Account, AuthToken, OAuthFlow, User
 from postgate.store.types import utcnow
 
 CALLBACK_PATH = "/admin/oauth/callback"
-
-
-class PlatformUnavailable(PostgateError):
-    """The platform's authorization server could not be reached or answered nonsense."""
-
-    status = 502
-    code = "platform_unavailable"
-
-
-class ConsentRefused(PostgateError):
-    """The platform said no: the admin denied consent, or the code was refused."""
-
-    status = 400
-    code = "consent_refused"
 
 
 @dataclass(frozen=True)
@@ -381,12 +369,10 @@ def _await_choice(
     rt: Runtime, flow: OAuthFlow, tokens: client.TokenSet, picks: list[client.Choice]
 ) -> Outcome:
     """Keep the tokens (encrypted) in the flow while the admin picks a Page or organisation."""
+    if not picks and flow.platform == "linkedin":
+        raise ConsentRefused("the consent gives access to no organisation to connect", field="code")
     if not picks:
-        raise ConsentRefused(
-            "the consent gives access to no {what} to connect",
-            field="code",
-            what="organisation" if flow.platform == "linkedin" else "page",
-        )
+        raise ConsentRefused("the consent gives access to no page to connect", field="code")
     stash = rt.vault.decrypt_json(flow.secrets_enc) | {
         "access_token": tokens.access_token,
         "refresh_token": tokens.refresh_token,

@@ -1,0 +1,179 @@
+"""An X account connected with OAuth 2.0 and PKCE from the admin pages, against a local
+stand-in of X's authorization server and ``/2/users/me`` (``tests/oauth_standin.py``): its
+token refreshed ahead of expiry by the refresh job, and a refused refresh making it
+``disconnected`` until the admin reconnects it. The LinkedIn, Facebook, Instagram and Threads
+flows run the same way once their connectors are in the registry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from rq.job import Job
+from sqlalchemy import select
+
+from postgate.errors import ValidationFailed
+from postgate.platforms.registry import PLATFORMS
+from postgate.runtime import Runtime
+from postgate.services import oauth_connect
+from postgate.services.credentials import account_credentials
+from postgate.services.token_refresh import RefreshOutcome, refresh_account
+from postgate.store.models import Account, AuditEntry, AuthToken, User
+from postgate.store.types import utcnow
+from tests.conftest import make_env, write_fast_config
+from tests.oauth_standin import CLIENT_ID, X_USER, running_standin, standin_settings
+from workers import tokens
+
+
+@pytest.fixture
+def standin():
+    with running_standin() as state:
+        yield state
+
+
+@pytest.fixture
+def env(tmp_path, database_url, redis_url, redis, standin):
+    config = write_fast_config(tmp_path)
+    config.write_text(
+        config.read_text()
+        + f'\n[security]\nallow_private_urls = ["{standin.url}"]\n'
+        + standin_settings(standin.url)
+    )
+    return make_env(tmp_path, database_url, redis_url, POSTGATE_CONFIG=str(config))
+
+
+@pytest.fixture
+def signed_in(web, actors):
+    web.login(actors.create("ada", "admin"))
+    return web
+
+
+def connect(web, platform: str = "x", name: str = "brand-x", path: str = "/admin/accounts/connect"):
+    form = {
+        "oauth-name": name,
+        "oauth-platform": platform,
+        "oauth-timezone": "UTC",
+        "oauth-approvals": "1",
+    }
+    started = web.submit(path, form, page="/admin/accounts")
+    assert started.status_code == 303, started.get_data(as_text=True)
+    consent = httpx.get(started.headers["Location"])  # the stand-in consents at once
+    assert consent.status_code == 302
+    back = urlsplit(consent.headers["location"])
+    return web.client.get(f"{back.path}?{back.query}")
+
+
+def x_account(rt) -> Account:
+    with rt.store.session() as db:
+        account = db.scalar(select(Account).where(Account.platform == "x"))
+        db.expunge(account)
+        return account
+
+
+def test_x_connects_with_pkce_and_refreshes_ahead_of_expiry(signed_in, rt, standin):
+    done = connect(signed_in)
+    assert done.status_code == 302, done.get_data(as_text=True)
+    asked = standin.last_authorize()
+    assert asked["client_id"] == CLIENT_ID and asked["code_challenge_method"] == "S256"
+    assert "offline.access" in asked["scope"].split()
+    account = x_account(rt)
+    creds = account_credentials(rt, account)
+    assert account.handle == X_USER["username"] and account.status == "active"
+    assert set(creds) == {"access_token", "client_id", "client_secret"}
+    expires = account.token_expires_at
+    assert expires is not None and timedelta(minutes=119) < expires - utcnow() <= timedelta(hours=2)
+    refresh_material = rt.vault.decrypt_json(account.oauth_enc)
+    assert refresh_material["refresh_token"] in standin.refresh_tokens
+    # Not due an hour and a half before the end; due within the hour before it.
+    assert refresh_account(rt, account.id) == RefreshOutcome.NOT_DUE
+    soon = Runtime(rt.settings.with_overrides(oauth_refresh_ahead_seconds=3 * 3600))
+    assert tokens.queue_due_refreshes(soon) == [account.id]
+    assert Job.exists(f"token-refresh-{account.id}", connection=rt.redis)
+    assert tokens.refresh(soon, account.id) == RefreshOutcome.REFRESHED
+    renewed = x_account(rt)
+    new_creds = account_credentials(rt, renewed)
+    assert new_creds["access_token"] != creds["access_token"]
+    assert new_creds["client_secret"] == creds["client_secret"]
+    assert (
+        rt.vault.decrypt_json(renewed.oauth_enc)["refresh_token"]
+        != refresh_material["refresh_token"]
+    )  # X rotates them
+    with rt.store.session() as db:
+        logged = " ".join(str(e.details) for e in db.scalars(select(AuditEntry)))
+        actions = [e.action for e in db.scalars(select(AuditEntry))]
+    assert "account:token-refresh" in actions
+    for secret in (*new_creds.values(), *creds.values(), refresh_material["refresh_token"]):
+        assert secret == CLIENT_ID or secret not in logged
+
+
+def test_a_refused_refresh_disconnects_until_reconnected(signed_in, rt, standin):
+    assert connect(signed_in).status_code == 302
+    account = x_account(rt)
+    standin.refresh_tokens.clear()  # revoked on X: the refresh token is no longer valid
+    later = utcnow() + timedelta(hours=1, minutes=30)
+    assert refresh_account(rt, account.id, now=later) == RefreshOutcome.DISCONNECTED
+    assert x_account(rt).status == "disconnected"
+    with rt.store.session() as db:
+        told = db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "account:disconnected")
+        ).one()
+    assert told.target == "account:brand-x" and "invalid" in told.details["reason"]
+    console = signed_in.client.get("/security").get_data(as_text=True)
+    assert "disconnected" in console and "Reconnect" in console
+    # Disconnected accounts are not refreshed again; the admin reconnects it.
+    assert refresh_account(rt, account.id, now=later) == RefreshOutcome.NOT_DUE
+    done = connect(signed_in, path="/admin/accounts/brand-x/reconnect")
+    assert done.status_code == 302
+    assert x_account(rt).status == "active" and x_account(rt).token_expires_at is not None
+
+
+def test_a_refresh_while_x_is_down_waits_for_the_next_look(signed_in, rt, standin):
+    assert connect(signed_in).status_code == 302
+    account = x_account(rt)
+    standin.down = True
+    later = utcnow() + timedelta(hours=1, minutes=30)
+    assert refresh_account(rt, account.id, now=later) == RefreshOutcome.RETRY
+    assert x_account(rt).status == "active"
+
+
+def test_denied_on_x_connects_nothing(signed_in, rt, standin):
+    standin.deny_next = True
+    answer = connect(signed_in)
+    assert answer.status_code == 400 and "access_denied" in answer.get_data(as_text=True)
+    with rt.store.session() as db:
+        assert db.scalars(select(Account)).all() == []
+
+
+def test_platforms_without_an_app_cannot_start(signed_in, rt):
+    """Without ``POSTGATE_X_APP_ID``/``_APP_SECRET`` the admin is told what to set."""
+    bare = Runtime(rt.settings.with_overrides(oauth_apps={}))
+    with bare.store.transaction() as db:
+        user = db.scalar(select(User))
+        session = db.scalar(select(AuthToken))
+        with pytest.raises(ValidationFailed) as refused:
+            request = oauth_connect.ConnectRequest("x", "brand-x")
+            oauth_connect.start(bare, db, user, session, request, "http://h/cb")
+    assert "POSTGATE_X_APP_ID" in refused.value.message and refused.value.field == "platform"
+
+
+@pytest.mark.parametrize("platform", ["linkedin", "facebook", "instagram", "threads"])
+def test_other_platforms_connect_from_the_web_once_their_connector_is_registered(
+    signed_in, rt, standin, platform
+):
+    """Their flows are tested up to the platform's answers in
+    tests/postgate/test_oauth_providers.py; here from the web, once they can publish."""
+    if platform not in PLATFORMS:
+        form = signed_in.client.get("/admin/accounts").get_data(as_text=True)
+        offered = form.split('id="connect-with-platform"')[1].split("</form>")[0]
+        assert f'value="{platform}"' not in offered  # no Connect button without a connector
+        pytest.skip(f"{platform}: its connector is not in the registry on this branch yet")
+    answer = connect(signed_in, platform, f"brand-{platform}")
+    if platform == "threads":  # the consenting user is the account: no pick
+        assert answer.status_code == 302, answer.get_data(as_text=True)
+        assert answer.headers["Location"].endswith("/admin/accounts/brand-threads")
+        return
+    assert answer.status_code == 302 and "/choose" in answer.headers["Location"]
+    page = signed_in.client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Acme" in page
