@@ -10,6 +10,8 @@ why; no token ever reaches a page.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -62,7 +64,7 @@ def start() -> ResponseReturnValue:
     except PostgateError as exc:
         show_error(form, exc, FIELDS)
         return show_accounts(exc.status, oauth_form=form)
-    return redirect(url, 303)
+    return _go(url, req.platform, req.name)
 
 
 @bp.post("/admin/accounts/<name>/reconnect", endpoint="reconnect")
@@ -82,7 +84,21 @@ def reconnect(name: str) -> ResponseReturnValue:
     except PostgateError as exc:
         show_error(form, exc, {})
         return show_account(name, exc.status, reconnect_form=form)
-    return redirect(url, 303)
+    return _go(url, platform, name)
+
+
+def _go(url: str, platform: str, name: str) -> ResponseReturnValue:
+    """The way to the platform's consent page: a link the admin follows (a form's redirect
+    to another origin would break the pages' ``form-action 'self'`` policy), naming the host
+    the browser is about to visit."""
+    return render_template(
+        "admin/oauth_go.html",
+        url=url,
+        host=urlsplit(url).netloc,
+        title=PLATFORMS[platform].title,
+        name=name,
+        minutes=max(1, rt().settings.oauth_state_seconds // 60),
+    )
 
 
 @bp.get(oauth_connect.CALLBACK_PATH, endpoint="callback")

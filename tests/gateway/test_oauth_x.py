@@ -23,6 +23,7 @@ from postgate.services.token_refresh import RefreshOutcome, refresh_account
 from postgate.store.models import Account, AuditEntry, AuthToken, User
 from postgate.store.types import utcnow
 from tests.conftest import make_env, write_fast_config
+from tests.gateway.test_oauth_connect import continue_link
 from tests.oauth_standin import CLIENT_ID, X_USER, running_standin, standin_settings
 from workers import tokens
 
@@ -58,8 +59,7 @@ def connect(web, platform: str = "x", name: str = "brand-x", path: str = "/admin
         "oauth-approvals": "1",
     }
     started = web.submit(path, form, page="/admin/accounts")
-    assert started.status_code == 303, started.get_data(as_text=True)
-    consent = httpx.get(started.headers["Location"])  # the stand-in consents at once
+    consent = httpx.get(continue_link(started))  # the stand-in consents at once
     assert consent.status_code == 302
     back = urlsplit(consent.headers["location"])
     return web.client.get(f"{back.path}?{back.query}")
