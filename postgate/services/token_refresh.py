@@ -75,6 +75,8 @@ def refresh_account(rt: Runtime, account_id: int, now: datetime | None = None) -
     material = rt.vault.decrypt_json(account.oauth_enc) if account.oauth_enc else {}
     if prov is None or prov.refresh == Refresh.NEVER:
         return _ended_or_wait(rt, account, now, "the platform offers no way to refresh it")
+    if prov.refresh == Refresh.GRANT and not material.get("refresh_token"):
+        return _ended_or_wait(rt, account, now, "the platform granted no refresh token")
     prov = prov.with_urls(dict(rt.settings.oauth_endpoints.get(account.platform, {})))
     credentials = account_credentials(rt, account)
     try:

@@ -177,3 +177,22 @@ def test_other_platforms_connect_from_the_web_once_their_connector_is_registered
     assert answer.status_code == 302 and "/choose" in answer.headers["Location"]
     page = signed_in.client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Acme" in page
+
+
+def test_without_a_refresh_token_the_account_waits_for_the_end_then_disconnects(
+    signed_in, rt, standin
+):
+    """LinkedIn grants refresh tokens only to some apps: the token is used to its end."""
+    assert connect(signed_in).status_code == 302
+    account = x_account(rt)
+    with rt.store.transaction() as db:
+        db.get(Account, account.id).oauth_enc = None
+    ends = account.token_expires_at
+    assert refresh_account(rt, account.id, now=ends - timedelta(minutes=30)) == "not_due"
+    assert x_account(rt).status == "active"
+    assert refresh_account(rt, account.id, now=ends) == RefreshOutcome.DISCONNECTED
+    with rt.store.session() as db:
+        told = db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "account:disconnected")
+        ).one()
+    assert "expired" in told.details["reason"] and "no refresh token" in told.details["reason"]
