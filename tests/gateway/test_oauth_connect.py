@@ -185,9 +185,8 @@ def test_a_code_without_the_pkce_verifier_is_refused_by_the_server(signed_in, rt
     started = start(signed_in, sandbox_url)
     callback = consent(continue_link(started))
     code = dict(parse_qsl(urlsplit(callback).query))["code"]
-    app = rt.vault.decrypt_json(
-        rt.store.session().__enter__().scalars(select(OAuthFlow)).one().secrets_enc
-    )
+    with rt.store.session() as db:
+        app = rt.vault.decrypt_json(db.scalars(select(OAuthFlow)).one().secrets_enc)
     stolen = httpx.post(
         f"{sandbox_url}/oauth/token",
         data={
