@@ -17,7 +17,6 @@ views before :func:`start`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Sequence
@@ -34,7 +33,6 @@ from postgate.errors import (
     ConsentRefused,
     Forbidden,
     MalformedRequest,
-    NotFound,
     PlatformUnavailable,
     PostgateError,
     ValidationFailed,
@@ -42,10 +40,10 @@ from postgate.errors import (
 from postgate.oauth import client
 from postgate.oauth.apps import OAuthApp
 from postgate.oauth.pkce import make_verifier, s256_challenge
-from postgate.oauth.providers import PROVIDERS, OAuthProvider, Pick, oauth_platforms, provider
+from postgate.oauth.providers import PROVIDERS, OAuthProvider, Pick, provider
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
-from postgate.services import accounts
+from postgate.services import accounts, oauth_flows
 from postgate.services.credentials import check_destination, url_policy
 from postgate.services.names import canonical_name
 from postgate.store.db import rows_changed
@@ -78,16 +76,6 @@ class Outcome:
     connected: bool
     flow_id: int | None = None
     choices: list[dict[str, str]] = field(default_factory=list)
-
-
-def connectable(platform: str) -> bool:
-    """Whether ``platform`` connects through its consent screen here: it has a provider and
-    Postgate has a connector for it."""
-    return platform in oauth_platforms() and platform in PLATFORMS
-
-
-def _state_hash(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
 
 
 def _provider(rt: Runtime, platform: str) -> OAuthProvider:
@@ -210,7 +198,7 @@ def start(
     now = utcnow()
     db.add(
         OAuthFlow(
-            state_hash=_state_hash(state),
+            state_hash=oauth_flows.state_hash(state),
             platform=req.platform,
             user_id=user.id,
             session_id=session.id,
@@ -251,62 +239,6 @@ def _settings_of(req: ConnectRequest) -> dict[str, Any]:
     }
 
 
-def _refuse(rt: Runtime, user: User, why: str, source: str, target: str = "oauth") -> None:
-    """Audit a refused callback in a transaction of its own: it is kept whatever follows."""
-    with rt.store.transaction() as db:
-        rt.audit(
-            db,
-            Event.ACCOUNT_CONNECT_REFUSED,
-            actor=user.username,
-            target=target,
-            source=source,
-            details={"reason": why},
-            result="refused",
-        )
-
-
-def _take(rt: Runtime, user: User, session: AuthToken, state: str, source: str) -> OAuthFlow:
-    """The flow ``state`` names, used up now: once, by the session that started it."""
-    now = utcnow()
-    digest = _state_hash(state)
-    with rt.store.transaction() as db:
-        taken = rows_changed(
-            db,
-            update(OAuthFlow)
-            .where(
-                OAuthFlow.state_hash == digest,
-                OAuthFlow.session_id == session.id,
-                OAuthFlow.used_at.is_(None),
-                OAuthFlow.expires_at > now,
-            )
-            .values(
-                used_at=now, expires_at=now + timedelta(seconds=rt.settings.oauth_state_seconds)
-            )
-            .execution_options(synchronize_session=False),
-        )
-        flow = db.scalar(select(OAuthFlow).where(OAuthFlow.state_hash == digest))
-        if flow is not None:
-            db.expunge(flow)
-        if taken != 1 and flow is not None and flow.used_at is None:
-            # Shown by another session: the code may be in someone else's hands; burn it.
-            db.execute(update(OAuthFlow).where(OAuthFlow.id == flow.id).values(used_at=now))
-    if taken == 1 and flow is not None:
-        return flow
-    error = _why_not(flow, session, now)
-    _refuse(rt, user, error.message, source, f"account:{flow.account_name}" if flow else "oauth")
-    raise error
-
-
-def _why_not(flow: OAuthFlow | None, session: AuthToken, now: datetime) -> PostgateError:
-    if flow is None:
-        return MalformedRequest("unknown state: this consent was not started here", field="state")
-    if flow.session_id != session.id:
-        return Forbidden("this consent was started in another session", field="state")
-    if flow.used_at is not None:
-        return Conflict("this consent was used already; start again", field="state")
-    return Conflict("this consent expired; start again", field="state")
-
-
 def callback(
     rt: Runtime,
     user: User,
@@ -318,13 +250,15 @@ def callback(
     """Handle the platform's redirect (RFC 6749 section 4.1.2): the code, or its error."""
     state = (params.get("state") or "").strip()
     if session is None or not state:
-        _refuse(rt, user, "no state", source)
+        oauth_flows.refuse(rt, user, "no state", source)
         raise MalformedRequest("the platform's answer has no state", field="state")
-    flow = _take(rt, user, session, state, source)
+    flow = oauth_flows.take(rt, user, session, state, source)
     prov = _provider(rt, flow.platform)
     if params.get("error"):
         error = params["error"][:64]
-        _refuse(rt, user, f"platform answered {error}", source, f"account:{flow.account_name}")
+        oauth_flows.refuse(
+            rt, user, f"platform answered {error}", source, f"account:{flow.account_name}"
+        )
         raise ConsentRefused(
             "the platform did not grant access ({error}): nothing was connected",
             field="code",
@@ -332,7 +266,7 @@ def callback(
         )
     code = (params.get("code") or "").strip()
     if not code:
-        _refuse(rt, user, "no code", source, f"account:{flow.account_name}")
+        oauth_flows.refuse(rt, user, "no code", source, f"account:{flow.account_name}")
         raise MalformedRequest("the platform's answer has no code", field="code")
     stash = rt.vault.decrypt_json(flow.secrets_enc)
     app = OAuthApp(stash["client_id"], stash["client_secret"])
@@ -350,7 +284,7 @@ def callback(
             )
             picks = client.choices(exchange, prov, tokens.access_token)
         except client.OAuthFailure as exc:
-            _refuse(rt, user, exc.message, source, f"account:{flow.account_name}")
+            oauth_flows.refuse(rt, user, exc.message, source, f"account:{flow.account_name}")
             raise _failure(exc) from None
     if prov.pick == Pick.NONE:
         return _finish(rt, user, flow, prov, app, tokens, None, source)
@@ -392,19 +326,8 @@ def _await_choice(
 
 def pending_choice(rt: Runtime, session: AuthToken | None, flow_id: int) -> Outcome:
     """A flow waiting for its pick, as this session may see it (404 otherwise)."""
-    with rt.store.session() as db:
-        flow = db.get(OAuthFlow, flow_id)
-        if (
-            flow is None
-            or session is None
-            or flow.session_id != session.id
-            or flow.used_at is None
-            or flow.finished_at is not None
-            or flow.choices is None
-            or flow.expires_at <= utcnow()
-        ):
-            raise NotFound("no consent waits for a choice here", field="flow")
-        return Outcome(flow.account_name, flow.platform, False, flow.id, list(flow.choices))
+    flow = oauth_flows.waiting_flow(rt, session, flow_id)
+    return Outcome(flow.account_name, flow.platform, False, flow.id, list(flow.choices or []))
 
 
 def choose(
@@ -417,13 +340,9 @@ def choose(
     source: str = "",
 ) -> Outcome:
     """Connect the Page or organisation the admin picked from a flow of this session."""
-    waiting = pending_choice(rt, session, flow_id)
-    if choice not in {c["id"] for c in waiting.choices}:
+    flow = oauth_flows.waiting_flow(rt, session, flow_id)
+    if choice not in {c["id"] for c in flow.choices or []}:
         raise ValidationFailed("choose one of the offered pages or organisations", field="choice")
-    with rt.store.session() as db:
-        flow = db.get(OAuthFlow, flow_id)
-        assert flow is not None
-        db.expunge(flow)
     prov = _provider(rt, flow.platform)
     stash = rt.vault.decrypt_json(flow.secrets_enc)
     expires = stash.get("expires_at")

@@ -15,6 +15,7 @@ from rq.job import Job
 from sqlalchemy import select
 
 from postgate.errors import ValidationFailed
+from postgate.oauth.providers import PROVIDERS
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services import oauth_connect
@@ -175,8 +176,21 @@ def test_other_platforms_connect_from_the_web_once_their_connector_is_registered
         assert answer.headers["Location"].endswith("/admin/accounts/brand-threads")
         return
     assert answer.status_code == 302 and "/choose" in answer.headers["Location"]
-    page = signed_in.client.get(answer.headers["Location"]).get_data(as_text=True)
+    choose = answer.headers["Location"]
+    page = signed_in.client.get(choose).get_data(as_text=True)
     assert "Acme" in page
+    target = {"linkedin": "2414183", "facebook": "101", "instagram": "17841400000000001"}[platform]
+    done = signed_in.submit(choose, {"choice": target})
+    # Connected, or stopped where the connector verifies the credentials with the platform's
+    # API, which the stand-in of the authorization server does not play.
+    if done.status_code != 302:
+        assert done.status_code == 422 and "credentials" in done.get_data(as_text=True)
+        return
+    with rt.store.session() as db:
+        account = db.scalar(select(Account).where(Account.platform == platform))
+        creds = account_credentials(rt, account)
+    assert creds[PROVIDERS[platform].target_field] == target
+    assert signed_in.client.get(choose).status_code == 404  # used up
 
 
 def test_without_a_refresh_token_the_account_waits_for_the_end_then_disconnects(
