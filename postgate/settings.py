@@ -18,10 +18,23 @@ from urllib.parse import urlparse
 
 from postgate.envfiles import resolve_file_variables, with_password
 from postgate.errors import SettingsError
-from postgate.oauth.apps import OAuthApp, read_apps, read_endpoints, read_timings
+from postgate.oauth.config import read_endpoints, read_timings
 from postgate.urlguard import UrlPolicy, is_valid_entry, literal_refusal
 
 DEFAULT_CONFIG = "config/postgate.toml"
+
+# The platforms whose accounts connect through an app registered with the platform (OAuth):
+# settings name -> the ``[platforms.<name>]`` table and the ``POSTGATE_<NAME>_APP_ID`` /
+# ``_APP_SECRET`` variables. Instagram accounts connect through the Meta app (``facebook``).
+PLATFORM_APPS = ("linkedin", "facebook", "threads", "x")
+
+
+@dataclass(frozen=True)
+class PlatformApp:
+    """The app registered with a platform: its public id and its secret (never logged)."""
+
+    app_id: str
+    app_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -79,8 +92,15 @@ class Settings:
     media_max_bytes: int = 16 * 1024 * 1024
     media_ocr_inline_pixels: int = 0
     public_url: str | None = None  # [web] public_url: for webhook receivers' download links
-    # OAuth connect and refresh (postgate.oauth.apps): each platform's app, endpoint overrides.
-    oauth_apps: Mapping[str, OAuthApp] = field(default_factory=dict)
+    # [platforms.<name>] app_id / app_secret, or POSTGATE_<NAME>_APP_ID / _APP_SECRET: the
+    # apps registered with LinkedIn, Meta (Facebook and Instagram), Threads and X.
+    platform_apps: Mapping[str, PlatformApp] = field(default_factory=dict)
+
+    def platform_app(self, name: str) -> PlatformApp | None:
+        """The app configured for ``name`` (``instagram`` uses ``facebook``'s), or None."""
+        return self.platform_apps.get("facebook" if name == "instagram" else name)
+
+    # OAuth connect and refresh (postgate.oauth.config): endpoint overrides, periods.
     oauth_endpoints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     oauth_refresh_ahead_seconds: int = 3600
     oauth_refresh_check_seconds: int = 300
@@ -266,12 +286,40 @@ def load_settings(
         ),
         media_directory=_relative(config_path, _text(media, "directory")),
         public_url=_text(web, "public_url").rstrip("/") or None,
-        oauth_apps=read_apps(env, data),
+        platform_apps=_platform_apps(env, _section(data, "platforms")),
         oauth_endpoints=read_endpoints(data),
         **read_timings(data),
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))
+
+
+def _platform_apps(env: Mapping[str, str], table: Mapping[str, Any]) -> dict[str, PlatformApp]:
+    """Each configured platform app; the variables win over the file, field by field, and an
+    id without its secret (or the reverse) names what is missing."""
+    unknown = sorted(set(table) - set(PLATFORM_APPS))
+    if unknown:
+        raise SettingsError(
+            "[platforms.{name}] in the settings file: unknown platform (known: {choices})",
+            name=unknown[0],
+            choices=", ".join(PLATFORM_APPS),
+        )
+    apps: dict[str, PlatformApp] = {}
+    for name in PLATFORM_APPS:
+        section = _section({f"platforms.{name}": table.get(name, {})}, f"platforms.{name}")
+        prefix = f"POSTGATE_{name.upper()}_APP"
+        app_id = env.get(f"{prefix}_ID") or _text(section, "app_id")
+        secret = env.get(f"{prefix}_SECRET") or _text(section, "app_secret")
+        if app_id and secret:
+            apps[name] = PlatformApp(app_id.strip(), secret.strip())
+        elif app_id or secret:
+            missing = f"{prefix}_SECRET" if app_id else f"{prefix}_ID"
+            raise SettingsError(
+                "{name}: the {platform} app needs both its id and its secret",
+                name=missing,
+                platform=name,
+            )
+    return apps
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -145,6 +145,7 @@ class PlatformLimits:
     local_mentions: bool = False
     max_alt_length: int | None = None  # characters of an image's alternative text
     max_image_bytes: int | None = None  # the largest image file the platform takes
+    min_media: int = 0  # images every post needs (Instagram: 1)
 
 
 @dataclass(frozen=True)

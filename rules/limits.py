@@ -25,6 +25,7 @@ TOO_LONG = Template(
     "The post is {used} characters long as {platform} counts them; the limit is {limit}."
 )
 TOO_MANY_MEDIA = Template("The post has {count} media attachments; {platform} allows {limit}.")
+NEEDS_MEDIA = Template("{platform} needs at least {limit} image(s) in every post.")
 IMAGE_TOO_LARGE = Template(
     "Image {image} is {size} bytes; {platform} takes images of at most {limit} bytes."
 )
@@ -154,6 +155,10 @@ class PlatformLimitsRule(Rule):
                     platform=draft.platform,
                     limit=limits.max_media,
                 )
+            )
+        if draft.media_count < limits.min_media:
+            findings.append(
+                self.finding(NEEDS_MEDIA, platform=draft.platform, limit=limits.min_media)
             )
         largest = limits.max_image_bytes
         for image in draft.images:

@@ -29,7 +29,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from tests.helpers import ROOT, Actors, TotpClock, WebActions, wait_until
-from tests.stores import start_from_migrated_copy
+from tests.stores import reset_postgres, start_from_migrated_copy
 
 # Property-based tests: bounded and reproducible in CI (the same examples every run, no
 # example database left in the tree); HYPOTHESIS_PROFILE=explore searches much further.
@@ -165,25 +165,16 @@ def _database_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
     base = request.getfixturevalue("postgres_base")
     if base is None:
         pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (database test); SQLite ran")
-    _reset_postgres(base)
+    # A test that builds a runtime starts from a migrated schema emptied of data; the others
+    # from no table at all, as a new database would be (tests/stores.py says why).
+    wants_runtime = bool({"rt", "any_rt"} & set(request.fixturenames))
+    reset_postgres(base, migrated=wants_runtime)
     return base
 
 
 def _reset_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        tables = (
-            conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-            )
-            .scalars()
-            .all()
-        )
-        for table in tables:
-            conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
-    engine.dispose()
+    """An empty schema: no table at all (for tests of how Postgate creates its store)."""
+    reset_postgres(url, migrated=False)
 
 
 FAST_SETTINGS = """

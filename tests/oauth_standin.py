@@ -385,6 +385,7 @@ def standin_settings(url: str) -> str:
     for name, urls in endpoints.items():
         lines.append(f"[oauth.{name}]")
         lines += [f'{key} = "{url}{path}"' for key, path in urls.items()]
-        lines.append(f"[platforms.{name}]")
-        lines += [f'app_id = "{CLIENT_ID}"', f'app_secret = "{CLIENT_SECRET}"']
+        if name != "instagram":  # Instagram goes through Facebook's (Meta's) app
+            lines.append(f"[platforms.{name}]")
+            lines += [f'app_id = "{CLIENT_ID}"', f'app_secret = "{CLIENT_SECRET}"']
     return "\n".join(lines) + "\n"

@@ -1,9 +1,12 @@
 """Test stores that start where the migrations would leave them, without running them.
 
-Running every Alembic migration for each test's new SQLite store cost about a second a test
-(more on a busy machine); a store migrated once per test process is copied instead, and
-``init_store`` then finds nothing to upgrade. A store whose folder does not exist yet is left
-to Postgate, so tests of how it creates a new instance still see it do so.
+Running every Alembic migration for each test's new store cost about a second a test (more on
+a busy machine). On SQLite, a store migrated once per test process is copied instead; on
+PostgreSQL, a schema a previous test left at the newest revision is emptied (one ``TRUNCATE``)
+and given back the rows the migrations themselves insert. Either way ``init_store`` then finds
+nothing to upgrade. A SQLite store whose folder does not exist yet is left to Postgate, and a
+test that never asks for a runtime gets an empty PostgreSQL schema, so tests of how Postgate
+creates a new instance still see it do so.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy import MetaData, create_engine, insert, text
+from sqlalchemy.engine import Connection, make_url
 
 _sqlite_template: list[Path] = []  # this process's store file at the newest schema
+# What the migrations alone leave in a new PostgreSQL schema: its tables, and their rows.
+_postgres_seed: dict[str, list[dict]] = {}
 
 
 def _migrated_sqlite_template() -> Path:
@@ -43,3 +49,72 @@ def start_from_migrated_copy(database_url: str) -> None:
     fresh = store_file.parent.is_dir() and not store_file.exists()
     if url.get_backend_name() == "sqlite" and fresh:
         shutil.copy2(_migrated_sqlite_template(), store_file)  # keeps its 0600
+
+
+def reset_postgres(url: str, *, migrated: bool) -> None:
+    """Leave the schema of ``url`` empty of data: at the newest revision when ``migrated``
+    (emptied in place when a previous test left it there, else rebuilt), without any table
+    otherwise."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if migrated and _at_head_as_migrated(conn):
+                _empty_keeping_schema(conn)
+                return
+            _drop_tables(conn)
+        if migrated:
+            _migrate_and_remember_seed(url)
+    finally:
+        engine.dispose()
+
+
+def _tables(conn: Connection) -> set[str]:
+    query = text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    return set(conn.execute(query).scalars())
+
+
+def _drop_tables(conn: Connection) -> None:
+    for table in _tables(conn):
+        conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+
+
+def _at_head_as_migrated(conn: Connection) -> bool:
+    """True when the schema has exactly the tables the migrations make, at the newest revision
+    (a test that downgraded, or added a table, leaves it to be rebuilt)."""
+    from postgate.store.migrate import head_revision
+
+    if not _postgres_seed or _tables(conn) != set(_postgres_seed):
+        return False
+    revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return revision == [head_revision()]
+
+
+def _empty_keeping_schema(conn: Connection) -> None:
+    data = sorted(table for table in _postgres_seed if table != "alembic_version")
+    names = ", ".join(f'"{table}"' for table in data)
+    conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    metadata = MetaData()
+    for table, rows in _postgres_seed.items():
+        if rows and table != "alembic_version":
+            metadata.reflect(conn, only=[table])
+            conn.execute(insert(metadata.tables[table]), rows)
+
+
+def _migrate_and_remember_seed(url: str) -> None:
+    from postgate.store import migrate
+    from postgate.store.db import get_store
+
+    store = get_store(url)
+    try:
+        migrate.upgrade(store)
+    finally:
+        store.dispose()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            _postgres_seed.clear()
+            for table in _tables(conn):
+                rows = conn.execute(text(f'SELECT * FROM "{table}"')).mappings().all()
+                _postgres_seed[table] = [dict(row) for row in rows]
+    finally:
+        engine.dispose()

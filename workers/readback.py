@@ -17,9 +17,18 @@ from sqlalchemy import select
 
 from postgate.platforms.base import RemotePost
 from postgate.platforms.matching import is_same_post
+from postgate.platforms.registry import PLATFORMS
+from postgate.platforms.spec import ReadBack
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.store.models import Account, Post
+
+
+def strategy_for(platform: str) -> ReadBack:
+    """How a lost answer is settled on ``platform`` (its registry entry says): list the
+    account, send again to a receiver that deduplicates, or wait for a person at once."""
+    spec = PLATFORMS.get(platform)
+    return spec.read_back if spec is not None else ReadBack.NONE
 
 
 def find_on_platform(

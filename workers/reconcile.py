@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from postgate import queue
 from postgate.platforms.base import ConnectorError
+from postgate.platforms.spec import ReadBack
 from postgate.runtime import Runtime
 from postgate.services.media import pending_media
 from postgate.services.publishing import (
@@ -42,7 +43,7 @@ from postgate.states import AccountStatus, PostStatus
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from workers.claims import HARD_STALE, READ_BACK_SLACK, claim_is_stale, post_lease
-from workers.readback import find_on_platform
+from workers.readback import find_on_platform, strategy_for
 
 log = logging.getLogger("postgate.workers.reconcile")
 
@@ -57,6 +58,7 @@ class Resolution(enum.StrEnum):
     UNRESOLVED = "unresolved"  # the account cannot be read back yet: the claim stays
 
 
+NO_READ_BACK = "{platform} cannot be read back: check the account and settle the post"
 STALE_CLAIMS = (Resolution.PUBLISHED, Resolution.RESCHEDULED, Resolution.UNRESOLVED)
 
 
@@ -152,7 +154,13 @@ def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> Resolution:
     lease = post_lease(rt, post_id)
     if not lease.acquire():
         return Resolution.LIVE
+    strategy = strategy_for(account.platform)
     try:
+        if strategy == ReadBack.NONE:  # nothing can tell: a person settles it, now
+            note_unresolved(rt, post_id, token, NO_READ_BACK.format(platform=account.platform))
+            return Resolution.UNRESOLVED
+        if strategy == ReadBack.RESEND:  # the receiver deduplicates on the same key
+            return _release(rt, post_id, token, enqueue=enqueue)
         try:
             since = (claimed_at or utcnow()) - READ_BACK_SLACK
             remote = find_on_platform(rt, account, text, since, post_id=post_id, key=key)

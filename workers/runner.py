@@ -82,7 +82,7 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
     try:
         while True:
             worker, worked = _work_once(rt, heartbeat, burst)
-            if burst or worker is None or worker._stop_requested:
+            if burst or worker is None or _stop_was_requested(worker):
                 return worked
             log.warning("the RQ worker ended on a Redis problem: waiting for Redis to resume")
             _wait_for_redis(rt)
@@ -113,6 +113,14 @@ def _work_once(
         return (None if burst else worker), False
     finally:
         connection.close()
+
+
+def _stop_was_requested(worker: BeatingWorker) -> bool:
+    """Whether SIGTERM or SIGINT ended the RQ worker. RQ marks a stop that waits for a busy
+    horse in ``_stop_requested``, but an idle worker stops at once by raising inside
+    ``work()``, leaving only the request's date behind: both are a stop, never a Redis
+    problem to recover from (mistaking one made ``docker stop`` wait for its SIGKILL)."""
+    return worker._stop_requested or worker._shutdown_requested_date is not None
 
 
 def _wait_for_redis(rt: Runtime, longest: float = REDIS_WAIT_MAX) -> None:

@@ -283,11 +283,23 @@ class Post(Answer):
     updated_at: Time
 
 
+class QuotaWarning(Answer):
+    """The platform's posting quota would be exceeded around this post's time (its registry
+    entry's ``post_quota``): a warning, the post is stored all the same."""
+
+    rule: one_of(("quota",))  # type: ignore[valid-type]
+    message: str
+    template: str
+    params: dict[str, Any]
+
+
 class Submitted(Post):
     """A post just submitted, with what happened to it in words: sent for review, or blocked
-    and why (its blocking findings), in the caller's language."""
+    and why (its blocking findings), in the caller's language; and ``warnings``, such as a
+    posting quota the account would exceed."""
 
     message: str
+    warnings: list[QuotaWarning]
 
 
 class PostList(Answer):
@@ -450,12 +462,19 @@ class PreviewItem(Answer):
     url: str | None
     action: one_of(("delete", "keep"))  # type: ignore[valid-type]
     why: str
+    by_hand: bool  # to delete, but the platform's API cannot: the lead deletes it at ``url``
 
 
 class PreviewListing(Answer):
+    """One account as the preview listed it, and what Postgate can do on its platform."""
+
     name: str
     listed: int
     reason: str
+    platform: str
+    deletes: bool
+    lists_non_public: bool
+    revokes: bool
 
 
 class TakedownPreview(Answer):

@@ -22,9 +22,11 @@ from gateway.api.types import (
 )
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
+from gateway.i18n import finding_text
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import media, posts, retrying, review, settling
+from postgate.services.quotas import quota_warning
 from postgate.store.models import POST_STATUSES, Account
 from postgate.store.types import INT_MAX
 
@@ -123,7 +125,10 @@ def submit(body: NewPost) -> tuple[dict[str, Any], int]:
             media=[m.model_dump() for m in body.media or []],
             source=source_address(),
         )
-        return {**posts.post_to_dict(post), "message": submitted.answer_message(post)}, 201
+        warning = quota_warning(db, post.account, post.scheduled_at, post_id=post.id)
+        shown = {**posts.post_to_dict(post), "message": submitted.answer_message(post)}
+        warnings = [{**warning, "message": finding_text(warning)}] if warning else []
+        return {**shown, "warnings": warnings}, 201
 
 
 @bp.operation("GET", "/posts", query=PostFilter, answers={200: answers.PostList})
@@ -151,9 +156,7 @@ def edit_post(post_id: int, body: PostEdit) -> dict[str, Any]:
     if "media" in changes:
         changes["media"] = [m.model_dump() for m in changes["media"] or []]
     if not changes:
-        raise ValidationFailed(
-            "nothing to change: give text, scheduled_at or media", field="text"
-        )
+        raise ValidationFailed("nothing to change: give text, scheduled_at or media", field="text")
     with rt().store.transaction() as db:
         post, old_revision = posts.edit(
             rt(), db, caller(db), post_id, changes, source=source_address()

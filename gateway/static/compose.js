@@ -65,6 +65,7 @@
       head.appendChild(counter);
       card.appendChild(head);
       card.appendChild(preview(value, r.findings));
+      if (r.quota) card.appendChild(el("p", "quota-warning", r.quota));
       if (!r.findings.length) {
         card.appendChild(el("p", "ok-text", statusEl.getAttribute("data-clean")));
       } else {

@@ -40,6 +40,7 @@ from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
 from postgate.services.media import attach, draft_images, media_rows
 from postgate.services.names import canonical_name
+from postgate.services.quotas import quota_warning
 from postgate.services.server_limits import account_limits
 from postgate.states import CANCELLABLE, EDITABLE, Role
 from postgate.store.models import POST_STATUSES, Account, Post
@@ -136,9 +137,28 @@ def compose() -> ResponseReturnValue:
         dispatch_after_commit(post)
     for category, message in submitted.flashes(created):
         flash(message, category)
+    for message in _quota_warnings(created):
+        flash(message, "warning")
     if len(created) == 1:
         return redirect(url_for("posts.detail", post_id=created[0].id))
     return redirect(url_for("posts.list"))
+
+
+def _quota_text(db: Session, account: Account, when: datetime | None) -> str | None:
+    """The quota warning for one more post on ``account`` at ``when``, in words."""
+    warning = quota_warning(db, account, when)
+    return finding_text(warning) if warning else None
+
+
+def _quota_warnings(created: list[Post]) -> list[str]:
+    """What the platforms' posting quotas say about the posts just stored."""
+    with rt().store.session() as db:
+        found = [
+            quota_warning(db, post.account, post.scheduled_at, post_id=post.id)
+            for post in (db.get(Post, p.id) for p in created)
+            if post is not None
+        ]
+    return [finding_text(w) for w in found if w]
 
 
 def _submit_all(form: ComposeForm) -> list[Post]:
@@ -195,6 +215,7 @@ def compose_check() -> ResponseReturnValue:
                     "limit": limit,
                     "blocked": result.blocked,
                     "findings": [_shown(f.to_dict()) for f in result.findings],
+                    "quota": _quota_text(db, account, when),
                 }
             )
     return jsonify({"results": results})

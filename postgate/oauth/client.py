@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from postgate.oauth.apps import OAuthApp
+from postgate.oauth.config import OAuthApp
 from postgate.oauth.providers import OAuthProvider, Pick
 from postgate.urlguard import GuardedTransport, UrlPolicy, URLRefused
 

@@ -11,7 +11,7 @@ Each fact cites the platform's page in ``docs``.
 A Mastodon server is its own authorization server: ``per_instance`` providers register an
 app on the server the admin names (``POST /api/v1/apps``) and their URLs are paths on it.
 Every absolute URL may be replaced by the settings (``[oauth.<platform>]``, see
-:mod:`postgate.oauth.apps`), which is how the tests point a flow at a local stand-in.
+:mod:`postgate.oauth.config`), which is how the tests point a flow at a local stand-in.
 """
 
 from __future__ import annotations

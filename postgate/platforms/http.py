@@ -49,14 +49,31 @@ def _unauthorized(status: int, body: Any) -> bool:
     return status == 401
 
 
+# What a platform's own error code says a failure is, whatever HTTP status carries it (Meta's
+# Graph API answers a rate limit or an expired token with a 400): the kind, and how many
+# seconds to wait when the platform says.
+Verdict = tuple[str, float | None]
+RATE_LIMITED, RETRYABLE, CREDENTIALS, PERMANENT = (
+    "rate_limited",
+    "retryable",
+    "credentials",
+    "permanent",
+)
+
+
 @dataclass(frozen=True)
 class ErrorStyle:
-    """How one platform words its errors and rate limits."""
+    """How one platform words its errors and rate limits.
+
+    ``classify`` reads the platform's own error codes (body and headers) where the HTTP
+    status does not tell; None leaves the decision to the status.
+    """
 
     describe: Callable[[Any], str | None]
     reset_header: str | None = None
     reset_is_epoch: bool = True
     is_credentials_error: Callable[[int, Any], bool] = field(default=_unauthorized)
+    classify: Callable[[int, Any, httpx.Headers], Verdict | None] | None = None
 
 
 class _RedactingFilter(logging.Filter):
@@ -142,6 +159,11 @@ class HttpClient:
         status = response.status_code
         body = body_or_none(response)
         message = self._message(status, body, response)
+        verdict = (
+            self._style.classify(status, body, response.headers) if self._style.classify else None
+        )
+        if verdict is not None:
+            return _error_of(verdict, message, status)
         if status in (408, 429):
             wait = retry_after(
                 response.headers,
@@ -183,6 +205,17 @@ class HttpClient:
         detail = detail or (body_text(response) if body is None else None)
         detail = " ".join(str(detail or response.reason_phrase or "error").split())
         return self._redact(f"{self._platform}: HTTP {status}: {detail[:MAX_DETAIL]}")
+
+
+def _error_of(verdict: Verdict, message: str, status: int) -> ConnectorError:
+    """The connector error a platform's own error code calls for; a refused call never
+    reached the point of acting, so its outcome is known."""
+    kind, wait = verdict
+    if kind in (RATE_LIMITED, RETRYABLE):
+        return RetryableError(message, status=status, retry_after=wait)
+    if kind == CREDENTIALS:
+        return CredentialsError(message, status=status)
+    return PermanentError(message, status=status)
 
 
 def body_text(response: httpx.Response) -> str | None:

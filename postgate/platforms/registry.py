@@ -19,12 +19,21 @@ import httpx
 
 from postgate.platforms.base import Clock, Connector, CredentialsError, utc_now
 from postgate.platforms.bluesky import BlueskyConnector
+from postgate.platforms.facebook import FacebookConnector
+from postgate.platforms.instagram import InstagramConnector
+from postgate.platforms.linkedin import LinkedInConnector
 from postgate.platforms.mastodon import MastodonConnector
 from postgate.platforms.sandbox import issue_token
-from postgate.platforms.spec import Capabilities, Credential, PlatformSpec, Quota
+from postgate.platforms.spec import Capabilities, Credential, PlatformSpec, Quota, ReadBack
+from postgate.platforms.threads import ThreadsConnector
 from postgate.platforms.webhook import WebhookConnector
 from postgate.platforms.x import XConnector
 from rules import PlatformLimits
+
+# What an OAuth connection fills in besides the access token (docs/platforms.md).
+_EXPIRES_AT = Credential("expires_at", secret=False, required=False)  # ISO 8601, UTC
+_REFRESH_TOKEN = Credential("refresh_token", required=False)
+DAY = 24 * 3600
 
 _MASTODON_LIMITS = PlatformLimits(
     max_length=500,
@@ -109,6 +118,8 @@ X = PlatformSpec(
         Credential("access_token"),
         Credential("client_id", secret=False, required=False),
         Credential("client_secret", required=False),
+        _EXPIRES_AT,
+        _REFRESH_TOKEN,
     ),
     limits=PlatformLimits(
         max_length=280,
@@ -139,12 +150,112 @@ WEBHOOK = PlatformSpec(
     limits=PlatformLimits(max_length=10_000, max_media=10, max_alt_length=1500),  # our bounds
     # The receiver deduplicates on idempotency_key; it cannot be listed nor revoked.
     capabilities=Capabilities(idempotency=True, delete=True, list_non_public=False, revoke=False),
+    read_back=ReadBack.RESEND,
     connector=WebhookConnector,
     docs=("postgate/platforms/webhook.py: the contract a receiver implements",),
 )
 
+
+LINKEDIN = PlatformSpec(
+    name="linkedin",
+    title="LinkedIn",
+    credentials=(
+        Credential("access_token"),
+        Credential("organization_id", secret=False),  # 2414183 or urn:li:organization:2414183
+        _EXPIRES_AT,
+        _REFRESH_TOKEN,
+        Credential("client_id", secret=False, required=False),  # revoking needs the app's pair
+        Credential("client_secret", required=False),
+    ),
+    limits=PlatformLimits(max_length=3000, max_media=20, max_alt_length=4086),
+    # Posts API: no idempotency key, no listing of what the page's token cannot author.
+    capabilities=Capabilities(idempotency=False, delete=True, list_non_public=True, revoke=True),
+    connector=LinkedInConnector,
+    docs=(
+        "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api",
+        "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api",
+        "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/multiimage-post-api"
+        " (2 to 20 images)",
+        "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/little-text-format",
+        "https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits"
+        " (daily limits, no fixed figure)",
+    ),
+)
+
+FACEBOOK = PlatformSpec(
+    name="facebook",
+    title="Facebook Page",
+    credentials=(
+        Credential("access_token"),  # the user token (Facebook Login)
+        Credential("page_id", secret=False),
+        Credential("page_access_token", required=False),  # derived from the user token
+        _EXPIRES_AT,
+    ),
+    limits=PlatformLimits(max_length=63_206, max_media=10, max_image_bytes=4 * 1024 * 1024),
+    # published_posts lists the Page's published posts, not its unpublished (ads-only) ones.
+    capabilities=Capabilities(idempotency=False, delete=True, list_non_public=False, revoke=True),
+    connector=FacebookConnector,
+    docs=(
+        "https://developers.facebook.com/docs/pages-api/posts",
+        "https://developers.facebook.com/docs/graph-api/reference/page/photos/",
+        "https://developers.facebook.com/docs/graph-api/reference/page/published_posts/",
+        "https://developers.facebook.com/docs/graph-api/overview/rate-limiting/"
+        " (BUC limits, no fixed figure)",
+        "https://developers.facebook.com/docs/graph-api/guides/error-handling/",
+    ),
+)
+
+INSTAGRAM = PlatformSpec(
+    name="instagram",
+    title="Instagram",
+    credentials=(
+        Credential("access_token"),  # the Meta app's user token (Facebook Login)
+        Credential("ig_user_id", secret=False),
+        _EXPIRES_AT,
+    ),
+    limits=PlatformLimits(
+        max_length=2200, max_media=10, min_media=1, max_image_bytes=8 * 1024 * 1024
+    ),
+    post_quota=Quota(50, DAY),  # media_publish: 50 posts in a moving 24 hours
+    # A professional account's media are all listed; the API deletes none of them.
+    capabilities=Capabilities(idempotency=False, delete=False, list_non_public=True, revoke=True),
+    connector=InstagramConnector,
+    docs=(
+        "https://developers.facebook.com/docs/instagram-platform/content-publishing/",
+        "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media_publish"
+        " (50 posts in 24 hours)",
+        "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit",
+        "https://developers.facebook.com/docs/instagram-platform/reference/instagram-media"
+        " (no delete operation)",
+    ),
+)
+
+THREADS = PlatformSpec(
+    name="threads",
+    title="Threads",
+    credentials=(
+        Credential("access_token"),
+        Credential("user_id", secret=False, required=False),  # "me" when absent
+        _EXPIRES_AT,
+    ),
+    limits=PlatformLimits(max_length=500, max_media=20, max_image_bytes=8 * 1024 * 1024),
+    post_quota=Quota(250, DAY),
+    delete_quota=Quota(100, DAY),
+    # No revocation endpoint: the lead removes the app in the Threads settings.
+    capabilities=Capabilities(idempotency=False, delete=True, list_non_public=True, revoke=False),
+    connector=ThreadsConnector,
+    docs=(
+        "https://developers.facebook.com/docs/threads/overview#rate-limiting"
+        " (250 posts in 24 hours)",
+        "https://developers.facebook.com/docs/threads/posts",
+        "https://developers.facebook.com/docs/threads/posts/delete-posts (100 deletions a day)",
+        "https://developers.facebook.com/docs/threads/threads-media",
+    ),
+)
+
 PLATFORMS: dict[str, PlatformSpec] = {
-    spec.name: spec for spec in (SANDBOX, MASTODON, BLUESKY, X, WEBHOOK)
+    spec.name: spec
+    for spec in (SANDBOX, MASTODON, BLUESKY, X, LINKEDIN, FACEBOOK, INSTAGRAM, THREADS, WEBHOOK)
 }
 
 

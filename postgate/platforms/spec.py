@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 import httpx
@@ -61,6 +62,14 @@ class Capabilities:
     server_limits: bool = False  # each server states its own limits (Mastodon's instance API)
 
 
+class ReadBack(StrEnum):
+    """How the worker learns what became of a publish whose answer was lost (invariant 5)."""
+
+    LISTING = "listing"  # list the account since the claim and recognise the post there
+    RESEND = "resend"  # send again with the same key: the receiver deduplicates (a webhook)
+    NONE = "none"  # nothing can tell: the outcome is unknown at once, a person settles it
+
+
 class ConnectorFactory(Protocol):
     """How a spec builds its connector; every argument comes by keyword."""
 
@@ -94,6 +103,7 @@ class PlatformSpec:
     post_quota: Quota | None = None
     delete_quota: Quota | None = None
     needs_base_url: bool = False
+    read_back: ReadBack = ReadBack.LISTING
     # The local sandbox: its address defaults to POSTGATE_SANDBOX_URL, and it issues a token
     # for an account's name when none is given.
     local: bool = False

@@ -25,6 +25,23 @@ MANUAL_REVOKE: dict[str, str] = {
         "in X, Settings > Security and account access > Apps and sessions: revoke the app's"
         " access and log out other sessions, then reconnect"
     ),
+    "linkedin": (
+        "on LinkedIn, the page's Admin tools > Manage admins: remove the compromised member; on"
+        " the member's account, Settings > Data privacy > Other applications > Permitted"
+        " services: remove the app, then reconnect"
+    ),
+    "facebook": (
+        "on Facebook, Settings > Business integrations: remove the app; check the page's roles"
+        " in Meta Business Suite, then reconnect"
+    ),
+    "instagram": (
+        "on Facebook, Settings > Business integrations: remove the app; in Instagram, Settings >"
+        " Security: change the password, then reconnect"
+    ),
+    "threads": (
+        "in Threads, Settings > Account > Website permissions: remove the app and change the"
+        " password, then reconnect"
+    ),
     "webhook": (
         "rotate the shared secret on the receiving side and in Postgate (the URL too if it"
         " embeds a token)"

@@ -38,7 +38,7 @@ from postgate.errors import (
     ValidationFailed,
 )
 from postgate.oauth import client
-from postgate.oauth.apps import OAuthApp
+from postgate.oauth.config import OAuthApp, app_for
 from postgate.oauth.pkce import make_verifier, s256_challenge
 from postgate.oauth.providers import PROVIDERS, OAuthProvider, Pick, provider
 from postgate.platforms.registry import PLATFORMS
@@ -164,7 +164,7 @@ def _app(rt: Runtime, prov: OAuthProvider, base_url: str | None, redirect_uri: s
                     url=base_url,
                     detail=exc.message,
                 ) from None
-    app = rt.settings.oauth_apps.get(prov.platform)
+    app = app_for(rt.settings, prov.platform)
     if app is None:
         raise ValidationFailed(
             "no {platform} app is configured: set POSTGATE_{upper}_APP_ID and "

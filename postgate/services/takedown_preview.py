@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from postgate.platforms.base import ConnectorError, RemotePost
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
+from postgate.services.takedown_manual import mark_manual_steps
 from postgate.services.takedown_scope import Scope, decide
 from postgate.services.takedowns import check_scope, resolve_accounts
 from postgate.states import PostStatus
@@ -29,8 +30,9 @@ LIST_LIMIT = 10_000  # as the job lists
 def preview_takedown(
     rt: Runtime, account_names: list[str] | None, since: datetime, scope: Scope
 ) -> dict[str, Any]:
-    """``{"items": [...], "accounts": [{"name", "listed", "reason"}]}``; items are ordered
-    by account, then newest first, with ``action`` ``delete`` or ``keep`` and ``why``."""
+    """``{"items": [...], "accounts": [{"name", "listed", "reason", ...}]}``; items are
+    ordered by account, then newest first, with ``action`` ``delete`` or ``keep``, ``why``
+    and ``by_hand`` (:mod:`postgate.services.takedown_manual`)."""
     with rt.store.session() as db:
         accounts = resolve_accounts(db, account_names)
         scope = check_scope(db, scope)  # usernames as stored, whatever their case
@@ -43,7 +45,8 @@ def preview_takedown(
         listings.append({"name": account.name, "listed": len(listed), "reason": reason})
         with rt.store.session() as db:
             items += _account_items(db, account, listed, since, scope)
-    return {"items": items, "accounts": listings}
+    platforms = {account.name: account.platform for account in accounts}
+    return mark_manual_steps({"items": items, "accounts": listings}, platforms)
 
 
 def _listing(rt: Runtime, account: Account) -> tuple[list[RemotePost], str]:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from postgate.audit import Event
 from postgate.oauth import client
+from postgate.oauth.config import app_for
 from postgate.oauth.providers import Refresh, provider
 from postgate.runtime import Runtime
 from postgate.services.credentials import account_credentials, url_policy
@@ -85,7 +86,7 @@ def refresh_account(rt: Runtime, account_id: int, now: datetime | None = None) -
                 exchange,
                 prov,
                 account.base_url,
-                rt.settings.oauth_apps.get(account.platform),
+                app_for(rt.settings, account.platform),
                 access_token=credentials.get(prov.credential_field, ""),
                 refresh_token=material.get("refresh_token"),
                 now=now,

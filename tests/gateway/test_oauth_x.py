@@ -149,7 +149,7 @@ def test_denied_on_x_connects_nothing(signed_in, rt, standin):
 
 def test_platforms_without_an_app_cannot_start(signed_in, rt):
     """Without ``POSTGATE_X_APP_ID``/``_APP_SECRET`` the admin is told what to set."""
-    bare = Runtime(rt.settings.with_overrides(oauth_apps={}))
+    bare = Runtime(rt.settings.with_overrides(platform_apps={}))
     with bare.store.transaction() as db:
         user = db.scalar(select(User))
         session = db.scalar(select(AuthToken))

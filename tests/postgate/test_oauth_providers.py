@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from postgate.oauth import client
-from postgate.oauth.apps import OAuthApp, read_apps, read_endpoints
+from postgate.oauth.config import OAuthApp, read_endpoints, read_timings
 from postgate.oauth.pkce import make_verifier, s256_challenge
 from postgate.oauth.providers import PROVIDERS, Pick, Refresh
 from postgate.urlguard import UrlPolicy
@@ -191,15 +191,11 @@ def test_threads_long_lived_token_refreshes_itself(standin):
     assert creds == {"access_token": tokens.access_token, "user_id": THREADS_USER}
 
 
-def test_apps_come_from_the_environment_or_the_settings_file():
-    data = {"platforms": {"facebook": {"app_id": "fb-id", "app_secret": "fb-secret"}}}
-    env = {"POSTGATE_X_APP_ID": "x-id", "POSTGATE_X_APP_SECRET": "x-secret"}
-    apps = read_apps(env, data)
-    assert apps["x"] == OAuthApp("x-id", "x-secret") and apps["instagram"] == apps["facebook"]
-    assert "secret" not in repr(apps["x"]) and "linkedin" not in apps
+def test_endpoint_overrides_must_be_urls():
     from postgate.errors import SettingsError
 
-    with pytest.raises(SettingsError, match="POSTGATE_X_APP_SECRET"):
-        read_apps({"POSTGATE_X_APP_ID": "x-id"}, {})
     with pytest.raises(SettingsError, match=r"oauth\.x\.token_url"):
         read_endpoints({"oauth": {"x": {"token_url": "ftp://nope"}}})
+    with pytest.raises(SettingsError, match="refresh_check_seconds"):
+        read_timings({"oauth": {"refresh_check_seconds": 0}})
+    assert read_timings({"oauth": {"state_seconds": 60}}) == {"oauth_state_seconds": 60}

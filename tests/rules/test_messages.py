@@ -90,6 +90,7 @@ CASES = [
     ("Hello", {"platform": "myspace"}, "limits"),
     ("a" * 501, {}, "limits"),
     ("Hello", {"media_count": 5}, "limits"),
+    ("Hello", {"platform": "instagram"}, "limits"),
     ("Hello", {"timezone": "Mars/Olympus_Mons"}, "schedule"),
     ("Hello", {"scheduled_at": CHRISTMAS}, "schedule"),
     ("Hello", {"windows": ("someday 25:00",)}, "schedule"),

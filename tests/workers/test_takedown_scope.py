@@ -147,7 +147,8 @@ def test_preview_shows_every_post_in_the_window_and_changes_nothing(rt, client, 
         by_id[ids["public"]]["origin"] == "unauthorized" and by_id[ids["public"]]["author"] is None
     )
     assert by_id[ids["old_ours"]]["approved_text"] == "Spring collection is out"
-    assert preview["accounts"] == [{"name": "acme", "listed": 9, "reason": ""}]
+    listed = [{k: a[k] for k in ("name", "listed", "reason")} for a in preview["accounts"]]
+    assert listed == [{"name": "acme", "listed": 9, "reason": ""}]
     assert live_ids(scene["url"]) == before
     with rt.store.session() as db:
         assert db.scalars(select(Takedown)).all() == []

@@ -19,6 +19,17 @@ CREDENTIALS = {
     "sandbox": {"token": "mastodon-token-SECRET-1234"},
     "bluesky": {"identifier": "acme.bsky.social", "app_password": "abcd-efgh-SECRET-mnop"},
     "x": {"access_token": "x-oauth2-token-SECRET-5678"},
+    "linkedin": {"access_token": "AQV-linkedin-token-SECRET-7777", "organization_id": "2414183"},
+    "facebook": {
+        "access_token": "EAAG-user-token-SECRET-1111",
+        "page_id": "104857600123456",
+        "page_access_token": "EAAG-page-token-SECRET-2222",
+    },
+    "instagram": {
+        "access_token": "EAAG-ig-user-token-SECRET-3333",
+        "ig_user_id": "17841405822304914",
+    },
+    "threads": {"access_token": "THQW-threads-token-SECRET-4444", "user_id": "25112233445566778"},
     "webhook": {
         "url": "https://hooks.example/postgate/HOOK-SECRET-path",
         "secret": "whsec-SECRET-9999",

@@ -1,12 +1,9 @@
-"""The app Postgate is registered as on each platform, and where its OAuth endpoints are.
+"""The OAuth settings: Postgate's app on each platform, where the endpoints are, and periods.
 
-Read by :func:`postgate.settings.load_settings` (never at import time):
-
-- ``[platforms.<name>] app_id`` and ``app_secret`` in the settings file, or the variables
-  ``POSTGATE_<NAME>_APP_ID`` and ``POSTGATE_<NAME>_APP_SECRET`` (which win), for ``x``,
-  ``linkedin``, ``facebook`` and ``threads``. Instagram is reached through the Meta app of
-  Facebook Login, so it takes Facebook's unless it has its own. Mastodon servers need none:
-  Postgate registers itself on each server when an account is connected.
+The apps are the settings' ``platform_apps`` (``[platforms.<name>] app_id`` / ``app_secret``,
+or ``POSTGATE_<NAME>_APP_ID`` / ``_APP_SECRET``; Instagram uses Facebook's): :func:`app_for`.
+Mastodon servers need none: Postgate registers itself on each server when an account is
+connected. Read by :func:`postgate.settings.load_settings` (never at import time):
 - ``[oauth.<name>]``: ``authorize_url``, ``token_url``, ``long_lived_url``, ``refresh_url``,
   ``api_url`` replace the platform's own (a local stand-in in the tests, a proxy).
 - ``[oauth]``: ``refresh_ahead_seconds`` (refresh a token this long before it expires,
@@ -18,14 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postgate.errors import SettingsError
 from postgate.oauth.providers import URL_FIELDS
 
-APP_PLATFORMS = ("x", "linkedin", "facebook", "instagram", "threads")
-SHARES_APP = {"instagram": "facebook"}  # one Meta app for Facebook Login and Instagram
-
+if TYPE_CHECKING:  # settings builds on this module
+    from postgate.settings import Settings
 
 @dataclass(frozen=True)
 class OAuthApp:
@@ -56,25 +52,10 @@ def _string(table: Mapping[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
-def read_apps(env: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, OAuthApp]:
-    """Every platform app configured, by platform name (see the module doc)."""
-    apps: dict[str, OAuthApp] = {}
-    for name in APP_PLATFORMS:
-        table = _table(data, "platforms", name)
-        prefix = f"POSTGATE_{name.upper()}_APP_"
-        app_id = env.get(prefix + "ID") or _string(table, "app_id", f"platforms.{name}")
-        secret = env.get(prefix + "SECRET") or _string(table, "app_secret", f"platforms.{name}")
-        if bool(app_id) != bool(secret):
-            missing = f"{prefix}SECRET" if app_id else f"{prefix}ID"
-            raise SettingsError(
-                "{name} is missing: a platform app needs both its id and its secret", name=missing
-            )
-        if app_id:
-            apps[name] = OAuthApp(app_id, secret)
-    for name, source in SHARES_APP.items():
-        if name not in apps and source in apps:
-            apps[name] = apps[source]
-    return apps
+def app_for(settings: Settings, platform: str) -> OAuthApp | None:
+    """Postgate's app on ``platform`` as the settings give it (``[platforms.<name>]``)."""
+    app = settings.platform_app(platform)
+    return OAuthApp(app.app_id, app.app_secret) if app is not None else None
 
 
 def read_endpoints(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:

@@ -1,0 +1,92 @@
+"""Warn before a platform's posting quota would be exceeded (the registry's ``post_quota``).
+
+Instagram publishes at most 50 posts per account in a moving 24 hours, Threads 250: a post
+beyond that is refused by the platform at publish time, hours after it was approved. So the
+compose page (its live check and its submission) and ``POST /posts`` say it at once: a post
+whose time falls in a window of the quota's length that holds more of the account's posts
+(in review, scheduled, publishing or published) than the quota allows. It is a warning, not
+a refusal: the worker still retries after the platform's own limit, and the author may
+move the post.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from postgate.platforms.registry import PLATFORMS
+from postgate.states import PostStatus
+from postgate.store.models import Account, Post
+from postgate.store.types import utcnow
+from rules.base import Template
+
+COUNTED = (
+    PostStatus.PENDING_REVIEW,
+    PostStatus.SCHEDULED,
+    PostStatus.PUBLISHING,
+    PostStatus.PUBLISHED,
+)
+TEMPLATE = Template(
+    "{platform} publishes at most {limit} posts per account in {hours} hours; "
+    "{count} posts of {account} would fall within {hours} hours of this one."
+)
+
+
+def quota_warning(
+    db: Session, account: Account, when: datetime | None, *, post_id: int | None = None
+) -> dict[str, Any] | None:
+    """The warning for one more post on ``account`` at ``when`` (None: as soon as approved),
+    or None when the platform states no quota or the post fits. ``post_id`` is the post
+    itself when it is stored already (it is counted once)."""
+    spec = PLATFORMS.get(account.platform)
+    if spec is None or spec.post_quota is None:
+        return None
+    quota, moment = spec.post_quota, when or utcnow()
+    span = timedelta(seconds=quota.seconds)
+    times = sorted([*_times(db, account.id, moment - span, moment + span, post_id), moment])
+    count = busiest_window(times, moment, span)
+    if count <= quota.calls:
+        return None
+    params = {
+        "platform": spec.title,
+        "limit": quota.calls,
+        "hours": quota.seconds // 3600 or 1,
+        "count": count,
+        "account": account.name,
+    }
+    return {
+        "rule": "quota",
+        "template": TEMPLATE,
+        "params": params,
+        "message": TEMPLATE.format(**params),
+    }
+
+
+def busiest_window(times: list[datetime], moment: datetime, span: timedelta) -> int:
+    """How many of the sorted ``times`` the fullest window of length ``span`` that contains
+    ``moment`` holds: each window starts at one of the times at most ``span`` before it."""
+    best = 0
+    for start in (t for t in times if moment - span < t <= moment):
+        best = max(best, bisect_left(times, start + span) - bisect_left(times, start))
+    return best
+
+
+def _times(
+    db: Session, account_id: int, after: datetime, before: datetime, post_id: int | None
+) -> list[datetime]:
+    """When each counted post of the account went or goes out, within the range."""
+    moment = func.coalesce(Post.published_at, Post.scheduled_at, Post.created_at)
+    rows = db.scalars(
+        select(moment).where(
+            Post.account_id == account_id,
+            Post.status.in_(COUNTED),
+            Post.id != (post_id or -1),
+            moment > after,
+            moment < before,
+        )
+    )
+    return [row for row in rows if row is not None]
