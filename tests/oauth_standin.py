@@ -308,11 +308,37 @@ def create_standin(state: StandIn) -> Flask:
             {"access_token": state.new_token("tl"), "token_type": "bearer", "expires_in": 5183944}
         )
 
-    @app.get("/v1.0/me")
-    def threads_me() -> Any:  # https://developers.facebook.com/docs/threads/threads-profiles
-        if request.args.get("access_token") not in state.access_tokens and not bearer_ok():
+    def token_ok() -> bool:
+        return request.args.get("access_token") in state.access_tokens or bearer_ok()
+
+    @app.get("/v1.0/<user>")
+    def threads_profile(user: str) -> Any:
+        """https://developers.facebook.com/docs/threads/threads-profiles: the connector
+        verifies the profile it acts as."""
+        if not token_ok() or user not in ("me", THREADS_USER):
             return graph_error("Invalid OAuth access token.")
-        return jsonify({"id": THREADS_USER, "username": "acme.threads", "name": "Acme"})
+        return jsonify({"id": THREADS_USER, "username": "acme.threads"})
+
+    @app.get("/v25.0/<node>")
+    def graph_node(node: str) -> Any:
+        """A Page (``GET /{page-id}?fields=id,name,link,access_token``) or an Instagram
+        professional account (``GET /{ig-user-id}?fields=id,username,media_count``), as the
+        connectors verify them."""
+        if not token_ok():
+            return graph_error("Invalid OAuth access token.")
+        for page in PAGES:
+            if node == page["id"]:
+                return jsonify(
+                    {
+                        "id": page["id"],
+                        "name": page["name"],
+                        "link": f"https://www.facebook.com/{page['id']}",
+                        "access_token": f"page-token-{page['id']}",
+                    }
+                )
+            if page["ig"] and node == page["ig"]["id"]:
+                return jsonify({**page["ig"], "media_count": 0})
+        return graph_error("Unsupported get request.", 100)
 
     @app.get("/refresh_access_token")
     def threads_refresh() -> Any:

@@ -21,10 +21,11 @@ import httpx
 
 from postgate.oauth.config import OAuthApp
 from postgate.oauth.providers import OAuthProvider, Pick
+from postgate.platforms.linkedin import VERSION
 from postgate.urlguard import GuardedTransport, UrlPolicy, URLRefused
 
 TIMEOUT = 10.0
-LINKEDIN_VERSION = "202511"  # the LinkedIn-Version header: a YYYYMM the API still serves
+LINKEDIN_VERSION = VERSION  # the LinkedIn-Version the connector speaks
 MAX_DETAIL = 300
 MAX_CHOICES = 50  # organisations or Pages offered after one consent
 

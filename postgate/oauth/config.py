@@ -23,6 +23,7 @@ from postgate.oauth.providers import URL_FIELDS
 if TYPE_CHECKING:  # settings builds on this module
     from postgate.settings import Settings
 
+
 @dataclass(frozen=True)
 class OAuthApp:
     """The client id and secret of Postgate's app on one platform."""

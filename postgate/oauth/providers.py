@@ -65,6 +65,9 @@ class OAuthProvider:
     api_url: str = ""  # the API that lists what the admin may pick, and says who consented
     credential_field: str = "access_token"  # the credential field the token goes to
     target_field: str = ""  # the credential field the picked page or organisation goes to
+    choice_token_field: str = ""  # where a picked Page's own token goes (none: not kept)
+    keeps_expiry: bool = True  # False: what posts never expires (a Page token), whatever the
+    # user token does
     keep_client: bool = False  # the app's id and secret go with the token (revoking needs them)
 
     def with_urls(self, urls: dict[str, str]) -> OAuthProvider:
@@ -129,6 +132,7 @@ LINKEDIN = OAuthProvider(
     pick=Pick.ORGANIZATION,
     api_url="https://api.linkedin.com",
     target_field="organization_id",
+    keep_client=True,
     docs=(
         "https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow",
         "https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens",
@@ -157,6 +161,8 @@ FACEBOOK = OAuthProvider(
     pick=Pick.PAGE,
     api_url=_GRAPH,
     target_field="page_id",
+    choice_token_field="page_access_token",  # noqa: S106 - a field name; the user token verifies
+    keeps_expiry=False,
     docs=_META_LOGIN,
 )
 

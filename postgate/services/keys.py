@@ -20,9 +20,6 @@ def reencrypt_all(rt: Runtime, vault: Vault, *, actor: str = "cli") -> int:
         for account in db.scalars(select(Account).where(Account.credentials_enc.is_not(None))):
             account.credentials_enc = vault.rotate(account.credentials_enc or "")
             count += 1
-        for account in db.scalars(select(Account).where(Account.oauth_enc.is_not(None))):
-            account.oauth_enc = vault.rotate(account.oauth_enc or "")
-            count += 1
         for flow in db.scalars(select(OAuthFlow)):  # consents under way
             flow.secrets_enc = vault.rotate(flow.secrets_enc)
             count += 1

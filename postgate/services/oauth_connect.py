@@ -21,7 +21,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -360,15 +360,21 @@ def choose(
 def credentials_for(
     prov: OAuthProvider, app: OAuthApp, tokens: client.TokenSet, picked: client.Choice | None
 ) -> dict[str, str]:
-    """The connector's credential fields: the token (a Page's own where it has one), the
-    picked target, and the app's pair where revoking needs it."""
-    token = picked.token if picked and picked.token else tokens.access_token
-    creds = {prov.credential_field: token}
+    """The connector's credential fields (docs/platforms.md): the token, the picked target (and
+    its own Page token where the connector posts with it), the app's pair where revoking needs
+    it, and when the token ends and how to refresh it."""
+    creds = {prov.credential_field: tokens.access_token}
+    if picked and picked.token and prov.choice_token_field:
+        creds[prov.choice_token_field] = picked.token
     target = picked.id if picked else tokens.user_id
     if prov.target_field and target:
         creds[prov.target_field] = target
     if prov.keep_client:
         creds |= {"client_id": app.client_id, "client_secret": app.client_secret}
+    if tokens.refresh_token:
+        creds["refresh_token"] = tokens.refresh_token
+    if tokens.expires_at and prov.keeps_expiry:
+        creds["expires_at"] = tokens.expires_at.astimezone(UTC).isoformat()
     return creds
 
 
@@ -384,7 +390,6 @@ def _finish(
 ) -> Outcome:
     """Create or reconnect the account, in one transaction with the flow's end."""
     creds = json.dumps(credentials_for(prov, app, tokens, picked))
-    page_token = picked is not None and picked.token is not None  # a Page token: no expiry
     with rt.store.transaction() as db:
         done = rows_changed(
             db,
@@ -398,12 +403,6 @@ def _finish(
         actor = db.get(User, user.id)
         assert actor is not None
         account = _store(rt, db, flow, creds, actor.username, source)
-        account.token_expires_at = None if page_token else tokens.expires_at
-        account.oauth_enc = (
-            rt.vault.encrypt_json({"refresh_token": tokens.refresh_token, "scope": tokens.scope})
-            if tokens.refresh_token
-            else None
-        )
         rt.audit(
             db,
             Event.ACCOUNT_CONNECT,

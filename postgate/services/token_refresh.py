@@ -20,7 +20,7 @@ refresh that fails for a passing reason (the platform down) is tried again at th
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -73,13 +73,12 @@ def refresh_account(rt: Runtime, account_id: int, now: datetime | None = None) -
             return RefreshOutcome.NOT_DUE
         db.expunge(account)
     prov = provider(account.platform)
-    material = rt.vault.decrypt_json(account.oauth_enc) if account.oauth_enc else {}
+    credentials = account_credentials(rt, account)
     if prov is None or prov.refresh == Refresh.NEVER:
         return _ended_or_wait(rt, account, now, "the platform offers no way to refresh it")
-    if prov.refresh == Refresh.GRANT and not material.get("refresh_token"):
+    if prov.refresh == Refresh.GRANT and not credentials.get("refresh_token"):
         return _ended_or_wait(rt, account, now, "the platform granted no refresh token")
     prov = prov.with_urls(dict(rt.settings.oauth_endpoints.get(account.platform, {})))
-    credentials = account_credentials(rt, account)
     try:
         with client.Exchange(url_policy(rt, account.platform)) as exchange:
             tokens = client.refresh(
@@ -88,7 +87,7 @@ def refresh_account(rt: Runtime, account_id: int, now: datetime | None = None) -
                 account.base_url,
                 app_for(rt.settings, account.platform),
                 access_token=credentials.get(prov.credential_field, ""),
-                refresh_token=material.get("refresh_token"),
+                refresh_token=credentials.get("refresh_token"),
                 now=now,
             )
     except client.GrantRefused as exc:
@@ -99,7 +98,7 @@ def refresh_account(rt: Runtime, account_id: int, now: datetime | None = None) -
             "account %s: refreshing the token failed, will retry: %s", account.name, exc.message
         )
         return _ended_or_wait(rt, account, now, exc.message, retry=True)
-    _store_tokens(rt, account_id, prov.credential_field, tokens, material)
+    _store_tokens(rt, account_id, prov.credential_field, tokens)
     return RefreshOutcome.REFRESHED
 
 
@@ -114,19 +113,19 @@ def _ended_or_wait(
 
 
 def _store_tokens(
-    rt: Runtime, account_id: int, credential_field: str, tokens: client.TokenSet, material: dict
+    rt: Runtime, account_id: int, credential_field: str, tokens: client.TokenSet
 ) -> None:
+    """The new token (and refresh token, and end) in the credentials, in one transaction."""
     with rt.store.transaction() as db:
         account = db.get(Account, account_id)
         assert account is not None
         credentials = account_credentials(rt, account) | {credential_field: tokens.access_token}
+        if tokens.refresh_token:
+            credentials["refresh_token"] = tokens.refresh_token
+        if tokens.expires_at:
+            credentials["expires_at"] = tokens.expires_at.astimezone(UTC).isoformat()
         account.credentials_enc = rt.vault.encrypt_json(credentials)
         account.token_expires_at = tokens.expires_at
-        if tokens.refresh_token:
-            material = material | {"refresh_token": tokens.refresh_token}
-            account.oauth_enc = rt.vault.encrypt_json(
-                material | {"scope": tokens.scope or material.get("scope", "")}
-            )
         rt.audit(
             db,
             Event.ACCOUNT_TOKEN_REFRESH,

@@ -126,10 +126,9 @@ class Account(Base):
     # account is connected and daily after: {"max_length", "max_media", "url_length"}.
     server_limits: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     server_limits_at: Mapped[datetime | None]
-    # Connected through OAuth (postgate.services.oauth_connect): when the token ends, and the
-    # encrypted refresh material ({"refresh_token", "scope"}) the refresh job uses before then.
+    # When the token ends: the credentials' ``expires_at``, kept here so that the refresh job
+    # finds the tokens ending soon without decrypting every account (services/token_refresh).
     token_expires_at: Mapped[datetime | None]
-    oauth_enc: Mapped[str | None] = mapped_column(Text)
 
 
 class Post(Base):

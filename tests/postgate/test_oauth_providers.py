@@ -142,7 +142,14 @@ def test_linkedin_organisation_is_picked_after_consent(standin):
     from postgate.services.oauth_connect import credentials_for
 
     creds = credentials_for(prov, APP, tokens, offered[0])
-    assert creds == {"access_token": tokens.access_token, "organization_id": offered[0].id}
+    assert creds == {  # the fields docs/platforms.md gives for LinkedIn
+        "access_token": tokens.access_token,
+        "organization_id": offered[0].id,
+        "refresh_token": tokens.refresh_token,
+        "expires_at": (NOW + timedelta(days=60)).isoformat(),
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
 
 
 @pytest.mark.parametrize(
@@ -167,7 +174,18 @@ def test_meta_page_token_after_long_lived_exchange(standin, platform, target):
     from postgate.services.oauth_connect import credentials_for
 
     creds = credentials_for(prov, APP, tokens, chosen)
-    assert creds == {"access_token": chosen.token, prov.target_field: target}
+    if platform == "facebook":  # the user token verifies; the Page's own token posts, for good
+        assert creds == {
+            "access_token": tokens.access_token,
+            "page_id": target,
+            "page_access_token": chosen.token,
+        }
+    else:  # the user token, which ends in 60 days
+        assert creds == {
+            "access_token": tokens.access_token,
+            "ig_user_id": target,
+            "expires_at": (NOW + timedelta(seconds=5183944)).isoformat(),
+        }
 
 
 def test_threads_long_lived_token_refreshes_itself(standin):
@@ -188,7 +206,11 @@ def test_threads_long_lived_token_refreshes_itself(standin):
     from postgate.services.oauth_connect import credentials_for
 
     creds = credentials_for(prov, APP, tokens, None)
-    assert creds == {"access_token": tokens.access_token, "user_id": THREADS_USER}
+    assert creds == {
+        "access_token": tokens.access_token,
+        "user_id": THREADS_USER,
+        "expires_at": tokens.expires_at.isoformat(),
+    }
 
 
 def test_endpoint_overrides_must_be_urls():

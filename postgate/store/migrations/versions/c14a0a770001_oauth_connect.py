@@ -1,9 +1,9 @@
 """oauth connect
 
 The OAuth consents in progress (``oauth_flows``: state hash, session, PKCE verifier and app
-secret encrypted, single use, short-lived), and on each account when its token ends and its
-encrypted refresh material (issue 14: connect with the platform's consent screen, refresh
-ahead of expiry, ``disconnected`` when a refresh is refused).
+secret encrypted, single use, short-lived), and on each account when its token ends (the
+credentials' ``expires_at``, queried by the refresh job). Issue 14: connect with the
+platform's consent screen, refresh ahead of expiry, ``disconnected`` when a refresh fails.
 
 Revision ID: c14a0a770001
 Revises: a13e0d1a0001
@@ -54,12 +54,10 @@ def upgrade() -> None:
                 "token_expires_at", postgate.store.types.UTCDateTime(timezone=True), nullable=True
             )
         )
-        batch_op.add_column(sa.Column("oauth_enc", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.drop_column("oauth_enc")
         batch_op.drop_column("token_expires_at")
     op.drop_index("ix_oauth_flows_user_id", table_name="oauth_flows")
     op.drop_table("oauth_flows")
