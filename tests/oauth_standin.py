@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -363,14 +364,13 @@ def running_standin() -> Iterator[StandIn]:
     port = _free_port()
     server = make_server("127.0.0.1", port, create_standin(state), threaded=True)
     state.url = f"http://127.0.0.1:{port}"
-    import threading
-
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield state
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def standin_settings(url: str) -> str:
