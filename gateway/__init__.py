@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from gateway.web import (
         accounts,
         admin,
+        alerts,
         audit,
         auth,
         calendar,
@@ -84,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         enrol,
         home,
         media,
+        notifications,
         oauth,
         password,
         posts,
@@ -109,11 +111,13 @@ def _register_blueprints(app: Flask) -> None:
         review.bp,
         calendar.bp,
         console.bp,
+        alerts.bp,
         takedowns.bp,
         audit.bp,
         users.bp,
         admin.bp,
         accounts.bp,
         oauth.bp,
+        notifications.bp,
     ):
         app.register_blueprint(page)

@@ -86,6 +86,7 @@ class Event(enum.StrEnum):
     POST_RETRY = "post:retry"
     POST_DELETE = "post:delete"
     POST_UNFREEZE = "post:unfreeze"
+    POST_UNRESOLVED = "post:unresolved"  # outcome unknown, the account cannot be read back
     MEDIA_UPLOAD = "media:upload"
     FREEZE_SET = "freeze:set"
     FREEZE_LIFT = "freeze:lift"
@@ -96,6 +97,17 @@ class Event(enum.StrEnum):
     KEYS_ROTATE = "keys:rotate"
     ACCESS_FORBIDDEN = "access:forbidden"
     ACCESS_RATE_LIMITED = "access:rate-limited"
+    NOTIFY_SENT = "notify:sent"
+    NOTIFY_RETRY = "notify:retry"
+    NOTIFY_FAILED = "notify:failed"
+    NOTIFY_CHANNEL = "notify:channel"
+    NOTIFY_PREFERENCES = "notify:preferences"
+    # The watch (invariant 13). Every ``watch.*`` action is routed to the security lead at
+    # once by the notifications; acknowledging an alert and the account's automatic-freeze
+    # setting are not alerts, so they use ``subject:action`` names of their own.
+    WATCH_ALERT = "watch.alert"
+    WATCH_ACKNOWLEDGE = "alert:acknowledge"
+    ACCOUNT_WATCH = "account:watch-settings"
 
 
 # After these commit, a checkpoint is written at once rather than at the next minute.

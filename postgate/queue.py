@@ -21,7 +21,7 @@ with, so a job function must not move without keeping the old path working.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis import Redis
 from rq import Queue, Retry
@@ -30,15 +30,20 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from postgate.logs import current_request_id
-from postgate.runtime import Runtime
 from postgate.states import WITHDRAWN, PostStatus
 from postgate.store.models import Post
+
+if TYPE_CHECKING:  # the runtime hands new notifications to this module after a commit
+    from postgate.runtime import Runtime
 
 PUBLISH_QUEUE = "postgate-publish"
 TAKEDOWN_QUEUE = "postgate-takedown"
 MEDIA_QUEUE = "postgate-media"
-# The order workers take them in: takedowns first, reading images' text last.
-QUEUES = (TAKEDOWN_QUEUE, PUBLISH_QUEUE, MEDIA_QUEUE)
+NOTIFY_QUEUE = "postgate-notify"
+WATCH_QUEUE = "postgate-watch"
+# The order workers take them in: takedowns first, then telling people, publishing, the
+# watch's readings of accounts without a stream, and reading images' text last.
+QUEUES = (TAKEDOWN_QUEUE, NOTIFY_QUEUE, PUBLISH_QUEUE, WATCH_QUEUE, MEDIA_QUEUE)
 
 PUBLISH_FUNCTION = "workers.jobs.publish_post"  # (post_id, revision, attempts)
 PUBLISH_TIMEOUT = 120
@@ -59,6 +64,10 @@ MEDIA_TEXT_TIMEOUT = 300
 
 REFRESH_FUNCTION = "workers.tokens.refresh_token"  # (account_id)
 REFRESH_TIMEOUT = 60
+
+WATCH_POLL_FUNCTION = "workers.watch.poll_account"  # (account_id)
+WATCH_POLL_TIMEOUT = 300
+WATCH_POLL_TTL = 3600
 
 LIVE_STATUSES = ("queued", "scheduled", "started", "deferred")
 WAITING_STATUSES = ("queued", "scheduled", "deferred")
@@ -292,3 +301,58 @@ def enqueue_token_refresh(rt: Runtime, account_id: int) -> str:
         timeout=REFRESH_TIMEOUT,
         description=f"refresh the token of account {account_id}",
     )
+
+
+NOTIFY_FUNCTION = "workers.notify.deliver_message"  # (outbox_id)
+NOTIFY_TIMEOUT = 60
+
+
+def notify_job_id(outbox_id: int, attempts: int) -> str:
+    return f"notify-{outbox_id}-a{attempts}"
+
+
+def enqueue_notify(
+    rt: Runtime, outbox_id: int, attempts: int, when: datetime | None, *, force: bool = False
+) -> str:
+    """Queue the delivery of one outbox row for its next attempt (idempotent by job id).
+
+    The row is claimed in the store by the job, so a second job for it does nothing."""
+    job_id = notify_job_id(outbox_id, attempts)
+    existing = _fetch(rt.redis, job_id)
+    if existing is not None:
+        if not force and job_status(existing) in LIVE_STATUSES:
+            return job_id
+        _drop(existing)
+    options: dict[str, Any] = {
+        "job_id": job_id,
+        "job_timeout": NOTIFY_TIMEOUT,
+        "result_ttl": PUBLISH_RESULT_TTL,
+        "failure_ttl": PUBLISH_FAILURE_TTL,
+        "description": f"deliver notification {outbox_id}",
+    }
+    q = named_queue(rt.redis, NOTIFY_QUEUE)
+    if when is None or when <= datetime.now(UTC):
+        q.enqueue(NOTIFY_FUNCTION, outbox_id, **options)
+    else:
+        q.enqueue_at(not_before(when), NOTIFY_FUNCTION, outbox_id, **options)
+    return job_id
+
+
+def enqueue_watch_poll(rt: Runtime, account_id: int) -> str:
+    """Queue one reading of an account by the watch (one job per account at a time)."""
+    job_id = f"watch-poll-{account_id}"
+    existing = _fetch(rt.redis, job_id)
+    if existing is not None and job_status(existing) in LIVE_STATUSES:
+        return job_id
+    if existing is not None:
+        _drop(existing)
+    named_queue(rt.redis, WATCH_QUEUE).enqueue(
+        WATCH_POLL_FUNCTION,
+        account_id,
+        job_id=job_id,
+        job_timeout=WATCH_POLL_TIMEOUT,
+        result_ttl=WATCH_POLL_TTL,
+        failure_ttl=WATCH_POLL_TTL,
+        description=f"watch account {account_id}",
+    )
+    return job_id

@@ -18,6 +18,7 @@ from redis import Redis
 from sqlalchemy.orm import Session
 
 from postgate import audit, audit_checkpoint
+from postgate.notifications import router
 from postgate.settings import Settings, load_settings
 from postgate.store.db import Store, call_after_commit, get_store
 from postgate.vault import Vault, key_file, load_vault
@@ -70,9 +71,11 @@ class Runtime:
         return self.settings.redis_prefix + ":".join(str(p) for p in parts)
 
     def audit(self, db: Session, action: audit.Event | str, **fields: Any) -> None:
-        """Append an entry in ``db``'s transaction; a freeze or takedown is checkpointed
-        outside the store as soon as it commits."""
-        audit.record_event(db, self.audit_key, action, **fields)
+        """Append an entry in ``db``'s transaction, with the notifications it calls for
+        (:mod:`postgate.notifications.router`); a freeze or takedown is checkpointed outside
+        the store as soon as it commits."""
+        entry = audit.record_event(db, self.audit_key, action, **fields)
+        router.route(self, db, entry)
         if action in audit.CHECKPOINT_EVENTS:
             call_after_commit(
                 db,

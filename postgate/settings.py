@@ -91,7 +91,26 @@ class Settings:
     media_directory: Path | None = None
     media_max_bytes: int = 16 * 1024 * 1024
     media_ocr_inline_pixels: int = 0
+    # [watch] (postgate.services.watch): how often accounts without a stream are read, how far
+    # back each reading goes, and the longest wait before a dropped stream is opened again.
+    watch_poll_seconds: int = 60
+    watch_window_hours: int = 24
+    watch_reconnect_seconds: int = 30
+    # [watch] enabled, or POSTGATE_WATCH_ENABLED: off only where nothing is to be watched (a
+    # test that counts every request an account receives).
+    watch_enabled: bool = True
     public_url: str | None = None  # [web] public_url: for webhook receivers' download links
+    # Notifications (postgate.notifications): the organisation's security channel
+    # (POSTGATE_NOTIFY_URLS, Apprise URLs), the Apprise mailto URL that e-mails people who
+    # gave only an address (POSTGATE_NOTIFY_SMTP_URL), and [notifications] in the TOML.
+    notify_urls: tuple[str, ...] = ()
+    notify_smtp_url: str | None = None
+    notify_language: str = "fr"
+    review_batch_seconds: int = 300
+    review_reminder_minutes: int = 60
+    notify_max_attempts: int = 8
+    notify_retry_seconds: int = 30
+    notify_lease_seconds: int = 120
     # [platforms.<name>] app_id / app_secret, or POSTGATE_<NAME>_APP_ID / _APP_SECRET: the
     # apps registered with LinkedIn, Meta (Facebook and Instagram), Threads and X.
     platform_apps: Mapping[str, PlatformApp] = field(default_factory=dict)
@@ -181,7 +200,7 @@ def load_settings(
     config_path = Path(env.get("POSTGATE_CONFIG", DEFAULT_CONFIG)).resolve()
     data = _read_toml(config_path, required="POSTGATE_CONFIG" in env)
     instance = Path(env.get("POSTGATE_INSTANCE", "./instance")).resolve()
-    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg, media = (
+    sec, rules, pub, redis_cfg, web, work, audit_cfg, log_cfg, media, notify, watch = (
         _section(data, s)
         for s in (
             "security",
@@ -193,6 +212,8 @@ def load_settings(
             "audit",
             "logging",
             "media",
+            "notifications",
+            "watch",
         )
     )
     default_rules = Path(__file__).resolve().parent.parent / "config" / "rules.toml"
@@ -225,6 +246,14 @@ def load_settings(
         "checkpoint_seconds": (audit_cfg, "checkpoint_seconds", False),
         "media_max_bytes": (media, "max_bytes", False),
         "media_ocr_inline_pixels": (media, "ocr_inline_pixels", True),
+        "review_batch_seconds": (notify, "review_batch_seconds", True),
+        "review_reminder_minutes": (notify, "review_reminder_minutes", True),
+        "notify_max_attempts": (notify, "max_attempts", False),
+        "notify_retry_seconds": (notify, "retry_seconds", False),
+        "notify_lease_seconds": (notify, "lease_seconds", False),
+        "watch_poll_seconds": (watch, "poll_seconds", False),
+        "watch_window_hours": (watch, "window_hours", False),
+        "watch_reconnect_seconds": (watch, "reconnect_seconds", False),
     }
     values: dict[str, Any] = {}
     for attr, (table, key, zero_ok) in ints.items():
@@ -286,9 +315,18 @@ def load_settings(
         ),
         media_directory=_relative(config_path, _text(media, "directory")),
         public_url=_text(web, "public_url").rstrip("/") or None,
+        notify_urls=_apprise_urls(env.get("POSTGATE_NOTIFY_URLS", "")),
+        notify_smtp_url=env.get("POSTGATE_NOTIFY_SMTP_URL") or None,
+        notify_language=_choice(
+            "language in [notifications]", _text(notify, "language", "fr"), ("fr", "en")
+        ),
         platform_apps=_platform_apps(env, _section(data, "platforms")),
         oauth_endpoints=read_endpoints(data),
         **read_timings(data),
+        watch_enabled=_flag(
+            "POSTGATE_WATCH_ENABLED",
+            env.get("POSTGATE_WATCH_ENABLED") or str(watch.get("enabled", True)),
+        ),
         **values,
     )
     return _check_webhooks(_apply(settings, overrides or {}))
@@ -342,6 +380,17 @@ def _urls(table: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SettingsError("{name} in the settings file must be a list of URLs", name=key)
     return tuple(_url(f"{key} in the settings file", v, ("http", "https")) for v in value)
+
+
+def _apprise_urls(value: str) -> tuple[str, ...]:
+    """``POSTGATE_NOTIFY_URLS``: Apprise URLs, comma-separated (each ``scheme://...``)."""
+    urls = tuple(u.strip() for u in value.split(",") if u.strip())
+    for url in urls:
+        if "://" not in url:
+            raise SettingsError(
+                "POSTGATE_NOTIFY_URLS: expected Apprise URLs (scheme://...), comma-separated"
+            )
+    return urls
 
 
 def _allowed_private(table: Mapping[str, Any]) -> tuple[str, ...]:
@@ -422,6 +471,7 @@ def _apply(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
         "checkpoint_webhooks": tuple,
         "allow_private_urls": tuple,
         "trusted_proxies": tuple,
+        "notify_urls": tuple,
     }
     values = {k: converters.get(k, lambda v: v)(v) for k, v in overrides.items()}
     return replace(settings, **values)

@@ -73,6 +73,15 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+class AlertKind(enum.StrEnum):
+    """What the watch saw on an account that Postgate did not do (invariant 13)."""
+
+    UNAUTHORIZED_POST = "unauthorized_post"  # a post Postgate did not publish
+    EDITED = "edited"  # one of Postgate's posts, edited on the platform
+    DELETED = "deleted"  # one of Postgate's posts, deleted by someone else
+    PROFILE_CHANGED = "profile_changed"  # display name, bio, avatar, header or fields
+
+
 class TakedownStatus(enum.StrEnum):
     """A takedown runs, then is ``done`` only when everything is verified (invariant 8)."""
 

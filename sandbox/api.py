@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from sandbox import media as sandbox_media
+from sandbox import profile
 from sandbox.entities import account_json, link_header, status_json
 from sandbox.errors import BadRequest, NotFound, Unauthorized
 from sandbox.realism import validate_length
@@ -166,14 +167,10 @@ def delete_status(status_id: str) -> Response:
 
 @bp.get("/api/v1/accounts/verify_credentials")
 def verify_credentials() -> Response:
-    """The token's account, with Mastodon's ``source`` block."""
+    """The token's account with its profile and Mastodon's ``source`` block."""
     account = viewer(required=True)
     assert account is not None
-    state = current_state()
-    body = account_json(account, state.base(), state.store.count_live(account.id))
-    body["source"] = {"privacy": "public", "sensitive": False, "language": None, "note": ""}
-    body["source"] |= {"fields": [], "follow_requests_count": 0}
-    return jsonify(body)
+    return jsonify(profile.credential_account(account))
 
 
 @bp.get("/api/v1/accounts/lookup")
@@ -184,7 +181,7 @@ def lookup_account() -> Response:
     account = state.store.account(request.args.get("acct", "").lstrip("@"), create=False)
     if account is None:
         raise NotFound()
-    return jsonify(account_json(account, state.base(), state.store.count_live(account.id)))
+    return jsonify(_public_account(account))
 
 
 @bp.get("/api/v1/accounts/<account_id>")
@@ -195,7 +192,13 @@ def get_account(account_id: str) -> Response:
     account = state.store.account_by_id(record_id(account_id))
     if account is None:
         raise NotFound()
-    return jsonify(account_json(account, state.base(), state.store.count_live(account.id)))
+    return jsonify(_public_account(account))
+
+
+def _public_account(account: Account) -> dict[str, Any]:
+    state = current_state()
+    body = account_json(account, state.base(), state.store.count_live(account.id))
+    return profile.with_profile(body, account, state.base())
 
 
 @bp.get("/api/v1/accounts/<account_id>/statuses")

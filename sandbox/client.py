@@ -131,3 +131,31 @@ def wait_ready(base_url: str, timeout: float = 10.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def set_streaming(base_url: str, **changes: Any) -> dict[str, Any]:
+    """Change the user stream's switches (``enabled``, ``heartbeat_seconds``)."""
+    return _call(base_url, "PUT", "/sandbox/streaming", changes)
+
+
+def drop_streams(base_url: str) -> int:
+    """End every open user stream at once; how many were open."""
+    return int(_call(base_url, "POST", "/sandbox/streaming/drop")["dropped"])
+
+
+def update_profile(
+    base_url: str, token: str, files: dict[str, bytes] | None = None, **fields: str
+) -> dict[str, Any]:
+    """``PATCH /api/v1/accounts/update_credentials`` with the account's token, as an attacker
+    would (form fields such as ``display_name``, ``note``, ``fields_attributes[0][name]``;
+    ``files``: ``avatar``/``header`` image bytes)."""
+    response = httpx.patch(
+        base_url.rstrip("/") + "/api/v1/accounts/update_credentials",
+        headers={"Authorization": f"Bearer {token}"},
+        data=fields,
+        files={k: (f"{k}.png", v, "image/png") for k, v in (files or {}).items()} or None,
+        timeout=TIMEOUT,
+    )
+    if response.is_error:
+        raise SandboxRequestError(response.status_code, response.text)
+    return response.json()

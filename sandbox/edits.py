@@ -68,6 +68,7 @@ def edit_status(store: SandboxStore, status_id: int, account_id: int, text: str)
         db.execute("COMMIT")
     edited = store.status(status_id)
     assert edited is not None
+    store.changed("edited", edited)
     return edited
 
 

@@ -19,7 +19,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control, edits, instance, media, oauth, oauth_authorize
+from sandbox import api, control, edits, instance, media, oauth, oauth_authorize, profile, streaming
 from sandbox.deletion_limit import install_deletion_limit
 from sandbox.errors import SandboxError
 from sandbox.faults import (
@@ -62,6 +62,7 @@ def create_sandbox_app(
     edits.create_schema(store)
     oauth.create_schema(store)
     oauth_authorize.create_schema(store)
+    profile.create_schema(store)
     app.extensions[EXTENSION] = SandboxState(store, faults, base)
     install_realism(app, realism)
     for blueprint in (
@@ -74,6 +75,8 @@ def create_sandbox_app(
         oauth_authorize.bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_blueprint(profile.bp)
+    streaming.init_app(app, store)
     media.init_app(app, store, media_processing_ms)
     install_guard(app)
     install_deletion_limit(app)  # after the guard: it reports the most limited of the two

@@ -11,7 +11,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -117,6 +117,17 @@ class SandboxStore:
         self._db.executescript(SCHEMA)
         _add_missing_columns(self._db)
         self._last_id = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM statuses").fetchone()[0]
+        self._listeners: list[Callable[[str, Status], None]] = []
+
+    def listen(self, listener: Callable[[str, Status], None]) -> None:
+        """Call ``listener(kind, status)`` after each committed change of a status: ``kind``
+        is ``created``, ``edited`` or ``deleted`` (the user stream, ``sandbox.streaming``)."""
+        self._listeners.append(listener)
+
+    def changed(self, kind: str, status: Status) -> None:
+        """Tell the listeners; called outside the lock, once the change is committed."""
+        for listener in self._listeners:
+            listener(kind, status)
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
@@ -215,7 +226,8 @@ class SandboxStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-            return status, True
+        self.changed("created", status)
+        return status, True
 
     def _insert_status(self, status: Status, idempotency_key: str) -> None:
         self._db.execute(
@@ -269,7 +281,9 @@ class SandboxStore:
             deleted_at = now_ms()
             sql = "UPDATE statuses SET deleted_at = ? WHERE id = ?"
             self._db.execute(sql, (deleted_at, status_id))
-        return replace(status, deleted_at=deleted_at)
+        deleted = replace(status, deleted_at=deleted_at)
+        self.changed("deleted", deleted)
+        return deleted
 
     def statuses_page(
         self,

@@ -188,6 +188,10 @@ claim_settle_seconds = 2
 max_attempts = 3
 retry_horizon_seconds = 0
 duplicate_days = 7
+
+[watch]
+# Off where a test counts the requests an account receives; the watch's tests turn it on.
+enabled = false
 """
 
 

@@ -12,7 +12,9 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from tests.postgate.platforms.replay import RECORDINGS
@@ -73,3 +75,26 @@ def stand_in(*recordings: str) -> Iterator[StandIn]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def env_reaching(tmp_path: Path, database_url: str, redis_url: str, url: str) -> dict[str, str]:
+    """The test environment with settings that let connectors reach the stand-in at ``url``
+    on loopback (``allow_private_urls``), the rules as shipped."""
+    from tests.conftest import ROOT, make_env
+
+    config = tmp_path / "postgate.toml"
+    config.write_text(
+        f'[rules]\nrules = "{ROOT / "config" / "rules.toml"}"\n'
+        f'[security]\nallow_private_urls = ["{url}"]\n',
+        encoding="utf-8",
+    )
+    return make_env(tmp_path, database_url, redis_url, POSTGATE_CONFIG=str(config))
+
+
+def without_delete(monkeypatch: Any, platform: str) -> None:
+    """``platform``'s registry entry as a platform whose API cannot delete posts."""
+    from postgate.platforms import registry
+
+    spec = registry.PLATFORMS[platform]
+    cannot = replace(spec.capabilities, delete=False)
+    monkeypatch.setitem(registry.PLATFORMS, platform, replace(spec, capabilities=cannot))

@@ -22,11 +22,13 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from rq.job import Job
 from sqlalchemy import select
 
 from postgate import queue
+from postgate.notifications import outbox
 from postgate.platforms.base import ConnectorError
 from postgate.platforms.spec import ReadBack
 from postgate.runtime import Runtime
@@ -70,6 +72,7 @@ class ReconcileReport:
     rescheduled: int = 0
     takedowns_resumed: int = 0
     media_text_queued: int = 0
+    notifications_queued: int = 0
 
 
 def reconcile_once(rt: Runtime) -> ReconcileReport:
@@ -79,9 +82,33 @@ def reconcile_once(rt: Runtime) -> ReconcileReport:
     _enqueue_missing(rt, report)
     report.takedowns_resumed = len(resume_running_takedowns(rt))
     report.media_text_queued = _enqueue_media_text(rt)
+    report.notifications_queued = _enqueue_notifications(rt)
     if report.enqueued or report.stale_claims or report.takedowns_resumed:
         log.info("reconciled: %s", report)
     return report
+
+
+def _enqueue_notifications(rt: Runtime) -> int:
+    """Outbox rows due soon, or claimed by a worker whose lease ran out, whose job RQ does
+    not hold (a Redis flush, a failed enqueue after the commit, a killed worker) are queued
+    again; the job claims the row in the store, so a copy does nothing."""
+    horizon = timedelta(seconds=2 * rt.settings.reconcile_seconds)
+    rows = outbox.due_rows(rt, horizon)
+    if not rows:
+        return 0
+    job_ids = [queue.notify_job_id(ident, attempts) for ident, attempts, _ in rows]
+    with rt.redis.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.hget(Job.key_for(job_id), "status")
+        statuses = pipe.execute()
+    queued = 0
+    for (ident, attempts, due), raw in zip(rows, statuses, strict=True):
+        status = raw.decode() if isinstance(raw, bytes) else raw
+        if status in queue.LIVE_STATUSES:
+            continue
+        queue.enqueue_notify(rt, ident, attempts, due)
+        queued += 1
+    return queued
 
 
 def _enqueue_media_text(rt: Runtime) -> int:

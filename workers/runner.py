@@ -6,8 +6,9 @@ tasks run in a small child process forked before the worker starts (so before an
 exists): the reconciler, once at start and then every ``reconcile_seconds``; the audit
 checkpoint (:mod:`postgate.audit_checkpoint`) and the look at the rules' version
 (:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``; the servers' stated
-limits (:mod:`postgate.services.server_limits`), hourly, for accounts read a day ago; OAuth
-tokens that end soon get a refresh job (:mod:`workers.tokens`) every ``[oauth]
+limits (:mod:`postgate.services.server_limits`), hourly, for accounts read a day ago; the watch
+(:mod:`workers.watch`), every second: its streams are threads of this process; OAuth tokens
+that end soon get a refresh job (:mod:`workers.tokens`) every ``[oauth]
 refresh_check_seconds``. Each task runs
 once per period across all workers: whoever first sets the task's Redis gate (``SET NX PX``,
 expiring after the period) runs it. When Redis does not answer every worker runs the task
@@ -49,6 +50,7 @@ from workers.beating import BeatingWorker
 from workers.reconcile import reconcile_once
 from workers.scheduling import rescue_abandoned, rescue_overdue
 from workers.tokens import queue_due_refreshes
+from workers.watch import supervise_safely as watch_safely
 
 log = logging.getLogger("postgate.workers.runner")
 
@@ -170,6 +172,7 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
         Periodic("rescue-gate", 1.0, _rescue_safely),
         Periodic("server-limits-gate", SERVER_LIMITS_SECONDS, _server_limits_safely),
         Periodic("token-refresh-gate", rt.settings.oauth_refresh_check_seconds, _tokens_safely),
+        Periodic("watch-gate", 1.0, watch_safely),  # workers/watch.py: streams and readings
     )
 
 

@@ -26,6 +26,7 @@ from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.crisis import holding_text
 from postgate.services.manual_steps import manual_revoke
+from postgate.services.takedown_manual import DELETE_BY_HAND, capabilities_of
 from postgate.services.takedown_scope import Scope
 from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
 from postgate.states import AccountStatus, ItemOutcome
@@ -238,6 +239,8 @@ class AccountTakedown:
         return item_id if outcome == ItemOutcome.NEUTRALISED else None
 
     def _delete(self, item_id: int, remote_id: str) -> Outcome:
+        if not capabilities_of(self.account.platform).delete:  # said in the preview too
+            return Outcome(item_id, ItemOutcome.FAILED, DELETE_BY_HAND, 0)
         try:
             outcome, attempts = self.call(lambda c: c.delete(remote_id))
             reason = ""

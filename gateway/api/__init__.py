@@ -60,10 +60,12 @@ def api_blueprint() -> Blueprint:
     map learns the ``id`` and ``name`` converters before the concerns' routes are added)."""
     from gateway.api import (
         accounts,
+        alerts,
         audit,
         enrol,
         freeze,
         media,
+        notifications,
         openapi,
         posts,
         session,
@@ -83,7 +85,9 @@ def api_blueprint() -> Blueprint:
         accounts,
         freeze,
         takedowns,
+        alerts,
         audit,
+        notifications,
         openapi,
     ):
         api.register_blueprint(concern.bp)

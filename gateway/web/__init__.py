@@ -12,6 +12,7 @@
 | ``review`` | ``review.py`` | the review queue, one post under review, approve, reject |
 | ``calendar`` | ``calendar.py`` | an account's days: posts, posting hours, freezes, blackouts |
 | ``console`` | ``console.py`` | the crisis console: freeze, lift, start a takedown |
+| ``alerts`` | ``alerts.py`` | the watch's alerts, the automatic freeze, "take down from here" |
 | ``takedowns`` | ``takedowns.py`` | a takedown's live progress and its incident report |
 | ``audit`` | ``audit.py`` | the audit log and whether its chain verifies |
 | ``users`` | ``users.py`` | users and access: revoke; add, change roles, reset 2FA |

@@ -28,7 +28,15 @@ from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, st
 from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import duties, freezes, takedown_preview, takedown_view, takedowns, unfreeze
+from postgate.services import (
+    duties,
+    freezes,
+    takedown_preview,
+    takedown_view,
+    takedowns,
+    unfreeze,
+    watch_alerts,
+)
 from postgate.services.settling import waiting_for_a_person
 from postgate.services.takedown_scope import parse_scope
 from postgate.services.users import list_users
@@ -124,10 +132,12 @@ def _new_takedown_form(accounts: list[dict[str, Any]]) -> TakedownForm:
     return form
 
 
-def _console(
+def render_console(
     status: int = 200, preview: dict[str, Any] | None = None, **forms: FlaskForm
 ) -> ResponseReturnValue:
+    """The console page; ``gateway/web/alerts.py`` opens it with a takedown filled in."""
     with rt().store.session() as db:
+        open_alerts = watch_alerts.unacknowledged_count(db)
         accounts, users = account_rows(db), _usernames(db)
         access_changes = [duties.change_to_dict(c) for c in duties.pending_changes(db)]
         active = [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)]
@@ -159,6 +169,7 @@ def _console(
         lift_form=lift_form,
         takedown_form=takedown_form,
         preview=preview,
+        open_alerts=open_alerts,
         step_up_fresh=step_up_fresh(),
     ), status
 
@@ -166,7 +177,7 @@ def _console(
 @bp.get("/security", endpoint="index")
 @roles_required(policy.RUN_CONSOLE)
 def console_home() -> ResponseReturnValue:
-    return _console()
+    return render_console()
 
 
 @bp.post("/security/freeze", endpoint="freeze")
@@ -176,7 +187,7 @@ def freeze() -> ResponseReturnValue:
     with rt().store.session() as db:
         _bind(form, account_rows(db))
     if not form.validate_on_submit():
-        return _console(422, freeze_form=form)
+        return render_console(422, freeze_form=form)
     try:
         step_up(form)
         with rt().store.transaction() as db:
@@ -191,7 +202,7 @@ def freeze() -> ResponseReturnValue:
             body = result.to_dict()
     except PostgateError as exc:
         show_error(form, exc)
-        return _console(exc.status, freeze_form=form)
+        return render_console(exc.status, freeze_form=form)
     if body["already_in_force"]:
         flash(_("A freeze with this scope was already in force."), "info")
     else:
@@ -211,7 +222,7 @@ def lift_freeze() -> ResponseReturnValue:
     with rt().store.session() as db:
         form.account.choices = _scopes(account_rows(db))
     if not form.validate_on_submit():
-        return _console(422, lift_form=form)
+        return render_console(422, lift_form=form)
     try:
         step_up(form)
         with rt().store.transaction() as db:
@@ -221,7 +232,7 @@ def lift_freeze() -> ResponseReturnValue:
             released = len(done.released)
     except PostgateError as exc:
         show_error(form, exc)
-        return _console(exc.status, lift_form=form)
+        return render_console(exc.status, lift_form=form)
     flash(_("The freeze is lifted."), "info")
     if released:
         flash(
@@ -246,7 +257,7 @@ def preview_takedown() -> ResponseReturnValue:
     form.validate_on_submit()
     form.otp.errors = []
     if any(field.errors for field in form):
-        return _console(422, takedown_form=form)
+        return render_console(422, takedown_form=form)
     try:
         since = local_to_utc(form.since.data, form.clock.data, "since")
         preview = takedown_preview.preview_takedown(
@@ -257,8 +268,8 @@ def preview_takedown() -> ResponseReturnValue:
         )
     except PostgateError as exc:
         show_error(form, exc, {"accounts": "accounts", "since": "since"})
-        return _console(exc.status, takedown_form=form)
-    return _console(preview=preview, takedown_form=form)
+        return render_console(exc.status, takedown_form=form)
+    return render_console(preview=preview, takedown_form=form)
 
 
 @bp.post("/security/takedowns", endpoint="start_takedown")
@@ -268,7 +279,7 @@ def start_takedown() -> ResponseReturnValue:
     with rt().store.session() as db:
         _bind(form, account_rows(db), _usernames(db))
     if not form.validate_on_submit():
-        return _console(422, takedown_form=form)
+        return render_console(422, takedown_form=form)
     try:
         since = local_to_utc(form.since.data, form.clock.data, "since")
         step_up(form)
@@ -285,7 +296,7 @@ def start_takedown() -> ResponseReturnValue:
         )
     except PostgateError as exc:
         show_error(form, exc, {"accounts": "accounts", "since": "since", "users": "users"})
-        return _console(exc.status, takedown_form=form)
+        return render_console(exc.status, takedown_form=form)
     if start.joined:
         flash(_("Some accounts were already being taken down: this joins that takedown."), "info")
     if start.widened:

@@ -19,7 +19,8 @@ from redis.exceptions import RedisError
 log = logging.getLogger("postgate.metrics")
 
 PLATFORM_ERRORS = "platform_errors"  # labels: platform, kind (retryable, permanent, ...)
-KNOWN = (PLATFORM_ERRORS,)
+NOTIFICATIONS = "notifications"  # labels: channel (user, org, env, email, inapp), result
+KNOWN = (PLATFORM_ERRORS, NOTIFICATIONS)
 
 
 def _key(prefix: str, metric: str) -> str:

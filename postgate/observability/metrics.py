@@ -55,6 +55,7 @@ NAMED_AUDIT_COUNTERS = {
     "otp_lockouts": (Event.SESSION_OTP_LOCKED, "Users whose OTP entry was locked."),
     "rate_limited": (Event.ACCESS_RATE_LIMITED, "Requests refused by a rate limit or lock."),
     "forbidden": (Event.ACCESS_FORBIDDEN, "Requests refused for lack of a role (403)."),
+    "watch_alerts": (Event.WATCH_ALERT, "Things the watch saw that Postgate did not do."),
 }
 
 
@@ -95,7 +96,7 @@ class PostgateCollector(Collector):
             ]
 
     def _from_redis(self) -> list[Metric]:
-        return [*_queues(self._rt), *_platform_errors(self._rt)]
+        return [*_queues(self._rt), *_platform_errors(self._rt), *_notifications(self._rt)]
 
     def _from_checkpoints(self) -> Iterator[Metric]:
         folder = self._rt.settings.checkpoints_path
@@ -256,12 +257,29 @@ def _queues(rt: Runtime) -> Iterable[Metric]:
 
 
 def _platform_errors(rt: Runtime) -> Iterable[Metric]:
-    family = CounterMetricFamily(
-        "postgate_platform_errors",
+    return _redis_counter(
+        rt,
+        counters.PLATFORM_ERRORS,
         "Errors platforms answered, by platform and kind (retryable, permanent, credentials).",
-        labels=["platform", "kind"],
+        ["platform", "kind"],
     )
-    values = counters.read(rt.redis, rt.settings.redis_prefix, counters.PLATFORM_ERRORS)
-    for labels, number in values:
-        family.add_metric([labels.get("platform", ""), labels.get("kind", "")], number)
+
+
+def _notifications(rt: Runtime) -> Iterable[Metric]:
+    return _redis_counter(
+        rt,
+        counters.NOTIFICATIONS,
+        "Notification delivery attempts, by channel kind (user, org, env, email, inapp) and "
+        "the message's status after it (sent, skipped, pending = to retry, failed).",
+        ["channel", "result"],
+    )
+
+
+def _redis_counter(
+    rt: Runtime, metric: str, description: str, label_names: list[str]
+) -> Iterable[Metric]:
+    """``postgate_<metric>`` from the counter of that name kept in Redis."""
+    family = CounterMetricFamily(f"postgate_{metric}", description, labels=label_names)
+    for labels, number in counters.read(rt.redis, rt.settings.redis_prefix, metric):
+        family.add_metric([labels.get(name, "") for name in label_names], number)
     yield family

@@ -17,7 +17,8 @@ secret (:mod:`postgate.platforms.registry`), should a platform echo one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -70,6 +71,44 @@ class AccountInfo:
     handle: str
     url: str | None
     posts_count: int | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the account shows of itself: the watch compares it between readings.
+
+    ``avatar`` and ``header`` are the image URLs the platform gives (a new upload, a new
+    URL); ``fields`` the profile's (name, value) pairs in order, as typed.
+    """
+
+    display_name: str
+    note: str
+    avatar: str
+    header: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "display_name": self.display_name,
+            "note": self.note,
+            "avatar": self.avatar,
+            "header": self.header,
+            "fields": [list(pair) for pair in self.fields],
+        }
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event of the account's stream that concerns its own posts.
+
+    ``kind`` is ``post`` (a new post: ``post``), ``edit`` (a post edited: ``post``),
+    ``delete`` (``remote_id`` gone) or ``heartbeat`` (the platform's keep-alive, which
+    tells the reader the stream still lives).
+    """
+
+    kind: str
+    post: RemotePost | None = None
+    remote_id: str | None = None
 
 
 class ConnectorError(Exception):
@@ -223,6 +262,20 @@ class Connector(ABC):
         (the ones it gives), for platforms whose servers set their own (Mastodon's
         ``GET /api/v2/instance``); None where the platform's documented limits hold."""
         return None
+
+    def profile(self) -> Profile | None:
+        """The account's profile as the platform shows it; None where the connector cannot
+        read one."""
+        return None
+
+    def open_stream(self) -> AbstractContextManager[Iterator[StreamEvent]]:
+        """Subscribe to the account's own events (platforms whose spec has ``streaming``).
+
+        Entering opens the connection (errors as for any call); iterating yields events until
+        the stream ends or drops, which raises :class:`RetryableError`. Nothing is replayed:
+        after a drop the caller lists what it may have missed.
+        """
+        raise PermanentError(f"{self.platform}: no streaming API")
 
     def __enter__(self) -> Connector:
         return self

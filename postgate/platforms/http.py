@@ -18,7 +18,8 @@ import html
 import logging
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -143,6 +144,20 @@ class HttpClient:
             raise PermanentError(
                 f"{self._platform}: the credentials hold characters HTTP headers cannot carry"
             ) from None
+
+    @contextmanager
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A response whose body is read as it comes (server-sent events); its status and
+        headers are checked like :meth:`request`'s, failures raised as connector errors."""
+        try:
+            with self._client.stream(method, path, **kwargs) as response:
+                if not response.is_success:
+                    response.read()
+                    raise self.error_for(response)
+                yield response
+        except httpx.TransportError as exc:
+            message = f"{self._platform}: the stream failed ({type(exc).__name__})"
+            raise RetryableError(message) from None
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request and raise unless the platform answered 2xx."""

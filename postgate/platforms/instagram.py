@@ -1,7 +1,8 @@
 """Instagram professional accounts, through the Instagram API with Facebook Login.
 
 The credentials hold a user access token of the Meta app (``instagram_basic``,
-``instagram_content_publish``, ``pages_show_list``, ``pages_read_engagement``) and the
+``instagram_content_publish``, ``instagram_manage_contents``, ``pages_show_list``,
+``pages_read_engagement``) and the
 Instagram account's id (``ig_user_id``, the ``instagram_business_account`` of its Page).
 
 Publishing takes two steps (https://developers.facebook.com/docs/instagram-platform/content-publishing/):
@@ -18,9 +19,11 @@ here before any call (and by the platform-limits rule, ``min_media``). Item cont
 24 hours, so a retry reuses those the memo holds.
 
 Listing: ``GET /{ig-user-id}/media`` (``caption``, ``timestamp``, ``permalink``), cursor-paged.
-The API cannot delete a post (the IG Media reference lists no delete operation): the
-registry says ``delete=False``, the takedown preview sends the lead to the post's page, and
-:meth:`delete` refuses with that instruction. The publishing limit (50 posts in a moving
+Delete: ``DELETE /{ig-media-id}``, answered ``{"success": true}``, with the
+``instagram_manage_contents`` permission; Meta offers it to Facebook Login tokens only (not
+to Instagram Login), since December 2025, for whole posts (not one image of a carousel)
+(https://developers.facebook.com/docs/instagram-platform/reference/instagram-media#deleting).
+The publishing limit (50 posts in a moving
 24 hours, ``GET /{ig-user-id}/content_publishing_limit``) is refused with code 9.
 """
 
@@ -38,10 +41,6 @@ from .media import MediaFile, UploadMemo
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v25.0"
 FIELDS = "id,caption,timestamp,permalink,media_type"
-NO_DELETE = (
-    "instagram: the Instagram API cannot delete posts: delete it by hand in the Instagram "
-    "app or on the post's page"
-)
 
 
 class InstagramConnector(ContainerConnector):
@@ -71,7 +70,7 @@ class InstagramConnector(ContainerConnector):
         return super().publish(text, idempotency_key=idempotency_key, media=media, uploads=uploads)
 
     def delete(self, remote_id: str) -> str:
-        raise PermanentError(NO_DELETE)
+        return self._delete_object(remote_id, self._token)
 
     def verify_credentials(self) -> AccountInfo:
         response = self._http.request(

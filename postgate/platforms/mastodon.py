@@ -10,7 +10,12 @@ retried publish with the same key returns the first status instead of posting
 twice (Mastodon remembers keys for about an hour: invariant 5 still relies on
 the worker's read-back for older claims); ``DELETE /api/v1/statuses/:id``;
 ``GET /api/v1/accounts/verify_credentials``; ``GET /api/v1/accounts/:id/statuses``
-paged with ``max_id`` from the ``Link`` header; ``POST /oauth/revoke``.
+paged with ``max_id`` from the ``Link`` header; ``POST /oauth/revoke``. For the watch:
+the profile from ``verify_credentials`` (``source.note`` and ``source.fields`` as typed), and
+the user stream ``GET /api/v1/streaming/user`` (server-sent events: ``update``,
+``status.update``, ``delete``, ``:thump`` heartbeats every 15 s; streaming/index.js of
+mastodon/mastodon, https://docs.joinmastodon.org/methods/streaming/), reached at the server's
+own address, where Mastodon's proxy serves ``/api/v1/streaming``.
 
 Answers are checked against the documented shapes (a Status, an array of
 them, an Account, ``{}`` for revoke) and anything else is a
@@ -19,9 +24,11 @@ them, an Account, ``{}`` for revoke) and anything else is a
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -34,8 +41,10 @@ from .base import (
     Connector,
     ConnectorError,
     PermanentError,
+    Profile,
     RemotePost,
     RetryableError,
+    StreamEvent,
     page_size,
     utc_now,
 )
@@ -45,6 +54,8 @@ from .media import MediaFile, NoMemo, Sleeper, UploadMemo, before_the_post
 from .timeutil import parse_time
 
 PAGE_SIZE = 40  # Mastodon's maximum for account statuses
+STREAM_READ_TIMEOUT = 45.0  # three missed heartbeats (one every 15 s) mean the stream is dead
+STREAM_EVENTS = {"update": "post", "status.update": "edit"}
 PROCESSING_WAIT = 60.0  # seconds an upload may stay processing before the attempt is retried
 POLL_INTERVAL = 0.5
 
@@ -108,6 +119,7 @@ class MastodonConnector(Connector):
         self._client_secret = credentials.get("client_secret")
         self._account_id: str | None = None
         self._clock = clock
+        self._timeout = timeout
         self._http = HttpClient(
             platform=platform,
             base_url=base_url or "",
@@ -264,6 +276,54 @@ class MastodonConnector(Connector):
             posts_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
         )
 
+    def profile(self) -> Profile:
+        """Display name, bio, avatar, header and fields, from ``verify_credentials``."""
+        response = self._http.request(
+            "GET", "/api/v1/accounts/verify_credentials", headers=self._auth()
+        )
+        answer = self._http.answer(response, "verify_credentials")
+        account = answer.object()
+        raw_source = account.get("source")
+        source: dict[str, Any] = raw_source if isinstance(raw_source, dict) else {}
+        note = source.get("note") if isinstance(source.get("note"), str) else None
+        fields = source.get("fields") if isinstance(source.get("fields"), list) else None
+        return Profile(
+            display_name=answer.text(account.get("display_name"), "a display_name"),
+            note=note if note is not None else html_to_text(str(account.get("note") or "")),
+            avatar=answer.text(account.get("avatar"), "an avatar"),
+            header=answer.text(account.get("header"), "a header"),
+            fields=tuple(
+                (str(f.get("name", "")), str(f.get("value", "")))
+                for f in _objects(fields if fields is not None else account.get("fields"))
+            ),
+        )
+
+    @contextmanager
+    def open_stream(self) -> Iterator[Iterator[StreamEvent]]:
+        """The user stream, filtered to this account's own statuses (a home timeline also
+        carries the statuses of accounts it follows)."""
+        account_id = self._account_id or self.verify_credentials().remote_id
+        timeout = httpx.Timeout(self._timeout, read=STREAM_READ_TIMEOUT)
+        headers = {**self._auth(), "Accept": "text/event-stream"}
+        with self._http.stream(
+            "GET", "/api/v1/streaming/user", headers=headers, timeout=timeout
+        ) as response:
+            answer = self._http.answer(response, "the user stream")
+            yield self._stream_events(answer, account_id)
+
+    def _stream_events(self, answer: Answer, account_id: str) -> Iterator[StreamEvent]:
+        for event, data in server_sent_events(answer.response.iter_lines()):
+            if event == "heartbeat":
+                yield StreamEvent("heartbeat")
+            elif event == "delete":
+                yield StreamEvent("delete", remote_id=data.strip())
+            elif event in STREAM_EVENTS:
+                status = _json_or_none(data)
+                author = status.get("account") if isinstance(status, dict) else None
+                if isinstance(author, dict) and str(author.get("id")) == account_id:
+                    yield StreamEvent(STREAM_EVENTS[event], post=_remote_post(answer, status))
+        raise RetryableError(f"{self.platform}: the stream ended")
+
     def revoke_credentials(self) -> bool:
         """Revoke the token (RFC 7009); Mastodon wants the app's client id and secret."""
         form = {"token": self._token}
@@ -337,6 +397,34 @@ def entities(status: dict[str, Any], content: str) -> dict[str, tuple[str, ...]]
         "tags": tuple(t for t in tags if isinstance(t, str) and t),
         "links": tuple(u for u in links if isinstance(u, str) and u),
     }
+
+
+def server_sent_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``(event, data)`` from the lines of an event stream (the HTML standard's parsing:
+    ``data`` lines joined, one leading space dropped); a comment line (Mastodon's ``:)`` and
+    ``:thump``) comes as ``("heartbeat", "")``."""
+    event, data = "", list[str]()
+    for line in lines:
+        if not line:
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", list[str]()
+        elif line.startswith(":"):
+            yield "heartbeat", ""
+        else:
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "event":
+                event = value
+            elif name == "data":
+                data.append(value)
+
+
+def _json_or_none(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:

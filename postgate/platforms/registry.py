@@ -55,6 +55,7 @@ _MASTODON_CAPABILITIES = Capabilities(
     revoke=True,
     server_limits=True,
     edit=True,
+    streaming=True,  # the user stream (server-sent events), read by the watch
 )
 
 MASTODON = PlatformSpec(
@@ -74,6 +75,8 @@ MASTODON = PlatformSpec(
         "https://docs.joinmastodon.org/methods/media/#v2 (description: 1500 characters)",
         "https://docs.joinmastodon.org/methods/instance/#v2 (configuration.statuses limits)",
         "mastodon/mastodon app/models/account_statuses_filter.rb (the author lists all)",
+        "https://docs.joinmastodon.org/methods/streaming/ (GET /api/v1/streaming/user)",
+        "https://docs.joinmastodon.org/api/rate-limits/ (300 calls per 5 minutes per account)",
     ),
 )
 
@@ -217,8 +220,9 @@ INSTAGRAM = PlatformSpec(
         max_length=2200, max_media=10, min_media=1, max_image_bytes=8 * 1024 * 1024
     ),
     post_quota=Quota(50, DAY),  # media_publish: 50 posts in a moving 24 hours
-    # A professional account's media are all listed; the API deletes none of them.
-    capabilities=Capabilities(idempotency=False, delete=False, list_non_public=True, revoke=True),
+    # A professional account's media are all listed; deleting needs Facebook Login's
+    # instagram_manage_contents (Meta added DELETE /{ig-media-id} in December 2025).
+    capabilities=Capabilities(idempotency=False, delete=True, list_non_public=True, revoke=True),
     connector=InstagramConnector,
     docs=(
         "https://developers.facebook.com/docs/instagram-platform/content-publishing/",
@@ -226,7 +230,7 @@ INSTAGRAM = PlatformSpec(
         " (50 posts in 24 hours)",
         "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit",
         "https://developers.facebook.com/docs/instagram-platform/reference/instagram-media"
-        " (no delete operation)",
+        " (Deleting: DELETE /{ig-media-id}, instagram_manage_contents, Facebook Login)",
     ),
 )
 

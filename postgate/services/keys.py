@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from postgate.audit import Event
 from postgate.runtime import Runtime
-from postgate.store.models import Account, OAuthFlow, User
+from postgate.store.models import Account, NotifyChannel, NotifyPreference, OAuthFlow, User
 from postgate.vault import Vault, add_new_key, load_keys
 
 
@@ -22,6 +22,14 @@ def reencrypt_all(rt: Runtime, vault: Vault, *, actor: str = "cli") -> int:
             count += 1
         for flow in db.scalars(select(OAuthFlow)):  # consents under way
             flow.secrets_enc = vault.rotate(flow.secrets_enc)
+            count += 1
+        for channel in db.scalars(select(NotifyChannel)):
+            channel.url_enc = vault.rotate(channel.url_enc)
+            count += 1
+        for pref in db.scalars(
+            select(NotifyPreference).where(NotifyPreference.email_enc.is_not(None))
+        ):
+            pref.email_enc = vault.rotate(pref.email_enc or "")
             count += 1
         rt.audit(
             db,

@@ -401,4 +401,13 @@ def note_unresolved(rt: Runtime, post_id: int, token: str | None, why: str) -> N
         post = db.get(Post, post_id)
         if post is None or post.status != PostStatus.PUBLISHING or post.claim_token != token:
             return
+        first = not post.unresolved_reason
         post.unresolved_reason = why[:1000] or "unknown"
+        if first:  # the post now waits for a person: its author hears of it once
+            rt.audit(
+                db,
+                Event.POST_UNRESOLVED,
+                actor="worker",
+                target=f"post:{post.id}",
+                details={"reason": post.unresolved_reason},
+            )

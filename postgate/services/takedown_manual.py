@@ -1,8 +1,9 @@
 """What the lead must do by hand in a takedown, said before it starts (the preview).
 
 A platform's registry entry says what Postgate can do there (:class:`~postgate.platforms.
-spec.Capabilities`). Where its API cannot delete a post (Instagram), each post the takedown
-would delete is marked ``by_hand`` with its link; where the listing misses non-public posts
+spec.Capabilities`). Where its API cannot delete a post, each post the takedown would delete
+is marked ``by_hand`` with its link (and the takedown records it ``failed`` with
+:data:`DELETE_BY_HAND` instead of calling the platform); where the listing misses non-public posts
 (Facebook's unpublished posts) or the token cannot be revoked through the API (Threads), the
 account says so, so the lead checks the account and removes the app's access themselves.
 """
@@ -14,6 +15,10 @@ from typing import Any
 from postgate.platforms.registry import PLATFORMS
 from postgate.platforms.spec import Capabilities
 
+DELETE_BY_HAND = (
+    "the platform's API cannot delete posts: delete it by hand from its link, then check the"
+    " account"
+)
 # A platform Postgate does not know (an account left from an older version) can do nothing.
 NOTHING = Capabilities(idempotency=False, delete=False, list_non_public=False, revoke=False)
 

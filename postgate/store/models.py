@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from postgate.states import (
     AccountStatus,
+    AlertKind,
     ItemOrigin,
     ItemOutcome,
     PostStatus,
@@ -129,6 +130,8 @@ class Account(Base):
     # When the token ends: the credentials' ``expires_at``, kept here so that the refresh job
     # finds the tokens ending soon without decrypting every account (services/token_refresh).
     token_expires_at: Mapped[datetime | None]
+    # The watch (postgate.services.watch): freeze the account as soon as it raises an alert.
+    watch_auto_freeze: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Post(Base):
@@ -306,6 +309,59 @@ class TakedownItem(Base):
     account: Mapped[Account] = relationship()
 
 
+class WatchAlert(Base):
+    """Something the watch saw on an account that Postgate did not do, with its evidence.
+
+    One row per (account, kind, remote id, fingerprint): the same post seen again by the
+    stream and by the backfill is one alert. ``fingerprint`` tells apart successive edits of
+    one post (its ``edited_at``) and successive profile changes (a hash of the profile).
+    """
+
+    __tablename__ = "watch_alerts"
+    __table_args__ = (
+        UniqueConstraint("account_id", "kind", "remote_id", "fingerprint", name="uq_watch_alert"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[AlertKind] = mapped_column(StateType(AlertKind, 32))
+    remote_id: Mapped[str] = mapped_column(String(255), default="")
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))  # ours, when it is
+    url: Mapped[str | None] = mapped_column(String(512))
+    text: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]  # when it happened on the platform (or when it was seen)
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    via: Mapped[str] = mapped_column(String(16), default="poll")  # "stream" or "poll"
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    froze: Mapped[bool] = mapped_column(Boolean, default=False)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    account: Mapped[Account] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship()
+
+
+class WatchState(Base):
+    """Where the watch of one account stands: what it has seen and the profile it knows."""
+
+    __tablename__ = "watch_states"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)  # nothing older alarms
+    last_seen_id: Mapped[str | None] = mapped_column(String(255))
+    last_seen_at: Mapped[datetime | None]
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    profile_hash: Mapped[str] = mapped_column(String(64), default="")
+    # Postgate's posts the last reading listed, remote id -> the platform's created_at: one
+    # missing from the next complete listing was deleted.
+    ours_live: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    checked_at: Mapped[datetime | None]  # the last pass or stream event
+    mode: Mapped[str] = mapped_column(String(16), default="")  # "stream" or "poll"
+    problem: Mapped[str] = mapped_column(Text, default="")  # the last failure, "" when fine
+
+
 class AuditEntry(Base):
     """One link of the hash chain: ``hash = HMAC(key, canonical(entry) + prev_hash)``."""
 
@@ -473,3 +529,84 @@ class MediaBlob(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(StoreInteger)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class NotifyChannel(Base):
+    """Somewhere Postgate sends messages: an Apprise URL (e-mail, Slack, Teams, Mattermost,
+    a JSON webhook...), held encrypted like platform credentials since such URLs carry
+    passwords and tokens. ``user_id`` None: one of the organisation's channels, which
+    receives the ``audiences`` listed (``security``, ``reviews``, ``posts``)."""
+
+    __tablename__ = "notify_channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # the URL's scheme, shown instead of the URL
+    url_enc: Mapped[str] = mapped_column(Text)
+    audiences: Mapped[list[Any]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotifyPreference(Base):
+    """A person's language for messages and, optionally, the e-mail address they are sent
+    to through the organisation's SMTP server (encrypted: an address is personal data)."""
+
+    __tablename__ = "notify_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    email_enc: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """One item of a person's in-app list: what happened, in parameters rendered in the
+    reader's language when shown (``postgate.notifications.messages``)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(48))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    audit_seq: Mapped[int | None] = mapped_column(StoreInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """One message for one channel, written in the transaction of the event it announces
+    and delivered by a worker (``postgate.notifications.outbox``).
+
+    ``status``: ``pending`` (waiting for ``due_at``), ``sending`` (claimed by a worker under
+    ``claim_token`` since ``claimed_at``; a lease that runs out makes it claimable again),
+    ``sent``, ``skipped`` (nothing left to say when due) or ``failed`` (out of attempts).
+    ``channel``: ``user:<channel id>``, ``org:<channel id>``, ``env:<hash of the URL>``,
+    ``email:<user id>`` or ``inapp:<user id>``.
+    """
+
+    __tablename__ = "notify_outbox"
+    __table_args__ = (Index("ix_notify_outbox_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(48))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    audit_seq: Mapped[int | None] = mapped_column(StoreInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(StoreInteger, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

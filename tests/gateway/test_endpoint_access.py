@@ -48,10 +48,18 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.takedowns.takedown_evidence": policy.RUN_CONSOLE,
     "api.takedowns.mark_crisis": policy.MARK_CRISIS,
     "api.audit.list_entries": policy.RUN_CONSOLE,
+    "api.alerts.list_alerts": policy.RUN_CONSOLE,
+    "api.alerts.get_alert": policy.RUN_CONSOLE,
+    "api.alerts.acknowledge": policy.RUN_CONSOLE,
+    "api.alerts.get_watch": policy.RUN_CONSOLE,
+    "api.alerts.set_watch": policy.RUN_CONSOLE,
     "api.audit.verify": policy.RUN_CONSOLE,
     "api.accounts.add_account": policy.ADMINISTER,
     "api.accounts.replace_credentials": policy.ADMINISTER,
     "api.accounts.update_account": policy.ADMINISTER,
+    "api.notifications.list_org_channels": policy.ADMINISTER,
+    "api.notifications.add_org_channel": policy.ADMINISTER,
+    "api.notifications.remove_org_channel": policy.ADMINISTER,
 }
 # Open to any authenticated caller (each acts on the caller's own things) or to anyone.
 API_OPEN = {
@@ -76,6 +84,13 @@ API_OPEN = {
     "api.freeze.list_freezes",
     "api.takedowns.crisis_templates",
     "api.accounts.list_accounts",
+    # Notifications: each person's own list, language and channels.
+    "api.notifications.list_notifications",
+    "api.notifications.mark_read",
+    "api.notifications.my_preferences",
+    "api.notifications.change_preferences",
+    "api.notifications.add_my_channel",
+    "api.notifications.remove_my_channel",
     "api.openapi.description",  # public: what the open-source code accepts, no secret
     # Public: the enrolment link's token is the credential (single-use, expiring, hashed).
     "api.enrol.show",
@@ -125,6 +140,10 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "console.lift_freeze": policy.RUN_CONSOLE,
     "console.start_takedown": policy.RUN_CONSOLE,
     "console.preview_takedown": policy.RUN_CONSOLE,
+    "alerts.index": policy.RUN_CONSOLE,
+    "alerts.acknowledge": policy.RUN_CONSOLE,
+    "alerts.settings": policy.RUN_CONSOLE,
+    "alerts.takedown": policy.RUN_CONSOLE,
     "takedowns.show": policy.RUN_CONSOLE,
     "takedowns.progress": policy.RUN_CONSOLE,
     "takedowns.report": policy.RUN_CONSOLE,
@@ -150,6 +169,15 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "oauth.reconnect": policy.ADMINISTER,
     "oauth.callback": policy.ADMINISTER,
     "oauth.choose": policy.ADMINISTER,
+    "notifications.index": SIGNED_IN,  # each person's own notifications
+    "notifications.mark_read": SIGNED_IN,
+    "notifications.settings": SIGNED_IN,
+    "notifications.save_settings": SIGNED_IN,
+    "notifications.add_channel": SIGNED_IN,
+    "notifications.remove_channel": SIGNED_IN,  # the owner's only: checked by the service
+    "notifications.organisation": policy.ADMINISTER,
+    "notifications.add_org_channel": policy.ADMINISTER,
+    "notifications.remove_org_channel": policy.ADMINISTER,
 }
 # A body valid in shape for every endpoint, so that only the role can be what refuses.
 PLAUSIBLE_BODY = {

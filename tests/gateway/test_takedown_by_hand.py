@@ -1,7 +1,9 @@
 """The takedown preview says which posts Postgate can delete and which the lead must delete
-by hand, with their links, from the platforms' capabilities in the registry: Instagram's API
-cannot delete a post; Threads cannot revoke a token; Facebook does not list unpublished posts.
-The platforms are stood in for by a local server answering their recorded exchanges."""
+by hand, with their links, from the platforms' capabilities in the registry: Threads cannot
+revoke a token, Facebook does not list unpublished posts, and a platform whose API cannot
+delete (here Instagram's entry as it was before Meta's December 2025 delete endpoint, swapped
+into the registry) has its posts marked "delete by hand". The platforms are stood in for by a
+local server answering their recorded exchanges."""
 
 from __future__ import annotations
 
@@ -11,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from postgate.services.takedown_manual import capabilities_of
-from tests.conftest import ROOT, make_env
 from tests.helpers import make_account
-from tests.stand_in import StandIn, stand_in
+from tests.stand_in import StandIn, env_reaching, stand_in, without_delete
 
 SINCE = "2024-04-15T00:00:00+00:00"
 
@@ -26,18 +27,17 @@ def graph() -> Iterator[StandIn]:
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str, redis_url: str, redis, graph: StandIn) -> dict:
-    """Settings that let the connectors reach the stand-in on loopback."""
-    config = tmp_path / "postgate.toml"
-    config.write_text(
-        f'[rules]\nrules = "{ROOT / "config" / "rules.toml"}"\n'
-        f'[security]\nallow_private_urls = ["{graph.url}"]\n',
-        encoding="utf-8",
-    )
-    return make_env(tmp_path, database_url, redis_url, POSTGATE_CONFIG=str(config))
+    return env_reaching(tmp_path, database_url, redis_url, graph.url)
 
 
 @pytest.fixture
-def accounts(rt, graph: StandIn) -> None:
+def no_delete(monkeypatch) -> None:
+    """Instagram as a platform whose API cannot delete posts."""
+    without_delete(monkeypatch, "instagram")
+
+
+@pytest.fixture
+def accounts(rt, graph: StandIn, no_delete: None) -> None:
     make_account(
         rt,
         "insta",
@@ -101,7 +101,7 @@ def test_the_console_preview_says_it_in_words_and_links(web, actors, accounts):
 @pytest.mark.parametrize(
     ("platform", "deletes", "lists_non_public", "revokes"),
     [
-        ("instagram", False, True, True),
+        ("instagram", True, True, True),  # with Facebook Login's instagram_manage_contents
         ("threads", True, True, False),
         ("facebook", True, False, True),
         ("linkedin", True, True, True),

@@ -23,7 +23,8 @@ def test_the_table_says_what_each_platform_cannot_do():
     rows = {line.split(" | ")[0].strip("| `"): line for line in capability_table().splitlines()}
     assert "| 50 / 24 h |" in rows["instagram"] and "| 1 to 10 |" in rows["instagram"]
     assert "| 250 / 24 h | 100 / 24 h |" in rows["threads"]
-    assert rows["instagram"].count("**no**") == 3  # idempotency, edit, delete
+    assert rows["instagram"].count("**no**") == 2  # idempotency, edit
+    assert "| **no** |" in rows["threads"] and rows["facebook"].count("**no**") == 3
     assert set(rows) >= set(PLATFORMS)
 
 

@@ -71,9 +71,13 @@ def test_an_image_instagram_cannot_fetch_is_permanent(connect):
     assert "could not be fetched" in caught.value.message
 
 
-def test_delete_is_refused_with_what_to_do_by_hand(connect):
-    with pytest.raises(PermanentError, match="delete it by hand"):
-        connect("instagram", "instagram_none.json").delete("17920238422030506")
+def test_delete_then_already_gone_then_without_the_permission(connect):
+    connector = connect("instagram", "instagram_delete.json")
+    assert connector.delete("17920238422030506") == "deleted"
+    assert connector.delete("17920238422030506") == "not_found"
+    with pytest.raises(PermanentError) as caught:  # a token without instagram_manage_contents
+        connector.delete("17920238422030505")
+    assert "(#10) Application does not have permission" in caught.value.message
 
 
 def test_list_pages_through_the_media(connect):
