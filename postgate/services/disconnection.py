@@ -56,6 +56,7 @@ def disconnect_in(rt: Runtime, db: Session, account_id: int, reason: str) -> boo
         actor="worker",
         target=f"account:{account.name}",
         details={
+            "status": AccountStatus.DISCONNECTED,  # what the notifications read
             "platform": account.platform,
             "reason": reason[:500],
             "posts_waiting": int(waiting or 0),

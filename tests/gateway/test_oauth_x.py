@@ -20,7 +20,7 @@ from postgate.runtime import Runtime
 from postgate.services import oauth_connect
 from postgate.services.credentials import account_credentials
 from postgate.services.token_refresh import RefreshOutcome, refresh_account
-from postgate.store.models import Account, AuditEntry, AuthToken, User
+from postgate.store.models import Account, AuditEntry, AuthToken, Notification, User
 from postgate.store.types import utcnow
 from tests.conftest import make_env, write_fast_config
 from tests.gateway.test_oauth_connect import continue_link
@@ -124,6 +124,9 @@ def test_a_refused_refresh_disconnects_until_reconnected(signed_in, rt, standin)
             select(AuditEntry).where(AuditEntry.action == "account:disconnected")
         ).one()
     assert told.target == "account:brand-x" and "invalid" in told.details["reason"]
+    with rt.store.session() as db:  # the admins are told (the notifications' routing)
+        notes = db.scalars(select(Notification).where(Notification.kind == "security.disconnected"))
+        assert [n.params["account"] for n in notes] == ["brand-x"]
     console = signed_in.client.get("/security").get_data(as_text=True)
     assert "disconnected" in console and "Reconnect" in console
     # Disconnected accounts are not refreshed again; the admin reconnects it.
