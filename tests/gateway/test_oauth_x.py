@@ -47,7 +47,8 @@ def env(tmp_path, database_url, redis_url, redis, standin):
 
 @pytest.fixture
 def signed_in(web, actors):
-    web.login(actors.create("ada", "admin"))
+    web.ada = actors.create("ada", "admin")  # kept for a second browser of the same person
+    web.login(web.ada)
     return web
 
 
@@ -184,6 +185,11 @@ def test_linkedin_facebook_instagram_threads_connect_from_the_web(signed_in, rt,
     page = signed_in.client.get(choose).get_data(as_text=True)
     assert "Acme" in page
     target = {"linkedin": "2414183", "facebook": "101", "instagram": "17841400000000001"}[platform]
+    assert signed_in.submit(choose, {"choice": "999"}).status_code == 422  # not offered
+    assert signed_in.client.get("/admin/oauth/999999/choose").status_code == 404
+    other = signed_in.another()
+    other.login(signed_in.ada)
+    assert other.client.get(choose).status_code == 404  # another session's consent
     done = signed_in.submit(choose, {"choice": target})
     assert done.status_code == 302, done.get_data(as_text=True)
     with rt.store.session() as db:
