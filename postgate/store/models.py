@@ -27,6 +27,7 @@ from postgate.states import (
     AlertKind,
     ItemOrigin,
     ItemOutcome,
+    OutboxStatus,
     PostStatus,
     Role,
     TakedownStatus,
@@ -602,7 +603,9 @@ class OutboxMessage(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     language: Mapped[str] = mapped_column(String(8), default="fr")
     audit_seq: Mapped[int | None] = mapped_column(StoreInteger)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(
+        StateType(OutboxStatus, 16), default=OutboxStatus.PENDING
+    )
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(StoreInteger, default=0)
     claim_token: Mapped[str | None] = mapped_column(String(64))
