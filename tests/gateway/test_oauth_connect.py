@@ -4,8 +4,6 @@ bound to the admin's session and used once, PKCE, and every refusal a clear 4xx 
 
 from __future__ import annotations
 
-import html
-import re
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -17,6 +15,7 @@ from postgate.store.models import Account, AuditEntry, AuthToken, OAuthFlow
 from sandbox import client as sandbox_client
 from sandbox.server import running_sandbox
 from tests.helpers import WebActions
+from tests.oauth_flow import consent, continue_link
 
 
 @pytest.fixture
@@ -47,30 +46,6 @@ def start(web: WebActions, sandbox_url: str, name: str = "brand", **extra: str):
         **extra,
     }
     return web.submit("/admin/accounts/connect", form, page="/admin/accounts")
-
-
-def continue_link(started) -> str:
-    """The page Connect answers: a link to the platform's consent page (a form's redirect to
-    another origin would break ``form-action 'self'``)."""
-    assert started.status_code == 200, started.get_data(as_text=True)
-    found = re.search(r'id="continue"[^>]*href="([^"]+)"', started.get_data(as_text=True))
-    assert found, started.get_data(as_text=True)
-    return html.unescape(found.group(1))
-
-
-def consent(authorize_url: str, account: str = "acme", decision: str = "authorize") -> str:
-    """The admin on the sandbox's consent page: shown, then answered. Returns where the
-    sandbox sends the browser back (Postgate's callback, as a path with its query)."""
-    page = httpx.get(authorize_url)
-    assert page.status_code == 200 and "Authorize" in page.text and "Deny" in page.text
-    params = dict(parse_qsl(urlsplit(authorize_url).query))
-    base = authorize_url.split("/oauth/authorize")[0]
-    answer = httpx.post(
-        f"{base}/oauth/authorize", data={**params, "account": account, "decision": decision}
-    )
-    assert answer.status_code == 302, answer.text
-    back = urlsplit(answer.headers["location"])
-    return f"{back.path}?{back.query}"
 
 
 def connect(web: WebActions, sandbox_url: str, name: str = "brand", account: str = "acme"):

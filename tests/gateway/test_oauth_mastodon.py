@@ -13,7 +13,7 @@ from postgate.services.credentials import account_credentials
 from postgate.store.models import Account
 from sandbox.server import running_sandbox
 from tests.conftest import make_env, write_fast_config
-from tests.gateway.test_oauth_connect import consent, continue_link
+from tests.oauth_flow import consent, continue_link
 
 
 @pytest.fixture

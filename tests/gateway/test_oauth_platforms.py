@@ -1,8 +1,8 @@
-"""An X account connected with OAuth 2.0 and PKCE from the admin pages, against a local
-stand-in of X's authorization server and ``/2/users/me`` (``tests/oauth_standin.py``): its
-token refreshed ahead of expiry by the refresh job, and a refused refresh making it
-``disconnected`` until the admin reconnects it. The LinkedIn, Facebook, Instagram and Threads
-flows run the same way once their connectors are in the registry."""
+"""X, LinkedIn, Facebook, Instagram and Threads accounts connected from the admin pages,
+against a local stand-in of each authorization server (``tests/oauth_standin.py``, which also
+answers the connectors' verification): X with OAuth 2.0 and PKCE, its token refreshed ahead
+of expiry by the refresh job, and a refused refresh making it ``disconnected`` until the
+admin reconnects it; LinkedIn, Facebook and Instagram after picking what to connect."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from postgate.services.token_refresh import RefreshOutcome, refresh_account
 from postgate.store.models import Account, AuditEntry, AuthToken, Notification, User
 from postgate.store.types import utcnow
 from tests.conftest import make_env, write_fast_config
-from tests.gateway.test_oauth_connect import continue_link
+from tests.oauth_flow import continue_link
 from tests.oauth_standin import CLIENT_ID, X_USER, running_standin, standin_settings
 from workers import tokens
 
