@@ -7,7 +7,9 @@ exists): the reconciler, once at start and then every ``reconcile_seconds``; the
 checkpoint (:mod:`postgate.audit_checkpoint`) and the look at the rules' version
 (:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``; the servers' stated
 limits (:mod:`postgate.services.server_limits`), hourly, for accounts read a day ago; the watch
-(:mod:`workers.watch`), every second: its streams are threads of this process. Each task runs
+(:mod:`workers.watch`), every second: its streams are threads of this process; OAuth tokens
+that end soon get a refresh job (:mod:`workers.tokens`) every ``[oauth]
+refresh_check_seconds``. Each task runs
 once per period across all workers: whoever first sets the task's Redis gate (``SET NX PX``,
 expiring after the period) runs it. When Redis does not answer every worker runs the task
 itself, which is harmless: a reconcile pass is idempotent, checkpoint writers queue on a
@@ -51,6 +53,7 @@ from workers import jobs
 from workers.beating import BeatingWorker
 from workers.reconcile import reconcile_once
 from workers.scheduling import rescue_abandoned, rescue_overdue
+from workers.tokens import queue_due_refreshes
 from workers.watch import supervise_safely as watch_safely
 
 log = logging.getLogger("postgate.workers.runner")
@@ -172,6 +175,7 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
         Periodic("rules-version-gate", rt.settings.checkpoint_seconds, _rules_version_safely),
         Periodic("rescue-gate", 1.0, _rescue_safely),
         Periodic("server-limits-gate", SERVER_LIMITS_SECONDS, _server_limits_safely),
+        Periodic("token-refresh-gate", rt.settings.oauth_refresh_check_seconds, _tokens_safely),
         Periodic("watch-gate", 1.0, watch_safely),  # workers/watch.py: streams and readings
     )
 
@@ -218,6 +222,14 @@ def _server_limits_safely(rt: Runtime) -> None:
         refresh_due_limits(rt)
     except Exception:
         log.exception("reading the servers' limits failed")
+
+
+def _tokens_safely(rt: Runtime) -> None:
+    """OAuth tokens that end soon get their refresh job (:mod:`workers.tokens`)."""
+    try:
+        queue_due_refreshes(rt)
+    except Exception:
+        log.exception("queueing token refreshes failed")
 
 
 def _reconcile_safely(rt: Runtime) -> None:
