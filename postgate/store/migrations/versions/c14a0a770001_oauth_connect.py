@@ -6,7 +6,7 @@ credentials' ``expires_at``, queried by the refresh job). Issue 14: connect with
 platform's consent screen, refresh ahead of expiry, ``disconnected`` when a refresh fails.
 
 Revision ID: c14a0a770001
-Revises: b11d0e1a0001
+Revises: a16e0a1e0001
 Create Date: 2026-11-30 16:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import postgate.store.types
 
 revision: str = "c14a0a770001"
-down_revision: str | None = "b11d0e1a0001"
+down_revision: str | None = "a16e0a1e0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
