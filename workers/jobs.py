@@ -21,6 +21,7 @@ from sqlalchemy import select
 from postgate import queue
 from postgate.budget import Priority
 from postgate.call_gate import GateClosed, PublishGate
+from postgate.notifications.sending import warm_up as warm_notifications
 from postgate.observability import counters
 from postgate.platforms.base import (
     Connector,
@@ -47,6 +48,7 @@ from postgate.services.publishing import (
     mark_published,
     out_of_retries,
     still_frozen,
+    wait_for_reconnect,
 )
 from postgate.store.models import Account, Approval, Post
 from postgate.store.types import utcnow
@@ -70,6 +72,7 @@ def preload(rt: Runtime) -> None:
     share_runtime(rt)
     ssl_context()  # horses inherit the TLS context instead of each loading the CA bundle
     httpx.Client(verify=ssl_context()).close()  # imports httpcore and anyio once, here
+    warm_notifications()  # Apprise's plugins: a second each horse would otherwise spend
     rt.vault  # noqa: B018 - loads the keys
     rt.audit_key  # noqa: B018
     _warm_store(rt)
@@ -157,7 +160,7 @@ def _call_through(rt: Runtime, claim: Claim, gate: PublishGate) -> str:
             gate=gate,
         )
     except CredentialsError as exc:
-        return fail_claim(rt, claim, exc, disconnect=True)
+        return wait_for_reconnect(rt, claim, exc)
     except ValueError as exc:  # configuration (unknown platform, no base URL)
         return fail_claim(rt, claim, PermanentError(str(exc)))
     try:
@@ -176,8 +179,8 @@ def _call_through(rt: Runtime, claim: Claim, gate: PublishGate) -> str:
         return f"published {answer.remote_id}"
     if isinstance(answer, RetryableError):  # 429, 5xx, timeout, malformed: see _retry
         return _retry(rt, claim, answer)
-    if isinstance(answer, CredentialsError):
-        return fail_claim(rt, claim, answer, disconnect=True)
+    if isinstance(answer, CredentialsError):  # nothing published: waits for a reconnection
+        return wait_for_reconnect(rt, claim, answer)
     if isinstance(answer, PermanentError):
         return fail_claim(rt, claim, answer)
     # An unmapped platform answer: it may have published, so treat it as an unknown outcome.

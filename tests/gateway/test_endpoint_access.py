@@ -148,6 +148,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "takedowns.progress": policy.RUN_CONSOLE,
     "takedowns.report": policy.RUN_CONSOLE,
     "takedowns.evidence": policy.RUN_CONSOLE,
+    "takedowns.media": policy.RUN_CONSOLE,
     "audit.log": policy.RUN_CONSOLE,
     "users.list": policy.RUN_CONSOLE,
     "users.revoke": policy.RUN_CONSOLE,
@@ -165,6 +166,10 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "accounts.show": policy.ADMINISTER,
     "accounts.update": policy.ADMINISTER,
     "accounts.credentials": policy.ADMINISTER,
+    "oauth.start": policy.ADMINISTER,
+    "oauth.reconnect": policy.ADMINISTER,
+    "oauth.callback": policy.ADMINISTER,
+    "oauth.choose": policy.ADMINISTER,
     "notifications.index": SIGNED_IN,  # each person's own notifications
     "notifications.mark_read": SIGNED_IN,
     "notifications.settings": SIGNED_IN,
