@@ -257,7 +257,7 @@ class PacedTransport(httpx.BaseTransport):
                 return token
             if waited + wait > self._max_wait:
                 message = f"{self._platform}: paced: the account's request budget is spent"
-                raise RetryableError(message, retry_after=wait)
+                raise RetryableError(message, status=429, retry_after=wait)  # as if refused
             step = min(wait, 0.05)
             self._sleep(step)
             waited += step
