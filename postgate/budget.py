@@ -25,18 +25,22 @@ looks back before its claim by as much as that clock may be behind (:mod:`worker
 from __future__ import annotations
 
 import enum
+import logging
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from redis.exceptions import RedisError
 
 from postgate.platforms.base import RetryableError, utc_now
 from postgate.platforms.ratelimit import Window, announced_window, retry_after, server_now
 from postgate.platforms.registry import platform_spec
 from postgate.platforms.spec import Quota
 from postgate.runtime import Runtime
+
+log = logging.getLogger("postgate.budget")
 
 IN_FLIGHT_MS = 60_000  # a call unanswered for this long no longer counts (its process died)
 KEEP_MS = 3_600_000  # an idle account's buckets are forgotten after an hour
@@ -252,7 +256,11 @@ class PacedTransport(httpx.BaseTransport):
     def _acquire(self, method: str) -> str:
         waited = 0.0
         while True:
-            token, wait = self._budget.try_acquire(method)
+            try:
+                token, wait = self._budget.try_acquire(method)
+            except RedisError:  # nothing is sent without the budget; nothing was sent
+                message = f"{self._platform}: the request budget cannot be read (Redis)"
+                raise RetryableError(message, retry_after=1.0) from None
             if token:
                 return token
             if waited + wait > self._max_wait:
@@ -263,6 +271,12 @@ class PacedTransport(httpx.BaseTransport):
             waited += step
 
     def _observe(self, token: str, method: str, response: httpx.Response | None) -> None:
+        try:
+            self._note(token, method, response)
+        except RedisError:  # the answer stands; the budget learns from the next one
+            log.warning("%s: the request budget missed an answer (Redis)", self._platform)
+
+    def _note(self, token: str, method: str, response: httpx.Response | None) -> None:
         if response is None:
             self._budget.observe(token, method, None)
             return

@@ -24,8 +24,10 @@ statements, which may publish during a freeze, pass the gate but are marked all 
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 
 import httpx
+from redis.exceptions import RedisError
 
 from postgate.runtime import Runtime
 
@@ -68,17 +70,22 @@ class PublishGate:
     def enter(self) -> bool:
         """Right before a request: False (and nothing may be sent) once a freeze closed it."""
         mark = f"{self._account}:{CALLING}"
-        passed = self._redis.eval(_ENTER, 3, *self._keys, self._post, mark, int(self._crisis))
+        try:
+            passed = self._redis.eval(_ENTER, 3, *self._keys, self._post, mark, int(self._crisis))
+        except RedisError:  # the gate cannot be checked: nothing is sent
+            passed = 0
         self.refused = self.refused or not passed
         return bool(passed)
 
     def answered(self) -> None:
         """The request came back (or failed): it has reached the platform, or never will."""
-        self._redis.hset(self._keys[2], self._post, f"{self._account}:{CALLED}")
+        with suppress(RedisError):  # a freeze then waits its bound for this post, no more
+            self._redis.hset(self._keys[2], self._post, f"{self._account}:{CALLED}")
 
     def leave(self) -> None:
         """The outcome is stored: the post is no longer in flight."""
-        self._redis.hdel(self._keys[2], self._post)
+        with suppress(RedisError):
+            self._redis.hdel(self._keys[2], self._post)
 
 
 class GateClosed(Exception):
@@ -140,4 +147,5 @@ def _pairs(raw: list[bytes | str]) -> dict[str, str]:
 
 def open_gate(rt: Runtime, account_id: int | None) -> None:
     """A freeze of this scope was lifted: lower its flag (the store says what is frozen)."""
-    rt.redis.delete(_flag(rt, account_id))
+    with suppress(RedisError):  # the flag expires anyway; workers read the store behind it
+        rt.redis.delete(_flag(rt, account_id))

@@ -225,7 +225,8 @@ def _gate_closed(rt: Runtime, claim: Claim) -> str:
     lifted meanwhile, the post goes back on the schedule, nothing having been sent."""
     if still_frozen(rt, claim):
         return "blocked: frozen (at the gate)"
-    hold_for_retry(rt, claim, "a freeze closed the gate and was lifted", outcome_unknown=False)
+    why = "the freeze gate was closed (a freeze since lifted, or Redis unreachable)"
+    hold_for_retry(rt, claim, why, outcome_unknown=False)
     when = utcnow() + timedelta(seconds=1)
     queue.enqueue_publish(rt, claim.post_id, claim.revision, when, attempts=claim.attempts)
     return "gate closed by a freeze since lifted: retry"
