@@ -67,6 +67,7 @@ def import_rules(
     """Store the files as a new version of the rules (without options: the files named in
     the settings). A change that loosens protection waits for an admin's approval."""
     rt = runtime()
+    rules_text: str | None
     if rules_file is None and catalog_file is None:
         rules_text, catalog_text = rule_versions.files(rt)
     else:
