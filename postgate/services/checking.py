@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from postgate.errors import SettingsError, ValidationFailed
+from postgate.errors import SettingsError
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services import rule_versions
@@ -65,9 +65,9 @@ def _in_force(rt: Runtime, db: Session) -> RuleSet:
         if cached is None or cached[0] != _stamp(*cached[1].sources):
             row = rule_versions.find(db, version_id)
             try:
-                ruleset = rule_versions.validate(rt, row.rules, row.catalog)
-            except ValidationFailed as exc:
-                raise SettingsError("rules configuration: {detail}", detail=exc.message) from None
+                ruleset = rule_versions.ruleset_of(rt, row.rules, row.catalog)
+            except RuleConfigError as exc:
+                raise SettingsError("rules configuration: {detail}", detail=str(exc)) from None
             cached = _cache[key] = (_stamp(*ruleset.sources), ruleset)
         return cached[1]
 

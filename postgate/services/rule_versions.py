@@ -54,17 +54,22 @@ def in_force_id(db: Session) -> int | None:
     )
 
 
+def ruleset_of(rt: Runtime, rules: str, catalog: str | None) -> RuleSet:
+    """The rule set these texts make; raises RuleConfigError naming the line and key."""
+    return parse_ruleset(
+        rules.encode("utf-8"),
+        catalog.encode("utf-8") if catalog is not None else None,
+        base=rt.settings.rules_path.parent,
+    )
+
+
 def validate(rt: Runtime, rules: str, catalog: str | None) -> RuleSet:
     """The rule set these texts make, or ValidationFailed naming the line and key."""
     try:
-        return parse_ruleset(
-            rules.encode("utf-8"),
-            catalog.encode("utf-8") if catalog is not None else None,
-            base=rt.settings.rules_path.parent,
-        )
+        return ruleset_of(rt, rules, catalog)
     except RuleConfigError as exc:
         field = "catalog" if str(exc).startswith("catalog.csv") else "rules"
-        raise ValidationFailed("{detail}", field=field, detail=str(exc)) from None
+        raise ValidationFailed("not saved: {detail}", field=field, detail=str(exc)) from None
 
 
 def files(rt: Runtime) -> tuple[str, str | None]:
