@@ -44,6 +44,7 @@ class _Loader:
     ) -> None:
         self.path = path
         self.base = path.parent if base is None else base
+        self.confined = base is not None  # rules from the store: no server path in or out
         self.source = source
         self.catalog = catalog
         self.files: list[bytes] = []
@@ -95,6 +96,7 @@ class _Loader:
             self.catalog,
             self.files,
             self.paths,
+            confined=self.confined,
         )
         rule = RULE_KINDS[spec.kind].from_config(spec.id, spec.severity, opts)
         opts.finish()

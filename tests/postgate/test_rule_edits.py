@@ -43,3 +43,18 @@ def test_a_rule_without_terms_gets_a_list_and_an_unknown_rule_is_named():
     with pytest.raises(ValidationFailed) as refused:
         set_terms(source, "nope", ["z"])
     assert refused.value.field == "rule" and "nope" in refused.value.message
+
+
+def test_stored_rules_read_terms_files_only_next_to_the_rules_file(tmp_path):
+    from rules import RuleConfigError, parse_ruleset
+
+    (tmp_path / "terms.txt").write_text("scam\n")
+    rules = '[[rules]]\nid = "t"\nkind = "banned_terms"\nterms_file = "{}"\n'
+    assert parse_ruleset(rules.format("terms.txt").encode(), None, base=tmp_path).version
+    for name in ("/etc/passwd", "../terms.txt", "sub/terms.txt", ".hidden"):
+        with pytest.raises(RuleConfigError) as refused:
+            parse_ruleset(rules.format(name).encode(), None, base=tmp_path)
+        assert "no folder" in str(refused.value) and str(tmp_path) not in str(refused.value)
+    with pytest.raises(RuleConfigError) as missing:
+        parse_ruleset(rules.format("none.txt").encode(), None, base=tmp_path)
+    assert str(tmp_path) not in str(missing.value)
