@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import select
 
 from postgate import queue
+from postgate.notifications.sending import warm_up as warm_notifications
 from postgate.observability import counters
 from postgate.platforms.base import (
     Connector,
@@ -66,6 +67,7 @@ def preload(rt: Runtime) -> None:
     share_runtime(rt)
     ssl_context()  # horses inherit the TLS context instead of each loading the CA bundle
     httpx.Client(verify=ssl_context()).close()  # imports httpcore and anyio once, here
+    warm_notifications()  # Apprise's plugins: a second each horse would otherwise spend
     rt.vault  # noqa: B018 - loads the keys
     rt.audit_key  # noqa: B018
     _warm_store(rt)

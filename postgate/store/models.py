@@ -283,6 +283,8 @@ class TakedownAccount(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     # What the check after the deletions could not verify on this account ("" = nothing)
     gaps: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The deletion limit as this takedown saw it: {"resets_at", "per_window", "window_seconds"}
+    deletion_pace: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TakedownItem(Base):
