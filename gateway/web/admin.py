@@ -80,6 +80,7 @@ def rules_context(**extra: Any) -> dict[str, Any]:
         "catalog_form": forms.CatalogForm(formdata=None, prefix="catalog"),
         "decision": lambda version_id: StepUpForm(formdata=None, prefix=f"v{version_id}"),
         "trial": None,
+        "section": "admin",
     }
     return context | extra
 

@@ -184,7 +184,21 @@ def _decide(how: Any, version_id: int, done: str) -> ResponseReturnValue:
             flash_error(exc)
         else:
             flash(done)
-    return redirect(url_for("admin.rules") + "#versions")
+    return redirect(_rules_page() + "#versions")
+
+
+def _rules_page() -> str:
+    """The rules page the caller may see: the admin's, or the security lead's."""
+    admin = current_user().has_role(*policy.ADMINISTER)
+    return url_for("admin.rules" if admin else "admin.security_rules")
+
+
+@bp.get("/security/rules", endpoint="security_rules")
+@roles_required(policy.RUN_CONSOLE)
+def security_rules() -> ResponseReturnValue:
+    """The rules page for the security lead: the changes waiting for approval, the versions
+    and the terms and catalogue in force, read only (only admins change them)."""
+    return render_template("admin/rules.html", **rules_context(section="security"))
 
 
 @bp.post("/admin/rules/versions/<int:version_id>/approve", endpoint="approve_version")

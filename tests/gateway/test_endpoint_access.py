@@ -179,6 +179,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "admin.approve_version": policy.RUN_CONSOLE,
     "admin.reject_version": policy.RUN_CONSOLE,
     "admin.rollback_version": policy.ADMINISTER,
+    "admin.security_rules": policy.RUN_CONSOLE,
     "accounts.list": policy.ADMINISTER,
     "accounts.add": policy.ADMINISTER,
     "accounts.show": policy.ADMINISTER,

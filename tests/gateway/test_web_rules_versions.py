@@ -118,3 +118,26 @@ def test_try_it_and_a_bad_toml_named_on_the_page(rt, strict):
         },
     )
     assert broken.status_code == 422 and "key &#39;kind&#39;" in broken.get_data(as_text=True)
+
+
+def test_the_security_lead_approves_an_admins_loosening_change_on_their_page(rt, strict):
+    web, actors = strict
+    ada, sec = actors.create("ada", "admin"), actors.create("sec", "security")
+    web.login(ada)
+    send(
+        web, "/admin/rules/terms/remove", "remove", rule="banned-terms", term="scam", otp=ada.code()
+    )
+    lead = web.another()
+    lead.login(sec)
+    assert lead.client.get("/admin/rules").status_code == 403
+    page = lead.client.get("/security/rules").get_data(as_text=True)
+    assert "scam removed from terms" in page and "/admin/rules/terms/add" not in page
+    version_id = int(page.split('id="version-')[1].split('"')[0])
+    token = lead.csrf("/security/rules")
+    done = lead.client.post(
+        f"/admin/rules/versions/{version_id}/approve",
+        data={f"v{version_id}-csrf_token": token, f"v{version_id}-otp": sec.code()},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200 and "the version is in force" in done.get_data(as_text=True)
+    assert not banned(rt, "a scam")
