@@ -17,7 +17,7 @@ import difflib
 import tomllib
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from postgate.audit import Event
@@ -33,10 +33,19 @@ from rules import RuleConfigError, RuleSet, parse_ruleset
 APPLIED, PENDING, REJECTED = "applied", "pending", "rejected"
 APPROVERS = (Role.ADMIN, Role.SECURITY)
 FILES_AUTHOR = "config files"
+LOCK_KEY = 0x70677275  # the advisory lock of rule changes on PostgreSQL ("pgru")
 
 
-def in_force(db: Session) -> RuleVersion | None:
-    """The version in force: the latest applied (None while the files are still read)."""
+def in_force(db: Session, *, lock: bool = False) -> RuleVersion | None:
+    """The version in force: the latest applied (None while the files are still read).
+
+    With ``lock``, changes of the rules are serialised until the transaction ends, so two
+    changes made at once are judged one after the other, each against the other's result:
+    SQLite's write transactions already are (``BEGIN IMMEDIATE``); on PostgreSQL a
+    transaction-scoped advisory lock does it (locking the latest row would not: a waiter
+    would get the row it saw before, not the version committed meanwhile)."""
+    if lock and db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     return db.scalar(
         select(RuleVersion)
         .where(RuleVersion.status == APPLIED)
@@ -85,8 +94,9 @@ def files(rt: Runtime) -> tuple[str, str | None]:
 
 
 def current(rt: Runtime, db: Session) -> RuleVersion:
-    """The version in force, importing the files as the first version if none is stored."""
-    row = in_force(db)
+    """The version in force (locked), importing the files as the first version if none is
+    stored."""
+    row = in_force(db, lock=True)
     if row is not None:
         return row
     rules, catalog = files(rt)
@@ -138,7 +148,8 @@ def approve(
 ) -> RuleVersion:
     """A second person's approval of a pending (loosening) version: it takes effect."""
     row = _pending(db, version_id, actor)
-    if row.base_id != in_force_id(db):
+    base = in_force(db, lock=True)
+    if base is None or row.base_id != base.id:
         raise Conflict(
             "the rules changed since this version was proposed; propose it again",
             field="id",
