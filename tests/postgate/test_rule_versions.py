@@ -167,3 +167,18 @@ def test_rollback_is_a_new_version_judged_like_any_change(local_rt):
 def test_an_unchanged_version_is_refused(local_rt):
     with pytest.raises(Conflict):
         propose(local_rt, rules=RULES)
+
+
+def test_the_publish_time_check_uses_the_version_in_force_now(local_rt):
+    from postgate.services.posts import submit
+    from postgate.services.publishing import ClaimOutcome, claim_post
+    from tests.postgate.service_people import approve, post_of, user
+
+    people(local_rt, ana=("author",))
+    with local_rt.store.transaction() as db:
+        post_id = submit(local_rt, db, user(db, "ana"), "acme", "Our new bargain!", None).id
+    assert approve(local_rt, "rev", post_id) == "scheduled"
+    propose(local_rt, rules=RULES.replace('"scam",', '"scam", "bargain",'))  # in force at once
+    result = claim_post(local_rt, post_id, post_of(local_rt, post_id).revision, "token")
+    assert result.outcome == ClaimOutcome.BLOCKED and "banned-terms" in result.reason
+    assert post_of(local_rt, post_id).status == "blocked"
