@@ -79,6 +79,10 @@ def rules_context(**extra: Any) -> dict[str, Any]:
         "text_form": forms.RulesTextForm(formdata=None, prefix="text", data={"rules": rules_text}),
         "catalog_form": forms.CatalogForm(formdata=None, prefix="catalog"),
         "decision": lambda version_id: StepUpForm(formdata=None, prefix=f"v{version_id}"),
+        "org_rules": rule_edits.org_rules(rules_text),
+        "rule_form": lambda rule: forms.RuleForm(
+            formdata=None, prefix="rule", data={"rule": rule["id"], "severity": rule["severity"]}
+        ),
         "trial": None,
         "section": "admin",
     }

@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from gateway.access import current_user, roles_required
 from gateway.context import rt, source_address
-from gateway.forms import StepUpForm, flash_error, otp_field, show_error, step_up
+from gateway.forms import StepUpForm, flash_error, otp_field, show_error, split_lines, step_up
 from gateway.web.admin import bp, rules_context
 from postgate import policy
 from postgate.errors import PostgateError
@@ -29,6 +29,15 @@ from rules.catalog import COLUMNS
 class TermForm(FlaskForm):
     rule = HiddenField(validators=[DataRequired()])
     term = StringField(_l("Term"), validators=[DataRequired(), Length(max=200)])
+    otp = otp_field()
+
+
+class RuleForm(FlaskForm):
+    """One rule as a structured form: its severity and its list options, one value a line
+    (the fields ``list-<option>`` are the rule's own, read from the request)."""
+
+    rule = HiddenField(validators=[DataRequired()])
+    severity = SelectField(_l("Severity"), choices=[("block", _l("block")), ("flag", _l("flag"))])
     otp = otp_field()
 
 
@@ -120,6 +129,41 @@ def add_term() -> ResponseReturnValue:
 @roles_required(policy.ADMINISTER)
 def remove_term() -> ResponseReturnValue:
     return _change_terms(TermForm(prefix="remove"), adding=False)
+
+
+@bp.post("/admin/rules/rule", endpoint="save_rule")
+@roles_required(policy.ADMINISTER)
+def save_rule() -> ResponseReturnValue:
+    """One rule's structured form: its severity and list options, saved as a new version."""
+    form = RuleForm(prefix="rule")
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+        return redirect(url_for("admin.rules") + "#rules")
+    rules = _current_rules()
+    rule_id = form.rule.data
+    shown = next((r for r in rule_edits.org_rules(rules) if r["id"] == rule_id), None)
+    try:
+        if shown is None:
+            rule_edits.set_severity(rules, rule_id, "block")  # names the unknown rule
+            raise AssertionError("unreachable")
+        edited = rules
+        if form.severity.data != shown["severity"]:
+            edited = rule_edits.set_severity(edited, rule_id, form.severity.data)
+        for key, values in shown["lists"].items():
+            if f"rule-list-{key}" not in request.form:
+                continue  # not on the form: unchanged
+            typed = split_lines(request.form.get(f"rule-list-{key}"))
+            if typed != values:
+                edited = rule_edits.set_list(edited, rule_id, key, typed)
+    except PostgateError as exc:
+        flash_error(exc)
+        return redirect(url_for("admin.rules") + "#rules")
+    if edited == rules:
+        flash(_("Nothing changed."))
+    else:
+        _propose(form, inline=False, rules=edited, note=f"rule {rule_id!r} edited")
+    return redirect(url_for("admin.rules") + "#rules")
 
 
 @bp.post("/admin/rules/text", endpoint="save_rules")

@@ -141,3 +141,34 @@ def test_the_security_lead_approves_an_admins_loosening_change_on_their_page(rt,
     )
     assert done.status_code == 200 and "the version is in force" in done.get_data(as_text=True)
     assert not banned(rt, "a scam")
+
+
+def test_a_rule_as_a_structured_form_raising_and_lowering_its_severity(rt, strict):
+    web, actors = strict
+    ada = actors.create("ada", "admin")
+    web.login(ada)
+    page = web.client.get("/admin/rules").get_data(as_text=True)
+    assert 'name="rule-list-allow"' in page and 'name="rule-severity"' in page
+    raised = send(
+        web, "/admin/rules/rule", "rule", rule="absolute-claims", severity="block", otp=ada.code()
+    )
+    assert "is in force" in raised.get_data(as_text=True)
+    flagged = current_ruleset(rt).evaluate(draft("le moins cher du marché"), NOW).findings
+    assert [f.severity for f in flagged if f.rule == "absolute-claims"] == ["block"]
+    lowered = send(web, "/admin/rules/rule", "rule", rule="links", severity="flag", otp=ada.code())
+    assert "links&#34; lowered from block to flag" in lowered.get_data(as_text=True)
+    token = web.csrf("/admin/rules")
+    shrunk = web.client.post(
+        "/admin/rules/rule",
+        data={
+            "rule-csrf_token": token,
+            "rule-rule": "links",
+            "rule-severity": "block",
+            "rule-list-allow": "acme.fr\nacme.com\nacme-group.eu\nyoutube.com\n"
+            "linkedin.com\nexample.org",
+            "rule-list-block": "bit.ly\ntinyurl.com\ngrabify.link\niplogger.org",
+            "rule-otp": ada.code(),
+        },
+        follow_redirects=True,
+    )
+    assert "example.org added to allow" in shrunk.get_data(as_text=True)
