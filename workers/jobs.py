@@ -46,6 +46,7 @@ from postgate.services.publishing import (
     mark_published,
     out_of_retries,
     still_frozen,
+    wait_for_reconnect,
 )
 from postgate.store.models import Account, Approval, Post
 from postgate.store.types import utcnow
@@ -126,7 +127,7 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
     try:
         connector = connector_for_account(rt, claim.account, timeout=CALL_TIMEOUT)
     except CredentialsError as exc:
-        return fail_claim(rt, claim, exc, disconnect=True)
+        return wait_for_reconnect(rt, claim, exc)
     except ValueError as exc:  # configuration (unknown platform, no base URL)
         return fail_claim(rt, claim, PermanentError(str(exc)))
     try:
@@ -143,8 +144,8 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
         return f"published {answer.remote_id}"
     if isinstance(answer, RetryableError):  # 429, 5xx, timeout, malformed: see _retry
         return _retry(rt, claim, answer)
-    if isinstance(answer, CredentialsError):
-        return fail_claim(rt, claim, answer, disconnect=True)
+    if isinstance(answer, CredentialsError):  # nothing published: waits for a reconnection
+        return wait_for_reconnect(rt, claim, answer)
     if isinstance(answer, PermanentError):
         return fail_claim(rt, claim, answer)
     # An unmapped platform answer: it may have published, so treat it as an unknown outcome.

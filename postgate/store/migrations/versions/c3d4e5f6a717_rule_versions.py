@@ -1,7 +1,7 @@
 """rule versions: the rules and the catalogue kept in the store, each change a version
 
 Revision ID: c3d4e5f6a717
-Revises: b11d0e1a0001
+Revises: c14a0a770001
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import postgate.store.types
 
 revision: str = "c3d4e5f6a717"
-down_revision: str | None = "b11d0e1a0001"
+down_revision: str | None = "c14a0a770001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
