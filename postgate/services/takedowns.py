@@ -21,10 +21,12 @@ the windows (:mod:`~postgate.services.takedown_windows`) and the job queueing
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,6 +45,8 @@ from postgate.services.takedown_windows import join_takedown, start_windows
 from postgate.states import TakedownStatus
 from postgate.store.models import Account, Takedown, User
 from postgate.store.types import utcnow
+
+log = logging.getLogger("postgate.takedowns")
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -86,7 +90,10 @@ def start_takedown(
         scope = check_scope(db, scope or Scope())
         start = _create_or_join(rt, db, actor, accounts, since, scope, source=source)
         frozen = [a.id for a in accounts]
-    close_gate(rt, frozen)  # the freeze handshake: no publish call starts from here on
+    try:
+        close_gate(rt, frozen)  # the freeze handshake: no publish call starts from here on
+    except RedisError:  # nor can one pass the gate without Redis; the store holds the freeze
+        log.warning("takedown: the publish gate cannot be closed (Redis); the freeze stands")
     with rt.store.transaction() as db:
         start.sessions_ended = _end_sessions(
             rt, db, actor, keep_token, usernames, user_ids, start, source=source
