@@ -304,6 +304,10 @@ class Submitted(Post):
 
 class PostList(Answer):
     posts: list[Post]
+    next: str | None = Field(
+        description="Give it as `cursor` (with the same filters) for the next page; "
+        "null on the last page."
+    )
 
 
 class StatementTemplate(Answer):
