@@ -19,6 +19,7 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
 from postgate.errors import ValidationFailed
+from postgate.services.listing import Key
 
 SALT = "postgate.list-cursor"
 MAX_LENGTH = 200
@@ -26,8 +27,8 @@ MAX_LENGTH = 200
 
 @dataclass(frozen=True)
 class Position:
-    after: int | None = None
-    before: int | None = None
+    after: Key | None = None
+    before: Key | None = None
 
 
 def _serializer() -> URLSafeSerializer:
@@ -40,7 +41,7 @@ def _digest(filters: dict[str, str]) -> str:
 
 
 def make(
-    list_name: str, filters: dict[str, str], *, after: int | None = None, before: int | None = None
+    list_name: str, filters: dict[str, str], *, after: Key | None = None, before: Key | None = None
 ) -> str | None:
     """The cursor of a position in ``list_name`` under ``filters``; None for no position."""
     if after is None and before is None:
@@ -69,6 +70,12 @@ def read(raw: str | None, list_name: str, filters: dict[str, str]) -> Position:
             field="cursor",
         )
     after, before = payload.get("a"), payload.get("b")
-    if not all(v is None or (isinstance(v, int) and v >= 0) for v in (after, before)):
+    if not all(v is None or _is_key(v) for v in (after, before)):
         raise ValidationFailed("cursor is not one this server gave", field="cursor")
     return Position(after=after, before=before)
+
+
+def _is_key(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    return (isinstance(value, int) and value >= 0) or (isinstance(value, str) and len(value) < 256)

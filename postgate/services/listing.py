@@ -2,9 +2,10 @@
 row the caller saw, never at an OFFSET, so a page costs the same on the 50th page as on the
 first and a row inserted meanwhile neither repeats nor hides another.
 
-Keys are integers that only grow (post ids, audit sequence numbers): "newest first" is the
-key descending. The cursor a client holds is the gateway's business (signed there); here a
-page is asked for with the plain key.
+Keys are unique columns: integers that only grow (post ids, audit sequence numbers), where
+"newest first" is the key descending, or unique names (users, by name). The cursor a
+client holds is the gateway's business (signed there); here a page is asked for with the
+plain key.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 T = TypeVar("T")
+Key = int | str
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -37,20 +39,20 @@ class Page(Generic[T]):
     the last one shown) and ``prev_before`` (rows before the first), None at either end."""
 
     items: list[T]
-    next_after: int | None
-    prev_before: int | None
+    next_after: Key | None
+    prev_before: Key | None
 
 
 def keyset_page(
     db: Session,
     query: Select[Any],
-    column: InstrumentedAttribute[int],
-    key: Callable[[T], int],
+    column: InstrumentedAttribute[Any],
+    key: Callable[[T], Key],
     *,
     limit: int = DEFAULT_LIMIT,
     sort: Sort = Sort.NEWEST,
-    after: int | None = None,
-    before: int | None = None,
+    after: Key | None = None,
+    before: Key | None = None,
 ) -> Page[T]:
     """The page of ``query`` (already filtered) after ``after`` or, going back, before
     ``before``, in ``sort`` order of ``column``."""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from postgate.errors import ValidationFailed
 from postgate.services.listing import (
     DEFAULT_LIMIT,
+    Key,
     Page,
     Sort,
     keyset_page,
@@ -89,8 +90,8 @@ def page_posts(
     q: PostQuery,
     *,
     limit: int = DEFAULT_LIMIT,
-    after: int | None = None,
-    before: int | None = None,
+    after: Key | None = None,
+    before: Key | None = None,
 ) -> Page[Post]:
     """One page of the posts ``user`` may see that match ``q``."""
     return keyset_page(
