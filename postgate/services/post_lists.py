@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from postgate.errors import ValidationFailed
 from postgate.services.listing import (
@@ -25,7 +25,7 @@ from postgate.services.listing import (
 )
 from postgate.services.names import canonical_name
 from postgate.services.posts import SEES_ALL
-from postgate.store.models import POST_STATUSES, Account, Post, User
+from postgate.store.models import POST_STATUSES, Account, Approval, Post, User
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,12 @@ def _filtered(user: User, q: PostQuery) -> Select[Any]:
         raise ValidationFailed("unknown status {value!r}", field="status", value=q.status)
     if q.since and q.until and q.since > q.until:
         raise ValidationFailed("since must not be after until", field="since")
-    query = select(Post)
+    # What each row shows (post_to_dict), loaded per page rather than per row.
+    query = select(Post).options(
+        selectinload(Post.account),
+        selectinload(Post.author),
+        selectinload(Post.approvals).selectinload(Approval.reviewer),
+    )
     if not user.has_role(*SEES_ALL):
         query = query.where(Post.author_id == user.id)
     if q.others_only:
