@@ -39,7 +39,9 @@ def day(name: str, *, end: bool = False) -> datetime | None:
     try:
         chosen = date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed("{field} must be a date, YYYY-MM-DD", field=name) from None
+        raise ValidationFailed(
+            "{name} must be a date (YYYY-MM-DD)", field=name, name=name
+        ) from None
     start = datetime.combine(chosen, time(), tzinfo=UTC)
     return start + timedelta(days=1) if end else start
 
