@@ -248,5 +248,3 @@ def remove_org_channel(channel_id: int) -> ResponseReturnValue:
         except PostgateError as exc:
             show_error(form, exc)
     return redirect(url_for("notifications.organisation"))
-
-

@@ -265,6 +265,26 @@ def posts_list() -> ResponseReturnValue:
         )
 
 
+@bp.get("/posts/all", endpoint="all")
+@roles_required(policy.SEE_ALL_POSTS)
+def all_posts() -> ResponseReturnValue:
+    """Every post (security, admins, reviewers), newest first, a page at a time, filtered."""
+    with rt().store.session() as db:
+        user = caller(db)
+        wanted = list_pages.post_query()
+        filters = wanted.filters()
+        at = list_pages.position("all", filters)
+        page = post_lists.page_posts(db, user, wanted, after=at.after, before=at.before)
+        return render_template(
+            "posts/all.html",
+            posts=page.items,
+            links=list_pages.links("all", filters, page),
+            query=wanted,
+            statuses=POST_STATUSES,
+            accounts=accounts_info(db),
+        )
+
+
 @bp.get("/posts/<int:post_id>", endpoint="detail")
 @login_required
 def post(post_id: int) -> ResponseReturnValue:

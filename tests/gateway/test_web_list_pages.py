@@ -129,3 +129,26 @@ def test_own_posts_are_never_rejected_in_bulk(web, actors, people, rt):
     ]
     answer = web.submit("/review/reject-selected", {"posts": [own]}, page="/review", reason="x")
     assert answer.status_code == 403
+
+
+def test_all_posts_page_for_security(web, actors, people):
+    web.login(actors.create("sam", "security"))
+    seen, pages = walk(web.client, "/posts/all?status=pending_review", MINE)
+    assert len(pages) == 3 and len(set(seen)) == 120 and seen == sorted(seen, reverse=True)
+    web.login(people["alice"])
+    assert web.client.get("/posts/all").status_code == 403
+
+
+def test_takedowns_page_pages(web, actors, rt):
+    from datetime import UTC, datetime
+
+    from postgate.store.models import Takedown
+
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    with rt.store.transaction() as db:
+        db.add_all(Takedown(since=start, created_at=start, account_ids=[]) for _ in range(55))
+    web.login(actors.create("sam", "security"))
+    seen, pages = walk(web.client, "/security/takedowns", re.compile(r'/security/takedowns/(\d+)"'))
+    assert len(pages) == 2 and len(set(seen)) == 55
+    assert web.client.get("/security/takedowns?status=lost").status_code == 422
+    assert web.client.get("/security/takedowns?cursor=forged").status_code == 422
