@@ -9,13 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import request, url_for
+from flask import render_template, request, url_for
 
 from gateway import cursors
+from gateway.access import caller
+from gateway.context import rt
+from gateway.web.account_rows import accounts_info
 from postgate.errors import ValidationFailed
+from postgate.services import post_lists
 from postgate.services.listing import Page, Sort
 from postgate.services.other_lists import Window
 from postgate.services.post_lists import PostQuery
+from postgate.store.models import POST_STATUSES
 
 FILTERS = ("status", "account", "author", "since", "until", "q", "sort")
 
@@ -90,3 +95,20 @@ def links(list_name: str, filters: dict[str, str], page: Page[Any]) -> Links:
         previous=to(cursors.make(list_name, filters, before=page.prev_before)),
         next=to(cursors.make(list_name, filters, after=page.next_after)),
     )
+
+
+def posts_page(template: str, list_name: str, wanted: PostQuery, **context: Any) -> str:
+    """A page of posts ``wanted`` for the caller, rendered with its filters and links."""
+    filters = wanted.filters()
+    at = position(list_name, filters)
+    with rt().store.session() as db:
+        page = post_lists.page_posts(db, caller(db), wanted, after=at.after, before=at.before)
+        return render_template(
+            template,
+            posts=page.items,
+            links=links(list_name, filters, page),
+            query=wanted,
+            accounts=accounts_info(db),
+            statuses=POST_STATUSES,
+            **context,
+        )

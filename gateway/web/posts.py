@@ -35,14 +35,14 @@ from gateway.web.textview import highlight
 from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
 from postgate.platforms.registry import platform_spec
-from postgate.services import post_lists, posts
+from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
 from postgate.services.media import attach, draft_images, media_rows
 from postgate.services.quotas import quota_warning
 from postgate.services.server_limits import account_limits
 from postgate.states import CANCELLABLE, EDITABLE, Role
-from postgate.store.models import POST_STATUSES, Account, Post
+from postgate.store.models import Account, Post
 from postgate.timeparse import date_in_range, local_to_utc
 from rules import count_length
 
@@ -249,40 +249,14 @@ def _parse_local(value: object) -> datetime | None:
 @roles_required(policy.WRITE_POSTS)
 def posts_list() -> ResponseReturnValue:
     """The caller's own posts, newest first, a page at a time, filtered."""
-    with rt().store.session() as db:
-        user = caller(db)
-        wanted = list_pages.post_query(author=user.username)
-        filters = wanted.filters()
-        at = list_pages.position("mine", filters)
-        page = post_lists.page_posts(db, user, wanted, after=at.after, before=at.before)
-        return render_template(
-            "posts/list.html",
-            posts=page.items,
-            links=list_pages.links("mine", filters, page),
-            query=wanted,
-            statuses=POST_STATUSES,
-            accounts=accounts_info(db),
-        )
+    return list_pages.posts_page("posts/list.html", "mine", list_pages.post_query(own_only=True))
 
 
 @bp.get("/posts/all", endpoint="all")
 @roles_required(policy.SEE_ALL_POSTS)
 def all_posts() -> ResponseReturnValue:
     """Every post (security, admins, reviewers), newest first, a page at a time, filtered."""
-    with rt().store.session() as db:
-        user = caller(db)
-        wanted = list_pages.post_query()
-        filters = wanted.filters()
-        at = list_pages.position("all", filters)
-        page = post_lists.page_posts(db, user, wanted, after=at.after, before=at.before)
-        return render_template(
-            "posts/all.html",
-            posts=page.items,
-            links=list_pages.links("all", filters, page),
-            query=wanted,
-            statuses=POST_STATUSES,
-            accounts=accounts_info(db),
-        )
+    return list_pages.posts_page("posts/all.html", "all", list_pages.post_query())
 
 
 @bp.get("/posts/<int:post_id>", endpoint="detail")

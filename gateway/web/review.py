@@ -30,7 +30,6 @@ from gateway.dispatch import dispatch_after_commit
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.i18n import error_text, finding_text
 from gateway.web import list_pages
-from gateway.web.account_rows import accounts_info
 from gateway.web.calendar_days import calendar_days
 from gateway.web.textview import highlight, word_diff
 from postgate import policy
@@ -42,7 +41,7 @@ from postgate.errors import (
     RateLimited,
     ValidationFailed,
 )
-from postgate.services import bulk_review, post_lists, posts, review
+from postgate.services import bulk_review, posts, review
 from postgate.services.listing import Sort
 from postgate.services.media import media_rows
 from postgate.states import PostStatus
@@ -121,19 +120,7 @@ def queue() -> ResponseReturnValue:
 def _queue_page(form: BulkRejectForm, status: int = 200) -> ResponseReturnValue:
     """Others' posts waiting for review, oldest first, a page at a time, filtered."""
     wanted = list_pages.post_query(Sort.OLDEST, status=PostStatus.PENDING_REVIEW, others_only=True)
-    filters = wanted.filters()
-    at = list_pages.position("review", filters)
-    with rt().store.session() as db:
-        user = caller(db)
-        page = post_lists.page_posts(db, user, wanted, after=at.after, before=at.before)
-        return render_template(
-            "review/queue.html",
-            posts=page.items,
-            links=list_pages.links("review", filters, page),
-            query=wanted,
-            accounts=accounts_info(db),
-            form=form,
-        ), status
+    return list_pages.posts_page("review/queue.html", "review", wanted, form=form), status
 
 
 @bp.post("/review/reject-selected", endpoint="reject_selected")

@@ -41,6 +41,8 @@ class PostQuery:
     sort: Sort = Sort.NEWEST
     others_only: bool = False
     """The review queue: leave out the caller's own posts (nobody reviews their own)."""
+    own_only: bool = False
+    """My posts: only the caller's own, whatever roles they hold."""
 
     def filters(self) -> dict[str, str]:
         """The filters as text, to bind a cursor to the query it was made for."""
@@ -53,6 +55,7 @@ class PostQuery:
             "text": self.text,
             "sort": self.sort.value,
             "others_only": "1" if self.others_only else None,
+            "own_only": "1" if self.own_only else None,
         }
         return {k: v for k, v in shown.items() if v}
 
@@ -72,6 +75,8 @@ def _filtered(user: User, q: PostQuery) -> Select[Any]:
         query = query.where(Post.author_id == user.id)
     if q.others_only:
         query = query.where(Post.author_id != user.id)
+    if q.own_only:
+        query = query.where(Post.author_id == user.id)
     if q.status:
         query = query.where(Post.status == q.status)
     if q.account:
