@@ -107,6 +107,9 @@ class AccountTakedown(TypedDict):
     since: str
     widened_from: str | None
     credentials_revoked_already: bool
+    # The join asked for more of Postgate's posts: the scope before and after it
+    include_postgate: NotRequired[str | list[str]]
+    include_postgate_from: NotRequired[str | list[str]]
 
 
 def account_takedown(
@@ -116,8 +119,9 @@ def account_takedown(
     since: datetime,
     widened_from: datetime | None,
     credentials_revoked_already: bool,
+    scope_change: tuple[Any, Any] | None = None,
 ) -> AccountTakedown:
-    return AccountTakedown(
+    entry = AccountTakedown(
         takedown=takedown,
         account_id=account_id,
         requested_since=requested_since.isoformat(),
@@ -125,6 +129,9 @@ def account_takedown(
         widened_from=widened_from.isoformat() if widened_from else None,
         credentials_revoked_already=credentials_revoked_already,
     )
+    if scope_change is not None:
+        entry["include_postgate_from"], entry["include_postgate"] = scope_change
+    return entry
 
 
 class AccountCompromised(TypedDict):

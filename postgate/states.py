@@ -126,3 +126,13 @@ def reason_text(reason: str, *, outcome_unknown: bool, unresolved_reason: str) -
         return text
     note = f"{UNRESOLVED_NOTE}: {unresolved_reason}; still trying"
     return (f"{text}; {note}" if text else note)[:2000]
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where one message of the notification outbox is (``postgate.notifications.outbox``)."""
+
+    PENDING = "pending"  # waiting for its due time, or for a retry
+    SENDING = "sending"  # claimed by a worker; taken up again once its lease runs out
+    SENT = "sent"
+    SKIPPED = "skipped"  # nothing left to say when due, or nobody left to say it to
+    FAILED = "failed"  # out of attempts

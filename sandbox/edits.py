@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
-from sandbox.api import form_data, record_id, string_field, viewer, visible_status
+from sandbox import media as sandbox_media
+from sandbox.api import form_data, media_ids_of, record_id, string_field, viewer, visible_status
 from sandbox.control import json_body, named_account
 from sandbox.entities import account_json, iso_time, status_json
 from sandbox.errors import BadRequest, NotFound
@@ -101,9 +102,15 @@ def update_status(status_id: str) -> Response:
     account = viewer(required=True)
     assert account is not None
     state = current_state()
+    data = form_data()
     edited = edit_status(
-        state.store, record_id(status_id), account.id, string_field(form_data(), "status")
+        state.store, record_id(status_id), account.id, string_field(data, "status")
     )
+    if "media_ids" in data or "media_ids[]" in request.form:  # else the media stay
+        media = sandbox_media.media_state()
+        kept = [m.id for m in media.of_status(edited.id)]
+        wanted = [int(i) for i in media_ids_of(data) if str(i).isdigit() and int(i) in kept]
+        media.keep_only(edited.id, wanted)
     return jsonify(status_json(edited, account, state.base()))
 
 

@@ -141,6 +141,13 @@ class MediaState:
             ids.append(media.id)
         return ids
 
+    def keep_only(self, status_id: int, ids: list[int]) -> None:
+        """An edit naming ``media_ids``: the status keeps those, in that order, and loses
+        the others (Mastodon's ``PUT /api/v1/statuses/:id``; absent, the media stay)."""
+        with self.store.connection() as db:
+            db.execute("UPDATE media SET status_id = NULL WHERE status_id = ?", (status_id,))
+        self.attach(status_id, ids)
+
     def attach(self, status_id: int, ids: list[int]) -> None:
         with self.store.connection() as db:
             for position, media_id in enumerate(ids):

@@ -25,14 +25,22 @@ from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services.credentials import connector_for_account
 from postgate.services.crisis import holding_text
+from postgate.services.evidence_media import capture, refs_for
+from postgate.services.freezes import lock_accounts
 from postgate.services.manual_steps import manual_revoke
 from postgate.services.takedown_manual import DELETE_BY_HAND, capabilities_of
 from postgate.services.takedown_scope import Scope
-from postgate.services.takedown_windows import Windows, finish_account, takedown_windows
+from postgate.services.takedown_windows import (
+    Windows,
+    finish_account,
+    record_pace,
+    takedown_windows,
+)
 from postgate.states import AccountStatus, ItemOutcome
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
 from workers.takedown_items import ACTOR, AccountItems, Outcome
+from workers.takedown_pace import DeletionPace
 
 log = logging.getLogger("postgate.takedown")
 T = TypeVar("T")
@@ -45,6 +53,7 @@ MAX_RATE_WAITS = 200  # 429s tolerated on one call before giving up
 MAX_WAIT = 900.0  # longest single wait a platform may ask for
 LIST_LIMIT = 10_000
 SWEEPS = 3  # listings after the deletions, for posts that appeared meanwhile
+NO_REVOCATION = "the platform offers no revocation through its API"
 
 
 class Run(Protocol):
@@ -75,6 +84,7 @@ class AccountTakedown:
         self.run_, self.rt, self.takedown_id = run, run.rt, run.id
         self.account_id = account_id
         self.pacer = Pacer()
+        self.pace = DeletionPace()
         self._local = threading.local()
         self._connectors: list[Any] = []  # every thread's, to close at the end
         self._connectors_lock = threading.Lock()
@@ -92,6 +102,7 @@ class AccountTakedown:
         self.since = windows.since[account_id]
         self._revoked = account_id in windows.revoked  # by an earlier run of this takedown
         self._finished = account_id not in windows.unfinished()
+        self.history_gap = ""  # why the platform's history could not be read, if it could not
 
     def run(self) -> None:
         try:
@@ -99,7 +110,7 @@ class AccountTakedown:
                 self.run_.set_phase(self.account_id, "done")
                 return
             self.take_down()
-            gaps = self.verify()
+            gaps = "; ".join(gap for gap in (self.history_gap, self.verify()) if gap)
             self.run_.set_phase(self.account_id, "revoke")
             self.revoke(gaps)
             self.run_.set_phase(self.account_id, "done")
@@ -119,11 +130,17 @@ class AccountTakedown:
                 if not self.discover(store=False):
                     break
                 self.delete_pending()
-            since = self._windows().since[self.account_id]
-            if since >= self.since:
+            since, scope = self._windows().since[self.account_id], self._scope()
+            if since >= self.since and scope == self.scope:
                 return
             log.info("takedown %s: %s widened to %s", self.takedown_id, self.account.name, since)
-            self.since = since
+            self.since, self.scope = min(since, self.since), scope
+
+    def _scope(self) -> Scope:
+        with self.rt.store.session() as db:
+            takedown = db.get(Takedown, self.takedown_id)
+            assert takedown is not None
+            return Scope.from_json(takedown.scope)
 
     def _windows(self) -> Windows:
         with self.rt.store.session() as db:
@@ -142,8 +159,9 @@ class AccountTakedown:
                 self._connectors.append(connector)
         return connector
 
-    def call(self, action: Callable[[Any], T]) -> tuple[T, int]:
-        """Call the platform, honouring rate limits and retrying retryable errors."""
+    def call(self, action: Callable[[Any], T], *, deleting: bool = False) -> tuple[T, int]:
+        """Call the platform, honouring rate limits and retrying retryable errors; a delete
+        refused for the deletion limit (``deleting``) tells the pace what it learnt."""
         attempts = rate_waits = 0
         while True:
             self.run_.check_lease()
@@ -155,7 +173,11 @@ class AccountTakedown:
                     rate_waits += 1
                     if rate_waits > MAX_RATE_WAITS:
                         raise CallFailed(exc.message, attempts + 1) from None
-                    self.pacer.pause(min(MAX_WAIT, exc.retry_after or 2.0 ** min(rate_waits, 6)))
+                    if deleting and exc.status == 429 and exc.retry_after is not None:
+                        self._learnt(self.pace.refused(exc.retry_after))
+                    wait = exc.retry_after
+                    wait = 2.0 ** min(rate_waits, 6) if wait is None else max(wait, 0.05)
+                    self.pacer.pause(min(MAX_WAIT, wait))
                     continue
                 attempts += 1
                 if attempts >= MAX_ATTEMPTS:
@@ -181,12 +203,34 @@ class AccountTakedown:
             listed, _ = self.call(lambda c: c.list_recent(since=None, limit=LIST_LIMIT))
         except CallFailed as exc:
             self.items.note_listing_failure(exc.reason)
-        return self.items.add(listed, self.since, self.scope, published=store)
+        written = self.written(listed)
+        return self.items.add(listed, self.since, self.scope, published=store, written=written)
+
+    def written(self, listed: list[RemotePost]) -> set[str]:
+        """Which listed posts the platform's own history shows written in the window
+        (Bluesky: the repository's commits), whatever dates they claim. When it cannot be
+        read, the takedown goes on by the posts' times and the account reports a gap: a
+        post with a back-dated date and record key may have escaped."""
+        if not listed:
+            return set()
+        try:
+            written, _ = self.call(lambda c: c.written_since(self.since, listed))
+        except CallFailed as exc:
+            self.history_gap = (
+                f"the platform's history could not be read ({exc.reason}): a post whose"
+                " dates were back-dated may have escaped; check the account on the platform"
+            )
+            log.warning("takedown %s: %s", self.takedown_id, self.history_gap)
+            return set()
+        if written is not None:
+            self.history_gap = ""
+        return written or set()
 
     # --- deletion -------------------------------------------------------------------------
 
     def delete_pending(self) -> None:
         """Delete the pending items, a few calls at a time, storing outcomes in batches."""
+        self.capture_media()
         pending = self.items.pending()
         if not pending:
             return
@@ -209,6 +253,33 @@ class AccountTakedown:
                     pool.shutdown(cancel_futures=True)
                     raise failed
 
+    def _learnt(self, pace: dict[str, Any] | None) -> None:
+        """Store what a refused delete taught about the deletion limit (for the estimate)."""
+        if pace is not None:
+            with self.rt.store.transaction() as db:
+                takedown = db.get(Takedown, self.takedown_id)
+                assert takedown is not None
+                record_pace(db, takedown, self.account_id, pace)
+
+    # --- media evidence -------------------------------------------------------------------
+
+    def capture_media(self) -> None:
+        """Download the media files of every item not yet captured, a few at a time, before
+        any is neutralised or deleted (invariant 8); a file that cannot be had is noted in
+        the evidence with why, and the takedown goes on."""
+        todo = self.items.uncaptured()
+        with_files = [(i, r) for i, r in todo if refs_for(self.rt, self.account, r)]
+        have = {i for i, _ in with_files}
+        self.items.store_media({i: [] for i, _ in todo if i not in have})
+
+        def one(item_id: int, record: Any) -> None:
+            self.run_.check_lease()
+            self.items.store_media({item_id: capture(self.rt, self.account, record)})
+
+        with ThreadPoolExecutor(DELETERS_PER_ACCOUNT, f"evidence-{self.account.name}") as pool:
+            for future in [pool.submit(one, i, record) for i, record in with_files]:
+                future.result()
+
     # --- neutralising ---------------------------------------------------------------------
 
     def neutralise_pending(self) -> None:
@@ -217,6 +288,7 @@ class AccountTakedown:
         the attacker's stays readable while deletions wait for the platform's deletion limit
         (Mastodon: 30 per 30 minutes). Edits count against the general limit only. An edit
         that fails leaves the item pending: it is deleted all the same."""
+        self.capture_media()
         spec = PLATFORMS.get(self.account.platform)
         text = holding_text(self.rt)
         if spec is None or not spec.capabilities.edit or not text:
@@ -242,7 +314,8 @@ class AccountTakedown:
         if not capabilities_of(self.account.platform).delete:  # said in the preview too
             return Outcome(item_id, ItemOutcome.FAILED, DELETE_BY_HAND, 0)
         try:
-            outcome, attempts = self.call(lambda c: c.delete(remote_id))
+            outcome, attempts = self.call(lambda c: c.delete(remote_id), deleting=True)
+            self.pace.deleted()
             reason = ""
         except CallFailed as exc:
             outcome, attempts, reason = ItemOutcome.FAILED, exc.attempts, exc.reason
@@ -302,11 +375,15 @@ class AccountTakedown:
         if not revoked:
             reason = f"{reason}. By hand: {manual_revoke(self.account.platform)}"
         with self.rt.store.transaction() as db:
+            lock_accounts(db, [self.account_id])  # as a joining request does
             account = db.get(Account, self.account_id)
             takedown = db.get(Takedown, self.takedown_id)
             assert account is not None and takedown is not None
+            db.refresh(takedown)
             account.status = AccountStatus.COMPROMISED
-            finish_account(db, takedown, self.account_id, self.since, revoked, reason, gaps)
+            finish_account(
+                db, takedown, self.account_id, self.since, revoked, reason, gaps, self.scope
+            )
             self.rt.audit(
                 db,
                 Event.ACCOUNT_COMPROMISED,
@@ -323,12 +400,12 @@ class AccountTakedown:
         spec = PLATFORMS.get(self.account.platform)
         asked = ""
         if spec is not None and not spec.capabilities.revoke:
-            asked = "the platform offers no revocation through its API"
+            asked = NO_REVOCATION
         else:
             try:
                 offered, _ = self.call(lambda c: c.revoke_credentials())
                 if not offered:
-                    asked = "the platform offers no revocation through its API"
+                    asked = NO_REVOCATION
             except CallFailed as exc:
                 asked = f"the revocation failed: {exc.reason}"
         try:
@@ -337,7 +414,11 @@ class AccountTakedown:
             return False, asked or f"could not check the revocation: {exc.reason}"
         if dead:
             return True, ""
-        return False, asked or "the platform accepted the revocation but the credential still works"
+        if asked == NO_REVOCATION:  # Bluesky's app password: it was tried, and it logs in
+            return False, f"{asked}, and the credential still works (checked)"
+        if asked:
+            return False, asked
+        return False, "the platform accepted the revocation but the credential still works"
 
 
 def _credential_is_dead(connector: Any) -> bool:

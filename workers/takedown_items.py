@@ -51,11 +51,18 @@ class AccountItems:
     # --- discovery ------------------------------------------------------------------------
 
     def add(
-        self, listed: list[RemotePost], since: datetime, scope: Scope, *, published: bool
+        self,
+        listed: list[RemotePost],
+        since: datetime,
+        scope: Scope,
+        *,
+        published: bool,
+        written: set[str] | frozenset[str] = frozenset(),
     ) -> int:
         """Add items for the posts in scope not yet known to this takedown; returns how many.
 
-        What is in scope is :func:`postgate.services.takedown_scope.decide`'s call.
+        What is in scope is :func:`postgate.services.takedown_scope.decide`'s call;
+        ``written`` names the posts the platform's history shows written in the window.
         ``published`` also looks at Postgate's own posts published in the window, those the
         listing missed included; the sweeps after the deletions add only what is listed.
         """
@@ -74,7 +81,9 @@ class AccountItems:
                 if remote_id in known:
                     continue
                 author = post.author.username if post is not None and post.author else None
-                if not decide(remote, post, author, since, scope).touch:
+                if not decide(
+                    remote, post, author, since, scope, written=remote_id in written
+                ).touch:
                     continue
                 self._add_item(db, remote_id, remote, post)
                 known.add(remote_id)
@@ -107,8 +116,15 @@ class AccountItems:
         if post is not None:
             evidence["published_at"] = post.published_at.isoformat() if post.published_at else None
             evidence["platform_text"] = remote.text if remote else None
+            evidence["approved_media"] = [
+                {"sha256": m.get("sha256"), "alt": m.get("alt")}
+                for m in post.media or []
+                if isinstance(m, dict)
+            ]
         if remote is not None:
             evidence["edited_at"] = remote.edited_at.isoformat() if remote.edited_at else None
+            if remote.key_time is not None:
+                evidence["key_time"] = remote.key_time.isoformat()
             evidence["visibility"] = remote.visibility
             evidence["platform_record"] = remote.raw
         origin = ItemOrigin.POSTGATE if post is not None else ItemOrigin.UNAUTHORIZED
@@ -161,6 +177,28 @@ class AccountItems:
                     .order_by(TakedownItem.id)
                 ).all()
             )
+
+    # --- media evidence -------------------------------------------------------------------
+
+    def uncaptured(self) -> list[tuple[int, Any]]:
+        """Items still to delete whose media were not captured yet: (id, platform record)."""
+        with self.rt.store.session() as db:
+            rows = db.execute(
+                select(TakedownItem.id, TakedownItem.evidence).where(
+                    TakedownItem.takedown_id == self.takedown_id,
+                    TakedownItem.account_id == self.account_id,
+                    TakedownItem.outcome == ItemOutcome.PENDING,
+                )
+            ).all()
+        return [(i, ev.get("platform_record")) for i, ev in rows if "media" not in (ev or {})]
+
+    def store_media(self, media: dict[int, list[dict[str, Any]]]) -> None:
+        """Items' media files, kept: each item's evidence lists its own (``media``)."""
+        with self.rt.store.transaction() as db:
+            for item_id, entries in media.items():
+                item = db.get(TakedownItem, item_id)
+                assert item is not None
+                item.evidence = {**item.evidence, "media": entries}
 
     # --- verification ---------------------------------------------------------------------
 

@@ -414,8 +414,9 @@ class Counts(Answer):
 
 class AccountProgress(Counts):
     deleted_by: Time | None = Field(
-        description="When the posts still waiting should be deleted, at the platform's "
-        "documented deletion limit; null when none wait or it documents none."
+        description="When the posts still waiting should all be deleted, at the deletion "
+        "limit the platform showed (refused deletes), else the one it documents; null when "
+        "none wait or it has none."
     )
 
 
@@ -447,6 +448,10 @@ class TakedownSummary(Answer):
     created_at: Time
     finished_at: Time | None
     progress: Progress
+    include_postgate: str | list[str] = Field(
+        description='which of Postgate\'s posts go: "none", "all" or usernames; a joining'
+        " request only ever widens it"
+    )
 
 
 class Takedown(TakedownSummary):

@@ -216,7 +216,7 @@ def takedown_evidence(takedown_id: int) -> Any:
     """The takedown's evidence as one ZIP: each post's item with the platform's full record,
     the incident report, and a manifest of SHA-256 hashes."""
     with rt().store.session() as db:
-        archive = takedown_evidence_zip(db, takedown_id)
+        archive = takedown_evidence_zip(db, takedown_id, rt().settings)
     return Response(
         archive,
         mimetype="application/zip",

@@ -1,4 +1,4 @@
-// Compose page: images. Each file chosen or dropped is uploaded at once (POST /media/upload
+// Compose and edit pages: images. Each file chosen or dropped is uploaded at once (POST /media/upload
 // with the CSRF header; the server judges its type from its bytes and removes its metadata),
 // then shown with its preview, an alt text box and buttons to reorder or remove it. The
 // hidden field `media` holds [{id, alt}] in order, which the form sends with the post.
@@ -6,7 +6,7 @@
 (function () {
   var picker = document.getElementById("media-picker");
   if (!picker) return;
-  var form = document.getElementById("compose-form");
+  var form = picker.closest("form");
   var field = document.getElementById("media");
   var input = document.getElementById("media-input");
   var zone = document.getElementById("drop-zone");
@@ -111,7 +111,7 @@
     event.preventDefault();
     if (event.dataTransfer && event.dataTransfer.files) add(event.dataTransfer.files);
   });
-  if (field.value) {  // the form came back (an error): show what it held
+  if (field.value) {  // the post's images (edit page), or the form came back with an error
     try {
       JSON.parse(field.value).forEach(function (m) {
         items.push({ id: m.id, alt: m.alt || "", url: picker.getAttribute("data-upload-url").replace(/upload$/, String(m.id)) });

@@ -51,7 +51,7 @@ LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class EditForm(FlaskForm):
-    """The text and the time; composing adds the accounts."""
+    """The text, the time and the images; composing adds the accounts."""
 
     text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=posts.MAX_TEXT)])
     scheduled_at = DateTimeLocalField(
@@ -60,6 +60,8 @@ class EditForm(FlaskForm):
         description=_l("On the account's clock. Leave empty to publish as soon as approved."),
         validators=[Optional()],
     )
+    # The images, as compose_media.js keeps them: JSON [{"id", "alt"}], in order.
+    media = HiddenField()
 
 
 class ComposeForm(EditForm):
@@ -68,8 +70,6 @@ class ComposeForm(EditForm):
         description=_l("One post is made for each account you tick."),
         validators=[DataRequired(message=_l("Choose at least one account."))],
     )
-    # The images, as compose_media.js keeps them: JSON [{"id", "alt"}], in order.
-    media = HiddenField()
 
 
 def media_field(raw: str | None) -> list[dict[str, Any]]:
@@ -294,23 +294,28 @@ def edit(post_id: int) -> ResponseReturnValue:
         if found.author_id != caller(db).id:
             abort(403)
         timezone, voidable = found.account.timezone, len(posts.post_to_dict(found)["approvals"])
-        form = EditForm(
-            data={"text": found.text, "scheduled_at": to_local(found.scheduled_at, timezone)}
-            if request.method == "GET"
-            else None
-        )
+        shown = {
+            "text": found.text,
+            "scheduled_at": to_local(found.scheduled_at, timezone),
+            "media": json.dumps([{"id": m["id"], "alt": m["alt"]} for m in found.media or []]),
+        }
+        form = EditForm(data=shown if request.method == "GET" else None)
         page = {"post": found, "form": form, "voidable": voidable}
         if not form.validate_on_submit():
             status = 422 if request.method == "POST" else 200
             return render_template("posts/edit.html", **page), status
-    changes = {"text": form.text.data, "scheduled_at": to_utc(form.scheduled_at.data, timezone)}
     try:
+        changes = {
+            "text": form.text.data,
+            "scheduled_at": to_utc(form.scheduled_at.data, timezone),
+            "media": media_field(form.media.data),
+        }
         with rt().store.transaction() as db:
             saved, old_revision = posts.edit(
                 rt(), db, caller(db), post_id, changes, source=source_address()
             )
     except PostgateError as exc:
-        show_error(form, exc, {"text": "text", "scheduled_at": "scheduled_at"})
+        show_error(form, exc, {"text": "text", "scheduled_at": "scheduled_at", "media": "text"})
         with rt().store.session() as db:
             page["post"] = posts.visible_post(db, caller(db), post_id)
             return render_template("posts/edit.html", **page), exc.status

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from gateway.access import roles_required
@@ -15,7 +15,7 @@ from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import incident, other_lists, takedown_view
 from postgate.services.listing import DEFAULT_LIMIT
-from postgate.services.takedown_evidence import evidence_archive
+from postgate.services.takedown_evidence import evidence_archive, evidence_file
 from postgate.states import TakedownStatus
 
 bp = Blueprint("takedowns", __name__)
@@ -83,11 +83,31 @@ def takedown_report(takedown_id: int) -> ResponseReturnValue:
 def takedown_evidence(takedown_id: int) -> ResponseReturnValue:
     """The evidence archive (``postgate.services.takedown_evidence``), to download."""
     with rt().store.session() as db:
-        archive = evidence_archive(db, takedown_id)
+        archive = evidence_archive(db, takedown_id, rt().settings)
     return Response(
         archive,
         mimetype="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="takedown-{takedown_id}-evidence.zip"'
+        },
+    )
+
+
+@bp.get("/security/takedowns/<int:takedown_id>/media/<sha256>", endpoint="media")
+@roles_required(policy.RUN_CONSOLE)
+def takedown_media(takedown_id: int, sha256: str) -> ResponseReturnValue:
+    """A media file the takedown's evidence kept; only one this takedown names."""
+    with rt().store.session() as db:
+        found = evidence_file(db, takedown_id, sha256, rt().settings)
+    if found is None:
+        abort(404)
+    data, mime = found
+    return Response(
+        data,
+        mimetype=mime,
+        headers={
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )

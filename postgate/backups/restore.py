@@ -133,10 +133,10 @@ def _install_store(rt: Runtime, manifest: dict[str, Any], copy: Path) -> None:
 def _install_media(rt: Runtime, extracted: Path) -> None:
     if not extracted.is_dir():
         return
-    target = media_path(rt)
-    if target.exists():
-        target.rmdir()  # empty: checked before
-    shutil.move(str(extracted), target)
+    target = media_path(rt)  # empty (checked before); may be a mount point: keep it
+    target.mkdir(parents=True, exist_ok=True)
+    for child in extracted.iterdir():
+        shutil.move(str(child), target / child.name)
 
 
 def _checkpoint(rt: Runtime) -> None:

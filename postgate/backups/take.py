@@ -20,7 +20,13 @@ MEDIA_FOLDER = "media"  # <instance>/media, where media files live when kept on 
 
 
 def media_path(rt: Runtime) -> Path:
-    return rt.settings.instance_path / MEDIA_FOLDER
+    """Where media files live on disk: the directory backend's folder (a shared volume,
+    ``[media] directory``), else ``<instance>/media``. With the store backend the images are
+    rows of the store, in its copy."""
+    settings = rt.settings
+    if settings.media_backend == "directory" and settings.media_directory is not None:
+        return settings.media_directory
+    return settings.instance_path / MEDIA_FOLDER
 
 
 def create_backup(rt: Runtime, dest: Path, *, now: datetime | None = None) -> dict[str, Any]:

@@ -186,8 +186,8 @@ CATALOGUE: dict[Kind, Texts] = {
             "Postgate saw on {account} something it did not do ({what}) at {at}.\n{text}\n{url}",
         ),
         "fr": (
-            "Alerte sur {account} : {what}",
-            "Postgate a vu sur {account} une action qui ne vient pas de lui ({what}), "
+            "Alerte sur {account} : {what_fr}",
+            "Postgate a vu sur {account} une action qui ne vient pas de lui ({what_fr}), "
             "le {at}.\n{text}\n{url}",
         ),
     },
@@ -207,6 +207,20 @@ WORDS: dict[str, dict[str, str]] = {
     "TOTP reset": {"fr": "réinitialisation du code"},
     "authenticator enrolled": {"fr": "nouvel authentificateur enregistré"},
     "none": {"fr": "aucun"},
+    # The watch's alert kinds (postgate.states.AlertKind).
+    "unauthorized_post": {
+        "en": "a post Postgate did not publish",
+        "fr": "une publication que Postgate n'a pas faite",
+    },
+    "edited": {
+        "en": "one of Postgate's posts edited on the platform",
+        "fr": "une publication de Postgate modifiée sur la plateforme",
+    },
+    "deleted": {
+        "en": "one of Postgate's posts deleted by someone else",
+        "fr": "une publication de Postgate supprimée par quelqu'un d'autre",
+    },
+    "profile_changed": {"en": "the profile changed", "fr": "le profil a changé"},
 }
 
 
@@ -266,6 +280,7 @@ def _localised(params: dict[str, Any], language: str) -> dict[str, Any]:
     values["scope_fr"] = word(str(values.get("scope", "")), "fr")
     values["status_fr"] = word(str(values.get("status", "")), "fr")
     values["what_fr"] = word(str(values.get("what", "")), "fr")
+    values["what"] = word(str(values.get("what", "")), "en")
     if language == "fr" and "lines" in values:
         values["lines"] = str(values["lines"])
     return values

@@ -31,7 +31,7 @@ from postgate.notifications.kinds import Kind
 from postgate.notifications.messages import Message, render
 from postgate.notifications.router import safe
 from postgate.observability import counters
-from postgate.states import PostStatus, Role
+from postgate.states import OutboxStatus, PostStatus, Role
 from postgate.store.db import rows_changed
 from postgate.store.models import Approval, Notification, OutboxMessage, Post, User
 from postgate.store.types import utcnow
@@ -53,9 +53,9 @@ class Claimed:
 
 def _claimable(now: datetime, lease: int) -> ColumnElement[bool]:
     return or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.due_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now),
         and_(
-            OutboxMessage.status == "sending",
+            OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.claimed_at < now - timedelta(seconds=lease),
         ),
     )
@@ -71,7 +71,7 @@ def claim(rt: Runtime, outbox_id: int) -> Claimed | None:
             update(OutboxMessage)
             .where(OutboxMessage.id == outbox_id, _claimable(now, rt.settings.notify_lease_seconds))
             .values(
-                status="sending",
+                status=OutboxStatus.SENDING,
                 claim_token=token,
                 claimed_at=now,
                 attempts=OutboxMessage.attempts + 1,
@@ -143,13 +143,14 @@ def finish(rt: Runtime, claimed: Claimed, error: str, *, skipped: bool = False) 
             return ""
         row.claim_token = None
         if not error:
-            row.status, row.sent_at = ("skipped" if skipped else "sent"), now
+            row.status = OutboxStatus.SKIPPED if skipped else OutboxStatus.SENT
+            row.sent_at = now
             event = Event.NOTIFY_SENT
         elif row.attempts >= rt.settings.notify_max_attempts:
-            row.status = "failed"
+            row.status = OutboxStatus.FAILED
             event = Event.NOTIFY_FAILED
         else:
-            row.status = "pending"
+            row.status = OutboxStatus.PENDING
             row.due_at = now + timedelta(seconds=backoff(rt, row.attempts))
             event = Event.NOTIFY_RETRY
         row.last_error = safe(error)
@@ -193,8 +194,14 @@ def due_rows(rt: Runtime, horizon: timedelta) -> list[tuple[int, int, datetime]]
         rows = db.execute(
             select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.due_at).where(
                 or_(
-                    and_(OutboxMessage.status == "pending", OutboxMessage.due_at <= now + horizon),
-                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < lease),
+                    and_(
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                        OutboxMessage.due_at <= now + horizon,
+                    ),
+                    and_(
+                        OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.claimed_at < lease,
+                    ),
                 )
             )
         ).all()
@@ -216,7 +223,7 @@ def deliver(rt: Runtime, outbox_id: int) -> str:
         channel=claimed.channel.partition(":")[0],
         result=status or "lost",
     )
-    if status == "pending":
+    if status == OutboxStatus.PENDING:
         with rt.store.session() as db:
             row = db.get(OutboxMessage, outbox_id)
             if row is not None:
@@ -229,6 +236,9 @@ def _attempt(rt: Runtime, claimed: Claimed) -> tuple[str, bool]:
     with rt.store.transaction() as db:
         row = db.get(OutboxMessage, claimed.id)
         assert row is not None
+        person = db.get(User, row.user_id) if row.user_id is not None else None
+        if person is not None and person.disabled:
+            return "", True  # revoked meanwhile: their channels hear nothing more
         if claimed.channel.startswith("inapp:"):
             return "", not deliver_in_app(rt, db, row)
         message = compose(rt, db, row)

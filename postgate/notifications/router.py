@@ -24,15 +24,16 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from postgate import queue
 from postgate.notifications import recipients as who
 from postgate.notifications.kinds import Audience, Kind
-from postgate.states import PostStatus
+from postgate.states import OutboxStatus, PostStatus
 from postgate.store.db import AFTER_COMMIT, call_after_commit
 from postgate.store.models import AuditEntry, Notification, OutboxMessage, Post, User
 from postgate.store.types import utcnow
@@ -80,18 +81,14 @@ class _Kick:
 
     def __init__(self, rt: Runtime):
         self.rt = rt
-        self.rows: list[OutboxMessage] = []
+        self.rows: list[tuple[int, int, datetime]] = []  # id, attempts, due
 
     def __call__(self) -> None:
-        from postgate import queue  # the queue imports the runtime, which imports this
-
-        for row in self.rows:
+        for ident, attempts, due in self.rows:
             try:
-                queue.enqueue_notify(self.rt, row.id, row.attempts, row.due_at)
+                queue.enqueue_notify(self.rt, ident, attempts, due)
             except Exception:  # the reconciler enqueues what is left
-                log.warning(
-                    "notification %s not queued; the reconciler will", row.id, exc_info=True
-                )
+                log.warning("notification %s not queued; the reconciler will", ident, exc_info=True)
 
 
 def route(rt: Runtime, db: Session, entry: AuditEntry) -> None:
@@ -114,7 +111,7 @@ def deliver(rt: Runtime, db: Session, routed: Routed, entry: AuditEntry | None) 
     actor = entry.actor if entry else ""
     smtp = bool(rt.settings.notify_smtp_url)
     for user in routed.users:
-        if routed.skip_actor and user.username == actor:
+        if user.disabled or (routed.skip_actor and user.username == actor):
             continue
         db.add(Notification(user_id=user.id, kind=routed.kind, params=routed.params, audit_seq=seq))
         language = who.language_of(db, user.id, rt.settings.notify_language)
@@ -148,7 +145,7 @@ def _outbox(
     )
     db.add(row)
     db.flush()
-    _kick(rt, db).rows.append(row)
+    _kick(rt, db).rows.append((row.id, row.attempts, row.due_at))
     return row
 
 
@@ -194,7 +191,7 @@ def _digest(rt: Runtime, db: Session, channel: str, user_id: int | None, languag
     base = select(OutboxMessage.id).where(
         OutboxMessage.channel == channel, OutboxMessage.kind == Kind.REVIEW_DIGEST
     )
-    if db.scalar(base.where(OutboxMessage.status == "pending").limit(1)) is not None:
+    if db.scalar(base.where(OutboxMessage.status == OutboxStatus.PENDING).limit(1)) is not None:
         return
     last = db.scalar(
         select(OutboxMessage.sent_at)
@@ -404,7 +401,7 @@ def _watch(db: Session, entry: AuditEntry) -> Routed:
         "text": details.get("text", ""),
         "at": details.get("at", entry.at.isoformat()),
     }
-    return _security(Kind.WATCH_ALERT, params, db)
+    return _security(Kind.WATCH_ALERT, params, db, "/security/alerts")
 
 
 _BUILDERS: dict[str, Callable[[Session, AuditEntry], Routed | None]] = {

@@ -42,9 +42,10 @@ class RemotePost:
     post mentions (``user@host``, or ``user`` on the same server), tags (without ``#``) and
     links to (full URLs, also those its text shows shortened or wrapped); empty when the
     platform says nothing. :mod:`.matching` reads them to recognise Postgate's own post.
-    ``edited_at`` is when the platform says it was last edited (Mastodon), ``visibility``
-    the platform's word for who may see it, and ``raw`` the platform's whole record of it,
-    kept as evidence before a takedown changes anything.
+    ``edited_at`` is when the platform says it was last edited (Mastodon), ``key_time`` the
+    time inside its record key (Bluesky's TID, which the server makes when the client does
+    not choose it), ``visibility`` the platform's word for who may see it, and ``raw`` the
+    platform's whole record of it, kept as evidence before a takedown changes anything.
     """
 
     remote_id: str
@@ -56,6 +57,7 @@ class RemotePost:
     links: tuple[str, ...] = ()
     edited_at: datetime | None = None
     visibility: str | None = None
+    key_time: datetime | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
@@ -244,6 +246,12 @@ class Connector(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release network resources."""
+
+    def written_since(self, since: datetime, posts: Sequence[RemotePost]) -> set[str] | None:
+        """Of ``posts`` (as listed), the remote ids the platform's own history says were
+        written (created or changed) at or after ``since``, whatever times the posts claim;
+        None where the platform keeps no such history (its listed times then decide)."""
+        return None
 
     def find_by_key(
         self, idempotency_key: str, key_time: datetime | None = None

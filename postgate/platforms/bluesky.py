@@ -46,6 +46,7 @@ from .base import (
     page_size,
     utc_now,
 )
+from .car import TID_ALPHABET, CarError, block_cids, tid_at, tid_time
 from .facets import facet_entities, mention_handles, rich_text_facets
 from .http import ErrorStyle, HttpClient, body_or_none, error_field
 from .media import MediaFile, UploadMemo, before_the_post
@@ -57,7 +58,7 @@ PAGE_SIZE = 100  # listRecords maximum
 MAX_IMAGE_BYTES = 1_000_000  # app.bsky.embed.images#image: maxSize
 _CREDENTIAL_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AccountTakedown"}
 SESSION_FIELDS = ("did", "handle", "accessJwt", "refreshJwt")
-_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+MAX_REPO_DIFF_BYTES = 50_000_000  # a window's diff larger than this is not read
 
 
 def _describe(body: Any) -> str | None:
@@ -240,11 +241,14 @@ class BlueskyConnector(Connector):
         return AccountInfo(did, handle, f"https://bsky.app/profile/{handle}")
 
     def revoke_credentials(self) -> bool:
-        """End the session (``deleteSession`` with the refresh JWT).
+        """End the session (``deleteSession`` with the refresh JWT), and say False: the
+        app password, which is the credential, still logs in.
 
-        This revokes the session's tokens only: the app password itself can be
-        revoked solely by the account owner, in Bluesky's Settings > Privacy
-        and security > App passwords. Do that too after a compromise.
+        The API revokes a session's tokens only: the app password itself can be revoked
+        solely by the account owner, in Bluesky's Settings > Privacy and security > App
+        passwords (https://docs.bsky.app/docs/api/com-atproto-server-delete-session; the
+        ``com.atproto.server.revokeAppPassword`` call needs a full login, which an app
+        password is not allowed). The takedown reports it as a step to take by hand.
         """
         session = self._ensure_session()
         headers = {"Authorization": f"Bearer {session['refreshJwt']}"}
@@ -253,7 +257,40 @@ class BlueskyConnector(Connector):
         )
         self._http.answer(response, "deleteSession").object(empty_ok=True)  # no output
         self._forget_session()
-        return True
+        return False
+
+    def written_since(self, since: datetime, posts: Sequence[RemotePost]) -> set[str] | None:
+        """Of ``posts``, those the repository's commit history says were written after
+        ``since``: ``getLatestCommit`` for the head, then ``getRepo`` with ``since`` set to
+        the TID of that moment, which the PDS answers with the blocks of every commit after
+        it (its revisions come from the server's clock, not the client's); a post whose
+        record block is among them was created or rewritten in the window, whatever its
+        ``createdAt`` or record key claim (https://atproto.com/specs/sync,
+        https://docs.bsky.app/docs/api/com-atproto-sync-get-repo). A diff that does not hold
+        the head's commit cannot be trusted: :class:`PermanentError`."""
+        did = self._ensure_session()["did"]
+        head = self._call("GET", "com.atproto.sync.getLatestCommit", params={"did": did})
+        data = head.object()
+        commit = head.identifier(data.get("cid"), "a commit cid")
+        rev = head.identifier(data.get("rev"), "a rev")
+        window = tid_at(since)
+        if rev <= window:
+            return set()  # nothing was committed since the window opened
+        response = self._http.check(
+            self._send("GET", "com.atproto.sync.getRepo", params={"did": did, "since": window})
+        )
+        if len(response.content) > MAX_REPO_DIFF_BYTES:
+            raise PermanentError(f"{self.platform}: the repository's diff is too large to read")
+        try:
+            written = block_cids(response.content)
+        except CarError as exc:
+            raise PermanentError(f"{self.platform}: getRepo: not a CAR file ({exc})") from None
+        if commit not in written:
+            raise PermanentError(
+                f"{self.platform}: getRepo's diff since {window} lacks the latest commit"
+                f" ({rev}): the server's history cannot be trusted"
+            )
+        return {post.remote_id for post in posts if _record_cid(post) in written}
 
     def close(self) -> None:
         self._http.close()
@@ -365,6 +402,8 @@ class BlueskyConnector(Connector):
             mentions=found.get("mentions", ()),
             tags=found.get("tags", ()),
             links=found.get("links", ()),
+            key_time=tid_time(uri.rsplit("/", 1)[-1]),
+            raw=record,
         )
 
     def _post_url(self, uri: str) -> str | None:
@@ -413,6 +452,11 @@ def _created_at(value: dict[str, Any], uri: str) -> datetime:
         return _tid_time(uri.rsplit("/", 1)[-1])
 
 
+def _record_cid(post: RemotePost) -> str | None:
+    cid = (post.raw or {}).get("cid")
+    return cid if isinstance(cid, str) else None
+
+
 def record_key(idempotency_key: str, key_time: datetime) -> str:
     """A TID record key fixed by the key and its time: the time's whole second, the post's
     key spread over the microseconds and the 10-bit clock id, so two posts due at the same
@@ -423,17 +467,11 @@ def record_key(idempotency_key: str, key_time: datetime) -> str:
     number = (micros << 10) | ((digest >> 20) & 0x3FF)
     chars = []
     for _ in range(13):
-        chars.append(_TID_ALPHABET[number & 31])
+        chars.append(TID_ALPHABET[number & 31])
         number >>= 5
     return "".join(reversed(chars))
 
 
 def _tid_time(rkey: str) -> datetime:
-    """The time inside a TID record key (base32-sortable, microseconds << 10)."""
-    number = 0
-    for char in rkey:
-        index = _TID_ALPHABET.find(char)
-        if index < 0 or len(rkey) != 13:
-            return datetime.fromtimestamp(0, UTC)
-        number = number * 32 + index
-    return datetime.fromtimestamp((number >> 10) / 1_000_000, UTC)
+    """The time inside a TID record key; the epoch when ``rkey`` is not a TID."""
+    return tid_time(rkey) or datetime.fromtimestamp(0, UTC)

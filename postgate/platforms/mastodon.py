@@ -221,12 +221,14 @@ class MastodonConnector(Connector):
         return "deleted"
 
     def edit(self, remote_id: str, text: str) -> str:
-        """Replace a status's text (``PUT /api/v1/statuses/:id``, Mastodon 3.5+)."""
+        """Replace a status's text and remove its media (``PUT /api/v1/statuses/:id``,
+        Mastodon 3.5+, with an empty ``media_ids``: without it the media stay;
+        https://docs.joinmastodon.org/methods/statuses/#edit)."""
         response = self._http.send(
             "PUT",
             f"/api/v1/statuses/{segment(remote_id)}",
             headers=self._auth(),
-            json={"status": text},
+            json={"status": text, "media_ids": []},
         )
         if response.status_code == 404:
             return "not_found"

@@ -9,7 +9,7 @@ one, so a worker whose clock is off still waits the right amount.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -33,9 +33,16 @@ def retry_after(
 
 
 def server_now(headers: httpx.Headers, clock: Clock) -> datetime:
-    """The server's idea of now (its ``Date`` header), else our clock."""
+    """The server's idea of now (its ``Date`` header), else our clock.
+
+    ``Date`` holds whole seconds, cut down: a clock in step with the server's reads up to a
+    second past it. Within that second our clock is the finer measure (else each wait for a
+    window's reset would run up to a second long); beyond it the server's corrects ours."""
+    ours = clock()
     parsed = _http_date(headers.get("date"))
-    return parsed if parsed is not None else clock()
+    if parsed is None or timedelta(0) <= ours - parsed < timedelta(seconds=1):
+        return ours
+    return parsed
 
 
 def _retry_after_header(value: str | None, now: datetime) -> float | None:

@@ -41,24 +41,36 @@ def preview_takedown(
     items: list[dict[str, Any]] = []
     listings = []
     for account in accounts:
-        listed, reason = _listing(rt, account)
+        listed, written, reason = _listing(rt, account, since)
         listings.append({"name": account.name, "listed": len(listed), "reason": reason})
         with rt.store.session() as db:
-            items += _account_items(db, account, listed, since, scope)
+            items += _account_items(db, account, listed, written, since, scope)
     platforms = {account.name: account.platform for account in accounts}
     return mark_manual_steps({"items": items, "accounts": listings}, platforms)
 
 
-def _listing(rt: Runtime, account: Account) -> tuple[list[RemotePost], str]:
+def _listing(
+    rt: Runtime, account: Account, since: datetime
+) -> tuple[list[RemotePost], set[str], str]:
+    """What the account lists, which of it the platform's history shows written since
+    ``since``, and why either failed ("" when nothing did)."""
+    listed: list[RemotePost] = []
     try:
         with connector_for_account(rt, account) as connector:
-            return connector.list_recent(since=None, limit=LIST_LIMIT), ""
+            listed = connector.list_recent(since=None, limit=LIST_LIMIT)
+            return listed, connector.written_since(since, listed) or set(), ""
     except (ConnectorError, ValueError) as exc:
-        return [], f"could not list the account: {getattr(exc, 'message', str(exc))}"
+        what = "read the account's history" if listed else "list the account"
+        return listed, set(), f"could not {what}: {getattr(exc, 'message', str(exc))}"
 
 
 def _account_items(
-    db: Session, account: Account, listed: list[RemotePost], since: datetime, scope: Scope
+    db: Session,
+    account: Account,
+    listed: list[RemotePost],
+    written: set[str],
+    since: datetime,
+    scope: Scope,
 ) -> list[dict[str, Any]]:
     ids = [remote.remote_id for remote in listed]
     in_window = (Post.status == PostStatus.PUBLISHED) & (Post.published_at >= since)
@@ -78,7 +90,8 @@ def _account_items(
     out = []
     for remote, post in candidates:
         author = post.author.username if post is not None else None
-        decision = decide(remote, post, author, since, scope)
+        rid = remote.remote_id if remote else None
+        decision = decide(remote, post, author, since, scope, written=rid in written)
         if not decision.touch and decision.why == "before the window":
             continue
         out.append(_item(account, remote, post, author, decision.touch, decision.why))

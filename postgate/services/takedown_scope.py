@@ -5,7 +5,10 @@ The rules (DESIGN.md, invariant 8):
 - A crisis statement is never touched, whatever else is asked.
 - A post whose remote id the lead listed in ``exclude`` is left alone.
 - A post Postgate never published (the attacker's) is in scope when the platform says it
-  appeared in the window, or was edited in it.
+  appeared in the window, or was edited in it: by its time (the server's ``created_at``,
+  a Bluesky record key's TID, whichever is later), or because the platform's own history
+  shows it written in the window (a Bluesky repository's commits since then), whatever
+  times the post claims.
 - One of Postgate's own posts that was edited on the platform after Postgate published it
   (``edited_at`` in the window) is in scope: someone else changed it.
 - Postgate's other posts in the window go only when the lead chose them:
@@ -13,7 +16,9 @@ The rules (DESIGN.md, invariant 8):
   posts go.
 
 Time comes from what the platform vouches for (the server's ``created_at`` and
-``edited_at``), never from Postgate's guess nor from a listing's order.
+``edited_at``, the repository's commit history), never from Postgate's guess nor from a
+listing's order; a time the client chose (Bluesky's ``createdAt``) can only bring a post
+into the window, never keep it out.
 """
 
 from __future__ import annotations
@@ -52,6 +57,18 @@ class Scope:
         include = include if isinstance(include, str) else tuple(include)
         return cls(include, frozenset(data.get("exclude") or ()))
 
+    def widest(self, other: Scope) -> Scope:
+        """The scope that touches whatever either touches: a request joining a running
+        takedown never narrows it. ``"all"`` beats any list, lists add up, and a post stays
+        excluded only when both exclude it."""
+        mine, theirs = self.include_postgate, other.include_postgate
+        if "all" in (mine, theirs):
+            include: str | tuple[str, ...] = "all"
+        else:
+            names = set(() if mine == "none" else mine) | set(() if theirs == "none" else theirs)
+            include = tuple(sorted(names)) if names else "none"
+        return Scope(include, self.exclude & other.exclude)
+
     def chooses(self, author: str | None) -> bool:
         """Whether the lead chose this author's (unedited) Postgate posts."""
         if self.include_postgate == "all":
@@ -86,8 +103,9 @@ class Decision:
 
 
 def platform_time(remote: RemotePost) -> datetime:
-    """The latest time the platform vouches for: its edit time, else its creation time."""
-    return max(remote.created_at, remote.edited_at or remote.created_at)
+    """The latest time the platform gives: its edit time, its record key's, its creation."""
+    times = (remote.created_at, remote.edited_at, remote.key_time)
+    return max(t for t in times if t is not None)
 
 
 def edited_in_window(remote: RemotePost | None, since: datetime) -> bool:
@@ -101,9 +119,12 @@ def decide(
     author: str | None,
     since: datetime,
     scope: Scope,
+    *,
+    written: bool = False,
 ) -> Decision:
     """One post: ``remote`` as listed (None when the listing missed it), ``post`` Postgate's
-    row when Postgate published it, ``author`` that row's author's username."""
+    row when Postgate published it, ``author`` that row's author's username; ``written``
+    when the platform's history shows it written in the window."""
     remote_id = remote.remote_id if remote is not None else (post.remote_id if post else None)
     if post is not None and post.crisis_statement:
         return Decision(False, "crisis statement: never deleted")
@@ -113,6 +134,8 @@ def decide(
         assert remote is not None
         if platform_time(remote) >= since:
             return Decision(True, "not published by Postgate")
+        if written:
+            return Decision(True, "not published by Postgate; its dates are back-dated")
         return Decision(False, "before the window")
     if edited_in_window(remote, since):
         return Decision(True, "edited on the platform after Postgate published it")

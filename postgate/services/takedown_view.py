@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from postgate.errors import NotFound
 from postgate.platforms.registry import PLATFORMS
+from postgate.platforms.spec import PlatformSpec
+from postgate.services.takedown_scope import Scope
 from postgate.services.takedown_windows import account_names, takedown_windows
-from postgate.states import ItemOutcome
+from postgate.states import GONE, ItemOutcome
 from postgate.store.models import Account, Takedown, TakedownItem
 from postgate.store.types import utcnow
 
@@ -39,35 +41,69 @@ def list_takedowns(db: Session, limit: int = 50) -> list[Takedown]:
 
 def progress(db: Session, takedown: Takedown) -> dict[str, Any]:
     """Counts per outcome, overall and per account, from the item rows; per account also
-    ``deleted_by``: when the posts still waiting should be deleted at the platform's
-    documented deletion limit (None when nothing waits or the platform documents none)."""
+    ``deleted_by``: when the posts still waiting should all be deleted, at the deletion
+    limit the run saw on the platform (:func:`deleted_by`), None when nothing waits or the
+    platform has no deletion limit."""
     names = account_names(db, takedown)
     platforms = dict(
-        db.execute(select(Account.name, Account.platform).where(Account.id.in_(list(names)))).all()
+        db.execute(select(Account.id, Account.platform).where(Account.id.in_(list(names)))).all()
     )
-    per_account: dict[str, Counter[str]] = {names[a]: Counter() for a in takedown.account_ids}
+    paces = takedown_windows(db, takedown).paces
+    per_account: dict[int, Counter[str]] = {a: Counter() for a in takedown.account_ids}
+    gone_at: dict[int, list[datetime]] = {}
     for item in takedown.items:
-        per_account.setdefault(names.get(item.account_id, "?"), Counter())[item.outcome] += 1
+        per_account.setdefault(item.account_id, Counter())[item.outcome] += 1
+        if item.outcome in GONE and item.updated_at is not None:
+            gone_at.setdefault(item.account_id, []).append(item.updated_at)
     total: Counter[str] = Counter()
     accounts = {}
-    for name, counts in per_account.items():
+    for account_id, counts in per_account.items():
         total.update(counts)
         waiting = counts[ItemOutcome.PENDING] + counts[ItemOutcome.NEUTRALISED]
-        accounts[name] = {
+        when = deleted_by(
+            PLATFORMS.get(platforms.get(account_id, "")),
+            paces.get(account_id),
+            waiting,
+            gone_at.get(account_id, []),
+        )
+        accounts[names.get(account_id, "?")] = {
             **_counts(counts),
-            "deleted_by": _deleted_by(platforms.get(name), waiting),
+            "deleted_by": when.isoformat() if when else None,
         }
     return {**_counts(total), "accounts": accounts}
 
 
-def _deleted_by(platform: str | None, waiting: int) -> str | None:
-    """Now plus one deletion-limit window per full batch beyond the first (an estimate: the
-    first batch may have to wait for the current window too)."""
-    spec = PLATFORMS.get(platform or "")
-    if not waiting or spec is None or spec.delete_quota is None:
+def deleted_by(
+    spec: PlatformSpec | None,
+    pace: dict[str, Any] | None,
+    waiting: int,
+    gone_at: list[datetime],
+    now: datetime | None = None,
+) -> datetime | None:
+    """When ``waiting`` posts should all be deleted: ``per_window`` deletions per window of
+    ``window_seconds``, as the platform showed them (``pace``, see
+    :mod:`workers.takedown_pace`), else as it documents them (the registry's quota).
+
+    Refused until ``resets_at`` (still ahead): the first batch goes then. Past it: the
+    window that opened then still takes what it has left (deletions stored since count
+    against it), then a window per batch. Never seen refused: a window per full batch
+    beyond the first, from now."""
+    quota = spec.delete_quota if spec is not None else None
+    if not waiting or quota is None:
         return None
-    windows = math.ceil(waiting / spec.delete_quota.calls) - 1
-    return (utcnow() + timedelta(seconds=windows * spec.delete_quota.seconds)).isoformat()
+    now = now or utcnow()
+    pace = pace or {}
+    per_window = int(pace.get("per_window") or quota.calls)
+    window = timedelta(seconds=float(pace.get("window_seconds") or quota.seconds))
+    resets_at = datetime.fromisoformat(pace["resets_at"]) if pace.get("resets_at") else None
+    if resets_at is None:
+        return now + (math.ceil(waiting / per_window) - 1) * window
+    if resets_at > now:
+        return resets_at + (math.ceil(waiting / per_window) - 1) * window
+    left = max(0, per_window - sum(1 for at in gone_at if at >= resets_at))
+    if waiting <= left:
+        return now
+    return resets_at + window + (math.ceil((waiting - left) / per_window) - 1) * window
 
 
 def _counts(counts: Counter[str]) -> dict[str, int]:
@@ -112,6 +148,7 @@ def takedown_to_dict(db: Session, takedown: Takedown, *, items: bool = True) -> 
         "created_at": takedown.created_at.isoformat(),
         "finished_at": takedown.finished_at.isoformat() if takedown.finished_at else None,
         "progress": progress(db, takedown),
+        "include_postgate": Scope.from_json(takedown.scope).to_json()["include_postgate"],
     }
     if items:
         body["items"] = [item_to_dict(i, names.get(i.account_id, "?")) for i in takedown.items]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from postgate import audit_payloads as payloads
 from postgate.audit import Event
 from postgate.runtime import Runtime
+from postgate.services.takedown_scope import Scope
 from postgate.store.models import Account, Takedown, TakedownAccount, User
 
 
@@ -37,6 +39,7 @@ class Windows:
     reasons: dict[int, str] = field(default_factory=dict)
     checked: set[int] = field(default_factory=set)  # whose revocation was attempted
     gaps: dict[int, str] = field(default_factory=dict)  # what the last check could not verify
+    paces: dict[int, dict[str, Any]] = field(default_factory=dict)  # deletion limits seen
 
     def unfinished(self) -> list[int]:
         return [a for a, s in self.since.items() if a not in self.finished or self.finished[a] > s]
@@ -80,6 +83,8 @@ def takedown_windows(db: Session, takedown: Takedown) -> Windows:
             windows.finished[account_id] = row.finished
         if row.gaps:
             windows.gaps[account_id] = row.gaps
+        if row.deletion_pace:
+            windows.paces[account_id] = row.deletion_pace
         if row.credentials_revoked is not None:
             windows.checked.add(account_id)
             if row.credentials_revoked:
@@ -97,15 +102,24 @@ def finish_account(
     revoked: bool,
     reason: str,
     gaps: str = "",
+    scope: Scope | None = None,
 ) -> None:
-    """A run finished the account's part for the window ``since``: record it with whether
-    its credential was verified revoked (once revoked, it stays so) and what its check after
-    the deletions could not verify."""
+    """A run finished the account's part for the window ``since`` (and the takedown's
+    ``scope`` as it read it): record it with whether its credential was verified revoked
+    (once revoked, it stays so) and what its check after the deletions could not verify.
+    A scope widened meanwhile leaves the part unfinished, to do again. The caller holds the
+    account's row lock, as a joining request does."""
     row = _rows(db, takedown)[account_id]
     row.gaps = gaps
-    row.finished = since if row.finished is None else min(row.finished, since)
+    if scope is None or scope == Scope.from_json(takedown.scope):
+        row.finished = since if row.finished is None else min(row.finished, since)
     row.credentials_revoked = bool(row.credentials_revoked) or revoked
     row.reason = "" if row.credentials_revoked else reason
+
+
+def record_pace(db: Session, takedown: Takedown, account_id: int, pace: dict[str, Any]) -> None:
+    """The deletion limit as the run saw it on the account (``workers.takedown_pace``)."""
+    _rows(db, takedown)[account_id].deletion_pace = pace
 
 
 def join_takedown(
@@ -117,13 +131,17 @@ def join_takedown(
     since: datetime,
     *,
     source: str,
+    scope_change: tuple[Any, Any] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Join a running takedown on these accounts, widening their window to ``since``.
 
     The account's row takes the new window (the worker reads it back, so a widening survives
     a restart); one audit entry per account records the request and the window it leaves.
-    An account whose credentials the takedown revoked already can no longer be listed: its
-    widened window only reaches the posts Postgate published, and deleting those fails.
+    ``scope_change`` (the scope before and after, when the join chose more of Postgate's
+    posts, already stored on the takedown) makes each account's part to do again: its
+    finished window is cleared. An account whose credentials the takedown revoked already
+    can no longer be listed: its widened window or scope only reaches the posts Postgate
+    published, and deleting those fails.
     """
     windows = takedown_windows(db, takedown)
     rows = _rows(db, takedown)
@@ -131,8 +149,11 @@ def join_takedown(
     for account in accounts:
         before = windows.since[account.id]
         after = min(before, since)
-        if after < before:
-            rows[account.id].since = after
+        if scope_change is not None:
+            rows[account.id].finished = None  # to do again, for the wider scope
+        if after < before or scope_change is not None:
+            if after < before:
+                rows[account.id].since = after
             widened.append(account.name)
             if account.id in windows.revoked:
                 too_late.append(account.name)
@@ -148,6 +169,7 @@ def join_takedown(
                 after,
                 before if after < before else None,
                 account.id in windows.revoked,
+                scope_change,
             ),
             source=source,
         )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -144,7 +145,9 @@ def _create_or_join(
 ) -> TakedownStart:
     """Under the account locks: join running takedowns, create one for what they miss.
 
-    A joined takedown keeps its own scope (which of Postgate's posts go)."""
+    A joined takedown takes the wider of its scope and the request's (which of Postgate's
+    posts go, :meth:`Scope.widest`): joining never narrows, and its accounts are done again
+    for the wider scope."""
     lock_accounts(db, [a.id for a in accounts])
     running = db.scalars(select(Takedown).where(Takedown.status == TakedownStatus.RUNNING)).all()
     covered = {aid: t for t in running for aid in t.account_ids}
@@ -153,7 +156,10 @@ def _create_or_join(
     too_late: list[str] = []
     for existing in sorted({covered[a.id] for a in accounts if a.id in covered}, key=_by_id):
         mine = [a for a in accounts if covered.get(a.id) is existing]
-        more, late = join_takedown(rt, db, actor, existing, mine, since, source=source)
+        change = _widen_scope(existing, scope)
+        more, late = join_takedown(
+            rt, db, actor, existing, mine, since, source=source, scope_change=change
+        )
         widened, too_late = widened + more, too_late + late
     missing = [a for a in accounts if a.id not in covered]
     takedown: Takedown | None = None
@@ -188,6 +194,17 @@ def _create_or_join(
     if takedown is None:
         takedown = next(t for t in running if t.id == joined[0])
     return TakedownStart(takedown, created, joined, widened=widened, too_late=too_late)
+
+
+def _widen_scope(takedown: Takedown, scope: Scope) -> tuple[Any, Any] | None:
+    """Store the wider scope on a running takedown; its ``include_postgate`` before and
+    after, or None when the request asked for nothing more."""
+    before = Scope.from_json(takedown.scope)
+    after = before.widest(scope)
+    if after == before:
+        return None
+    takedown.scope = after.to_json()
+    return before.to_json()["include_postgate"], after.to_json()["include_postgate"]
 
 
 def _by_id(takedown: Takedown) -> int:

@@ -27,6 +27,7 @@ from postgate.states import (
     AlertKind,
     ItemOrigin,
     ItemOutcome,
+    OutboxStatus,
     PostStatus,
     Role,
     TakedownStatus,
@@ -289,6 +290,8 @@ class TakedownAccount(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     # What the check after the deletions could not verify on this account ("" = nothing)
     gaps: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The deletion limit as this takedown saw it: {"resets_at", "per_window", "window_seconds"}
+    deletion_pace: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TakedownItem(Base):
@@ -579,7 +582,9 @@ class OutboxMessage(Base):
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     language: Mapped[str] = mapped_column(String(8), default="fr")
     audit_seq: Mapped[int | None] = mapped_column(StoreInteger)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(
+        StateType(OutboxStatus, 16), default=OutboxStatus.PENDING
+    )
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(StoreInteger, default=0)
     claim_token: Mapped[str | None] = mapped_column(String(64))

@@ -151,6 +151,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "takedowns.progress": policy.RUN_CONSOLE,
     "takedowns.report": policy.RUN_CONSOLE,
     "takedowns.evidence": policy.RUN_CONSOLE,
+    "takedowns.media": policy.RUN_CONSOLE,
     "audit.log": policy.RUN_CONSOLE,
     "users.list": policy.RUN_CONSOLE,
     "users.revoke": policy.RUN_CONSOLE,

@@ -43,6 +43,14 @@ def hook() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
+def sandbox_url(tmp_path: Path) -> Iterator[str]:
+    from sandbox.server import running_sandbox
+
+    with running_sandbox(tmp_path / "sandbox.db") as url:
+        yield url
+
+
+@pytest.fixture
 def batch_seconds() -> int:
     return 3600
 
@@ -69,8 +77,9 @@ def env(
     )
 
 
-def drain(rt: Any) -> None:
-    """Run the notification jobs now queued, in this process, with a real RQ worker."""
+def drain(rt: Any, name: str = "postgate-notify") -> None:
+    """Run the jobs now queued on ``name`` (the notifications by default), in this process,
+    with a real RQ worker."""
     from rq import SimpleWorker
     from rq.serializers import JSONSerializer
 
@@ -80,7 +89,7 @@ def drain(rt: Any) -> None:
     share_runtime(rt)
     try:
         worker = SimpleWorker(
-            [queue.named_queue(rt.redis, queue.NOTIFY_QUEUE)],
+            [queue.named_queue(rt.redis, name)],
             connection=rt.redis,
             serializer=JSONSerializer,
         )

@@ -29,8 +29,9 @@ def team(rt, actors, hook: WebhookReceiver):
     set_prefs(rt, "bob", email="bob@example.org", language="fr")
     set_prefs(rt, "sec", email="sec@example.org", language="fr")
     with rt.store.transaction() as db:
-        bob = find_user(db, "bob")
-        add_channel(rt, db, bob, owner=bob, name="bob's hook", url=hook.url("bob"))
+        for name in ("alice", "bob"):
+            person = find_user(db, name)
+            add_channel(rt, db, person, owner=person, name="my hook", url=hook.url(name))
     return people
 
 
@@ -108,11 +109,13 @@ def security_events(rt) -> None:
             target="account:acme",
             details={
                 "account": "acme",
-                "kind": "unauthorized post",
+                "alert": 1,
+                "kind": "unauthorized_post",
                 "remote_id": "991",
                 "url": "https://social.example/@acme/991",
                 "text": "Free crypto for everyone!",
                 "at": now.isoformat(),
+                "via": "stream",
             },
         )
     with rt.store.transaction() as db:
@@ -171,6 +174,8 @@ def test_every_kind_reaches_mail_and_webhook_once_in_the_readers_language(
     assert "blocked at publish time" in to_alice and "the account is frozen" in to_alice
     assert "too long" in to_alice
     assert "cannot tell whether" in to_alice
+    alice_hook = [t.split("\n")[0] for t in hook.texts("alice")]
+    assert alice_hook == [t.split("\n")[0] for t in mails_to(smtp, "alice@example.org")]
 
     to_bob = mails_to(smtp, "bob@example.org")
     assert len(to_bob) == 1, "the reminder waits until 60 minutes before the post's time"
@@ -187,7 +192,7 @@ def test_every_kind_reaches_mail_and_webhook_once_in_the_readers_language(
         "il reste quelque chose sur acme",
         "terminé avec des manques",
         "Compte acme déconnecté",
-        "Alerte sur acme",
+        "Alerte sur acme : une publication que Postgate n'a pas faite",
         "Free crypto for everyone!",
         "Échecs de connexion répétés",
     ):

@@ -5,7 +5,7 @@ them::
 
     {"request": {"method", "path", "host"?, "params"?, "absent_params"?,
                  "headers"?, "absent_headers"?, "json"?, "form"?, "multipart"?},
-     "response": {"status", "headers"?, "json"? | "text"?}}
+     "response": {"status", "headers"?, "json"? | "text"? | "base64"?}}
 
 or ``{"request": ..., "error": "ReadTimeout"}`` to simulate a transport
 failure. Each request is checked against the recording: method, path, the
@@ -18,6 +18,7 @@ platform's documentation it is shaped after.
 
 from __future__ import annotations
 
+import base64
 import json
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -102,4 +103,7 @@ def _response(recorded: dict[str, Any]) -> httpx.Response:
     headers = recorded.get("headers", {})
     if "json" in recorded:
         return httpx.Response(recorded["status"], headers=headers, json=recorded["json"])
+    if "base64" in recorded:  # a binary body (a CAR file, a blob)
+        content = base64.b64decode(recorded["base64"])
+        return httpx.Response(recorded["status"], headers=headers, content=content)
     return httpx.Response(recorded["status"], headers=headers, text=recorded.get("text", ""))
