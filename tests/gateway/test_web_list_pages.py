@@ -152,3 +152,19 @@ def test_takedowns_page_pages(web, actors, rt):
     assert len(pages) == 2 and len(set(seen)) == 55
     assert web.client.get("/security/takedowns?status=lost").status_code == 422
     assert web.client.get("/security/takedowns?cursor=forged").status_code == 422
+
+
+def test_audit_page_filters_by_date(web, actors, rt):
+    from datetime import UTC, datetime
+
+    web.login(actors.create("sam", "security"))
+    with rt.store.transaction() as db:
+        rt.audit(db, "post:cancel", actor="robot", target="post:7")
+        db.scalars(select(AuditEntry).where(AuditEntry.actor == "robot")).one().at = datetime(
+            2026, 2, 3, 12, tzinfo=UTC
+        )
+    hit = web.client.get("/security/audit?since=2026-02-03&until=2026-02-03")
+    assert "post:7" in hit.get_data(as_text=True)
+    miss = web.client.get("/security/audit?since=2026-02-04")
+    assert "post:7" not in miss.get_data(as_text=True)
+    assert web.client.get("/security/audit?until=03/02/2026").status_code == 422
