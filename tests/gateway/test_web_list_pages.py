@@ -168,3 +168,18 @@ def test_audit_page_filters_by_date(web, actors, rt):
     miss = web.client.get("/security/audit?since=2026-02-04")
     assert "post:7" not in miss.get_data(as_text=True)
     assert web.client.get("/security/audit?until=03/02/2026").status_code == 422
+
+
+def test_users_page_pages_and_filters(web, actors):
+    for i in range(55):
+        actors.create(f"user{i:02d}", "author")
+    web.login(actors.create("sam", "security"))
+    row = re.compile(r'<th scope="row">([a-z0-9]+)</th>')
+    first = web.client.get("/security/users?q=user").get_data(as_text=True)
+    second_url = NEXT.search(first).group(1).replace("&amp;", "&")
+    second = web.client.get(second_url).get_data(as_text=True)
+    shown = row.findall(first) + row.findall(second)
+    assert shown == [f"user{i:02d}" for i in range(55)] and not NEXT.search(second)
+    assert web.client.get("/security/users?role=king").status_code == 422
+    only = web.client.get("/security/users?role=security").get_data(as_text=True)
+    assert row.findall(only) == ["sam"] and not NEXT.search(only)
