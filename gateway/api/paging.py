@@ -8,7 +8,7 @@ from pydantic import Field
 from gateway import cursors
 from gateway.api.types import AwareTime, Limited, Query
 from postgate.services import listing
-from postgate.services.other_lists import Window
+from postgate.services.listing import Window
 
 
 class PageQuery(Query):

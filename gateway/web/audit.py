@@ -17,6 +17,7 @@ from gateway.access import roles_required
 from gateway.context import rt
 from gateway.web import list_pages
 from postgate import audit, audit_checkpoint, policy
+from postgate.services.listing import within
 from postgate.store.models import AuditEntry
 
 bp = Blueprint("audit", __name__)
@@ -51,10 +52,7 @@ def newest_entries(
         query = query.where(AuditEntry.target == filters["target"])
     window = list_pages.window()  # since and until, days in UTC
     window.check()
-    if window.since:
-        query = query.where(AuditEntry.at >= window.since)
-    if window.until:
-        query = query.where(AuditEntry.at < window.until)
+    query = within(query, AuditEntry.at, window)
     return list(db.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))
 
 

@@ -17,8 +17,7 @@ from gateway.context import rt
 from gateway.web.account_rows import accounts_info
 from postgate.errors import ValidationFailed
 from postgate.services import post_lists
-from postgate.services.listing import Page, Sort
-from postgate.services.other_lists import Window
+from postgate.services.listing import Page, Sort, Window
 from postgate.services.post_lists import PostQuery
 from postgate.store.models import POST_STATUSES
 

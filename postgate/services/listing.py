@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from postgate.errors import ValidationFailed
 
 T = TypeVar("T")
 Key = int | str
@@ -79,3 +82,28 @@ def like_pattern(text: str) -> str:
     themselves."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A range of times, ``since`` included and ``until`` left out."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def check(self) -> None:
+        if self.since and self.until and self.since > self.until:
+            raise ValidationFailed("since must not be after until", field="since")
+
+    def filters(self) -> dict[str, str]:
+        shown = {"since": self.since, "until": self.until}
+        return {k: v.isoformat() for k, v in shown.items() if v}
+
+
+def within(query: Select[Any], column: Any, window: Window) -> Select[Any]:
+    """``query`` limited to rows whose ``column`` lies in ``window``."""
+    if window.since:
+        query = query.where(column >= window.since)
+    if window.until:
+        query = query.where(column < window.until)
+    return query

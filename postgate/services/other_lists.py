@@ -3,33 +3,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from postgate.errors import ValidationFailed
-from postgate.services.listing import Key, Page, Sort, keyset_page, like_pattern
+from postgate.services.listing import (
+    Key,
+    Page,
+    Sort,
+    Window,
+    keyset_page,
+    like_pattern,
+    within,
+)
 from postgate.services.names import canonical_name
 from postgate.store.models import AuditEntry, Takedown, User
-
-
-@dataclass(frozen=True)
-class Window:
-    """A range of times, ``since`` included and ``until`` left out."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def check(self) -> None:
-        if self.since and self.until and self.since > self.until:
-            raise ValidationFailed("since must not be after until", field="since")
-
-    def filters(self) -> dict[str, str]:
-        shown = {"since": self.since, "until": self.until}
-        return {k: v.isoformat() for k, v in shown.items() if v}
 
 
 @dataclass(frozen=True)
@@ -37,7 +26,7 @@ class AuditQuery:
     action: str | None = None
     actor: str | None = None
     target: str | None = None
-    window: Window = Window()
+    window: Window = field(default_factory=Window)
     sort: Sort = Sort.OLDEST
 
     def filters(self) -> dict[str, str]:
@@ -58,7 +47,7 @@ def page_audit(
         query = query.where(AuditEntry.actor == q.actor)
     if q.target:
         query = query.where(AuditEntry.target == q.target)
-    query = _within(query, AuditEntry.at, q.window)
+    query = within(query, AuditEntry.at, q.window)
     return keyset_page(
         db,
         query,
@@ -82,7 +71,7 @@ def page_takedowns(
 ) -> Page[Takedown]:
     """Takedowns, newest first, started within ``window``."""
     window.check()
-    query = _within(select(Takedown), Takedown.created_at, window)
+    query = within(select(Takedown), Takedown.created_at, window)
     if status:
         query = query.where(Takedown.status == status)
     return keyset_page(
@@ -120,11 +109,3 @@ def page_users(
 
 def _username(user: User) -> str:
     return user.username
-
-
-def _within(query: Select[Any], column: Any, window: Window) -> Select[Any]:
-    if window.since:
-        query = query.where(column >= window.since)
-    if window.until:
-        query = query.where(column < window.until)
-    return query

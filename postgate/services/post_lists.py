@@ -20,8 +20,10 @@ from postgate.services.listing import (
     Key,
     Page,
     Sort,
+    Window,
     keyset_page,
     like_pattern,
+    within,
 )
 from postgate.services.names import canonical_name
 from postgate.services.posts import SEES_ALL
@@ -63,8 +65,8 @@ class PostQuery:
 def _filtered(user: User, q: PostQuery) -> Select[Any]:
     if q.status is not None and q.status not in POST_STATUSES:
         raise ValidationFailed("unknown status {value!r}", field="status", value=q.status)
-    if q.since and q.until and q.since > q.until:
-        raise ValidationFailed("since must not be after until", field="since")
+    window = Window(q.since, q.until)
+    window.check()
     # What each row shows (post_to_dict), loaded per page rather than per row.
     query = select(Post).options(
         selectinload(Post.account),
@@ -85,10 +87,7 @@ def _filtered(user: User, q: PostQuery) -> Select[Any]:
     if q.author:
         named = select(User.id).where(User.username == canonical_name(q.author))
         query = query.where(Post.author_id.in_(named.scalar_subquery()))
-    if q.since:
-        query = query.where(Post.created_at >= q.since)
-    if q.until:
-        query = query.where(Post.created_at < q.until)
+    query = within(query, Post.created_at, window)
     if q.text:
         query = query.where(Post.text.ilike(like_pattern(q.text), escape="\\"))
     return query
