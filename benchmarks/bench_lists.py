@@ -4,7 +4,8 @@ client (the whole request: token check, query, answer built and checked).
 Lists walked, ``limit`` 50 each (100 pages for the reviewer's full list): all posts as a
 reviewer, one author's posts, a status filter, an account filter with text search, the
 review queue's query oldest first, and the audit log. Prints p50/p95/max per list, in ms.
-The target is under 300 ms per page.
+The target is under 300 ms per page. The process's first request (one-time set-up of the
+app, the store's connection and the API description) is timed apart, not counted.
 The audit log holds ``--audit`` entries (1,000 by default: chaining them one by one is
 the slow part of the set-up).
 
@@ -134,6 +135,10 @@ def main() -> None:
         took = time.perf_counter() - started
         print(f"seeded {args.posts} posts, {args.audit} audit entries in {took:.1f} s")
         client = create_app({"TESTING": True}, settings=rt.settings).test_client()
+        started = time.perf_counter()
+        walk(client, tokens["reviewer"], "/api/v1/posts?limit=1&status=failed")
+        took = (time.perf_counter() - started) * 1000
+        print(f"first request of the process (one-time set-up, not counted): {took:.0f} ms")
         print(f"{'list':24} {'pages':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         for name, (who, url) in LISTS.items():
             times = walk(client, tokens[who], url.format(limit=args.limit))
