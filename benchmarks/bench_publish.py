@@ -230,11 +230,8 @@ def wait_settled(rt: Runtime, total: int, timeout: float) -> None:
     print()
 
 
-def report(rt, sandbox_url, accounts, posts, per_post, enqueue_seconds, args) -> None:
-    from sqlalchemy import select
-
-    with rt.store.session() as db:
-        rows = db.execute(select(Post.id, Post.text, Post.status, Post.scheduled_at)).all()
+def live_posts(sandbox_url: str, accounts) -> tuple[Counter[str], dict[str, datetime]]:
+    """What the platform holds: how many times each text is live, and when it was made."""
     live: Counter[str] = Counter()
     created: dict[str, datetime] = {}
     for _, name in accounts:
@@ -243,6 +240,15 @@ def report(rt, sandbox_url, accounts, posts, per_post, enqueue_seconds, args) ->
             created[item["text"]] = datetime.fromisoformat(
                 item["created_at"].replace("Z", "+00:00")
             )
+    return live, created
+
+
+def report(rt, sandbox_url, accounts, posts, per_post, enqueue_seconds, args) -> None:
+    from sqlalchemy import select
+
+    with rt.store.session() as db:
+        rows = db.execute(select(Post.id, Post.text, Post.status, Post.scheduled_at)).all()
+    live, created = live_posts(sandbox_url, accounts)
     lateness = sorted(
         (created[r.text] - r.scheduled_at).total_seconds() for r in rows if r.text in created
     )

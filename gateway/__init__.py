@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
         home,
         media,
         notifications,
+        oauth,
         password,
         posts,
         review,
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         users.bp,
         admin.bp,
         accounts.bp,
+        oauth.bp,
         notifications.bp,
     ):
         app.register_blueprint(page)

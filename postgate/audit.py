@@ -68,6 +68,10 @@ class Event(enum.StrEnum):
     ACCOUNT_CREDENTIALS = "account:credentials"
     ACCOUNT_COMPROMISED = "account:compromised"
     ACCOUNT_TAKEDOWN = "account:takedown"
+    ACCOUNT_CONNECT = "account:connect"  # OAuth: consent asked, then the account connected
+    ACCOUNT_CONNECT_REFUSED = "account:connect-refused"  # a callback refused (state, denial)
+    ACCOUNT_TOKEN_REFRESH = "account:token-refresh"
+    ACCOUNT_DISCONNECTED = "account:disconnected"  # its token refused or ended: posts wait
     POST_SUBMIT = "post:submit"
     POST_EDIT = "post:edit"
     POST_APPROVE = "post:approve"

@@ -99,6 +99,20 @@ class Conflict(PostgateError):
     code = "conflict"
 
 
+class ConsentRefused(PostgateError):
+    """A platform said no to a connection: the admin denied consent, or the code was refused."""
+
+    status = 400
+    code = "consent_refused"
+
+
+class PlatformUnavailable(PostgateError):
+    """A platform's authorization server could not be reached or answered nonsense."""
+
+    status = 502
+    code = "platform_unavailable"
+
+
 class RateLimited(PostgateError):
     status = 429
     code = "rate_limited"

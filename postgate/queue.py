@@ -62,6 +62,9 @@ TAKEDOWN_TTL = 7 * 24 * 3600
 MEDIA_TEXT_FUNCTION = "workers.media.read_media_text"  # (media_id)
 MEDIA_TEXT_TIMEOUT = 300
 
+REFRESH_FUNCTION = "workers.tokens.refresh_token"  # (account_id)
+REFRESH_TIMEOUT = 60
+
 WATCH_POLL_FUNCTION = "workers.watch.poll_account"  # (account_id)
 WATCH_POLL_TIMEOUT = 300
 WATCH_POLL_TTL = 3600
@@ -240,25 +243,64 @@ def _fetch(connection: Redis, job_id: str) -> Job | None:
         return None
 
 
-def enqueue_media_text(rt: Runtime, media_id: int) -> str:
-    """Queue reading the text of one upload (idempotent: one job per upload at a time)."""
-    job_id = f"media-text-{media_id}"
+def _enqueue_once(
+    rt: Runtime,
+    queue_name: str,
+    function: str,
+    arg: int,
+    job_id: str,
+    *,
+    timeout: int,
+    description: str,
+) -> str:
+    """Queue ``function(arg)`` unless a live job of that id is already there."""
     existing = _fetch(rt.redis, job_id)
     if existing is not None and job_status(existing) in LIVE_STATUSES:
         return job_id
     if existing is not None:
         _drop(existing)
-    named_queue(rt.redis, MEDIA_QUEUE).enqueue(
-        MEDIA_TEXT_FUNCTION,
-        media_id,
+    named_queue(rt.redis, queue_name).enqueue(
+        function,
+        arg,
         job_id=job_id,
-        job_timeout=MEDIA_TEXT_TIMEOUT,
+        job_timeout=timeout,
         result_ttl=PUBLISH_RESULT_TTL,
         failure_ttl=PUBLISH_FAILURE_TTL,
         retry=CRASH_RETRY,
-        description=f"read the text of media {media_id}",
+        description=description,
     )
     return job_id
+
+
+def enqueue_media_text(rt: Runtime, media_id: int) -> str:
+    """Queue reading the text of one upload (idempotent: one job per upload at a time)."""
+    return _enqueue_once(
+        rt,
+        MEDIA_QUEUE,
+        MEDIA_TEXT_FUNCTION,
+        media_id,
+        f"media-text-{media_id}",
+        timeout=MEDIA_TEXT_TIMEOUT,
+        description=f"read the text of media {media_id}",
+    )
+
+
+def enqueue_token_refresh(rt: Runtime, account_id: int) -> str:
+    """Queue refreshing one account's OAuth token (one job per account at a time).
+
+    On the publish queue: a token that lapses stops that account's publishing, so it goes
+    before reading images' text. The job takes the account's lease and checks again that
+    the token is still due (RQ may run it twice, or after another worker refreshed it).
+    """
+    return _enqueue_once(
+        rt,
+        PUBLISH_QUEUE,
+        REFRESH_FUNCTION,
+        account_id,
+        f"token-refresh-{account_id}",
+        timeout=REFRESH_TIMEOUT,
+        description=f"refresh the token of account {account_id}",
+    )
 
 
 NOTIFY_FUNCTION = "workers.notify.deliver_message"  # (outbox_id)

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from postgate.envfiles import resolve_file_variables, with_password
 from postgate.errors import SettingsError
+from postgate.oauth.config import read_endpoints, read_timings
 from postgate.urlguard import UrlPolicy, is_valid_entry, literal_refusal
 
 DEFAULT_CONFIG = "config/postgate.toml"
@@ -117,6 +118,12 @@ class Settings:
     def platform_app(self, name: str) -> PlatformApp | None:
         """The app configured for ``name`` (``instagram`` uses ``facebook``'s), or None."""
         return self.platform_apps.get("facebook" if name == "instagram" else name)
+
+    # OAuth connect and refresh (postgate.oauth.config): endpoint overrides, periods.
+    oauth_endpoints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    oauth_refresh_ahead_seconds: int = 3600
+    oauth_refresh_check_seconds: int = 300
+    oauth_state_seconds: int = 600
 
     @property
     def keys_path(self) -> Path:
@@ -314,6 +321,8 @@ def load_settings(
             "language in [notifications]", _text(notify, "language", "fr"), ("fr", "en")
         ),
         platform_apps=_platform_apps(env, _section(data, "platforms")),
+        oauth_endpoints=read_endpoints(data),
+        **read_timings(data),
         watch_enabled=_flag(
             "POSTGATE_WATCH_ENABLED",
             env.get("POSTGATE_WATCH_ENABLED") or str(watch.get("enabled", True)),

@@ -3,8 +3,9 @@
 - ``POST /api/v1/apps`` registers an application and answers its ``client_id`` and
   ``client_secret`` (``Api::V1::AppsController``; ``client_name`` and ``redirect_uris``
   are required).
-- ``POST /oauth/token`` issues a token to an app: ``grant_type=client_credentials`` (an app
-  token, acting as no account) or ``grant_type=password`` with ``username`` naming the
+- ``POST /oauth/token`` issues a token to an app: ``grant_type=authorization_code`` (a code
+  from the consent page of :mod:`sandbox.oauth_authorize`), ``grant_type=client_credentials``
+  (an app token, acting as no account) or ``grant_type=password`` with ``username`` naming the
   sandbox account (the sandbox has no passwords; any ``password`` is taken). The client
   authenticates with ``client_id``/``client_secret`` in the body or HTTP Basic.
 - ``POST /oauth/revoke`` (RFC 7009, Doorkeeper's ``RevokeController``): an unknown token
@@ -25,6 +26,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from sandbox import oauth_authorize
 from sandbox.api import form_data, string_field
 from sandbox.errors import BadRequest, Invalid, SandboxError
 from sandbox.state import current_state
@@ -197,8 +199,14 @@ def token() -> Response:
         )
     grant = string_field(data, "grant_type")
     store = current_state().store
+    scope = string_field(data, "scope", "read") or "read"
     if grant == "client_credentials":
         account_id = _app_account(store)
+    elif grant == "authorization_code":  # sandbox.oauth_authorize: once, same URI, PKCE
+        try:
+            account_id, scope = oauth_authorize.redeem(store, app["id"], data)
+        except oauth_authorize.GrantError as exc:
+            raise OAuthError(400, "invalid_grant", str(exc)) from None
     elif grant == "password":
         account = store.account(string_field(data, "username").lstrip("@"), create=False)
         if account is None:
@@ -210,7 +218,6 @@ def token() -> Response:
         )
     issued = store.issue_token(account_id)
     bind_token(store, issued, app["id"])
-    scope = string_field(data, "scope", "read") or "read"
     return jsonify(
         {
             "access_token": issued,

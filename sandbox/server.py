@@ -19,7 +19,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import api, control, edits, instance, media, oauth, profile, streaming
+from sandbox import api, control, edits, instance, media, oauth, oauth_authorize, profile, streaming
 from sandbox.deletion_limit import install_deletion_limit
 from sandbox.errors import SandboxError
 from sandbox.faults import (
@@ -61,10 +61,19 @@ def create_sandbox_app(
     store = SandboxStore(data_path)
     edits.create_schema(store)
     oauth.create_schema(store)
+    oauth_authorize.create_schema(store)
     profile.create_schema(store)
     app.extensions[EXTENSION] = SandboxState(store, faults, base)
     install_realism(app, realism)
-    for blueprint in (api.bp, control.bp, behaviour_bp, instance.bp, edits.bp, oauth.bp):
+    for blueprint in (
+        api.bp,
+        control.bp,
+        behaviour_bp,
+        instance.bp,
+        edits.bp,
+        oauth.bp,
+        oauth_authorize.bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(profile.bp)
     streaming.init_app(app, store)

@@ -31,6 +31,11 @@ class RequestIdBinding:
 
 
 class BeatingWorker(RequestIdBinding, Worker):
+    #: RQ waits for a Redis that went away with a pause doubling up to a minute, and keeps
+    #: sleeping after Redis is back: posts due meanwhile would wait for the pause to end.
+    #: Two seconds at most between tries keeps a returning Redis' backlog moving at once.
+    max_connection_wait_time = 2.0
+
     def __init__(self, *args: Any, heartbeat: HeartbeatWriter, **kwargs: Any) -> None:
         period = heartbeat.rt.settings.heartbeat_seconds
         kwargs.setdefault("worker_ttl", period + 15)

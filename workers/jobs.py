@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import select
 
 from postgate import queue
+from postgate.notifications.sending import warm_up as warm_notifications
 from postgate.observability import counters
 from postgate.platforms.base import (
     Connector,
@@ -45,6 +46,7 @@ from postgate.services.publishing import (
     mark_published,
     out_of_retries,
     still_frozen,
+    wait_for_reconnect,
 )
 from postgate.store.models import Account, Approval, Post
 from postgate.store.types import utcnow
@@ -66,6 +68,7 @@ def preload(rt: Runtime) -> None:
     share_runtime(rt)
     ssl_context()  # horses inherit the TLS context instead of each loading the CA bundle
     httpx.Client(verify=ssl_context()).close()  # imports httpcore and anyio once, here
+    warm_notifications()  # Apprise's plugins: a second each horse would otherwise spend
     rt.vault  # noqa: B018 - loads the keys
     rt.audit_key  # noqa: B018
     _warm_store(rt)
@@ -124,7 +127,7 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
     try:
         connector = connector_for_account(rt, claim.account, timeout=CALL_TIMEOUT)
     except CredentialsError as exc:
-        return fail_claim(rt, claim, exc, disconnect=True)
+        return wait_for_reconnect(rt, claim, exc)
     except ValueError as exc:  # configuration (unknown platform, no base URL)
         return fail_claim(rt, claim, PermanentError(str(exc)))
     try:
@@ -141,8 +144,8 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
         return f"published {answer.remote_id}"
     if isinstance(answer, RetryableError):  # 429, 5xx, timeout, malformed: see _retry
         return _retry(rt, claim, answer)
-    if isinstance(answer, CredentialsError):
-        return fail_claim(rt, claim, answer, disconnect=True)
+    if isinstance(answer, CredentialsError):  # nothing published: waits for a reconnection
+        return wait_for_reconnect(rt, claim, answer)
     if isinstance(answer, PermanentError):
         return fail_claim(rt, claim, answer)
     # An unmapped platform answer: it may have published, so treat it as an unknown outcome.

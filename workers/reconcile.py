@@ -7,7 +7,8 @@ The store is the source of truth. One pass:
    remote id; not found means back to ``scheduled`` and enqueued again;
 2. enqueues every ``scheduled`` post whose job RQ does not hold (Redis flushed or restarted,
    enqueue failed after the commit, job lost with its worker), due or not; deterministic job
-   ids make this idempotent.
+   ids make this idempotent. Posts of a ``disconnected`` account wait: reconnecting it queues
+   them (:mod:`postgate.services.disconnection`).
 
 Overdue scheduled jobs and jobs abandoned by a dead worker are moved faster, every second,
 by :mod:`workers.scheduling`.
@@ -40,7 +41,7 @@ from postgate.services.publishing import (
     release,
 )
 from postgate.services.takedown_dispatch import resume_running_takedowns
-from postgate.states import PostStatus
+from postgate.states import AccountStatus, PostStatus
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
 from workers.claims import HARD_STALE, READ_BACK_SLACK, claim_is_stale, post_lease
@@ -131,10 +132,13 @@ def _resolve_claims(rt: Runtime, report: ReconcileReport) -> None:
 
 
 def _enqueue_missing(rt: Runtime, report: ReconcileReport) -> None:
-    with rt.store.session() as db:
+    with rt.store.session() as db:  # a disconnected account's posts wait for its reconnection
         rows = db.execute(
-            select(Post.id, Post.revision, Post.attempts, Post.scheduled_at).where(
-                Post.status == PostStatus.SCHEDULED
+            select(Post.id, Post.revision, Post.attempts, Post.scheduled_at)
+            .join(Account, Account.id == Post.account_id)
+            .where(
+                Post.status == PostStatus.SCHEDULED,
+                Account.status != AccountStatus.DISCONNECTED,
             )
         ).all()
     if not rows:

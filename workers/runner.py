@@ -7,13 +7,19 @@ exists): the reconciler, once at start and then every ``reconcile_seconds``; the
 checkpoint (:mod:`postgate.audit_checkpoint`) and the look at the rules' version
 (:mod:`postgate.services.rules_version`), every ``checkpoint_seconds``; the servers' stated
 limits (:mod:`postgate.services.server_limits`), hourly, for accounts read a day ago; the watch
-(:mod:`workers.watch`), every second: its streams are threads of this process. Each task runs
+(:mod:`workers.watch`), every second: its streams are threads of this process; OAuth tokens
+that end soon get a refresh job (:mod:`workers.tokens`) every ``[oauth]
+refresh_check_seconds``. Each task runs
 once per period across all workers: whoever first sets the task's Redis gate (``SET NX PX``,
 expiring after the period) runs it. When Redis does not answer every worker runs the task
 itself, which is harmless: a reconcile pass is idempotent, checkpoint writers queue on a
 file lock and skip a head already checkpointed, and a version change is recorded once under
 its row's lock. This loop rather than an RQ periodic job:
-it lives as long as the worker, and a flushed Redis cannot lose it.
+it lives as long as the worker, and a flushed Redis cannot lose it. The gates also make the
+reconciler run as soon as Redis is back: while Redis is away every worker tries each task
+every second (and fails), and a Redis that restarted empty or was flushed has lost the
+gates with the jobs, so the first tick after it answers again reconciles
+(``tests/workers/test_outages_live.py`` checks it with the 30 s default period).
 SIGTERM and SIGINT stop the worker warmly (RQ finishes the running job first). The worker
 writes a heartbeat (:mod:`postgate.heartbeat`) that ``postgate worker --check`` reads.
 """
@@ -47,13 +53,14 @@ from workers import jobs
 from workers.beating import BeatingWorker
 from workers.reconcile import reconcile_once
 from workers.scheduling import rescue_abandoned, rescue_overdue
+from workers.tokens import queue_due_refreshes
 from workers.watch import supervise_safely as watch_safely
 
 log = logging.getLogger("postgate.workers.runner")
 
 MAINTENANCE_SECONDS = 60  # RQ's registry cleaning and scheduler takeover (default 10 min)
 SERVER_LIMITS_SECONDS = 3600  # how often to look for accounts whose limits are a day old
-REDIS_WAIT_MAX = 5.0  # longest pause between pings while Redis is away
+REDIS_WAIT_MAX = 2.0  # longest pause between pings while Redis is away
 
 
 def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> bool:
@@ -168,6 +175,7 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
         Periodic("rules-version-gate", rt.settings.checkpoint_seconds, _rules_version_safely),
         Periodic("rescue-gate", 1.0, _rescue_safely),
         Periodic("server-limits-gate", SERVER_LIMITS_SECONDS, _server_limits_safely),
+        Periodic("token-refresh-gate", rt.settings.oauth_refresh_check_seconds, _tokens_safely),
         Periodic("watch-gate", 1.0, watch_safely),  # workers/watch.py: streams and readings
     )
 
@@ -214,6 +222,14 @@ def _server_limits_safely(rt: Runtime) -> None:
         refresh_due_limits(rt)
     except Exception:
         log.exception("reading the servers' limits failed")
+
+
+def _tokens_safely(rt: Runtime) -> None:
+    """OAuth tokens that end soon get their refresh job (:mod:`workers.tokens`)."""
+    try:
+        queue_due_refreshes(rt)
+    except Exception:
+        log.exception("queueing token refreshes failed")
 
 
 def _reconcile_safely(rt: Runtime) -> None:

@@ -69,17 +69,18 @@ class Reading:
 def poll_account(account_id: int) -> dict[str, int]:
     """RQ job: one reading of the account, then the time of the next one in Redis."""
     rt = process_runtime()
-    with rt.store.session() as db:
+    with rt.store.session() as db:  # closed before the platform is called
         account = db.get(Account, account_id)
         if account is None or not watch.watchable(account):
             return {"alerts": 0}
         spec = platform_spec(account.platform)
-        with connector_for_account(rt, account) as connector:
-            try:
-                reading = read_account(rt, account_id, connector, via="poll")
-            except ConnectorError as exc:
-                _problem(rt, account_id, exc.message, "poll")
-                raise
+        connector = connector_for_account(rt, account)
+    with connector:
+        try:
+            reading = read_account(rt, account_id, connector, via="poll")
+        except ConnectorError as exc:
+            _problem(rt, account_id, exc.message, "poll")
+            raise
     interval = watch.poll_interval(rt.settings.watch_poll_seconds, spec.post_quota, reading.calls)
     rt.redis.set(_next_key(rt, account_id), "1", px=int(interval * 1000))
     return {"alerts": len(reading.alerts), "pending": len(reading.pending)}

@@ -19,6 +19,7 @@ from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import accounts
+from postgate.services.disconnection import resume_posts
 from postgate.store.models import Account
 
 bp = ApiBlueprint("accounts", __name__, tag="accounts")
@@ -129,7 +130,9 @@ def replace_credentials(name: str, body: NewCredentials) -> dict[str, Any]:
             actor=current_user().username,
             source=source_address(),
         )
-        return accounts.account_to_dict(account)
+        answer = accounts.account_to_dict(account)
+    resume_posts(rt(), answer["name"])  # a disconnected account's waiting posts go now
+    return answer
 
 
 @bp.operation(

@@ -18,6 +18,7 @@
 | ``users`` | ``users.py`` | users and access: revoke; add, change roles, reset 2FA |
 | ``admin`` | ``admin.py`` | the admin's overview, the rules and the catalogue |
 | ``accounts`` | ``accounts.py`` | connect accounts, their settings and credentials |
+| ``oauth`` | ``oauth.py`` | connect or reconnect an account with the platform's consent screen |
 
 The app factory (``gateway.create_app``) registers them all, in one place. Modules that
 serve several pages hold no routes: ``session.py`` (who is there), ``calendar_days.py``,

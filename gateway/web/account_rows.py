@@ -23,6 +23,12 @@ def account_rows(db: Session) -> list[dict[str, Any]]:
     """Every account as the API shows it, and ``frozen`` when a freeze holds it now."""
     frozen = {f.account_id for f in freezes.active_freezes(db)}
     return [
-        {**account_to_dict(a), "frozen": None in frozen or a.id in frozen}
+        {
+            **account_to_dict(a),
+            "frozen": None in frozen or a.id in frozen,
+            "token_expires_at": a.token_expires_at.strftime("%Y-%m-%d %H:%M UTC")
+            if a.token_expires_at
+            else None,
+        }
         for a in list_accounts(db)
     ]

@@ -19,12 +19,22 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gateway.access import caller, roles_required
 from gateway.context import rt, source_address
-from gateway.forms import choice, otp_field, show_error, split_lines, step_up, step_up_fresh
+from gateway.forms import (
+    StepUpForm,
+    choice,
+    otp_field,
+    show_error,
+    split_lines,
+    step_up,
+    step_up_fresh,
+)
 from gateway.web.account_rows import account_rows
 from postgate import policy
 from postgate.errors import NotFound, PostgateError
-from postgate.platforms.registry import platform_names
+from postgate.oauth.providers import oauth_platforms
+from postgate.platforms.registry import PLATFORMS, platform_names
 from postgate.services import accounts
+from postgate.services.disconnection import resume_posts
 
 bp = Blueprint("accounts", __name__)
 CREDENTIALS_HELP = _l(
@@ -83,6 +93,37 @@ class ConnectForm(SettingsForm):
     )
 
 
+class OAuthConnectForm(SettingsForm):
+    """Connect with the platform's consent screen: the account's settings, no credentials."""
+
+    name = StringField(
+        _l("Account name"),
+        description=_l("Lower-case letters, digits, '.', '_' or '-'."),
+        validators=[DataRequired(), Length(max=64)],
+    )
+    platform = SelectField(_l("Platform"), validators=[DataRequired()])
+    base_url = StringField(
+        _l("Server address"),
+        description=_l("Mastodon only: e.g. https://mastodon.example; empty for the sandbox."),
+        validators=[Optional(), Length(max=500)],
+    )
+
+
+def connect_platforms() -> list[str]:
+    """The platforms offered with a Connect button: a consent flow and a connector exist."""
+    return [p for p in oauth_platforms() if p in PLATFORMS]
+
+
+def new_connect_form(formdata: Any = None) -> OAuthConnectForm:
+    """The Connect form, blank (with defaults) or read from ``formdata``."""
+    kwargs: dict[str, Any] = {"prefix": "oauth"}
+    if formdata is None:
+        kwargs |= {"formdata": None, "data": {"timezone": "Europe/Paris", "approvals": 1}}
+    form = OAuthConnectForm(**kwargs)
+    form.platform.choices = [choice(p, PLATFORMS[p].title) for p in connect_platforms()]
+    return form
+
+
 class CredentialsForm(FlaskForm):
     credentials = PasswordField(
         _l("New credentials"), description=CREDENTIALS_HELP, validators=[Length(max=8000)]
@@ -95,13 +136,16 @@ def _account_rows() -> list[dict[str, Any]]:
         return account_rows(db)
 
 
-def _accounts_page(status: int = 200, form: ConnectForm | None = None) -> ResponseReturnValue:
+def show_accounts(
+    status: int = 200, form: ConnectForm | None = None, oauth_form: FlaskForm | None = None
+) -> ResponseReturnValue:
     if form is None:
         form = ConnectForm(formdata=None, data={"timezone": "Europe/Paris", "approvals": 1})
     return render_template(
         "admin/accounts.html",
         accounts=_account_rows(),
         form=form,
+        oauth_form=oauth_form or new_connect_form(),
         step_up_fresh=step_up_fresh(),
     ), status
 
@@ -109,7 +153,7 @@ def _accounts_page(status: int = 200, form: ConnectForm | None = None) -> Respon
 @bp.get("/admin/accounts", endpoint="list")
 @roles_required(policy.ADMINISTER)
 def accounts_list() -> ResponseReturnValue:
-    return _accounts_page()
+    return show_accounts()
 
 
 @bp.post("/admin/accounts", endpoint="add")
@@ -117,7 +161,7 @@ def accounts_list() -> ResponseReturnValue:
 def add_account() -> ResponseReturnValue:
     form = ConnectForm()
     if not form.validate_on_submit():
-        return _accounts_page(422, form)
+        return show_accounts(422, form)
     try:
         step_up(form)
         with rt().store.transaction() as db:
@@ -138,16 +182,17 @@ def add_account() -> ResponseReturnValue:
             name = made.name
     except PostgateError as exc:
         show_error(form, exc, FIELDS)
-        return _accounts_page(exc.status, form)
+        return show_accounts(exc.status, form)
     flash(_("Account %(name)s is connected.", name=name), "info")
     return redirect(url_for("accounts.show", name=name))
 
 
-def _account_page(
+def show_account(
     name: str,
     status: int = 200,
     settings_form: SettingsForm | None = None,
     credentials_form: CredentialsForm | None = None,
+    reconnect_form: FlaskForm | None = None,
 ) -> ResponseReturnValue:
     found = next((a for a in _account_rows() if a["name"] == name), None)
     if found is None:
@@ -168,6 +213,8 @@ def _account_page(
         account=found,
         settings_form=settings_form,
         credentials_form=credentials_form or CredentialsForm(formdata=None, prefix="creds"),
+        reconnect_form=reconnect_form or StepUpForm(formdata=None, prefix="reconnect"),
+        can_connect=found["platform"] in connect_platforms(),
         step_up_fresh=step_up_fresh(),
     ), status
 
@@ -175,7 +222,7 @@ def _account_page(
 @bp.get("/admin/accounts/<name>", endpoint="show")
 @roles_required(policy.ADMINISTER)
 def account_page(name: str) -> ResponseReturnValue:
-    return _account_page(name)
+    return show_account(name)
 
 
 @bp.post("/admin/accounts/<name>", endpoint="update")
@@ -183,7 +230,7 @@ def account_page(name: str) -> ResponseReturnValue:
 def update_account(name: str) -> ResponseReturnValue:
     form = SettingsForm(prefix="settings")
     if not form.validate_on_submit():
-        return _account_page(name, 422, settings_form=form)
+        return show_account(name, 422, settings_form=form)
     changes = {
         "timezone": form.timezone.data.strip(),
         "windows": split_lines(form.windows.data),
@@ -200,7 +247,7 @@ def update_account(name: str) -> ResponseReturnValue:
         abort(404)
     except PostgateError as exc:
         show_error(form, exc, FIELDS)
-        return _account_page(name, exc.status, settings_form=form)
+        return show_account(name, exc.status, settings_form=form)
     flash(_("The settings of %(name)s are saved.", name=name), "info")
     return redirect(url_for("accounts.show", name=name))
 
@@ -210,7 +257,7 @@ def update_account(name: str) -> ResponseReturnValue:
 def replace_credentials(name: str) -> ResponseReturnValue:
     form = CredentialsForm(prefix="creds")
     if not form.validate_on_submit():
-        return _account_page(name, 422, credentials_form=form)
+        return show_account(name, 422, credentials_form=form)
     try:
         step_up(form)
         with rt().store.transaction() as db:
@@ -226,6 +273,7 @@ def replace_credentials(name: str) -> ResponseReturnValue:
         abort(404)
     except PostgateError as exc:
         show_error(form, exc, FIELDS)
-        return _account_page(name, exc.status, credentials_form=form)
+        return show_account(name, exc.status, credentials_form=form)
+    resume_posts(rt(), name)  # a disconnected account's waiting posts go now
     flash(_("New credentials for %(name)s are verified and stored.", name=name), "info")
     return redirect(url_for("accounts.show", name=name))

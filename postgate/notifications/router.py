@@ -426,4 +426,5 @@ _BUILDERS: dict[str, Callable[[Session, AuditEntry], Routed | None]] = {
     "takedown:item": _takedown_gap,
     "account:compromised": _takedown_gap,
     "account:credentials": _disconnected,
+    "account:disconnected": _disconnected,  # a refused or ended token (services/disconnection)
 }

@@ -29,6 +29,13 @@ def with_message_id(url: str, message_id: int) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def warm_up() -> None:
+    """Have Apprise find its service plugins now (about a second, the first time in a
+    process): a worker does it before forking its work horses, which then inherit them, so a
+    message waits for its service only, not for a second of imports in every horse."""
+    apprise.Apprise().add("json://localhost")  # parses the URL; nothing is sent
+
+
 def send(url: str, message: Message, message_id: int) -> str:
     """Send; "" when the service accepted it, else what went wrong (no URL in it)."""
     client = apprise.Apprise()

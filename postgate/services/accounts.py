@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -121,6 +121,7 @@ def add_account(
         handle=info.handle or "",
         remote_account_id=info.remote_id,
         credentials_enc=rt.vault.encrypt_json(credentials),
+        token_expires_at=token_expiry(credentials),
         timezone=timezone,
         windows=windows,
         blackout_dates=blackouts,
@@ -143,6 +144,16 @@ def add_account(
         },
     )
     return account
+
+
+def token_expiry(credentials: dict[str, str]) -> datetime | None:
+    """When the credentials' token ends (``expires_at``, ISO 8601), for the refresh job; None
+    when they do not say, or say something that is not a time with its offset."""
+    try:
+        when = datetime.fromisoformat(credentials.get("expires_at") or "")
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def account_to_dict(account: Account) -> dict[str, Any]:
@@ -184,6 +195,7 @@ def replace_credentials(
     )
     info = verify_credentials(rt, account.platform, base_url, credentials)
     account.credentials_enc = rt.vault.encrypt_json(credentials)
+    account.token_expires_at = token_expiry(credentials)
     account.base_url = base_url
     account.handle = info.handle or account.handle
     account.remote_account_id = info.remote_id or account.remote_account_id

@@ -174,6 +174,8 @@ def _instructions(rt: Runtime, secrets: dict[str, str]) -> str:
         "  both on the local sandbox platform.",
         "  Log in with the password and a TOTP code from an authenticator app holding the secret,",
         "  or print a current code with:  postgate demo otp alice",
+        "  To connect one more the way real accounts connect, sign in as ada: Accounts,",
+        "  Connect with the platform, platform Sandbox; the sandbox shows its consent page.",
     ]
     return "\n".join(lines)
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from postgate.audit import Event
 from postgate.runtime import Runtime
-from postgate.store.models import Account, NotifyChannel, NotifyPreference, User
+from postgate.store.models import Account, NotifyChannel, NotifyPreference, OAuthFlow, User
 from postgate.vault import Vault, add_new_key, load_keys
 
 
@@ -19,6 +19,9 @@ def reencrypt_all(rt: Runtime, vault: Vault, *, actor: str = "cli") -> int:
             count += 1
         for account in db.scalars(select(Account).where(Account.credentials_enc.is_not(None))):
             account.credentials_enc = vault.rotate(account.credentials_enc or "")
+            count += 1
+        for flow in db.scalars(select(OAuthFlow)):  # consents under way
+            flow.secrets_enc = vault.rotate(flow.secrets_enc)
             count += 1
         for channel in db.scalars(select(NotifyChannel)):
             channel.url_enc = vault.rotate(channel.url_enc)

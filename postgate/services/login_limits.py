@@ -13,8 +13,10 @@ lead in the middle of an incident included. So the limits are:
   (password and code) within ``login_known_days`` keeps its full allowance. A spread-out
   guesser gets a trickle; the user, from where they usually work, gets in at once.
 
-Counters live in Redis (``INCR`` with an expiry, ``SET NX EX`` for the slow lane), shared by
-every web process; where the user logged in from is read from the store's sessions. Every
+Counters live in Redis (``INCR`` with an expiry), shared by every web process, and in the
+store while Redis does not answer (:mod:`postgate.ratelimit`), so the security lead can still
+sign in during a Redis outage; where the user logged in from is read from the store's
+sessions. Every
 refusal is audited (``access:rate-limited``, at most once a minute per subject).
 """
 
@@ -80,11 +82,7 @@ def check(rt: Runtime, username: str, source: str) -> None:
 
 def failed(rt: Runtime, username: str) -> None:
     """Count a failed login of ``username`` (whatever part was wrong), from anywhere."""
-    key = rt.key("rl", f"login:fail:{username}")
-    pipe = rt.redis.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, rt.settings.login_limit_window, nx=True)
-    pipe.execute()
+    ratelimit.increment(rt, _failures_bucket(username), rt.settings.login_limit_window)
 
 
 def succeeded(rt: Runtime, username: str, source: str) -> None:
@@ -96,19 +94,21 @@ def _pair(username: str, source: str) -> str:
     return f"login:pair:{username}:{source}"
 
 
+def _failures_bucket(username: str) -> str:
+    return f"login:fail:{username}"
+
+
 def _failures(rt: Runtime, username: str) -> int:
-    value = rt.redis.get(rt.key("rl", f"login:fail:{username}"))
-    return int(value) if value else 0
+    return ratelimit.count(rt, _failures_bucket(username))
 
 
 def _slow_lane(rt: Runtime, username: str) -> int:
     """0 when this attempt may go (and the next must wait), else the seconds to wait."""
-    key = rt.key("rl", f"login:slow:{username}")
     seconds = rt.settings.login_slow_seconds
-    if rt.redis.set(key, 1, nx=True, ex=seconds):
+    taken, ttl = ratelimit.increment(rt, f"login:slow:{username}", seconds)
+    if taken == 1:
         return 0
-    ttl = rt.redis.ttl(key)
-    return int(ttl) if ttl and int(ttl) > 0 else seconds
+    return ttl if ttl > 0 else seconds
 
 
 def _user_limited(wait: int) -> RateLimited:

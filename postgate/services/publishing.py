@@ -40,6 +40,7 @@ from postgate.platforms.base import ConnectorError, RemotePost
 from postgate.runtime import Runtime
 from postgate.services.approvals import approvals_complete, valid_approvals
 from postgate.services.checking import evaluate
+from postgate.services.disconnection import disconnect_in, waiting_reason
 from postgate.services.freezes import is_frozen
 from postgate.services.media import draft_images, unread_images
 from postgate.states import READ_BACK_NOTE, AccountStatus, PostStatus
@@ -105,6 +106,7 @@ class ClaimOutcome(enum.StrEnum):
     NOT_DUE = "not_due"
     NOT_SCHEDULED = "not_scheduled"  # gone, edited, or no longer ``scheduled``
     HELD = "held"  # another attempt holds the claim
+    WAITING = "waiting"  # its account is disconnected: ``scheduled`` until it is reconnected
 
 
 NOT_SCHEDULED, HELD = ClaimOutcome.NOT_SCHEDULED, ClaimOutcome.HELD
@@ -150,6 +152,9 @@ def claim_post(
             return ClaimResult(NOT_SCHEDULED, reason="a newer attempt is scheduled")
         if post.scheduled_at is not None and post.scheduled_at > now:
             return ClaimResult(ClaimOutcome.NOT_DUE, due_at=post.scheduled_at)
+        if account.status == AccountStatus.DISCONNECTED:  # no platform call, never failed
+            post.reason = waiting_reason(account.name)
+            return ClaimResult(ClaimOutcome.WAITING, reason=post.reason)
         if out_of_retries(rt, post.attempts, publish_key_time(post), now):
             _give_up(rt, db, post, f"gave up after {post.attempts} attempts: {post.reason}")
             return ClaimResult(ClaimOutcome.FAILED, reason=post.reason)
@@ -322,15 +327,8 @@ def hold_for_retry(rt: Runtime, claim: Claim, message: str, *, outcome_unknown: 
         )
 
 
-def fail_claim(
-    rt: Runtime,
-    claim: Claim,
-    exc: ConnectorError,
-    *,
-    disconnect: bool = False,
-    reason: str = "",
-) -> str:
-    """The platform refused for good: ``failed``, and with ``disconnect`` the account too."""
+def fail_claim(rt: Runtime, claim: Claim, exc: ConnectorError, *, reason: str = "") -> str:
+    """The platform refused for good: ``failed``, with its reason."""
     message = f"{reason}: {exc.message}" if reason else exc.message
     with rt.store.transaction() as db:
         post = db.get(Post, claim.post_id)
@@ -346,17 +344,23 @@ def fail_claim(
             details={"reason": message, "status": exc.status, "attempts": claim.attempts},
             result="failed",
         )
-        if disconnect and post.account.status == AccountStatus.ACTIVE:
-            post.account.status = AccountStatus.DISCONNECTED
-            rt.audit(
-                db,
-                Event.ACCOUNT_CREDENTIALS,
-                actor="worker",
-                target=f"account:{post.account.name}",
-                details={"status": AccountStatus.DISCONNECTED, "reason": exc.message},
-                result="failed",
-            )
     return f"failed: {message}"
+
+
+def wait_for_reconnect(rt: Runtime, claim: Claim, exc: ConnectorError) -> str:
+    """The platform refused the account's credentials: nothing was published, so the claim
+    goes, the post is ``scheduled`` again and waits, and the account is ``disconnected``."""
+    with rt.store.transaction() as db:
+        post = db.get(Post, claim.post_id)
+        if post is None or post.claim_token != claim.token:
+            return "claim lost"
+        post.status, post.claim_token = PostStatus.SCHEDULED, None
+        post.outcome_unknown, post.unresolved_reason = False, ""
+        post.reason = f"{waiting_reason(post.account.name)} ({exc.message})"[:1000]
+        disconnect_in(
+            rt, db, post.account_id, f"the platform refused the credentials: {exc.message}"
+        )
+    return f"waiting: {exc.message}"
 
 
 def release(rt: Runtime, post_id: int, token: str | None) -> tuple[int, int] | None:

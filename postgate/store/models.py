@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -128,6 +129,9 @@ class Account(Base):
     # account is connected and daily after: {"max_length", "max_media", "url_length"}.
     server_limits: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     server_limits_at: Mapped[datetime | None]
+    # When the token ends: the credentials' ``expires_at``, kept here so that the refresh job
+    # finds the tokens ending soon without decrypting every account (services/token_refresh).
+    token_expires_at: Mapped[datetime | None]
     # The watch (postgate.services.watch): freeze the account as soon as it raises an alert.
     watch_auto_freeze: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
@@ -479,6 +483,37 @@ class PendingChange(Base):
     user: Mapped[User] = relationship()
 
 
+class OAuthFlow(Base):
+    """One OAuth consent in progress (:mod:`postgate.services.oauth_connect`).
+
+    Only the SHA-256 of the ``state`` sent to the platform is stored. The flow belongs to the
+    admin's session (``session_id``) and user, ends at ``expires_at``, and is used up once:
+    ``used_at`` when the callback takes it, ``finished_at`` when an account is connected (a
+    flow that must pick a Page or an organisation waits between the two). What must stay
+    secret (the PKCE verifier, a registered app's secret, the token while the admin picks) is
+    encrypted in ``secrets_enc``; ``request`` holds the account's settings as typed.
+    """
+
+    __tablename__ = "oauth_flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("auth_tokens.id", ondelete="CASCADE"))
+    account_name: Mapped[str] = mapped_column(String(64))
+    reconnect: Mapped[bool] = mapped_column(Boolean, default=False)
+    base_url: Mapped[str | None] = mapped_column(String(255))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secrets_enc: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[Any] | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
 class MediaItem(Base):
     """One uploaded image: metadata already stripped, bytes kept by SHA-256 in the media
     backend (``postgate.media.storage``). A post names it in ``Post.media`` with its alt text;
@@ -509,6 +544,21 @@ class MediaBlob(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(StoreInteger)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RateLimitCount(Base):
+    """A rate limit's count while Redis does not answer (:mod:`postgate.ratelimit`).
+
+    Redis holds the counts normally; these rows stand in for them during an outage, so
+    logins stay limited (and possible) without Redis. ``expires_at`` is in whole seconds
+    since the epoch, which both stores compare the same way inside one ``UPSERT``.
+    """
+
+    __tablename__ = "rate_limit_counts"
+
+    bucket: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class NotifyChannel(Base):

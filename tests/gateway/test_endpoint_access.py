@@ -169,6 +169,10 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "accounts.show": policy.ADMINISTER,
     "accounts.update": policy.ADMINISTER,
     "accounts.credentials": policy.ADMINISTER,
+    "oauth.start": policy.ADMINISTER,
+    "oauth.reconnect": policy.ADMINISTER,
+    "oauth.callback": policy.ADMINISTER,
+    "oauth.choose": policy.ADMINISTER,
     "notifications.index": SIGNED_IN,  # each person's own notifications
     "notifications.mark_read": SIGNED_IN,
     "notifications.settings": SIGNED_IN,

@@ -143,7 +143,11 @@ def test_429_with_retry_after_is_waited_out(workers, poster, rt, sandbox_url):
     assert post.published_at >= post.scheduled_at + timedelta(seconds=2)
 
 
-def test_permanent_error_ends_in_failed_with_the_reason(workers, poster, rt, sandbox_url):
+def test_refused_credentials_disconnect_the_account_and_the_post_waits(
+    workers, poster, rt, sandbox_url
+):
+    """A revoked token is not the post's fault: it waits, ``scheduled``, for a reconnection
+    (tests/workers/test_disconnected_posts_wait.py follows it until it publishes)."""
     import httpx
 
     from postgate.services.accounts import find_account
@@ -154,9 +158,11 @@ def test_permanent_error_ends_in_failed_with_the_reason(workers, poster, rt, san
         credentials = account_credentials(rt, find_account(db, "acme"))
     httpx.post(f"{sandbox_url}/oauth/revoke", data=credentials).raise_for_status()
     workers.start()
-    post = poster.wait_status(post_id, "failed", timeout=10)
+    post = poster.wait_status(post_id, "scheduled", timeout=10)
+    wait_until(lambda: "disconnected" in poster.post(post_id).status_reason, 10, "the wait")
+    post = poster.post(post_id)
     assert "token" in post.status_reason.lower(), post.status_reason
-    assert post.attempts == 1 and poster.live() == []
+    assert post.status == "scheduled" and poster.live() == []
     with rt.store.session() as db:
         assert find_account(db, "acme").status == "disconnected"
 

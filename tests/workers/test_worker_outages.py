@@ -7,58 +7,16 @@ sandbox platform: each test counts what was published, and how late.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from redis import Redis
 
-from tests.conftest import _free_port
 from tests.helpers import wait_until
+from tests.outages import PrivateRedis
+from tests.outages import private_redis as private_redis  # a fixture
 from tests.workers.conftest import descendants
-
-
-class PrivateRedis:
-    """A redis-server the test may stop and start again on the same port, empty each time."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is needed (scripts/setup-env installs it)"
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_until(self._answers, 10, "redis-server to answer")
-
-    def stop(self) -> None:
-        assert self.proc is not None
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.proc = None
-
-    def _answers(self) -> bool:
-        try:
-            return bool(Redis.from_url(self.url, socket_timeout=1).ping())
-        except Exception:
-            return False
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    yield server
-    if server.proc is not None:
-        server.stop()
 
 
 @pytest.fixture

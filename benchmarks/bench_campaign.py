@@ -1,0 +1,288 @@
+"""Publishing at campaign scale (issue 16), on PostgreSQL: three measurements.
+
+- ``campaign``: many posts due within the same minute across many accounts (a campaign
+  launch): time until the last is published, lateness p50/p99, duplicates and lost posts.
+- ``steady``: one post a second: lateness p50/p99 under a light, even load.
+- ``api``: ``POST /api/v1/posts`` (rules and all) under ``postgate serve`` (gunicorn) by
+  concurrent clients, against a bare endpoint of the same server (a static file): requests
+  a second, p50, p99 and the ratio between the two.
+
+Short runs by default (each well under two minutes); the issue's full figures:
+
+    python benchmarks/bench_campaign.py campaign --posts 2000 --window 60 --accounts 50
+    python benchmarks/bench_campaign.py steady --seconds 600
+    python benchmarks/bench_campaign.py api --seconds 60 --clients 20
+
+The store is a schema of its own in ``--database-url`` (default: the ``test`` database on
+127.0.0.1:5432), dropped afterwards; Redis database 9 of ``--redis-url`` is flushed. It
+measures only: nothing in the pipeline is tuned for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bench_publish as bench  # noqa: E402
+import httpx  # noqa: E402
+from redis import Redis  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
+
+from postgate import otp, queue  # noqa: E402
+from postgate.runtime import Runtime  # noqa: E402
+from postgate.services.setup import init_store  # noqa: E402
+from postgate.services.users import create_user  # noqa: E402
+from postgate.settings import load_settings  # noqa: E402
+from postgate.store.models import Post  # noqa: E402
+from sandbox.server import running_sandbox  # noqa: E402
+
+DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def main() -> None:
+    args = parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with (
+        tempfile.TemporaryDirectory(prefix="pg-campaign-") as tmp,
+        running_sandbox(Path(tmp) / "sandbox.db") as sandbox_url,
+        private_schema(args.database_url) as database_url,
+    ):
+        env = bench.make_env(Path(tmp), args.redis_url, sandbox_url, database_url)
+        os.environ.update(env)
+        rt = Runtime(load_settings(env=env))
+        init_store(rt)
+        redis = Redis.from_url(args.redis_url)
+        redis.flushdb()
+        try:
+            if args.scenario == "api":
+                run_api(rt, env, sandbox_url, Path(tmp), args)
+            else:
+                run_publishing(rt, env, sandbox_url, Path(tmp), args)
+        finally:
+            redis.flushdb()
+            rt.store.dispose()
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("scenario", choices=["campaign", "steady", "api"])
+    parser.add_argument("--posts", type=int, default=400, help="campaign: posts (full: 2000)")
+    parser.add_argument("--window", type=float, default=20, help="campaign: seconds they fall in")
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="steady (60) and api (15): duration"
+    )
+    parser.add_argument("--clients", type=int, default=20, help="api: concurrent clients")
+    parser.add_argument("--processes", type=int, default=2, help="api: gunicorn processes")
+    parser.add_argument("--threads", type=int, default=8, help="api: threads per process")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
+    args = parser.parse_args()
+    if args.seconds is None:
+        args.seconds = 15 if args.scenario == "api" else 60
+    return args
+
+
+@contextmanager
+def private_schema(url: str) -> Iterator[str]:
+    """A schema of the benchmark's own in the PostgreSQL database at ``url``."""
+    schema = f"pgbench_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+def run_publishing(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args) -> None:
+    accounts = bench.make_accounts(rt, sandbox_url, args.accounts)
+    if args.scenario == "campaign":
+        count, span = args.posts, args.window
+    else:
+        count, span = int(args.seconds), args.seconds
+    procs = bench.start_workers(env, args.workers, tmp)  # warm before anything is due
+    try:
+        wait_for_workers(rt, args.workers)
+        start = datetime.now(UTC) + timedelta(seconds=5 + count / 200)
+        posts = bench.make_posts(rt, accounts, count, start, span)
+        for post_id, when in posts:
+            queue.enqueue_publish(rt, post_id, 1, when)
+        bench.wait_settled(rt, len(posts), span + 300)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    lateness, duplicates, lost, last = publishing_figures(rt, sandbox_url, accounts)
+    what = (
+        f"campaign: {count} posts due within {span:.0f} s"
+        if args.scenario == "campaign"
+        else f"steady: 1 post/s for {span:.0f} s"
+    )
+    print(f"{what}, {args.accounts} accounts, {args.workers} workers, PostgreSQL")
+    print(
+        f"lateness p50 {percentile(lateness, 50):.3f} s, p99 {percentile(lateness, 99):.3f} s, "
+        f"max {max(lateness):.3f} s; duplicates {duplicates}, lost {lost}"
+    )
+    first_due = min(when for _, when in posts)
+    print(f"last published {(last - first_due).total_seconds():.1f} s after the first was due")
+
+
+def wait_for_workers(rt: Runtime, count: int) -> None:
+    from rq import Worker
+
+    deadline = time.monotonic() + 120
+    while len(Worker.all(connection=rt.redis)) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit("the workers did not start")
+        time.sleep(0.5)
+
+
+def publishing_figures(rt: Runtime, sandbox_url: str, accounts) -> tuple:
+    with rt.store.session() as db:
+        rows = db.execute(select(Post.text, Post.scheduled_at)).all()
+    live, created = bench.live_posts(sandbox_url, accounts)
+    lateness = sorted(
+        (created[r.text] - r.scheduled_at).total_seconds() for r in rows if r.text in created
+    )
+    duplicates = sum(n - 1 for n in live.values() if n > 1)
+    lost = sum(1 for r in rows if live[r.text] == 0)
+    return lateness, duplicates, lost, max(created.values())
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else float("nan")
+
+
+def run_api(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args) -> None:
+    bench.make_accounts(rt, sandbox_url, 1)
+    password = bench._pw()
+    with rt.store.transaction() as db:
+        author = create_user(rt, db, "bench-api", ["author"], password=password, actor="bench")
+    port = free_port()
+    log = open(tmp / "web.log", "wb")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "postgate", "serve", "--port", str(port), *server_options(args)],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base)
+        login = {
+            "username": "bench-api",
+            "password": password,
+            "otp": otp.code_at(author.totp_secret, otp.current_step()),
+        }
+        signed_in = httpx.post(f"{base}/api/v1/session", json=login)
+        if signed_in.status_code != 201:
+            raise SystemExit(f"login failed: {signed_in.text}")
+        token = signed_in.json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        counter = iter(range(10**9))
+
+        def submit(client: httpx.Client) -> int:
+            n = next(counter)
+            body = {"account": "bench-000", "text": f"Offre {n} : livraison offerte ce week-end."}
+            return client.post(f"{base}/api/v1/posts", json=body, headers=headers).status_code
+
+        def bare(client: httpx.Client) -> int:
+            return client.get(f"{base}/static/app.css").status_code
+
+        results = {}
+        for name, call in (("bare endpoint (static file)", bare), ("POST /api/v1/posts", submit)):
+            results[name] = load(call, args.clients, args.seconds)
+        print(
+            f"api: {args.clients} clients, {args.seconds:.0f} s each, gunicorn "
+            f"{args.processes} processes x {args.threads} threads, PostgreSQL"
+        )
+        for name, (rate, p50, p99, statuses) in results.items():
+            timing = f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
+            print(f"{name}: {rate:.0f}/s, {timing}, {statuses}")
+        rates = [rate for rate, *_ in results.values()]
+        print(f"overhead: the bare endpoint serves {rates[0] / rates[1]:.1f}x as many requests")
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+
+
+def server_options(args: argparse.Namespace) -> list[str]:
+    return ["--processes", str(args.processes), "--threads", str(args.threads)]
+
+
+def load(call, clients: int, seconds: float) -> tuple[float, float, float, dict[int, int]]:
+    """``clients`` threads calling ``call`` in a loop for ``seconds``: rate, p50, p99."""
+    durations: list[float] = []
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client_loop() -> None:
+        with httpx.Client(timeout=30) as client:
+            while time.monotonic() < deadline:
+                began = time.monotonic()
+                status = call(client)
+                with lock:
+                    durations.append(time.monotonic() - began)
+                    statuses[status] += 1
+
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return (
+        len(durations) / seconds,
+        statistics.median(durations),
+        percentile(durations, 99),
+        dict(statuses),
+    )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the web app did not start")
+
+
+if __name__ == "__main__":
+    main()
