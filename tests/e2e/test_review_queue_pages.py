@@ -10,6 +10,12 @@ from tests.e2e.conftest import login
 from tests.post_rows import add_posts
 
 
+def follow(page, selector: str) -> None:
+    """Click and wait for the page it leads to, so the next step reads the new page."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def test_reviewer_pages_the_queue_and_rejects_two_at_once(stack, new_page) -> None:
     add_posts(stack.rt, 120, authors=["alice"], accounts=["acme"], statuses=("pending_review",))
     page = new_page()
@@ -18,15 +24,13 @@ def test_reviewer_pages_the_queue_and_rejects_two_at_once(stack, new_page) -> No
     boxes = page.locator("input[name=posts]")
     assert boxes.count() == 50
     first_page = boxes.first.get_attribute("value")
-    page.click("a[rel=next]")
-    page.wait_for_url(lambda url: "cursor=" in url)
+    follow(page, "a[rel=next]")
     assert boxes.count() == 50 and boxes.first.get_attribute("value") != first_page
     chosen = [int(boxes.nth(i).get_attribute("value") or 0) for i in (0, 3)]
     for post_id in chosen:
         page.check(f"#select-{post_id}")
     page.fill("#bulk-reject #reason", "Hors charte")
-    page.click("#bulk-reject button[type=submit]")
-    page.wait_for_selector(".flash")
+    follow(page, "#bulk-reject button[type=submit]")
     assert "2 publications refusées" in page.inner_text(".flashes")
     assert page.locator("input[name=posts]").count() == 50  # back on the queue, 118 left
     with stack.rt.store.session() as db:
@@ -35,7 +39,7 @@ def test_reviewer_pages_the_queue_and_rejects_two_at_once(stack, new_page) -> No
         }
         audited = db.scalars(select(AuditEntry.target).where(AuditEntry.action == "post:reject"))
         assert sorted(audited) == sorted(f"post:{i}" for i in chosen)
-    page.click("a[rel=next]")
-    page.click("a[rel=next]")
+    follow(page, "a[rel=next]")
+    follow(page, "a[rel=next]")
     assert page.locator("input[name=posts]").count() == 18
     assert page.locator("a[rel=next]").count() == 0 and page.locator("a[rel=prev]").count() == 1
