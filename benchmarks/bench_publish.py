@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import random
-import secrets
 import statistics
 import subprocess
 import sys
@@ -31,23 +29,14 @@ sys.path.insert(0, str(ROOT))
 
 from redis import Redis  # noqa: E402
 
+from benchmarks.scenes import bench_env, make_accounts, make_people, make_posts  # noqa: E402
 from postgate import queue  # noqa: E402
-from postgate.content import content_hash  # noqa: E402
 from postgate.runtime import Runtime  # noqa: E402
 from postgate.services.setup import init_store  # noqa: E402
-from postgate.services.users import create_user  # noqa: E402
 from postgate.settings import load_settings  # noqa: E402
-from postgate.store.models import Account, Approval, Post  # noqa: E402
+from postgate.store.models import Post  # noqa: E402
 from sandbox import client as sandbox  # noqa: E402
 from sandbox.server import running_sandbox  # noqa: E402
-
-WORDS = (
-    "collection printemps atelier livraison boutique nouveauté couleur lin coton "
-    "recette saison équipe conseil jardin voyage lumière matière design week-end"
-).split()
-SETTINGS = (
-    '[rules]\nrules = "{rules}"\ncatalog = "{catalog}"\n[publishing]\nreconcile_seconds = 30\n'
-)
 
 
 def main() -> None:
@@ -63,9 +52,9 @@ def main() -> None:
         init_store(rt)
         redis = Redis.from_url(args.redis_url)
         redis.flushdb()
-        accounts = make_accounts(rt, sandbox_url, args.accounts)
+        accounts = make_accounts(rt, sandbox_url, (f"bench-{n:03d}" for n in range(args.accounts)))
         start = datetime.now(UTC) + timedelta(seconds=args.lead)
-        posts = make_posts(rt, accounts, args.posts, start, args.minutes * 60)
+        posts = make_posts(rt, make_people(rt), spread(accounts, args.posts, start, args.minutes))
         memory_before = used_memory(redis)
         began = time.monotonic()
         for post_id, when in posts:
@@ -114,82 +103,21 @@ def parse_args() -> argparse.Namespace:
 def make_env(
     tmp: Path, redis_url: str, sandbox_url: str, database_url: str | None = None
 ) -> dict[str, str]:
-    config = tmp / "postgate.toml"
-    config.write_text(
-        SETTINGS.format(
-            rules=ROOT / "config" / "rules.toml", catalog=ROOT / "config" / "catalog.csv"
+    return bench_env(tmp, redis_url, sandbox_url, database_url, {"reconcile_seconds": 30})
+
+
+def spread(
+    accounts: list[tuple[int, str]], count: int, start: datetime, minutes: float
+) -> list[tuple[int, str, datetime]]:
+    """``count`` posts evenly over ``minutes`` from ``start``, the accounts taking turns."""
+    span = minutes * 60
+    return [
+        (
+            *accounts[n % len(accounts)],
+            (start + timedelta(seconds=span * n / count)).replace(microsecond=0),
         )
-    )
-    return {
-        "POSTGATE_INSTANCE": str(tmp / "instance"),
-        "POSTGATE_CONFIG": str(config),
-        "POSTGATE_DATABASE_URL": database_url or f"sqlite:///{tmp / 'postgate.db'}",
-        "POSTGATE_REDIS_URL": redis_url,
-        "POSTGATE_REDIS_PREFIX": "pgbench:",
-        "POSTGATE_SANDBOX_URL": sandbox_url,
-    }
-
-
-def make_accounts(rt: Runtime, sandbox_url: str, count: int) -> list[tuple[int, str]]:
-    out = []
-    with rt.store.transaction() as db:
-        for n in range(count):
-            name = f"bench-{n:03d}"
-            token = sandbox.issue_token(sandbox_url, name)["access_token"]
-            account = Account(
-                name=name,
-                platform="sandbox",
-                base_url=sandbox_url,
-                credentials_enc=rt.vault.encrypt_json({"token": token}),
-                windows=[],
-                blackout_dates=[],
-            )
-            db.add(account)
-            db.flush()
-            out.append((account.id, name))
-    return out
-
-
-def make_posts(
-    rt: Runtime, accounts: list[tuple[int, str]], count: int, start: datetime, span: float
-) -> list[tuple[int, datetime]]:
-    """Approved, scheduled posts, evenly spread; inserted directly, as review would leave them."""
-    rng = random.Random(7)
-    with rt.store.transaction() as db:
-        author = create_user(
-            rt, db, "bench-author", ["author"], password=secrets.token_urlsafe(16), actor="bench"
-        )
-        reviewer = create_user(
-            rt, db, "bench-rev", ["reviewer"], password=secrets.token_urlsafe(16), actor="bench"
-        )
-        author_id, reviewer_id = author.user.id, reviewer.user.id
-    out = []
-    with rt.store.transaction() as db:
-        for n in range(count):
-            account_id, name = accounts[n % len(accounts)]
-            when = start + timedelta(seconds=span * n / count)
-            when = when.replace(microsecond=0)
-            text = f"Message {n}: " + " ".join(rng.choice(WORDS) for _ in range(12)) + "."
-            digest = content_hash(name, text, when, [], [])
-            post = Post(
-                account_id=account_id,
-                author_id=author_id,
-                text=text,
-                scheduled_at=when,
-                status="scheduled",
-                content_hash=digest,
-                links=[],
-                media=[],
-            )
-            db.add(post)
-            db.flush()
-            db.add(Approval(post_id=post.id, reviewer_id=reviewer_id, content_hash=digest))
-            out.append((post.id, when))
-    return out
-
-
-def _pw() -> str:
-    return secrets.token_urlsafe(16)
+        for n in range(count)
+    ]
 
 
 def used_memory(redis: Redis) -> int:

@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
         password,
         posts,
         review,
+        rules_admin,  # noqa: F401 (the rules page's changes: routes of admin.bp)
         settle,
         takedowns,
         users,

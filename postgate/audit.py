@@ -94,6 +94,7 @@ class Event(enum.StrEnum):
     TAKEDOWN_ITEM = "takedown:item"
     TAKEDOWN_DONE = "takedown:done"
     CONFIG_RULES = "config:rules"
+    CONFIG_RULES_CHANGE = "config:rules-change"
     KEYS_ROTATE = "keys:rotate"
     ACCESS_FORBIDDEN = "access:forbidden"
     ACCESS_RATE_LIMITED = "access:rate-limited"

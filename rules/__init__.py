@@ -16,7 +16,7 @@ from .base import (
     Template,
     templates,
 )
-from .config import load_ruleset
+from .config import load_ruleset, parse_ruleset
 from .errors import RuleConfigError
 from .limits import count_length
 from .links import extract_links
@@ -41,6 +41,7 @@ __all__ = [
     "count_length",
     "extract_links",
     "load_ruleset",
+    "parse_ruleset",
     "parse_window",
     "templates",
 ]

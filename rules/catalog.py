@@ -49,8 +49,16 @@ def load_catalog(path: str | Path) -> Catalog:
     path = Path(path)
     try:
         content = path.read_bytes()
+    except OSError as exc:
+        raise RuleConfigError(f"{path}: cannot read the catalogue: {exc}") from None
+    return parse_catalog(content, str(path))
+
+
+def parse_catalog(content: bytes, path: str = "catalog.csv") -> Catalog:
+    """The catalogue in ``content`` (CSV); ``path`` names it in error messages."""
+    try:
         text = content.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise RuleConfigError(f"{path}: cannot read the catalogue: {exc}") from None
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import SEVERITIES, Rule
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, load_catalog, parse_catalog
 from .errors import RuleConfigError
 from .options import Options
 from .registry import RULE_KINDS
@@ -39,8 +39,12 @@ class _Spec:
 
 
 class _Loader:
-    def __init__(self, path: Path, source: str, catalog: Catalog | None) -> None:
+    def __init__(
+        self, path: Path, source: str, catalog: Catalog | None, base: Path | None = None
+    ) -> None:
         self.path = path
+        self.base = path.parent if base is None else base
+        self.confined = base is not None  # rules from the store: no server path in or out
         self.source = source
         self.catalog = catalog
         self.files: list[bytes] = []
@@ -88,10 +92,11 @@ class _Loader:
         opts = Options(
             copy.deepcopy(spec.options),
             spec.where,
-            self.path.parent,
+            self.base,
             self.catalog,
             self.files,
             self.paths,
+            confined=self.confined,
         )
         rule = RULE_KINDS[spec.kind].from_config(spec.id, spec.severity, opts)
         opts.finish()
@@ -171,23 +176,55 @@ def load_ruleset(rules_path: str | Path, catalog_path: str | Path | None = None)
     path = Path(rules_path)
     try:
         raw = path.read_bytes()
-        source = raw.decode("utf-8")
-        data = tomllib.loads(source)
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise RuleConfigError(f"{path}: cannot read the rules: {exc}") from None
+    data = _parse(path, raw)
+    if catalog_path is None and isinstance(data.get("catalog"), str):
+        catalog_path = path.parent / data["catalog"]
+    catalog = load_catalog(catalog_path) if catalog_path is not None else None
+    return _ruleset(path, raw, data, catalog, Path(catalog_path) if catalog_path else None)
+
+
+def parse_ruleset(rules: bytes, catalog: bytes | None, *, base: str | Path = ".") -> RuleSet:
+    """Validate rules and catalogue given as their text (as the store keeps them); raises
+    `RuleConfigError` naming ``rules.toml`` or ``catalog.csv``, the line and the key or column.
+
+    A ``terms_file`` is read relative to the folder ``base``; the ``catalog`` key is ignored
+    (the catalogue is ``catalog``).
+    """
+    path = Path("rules.toml")
+    data = _parse(path, rules)
+    parsed = parse_catalog(catalog, "catalog.csv") if catalog is not None else None
+    return _ruleset(path, rules, data, parsed, None, Path(base))
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise RuleConfigError(f"{path}: cannot read the rules: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleConfigError(f"{path}: not valid TOML: {exc}") from None
     for key in data:
         if key not in _TOP_KEYS:
             raise RuleConfigError(f"{path}: unknown top-level key {key!r}")
-    if catalog_path is None and isinstance(data.get("catalog"), str):
-        catalog_path = path.parent / data["catalog"]
-    catalog = load_catalog(catalog_path) if catalog_path is not None else None
-    loader = _Loader(path, source, catalog)
+    return data
+
+
+def _ruleset(
+    path: Path,
+    raw: bytes,
+    data: dict[str, Any],
+    catalog: Catalog | None,
+    catalog_path: Path | None,
+    base: Path | None = None,
+) -> RuleSet:
+    loader = _Loader(path, raw.decode("utf-8"), catalog, base)
     loader.files.append(raw)
-    if catalog is not None and catalog_path is not None:
+    if catalog is not None:
         loader.files.append(catalog.content)
-        loader.paths.append(Path(catalog_path))
+        if catalog_path is not None:
+            loader.paths.append(catalog_path)
     org = loader.specs(data.get("rules", []), "rules")
     built = {spec.id: loader.build(spec) for spec in org}
     accounts = data.get("accounts", {})
@@ -196,4 +233,5 @@ def load_ruleset(rules_path: str | Path, catalog_path: str | Path | None = None)
     per_account = {
         name: loader.account(name, table, org, built) for name, table in sorted(accounts.items())
     }
-    return RuleSet(_version(loader.files), tuple(built.values()), per_account, tuple(loader.paths))
+    sources = loader.paths if base is None else loader.paths[1:]  # no file for stored rules
+    return RuleSet(_version(loader.files), tuple(built.values()), per_account, tuple(sources))

@@ -26,6 +26,7 @@ class Options:
     catalog: Any = None  # the loaded product catalogue, when one was given
     files: list[bytes] = field(default_factory=list)  # contents read, for the version hash
     paths: list[Path] = field(default_factory=list)  # files read, to notice when one changes
+    confined: bool = False  # stored rules: a file named must sit in base_dir, shown by name
     _used: set[str] = field(default_factory=set)
 
     def error(self, key: str | None, message: str) -> RuleConfigError:
@@ -93,11 +94,17 @@ class Options:
         if name is None:
             return []
         path = self.base_dir / name
+        if self.confined and (Path(name).name != name or name.startswith(".")):
+            raise self.error(key, f"{name!r}: name a file next to the rules file, no folder")
         try:
             raw = path.read_bytes()
             text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise self.error(key, f"cannot read {path}: {exc}") from None
+            shown = name if self.confined else path
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+            raise self.error(
+                key, f"cannot read {shown}: {reason if self.confined else exc}"
+            ) from None
         self.files.append(raw)
         self.paths.append(path)
         lines = []

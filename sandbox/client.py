@@ -50,6 +50,16 @@ def _call(base_url: str, method: str, path: str, body: dict[str, Any] | None = N
     return payload
 
 
+def arrivals(base_url: str, account: str | None = None) -> list[dict[str, Any]]:
+    """Every platform call the sandbox received (``sandbox/arrivals.py``), oldest first."""
+    query = f"?account={account}" if account else ""
+    return _call(base_url, "GET", f"/sandbox/arrivals{query}")["arrivals"]
+
+
+def forget_arrivals(base_url: str) -> None:
+    _call(base_url, "DELETE", "/sandbox/arrivals")
+
+
 def issue_token(base_url: str, name: str) -> dict[str, str]:
     """``{"access_token", "account_id"}`` for the account (created if needed)."""
     return _call(base_url, "POST", f"/sandbox/accounts/{name}/tokens")

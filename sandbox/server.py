@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sandbox import api, control, edits, instance, media, oauth, oauth_authorize, profile, streaming
+from sandbox.arrivals import install_arrivals
 from sandbox.deletion_limit import install_deletion_limit
 from sandbox.errors import SandboxError
 from sandbox.faults import (
@@ -79,6 +80,7 @@ def create_sandbox_app(
     streaming.init_app(app, store)
     media.init_app(app, store, media_processing_ms)
     install_guard(app)
+    install_arrivals(app)  # its hook goes first: the time noted is the request's arrival
     install_deletion_limit(app)  # after the guard: it reports the most limited of the two
     app.register_error_handler(oauth.OAuthError, oauth.oauth_error)
     app.register_error_handler(SandboxError, _sandbox_error)

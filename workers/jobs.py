@@ -19,6 +19,8 @@ import httpx
 from sqlalchemy import select
 
 from postgate import queue
+from postgate.budget import Priority
+from postgate.call_gate import GateClosed, PublishGate
 from postgate.notifications.sending import warm_up as warm_notifications
 from postgate.observability import counters
 from postgate.platforms.base import (
@@ -52,7 +54,8 @@ from postgate.store.models import Account, Approval, Post
 from postgate.store.types import utcnow
 from rules import Context, Draft
 from workers.claims import post_lease, settle_seconds
-from workers.reconcile import Resolution, resolve_if_stale
+from workers.reconcile import resolve_if_stale
+from workers.settling import Resolution
 
 log = logging.getLogger("postgate.workers.publish")
 
@@ -60,6 +63,7 @@ BACKOFF_BASE = 2.0
 BACKOFF_CAP = 600.0
 EARLY_SLEEP = 3.0  # a job up to this early waits instead of being rescheduled
 CALL_TIMEOUT = 10.0
+PACING_WAIT = 20.0  # a publish waits this long for the request budget, else comes back later
 
 
 def preload(rt: Runtime) -> None:
@@ -103,6 +107,8 @@ def publish(rt: Runtime, post_id: int, revision: int, attempts: int | None = Non
         if result.outcome == ClaimOutcome.HELD:  # a claim nobody holds any more is resolved first
             lease.release()
             outcome = resolve_if_stale(rt, post_id, enqueue=False)
+            if outcome == Resolution.BUSY:  # another read-back of the account is under way
+                return _come_back(rt, post_id, revision)
             if outcome != Resolution.RESCHEDULED or not lease.acquire():
                 return f"claim {outcome or 'resolved'}"
             result = claim_post(rt, post_id, revision, lease.token, attempt=attempts)
@@ -122,10 +128,37 @@ def publish(rt: Runtime, post_id: int, revision: int, attempts: int | None = Non
         lease.release()
 
 
+def _come_back(rt: Runtime, post_id: int, revision: int) -> str:
+    """Another process is reading the post's account back (it may settle this post too):
+    come back in a second for the attempt the post is at, rather than hold a worker."""
+    with rt.store.session() as db:
+        post = db.get(Post, post_id)
+        attempts = post.attempts if post is not None else 0
+    queue.reschedule_publish(rt, post_id, revision, utcnow() + timedelta(seconds=1), attempts)
+    return "held: the account is being read back; back in a second"
+
+
 def _call_platform(rt: Runtime, claim: Claim) -> str:
+    """The platform call through the freeze gate, and what follows from its answer; the
+    post stays marked in flight at the gate until its outcome is stored."""
+    gate = PublishGate(rt, claim.post_id, claim.account.id, crisis=claim.crisis)
+    try:
+        return _call_through(rt, claim, gate)
+    finally:
+        gate.leave()
+
+
+def _call_through(rt: Runtime, claim: Claim, gate: PublishGate) -> str:
     """The one platform call, outside any transaction, and what follows from its answer."""
     try:
-        connector = connector_for_account(rt, claim.account, timeout=CALL_TIMEOUT)
+        connector = connector_for_account(
+            rt,
+            claim.account,
+            timeout=CALL_TIMEOUT,
+            priority=Priority.PUBLISH,
+            max_wait=PACING_WAIT,
+            gate=gate,
+        )
     except CredentialsError as exc:
         return wait_for_reconnect(rt, claim, exc)
     except ValueError as exc:  # configuration (unknown platform, no base URL)
@@ -137,6 +170,8 @@ def _call_platform(rt: Runtime, claim: Claim) -> str:
         return block_claim(rt, claim, exc.reason)
     with connector:
         answer = _publish_once(connector, claim, media, StoreUploadMemo(rt, claim))
+    if gate.refused:  # a freeze closed the gate: the create was not sent
+        return _gate_closed(rt, claim)
     if isinstance(answer, ConnectorError):
         count_platform_error(rt, claim.account.platform, answer)
     if isinstance(answer, RemotePost):
@@ -175,13 +210,26 @@ def _publish_once(
             media=media,
             uploads=uploads,
         )
-    except ConnectorError as exc:
-        return exc
+    except (ConnectorError, GateClosed) as exc:
+        return exc if isinstance(exc, ConnectorError) else RetryableError(str(exc))
     except Exception as exc:  # see the docstring
         message = f"{connector.platform}: unreadable answer to the publish ({type(exc).__name__})"
         log.error("post %s: %s", claim.post_id, message)
         log.debug("post %s: publish raised", claim.post_id, exc_info=True)
         return RetryableError(message, outcome_unknown=True)
+
+
+def _gate_closed(rt: Runtime, claim: Claim) -> str:
+    """A freeze closed the gate before the create was sent: the freeze is in the store (it
+    committed before it closed the gate), so the post is ``blocked``. Should it have been
+    lifted meanwhile, the post goes back on the schedule, nothing having been sent."""
+    if still_frozen(rt, claim):
+        return "blocked: frozen (at the gate)"
+    why = "the freeze gate was closed (a freeze since lifted, or Redis unreachable)"
+    hold_for_retry(rt, claim, why, outcome_unknown=False)
+    when = utcnow() + timedelta(seconds=1)
+    queue.enqueue_publish(rt, claim.post_id, claim.revision, when, attempts=claim.attempts)
+    return "gate closed by a freeze since lifted: retry"
 
 
 def count_platform_error(rt: Runtime, platform: str, error: ConnectorError) -> None:

@@ -19,7 +19,6 @@ all workers, by a Redis ``SET NX PX`` gate); ``postgate reconcile`` runs one pas
 
 from __future__ import annotations
 
-import enum
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,38 +28,18 @@ from sqlalchemy import select
 
 from postgate import queue
 from postgate.notifications import outbox
-from postgate.platforms.base import ConnectorError
-from postgate.platforms.spec import ReadBack
 from postgate.runtime import Runtime
 from postgate.services.media import pending_media
-from postgate.services.publishing import (
-    mark_published,
-    note_unresolved,
-    publish_key,
-    publish_key_time,
-    release,
-)
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.states import AccountStatus, PostStatus
 from postgate.store.models import Account, Post
 from postgate.store.types import utcnow
-from workers.claims import HARD_STALE, READ_BACK_SLACK, claim_is_stale, post_lease
-from workers.readback import find_on_platform, strategy_for
+from workers.claims import HARD_STALE
+from workers.settling import Resolution, resolve_account
 
 log = logging.getLogger("postgate.workers.reconcile")
 
 
-class Resolution(enum.StrEnum):
-    """What resolving a post's claim came to (:func:`resolve_if_stale`)."""
-
-    NO_CLAIM = ""  # the post is not ``publishing`` (any more), or the claim changed hands
-    LIVE = "live"  # the claim is not stale: someone is still working on it
-    PUBLISHED = "published"  # found on the platform by reading the account back
-    RESCHEDULED = "rescheduled"  # not found: ``scheduled`` again
-    UNRESOLVED = "unresolved"  # the account cannot be read back yet: the claim stays
-
-
-NO_READ_BACK = "{platform} cannot be read back: check the account and settle the post"
 STALE_CLAIMS = (Resolution.PUBLISHED, Resolution.RESCHEDULED, Resolution.UNRESOLVED)
 
 
@@ -121,14 +100,15 @@ def _enqueue_media_text(rt: Runtime) -> int:
 
 
 def _resolve_claims(rt: Runtime, report: ReconcileReport) -> None:
+    """Settle stale claims, one read-back per account (:mod:`workers.settling`)."""
     with rt.store.session() as db:
-        ids = list(db.scalars(select(Post.id).where(Post.status == PostStatus.PUBLISHING)))
-    for post_id in ids:
-        outcome = resolve_if_stale(rt, post_id, enqueue=True)
-        if outcome in STALE_CLAIMS:
-            report.stale_claims += 1
-        report.read_back_published += outcome == Resolution.PUBLISHED
-        report.rescheduled += outcome == Resolution.RESCHEDULED
+        query = select(Post.account_id).where(Post.status == PostStatus.PUBLISHING)
+        account_ids = sorted(set(db.scalars(query)))
+    for account_id in account_ids:
+        for outcome in (resolve_account(rt, account_id, enqueue=True) or {}).values():
+            report.stale_claims += outcome in STALE_CLAIMS
+            report.read_back_published += outcome == Resolution.PUBLISHED
+            report.rescheduled += outcome == Resolution.RESCHEDULED
 
 
 def _enqueue_missing(rt: Runtime, report: ReconcileReport) -> None:
@@ -164,55 +144,22 @@ def _enqueue_missing(rt: Runtime, report: ReconcileReport) -> None:
 def resolve_if_stale(rt: Runtime, post_id: int, *, enqueue: bool) -> Resolution:
     """Resolve the post's claim if it is stale: ``published``, ``rescheduled``, or why not.
 
-    Resolving takes the post's lease itself, so two resolvers, or a resolver and a publisher,
-    never act on one claim at the same time.
+    The read-back settles every stale claim of the post's account at once; the others found
+    ``scheduled`` again are queued, this one only when ``enqueue``. Resolving takes each
+    post's lease, so two resolvers, or a resolver and a publisher, never act on one claim at
+    the same time.
     """
     with rt.store.session() as db:
         post = db.get(Post, post_id)
         if post is None or post.status != PostStatus.PUBLISHING:
             return Resolution.NO_CLAIM
-        if not claim_is_stale(rt, post):
-            return Resolution.LIVE
-        account = db.get(Account, post.account_id)
-        assert account is not None
-        db.expunge(account)
-        token, claimed_at, text = post.claim_token, post.claimed_at, post.text
-        key = (publish_key(post.id, post.revision), publish_key_time(post))
-    lease = post_lease(rt, post_id)
-    if not lease.acquire():
-        return Resolution.LIVE
-    strategy = strategy_for(account.platform)
-    try:
-        if strategy == ReadBack.NONE:  # nothing can tell: a person settles it, now
-            note_unresolved(rt, post_id, token, NO_READ_BACK.format(platform=account.platform))
-            return Resolution.UNRESOLVED
-        if strategy == ReadBack.RESEND:  # the receiver deduplicates on the same key
-            return _release(rt, post_id, token, enqueue=enqueue)
-        try:
-            since = (claimed_at or utcnow()) - READ_BACK_SLACK
-            remote = find_on_platform(rt, account, text, since, post_id=post_id, key=key)
-        except (ConnectorError, ValueError) as exc:
-            log.warning("post %s: cannot read the account back yet: %s", post_id, exc)
-            note_unresolved(rt, post_id, token, str(exc))
-            return Resolution.UNRESOLVED
-        except Exception as exc:  # one unreadable account must not stop the whole pass
-            log.error("post %s: reading the account back failed (%s)", post_id, type(exc).__name__)
-            note_unresolved(rt, post_id, token, f"unexpected {type(exc).__name__}")
-            return Resolution.UNRESOLVED
-        if remote is not None:
-            mark_published(rt, post_id, token or "", remote, how="read-back")
-            return Resolution.PUBLISHED
-        return _release(rt, post_id, token, enqueue=enqueue)
-    finally:
-        lease.release()
-
-
-def _release(rt: Runtime, post_id: int, token: str | None, *, enqueue: bool) -> Resolution:
-    """Not on the platform: back to ``scheduled``, and queued again when ``enqueue``."""
-    released = release(rt, post_id, token)
-    if released is None:
-        return Resolution.NO_CLAIM
-    if enqueue:
-        revision, attempts = released
-        queue.enqueue_publish(rt, post_id, revision, None, attempts=attempts, force=True)
-    return Resolution.RESCHEDULED
+        account_id = post.account_id
+    outcomes = resolve_account(rt, account_id, enqueue=True, keep=None if enqueue else post_id)
+    if outcomes is None:
+        return Resolution.BUSY
+    if post_id in outcomes:
+        return outcomes[post_id]
+    with rt.store.session() as db:  # settled by another read-back meanwhile, or still live
+        post = db.get(Post, post_id)
+        held = post is not None and post.status == PostStatus.PUBLISHING
+        return Resolution.LIVE if held else Resolution.NO_CLAIM

@@ -154,7 +154,9 @@ class AccountTakedown:
         """A connector per thread: connectors are not shared between threads."""
         connector = getattr(self._local, "connector", None)
         if connector is None:
-            connector = self._local.connector = connector_for_account(self.rt, self.account)
+            connector = self._local.connector = connector_for_account(  # its pacer waits
+                self.rt, self.account, max_wait=0.0
+            )
             with self._connectors_lock:
                 self._connectors.append(connector)
         return connector

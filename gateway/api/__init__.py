@@ -68,6 +68,7 @@ def api_blueprint() -> Blueprint:
         notifications,
         openapi,
         posts,
+        rules,
         session,
         takedowns,
         users,
@@ -88,6 +89,7 @@ def api_blueprint() -> Blueprint:
         alerts,
         audit,
         notifications,
+        rules,
         openapi,
     ):
         api.register_blueprint(concern.bp)

@@ -355,7 +355,8 @@ class Freeze(Answer):
 
 
 class InFlight(Answer):
-    """A post a worker held when the freeze came: it may still reach the platform."""
+    """A post whose platform call had started when the freeze came (it reached the platform
+    before the answer), or whose outcome is still unknown from an earlier call: check it."""
 
     id: int
     account: str

@@ -51,7 +51,9 @@ def set_freeze(body: FreezeRequest) -> tuple[dict[str, Any], int]:
         result = freezes.set_freeze(
             rt(), db, caller(db), body.account, body.reason, source=source_address()
         )
-        return result.to_dict(), 201
+        answer = result.to_dict()
+    answer["in_flight"] = freezes.confirm_freeze(rt(), result.scope)  # after the commit
+    return answer, 201
 
 
 @bp.operation(

@@ -16,7 +16,7 @@
 | ``takedowns`` | ``takedowns.py`` | a takedown's live progress and its incident report |
 | ``audit`` | ``audit.py`` | the audit log and whether its chain verifies |
 | ``users`` | ``users.py`` | users and access: revoke; add, change roles, reset 2FA |
-| ``admin`` | ``admin.py`` | the admin's overview, the rules and the catalogue |
+| ``admin`` | ``admin.py``, ``rules_admin.py`` | the overview; rules, catalogue and their versions |
 | ``accounts`` | ``accounts.py`` | connect accounts, their settings and credentials |
 | ``oauth`` | ``oauth.py`` | connect or reconnect an account with the platform's consent screen |
 

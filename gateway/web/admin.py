@@ -4,24 +4,24 @@ against. Accounts are in ``accounts.py``, users and roles in ``users.py``.
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from gateway.access import roles_required
 from gateway.context import rt
+from gateway.forms import StepUpForm, step_up_fresh
 from gateway.i18n import error_text
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import freezes, users
+from postgate.services import freezes, rule_edits, rule_versions, users
 from postgate.services.accounts import account_to_dict, list_accounts
 from postgate.services.checking import current_ruleset
-from rules import RuleConfigError
-from rules.catalog import load_catalog
 
 bp = Blueprint("admin", __name__)
-MAX_SHOWN = 200_000  # characters of the rules file shown on the page
 
 
 def rules_version() -> tuple[str | None, str | None]:
@@ -50,35 +50,46 @@ def admin_home() -> ResponseReturnValue:
     )
 
 
-def _catalog() -> tuple[list[Any], str | None]:
-    path = rt().settings.catalog_path
-    if path is None:
-        return [], None
-    try:
-        return list(load_catalog(path).products), None
-    except RuleConfigError as exc:
-        return [], str(exc)
+def rules_context(**extra: Any) -> dict[str, Any]:
+    """What the rules page shows: the version in force with its terms and catalogue, pending
+    and past versions, and its forms (``extra`` replaces any, e.g. a form with errors)."""
+    from gateway.web import rules_admin as forms
 
-
-def _rules_text() -> str:
-    try:
-        return rt().settings.rules_path.read_text(encoding="utf-8")[:MAX_SHOWN]
-    except (OSError, UnicodeDecodeError) as exc:
-        return f"# cannot read {rt().settings.rules_path}: {exc}"
+    version, problem = rules_version()
+    query = (request.args.get("q") or "").strip()
+    with rt().store.transaction() as db:
+        row = rule_versions.current(rt(), db)
+        history = [rule_versions.to_dict(db, v) for v in rule_versions.history(db)]
+        rules_text, catalog_text = row.rules, row.catalog
+    term_rules = rule_edits.term_rules(rules_text)
+    for rule in term_rules:
+        rule["shown"] = [t for t in rule["terms"] if query.casefold() in t.casefold()]
+    products = list(csv.DictReader(io.StringIO(catalog_text or "")))
+    context: dict[str, Any] = {
+        "version": version,
+        "problem": problem,
+        "query": query,
+        "term_rules": term_rules,
+        "products": products,
+        "pending": [v for v in history if v["status"] == rule_versions.PENDING],
+        "history": history,
+        "fresh": step_up_fresh(),
+        "add_form": forms.TermForm(formdata=None, prefix="add"),
+        "remove_form": forms.TermForm(formdata=None, prefix="remove"),
+        "text_form": forms.RulesTextForm(formdata=None, prefix="text", data={"rules": rules_text}),
+        "catalog_form": forms.CatalogForm(formdata=None, prefix="catalog"),
+        "decision": lambda version_id: StepUpForm(formdata=None, prefix=f"v{version_id}"),
+        "org_rules": rule_edits.org_rules(rules_text),
+        "rule_form": lambda rule: forms.RuleForm(
+            formdata=None, prefix="rule", data={"rule": rule["id"], "severity": rule["severity"]}
+        ),
+        "trial": None,
+        "section": "admin",
+    }
+    return context | extra
 
 
 @bp.get("/admin/rules", endpoint="rules")
 @roles_required(policy.ADMINISTER)
 def rules_page() -> ResponseReturnValue:
-    version, problem = rules_version()
-    products, catalog_problem = _catalog()
-    return render_template(
-        "admin/rules.html",
-        version=version,
-        problem=problem,
-        rules_path=rt().settings.rules_path,
-        rules_text=_rules_text(),
-        catalog_path=rt().settings.catalog_path,
-        products=products,
-        catalog_problem=catalog_problem,
-    )
+    return render_template("admin/rules.html", **rules_context())

@@ -203,6 +203,7 @@ def freeze() -> ResponseReturnValue:
     except PostgateError as exc:
         show_error(form, exc)
         return render_console(exc.status, freeze_form=form)
+    body["in_flight"] = freezes.confirm_freeze(rt(), result.scope)  # after the commit
     if body["already_in_force"]:
         flash(_("A freeze with this scope was already in force."), "info")
     else:

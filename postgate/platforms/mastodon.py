@@ -44,6 +44,7 @@ from .base import (
     Profile,
     RemotePost,
     RetryableError,
+    SessionStore,
     StreamEvent,
     page_size,
     utc_now,
@@ -118,6 +119,7 @@ class MastodonConnector(Connector):
         self._client_id = credentials.get("client_id")
         self._client_secret = credentials.get("client_secret")
         self._account_id: str | None = None
+        self._sessions: SessionStore | None = None
         self._clock = clock
         self._timeout = timeout
         self._http = HttpClient(
@@ -238,6 +240,14 @@ class MastodonConnector(Connector):
             raise answer.malformed("with another status's id")
         return "neutralised"
 
+    def keep_sessions_in(self, store: SessionStore) -> None:
+        """Remember the account's id (``verify_credentials``) between jobs: a read-back then
+        lists at once, one request fewer from the account's budget. The store is keyed by
+        the credentials, so new credentials never reuse another account's id."""
+        self._sessions = store
+        known = store.load() or {}
+        self._account_id = self._account_id or known.get("account_id") or None
+
     def list_recent(
         self, *, since: datetime | None = None, limit: int | None = 100
     ) -> list[RemotePost]:
@@ -270,6 +280,8 @@ class MastodonConnector(Connector):
         answer = self._http.answer(response, "verify_credentials")
         account = answer.object()
         self._account_id = answer.identifier(account.get("id"), "an account id")
+        if self._sessions is not None:
+            self._sessions.save({"account_id": self._account_id})
         count = account.get("statuses_count")
         return AccountInfo(
             remote_id=self._account_id,

@@ -9,6 +9,7 @@ one, so a worker whose clock is off still waits the right amount.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -82,3 +83,59 @@ def _http_date(value: str | None) -> datetime | None:
 def _aware(when: datetime) -> datetime:
     """Platforms are UTC unless they say otherwise; never return a naive datetime."""
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a response says about the limit it counted against: ``remaining`` of ``limit``
+    calls are left until ``reset_in`` seconds from now (0 when it does not say when)."""
+
+    limit: int
+    remaining: int
+    reset_in: float
+
+
+# Mastodon and the IETF draft (``X-RateLimit-*``, ``RateLimit-*``: Bluesky), X's own spelling.
+_WINDOW_HEADERS = (
+    ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"),
+    ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"),
+    ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"),
+)
+_EPOCH_FROM = 1_000_000_000  # a reset above this is an epoch time, below it a delay
+
+
+def announced_window(headers: httpx.Headers, clock: Clock) -> Window | None:
+    """The rate-limit window a response announces, in whichever dialect it speaks.
+
+    A reset is an ISO 8601 time (Mastodon), epoch seconds (Bluesky, X) or, in the IETF
+    draft, seconds from now; absolute times are measured against our clock, not the
+    response's ``Date``, whose one-second resolution would swallow a short window.
+    """
+    for limit_name, remaining_name, reset_name in _WINDOW_HEADERS:
+        limit, remaining = _integer(headers.get(limit_name)), _integer(headers.get(remaining_name))
+        if limit is None or remaining is None or limit <= 0:
+            continue
+        reset_in = _reset_in(headers.get(reset_name), clock)
+        return Window(limit, max(0, min(remaining, limit)), reset_in)
+    return None
+
+
+def _integer(value: str | None) -> int | None:
+    try:
+        return int(value.strip()) if value else None
+    except ValueError:
+        return None
+
+
+def _reset_in(value: str | None, clock: Clock) -> float:
+    if not value:
+        return 0.0
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        seconds = _reset_header(value, False, clock())
+        return max(0.0, seconds) if seconds is not None else 0.0
+    if number >= _EPOCH_FROM:
+        return max(0.0, number - clock().timestamp())
+    return max(0.0, number)

@@ -65,6 +65,7 @@ MASTODON = PlatformSpec(
     needs_base_url=True,
     limits=_MASTODON_LIMITS,
     post_quota=Quota(300, 5 * 60),  # every authenticated call counts against this one
+    call_quota=Quota(300, 5 * 60),
     delete_quota=Quota(30, 30 * 60),
     capabilities=_MASTODON_CAPABILITIES,
     connector=partial(MastodonConnector, platform="mastodon"),
@@ -103,6 +104,7 @@ BLUESKY = PlatformSpec(
         max_length=300, max_media=4, max_alt_length=2000, max_image_bytes=1_000_000
     ),
     post_quota=Quota(1666, 3600),  # 5,000 points an hour, 3 a create
+    call_quota=Quota(3000, 5 * 60),  # the PDS's global limit
     delete_quota=Quota(5000, 3600),  # 1 point a delete
     # Every record is public and listRecords lists them all.
     capabilities=Capabilities(idempotency=False, delete=True, list_non_public=True, revoke=True),

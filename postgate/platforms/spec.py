@@ -102,6 +102,9 @@ class PlatformSpec:
     docs: tuple[str, ...]
     post_quota: Quota | None = None
     delete_quota: Quota | None = None
+    # Every call of an account counts against this one (Mastodon's general API limit): the
+    # request budget (postgate.budget) starts from it until the platform's headers say more.
+    call_quota: Quota | None = None
     needs_base_url: bool = False
     read_back: ReadBack = ReadBack.LISTING
     # The local sandbox: its address defaults to POSTGATE_SANDBOX_URL, and it issues a token

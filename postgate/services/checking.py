@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from postgate.errors import SettingsError
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
+from postgate.services import rule_versions
 from postgate.services.freezes import is_frozen
 from postgate.services.rules_version import note_rules_version
 from postgate.services.server_limits import account_limits
@@ -44,9 +45,34 @@ def _stamp(*paths: str | os.PathLike[str] | None) -> tuple[float, ...]:
     return tuple(os.stat(p).st_mtime_ns if p and os.path.exists(p) else 0 for p in paths)
 
 
-def current_ruleset(rt: Runtime) -> RuleSet:
-    """The rules as their files are now: reloaded when any file they were read from changes
-    (the rules, the catalogue, a terms file)."""
+def current_ruleset(rt: Runtime, db: Session | None = None) -> RuleSet:
+    """The rules in force: the store's current version (:mod:`postgate.services.rule_versions`),
+    cached by its id, or, until a version is stored, the files as they are now (reloaded when
+    any file they were read from changes: the rules, the catalogue, a terms file)."""
+    if db is None:
+        with rt.store.session() as own:
+            return _in_force(rt, own)
+    return _in_force(rt, db)
+
+
+def _in_force(rt: Runtime, db: Session) -> RuleSet:
+    version_id = rule_versions.in_force_id(db)
+    if version_id is None:
+        return _from_files(rt)
+    key = (f"store:{id(rt.store)}:{version_id}", None)
+    with _lock:
+        cached = _cache.get(key)
+        if cached is None or cached[0] != _stamp(*cached[1].sources):
+            row = rule_versions.find(db, version_id)
+            try:
+                ruleset = rule_versions.ruleset_of(rt, row.rules, row.catalog)
+            except RuleConfigError as exc:
+                raise SettingsError("rules configuration: {detail}", detail=str(exc)) from None
+            cached = _cache[key] = (_stamp(*ruleset.sources), ruleset)
+        return cached[1]
+
+
+def _from_files(rt: Runtime) -> RuleSet:
     rules_path, catalog_path = rt.settings.rules_path, rt.settings.catalog_path
     key = (str(rules_path), str(catalog_path) if catalog_path else None)
     with _lock:
@@ -112,7 +138,7 @@ def evaluate(
         recent_posts=recent_texts(rt, db, account, exclude_post),
         limits=account_limits(account),
     )
-    ruleset = current_ruleset(rt)
+    ruleset = current_ruleset(rt, db)
     note_rules_version(rt, ruleset, db)
     return ruleset.evaluate(draft, context)
 

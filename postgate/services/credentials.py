@@ -13,6 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
+
+from postgate.budget import Budget, PacedTransport, Priority, quotas_for
+from postgate.call_gate import GatedTransport, PublishGate
 from postgate.errors import ValidationFailed
 from postgate.platforms.base import AccountInfo, Connector, ConnectorError, CredentialsError
 from postgate.platforms.registry import connector_for, platform_spec
@@ -139,18 +143,37 @@ def account_credentials(rt: Runtime, account: Account) -> dict[str, str]:
     return {k: str(v) for k, v in rt.vault.decrypt_json(account.credentials_enc).items()}
 
 
-def connector_for_account(rt: Runtime, account: Account, *, timeout: float = 10.0) -> Connector:
-    """Build the account's connector; the caller closes it (it is a context manager)."""
+def connector_for_account(
+    rt: Runtime,
+    account: Account,
+    *,
+    timeout: float = 10.0,
+    priority: Priority = Priority.SETTLE,
+    max_wait: float = 60.0,
+    gate: PublishGate | None = None,
+) -> Connector:
+    """Build the account's connector; the caller closes it (it is a context manager).
+
+    Every request it sends is checked and pinned (:mod:`postgate.urlguard`), spends from the
+    account's request budget with ``priority``, waiting at most ``max_wait`` for it
+    (:mod:`postgate.budget`), and with a ``gate`` passes the freeze gate right before it is
+    sent (:mod:`postgate.call_gate`).
+    """
     base_url = account.base_url
     if not base_url and platform_spec(account.platform).local:
         base_url = rt.settings.sandbox_url
     credentials = account_credentials(rt, account)
+    transport: httpx.BaseTransport = GuardedTransport(url_policy(rt, account.platform))
+    if gate is not None:  # innermost: nothing is sent after a freeze, however long pacing took
+        transport = GatedTransport(transport, gate)
+    budget = Budget(rt, account.id, quotas_for(account.platform), priority)
+    transport = PacedTransport(transport, budget, platform=account.platform, max_wait=max_wait)
     connector = connector_for(
         account.platform,
         base_url=base_url,
         credentials=credentials,
         timeout=timeout,
-        transport=GuardedTransport(url_policy(rt, account.platform)),  # each call checked, pinned
+        transport=transport,
     )
     connector.keep_sessions_in(RedisSessionStore(rt, account.id, credentials))
     return connector

@@ -14,14 +14,17 @@ pass on a frozen account); a takedown sets ``compromised`` when it revokes crede
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from redis.exceptions import RedisError
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from postgate import audit_payloads as payloads
 from postgate.audit import Event
+from postgate.call_gate import close_gate, open_gate
 from postgate.errors import Conflict, ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
@@ -30,6 +33,7 @@ from postgate.store.models import Account, Freeze, Post, User
 from postgate.store.types import utcnow
 
 MAX_REASON = 2000
+log = logging.getLogger("postgate.freezes")
 
 
 def active_freezes(db: Session, account_id: int | None = None) -> list[Freeze]:
@@ -57,6 +61,7 @@ class FreezeResult:
     freeze: Freeze
     created: bool
     in_flight: list[Post] = field(default_factory=list)
+    scope: list[int] | None = None  # the accounts frozen; None: all of them
 
     def to_dict(self) -> dict[str, Any]:
         body = freeze_to_dict(self.freeze)
@@ -116,7 +121,7 @@ def set_freeze(
     )
     in_flight = in_flight_posts(db, scope)
     if existing is not None:
-        return FreezeResult(existing, False, in_flight)
+        return FreezeResult(existing, False, in_flight, scope)
     freeze = Freeze(account_id=scope[0] if scope else None, reason=text, created_by_id=actor.id)
     db.add(freeze)
     db.flush()
@@ -130,7 +135,26 @@ def set_freeze(
         details=details,
         source=source,
     )
-    return FreezeResult(freeze, True, in_flight)
+    return FreezeResult(freeze, True, in_flight, scope)
+
+
+def confirm_freeze(rt: Runtime, scope: list[int] | None) -> list[dict[str, Any]]:
+    """Once the freeze has committed: the handshake with the workers
+    (:mod:`postgate.call_gate`). Returns the posts in flight, as the answer lists them:
+    those whose platform call had started (answered by now, or given the handshake's
+    bound), and those whose outcome a person may still have to settle."""
+    unknown: ColumnElement[bool]
+    try:
+        started = close_gate(rt, scope)
+        unknown = (Post.status == PostStatus.PUBLISHING) & Post.outcome_unknown.is_(True)
+    except RedisError:  # no handshake possible: every post a worker holds may be in flight
+        log.warning("freeze: the gate cannot be closed (Redis); listing every held post")
+        started, unknown = [], Post.status == PostStatus.PUBLISHING
+    with rt.store.session() as db:
+        if scope is not None:
+            unknown = unknown & Post.account_id.in_(scope)
+        posts = db.scalars(select(Post).where(or_(Post.id.in_(started), unknown)).order_by(Post.id))
+        return [{"id": p.id, "account": p.account.name, "status": p.status} for p in posts]
 
 
 def lift_freeze(
@@ -156,6 +180,9 @@ def lift_freeze(
     now = utcnow()
     for freeze in freezes:
         freeze.lifted_at, freeze.lifted_by_id = now, actor.id
+        # Safe before the commit: a worker reads the store before the gate, and the store
+        # says frozen until the lift commits.
+        open_gate(rt, freeze.account_id)
     db.flush()
     rt.audit(
         db,

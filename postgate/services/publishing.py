@@ -68,6 +68,7 @@ class Claim:
     key_time: datetime | None = None  # see publish_key_time
     media: tuple[dict[str, Any], ...] = ()  # the post's images as approved (id, sha256, alt)
     uploads: dict[str, Any] = field(default_factory=dict)  # Post.media_uploads at the claim
+    crisis: bool = False  # a crisis statement: it may publish during a freeze
 
     @property
     def idempotency_key(self) -> str:
@@ -184,7 +185,17 @@ def claim_post(
         media, uploads = tuple(post.media or ()), dict(post.media_uploads or {})
         db.expunge(account)
         claim = Claim(
-            post_id, revision, token, account, text, attempts, now, key_time, media, uploads
+            post_id,
+            revision,
+            token,
+            account,
+            text,
+            attempts,
+            now,
+            key_time,
+            media,
+            uploads,
+            crisis=bool(post.crisis_statement),
         )
         return ClaimResult(ClaimOutcome.CLAIMED, claim)
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from postgate import audit_payloads as payloads
 from postgate.audit import Event
+from postgate.call_gate import close_gate
 from postgate.errors import ValidationFailed
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
@@ -84,6 +85,8 @@ def start_takedown(
         user_ids = _resolve_users(db, usernames)
         scope = check_scope(db, scope or Scope())
         start = _create_or_join(rt, db, actor, accounts, since, scope, source=source)
+        frozen = [a.id for a in accounts]
+    close_gate(rt, frozen)  # the freeze handshake: no publish call starts from here on
     with rt.store.transaction() as db:
         start.sessions_ended = _end_sessions(
             rt, db, actor, keep_token, usernames, user_ids, start, source=source

@@ -435,6 +435,32 @@ class ConfigVersion(Base):
     changed_at: Mapped[datetime | None]
 
 
+class RuleVersion(Base):
+    """One version of the rules (TOML) and the catalogue (CSV), kept whole so any version can
+    be shown, compared and rolled back to. ``status``: ``applied`` (took effect at
+    ``applied_at``; the latest applied one is in force), ``pending`` (it loosens protection,
+    ``loosening`` says how: it waits for a second person's approval), ``rejected``.
+    ``base_id`` is the version in force when it was proposed: its diff is against that one,
+    and a pending version whose base is no longer in force cannot be approved."""
+
+    __tablename__ = "rule_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rules: Mapped[str] = mapped_column(Text)
+    catalog: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    base_id: Mapped[int | None] = mapped_column(StoreInteger)
+    rollback_of: Mapped[int | None] = mapped_column(StoreInteger)
+    loosening: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    applied_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
 class EnrolmentLink(Base):
     """A single-use link through which a person sets their own password and enrols their own
     authenticator, so no admin ever sees them (DESIGN.md invariant 2).

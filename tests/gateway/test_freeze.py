@@ -88,21 +88,23 @@ def test_freeze_reports_posts_in_flight_and_blocks_others(rt, client, actors):
     lead = actors.person("sam", "security")
     with rt.store.transaction() as db:
         author = db.scalar(select(User).where(User.username == "sam"))
-        flying = Post(
-            account_id=acme, author_id=author.id, text="a", content_hash="", status="publishing"
-        )
-        waiting = Post(
-            account_id=acme, author_id=author.id, text="b", content_hash="", status="scheduled"
-        )
-        crisis = Post(
-            account_id=acme,
-            author_id=author.id,
-            text="c",
-            content_hash="",
-            status="scheduled",
-            crisis_statement=True,
-        )
-        db.add_all([flying, waiting, crisis])
+
+        def post(text: str, status: str, **more) -> Post:
+            return Post(
+                account_id=acme,
+                author_id=author.id,
+                text=text,
+                content_hash="",
+                status=status,
+                **more,
+            )
+
+        # Its call went out and its outcome is unknown: a person checks it.
+        flying = post("a", "publishing", outcome_unknown=True)
+        waiting = post("b", "scheduled")
+        crisis = post("c", "scheduled", crisis_statement=True)
+        claimed = post("d", "publishing")  # its call has not passed the gate: it never will
+        db.add_all([flying, waiting, crisis, claimed])
         db.flush()
         ids = flying.id, waiting.id, crisis.id
     body = client.post(

@@ -106,7 +106,8 @@ def test_takedown_under_rate_limit_completes_and_joins(rt, client, actors, scene
 
     done = wait_done(client, lead, first["id"], timeout=45)
     assert {i["outcome"] for i in done["items"]} == {"deleted"} and len(done["items"]) == 25
-    assert sandbox.get_stats(url)["rate_limited"] > 0
+    stats = sandbox.get_stats(url)  # the account's request budget paced it: few 429s if any
+    assert stats["rate_limited"] <= stats["requests"] // 10, stats
     assert len(live_texts(url, "acme")) == 3
     wait_done(client, lead, joined["id"], timeout=20)
     assert sandbox.list_live(url, "other") == []

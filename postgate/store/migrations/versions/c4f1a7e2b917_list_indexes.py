@@ -1,7 +1,7 @@
 """list indexes: keyset pages of posts and audit entries by filter
 
 Revision ID: c4f1a7e2b917
-Revises: c14a0a770001
+Revises: c3d4e5f6a717
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "c4f1a7e2b917"
-down_revision: str | None = "c14a0a770001"
+down_revision: str | None = "c3d4e5f6a717"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

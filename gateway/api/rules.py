@@ -1,0 +1,287 @@
+"""``/api/v1/rules`` and ``/api/v1/catalog``: the rules and the catalogue kept in the store.
+
+Admins replace them (2FA); each change is a new version, in force at once when it only
+tightens, else waiting for a second person (another admin or the security lead, with 2FA)
+to approve it. Admins and the security lead read them, the versions with their diffs, and
+"try" a proposed change against the last 30 days of posts without saving it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from flask import Response
+from pydantic import Field
+
+from gateway.access import current_user
+from gateway.api.operations import ApiBlueprint
+from gateway.api.types import Answer, Body, Query, SteppedUp, Text, one_of
+from gateway.context import rt, source_address
+from postgate import policy
+from postgate.errors import ValidationFailed
+from postgate.services import rule_trial, rule_versions
+from rules.catalog import COLUMNS
+
+bp = ApiBlueprint("rules", __name__, tag="rules")
+
+MAX_TEXT = 2_000_000  # characters of rules or catalogue in one request
+Note = Annotated[Text, Field(max_length=500, description="Why: shown in the history.")]
+RulesText = Annotated[Text, Field(max_length=MAX_TEXT, description="The rules, as TOML.")]
+CatalogText = Annotated[Text, Field(max_length=MAX_TEXT, description="The catalogue, as CSV.")]
+Cell = Annotated[Text, Field(max_length=1000)]
+
+
+class Product(Body):
+    """One catalogue row; ``aliases`` separated by ``|`` or given as a list."""
+
+    sku: Cell
+    name: Cell
+    aliases: Cell | list[Cell] = ""
+    price: Cell
+    currency: Cell
+    promo_price: Cell = ""
+    promo_start: Cell = ""
+    promo_end: Cell = ""
+
+
+class RulesChange(SteppedUp):
+    rules: RulesText
+    note: Note = ""
+
+
+class CatalogChange(SteppedUp):
+    """Give ``csv`` (the whole file) or ``products`` (row ``i`` is ``catalog.csv line i+2``
+    in error messages)."""
+
+    csv: CatalogText | None = None
+    products: Annotated[list[Product], Field(max_length=100_000)] | None = None
+    note: Note = ""
+
+
+class Proposal(Body):
+    """A change to try: either or both, as they would be saved."""
+
+    rules: RulesText | None = None
+    catalog: CatalogText | None = None
+
+
+class CatalogFormat(Query):
+    format: Annotated[
+        one_of(("json", "csv")),  # type: ignore[valid-type]
+        ValidationFailed("format is json or csv", field="format"),
+    ] = "json"
+
+
+class RulesVersion(Answer):
+    """One version: ``status`` is ``applied``, ``pending`` (it loosens protection, as
+    ``loosening`` says, and waits for a second person) or ``rejected``; ``in_force`` marks
+    the one the checks use; ``diff`` is against ``base_id``, the version in force when it
+    was proposed."""
+
+    id: int
+    version: str
+    status: str
+    in_force: bool
+    author: str
+    created_at: str
+    base_id: int | None
+    rollback_of: int | None
+    loosening: list[str]
+    note: str
+    decided_by: str | None
+    decided_at: str | None
+    applied_at: str | None
+    diff: str
+    rules: str | None = None
+    catalog: str | None = None
+
+
+class RulesVersionList(Answer):
+    versions: list[RulesVersion]
+
+
+class CatalogAnswer(Answer):
+    version_id: int | None
+    products: list[dict[str, Any]]
+    csv: str
+
+
+class TrialPost(Answer):
+    id: int
+    account: str
+    author: str
+    status: str
+    text: str
+    would_block: bool
+    findings: list[dict[str, Any]]
+
+
+class Trial(Answer):
+    version: str
+    would_block: int
+    would_flag: int
+    posts: list[TrialPost]
+
+
+def _in_force() -> tuple[int | None, str, str | None]:
+    with rt().store.session() as db:
+        row = rule_versions.in_force(db)
+        if row is not None:
+            return row.id, row.rules, row.catalog
+    return (None, *rule_versions.files(rt()))
+
+
+def _new_version(**change: Any) -> tuple[dict[str, Any], int]:
+    with rt().store.transaction() as db:
+        row = rule_versions.propose(
+            rt(), db, actor=current_user().username, source=source_address(), **change
+        )
+        return rule_versions.to_dict(db, row), 201
+
+
+@bp.operation("GET", "/rules", roles=policy.RUN_CONSOLE, answers={200: RulesVersion})
+def get_rules() -> dict[str, Any]:
+    """The version in force, with its rules and catalogue (the files until one is stored)."""
+    with rt().store.transaction() as db:
+        return rule_versions.to_dict(db, rule_versions.current(rt(), db), content=True)
+
+
+@bp.operation(
+    "PUT",
+    "/rules",
+    body=RulesChange,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={201: RulesVersion},
+    errors=(409,),
+)
+def put_rules(body: RulesChange) -> tuple[dict[str, Any], int]:
+    """Replace the rules: a new version, in force at once when it only tightens, else
+    ``pending`` until another admin or the security lead approves it."""
+    return _new_version(rules=body.rules, note=body.note)
+
+
+@bp.operation(
+    "GET",
+    "/catalog",
+    query=CatalogFormat,
+    roles=policy.RUN_CONSOLE,
+    answers={200: {"application/json": CatalogAnswer, "text/csv": None}},
+)
+def get_catalog(query: CatalogFormat) -> Any:
+    """The catalogue in force, as JSON rows or as the CSV file (``?format=csv``)."""
+    version_id, _, catalog = _in_force()
+    text = catalog or ",".join(COLUMNS) + "\n"
+    if query.format == "csv":
+        return Response(
+            text,
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="catalog.csv"'},
+        )
+    rows = [dict(row) for row in csv.DictReader(io.StringIO(text))]
+    return {"version_id": version_id, "products": rows, "csv": text}
+
+
+@bp.operation(
+    "PUT",
+    "/catalog",
+    body=CatalogChange,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={201: RulesVersion},
+    errors=(409,),
+)
+def put_catalog(body: CatalogChange) -> tuple[dict[str, Any], int]:
+    """Replace the catalogue (CSV text or JSON rows): deleting a product or changing any of
+    its cells waits for a second person; adding products takes effect at once."""
+    if (body.csv is None) == (body.products is None):
+        raise ValidationFailed("give either csv or products", field="csv")
+    text = body.csv if body.csv is not None else products_csv(body.products or [])
+    return _new_version(catalog=text, note=body.note)
+
+
+def products_csv(products: list[Product]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for product in products:
+        row = product.model_dump()
+        if isinstance(row["aliases"], list):
+            row["aliases"] = "|".join(row["aliases"])
+        writer.writerow([row[column] for column in COLUMNS])
+    return out.getvalue()
+
+
+@bp.operation("GET", "/rules/versions", roles=policy.RUN_CONSOLE, answers={200: RulesVersionList})
+def list_versions() -> dict[str, Any]:
+    """The latest 100 versions, newest first, each with its diff."""
+    with rt().store.session() as db:
+        return {"versions": [rule_versions.to_dict(db, v) for v in rule_versions.history(db)]}
+
+
+@bp.operation(
+    "GET", "/rules/versions/<id:version_id>", roles=policy.RUN_CONSOLE, answers={200: RulesVersion}
+)
+def get_version(version_id: int) -> dict[str, Any]:
+    """One version with its rules and catalogue."""
+    with rt().store.session() as db:
+        return rule_versions.to_dict(db, rule_versions.find(db, version_id), content=True)
+
+
+def _decide(how: Any, version_id: int) -> dict[str, Any]:
+    with rt().store.transaction() as db:
+        row = how(rt(), db, version_id, actor=current_user().username, source=source_address())
+        return rule_versions.to_dict(db, row)
+
+
+@bp.operation(
+    "POST",
+    "/rules/versions/<id:version_id>/approve",
+    body=SteppedUp,
+    roles=policy.RUN_CONSOLE,
+    step_up=True,
+    answers={200: RulesVersion},
+    errors=(409,),
+)
+def approve_version(version_id: int, body: SteppedUp) -> dict[str, Any]:
+    """A second person (not its author) puts a pending version in force. 409 when it is not
+    pending, or when the rules changed since it was proposed."""
+    return _decide(rule_versions.approve, version_id)
+
+
+@bp.operation(
+    "POST",
+    "/rules/versions/<id:version_id>/reject",
+    body=SteppedUp,
+    roles=policy.RUN_CONSOLE,
+    step_up=True,
+    answers={200: RulesVersion},
+    errors=(409,),
+)
+def reject_version(version_id: int, body: SteppedUp) -> dict[str, Any]:
+    """Turn a pending version down (or, for its author, withdraw it)."""
+    return _decide(rule_versions.reject, version_id)
+
+
+@bp.operation(
+    "POST",
+    "/rules/versions/<id:version_id>/rollback",
+    body=SteppedUp,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={201: RulesVersion},
+    errors=(409,),
+)
+def rollback_version(version_id: int, body: SteppedUp) -> tuple[dict[str, Any], int]:
+    """A new version with this version's rules and catalogue, judged like any change (a
+    rollback that loosens waits for a second person)."""
+    return _decide(rule_versions.rollback, version_id), 201
+
+
+@bp.operation("POST", "/rules/try", body=Proposal, roles=policy.RUN_CONSOLE, answers={200: Trial})
+def try_rules(body: Proposal) -> dict[str, Any]:
+    """Run a proposed change against the last 30 days of posts, nothing saved."""
+    with rt().store.session() as db:
+        return rule_trial.try_rules(rt(), db, rules=body.rules, catalog=body.catalog)

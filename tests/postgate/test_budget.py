@@ -1,0 +1,133 @@
+"""One request budget per account, in Redis: pace before the platform says 429 (issue 11).
+
+Real Redis; the platform side is an ``httpx.MockTransport`` answering like Mastodon's rate
+limiter (``X-RateLimit-*`` headers, a 429 with ``Retry-After``)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from postgate.budget import Budget, PacedTransport, Priority, Quotas
+from postgate.platforms.base import RetryableError
+from postgate.platforms.spec import Quota
+
+
+class Platform:
+    """A fixed window of ``limit`` calls per ``period`` seconds, counting what it answers."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit, self.period = limit, period
+        self.start, self.used, self.refused, self.calls = 0.0, 0, 0, 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        now = time.time()
+        self.calls += 1
+        if now >= self.start + self.period:
+            self.start, self.used = now, 0
+        reset = datetime.fromtimestamp(self.start + self.period, UTC).isoformat()
+        if self.used >= self.limit:
+            self.refused += 1
+            headers = {"Retry-After": "1", "X-RateLimit-Remaining": "0"}
+            return httpx.Response(429, headers=headers | self._limit(reset), json={})
+        self.used += 1
+        headers = {"X-RateLimit-Remaining": str(self.limit - self.used)} | self._limit(reset)
+        return httpx.Response(200, headers=headers, json={})
+
+    def _limit(self, reset: str) -> dict[str, str]:
+        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Reset": reset}
+
+
+def client(rt, platform, priority=Priority.PUBLISH, *, quotas=None, max_wait=30.0):
+    budget = Budget(rt, 7, quotas or Quotas(), priority)
+    transport = PacedTransport(
+        httpx.MockTransport(platform), budget, platform="mastodon", max_wait=max_wait
+    )
+    return httpx.Client(transport=transport, base_url="https://mastodon.test")
+
+
+def test_calls_slow_down_before_the_platform_says_429(rt):
+    platform = Platform(limit=5, period=0.5)
+    first, second = client(rt, platform), client(rt, platform)  # two processes, one budget
+    started = time.monotonic()
+    for i in range(24):
+        assert (first if i % 2 else second).post("/api/v1/statuses").status_code == 200
+    elapsed = time.monotonic() - started
+    assert platform.refused == 0
+    assert elapsed >= 2.0  # publishes keep one call of each window in reserve: 4 a window
+
+
+def test_settling_calls_spend_the_reserve_that_publishes_leave(rt):
+    platform = Platform(limit=5, period=30)
+    publish, settle = client(rt, platform, max_wait=0.1), client(rt, platform, Priority.SETTLE)
+    for _ in range(4):
+        publish.post("/api/v1/statuses")
+    with pytest.raises(RetryableError) as refused:
+        publish.post("/api/v1/statuses")  # the last call of the window is not for publishes
+    assert "paced" in refused.value.message and refused.value.retry_after > 20
+    assert settle.get("/api/v1/accounts/1/statuses").status_code == 200  # a read-back gets it
+    assert platform.calls == 5 and platform.refused == 0
+
+
+def test_a_429_pauses_every_call_of_the_account_for_its_retry_after(rt):
+    platform = Platform(limit=1, period=2)
+    settle = client(rt, platform, Priority.SETTLE, max_wait=0.1)
+    platform.used = platform.limit  # another client of the account spent the window
+    platform.start = time.time()
+    with pytest.raises(RetryableError):
+        settle.get("/api/v1/accounts/1/statuses")  # refused, then paused: not sent again
+    with pytest.raises(RetryableError) as paused:
+        client(rt, platform, Priority.SETTLE, max_wait=0.1).post("/api/v1/statuses")
+    assert paused.value.retry_after > 0.5
+    assert platform.refused == 1  # nothing more was sent while the pause lasted
+
+
+def test_the_documented_quota_holds_before_any_header_is_seen(rt):
+    calls = []
+
+    def silent(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, json={})
+
+    quotas = Quotas(calls=Quota(3, 60))
+    publish = client(rt, silent, quotas=quotas, max_wait=0.1)
+    publish.post("/api/v1/statuses")
+    publish.post("/api/v1/statuses")
+    with pytest.raises(RetryableError):
+        publish.post("/api/v1/statuses")
+    client(rt, silent, Priority.SETTLE, quotas=quotas).get("/api/v1/x")
+    assert len(calls) == 3
+
+
+def test_a_refused_read_is_sent_again_but_a_refused_write_is_not(rt):
+    answers = iter([503, 503, 200, 503])
+    seen = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        return httpx.Response(next(answers), json={})
+
+    settle = client(rt, flaky, Priority.SETTLE)
+    assert settle.get("/api/v1/accounts/1/statuses").status_code == 200
+    assert settle.post("/api/v1/statuses").status_code == 503  # the caller reads it back
+    assert seen == ["GET", "GET", "GET", "POST"]
+
+
+def test_an_epoch_reset_and_a_delay_reset_are_both_read():
+    from postgate.platforms.ratelimit import announced_window
+
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    epoch = str(int((now + timedelta(seconds=90)).timestamp()))
+    bluesky = httpx.Headers(
+        {"RateLimit-Limit": "3000", "RateLimit-Remaining": "7", "RateLimit-Reset": epoch}
+    )
+    draft = httpx.Headers(
+        {"RateLimit-Limit": "10", "RateLimit-Remaining": "99", "RateLimit-Reset": "30"}
+    )
+    assert announced_window(bluesky, lambda: now).reset_in == pytest.approx(90)
+    window = announced_window(draft, lambda: now)
+    assert (window.remaining, window.reset_in) == (10, 30)
+    assert announced_window(httpx.Headers({"X-RateLimit-Limit": "x"}), lambda: now) is None
