@@ -26,6 +26,11 @@ EnrolmentPurpose = one_of(PURPOSES)
 ChangeKind = one_of(CHANGE_KINDS)
 
 
+NEXT: Any = Field(
+    description="Give it as `cursor` (with the same filters) for the next page; null on the last."
+)
+
+
 class Error(Answer):
     """Every refusal: ``error`` is a code (``malformed``, ``not_authenticated``,
     ``login_failed``, ``otp_required``, ``otp_invalid``, ``forbidden``, ``not_found``,
@@ -95,6 +100,7 @@ class Me(User):
 
 class UserList(Answer):
     users: list[User]
+    next: str | None = NEXT
 
 
 class EnrolmentLink(Answer):
@@ -304,6 +310,7 @@ class Submitted(Post):
 
 class PostList(Answer):
     posts: list[Post]
+    next: str | None = NEXT
 
 
 class StatementTemplate(Answer):
@@ -490,6 +497,7 @@ class TakedownPreview(Answer):
 
 class TakedownList(Answer):
     takedowns: list[TakedownSummary]
+    next: str | None = NEXT
 
 
 class TakedownStarted(Takedown):
@@ -560,7 +568,8 @@ class AuditEntry(Answer):
 
 class AuditPage(Answer):
     entries: list[AuditEntry]
-    next_after: int = Field(description="Give it as `after` for the next page.")
+    next_after: int = Field(description="Give it as `after` for the next page (oldest first).")
+    next: str | None = NEXT
 
 
 class Checkpoint(Answer):

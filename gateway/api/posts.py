@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from gateway import submitted
+from gateway import cursors, submitted
 from gateway.access import caller
 from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
@@ -25,9 +25,10 @@ from gateway.dispatch import dispatch_after_commit
 from gateway.i18n import finding_text
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import media, posts, retrying, review, settling
+from postgate.services import listing, media, post_lists, posts, retrying, review, settling
+from postgate.services.post_lists import PostQuery
 from postgate.services.quotas import quota_warning
-from postgate.store.models import POST_STATUSES, Account
+from postgate.store.models import POST_STATUSES, Account, User
 from postgate.store.types import INT_MAX
 
 bp = ApiBlueprint("posts", __name__, tag="posts")
@@ -100,7 +101,36 @@ class Settlement(SteppedUp):
 
 
 class PostFilter(Query):
+    """Filters of ``GET /posts``; `cursor` continues a list with the same filters."""
+
     status: one_of(POST_STATUSES) | None = None  # type: ignore[valid-type]
+    account: Limited(column_length(Account.name)) | None = None  # type: ignore[valid-type]
+    author: Limited(column_length(User.username)) | None = Field(  # type: ignore[valid-type]
+        default=None, description="A username; an author only ever sees their own posts."
+    )
+    since: AwareTime | None = Field(default=None, description="Created at or after this time.")
+    until: AwareTime | None = Field(default=None, description="Created before this time.")
+    q: Limited(200) | None = Field(  # type: ignore[valid-type]
+        default=None, description="Posts whose text contains this (case-insensitive)."
+    )
+    sort: one_of(listing.SORTS) = Field(  # type: ignore[valid-type]
+        default="newest", description="`newest` first (default) or `oldest` first."
+    )
+    limit: int = Field(default=listing.DEFAULT_LIMIT, ge=1, le=listing.MAX_LIMIT)
+    cursor: Limited(cursors.MAX_LENGTH) | None = Field(  # type: ignore[valid-type]
+        default=None, description="The `next` of the previous page, as it was given."
+    )
+
+    def post_query(self) -> PostQuery:
+        return PostQuery(
+            status=self.status,
+            account=self.account or None,
+            author=self.author or None,
+            since=self.since,
+            until=self.until,
+            text=self.q or None,
+            sort=listing.Sort(self.sort),
+        )
 
 
 @bp.operation(
@@ -133,11 +163,17 @@ def submit(body: NewPost) -> tuple[dict[str, Any], int]:
 
 @bp.operation("GET", "/posts", query=PostFilter, answers={200: answers.PostList})
 def list_posts(query: PostFilter) -> dict[str, Any]:
-    """The posts the caller may see: an author their own; reviewers, security and admins
-    every one. Newest first."""
+    """The posts the caller may see (an author their own; reviewers, security and admins
+    every one), newest first, `limit` at a time: follow `next` until it is null."""
+    wanted = query.post_query()
+    filters = wanted.filters()
+    at = cursors.read(query.cursor, "posts", filters)
     with rt().store.session() as db:
-        found = posts.list_posts(db, caller(db), query.status)
-        return {"posts": [posts.post_to_dict(p) for p in found]}
+        page = post_lists.page_posts(db, caller(db), wanted, limit=query.limit, after=at.after)
+        return {
+            "posts": [posts.post_to_dict(p) for p in page.items],
+            "next": cursors.make("posts", filters, after=page.next_after),
+        }
 
 
 @bp.operation("GET", "/posts/<id:post_id>", answers={200: answers.Post})

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 from flask import Response
 from pydantic import Field
 
+from gateway import cursors
 from gateway.access import caller, current_token, current_user
 from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
+from gateway.api.paging import DatedPageQuery
 from gateway.api.types import (
     AwareTime,
     Body,
@@ -26,10 +28,21 @@ from gateway.api.types import (
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import crisis, incident, posts, takedown_preview, takedown_view, takedowns
+from postgate.services import (
+    crisis,
+    incident,
+    other_lists,
+    posts,
+    takedown_preview,
+    takedown_view,
+    takedowns,
+)
 from postgate.services.takedown_evidence import evidence_archive as takedown_evidence_zip
 from postgate.services.takedown_scope import Scope, parse_scope
+from postgate.states import TakedownStatus
 from postgate.store.models import Account, TakedownItem, User
+
+TAKEDOWN_STATUSES = tuple(s.value for s in TakedownStatus)
 
 bp = ApiBlueprint("takedowns", __name__, tag="takedowns")
 
@@ -136,12 +149,28 @@ def preview_takedown(body: TakedownScope) -> dict[str, Any]:
     return takedown_preview.preview_takedown(rt(), body.accounts, body.since, body.scope)
 
 
-@bp.operation("GET", "/takedowns", roles=policy.RUN_CONSOLE, answers={200: answers.TakedownList})
-def list_takedowns() -> dict[str, Any]:
-    """The latest takedowns, newest first, without their items."""
+class TakedownFilter(DatedPageQuery):
+    status: one_of(TAKEDOWN_STATUSES) | None = None  # type: ignore[valid-type]
+
+
+@bp.operation(
+    "GET",
+    "/takedowns",
+    query=TakedownFilter,
+    roles=policy.RUN_CONSOLE,
+    answers={200: answers.TakedownList},
+)
+def list_takedowns(query: TakedownFilter) -> dict[str, Any]:
+    """Takedowns, newest first, without their items; `since`/`until` bound when they
+    started. Follow `next` for more."""
+    filters = {**query.window().filters(), "status": query.status or ""}
+    at = cursors.read(query.cursor, "takedowns", filters)
     with rt().store.session() as db:
-        found = takedown_view.list_takedowns(db)
-        return {"takedowns": [takedown_view.takedown_to_dict(db, t, items=False) for t in found]}
+        page = other_lists.page_takedowns(
+            db, query.window(), status=query.status, limit=query.limit, after=at.after
+        )
+        shown = [takedown_view.takedown_to_dict(db, t, items=False) for t in page.items]
+    return {"takedowns": shown, "next": cursors.make("takedowns", filters, after=page.next_after)}
 
 
 @bp.operation(

@@ -11,23 +11,36 @@ from flask import url_for
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from gateway import cursors
 from gateway.access import caller, current_token, current_user
 from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
-from gateway.api.types import Body, Limited, Otp, SteppedUp, Text, code_of, column_length
+from gateway.api.paging import PageQuery
+from gateway.api.types import (
+    Body,
+    Limited,
+    Otp,
+    SteppedUp,
+    Text,
+    code_of,
+    column_length,
+    one_of,
+)
 from gateway.context import rt, source_address
 from postgate import passwords, policy
 from postgate.errors import ValidationFailed
 from postgate.services import (
     duties,
     enrollment,
+    other_lists,
     password_change,
     recovery_codes,
     revocation,
     users,
 )
 from postgate.services.enrolment_links import IssuedLink
-from postgate.store.models import User
+from postgate.services.names import canonical_name
+from postgate.store.models import ROLES, User
 
 bp = ApiBlueprint("users", __name__, tag="users")
 
@@ -54,11 +67,26 @@ class Confirmation(Body):
     otp: Otp | None = None
 
 
-@bp.operation("GET", "/users", roles=policy.RUN_CONSOLE, answers={200: answers.UserList})
-def list_users() -> dict[str, Any]:
-    """Every user."""
+class UserFilter(PageQuery):
+    q: Limited(column_length(User.username)) | None = Field(  # type: ignore[valid-type]
+        default=None, description="Users whose name contains this."
+    )
+    role: one_of(ROLES) | None = None  # type: ignore[valid-type]
+
+
+@bp.operation(
+    "GET", "/users", query=UserFilter, roles=policy.RUN_CONSOLE, answers={200: answers.UserList}
+)
+def list_users(query: UserFilter) -> dict[str, Any]:
+    """Users by name, a to z; follow `next` for more."""
+    filters = {"q": canonical_name(query.q), "role": query.role or ""}
+    at = cursors.read(query.cursor, "users", filters)
     with rt().store.session() as db:
-        return {"users": [users.user_to_dict(u) for u in users.list_users(db)]}
+        page = other_lists.page_users(
+            db, text=query.q, role=query.role, limit=query.limit, after=at.after
+        )
+        shown = [users.user_to_dict(u) for u in page.items]
+    return {"users": shown, "next": cursors.make("users", filters, after=page.next_after)}
 
 
 @bp.operation(

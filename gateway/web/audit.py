@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from gateway.access import roles_required
 from gateway.context import rt
+from gateway.web import list_pages
 from postgate import audit, audit_checkpoint, policy
+from postgate.services.listing import within
 from postgate.store.models import AuditEntry
 
 bp = Blueprint("audit", __name__)
@@ -25,7 +27,8 @@ ACTIONS = sorted({str(e).split(":")[0] for e in audit.Event} | {str(e) for e in 
 
 def _filters() -> dict[str, str]:
     return {
-        name: (request.args.get(name) or "").strip()[:200] for name in ("action", "actor", "target")
+        name: (request.args.get(name) or "").strip()[:200]
+        for name in ("action", "actor", "target", "since", "until")
     }
 
 
@@ -47,6 +50,9 @@ def newest_entries(
         query = query.where(AuditEntry.actor == filters["actor"])
     if filters["target"]:
         query = query.where(AuditEntry.target == filters["target"])
+    window = list_pages.window()  # since and until, days in UTC
+    window.check()
+    query = within(query, AuditEntry.at, window)
     return list(db.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))
 
 

@@ -17,7 +17,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import DateTimeLocalField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -28,6 +27,7 @@ from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
+from gateway.web import list_pages
 from gateway.web.account_rows import accounts_info
 from gateway.web.crisis import may_mark_crisis
 from gateway.web.settle import SettleForm, may_retry, may_settle
@@ -39,11 +39,10 @@ from postgate.services import posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
 from postgate.services.media import attach, draft_images, media_rows
-from postgate.services.names import canonical_name
 from postgate.services.quotas import quota_warning
 from postgate.services.server_limits import account_limits
 from postgate.states import CANCELLABLE, EDITABLE, Role
-from postgate.store.models import POST_STATUSES, Account, Post
+from postgate.store.models import Account, Post
 from postgate.timeparse import date_in_range, local_to_utc
 from rules import count_length
 
@@ -246,30 +245,18 @@ def _parse_local(value: object) -> datetime | None:
     return None
 
 
-def _own_posts(db: Session, user_id: int, status: str | None, account: str | None) -> list[Post]:
-    query = select(Post).where(Post.author_id == user_id).order_by(Post.id.desc()).limit(200)
-    if status in POST_STATUSES:
-        query = query.where(Post.status == status)
-    if account:
-        query = query.join(Account).where(Account.name == canonical_name(account))
-    return list(db.scalars(query))
-
-
 @bp.get("/posts", endpoint="list")
 @roles_required(policy.WRITE_POSTS)
 def posts_list() -> ResponseReturnValue:
-    status = request.args.get("status") or None
-    account = request.args.get("account") or None
-    with rt().store.session() as db:
-        found = _own_posts(db, caller(db).id, status, account)
-        return render_template(
-            "posts/list.html",
-            posts=found,
-            statuses=POST_STATUSES,
-            accounts=accounts_info(db),
-            status=status,
-            account=account,
-        )
+    """The caller's own posts, newest first, a page at a time, filtered."""
+    return list_pages.posts_page("posts/list.html", "mine", list_pages.post_query(own_only=True))
+
+
+@bp.get("/posts/all", endpoint="all")
+@roles_required(policy.SEE_ALL_POSTS)
+def all_posts() -> ResponseReturnValue:
+    """Every post (security, admins, reviewers), newest first, a page at a time, filtered."""
+    return list_pages.posts_page("posts/all.html", "all", list_pages.post_query())
 
 
 @bp.get("/posts/<int:post_id>", endpoint="detail")

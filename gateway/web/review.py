@@ -18,16 +18,18 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from gateway.access import caller, roles_required
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.i18n import error_text, finding_text
+from gateway.web import list_pages
 from gateway.web.calendar_days import calendar_days
 from gateway.web.textview import highlight, word_diff
 from postgate import policy
@@ -39,7 +41,8 @@ from postgate.errors import (
     RateLimited,
     ValidationFailed,
 )
-from postgate.services import posts, review
+from postgate.services import bulk_review, posts, review
+from postgate.services.listing import Sort
 from postgate.services.media import media_rows
 from postgate.states import PostStatus
 from postgate.store.models import Post, PostRevision, User
@@ -66,6 +69,19 @@ class RejectForm(FlaskForm):
         description=_l("The author sees this reason."),
         validators=[DataRequired(message=_l("Give a reason.")), Length(max=1000)],
     )
+
+
+class BulkRejectForm(RejectForm):
+    """The queue's "Reject selected": the ticked posts (``posts``) and one reason."""
+
+    posts = MultiCheckboxField(_l("Select"), validate_choice=False)
+
+    def post_ids(self) -> list[int]:
+        return [int(v) for v in self.posts.data or [] if str(v).isdigit() and len(str(v)) < 12]
+
+    def validate_posts(self, field: MultiCheckboxField) -> None:
+        if not self.post_ids():
+            raise ValidationError(_("Select at least one post."))
 
 
 def flag_choices(post: Post) -> list[tuple[str, str]]:
@@ -98,14 +114,49 @@ def seen_revision(post: Post, seen_hash: str | None) -> PostRevision | None:
 @bp.get("/review", endpoint="queue")
 @roles_required(policy.REVIEW_POSTS)
 def queue() -> ResponseReturnValue:
-    with rt().store.session() as db:
-        user = caller(db)
-        waiting = [
-            p
-            for p in reversed(posts.list_posts(db, user, PostStatus.PENDING_REVIEW))
-            if p.author_id != user.id
-        ]
-        return render_template("review/queue.html", posts=waiting)
+    return _queue_page(BulkRejectForm(formdata=None))
+
+
+def _queue_page(form: BulkRejectForm, status: int = 200) -> ResponseReturnValue:
+    """Others' posts waiting for review, oldest first, a page at a time, filtered."""
+    wanted = list_pages.post_query(Sort.OLDEST, status=PostStatus.PENDING_REVIEW, others_only=True)
+    return list_pages.posts_page("review/queue.html", "review", wanted, form=form), status
+
+
+@bp.post("/review/reject-selected", endpoint="reject_selected")
+@roles_required(policy.REVIEW_POSTS)
+def reject_selected() -> ResponseReturnValue:
+    """Reject the ticked posts with one reason: each one as a single rejection would (same
+    checks, its own audit entry); all or none, so a refusal names the post and changes
+    nothing."""
+    form = BulkRejectForm()
+    if not form.validate_on_submit():
+        return _queue_page(form, 422)
+    try:
+        with rt().store.transaction() as db:
+            done = bulk_review.reject_many(
+                rt(), db, caller(db), form.post_ids(), form.reason.data, source=source_address()
+            )
+    except SHOWN_ERRORS as exc:
+        post_id = getattr(exc, "post_id", None)
+        if post_id is None or exc.field == "reason":
+            show_error(form, exc, {"reason": "reason"})
+        else:
+            flash(
+                _("Nothing rejected: post #%(id)d: %(error)s", id=post_id, error=error_text(exc)),
+                "error",
+            )
+        return _queue_page(form, exc.status)
+    for post in done:
+        dispatch_after_commit(post)
+    flash(
+        ngettext(
+            "%(num)d post rejected; each author sees your reason.",
+            "%(num)d posts rejected; each author sees your reason.",
+            len(done),
+        )
+    )
+    return redirect(url_for("review.queue"))
 
 
 def _review_page(

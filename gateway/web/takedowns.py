@@ -10,9 +10,13 @@ from flask.typing import ResponseReturnValue
 
 from gateway.access import roles_required
 from gateway.context import rt
+from gateway.web import list_pages
 from postgate import policy
-from postgate.services import incident, takedown_view
+from postgate.errors import ValidationFailed
+from postgate.services import incident, other_lists, takedown_view
+from postgate.services.listing import DEFAULT_LIMIT
 from postgate.services.takedown_evidence import evidence_archive, evidence_file
+from postgate.states import TakedownStatus
 
 bp = Blueprint("takedowns", __name__)
 
@@ -21,6 +25,30 @@ def _takedown_body(takedown_id: int, items: bool = True) -> dict[str, Any]:
     with rt().store.session() as db:
         takedown = takedown_view.load_takedown(db, takedown_id)
         return takedown_view.takedown_to_dict(db, takedown, items=items)
+
+
+@bp.get("/security/takedowns", endpoint="index")
+@roles_required(policy.RUN_CONSOLE)
+def takedowns_list() -> ResponseReturnValue:
+    """Every takedown, newest first, a page at a time, by status and start date."""
+    window = list_pages.window()
+    status = list_pages.arg("status", 32)
+    if status is not None and status not in tuple(TakedownStatus):
+        raise ValidationFailed("unknown status {value!r}", field="status", value=status)
+    filters = {**window.filters(), "status": status or ""}
+    at = list_pages.position("takedowns", filters)
+    with rt().store.session() as db:
+        page = other_lists.page_takedowns(
+            db, window, status=status, limit=DEFAULT_LIMIT, after=at.after, before=at.before
+        )
+        shown = [takedown_view.takedown_to_dict(db, t, items=False) for t in page.items]
+    return render_template(
+        "console/takedowns.html",
+        takedowns=shown,
+        links=list_pages.links("takedowns", filters, page),
+        statuses=list(TakedownStatus),
+        status=status,
+    )
 
 
 @bp.get("/security/takedowns/<int:takedown_id>", endpoint="show")

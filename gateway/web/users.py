@@ -24,6 +24,7 @@ from gateway.forms import (
     step_up,
     step_up_fresh,
 )
+from gateway.web import list_pages
 from gateway.web.user_forms import (
     EnableForm,
     NewUserForm,
@@ -35,9 +36,11 @@ from gateway.web.user_forms import (
     user_choices,
 )
 from postgate import policy
-from postgate.errors import PostgateError
-from postgate.services import duties, revocation, users
+from postgate.errors import PostgateError, ValidationFailed
+from postgate.services import duties, other_lists, revocation, users
 from postgate.services.enrolment_links import IssuedLink
+from postgate.services.listing import DEFAULT_LIMIT
+from postgate.store.models import ROLES
 from postgate.store.types import utcnow
 
 bp = Blueprint("users", __name__)
@@ -46,6 +49,21 @@ bp = Blueprint("users", __name__)
 def user_rows() -> list[dict[str, Any]]:
     with rt().store.session() as db:
         return [users.user_to_dict(u) for u in users.list_users(db)]
+
+
+def page_rows() -> tuple[list[dict[str, Any]], list_pages.Links]:
+    """The table's page of users, by name, filtered by ``q`` (name contains) and ``role``."""
+    text, role = list_pages.arg("q", 64), list_pages.arg("role", 16)
+    if role is not None and role not in ROLES:
+        raise ValidationFailed("unknown role {value!r}", field="role", value=role)
+    filters = {"q": text or "", "role": role or ""}
+    at = list_pages.position("users", filters)
+    with rt().store.session() as db:
+        page = other_lists.page_users(
+            db, text=text, role=role, limit=DEFAULT_LIMIT, after=at.after, before=at.before
+        )
+        rows = [users.user_to_dict(u) for u in page.items]
+    return rows, list_pages.links("users", filters, page)
 
 
 def change_rows() -> list[dict[str, Any]]:
@@ -65,9 +83,12 @@ def users_page(status: int = 200, **context: Any) -> ResponseReturnValue:
     if is_admin:
         forms["enable_form"] = enable_form(rows, context.pop("enable_form", None))
     changes = change_rows()
+    shown, links = page_rows()
     return render_template(
         "console/users.html",
-        users=rows,
+        users=shown,
+        links=links,
+        roles=ROLES,
         changes=changes,
         now_iso=utcnow().isoformat(),
         change_forms={

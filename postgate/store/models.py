@@ -138,7 +138,14 @@ class Account(Base):
 
 class Post(Base):
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_status_scheduled", "status", "scheduled_at"),)
+    __table_args__ = (
+        Index("ix_posts_status_scheduled", "status", "scheduled_at"),
+        # Keyset pages of the lists (postgate.services.post_lists), per filter.
+        Index("ix_posts_status_id", "status", "id"),
+        Index("ix_posts_author_id_id", "author_id", "id"),
+        Index("ix_posts_account_id_id", "account_id", "id"),
+        Index("ix_posts_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -370,6 +377,10 @@ class AuditEntry(Base):
     """One link of the hash chain: ``hash = HMAC(key, canonical(entry) + prev_hash)``."""
 
     __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_actor_seq", "actor", "seq"),
+        Index("ix_audit_entries_at", "at"),
+    )
 
     seq: Mapped[int] = mapped_column(StoreInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
