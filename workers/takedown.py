@@ -55,8 +55,15 @@ def run_takedown(takedown_id: int) -> dict[str, Any]:
 
 
 def execute(rt: Runtime, takedown_id: int) -> dict[str, Any]:
+    # A run that stalled past its lease (a busy machine, a Redis flush) takes it back when no
+    # other run took it meanwhile; when one did, the key holds another token and this run
+    # stops (LeaseLost): the short lease speeds up resuming, it must not end a live run.
     lease = Lease(
-        rt.redis, lease_key(rt, takedown_id), seconds=LEASE_SECONDS, heartbeat=HEARTBEAT_SECONDS
+        rt.redis,
+        lease_key(rt, takedown_id),
+        seconds=LEASE_SECONDS,
+        heartbeat=HEARTBEAT_SECONDS,
+        survive_flush=True,
     )
     if not lease.acquire(wait=lease.seconds + 2):
         return {"takedown": takedown_id, "skipped": "another run holds the takedown"}
