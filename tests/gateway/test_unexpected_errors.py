@@ -7,8 +7,7 @@ import logging
 
 import pytest
 
-import gateway.web.posts
-import postgate.services.posts
+import postgate.services.post_lists
 
 SECRET = "connection string postgresql://admin:hunter2@db"
 
@@ -28,7 +27,7 @@ def test_a_page_shows_the_error_page_in_the_readers_language(
     client, web, actors, monkeypatch, caplog, lang, text
 ) -> None:
     web.login(actors.create("ana", "author"), lang=lang)
-    monkeypatch.setattr(gateway.web.posts, "_own_posts", _explode)
+    monkeypatch.setattr(postgate.services.post_lists, "page_posts", _explode)
     with caplog.at_level(logging.ERROR, logger="postgate.gateway"):
         response = client.get("/posts")
     body = response.get_data(as_text=True)
@@ -42,7 +41,7 @@ def test_a_page_shows_the_error_page_in_the_readers_language(
 
 def test_the_api_answers_json(client, actors, monkeypatch, caplog) -> None:
     ana = actors.person("ana", "author")
-    monkeypatch.setattr(postgate.services.posts, "list_posts", _explode)
+    monkeypatch.setattr(postgate.services.post_lists, "page_posts", _explode)
     with caplog.at_level(logging.ERROR, logger="postgate.gateway"):
         response = client.get("/api/v1/posts", headers=ana.headers)
     assert response.status_code == 500
