@@ -61,6 +61,13 @@ def parse_catalog(content: bytes, path: str = "catalog.csv") -> Catalog:
     except UnicodeDecodeError as exc:
         raise RuleConfigError(f"{path}: cannot read the catalogue: {exc}") from None
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return Catalog(_products(reader, path), content)
+    except csv.Error as exc:  # a stray carriage return or quote: not CSV the reader can read
+        raise RuleConfigError(f"{path} line {reader.line_num + 1}: {exc}") from None
+
+
+def _products(reader: csv.DictReader[str], path: str) -> tuple[Product, ...]:
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise RuleConfigError(f"{path} line 1: missing column(s) {', '.join(missing)}")
@@ -73,7 +80,7 @@ def parse_catalog(content: bytes, path: str = "catalog.csv") -> Catalog:
             raise RuleConfigError(f"{where}, column 'sku': {product.sku!r} appears twice")
         seen.add(product.sku)
         products.append(product)
-    return Catalog(tuple(products), content)
+    return tuple(products)
 
 
 def _product(row: dict[str, str | None], where: str) -> Product:
