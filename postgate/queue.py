@@ -252,8 +252,11 @@ def _enqueue_once(
     *,
     timeout: int,
     description: str,
+    ttl: int | None = None,
+    retry: Retry | None = CRASH_RETRY,
 ) -> str:
-    """Queue ``function(arg)`` unless a live job of that id is already there."""
+    """Queue ``function(arg)`` unless a live job of that id is already there; ``ttl`` keeps
+    its result and failure that long (the publish jobs' by default)."""
     existing = _fetch(rt.redis, job_id)
     if existing is not None and job_status(existing) in LIVE_STATUSES:
         return job_id
@@ -264,9 +267,9 @@ def _enqueue_once(
         arg,
         job_id=job_id,
         job_timeout=timeout,
-        result_ttl=PUBLISH_RESULT_TTL,
-        failure_ttl=PUBLISH_FAILURE_TTL,
-        retry=CRASH_RETRY,
+        result_ttl=PUBLISH_RESULT_TTL if ttl is None else ttl,
+        failure_ttl=PUBLISH_FAILURE_TTL if ttl is None else ttl,
+        retry=retry,
         description=description,
     )
     return job_id
@@ -339,20 +342,16 @@ def enqueue_notify(
 
 
 def enqueue_watch_poll(rt: Runtime, account_id: int) -> str:
-    """Queue one reading of an account by the watch (one job per account at a time)."""
-    job_id = f"watch-poll-{account_id}"
-    existing = _fetch(rt.redis, job_id)
-    if existing is not None and job_status(existing) in LIVE_STATUSES:
-        return job_id
-    if existing is not None:
-        _drop(existing)
-    named_queue(rt.redis, WATCH_QUEUE).enqueue(
+    """Queue one reading of an account by the watch (one job per account at a time; a
+    reading lost with its worker is queued again by the watch's supervisor, not retried)."""
+    return _enqueue_once(
+        rt,
+        WATCH_QUEUE,
         WATCH_POLL_FUNCTION,
         account_id,
-        job_id=job_id,
-        job_timeout=WATCH_POLL_TIMEOUT,
-        result_ttl=WATCH_POLL_TTL,
-        failure_ttl=WATCH_POLL_TTL,
+        f"watch-poll-{account_id}",
+        timeout=WATCH_POLL_TIMEOUT,
         description=f"watch account {account_id}",
+        ttl=WATCH_POLL_TTL,
+        retry=None,
     )
-    return job_id
