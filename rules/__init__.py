@@ -22,7 +22,7 @@ from .limits import count_length
 from .links import extract_links
 from .registry import RULE_KINDS
 from .ruleset import RuleSet
-from .windows import Window, parse_window
+from .windows import Window, day_number, parse_window
 
 __all__ = [
     "RULE_KINDS",
@@ -39,6 +39,7 @@ __all__ = [
     "Template",
     "Window",
     "count_length",
+    "day_number",
     "extract_links",
     "load_ruleset",
     "parse_ruleset",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,23 @@ from .base import BLOCK, Context, Draft, Finding, Rule, Template
 from .options import Options
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Day names as people type them, English or French, short or long ("lun-ven", "lundi",
+# "Mardi", "mer." as Babel abbreviates): each maps to its day number (0 = Monday).
+_DAY_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("mon", "monday", "lun", "lundi"),
+            ("tue", "tues", "tuesday", "mar", "mardi"),
+            ("wed", "wednesday", "mer", "mercredi"),
+            ("thu", "thur", "thurs", "thursday", "jeu", "jeudi"),
+            ("fri", "friday", "ven", "vendredi"),
+            ("sat", "saturday", "sam", "samedi"),
+            ("sun", "sunday", "dim", "dimanche"),
+        )
+    )
+    for name in names
+}
 _TIME_RE = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
 # Dates go out as ISO and windows as configured; the web layer writes both in the reader's
 # language (see `Template`).
@@ -44,13 +62,21 @@ class Window:
         return self.start <= moment and (self.end is None or moment < self.end)
 
 
+def day_number(name: str) -> int | None:
+    """The day (0 = Monday) a name stands for, in English or French, whatever its case,
+    accents or abbreviating dot ("Mon", "lundi", "LUN.", "mércredi"); None when none."""
+    folded = unicodedata.normalize("NFKD", name.strip().lower().rstrip("."))
+    return _DAY_NAMES.get("".join(c for c in folded if not unicodedata.combining(c)))
+
+
 def _day(name: str, spec: str) -> int:
-    try:
-        return DAYS.index(name)
-    except ValueError:
+    number = day_number(name)
+    if number is None:
         raise ValueError(
-            f"bad posting window {spec!r}: unknown day {name!r} (use {', '.join(DAYS)})"
-        ) from None
+            f"bad posting window {spec!r}: unknown day {name!r} "
+            f"(use {', '.join(DAYS)}, or lun, mar, mer, jeu, ven, sam, dim)"
+        )
+    return number
 
 
 def _days(part: str, spec: str) -> frozenset[int]:
@@ -74,7 +100,8 @@ def _time(value: str, spec: str) -> time | None:
 
 @functools.lru_cache(maxsize=256)
 def parse_window(spec: str) -> Window:
-    """'mon-fri 08:00-20:00', 'sat 10:00-14:00', 'mon,wed 09:00-17:30'; ValueError if bad."""
+    """'mon-fri 08:00-20:00', 'sat 10:00-14:00', 'mon,wed 09:00-17:30'; in French too
+    ('lun-ven 08:00-20:00', 'samedi 10:00-14:00'); ValueError if bad."""
     parts = spec.strip().lower().split()
     if len(parts) != 2 or parts[1].count("-") != 1:
         raise ValueError(f"bad posting window {spec!r}: {_EXAMPLE}")

@@ -1,0 +1,152 @@
+"""Stored reasons in the reader's language, the stored English kept for the record.
+
+What happened to a post last (``Post.reason``), why an approval stopped counting
+(``Approval.void_reason``): the services write these in English, from the fixed templates
+below, and the store, the API, the CLI and the audit log keep them so. The template is the
+stable code of a reason and its fields are the parameters: a page matches the stored text
+against the templates, then shows the template's French filled in with the parameters, so a
+reason written before this module (or by an older version) reads in French too.
+
+Text that came from elsewhere is never translated: what a platform answered is shown in a
+French sentence that quotes it as "original", a reviewer's rejection in their own words.
+Text that matches no template shows as stored, quoted as the original when the post failed.
+A new reason in the services needs its template here; ``tests/gateway/test_reason_i18n.py``
+lists the ones the services write.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import cache
+from typing import Any
+
+from flask import Flask
+from flask_babel import gettext, pgettext
+
+from gateway.i18n import N_, locale_name
+from postgate.states import AccountStatus, PostStatus
+
+# English templates as the services write them, most specific first. Fields named ``reason``
+# hold a reason of their own (translated in turn); ``detail`` holds what a platform said
+# (quoted, never translated); ``status`` an account status.
+TEMPLATES: tuple[str, ...] = (
+    N_("blocking findings under the current rules"),
+    N_("blocking findings"),
+    N_("crisis statement: to review"),
+    N_("freeze lifted: back to review"),
+    N_("approval voided: {reason}"),
+    N_("cancelled by {username}"),
+    N_("not published, settled by {username}"),
+    N_("taken down (takedown #{id})"),
+    N_("waiting: account {account} is disconnected; it publishes once reconnected ({detail})"),
+    N_("waiting: account {account} is disconnected; it publishes once reconnected"),
+    N_("gave up after {count} attempts: {reason}"),
+    N_("gave up after {count} attempts"),
+    N_("attempt {count}: {detail}"),
+    N_("{reason}; not found on the account"),
+    N_("an earlier attempt did not reach the platform"),
+    N_("frozen: publishing is suspended for this account"),
+    N_("account {account} is {status}"),
+    N_("account {account} has no credentials"),
+    N_("approvals are no longer complete"),
+    N_("content changed since it was hashed: not what was approved"),
+    N_("an approval is bound to other content"),
+    N_("the text of an image is still being read"),
+    N_("blocked by the rules at publish time ({rules})"),
+    N_("image {position} is missing from the media storage"),
+    N_("image {position}: its bytes are not what was approved"),
+    # why an approval stopped counting
+    N_("edited"),
+    N_("rejected"),
+    N_("marked as crisis statement"),
+    N_("reviewer {username} revoked"),
+)
+ORIGINAL = N_("{text} (original: “{original}”)")
+PLATFORM_REFUSED = N_("the platform refused the post")
+# The notes Post.status_reason adds from the state columns (postgate.states.reason_text).
+READ_BACK = N_("outcome unknown: the account is read back before any retry")
+THEN = N_("{first}; {then}")
+UNRESOLVED = N_("the account cannot be read back to settle the outcome: {why}; still trying")
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = []
+    for literal, field, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append(f"(?P<{field}>.+?)" if field != "count" else rf"(?P<{field}>\d+)")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _match(text: str) -> tuple[str, dict[str, str]] | None:
+    for template in TEMPLATES:
+        found = _pattern(template).fullmatch(text)
+        if found:
+            return template, found.groupdict()
+    return None
+
+
+def account_status(status: str) -> str:
+    words = {
+        AccountStatus.ACTIVE: pgettext("account status", "active"),
+        AccountStatus.FROZEN: pgettext("account status", "frozen"),
+        AccountStatus.COMPROMISED: pgettext("account status", "compromised"),
+        AccountStatus.DISCONNECTED: pgettext("account status", "disconnected"),
+    }
+    return words.get(status, status)  # type: ignore[call-overload]
+
+
+def reason_text(text: str, *, quote_unknown: bool = False) -> str:
+    """One stored reason in the reader's language; as stored when no template fits it
+    (quoted as the original when ``quote_unknown``, for what came from a platform)."""
+    if locale_name() == "en":  # the stored text is English already: the record as it is
+        return text
+    found = _match(text.strip()) if text else None
+    if found is None:
+        if quote_unknown and text:
+            return gettext(ORIGINAL).format(text=gettext(PLATFORM_REFUSED), original=text)
+        return text
+    template, params = found
+    values: dict[str, Any] = dict(params)
+    if "reason" in values:  # what a platform said, but for an approval's own reasons
+        quote = not template.startswith("approval voided")
+        values["reason"] = reason_text(values["reason"], quote_unknown=quote)
+    if "status" in values:
+        values["status"] = account_status(values["status"])
+    try:
+        return gettext(template).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def post_reason(post: Any) -> str:
+    """What a page says about a post's status: its reason in the reader's language, then
+    what the state columns add (outcome unknown, why it cannot be settled yet).
+
+    A rejection is the reviewer's own words, shown as written; a failure that no template
+    fits is what the platform said, quoted as the original."""
+    if locale_name() == "en":
+        return str(getattr(post, "status_reason", ""))
+    reason = str(getattr(post, "reason", None) or "")
+    status = getattr(post, "status", "")
+    if status == PostStatus.REJECTED:
+        text = reason
+    else:
+        text = reason_text(reason, quote_unknown=status == PostStatus.FAILED)
+    notes = [text] if text else []
+    if getattr(post, "outcome_unknown", False):
+        notes.append(gettext(READ_BACK))
+    unresolved = str(getattr(post, "unresolved_reason", None) or "")
+    if unresolved:
+        notes.append(gettext(UNRESOLVED).format(why=unresolved))
+    joined = notes[0] if notes else ""
+    for note in notes[1:]:
+        joined = gettext(THEN).format(first=joined, then=note)
+    return joined
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["reason_text"] = reason_text
+    app.jinja_env.filters["post_reason"] = post_reason
