@@ -62,6 +62,28 @@ TEMPLATES: tuple[str, ...] = (
     N_("marked as crisis statement"),
     N_("reviewer {username} revoked"),
 )
+# Who made a version of the rules and why, and how it loosens protection
+# (postgate.services.rule_versions, rule_changes; gateway.web.rules_admin): quoted names
+# ("rule \"links\"", "add term 'x'") stay as they are, in French quotes.
+RULE_TEXTS: tuple[str, ...] = (
+    N_("config files"),
+    N_("imported from the configuration files"),
+    N_("rollback to version {id}"),
+    N_("add term '{term}'"),
+    N_("remove term '{term}'"),
+    N_("rule '{rule}' edited"),
+    N_("catalogue import"),
+    N_('rule "{rule}" removed'),
+    N_('rule "{rule}" changed kind'),
+    N_('rule "{rule}" lowered from block to flag'),
+    N_('rule "{rule}": {listed} removed from {key}'),
+    N_('rule "{rule}": {listed} added to {key}'),
+    N_('rule "{rule}": {key} changed'),
+    N_('rule "{rule}" disabled for account "{account}"'),
+    N_('overrides of account "{account}" changed'),
+    N_('product "{sku}" deleted'),
+    N_('product "{sku}": {fields} changed'),
+)
 ORIGINAL = N_("{text} (original: “{original}”)")
 PLATFORM_REFUSED = N_("the platform refused the post")
 # The notes Post.status_reason adds from the state columns (postgate.states.reason_text).
@@ -80,8 +102,8 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def _match(text: str) -> tuple[str, dict[str, str]] | None:
-    for template in TEMPLATES:
+def _match(text: str, templates: tuple[str, ...] = TEMPLATES) -> tuple[str, dict[str, str]] | None:
+    for template in templates:
         found = _pattern(template).fullmatch(text)
         if found:
             return template, found.groupdict()
@@ -121,6 +143,20 @@ def reason_text(text: str, *, quote_unknown: bool = False) -> str:
         return text
 
 
+def rules_text(text: str | None) -> str:
+    """The author, note or loosening of a rules version in the reader's language; an
+    administrator's own note shows as written."""
+    text = text or ""
+    found = _match(text.strip(), RULE_TEXTS) if text and locale_name() != "en" else None
+    if found is None:
+        return text
+    template, params = found
+    try:
+        return gettext(template).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
 def post_reason(post: Any) -> str:
     """What a page says about a post's status: its reason in the reader's language, then
     what the state columns add (outcome unknown, why it cannot be settled yet).
@@ -150,3 +186,4 @@ def post_reason(post: Any) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["reason_text"] = reason_text
     app.jinja_env.filters["post_reason"] = post_reason
+    app.jinja_env.filters["rules_text"] = rules_text

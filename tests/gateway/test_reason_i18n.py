@@ -200,7 +200,7 @@ def test_a_rejection_is_shown_in_the_reviewers_words(client, web, actors, rt) ->
     _set(rt, post_id, status=PostStatus.REJECTED, reason="blocking findings")
     web.login(ana, lang="fr")
     text = plain(client.get(f"/posts/{post_id}").get_data(as_text=True))
-    assert "Raison : blocking findings" in text  # what the reviewer typed, as typed
+    assert "Motif : blocking findings" in text  # what the reviewer typed, as typed
 
 
 def test_a_voided_approval_says_why_in_french(client, web, actors, rt) -> None:
