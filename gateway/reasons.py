@@ -25,7 +25,7 @@ from flask import Flask
 from flask_babel import gettext, pgettext
 
 from gateway.i18n import N_, locale_name
-from postgate.states import AccountStatus, PostStatus
+from postgate.states import AccountStatus, ItemOrigin, PostStatus
 
 # English templates as the services write them, most specific first. Fields named ``reason``
 # hold a reason of their own (translated in turn); ``detail`` holds what a platform said
@@ -39,6 +39,7 @@ TEMPLATES: tuple[str, ...] = (
     N_("cancelled by {username}"),
     N_("not published, settled by {username}"),
     N_("taken down (takedown #{id})"),
+    N_("takedown #{id}"),  # the reason of the freeze a takedown sets
     N_("waiting: account {account} is disconnected; it publishes once reconnected ({detail})"),
     N_("waiting: account {account} is disconnected; it publishes once reconnected"),
     N_("gave up after {count} attempts: {reason}"),
@@ -84,6 +85,9 @@ RULE_TEXTS: tuple[str, ...] = (
     N_('product "{sku}" deleted'),
     N_('product "{sku}": {fields} changed'),
 )
+EVERYONE = N_("everyone")
+# A takedown item's outcome, as the console's ``outcome`` macro writes it.
+OUTCOMES = {"not_found": "not found", "still_live": "still live"}
 ORIGINAL = N_("{text} (original: “{original}”)")
 PLATFORM_REFUSED = N_("the platform refused the post")
 # The notes Post.status_reason adds from the state columns (postgate.states.reason_text).
@@ -157,6 +161,33 @@ def rules_text(text: str | None) -> str:
         return text
 
 
+def summary_text(event: dict[str, Any]) -> str:
+    """A line of an incident report's timeline in the reader's language
+    (``postgate.services.incident_words``): who, what and outcome words translated, what a
+    platform or a person wrote as it is."""
+    template, params = event.get("template"), event.get("params")
+    english = str(event.get("summary") or "")
+    if not template or not isinstance(params, dict) or locale_name() == "en":
+        return english
+    values = dict(params)
+    if values.get("origin") == ItemOrigin.UNAUTHORIZED:
+        values["origin"] = gettext("unauthorized")
+    elif "origin" in values:
+        values["origin"] = "Postgate"
+    if values.get("users") == "all":
+        values["users"] = gettext(EVERYONE)
+    elif isinstance(values.get("users"), list):
+        values["users"] = ", ".join(str(u) for u in values["users"])
+    if values.get("why"):
+        values["why"] = reason_text(str(values["why"]))
+    if "outcome" in values:
+        values["outcome"] = gettext(OUTCOMES.get(str(values["outcome"]), str(values["outcome"])))
+    try:
+        return gettext(template).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return english
+
+
 def post_reason(post: Any) -> str:
     """What a page says about a post's status: its reason in the reader's language, then
     what the state columns add (outcome unknown, why it cannot be settled yet).
@@ -187,3 +218,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["reason_text"] = reason_text
     app.jinja_env.filters["post_reason"] = post_reason
     app.jinja_env.filters["rules_text"] = rules_text
+    app.jinja_env.filters["summary_text"] = summary_text
