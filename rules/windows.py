@@ -47,6 +47,18 @@ OUTSIDE = Template("{date} at {time} ({timezone}) is outside the posting windows
 _EXAMPLE = 'expected something like "mon-fri 08:00-20:00" or "sat,sun 10:00-14:00"'
 
 
+class WindowError(ValueError):
+    """A posting window that does not parse: ``kind`` says what is wrong (``UNKNOWN_DAY``,
+    ``BAD_TIME``, ``ORDER``, ``SHAPE``) and ``value`` the part at fault, so a caller can say
+    it in its own words; the message is English."""
+
+    UNKNOWN_DAY, BAD_TIME, ORDER, SHAPE = "unknown_day", "bad_time", "order", "shape"
+
+    def __init__(self, message: str, *, kind: str, value: str = "") -> None:
+        super().__init__(message)
+        self.kind, self.value = kind, value
+
+
 @dataclass(frozen=True)
 class Window:
     """Days of the week (0 = Monday) and a [start, end) time of day; end None = midnight."""
@@ -72,9 +84,11 @@ def day_number(name: str) -> int | None:
 def _day(name: str, spec: str) -> int:
     number = day_number(name)
     if number is None:
-        raise ValueError(
+        raise WindowError(
             f"bad posting window {spec!r}: unknown day {name!r} "
-            f"(use {', '.join(DAYS)}, or lun, mar, mer, jeu, ven, sam, dim)"
+            f"(use {', '.join(DAYS)}, or lun, mar, mer, jeu, ven, sam, dim)",
+            kind=WindowError.UNKNOWN_DAY,
+            value=name,
         )
     return number
 
@@ -92,7 +106,11 @@ def _days(part: str, spec: str) -> frozenset[int]:
 def _time(value: str, spec: str) -> time | None:
     match = _TIME_RE.fullmatch(value)
     if not match or (match.group(1) == "24" and match.group(2) != "00"):
-        raise ValueError(f"bad posting window {spec!r}: {value!r} is not a time like 08:00")
+        raise WindowError(
+            f"bad posting window {spec!r}: {value!r} is not a time like 08:00",
+            kind=WindowError.BAD_TIME,
+            value=value,
+        )
     if match.group(1) == "24":
         return None
     return time(int(match.group(1)), int(match.group(2)))
@@ -104,14 +122,15 @@ def parse_window(spec: str) -> Window:
     ('lun-ven 08:00-20:00', 'samedi 10:00-14:00'); ValueError if bad."""
     parts = spec.strip().lower().split()
     if len(parts) != 2 or parts[1].count("-") != 1:
-        raise ValueError(f"bad posting window {spec!r}: {_EXAMPLE}")
+        raise WindowError(f"bad posting window {spec!r}: {_EXAMPLE}", kind=WindowError.SHAPE)
     days = _days(parts[0], spec)
     first, last = parts[1].split("-")
     start, end = _time(first, spec), _time(last, spec)
     if start is None or (end is not None and end <= start):
-        raise ValueError(
+        raise WindowError(
             f"bad posting window {spec!r}: the end must come after the start "
-            "(split a window across midnight in two)"
+            "(split a window across midnight in two)",
+            kind=WindowError.ORDER,
         )
     return Window(days, start, end)
 

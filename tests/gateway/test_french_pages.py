@@ -102,7 +102,18 @@ def team(web, actors, rt):
 
 
 PAGES = {
-    "author": ["/posts", "/compose", "/calendar", "/me", "/me/notifications", "/posts/1"],
+    "author": [
+        "/posts",
+        "/compose",
+        "/calendar",
+        "/me",
+        "/me/2fa",
+        "/me/password",
+        "/me/notifications",
+        "/notifications",
+        "/posts/1",
+        "/posts/2/edit",
+    ],
     "reviewer": ["/review", "/review/2", "/posts/all", "/calendar", "/me", "/posts/1"],
     "security": [
         "/security",
@@ -113,7 +124,15 @@ PAGES = {
         "/security/users",
         "/posts/all",
     ],
-    "admin": ["/admin", "/admin/accounts", "/admin/rules", "/admin/notifications", "/me"],
+    "admin": [
+        "/admin",
+        "/admin/accounts",
+        "/admin/accounts/acme",
+        "/admin/rules",
+        "/admin/notifications",
+        "/security/users",
+        "/me",
+    ],
 }
 
 

@@ -34,6 +34,10 @@ def test_the_report_reads_in_french_on_the_page_and_in_markdown(client, web, act
     parser = _Visible({"acme", "lea"})
     parser.feed(page)
     assert not parser.english(), parser.english()
+    for path in (report.removesuffix("/report"), "/security", "/security/takedowns"):
+        parser = _Visible({"acme", "lea"})
+        parser.feed(client.get(path).get_data(as_text=True))
+        assert not parser.english(), (path, parser.english())
     markdown = flat(client.get(report + "?format=markdown").get_data(as_text=True))
     assert markdown.startswith("# Rapport d'incident : retrait n° ")
     assert "## Chronologie" in markdown and "| heure | événement | acteur | quoi |" in markdown
