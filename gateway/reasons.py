@@ -25,6 +25,7 @@ from flask import Flask
 from flask_babel import gettext, pgettext
 
 from gateway.i18n import N_, locale_name
+from postgate.services.incident_words import LISTING_FAILED
 from postgate.states import AccountStatus, ItemOrigin, PostStatus
 
 # English templates as the services write them, most specific first. Fields named ``reason``
@@ -86,10 +87,38 @@ RULE_TEXTS: tuple[str, ...] = (
     N_('product "{sku}": {fields} changed'),
 )
 EVERYONE = N_("everyone")
+# What a takedown says of a post it could not confirm gone, of a credential it could not
+# revoke (workers/takedown_account.py, takedown_items.py), and of what it could not check.
+TAKEDOWN_TEXTS: tuple[str, ...] = (
+    N_("still listed by the platform after the deletion"),
+    N_("could not list the account again to check: {detail}"),
+    N_("gone when retried: an earlier delete call (its answer lost) took it down"),
+    N_("revoked earlier by this takedown"),
+    N_("{reason}. By hand: {manual}"),
+    N_("the platform offers no revocation through its API"),
+    N_("the platform offers no revocation"),
+    N_("the revocation failed: {detail}"),
+    N_("could not check the revocation: {detail}"),
+    N_("{reason}, and the credential still works (checked)"),
+    N_(
+        "the platform's history could not be read ({detail}): a post whose dates were "
+        "back-dated may have escaped; check the account on the platform"
+    ),
+    N_(
+        "the window was widened after the credential was revoked: posts from the earlier "
+        "part could not be listed; check the account on the platform"
+    ),
+    N_(
+        "the platform counts {count} posts on the account but lists only {listed}: some "
+        "cannot be seen with this credential; check the account on the platform"
+    ),
+    N_("the account has more than {count} posts: only the newest were checked"),
+)
 # A takedown item's outcome, as the console's ``outcome`` macro writes it.
 OUTCOMES = {"not_found": "not found", "still_live": "still live"}
 ORIGINAL = N_("{text} (original: “{original}”)")
 PLATFORM_REFUSED = N_("the platform refused the post")
+QUOTED = N_("original: “{original}”")
 # The notes Post.status_reason adds from the state columns (postgate.states.reason_text).
 READ_BACK = N_("outcome unknown: the account is read back before any retry")
 THEN = N_("{first}; {then}")
@@ -124,12 +153,14 @@ def account_status(status: str) -> str:
     return words.get(status, status)  # type: ignore[call-overload]
 
 
-def reason_text(text: str, *, quote_unknown: bool = False) -> str:
+def reason_text(
+    text: str, *, quote_unknown: bool = False, templates: tuple[str, ...] = TEMPLATES
+) -> str:
     """One stored reason in the reader's language; as stored when no template fits it
     (quoted as the original when ``quote_unknown``, for what came from a platform)."""
     if locale_name() == "en":  # the stored text is English already: the record as it is
         return text
-    found = _match(text.strip()) if text else None
+    found = _match(text.strip(), templates) if text else None
     if found is None:
         if quote_unknown and text:
             return gettext(ORIGINAL).format(text=gettext(PLATFORM_REFUSED), original=text)
@@ -138,7 +169,9 @@ def reason_text(text: str, *, quote_unknown: bool = False) -> str:
     values: dict[str, Any] = dict(params)
     if "reason" in values:  # what a platform said, but for an approval's own reasons
         quote = not template.startswith("approval voided")
-        values["reason"] = reason_text(values["reason"], quote_unknown=quote)
+        values["reason"] = reason_text(values["reason"], quote_unknown=quote, templates=templates)
+    if "manual" in values:
+        values["manual"] = gettext(values["manual"])
     if "status" in values:
         values["status"] = account_status(values["status"])
     try:
@@ -161,6 +194,21 @@ def rules_text(text: str | None) -> str:
         return text
 
 
+def takedown_text(text: str | None) -> str:
+    """What a takedown says of an item, a credential or a gap, in the reader's language.
+    Several gaps are joined by "; ": each is translated; what a platform answered is quoted
+    as the original."""
+    text = text or ""
+    templates = TAKEDOWN_TEXTS + TEMPLATES
+    if locale_name() == "en" or not text or _match(text.strip(), templates):
+        return reason_text(text, templates=templates)
+    for at in (m.start() for m in re.finditer("; ", text)):
+        first, then = text[:at], text[at + 2 :]
+        if _match(first, templates) and _match(then.strip(), templates):
+            return gettext(THEN).format(first=takedown_text(first), then=takedown_text(then))
+    return gettext(QUOTED).format(original=text)
+
+
 def summary_text(event: dict[str, Any]) -> str:
     """A line of an incident report's timeline in the reader's language
     (``postgate.services.incident_words``): who, what and outcome words translated, what a
@@ -178,6 +226,8 @@ def summary_text(event: dict[str, Any]) -> str:
         values["users"] = gettext(EVERYONE)
     elif isinstance(values.get("users"), list):
         values["users"] = ", ".join(str(u) for u in values["users"])
+    if values.get("detail") and template != LISTING_FAILED:  # a takedown's own words
+        values["detail"] = takedown_text(str(values["detail"]))
     if values.get("why"):
         values["why"] = reason_text(str(values["why"]))
     if "outcome" in values:
@@ -219,3 +269,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["post_reason"] = post_reason
     app.jinja_env.filters["rules_text"] = rules_text
     app.jinja_env.filters["summary_text"] = summary_text
+    app.jinja_env.filters["takedown_text"] = takedown_text

@@ -30,7 +30,9 @@ SAME_IN_FRENCH = frozenset(
 # A placeholder: {name}, {name!r}, %(name)s, %(name)d.
 FIELD = re.compile(r"\{(\w+)(?:![rs])?\}|%\((\w+)\)[sd]")
 # What is code or a command in a text, where English punctuation stays.
-CODE = re.compile(r"`[^`]*`|python -c '[^']*'|\w+://\S*|\{[^}]*\}|%\(\w+\)[sd]")
+CODE = re.compile(
+    r"`[^`]*`|python -c '[^']*'|\w+://\S*|\{[^}]*\}|%\(\w+\)[sd]|\b(GET|POST|PATCH) /\S+"
+)
 # One word for each thing: an English term, and the French one its translation uses.
 TERMS = {
     r"\bfreeze\b": r"\bgel(é|ée|és|ées|er|s)?\b|\bgèle\b",

@@ -7,8 +7,9 @@ said quoted as the original.
 
 from __future__ import annotations
 
-from gateway.reasons import summary_text
+from gateway.reasons import summary_text, takedown_text
 from postgate.services.incident_words import ITEM_WHY, Said
+from postgate.services.manual_steps import manual_revoke
 from tests.gateway.test_french_pages import _Visible
 from tests.gateway.test_reason_i18n import flat
 from tests.helpers import make_account
@@ -70,3 +71,25 @@ def test_what_a_platform_said_is_quoted_as_the_original(app):
         )
     with app.test_request_context(headers={"Cookie": "postgate_lang=en"}):
         assert summary_text(said) == said["summary"]
+
+
+def test_what_a_takedown_could_not_do_reads_in_french(app):
+    manual = manual_revoke("mastodon")
+    stored = {
+        f"the revocation failed: HTTP 401: invalid_client. By hand: {manual}": (
+            "la révocation a échoué (original : « HTTP 401: invalid_client »). À faire à la "
+            "main : sur le serveur, Préférences > Compte > Applications autorisées"
+        ),
+        "the account has more than 200 posts: only the newest were checked; the window was "
+        "widened after the credential was revoked: posts from the earlier part could not be "
+        "listed; check the account on the platform": (
+            "le compte a plus de 200 publications : seules les plus récentes ont été vérifiées "
+            "; la période a été élargie après la révocation"
+        ),
+        "HTTP 500: upstream timeout": "original : « HTTP 500: upstream timeout »",
+    }
+    for text, french in stored.items():
+        with app.test_request_context(headers={"Cookie": "postgate_lang=fr"}):
+            assert flat(takedown_text(text)).startswith(flat(french)), takedown_text(text)
+        with app.test_request_context(headers={"Cookie": "postgate_lang=en"}):
+            assert takedown_text(text) == text
