@@ -26,9 +26,11 @@ from gateway.access import caller, current_token, current_user, roles_required
 from gateway.context import rt, source_address
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.web.account_rows import account_rows
+from gateway.web.crisis import held_row
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import (
+    crisis,
     duties,
     freezes,
     takedown_preview,
@@ -149,6 +151,7 @@ def render_console(
             (p.id, p.account.name, p.claimed_at and p.claimed_at.isoformat())
             for p in waiting_for_a_person(db)
         ]
+        held = [held_row(p) for p in crisis.held_by_freeze(db)]
     freeze_form = forms.get("freeze_form") or FreezeForm(formdata=None)
     lift_form = forms.get("lift_form") or LiftForm(formdata=None, prefix="lift")
     takedown_form = forms.get("takedown_form") or _new_takedown_form(accounts)
@@ -165,6 +168,7 @@ def render_console(
         takedowns=recent,
         access_changes=access_changes,
         unknown=unknown,
+        held=held,
         freeze_form=freeze_form,
         lift_form=lift_form,
         takedown_form=takedown_form,

@@ -126,6 +126,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "auth.twofa_start": SIGNED_IN,
     "auth.twofa_confirm": SIGNED_IN,
     "auth.recovery_codes": SIGNED_IN,
+    "zone.set": SIGNED_IN,  # one's own time zone
     "password.show": SIGNED_IN,
     "password.change": SIGNED_IN,
     "calendar.index": SIGNED_IN,  # a plain author sees only their own posts in it
