@@ -101,6 +101,8 @@ API_OPEN = {
     "api.notifications.change_preferences",
     "api.notifications.add_my_channel",
     "api.notifications.remove_my_channel",
+    "api.zone.my_zone",  # one's own time zone
+    "api.zone.set_my_zone",
     "api.openapi.description",  # public: what the open-source code accepts, no secret
     # Public: the enrolment link's token is the credential (single-use, expiring, hashed).
     "api.enrol.show",

@@ -139,3 +139,20 @@ def test_a_time_still_ahead_approves_as_before(rt, client, actors):
     post = submitted(client, author)
     answer = approve_post(client, reviewer, post["id"])
     assert answer.status_code == 200 and answer.get_json()["status"] == "scheduled"
+
+
+def test_the_api_sets_ones_zone_and_keeps_utc(rt, client, actors):
+    rita = actors.person("rita", "reviewer")
+    assert client.get("/api/v1/me/timezone", headers=rita.headers).get_json() == {
+        "timezone": None,
+        "shown_in": "UTC",
+    }
+    bad = client.put("/api/v1/me/timezone", json={"timezone": "Mars/Base"}, headers=rita.headers)
+    assert bad.status_code == 422 and bad.get_json()["field"] == "timezone"
+    good = client.put("/api/v1/me/timezone", json={"timezone": "Asia/Tokyo"}, headers=rita.headers)
+    assert good.get_json() == {"timezone": "Asia/Tokyo", "shown_in": "Asia/Tokyo"}
+    make_account(rt, "acme")
+    author = actors.person("alice", "author")
+    post = submitted(client, author, scheduled_at="2031-01-15T14:00:00+00:00")
+    shown = client.get(f"/api/v1/posts/{post['id']}", headers=rita.headers).get_json()
+    assert shown["scheduled_at"].startswith("2031-01-15T14:00:00")  # the API keeps UTC
