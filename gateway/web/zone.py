@@ -62,4 +62,4 @@ def set_zone() -> ResponseReturnValue:
             flash_error(exc)
         else:
             flash(_("Times are now shown on the clock of %(tz)s.", tz=shown), "info")
-    return redirect(url_for("auth.profile") + "#timezone")
+    return redirect(url_for("auth.profile") + "#my-timezone")
