@@ -239,9 +239,12 @@ class PacedTransport(httpx.BaseTransport):
         platform: str,
         max_wait: float,
         sleep: Callable[[float], None] = time.sleep,
+        required: bool = True,
     ) -> None:
+        """``required=False``: when Redis does not answer, send unpaced rather than not at
+        all (a takedown: the platform's own limits still stop it, through its 429s)."""
         self._inner, self._budget, self._platform = inner, budget, platform
-        self._max_wait, self._sleep = max_wait, sleep
+        self._max_wait, self._sleep, self._required = max_wait, sleep, required
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         tries = RETRY_READS + 1 if request.method in ("GET", "HEAD") else 1
@@ -265,6 +268,8 @@ class PacedTransport(httpx.BaseTransport):
             try:
                 token, wait = self._budget.try_acquire(method)
             except RedisError:  # nothing is sent without the budget; nothing was sent
+                if not self._required:
+                    return ""  # unpaced: the answer is not noted either
                 message = f"{self._platform}: the request budget cannot be read (Redis)"
                 raise RetryableError(message, retry_after=1.0) from None
             if token:
@@ -277,6 +282,8 @@ class PacedTransport(httpx.BaseTransport):
             waited += step
 
     def _observe(self, token: str, method: str, response: httpx.Response | None) -> None:
+        if not token:
+            return  # sent unpaced while Redis did not answer
         try:
             self._note(token, method, response)
         except RedisError:  # the answer stands; the budget learns from the next one

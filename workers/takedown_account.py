@@ -160,7 +160,7 @@ class AccountTakedown:
         connector = getattr(self._local, "connector", None)
         if connector is None:
             connector = self._local.connector = connector_for_account(  # its pacer waits
-                self.rt, self.account, max_wait=0.0
+                self.rt, self.account, max_wait=0.0, budget_required=False
             )
             with self._connectors_lock:
                 self._connectors.append(connector)
