@@ -1,7 +1,7 @@
 """user time zone: each person's clock for the times the web app shows
 
 Revision ID: d17c0a1e0001
-Revises: c4f1a7e2b917
+Revises: d2a7e5e0b001
 Create Date: 2026-11-30 19:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "d17c0a1e0001"
-down_revision: str | None = "c4f1a7e2b917"
+down_revision: str | None = "d2a7e5e0b001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
