@@ -59,7 +59,8 @@ class EditForm(FlaskForm):
     scheduled_at = DateTimeLocalField(
         _l("Publish at"),
         format=LOCAL_FORMATS,
-        description=_l("On the account's clock. Leave empty to publish as soon as approved."),
+        # replaced per request by on_my_clock(), which names the viewer's zone
+        description=_l("Leave empty to publish as soon as approved."),
         validators=[Optional()],
     )
     # The images, as compose_media.js keeps them: JSON [{"id", "alt"}], in order.
