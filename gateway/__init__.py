@@ -45,6 +45,7 @@ def create_app(
 
     from gateway import (
         audit_refusals,
+        clock,
         errors,
         i18n,
         inputs,
@@ -67,6 +68,7 @@ def create_app(
     audit_refusals.init_app(app)
     i18n.init_app(app)
     reasons.init_app(app)
+    clock.init_app(app)
     csrf.init_app(app)
     session.init_app(app)
     _register_blueprints(app)
@@ -104,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
         settle,
         takedowns,
         users,
+        zone,
     )
 
     app.register_blueprint(health.bp)
@@ -130,5 +133,6 @@ def _register_blueprints(app: Flask) -> None:
         accounts.bp,
         oauth.bp,
         notifications.bp,
+        zone.bp,
     ):
         app.register_blueprint(page)

@@ -36,6 +36,7 @@ TEMPLATES: tuple[str, ...] = (
     N_("blocking findings"),
     N_("crisis statement: to review"),
     N_("freeze lifted: back to review"),
+    N_("rescheduled by a reviewer"),
     N_("approval voided: {reason}"),
     N_("cancelled by {username}"),
     N_("not published, settled by {username}"),

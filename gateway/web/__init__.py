@@ -19,6 +19,7 @@
 | ``admin`` | ``admin.py``, ``rules_admin.py`` | the overview; rules, catalogue and their versions |
 | ``accounts`` | ``accounts.py`` | connect accounts, their settings and credentials |
 | ``oauth`` | ``oauth.py`` | connect or reconnect an account with the platform's consent screen |
+| ``zone`` | ``zone.py`` | one's own time zone, the clock of every page (``gateway/clock.py``) |
 
 The app factory (``gateway.create_app``) registers them all, in one place. Modules that
 serve several pages hold no routes: ``session.py`` (who is there), ``calendar_days.py``,

@@ -68,6 +68,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Cooling-off: made reviewer (or reset) by a lone admin, they approve nothing before this.
     approve_after: Mapped[datetime | None]
+    # The IANA zone the web app shows this person's times in; None: the organisation's.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -585,6 +587,23 @@ class RateLimitCount(Base):
     bucket: Mapped[str] = mapped_column(String(255), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class StoreLease(Base):
+    """A lease held in the store (:mod:`workers.store_lease`): one holder at a time.
+
+    A takedown's run holds one beside its Redis lease, so that only one run works on a
+    takedown whether Redis answers or not (without Redis, the workers' reconcilers run
+    takedowns themselves). ``expires_at`` is in milliseconds since the epoch, by the
+    database's clock on PostgreSQL (workers on several machines) and the process's on
+    SQLite (one machine).
+    """
+
+    __tablename__ = "store_leases"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class NotifyChannel(Base):

@@ -64,8 +64,8 @@ class _Visible(HTMLParser):
 
     def english(self) -> list[str]:
         text = " ".join(self.texts)
-        for typed in self.typed:
-            text = text.replace(typed, " ")
+        for typed in self.typed:  # as a whole: "ada" is a name, not the end of "Canada"
+            text = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", " ", text)
         words = re.findall(r"(?<![\w/._:-])[A-Za-z]+(?![\w/._:-])", text)
         return sorted({w for w in words if w.lower() in ENGLISH})
 
