@@ -156,3 +156,10 @@ def test_the_check_finds_english_when_a_page_is_english(client, web, team) -> No
     parser = _Visible(set())
     parser.feed(client.get("/posts").get_data(as_text=True))
     assert {"posts", "Post", "Account"} & set(parser.english())
+
+
+def test_the_sign_in_page_reads_in_french(client) -> None:
+    client.set_cookie("postgate_lang", "fr")
+    parser = _Visible(set())
+    parser.feed(client.get("/login").get_data(as_text=True))
+    assert not parser.english(), parser.english()
