@@ -25,6 +25,7 @@ from flask import Flask
 from flask_babel import gettext, pgettext
 
 from gateway.i18n import N_, locale_name
+from postgate.notifications.kinds import Kind
 from postgate.services.incident_words import LISTING_FAILED
 from postgate.states import AccountStatus, ItemOrigin, PostStatus
 
@@ -208,6 +209,19 @@ def takedown_text(text: str | None) -> str:
         if _match(first, templates) and _match(then.strip(), templates):
             return gettext(THEN).format(first=takedown_text(first), then=takedown_text(then))
     return gettext(QUOTED).format(original=text)
+
+
+def notification_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A notification's stored parameters with its reason in the reader's language
+    (``postgate.notifications.inbox.notification_to_dict``): a post's reason, a freeze's; a
+    rejection's reason is the reviewer's own words, a failure's what the platform said."""
+    reason = params.get("reason")
+    if not isinstance(reason, str) or not reason or kind == Kind.POST_REJECTED:
+        return params
+    shown = reason_text(reason)
+    if shown == reason and kind == Kind.POST_FAILED and locale_name() != "en":
+        shown = gettext(QUOTED).format(original=reason)  # the body says the platform refused
+    return {**params, "reason": shown}
 
 
 def summary_text(event: dict[str, Any]) -> str:

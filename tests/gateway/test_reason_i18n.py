@@ -211,3 +211,29 @@ def test_a_voided_approval_says_why_in_french(client, web, actors, rt) -> None:
     web.login(ana, lang="fr")
     text = plain(client.get(f"/posts/{post_id}").get_data(as_text=True))
     assert "approbation annulée : relecteur rex révoqué" in text
+
+
+def _notify(rt, username: str, kind: str, reason: str) -> None:
+    from postgate.store.models import Notification, User
+
+    with rt.store.transaction() as db:
+        user = db.query(User).filter_by(username=username).one()
+        params = {"post": 7, "account": "acme", "reason": reason, "link": "/posts/7"}
+        db.add(Notification(user_id=user.id, kind=kind, params=params))
+
+
+def test_notifications_say_the_reason_in_french(client, web, actors, rt) -> None:
+    make_account(rt, "acme")
+    ana = actors.create("ana", "author")
+    _notify(rt, "ana", "post.blocked", "blocked by the rules at publish time (schedule)")
+    _notify(rt, "ana", "post.failed", "mastodon: HTTP 422: Validation failed")
+    _notify(rt, "ana", "post.rejected", "approval voided: edited")  # the reviewer's words
+    web.login(ana, lang="fr")
+    page = flat(client.get("/notifications").get_data(as_text=True))
+    assert "bloquée par les règles au moment de publier (schedule)" in page
+    assert "acme : original : « mastodon: HTTP 422: Validation failed »" in page
+    assert "approval voided: edited" in page
+    web.logout()
+    web.login(ana, lang="en")
+    english = flat(client.get("/notifications").get_data(as_text=True))
+    assert "blocked by the rules at publish time (schedule)" in english
