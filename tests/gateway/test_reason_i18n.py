@@ -237,3 +237,16 @@ def test_notifications_say_the_reason_in_french(client, web, actors, rt) -> None
     web.login(ana, lang="en")
     english = flat(client.get("/notifications").get_data(as_text=True))
     assert "blocked by the rules at publish time (schedule)" in english
+
+
+def test_a_platform_refusing_credentials_is_quoted_as_the_original(app) -> None:
+    from gateway.i18n import error_text
+    from postgate.errors import ValidationFailed
+
+    said = "HTTP 401: The access token is invalid"
+    exc = ValidationFailed("the platform refused the credentials: {detail}", detail=said)
+    assert exc.message == f"the platform refused the credentials: {said}"  # the API's
+    with _in(app, "fr"):
+        assert flat(error_text(exc)) == (
+            f"la plateforme a refusé les identifiants (original : « {said} »)"
+        )
