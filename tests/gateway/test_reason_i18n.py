@@ -13,7 +13,7 @@ import ast
 import pytest
 from babel.support import Translations
 
-from gateway.reasons import TEMPLATES, _match, reason_text
+from gateway.reasons import TEMPLATES, _match, reason_text, rules_text
 from postgate.services.disconnection import waiting_reason
 from postgate.services.publishing import FROZEN
 from postgate.services.unfreeze import BACK_TO_REVIEW
@@ -250,3 +250,37 @@ def test_a_platform_refusing_credentials_is_quoted_as_the_original(app) -> None:
         assert flat(error_text(exc)) == (
             f"la plateforme a refusé les identifiants (original : « {said} »)"
         )
+
+
+RULES_FRENCH = {
+    "config files": "fichiers de configuration",
+    "imported from the configuration files": "importée des fichiers de configuration",
+    "rollback to version 3": "retour à la version 3",
+    "remove term 'arnaqu*'": "retrait du terme « arnaqu* »",
+    'rule "banned-terms": scam removed from terms': "règle « banned-terms » : scam retiré de terms",
+    'rule "limits": max_length for mastodon raised from 500 to 600': (
+        "règle « limits » : max_length pour mastodon relevé de 500 à 600"
+    ),
+    'rule "prices" lowered from block to flag': (
+        "règle « prices » abaissée de blocage à signalement"
+    ),
+    'product "AUR-1": price changed': "produit « AUR-1 » : price modifié",
+    "Typo in the prices": "Typo in the prices",  # an administrator's own note, as written
+}
+
+
+@pytest.mark.parametrize(("stored", "french"), RULES_FRENCH.items())
+def test_the_rules_page_says_who_why_and_what_loosens_in_french(
+    app, stored: str, french: str
+) -> None:
+    with _in(app, "fr"):
+        assert flat(rules_text(stored)) == french
+    with _in(app, "en"):
+        assert rules_text(stored) == stored
+
+
+def test_the_rules_page_shows_the_imported_version_in_french(client, web, actors) -> None:
+    web.login(actors.create("ada", "admin"), lang="fr")
+    page = flat(client.get("/admin/rules").get_data(as_text=True))
+    assert "fichiers de configuration" in page and "importée des fichiers de configuration" in page
+    assert "config files" not in page and "imported from the configuration" not in page
