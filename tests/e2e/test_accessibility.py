@@ -1,0 +1,68 @@
+"""axe-core on every page, in one browser session: a person holding every role follows
+every link from the home page (one visit per kind of page), at desktop width and again at
+a phone's (390 x 844); no page may have a single violation. Tables are reachable by keyboard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.e2e.axe import assert_accessible, crawl, describe, unreachable_tables, violations
+from tests.e2e.conftest import login
+from tests.helpers import Person
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+TEXTS = (
+    "Nouvelle collection en boutique ! Questions : jo@example.org",  # flagged
+    "Une arnaque ? Jamais chez nous.",  # blocked
+    "Bonne semaine à toutes et à tous.",
+)
+
+
+def _api(stack, person: Person) -> httpx.Client:
+    body = {"username": person.username, "password": person.password, "otp": person.code()}
+    answer = httpx.post(f"{stack.url}/api/v1/session", json=body, timeout=10)
+    assert answer.status_code == 201, answer.text
+    token = answer.json()["token"]
+    return httpx.Client(
+        base_url=f"{stack.url}/api/v1", headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+def _some_of_everything(stack, everyone: Person) -> None:
+    """Posts in several states, a rejection, a takedown: so their pages exist."""
+    alice = _api(stack, stack.people["alice"])
+    later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    ids = []
+    for text in TEXTS:
+        answer = alice.post("/posts", json={"account": "acme", "text": text, "scheduled_at": later})
+        assert answer.status_code == 201, answer.text
+        ids.append(answer.json()["id"])
+    lead = _api(stack, everyone)
+    assert lead.post(f"/posts/{ids[2]}/reject", json={"reason": "Trop vague"}).status_code == 200
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    body = {"accounts": ["acme"], "since": since}  # the session proved a code just now
+    assert lead.post("/takedowns", json=body).status_code == 202
+
+
+def test_every_page_passes_axe_at_desktop_and_phone_widths(stack, new_page) -> None:
+    everyone = stack.actors.create("ines", "author", "reviewer", "security", "admin")
+    _some_of_everything(stack, everyone)
+    page = new_page()
+    page.goto(f"{stack.url}/login")
+    assert_accessible(page, "/login")
+    login(page, stack, everyone)
+
+    visited, problems = crawl(page, stack.url, ["/"])
+    assert len(visited) >= 20, visited  # the crawl did reach the app's pages
+    page.set_viewport_size(PHONE)
+    for path in visited:
+        page.goto(stack.url + path)
+        found = violations(page) + unreachable_tables(page)
+        if found:
+            problems[f"{path} (phone)"] = found
+    assert not problems, "\n".join(describe(where, found) for where, found in problems.items())
