@@ -91,10 +91,16 @@ def links(page: Any, origin: str) -> list[str]:
 
 
 def crawl(
-    page: Any, origin: str, start: list[str], limit: int = 120
+    page: Any,
+    origin: str,
+    start: list[str],
+    also_at: dict[str, int] | None = None,
+    limit: int = 120,
 ) -> tuple[list[str], dict[str, list[Any]]]:
-    """Visits every kind of page reachable from ``start`` by links and runs axe on each;
-    returns the pages visited and the violations found per page (none when all is well)."""
+    """Visits every kind of page reachable from ``start`` by links and checks each (axe, and
+    tables the keyboard can reach), at the page's size and again at ``also_at`` (a phone's
+    viewport: the same visit, laid out again); returns the pages visited and the problems
+    found per page and size (none when all is well)."""
     queue, visited = list(start), []
     seen: set[str] = set()
     problems: dict[str, list[Any]] = {}
@@ -117,5 +123,12 @@ def crawl(
         found = violations(page) + unreachable_tables(page)
         if found:
             problems[path] = found
+        if also_at:
+            size = page.viewport_size
+            page.set_viewport_size(also_at)
+            found = violations(page)
+            if found:
+                problems[f"{path} at {also_at['width']} px"] = found
+            page.set_viewport_size(size)
         queue.extend(links(page, origin))
     return visited, problems
