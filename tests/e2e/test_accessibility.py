@@ -55,8 +55,20 @@ def test_every_page_passes_axe_at_desktop_and_phone_widths(stack, new_page) -> N
     page = new_page()
     page.goto(f"{stack.url}/login")
     assert_accessible(page, "/login")
+    page.fill("#username", everyone.username)
+    page.fill("#password", "not the password")
+    page.fill("#otp", "000000")
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_selector(".flash-error, .error")
+    assert_accessible(page, "/login, refused")
     login(page, stack, everyone)
 
     visited, problems = crawl(page, stack.url, ["/"], also_at=PHONE)
     assert len(visited) >= 20, visited  # the crawl did reach the app's pages
     assert not problems, "\n".join(describe(where, found) for where, found in problems.items())
+
+    # Pages that come back with errors: a post sent empty.
+    page.goto(f"{stack.url}/compose")
+    page.click("#compose-form button[type=submit]")
+    page.wait_for_selector("#compose-form .error")
+    assert_accessible(page, "/compose, sent empty")

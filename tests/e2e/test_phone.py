@@ -1,7 +1,7 @@
 """On a phone (390 x 844, touch): the author writes with the findings between the text and the
 send button; the reviewer opens the menu from the keyboard, reads the queue as cards, fails
 an approval (its error comes into view, focused), then approves; the security lead freezes
-publishing. axe checks each page on the way."""
+publishing. axe checks each page on the way. Without JavaScript the menu still opens."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ TEXT = "Nouvelle collection en boutique ! Questions : jo@example.org"
 def phone(browser: Any):
     contexts = []
 
-    def make() -> Any:
-        context = browser.new_context(locale="fr-FR", **PHONE)
+    def make(**options: Any) -> Any:
+        context = browser.new_context(locale="fr-FR", **PHONE, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
@@ -136,3 +136,11 @@ def test_reviewer_approves_and_the_lead_freezes_on_a_phone(stack, phone) -> None
     _fits_the_screen(lead)
     assert_accessible(lead)
     shot(lead, "phone-freeze")
+
+    # Without JavaScript the menu still opens: a tap on its label.
+    bare = phone(java_script_enabled=False)
+    login(bare, stack, sam)
+    assert not bare.is_visible("nav.main-nav")
+    bare.click("label.menu-button")
+    bare.click("nav.main-nav a[href='/calendar']")
+    bare.wait_for_url(f"{stack.url}/calendar*")
