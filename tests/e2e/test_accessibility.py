@@ -1,6 +1,8 @@
 """axe-core on every page, in one browser session: a person holding every role follows
-every link from the home page (one visit per kind of page), at desktop width and again at
-a phone's (390 x 844); no page may have a single violation. Tables are reachable by keyboard."""
+every link from the home page (one visit per kind of page), each page checked at desktop
+width and again laid out at a phone's (390 x 844); then pages no link leads to (a refused
+login, a post sent empty, an enrolment link and its authenticator step). No page may have a
+single violation, and every table scrolls in a labelled region the keyboard reaches."""
 
 from __future__ import annotations
 
@@ -49,6 +51,19 @@ def _some_of_everything(stack, everyone: Person) -> None:
     assert lead.post("/takedowns", json=body).status_code == 202
 
 
+def _enrolment_link(stack) -> str:
+    from postgate.services import enrolment_links
+    from postgate.store.models import User
+
+    stack.actors.create("nina", "author")
+    with stack.rt.store.transaction() as db:
+        nina = db.query(User).filter(User.username == "nina").one()
+        issued = enrolment_links.issue(
+            stack.rt, db, nina, enrolment_links.Purpose.NEW, actor="test"
+        )
+    return issued.token
+
+
 def test_every_page_passes_axe_at_desktop_and_phone_widths(stack, new_page) -> None:
     everyone = stack.actors.create("ines", "author", "reviewer", "security", "admin")
     _some_of_everything(stack, everyone)
@@ -72,3 +87,17 @@ def test_every_page_passes_axe_at_desktop_and_phone_widths(stack, new_page) -> N
     page.click("#compose-form button[type=submit]")
     page.wait_for_selector("#compose-form .error")
     assert_accessible(page, "/compose, sent empty")
+
+    # Pages no link leads to: an enrolment link, and the authenticator step after it.
+    visitor = new_page()
+    visitor.goto(f"{stack.url}/enrol/{_enrolment_link(stack)}")
+    assert_accessible(visitor, "/enrol/<token>")
+    visitor.fill("#password", "short")
+    visitor.click("#enrol-form button[type=submit]")
+    visitor.wait_for_selector("#enrol-form .error")
+    assert_accessible(visitor, "/enrol/<token>, refused")
+    visitor.fill("#password", "violet tractor under seven moons")
+    visitor.fill("#repeat", "violet tractor under seven moons")
+    visitor.click("#enrol-form button[type=submit]")
+    visitor.wait_for_selector("#enrol-code-form")
+    assert_accessible(visitor, "/enrol/<token>, the authenticator")
