@@ -29,6 +29,7 @@ from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
 from gateway.web import list_pages
 from gateway.web.account_rows import accounts_info
+from gateway.web.calendar import prefilled_time
 from gateway.web.crisis import may_mark_crisis
 from gateway.web.settle import SettleForm, may_retry, may_settle
 from gateway.web.textview import highlight
@@ -296,7 +297,8 @@ def edit(post_id: int) -> ResponseReturnValue:
         timezone, voidable = found.account.timezone, len(posts.post_to_dict(found)["approvals"])
         shown = {
             "text": found.text,
-            "scheduled_at": to_local(found.scheduled_at, timezone),
+            "scheduled_at": prefilled_time(request.args, timezone)
+            or to_local(found.scheduled_at, timezone),
             "media": json.dumps([{"id": m["id"], "alt": m["alt"]} for m in found.media or []]),
         }
         form = EditForm(data=shown if request.method == "GET" else None)
