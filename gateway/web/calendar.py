@@ -114,7 +114,7 @@ def _move_request(body: Any) -> tuple[int, datetime]:
     if not isinstance(body, dict):
         raise MalformedRequest("the body must be a JSON object", field="body")
     post_id = body.get("post_id")
-    if not isinstance(post_id, int) or isinstance(post_id, bool) or post_id < 1:
+    if not isinstance(post_id, int) or isinstance(post_id, bool) or not 0 < post_id < 2**31:
         raise MalformedRequest("post_id must be a post's id", field="post_id")
     zone = body.get("timezone")
     try:
