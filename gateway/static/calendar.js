@@ -15,6 +15,16 @@
   var dragged = null;
   var pending = null;
 
+  // The hour grid scrolls on its own: start it at the first hour with a post (else 08:00),
+  // unless the address names an hour ("+N more" of the week leads to #h-10).
+  var grid = root.querySelector(".tcal-scroll");
+  if (grid && !window.location.hash) {
+    var busy = grid.querySelector("tbody tr .cal-entry");
+    var row = busy ? busy.closest("tr") : document.getElementById("h-8");
+    var head = grid.querySelector("thead");
+    if (row) grid.scrollTop = row.offsetTop - (head ? head.offsetHeight : 0);
+  }
+
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function targetOf(node) {

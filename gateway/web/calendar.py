@@ -24,7 +24,14 @@ from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from gateway.i18n import error_text
 from gateway.web import csrf
-from gateway.web.calendar_team import MONTH_SHOWN, SLOT_SHOWN, display_zone, lanes, team_days
+from gateway.web.calendar_team import (
+    MONTH_SHOWN,
+    SLOT_SHOWN,
+    busy_hours,
+    display_zone,
+    lanes,
+    team_days,
+)
 from postgate import policy
 from postgate.errors import MalformedRequest, NotAuthenticated, PostgateError, ValidationFailed
 from postgate.services import posts
@@ -94,6 +101,7 @@ def calendar_page() -> ResponseReturnValue:
             unknown=unknown,
             zone=zone,
             days=days,
+            busy=busy_hours(days),
             view=view,
             anchor=anchor,
             previous=previous,

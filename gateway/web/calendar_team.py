@@ -149,6 +149,11 @@ def team_days(
     return days
 
 
+def busy_hours(days: list[TeamDay]) -> set[int]:
+    """The hours in which any of ``days`` has a post; the others are drawn low."""
+    return {slot.hour for d in days for slot in d.slots if slot.entries}
+
+
 def _slots(day: TeamDay, shown: list[Lane], zone: ZoneInfo) -> list[Slot]:
     found = [Slot(hour) for hour in range(24)]
     for entry in day.entries:

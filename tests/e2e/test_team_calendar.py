@@ -17,10 +17,18 @@ MONDAY_9_PARIS = datetime(2030, 12, 23, 8, tzinfo=UTC)
 
 
 def drag(page, source: str, target: str) -> None:
-    """Drag with both ends on screen: Chromium starts the drag on the first move after the
-    press, so a scroll on the way would start it from whatever is under the pointer then."""
-    page.locator("#h-9").evaluate("row => row.scrollIntoView()")
-    page.drag_and_drop(source, target)
+    """Drag with the mouse, both ends on screen first: Chromium starts a drag on the first
+    move after the press, so a scroll on the way would drag whatever is under the pointer."""
+    page.locator(".tcal-scroll").evaluate(
+        """grid => { grid.scrollIntoView(); const head = grid.querySelector("thead");
+        grid.scrollTop = document.getElementById("h-9").offsetTop - head.offsetHeight; }"""
+    )
+    start, end = page.locator(source).bounding_box(), page.locator(target).bounding_box()
+    assert start and end and end["y"] + end["height"] / 2 < page.viewport_size["height"]
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=8)
+    page.mouse.up()
 
 
 def test_an_author_follows_more_and_drags_a_post_back_to_review(stack, new_page) -> None:
@@ -41,10 +49,12 @@ def test_an_author_follows_more_and_drags_a_post_back_to_review(stack, new_page)
     assert monday.locator(".cal-entry").count() == 3
     assert page.locator("li.day[data-drop-day='2030-12-24'] .cal-entry").count() == 3
     with page.expect_navigation():
-        monday.locator("a.cal-more", has_text="+27 de plus").click()
+        monday.locator("a.cal-more", has_text="+27 autres").click()
     assert "view=day" in page.url and page.locator(".cal-entry").count() == 30
 
     page.goto(f"{stack.url}/calendar?start=2030-12-23")
+    assert page.locator(".tcal-scroll").evaluate("grid => grid.scrollTop") > 0  # at 09:00
+    shot(page, "calendar-week")
     source = f"li[data-post='{post_id}']"
     target = "td[data-drop-day='2030-12-25'][data-drop-hour='11']"
     drag(page, source, target)

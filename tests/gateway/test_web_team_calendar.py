@@ -106,7 +106,7 @@ def test_the_month_in_french_says_how_many_more(client, web, actors, rt) -> None
     add_rows(rt, "acme", "ana", MONDAY + timedelta(hours=8), 7)
     web.login(actors.create("rita", "reviewer"), lang="fr")
     month = client.get("/calendar?view=month&start=2030-12-01").get_data(as_text=True)
-    assert "+4 de plus" in month and "7 publications" in month
+    assert "+4 autres" in month and "7 publications" in month
     assert "Déplacer cette publication" in month  # the move dialog, in French too
 
 
