@@ -218,6 +218,8 @@ def test_move_refusals_are_json_naming_the_field(client, web, actors, rt) -> Non
     cases = [
         ({**good, "post_id": "7"}, 400, "post_id"),
         ({**good, "post_id": True}, 400, "post_id"),
+        ({**good, "post_id": 1.5}, 400, "post_id"),
+        ({**good, "post_id": 2**63}, 400, "post_id"),
         ([1, 2], 400, "body"),
         ({**good, "scheduled_at": "tomorrow"}, 422, "scheduled_at"),
         ({**good, "scheduled_at": "2020-01-01T10:00"}, 422, "scheduled_at"),
@@ -253,6 +255,9 @@ def test_only_the_author_moves_and_only_while_it_may_be_edited(client, web, acto
     reviewer.login(actors.create("rita", "reviewer", "security"))
     refused = _move(reviewer, body)
     assert refused.status_code == 403 and refused.get_json()["error"] == "forbidden"
+    with rt.store.session() as db:
+        trace = db.scalars(select(AuditEntry).where(AuditEntry.action == "access:forbidden"))
+        assert [(e.actor, e.target) for e in trace] == [("rita", "POST /calendar/move")]
     colleague = web.another()
     colleague.login(actors.create("bob", "author", "reviewer"))
     assert _move(colleague, body).status_code == 403  # sees it, but it is not his
