@@ -88,7 +88,7 @@ def calendar_page() -> ResponseReturnValue:
         all_lanes = lanes(rt(), db, accounts)
         kept, unknown = _chosen([a.name for a in accounts], request.args.getlist("account"))
         shown = [lane for lane in all_lanes if lane.name in kept] if kept else all_lanes
-        zone = display_zone(shown)
+        zone = display_zone(shown, _known_zone(getattr(user, "timezone", None)))
         anchor = _anchor(request.args.get("start"), ZoneInfo(zone))
         first, count, previous, following = _period(view, anchor)
         days = team_days(db, user, shown, zone, first, count, slots=view != "month")
@@ -109,6 +109,14 @@ def calendar_page() -> ResponseReturnValue:
             month_shown=MONTH_SHOWN,
             slot_shown=SLOT_SHOWN,
         )
+
+
+def _known_zone(name: object) -> str | None:
+    """A user's chosen time zone (once users have one), when it is one this machine knows."""
+    try:
+        return name if isinstance(name, str) and name and ZoneInfo(name) else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def _json_error(exc: PostgateError) -> ResponseReturnValue:

@@ -106,10 +106,11 @@ def lanes(rt: Runtime, db: Session, accounts: list[Account]) -> list[Lane]:
     ]
 
 
-def display_zone(shown: list[Lane]) -> str:
-    """The page's clock: the accounts' own when they share one, else UTC."""
+def display_zone(shown: list[Lane], viewer: str | None = None) -> str:
+    """The page's clock: the accounts' own when they share one (their windows and blackout
+    dates read as written), else the viewer's time zone when they chose one, else UTC."""
     zones = {lane.account.timezone for lane in shown}
-    return zones.pop() if len(zones) == 1 else "UTC"
+    return zones.pop() if len(zones) == 1 else viewer or "UTC"
 
 
 def team_days(

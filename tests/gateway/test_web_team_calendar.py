@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import event, insert, select
 
+from gateway.web.calendar_team import display_zone, lanes
+from postgate.services.accounts import list_accounts
 from postgate.store.models import Account, AuditEntry, Freeze, Post, User
 from tests.helpers import approve_post, make_account
 
@@ -315,3 +317,19 @@ def test_with_5000_posts_the_calendar_reads_only_the_days_it_shows(client, web, 
     assert 300 < len(in_range) < 800
     assert sorted(loaded) == sorted(in_range)  # nothing outside the five weeks shown
     assert elapsed < 3, elapsed
+
+
+def test_accounts_on_different_clocks_are_shown_on_one(client, web, actors, rt) -> None:
+    make_account(rt, "acme", timezone="Europe/Paris")
+    make_account(rt, "nyc", timezone="America/New_York")
+    actors.create("ana", "author")
+    add_rows(rt, "nyc", "ana", MONDAY + timedelta(hours=14), 1)  # 09:00 in New York
+    web.login(actors.create("rita", "reviewer"))
+    both = client.get("/calendar?start=2030-12-23").get_data(as_text=True)
+    assert "Times on the clock of UTC." in both and '<span class="cal-time">14:00</span>' in both
+    nyc = client.get("/calendar?start=2030-12-23&account=nyc").get_data(as_text=True)
+    assert "America/New_York" in nyc and '<span class="cal-time">09:00</span>' in nyc
+    with rt.store.session() as db:
+        shown = lanes(rt, db, list_accounts(db))
+        assert display_zone(shown, "Asia/Tokyo") == "Asia/Tokyo"
+        assert display_zone(shown[:1], "Asia/Tokyo") == shown[0].account.timezone
