@@ -31,6 +31,7 @@ from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
 from gateway.web import list_pages
 from gateway.web.account_rows import accounts_info
+from gateway.web.calendar import prefilled_time
 from gateway.web.crisis import chosen_template, may_mark_crisis, statement_templates_offered
 from gateway.web.settle import SettleForm, may_retry, may_settle
 from gateway.web.textview import highlight
@@ -300,7 +301,7 @@ def edit(post_id: int) -> ResponseReturnValue:
         voidable = len(posts.post_to_dict(found)["approvals"])
         shown = {
             "text": found.text,
-            "scheduled_at": utc_to_typed(found.scheduled_at),
+            "scheduled_at": utc_to_typed(prefilled_time(request.args) or found.scheduled_at),
             "media": json.dumps([{"id": m["id"], "alt": m["alt"]} for m in found.media or []]),
         }
         form = on_my_clock(EditForm(data=shown if request.method == "GET" else None))
