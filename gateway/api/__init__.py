@@ -72,6 +72,7 @@ def api_blueprint() -> Blueprint:
         session,
         takedowns,
         users,
+        zone,
     )
 
     api = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -90,6 +91,7 @@ def api_blueprint() -> Blueprint:
         audit,
         notifications,
         rules,
+        zone,
         openapi,
     ):
         api.register_blueprint(concern.bp)
