@@ -58,6 +58,8 @@ def flashes(posts: Sequence[Post]) -> list[tuple[str, str]]:
 
 def answer_message(post: Post) -> str:
     """The ``message`` of the ``POST /posts`` answer."""
+    if post.status == PostStatus.DRAFT:
+        return gettext("Saved as a draft; nobody reviews it until you submit it.")
     if post.status == PostStatus.BLOCKED:
         return gettext(
             "Blocked, not sent for review: %(reasons)s", reasons=blocking_reasons([post])

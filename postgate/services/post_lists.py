@@ -27,6 +27,7 @@ from postgate.services.listing import (
 )
 from postgate.services.names import canonical_name
 from postgate.services.posts import SEES_ALL
+from postgate.states import PostStatus
 from postgate.store.models import POST_STATUSES, Account, Approval, Post, User
 
 
@@ -75,6 +76,8 @@ def _filtered(user: User, q: PostQuery) -> Select[Any]:
     )
     if not user.has_role(*SEES_ALL):
         query = query.where(Post.author_id == user.id)
+    else:  # a draft is its author's alone
+        query = query.where((Post.status != PostStatus.DRAFT) | (Post.author_id == user.id))
     if q.others_only:
         query = query.where(Post.author_id != user.id)
     if q.own_only:
