@@ -32,8 +32,20 @@ def blocking_reasons(posts: Sequence[Post]) -> str:
 def flashes(posts: Sequence[Post]) -> list[tuple[str, str]]:
     """(category, message) pairs for the compose page: the sent ones, then the blocked."""
     blocked = [p for p in posts if p.status == PostStatus.BLOCKED]
-    sent = len(posts) - len(blocked)
+    kept = sum(p.status == PostStatus.DRAFT for p in posts)
+    sent = len(posts) - len(blocked) - kept
     out = []
+    if kept:
+        out.append(
+            (
+                "info",
+                ngettext(
+                    "%(num)d draft saved; nobody reviews it until you submit it.",
+                    "%(num)d drafts saved; nobody reviews them until you submit them.",
+                    kept,
+                ),
+            )
+        )
     if sent:
         out.append(
             (

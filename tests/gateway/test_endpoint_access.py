@@ -139,6 +139,9 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "posts.cancel": SIGNED_IN,  # the author, security or an admin: checked by the service
     "posts.compose": policy.WRITE_POSTS,
     "posts.check": policy.WRITE_POSTS,
+    "collab.preview": policy.WRITE_POSTS,
+    "collab.submit_draft": policy.WRITE_POSTS,
+    "collab.comment": SIGNED_IN,  # whoever may see the post: checked by the posts service
     "posts.list": policy.WRITE_POSTS,
     "posts.edit": policy.WRITE_POSTS,
     "media.upload": policy.WRITE_POSTS,
