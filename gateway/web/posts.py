@@ -206,7 +206,8 @@ def compose_check() -> ResponseReturnValue:
         raise ValidationFailed("accounts must be a list and text a string", field="text")
     local = _parse_local(data.get("scheduled_at"))
     raw_media = data.get("media")
-    variants = data.get("variants") if isinstance(data.get("variants"), dict) else {}
+    given = data.get("variants")
+    variants: dict[str, Any] = given if isinstance(given, dict) else {}
     common, results = text, []
     with rt().store.session() as db:
         user = caller(db)

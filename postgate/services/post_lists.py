@@ -28,7 +28,7 @@ from postgate.services.listing import (
 from postgate.services.names import canonical_name
 from postgate.services.posts import SEES_ALL
 from postgate.states import PostStatus
-from postgate.store.models import POST_STATUSES, Account, Approval, Post, User
+from postgate.store.models import POST_STATUSES, Account, Approval, Post, PostComment, User
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ def _filtered(user: User, q: PostQuery) -> Select[Any]:
         selectinload(Post.account),
         selectinload(Post.author),
         selectinload(Post.approvals).selectinload(Approval.reviewer),
+        selectinload(Post.comments).selectinload(PostComment.author),  # who rejected it
     )
     if not user.has_role(*SEES_ALL):
         query = query.where(Post.author_id == user.id)

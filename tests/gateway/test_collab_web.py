@@ -34,8 +34,7 @@ def stored(rt, post_id: int) -> Post:
 def newest(rt) -> list[tuple[int, str, str, str]]:
     with rt.store.session() as db:
         return [
-            (p.id, p.account.name, p.text, p.status)
-            for p in db.query(Post).order_by(Post.id).all()
+            (p.id, p.account.name, p.text, p.status) for p in db.query(Post).order_by(Post.id).all()
         ]
 
 
@@ -124,9 +123,7 @@ def test_comments_and_rejection_on_the_post_and_review_pages(team, rt):
     assert asked.status_code == 302 and asked.location.endswith(f"/review/{post_id}#comments")
     author.submit(f"/posts/{post_id}/comments", page=f"/posts/{post_id}", body="29 €")
     assert stored(rt, post_id).content_hash == hash_before
-    reviewer.submit(
-        f"/review/{post_id}/reject", page=f"/review/{post_id}", reason="Le prix manque"
-    )
+    reviewer.submit(f"/review/{post_id}/reject", page=f"/review/{post_id}", reason="Le prix manque")
     page = author.client.get(f"/posts/{post_id}").get_data(as_text=True)
     assert "Rejected by bob" in page and "Le prix manque" in page
     assert re.search(r"Quel prix \?.*29 €", page, re.S)
@@ -135,7 +132,7 @@ def test_comments_and_rejection_on_the_post_and_review_pages(team, rt):
 
 
 def test_comments_in_french(team, rt):
-    author, reviewer = team
+    author, _ = team
     author.client.set_cookie("postgate_lang", "fr")
     author.submit("/compose", page="/compose", accounts="acme", text="Bonjour", draft="1")
     [(post_id, *_)] = newest(rt)
