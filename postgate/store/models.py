@@ -610,6 +610,23 @@ class RateLimitCount(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
+class StoreLease(Base):
+    """A lease held in the store (:mod:`workers.store_lease`): one holder at a time.
+
+    A takedown's run holds one beside its Redis lease, so that only one run works on a
+    takedown whether Redis answers or not (without Redis, the workers' reconcilers run
+    takedowns themselves). ``expires_at`` is in milliseconds since the epoch, by the
+    database's clock on PostgreSQL (workers on several machines) and the process's on
+    SQLite (one machine).
+    """
+
+    __tablename__ = "store_leases"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class NotifyChannel(Base):
     """Somewhere Postgate sends messages: an Apprise URL (e-mail, Slack, Teams, Mattermost,
     a JSON webhook...), held encrypted like platform credentials since such URLs carry
