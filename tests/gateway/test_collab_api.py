@@ -189,3 +189,28 @@ def test_previews_cut_at_each_platforms_limit(client, people):
     ).get_json()
     one = client.get(f"/api/v1/posts/{post['id']}/preview", headers=people["reviewer"].headers)
     assert one.status_code == 200 and one.get_json()["cut"]
+
+
+def kinds_of(client, person) -> list[tuple[str, str]]:
+    answer = client.get("/api/v1/notifications", headers=person.headers).get_json()
+    return [(n["kind"], n["link"]) for n in answer["notifications"]]
+
+
+def test_a_comment_reaches_the_author_and_earlier_commenters_not_the_writer(client, people):
+    author, reviewer = people["author"], people["reviewer"]
+    post = client.post(
+        "/api/v1/posts", json={"account": "acme", "text": "Promo"}, headers=author.headers
+    ).get_json()
+    link = f"/posts/{post['id']}#comments"
+    client.post(
+        f"/api/v1/posts/{post['id']}/comments",
+        json={"body": "Quel prix ?"},
+        headers=reviewer.headers,
+    )
+    assert ("post.comment", link) in kinds_of(client, author)
+    assert ("post.comment", link) not in kinds_of(client, reviewer)
+    client.post(
+        f"/api/v1/posts/{post['id']}/comments", json={"body": "29 €"}, headers=author.headers
+    )
+    assert ("post.comment", link) in kinds_of(client, reviewer)
+    assert kinds_of(client, author).count(("post.comment", link)) == 1
