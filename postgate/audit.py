@@ -63,6 +63,7 @@ class Event(enum.StrEnum):
     USER_CHANGE_CONFIRMED = "user:change-confirmed"
     USER_CHANGE_CANCELLED = "user:change-cancelled"
     USER_COOLING_OFF = "user:cooling-off"
+    USER_TIMEZONE = "user:timezone"
     ACCOUNT_ADD = "account:add"
     ACCOUNT_UPDATE = "account:update"
     ACCOUNT_CREDENTIALS = "account:credentials"
@@ -80,6 +81,7 @@ class Event(enum.StrEnum):
     POST_REJECT = "post:reject"
     POST_CANCEL = "post:cancel"
     POST_CRISIS = "post:crisis-statement"
+    POST_RESCHEDULE = "post:reschedule"  # a reviewer's new time, given with the approval
     POST_SCHEDULE = "post:schedule"
     POST_PUBLISH = "post:publish"
     POST_BLOCK = "post:block"

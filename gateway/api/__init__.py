@@ -73,6 +73,7 @@ def api_blueprint() -> Blueprint:
         session,
         takedowns,
         users,
+        zone,
     )
 
     api = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -92,6 +93,7 @@ def api_blueprint() -> Blueprint:
         audit,
         notifications,
         rules,
+        zone,
         openapi,
     ):
         api.register_blueprint(concern.bp)

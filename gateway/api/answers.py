@@ -40,6 +40,10 @@ class Error(Answer):
     error: str
     message: str
     field: str | None = None
+    # ``schedule_passed`` (approving a post whose time has passed) adds the time and what
+    # the reviewer may send instead: ``publish_now: true`` or a new ``scheduled_at``.
+    scheduled_at: str | None = None
+    choices: list[str] | None = None
 
 
 # Sessions and tokens

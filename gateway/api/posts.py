@@ -86,6 +86,18 @@ class ApprovalRequest(SteppedUp):
         ValidationFailed("acknowledge must be a list of rule ids", field="acknowledge"),
         Field(description="Rule ids of the flagged findings the reviewer has read."),
     ] = None
+    publish_now: bool | None = Field(
+        default=None,
+        description="The post's scheduled time has passed: publish it as soon as approved. "
+        "Without this or a new `scheduled_at`, such an approval answers 409 "
+        "`schedule_passed`.",
+    )
+    scheduled_at: AwareTime | None = Field(
+        default=None,
+        description="A new time, chosen by the reviewer for a post whose time has passed (or "
+        "any other): a new revision, audited `post:reschedule`, that voids earlier approvals; "
+        "this approval is of the new version.",
+    )
 
 
 class Rejection(Body):
@@ -221,7 +233,9 @@ def edit_post(post_id: int, body: PostEdit) -> dict[str, Any]:
 def approve(post_id: int, body: ApprovalRequest) -> dict[str, Any]:
     """Approve someone else's post; it is `scheduled` once it has the approvals its account
     requires. Flagged findings must be acknowledged. The approval is of the version the
-    reviewer read: `content_hash` names it, and a post edited since is refused."""
+    reviewer read: `content_hash` names it, and a post edited since is refused. A post whose
+    scheduled time has passed answers 409 `schedule_passed` (with `scheduled_at` and
+    `choices`) unless `publish_now: true` or a new `scheduled_at` is given."""
     with rt().store.transaction() as db:
         post = review.approve(
             rt(),
@@ -231,6 +245,8 @@ def approve(post_id: int, body: ApprovalRequest) -> dict[str, Any]:
             body.acknowledge or [],
             content_hash=body.content_hash,
             source=source_address(),
+            publish_now=bool(body.publish_now),
+            new_time=body.scheduled_at,
         )
         shown = posts.post_to_dict(post)
     dispatch_after_commit(post)

@@ -1,8 +1,10 @@
 """Author pages: compose a post (with live checks), my posts, one post's history, edit, cancel.
 
 Views parse a form, call the same services as the API and render. A scheduled time is typed
-on the account's own clock (``datetime-local``) and converted to UTC here; with several
-accounts, each post is scheduled at that time on its own account's clock.
+on the viewer's own clock (``datetime-local``, the zone named beside it; ``gateway/clock.py``)
+and converted to UTC here; with several accounts, every post is scheduled at that moment.
+During a freeze the compose page offers the statement templates (``?template=NAME`` fills
+the text in; ``posts/_statement_templates.html``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -23,14 +24,16 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from gateway import submitted
 from gateway.access import caller, login_required, roles_required
+from gateway.clock import typed_to_utc, utc_to_typed, viewer_zone
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
 from gateway.web import list_pages
 from gateway.web.account_rows import accounts_info
+from gateway.web.calendar import prefilled_time
 from gateway.web.collab import CommentForm, post_previews, variant_texts
-from gateway.web.crisis import may_mark_crisis
+from gateway.web.crisis import chosen_template, may_mark_crisis, statement_templates_offered
 from gateway.web.settle import SettleForm, may_retry, may_settle
 from gateway.web.textview import highlight
 from postgate import policy
@@ -44,7 +47,7 @@ from postgate.services.quotas import quota_warning
 from postgate.services.server_limits import account_limits
 from postgate.states import CANCELLABLE, EDITABLE, PostStatus, Role
 from postgate.store.models import Account, Post
-from postgate.timeparse import date_in_range, local_to_utc
+from postgate.timeparse import date_in_range
 from rules import count_length
 
 bp = Blueprint("posts", __name__)
@@ -58,7 +61,8 @@ class EditForm(FlaskForm):
     scheduled_at = DateTimeLocalField(
         _l("Publish at"),
         format=LOCAL_FORMATS,
-        description=_l("On the account's clock. Leave empty to publish as soon as approved."),
+        # replaced per request by on_my_clock(), which names the viewer's zone
+        description=_l("Leave empty to publish as soon as approved."),
         validators=[Optional()],
     )
     # The images, as compose_media.js keeps them: JSON [{"id", "alt"}], in order.
@@ -95,24 +99,29 @@ def media_field(raw: str | None) -> list[dict[str, Any]]:
     return [{"id": m["id"], "alt": m.get("alt", "")} for m in value]
 
 
-def to_utc(local: datetime | None, timezone: str) -> datetime | None:
-    """A wall-clock time typed for ``timezone``, as an aware UTC datetime."""
-    if local is None:
-        return None
-    return local_to_utc(local, timezone, "scheduled_at")
-
-
-def to_local(when: datetime | None, timezone: str) -> datetime | None:
-    """The reverse of :func:`to_utc`, to fill a ``datetime-local`` input."""
-    if when is None:
-        return None
-    return when.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
+def on_my_clock(form: EditForm) -> EditForm:
+    """Name the viewer's zone beside the time field: a typed time is read on their clock."""
+    form.scheduled_at.description = _(
+        "On your clock (%(tz)s). Leave empty to publish as soon as approved.", tz=viewer_zone()
+    )
+    return form
 
 
 def _compose_page(form: ComposeForm, accounts: list[dict[str, Any]], status: int = 200):
+    on_my_clock(form)
+    with rt().store.session() as db:
+        templates = statement_templates_offered(db)
+    chosen = chosen_template(templates, request.args.get("template"))
+    if chosen is not None and request.method == "GET":
+        form.text.data = chosen
     variants = variant_texts(request.form, [a["name"] for a in accounts])
-    page = render_template("posts/compose.html", form=form, accounts=accounts, variants=variants)
-    return page, status
+    return render_template(
+        "posts/compose.html",
+        form=form,
+        accounts=accounts,
+        statement_templates=templates,
+        variants=variants,
+    ), status
 
 
 @bp.route("/compose", methods=["GET", "POST"], endpoint="compose")
@@ -177,8 +186,7 @@ def _submit_all(form: ComposeForm) -> list[Post]:
         user = caller(db)
         made = []
         for name in form.accounts.data:
-            account = find_account(db, name)
-            when = to_utc(form.scheduled_at.data, account.timezone)
+            when = typed_to_utc(form.scheduled_at.data)
             made.append(
                 posts.submit(
                     rt(),
@@ -215,7 +223,7 @@ def compose_check() -> ResponseReturnValue:
             account = find_account(db, name)
             own = variants.get(account.name)
             text = own if isinstance(own, str) and own.strip() else common
-            when = to_utc(local, account.timezone)
+            when = typed_to_utc(local)
             images = _checked_images(db, user, account, raw_media)
             result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when, images=images)
             used, limit = count_length(
@@ -314,13 +322,13 @@ def edit(post_id: int) -> ResponseReturnValue:
         found = posts.visible_post(db, caller(db), post_id)
         if found.author_id != caller(db).id:
             abort(403)
-        timezone, voidable = found.account.timezone, len(posts.post_to_dict(found)["approvals"])
+        voidable = len(posts.post_to_dict(found)["approvals"])
         shown = {
             "text": found.text,
-            "scheduled_at": to_local(found.scheduled_at, timezone),
+            "scheduled_at": utc_to_typed(prefilled_time(request.args) or found.scheduled_at),
             "media": json.dumps([{"id": m["id"], "alt": m["alt"]} for m in found.media or []]),
         }
-        form = EditForm(data=shown if request.method == "GET" else None)
+        form = on_my_clock(EditForm(data=shown if request.method == "GET" else None))
         page = {
             "post": found,
             "form": form,
@@ -334,7 +342,7 @@ def edit(post_id: int) -> ResponseReturnValue:
     try:
         changes = {
             "text": form.text.data,
-            "scheduled_at": to_utc(form.scheduled_at.data, timezone),
+            "scheduled_at": typed_to_utc(form.scheduled_at.data),
             "media": media_field(form.media.data),
         }
         with rt().store.transaction() as db:

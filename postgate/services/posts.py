@@ -328,3 +328,13 @@ def post_to_dict(post: Post) -> dict[str, Any]:
         "created_at": iso(post.created_at),
         "updated_at": iso(post.updated_at),
     }
+
+
+def set_time(rt: Runtime, db: Session, post: Post, when: datetime | None, by: User) -> str:
+    """A new scheduled time, and nothing else, for ``post``: a new revision by ``by`` with the
+    rules run again and the content hash made anew (the time is part of what is approved).
+    Earlier approvals no longer match; returns the hash it replaced."""
+    old_hash = post.content_hash
+    post.revision += 1
+    _apply_content(rt, db, post, post.account, post.text, when, by, list(post.media or []))
+    return old_hash

@@ -69,6 +69,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Cooling-off: made reviewer (or reset) by a lone admin, they approve nothing before this.
     approve_after: Mapped[datetime | None]
+    # The IANA zone the web app shows this person's times in; None: the organisation's.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def role_set(self) -> frozenset[str]:

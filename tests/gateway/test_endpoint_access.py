@@ -107,6 +107,8 @@ API_OPEN = {
     "api.notifications.change_preferences",
     "api.notifications.add_my_channel",
     "api.notifications.remove_my_channel",
+    "api.zone.my_zone",  # one's own time zone
+    "api.zone.set_my_zone",
     "api.openapi.description",  # public: what the open-source code accepts, no secret
     # Public: the enrolment link's token is the credential (single-use, expiring, hashed).
     "api.enrol.show",
@@ -132,9 +134,11 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "auth.twofa_start": SIGNED_IN,
     "auth.twofa_confirm": SIGNED_IN,
     "auth.recovery_codes": SIGNED_IN,
+    "zone.set": SIGNED_IN,  # one's own time zone
     "password.show": SIGNED_IN,
     "password.change": SIGNED_IN,
     "calendar.index": SIGNED_IN,  # a plain author sees only their own posts in it
+    "calendar.move": policy.WRITE_POSTS,  # the post's author only: checked by the posts service
     "posts.detail": SIGNED_IN,  # visibility checked per post by the posts service
     "posts.cancel": SIGNED_IN,  # the author, security or an admin: checked by the service
     "posts.compose": policy.WRITE_POSTS,

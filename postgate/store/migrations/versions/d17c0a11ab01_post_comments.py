@@ -1,7 +1,7 @@
 """post comments: notes between author and reviewers, and the reasons of rejections
 
 Revision ID: d17c0a11ab01
-Revises: d2a7e5e0b001
+Revises: d17c0a1e0001
 Create Date: 2026-11-30 19:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from postgate.store.types import StoreInteger, UTCDateTime
 
 revision: str = "d17c0a11ab01"
-down_revision: str | None = "d2a7e5e0b001"
+down_revision: str | None = "d17c0a1e0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
