@@ -100,6 +100,8 @@ class User(Answer):
 
 class Me(User):
     recovery_codes_left: int
+    timezone: str | None = None  # chosen by the person (``PUT /me/timezone``), if they did
+    shown_in: str = "UTC"  # the zone the web app shows their times in
 
 
 class UserList(Answer):

@@ -13,6 +13,7 @@ class Kind(enum.StrEnum):
     REVIEW_REMINDER = "review.reminder"  # a scheduled post's time nears without approvals
     POST_APPROVED = "post.approved"
     POST_REJECTED = "post.rejected"
+    POST_RESCHEDULED = "post.rescheduled"  # a reviewer approved it for a new time
     POST_PUBLISHED = "post.published"
     POST_BLOCKED = "post.blocked"
     POST_FAILED = "post.failed"

@@ -429,6 +429,9 @@ _BUILDERS: dict[str, Callable[[Session, AuditEntry], Routed | None]] = {
     "post:reject": _for_author(
         Kind.POST_REJECTED, by=lambda e, p: e.actor, reason=_detail("reason")
     ),
+    "post:reschedule": _for_author(
+        Kind.POST_RESCHEDULED, by=lambda e, p: e.actor, scheduled_at=_detail("to")
+    ),
     "post:publish": _for_author(Kind.POST_PUBLISHED, url=_detail("url")),
     "post:block": _blocked_at_publish,
     "post:fail": _for_author(Kind.POST_FAILED, reason=_detail("reason")),

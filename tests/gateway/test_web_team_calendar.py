@@ -280,7 +280,9 @@ def test_the_edit_page_takes_the_time_the_calendar_proposes(client, web, actors,
     web.login(actors.create("ana", "author"))
     post_id = _compose(web)
     page = client.get(f"/posts/{post_id}/edit?scheduled_at=2030-12-26T09:00&tz=UTC")
-    assert 'value="2030-12-26T10:00"' in page.get_data(as_text=True)  # on Paris' clock
+    assert 'value="2030-12-26T09:00"' in page.get_data(as_text=True)  # on the viewer's (UTC)
+    paris = client.get(f"/posts/{post_id}/edit?scheduled_at=2030-12-26T09:00&tz=Europe/Paris")
+    assert 'value="2030-12-26T08:00"' in paris.get_data(as_text=True)  # 09:00 in Paris
     unchanged = client.get(f"/posts/{post_id}/edit?scheduled_at=soon&tz=Nowhere/City")
     assert 'value="2030-12-24T10:00"' in unchanged.get_data(as_text=True)
     day = client.get("/calendar?view=day&start=2030-12-24").get_data(as_text=True)
