@@ -18,6 +18,7 @@ class Kind(enum.StrEnum):
     POST_BLOCKED = "post.blocked"
     POST_FAILED = "post.failed"
     POST_UNRESOLVED = "post.unresolved"
+    POST_COMMENT = "post.comment"  # someone commented on a post you wrote or commented on
     SECURITY_LOCKOUT = "security.lockout"
     SECURITY_LOGIN_FAILURES = "security.login-failures"
     SECURITY_ROLES = "security.roles"

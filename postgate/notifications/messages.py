@@ -57,6 +57,13 @@ CATALOGUE: dict[Kind, Texts] = {
             "{by} a refusé votre publication sur {account} : {reason}",
         ),
     },
+    Kind.POST_COMMENT: {
+        "en": ("New comment on post #{post}", "{by} commented on the post on {account}: {text}"),
+        "fr": (
+            "Nouveau commentaire sur la publication n°{post}",
+            "{by} a commenté la publication sur {account} : {text}",
+        ),
+    },
     Kind.POST_RESCHEDULED: {
         "en": (
             "Post #{post} moved to a new time",
