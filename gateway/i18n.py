@@ -230,6 +230,7 @@ def _error_param(name: str, value: object, locale: str) -> object:
 def post_status(status: str) -> str:
     """A post's status as the adjective an error message uses ("a cancelled post")."""
     words: dict[str, str] = {
+        PostStatus.DRAFT: pgettext("post status", "draft"),
         PostStatus.PENDING_REVIEW: pgettext("post status", "in review"),
         PostStatus.BLOCKED: pgettext("post status", "blocked"),
         PostStatus.SCHEDULED: pgettext("post status", "scheduled"),

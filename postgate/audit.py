@@ -74,6 +74,8 @@ class Event(enum.StrEnum):
     ACCOUNT_TOKEN_REFRESH = "account:token-refresh"
     ACCOUNT_DISCONNECTED = "account:disconnected"  # its token refused or ended: posts wait
     POST_SUBMIT = "post:submit"
+    POST_DRAFT = "post:draft"  # saved as a draft, not submitted
+    POST_COMMENT = "post:comment"
     POST_EDIT = "post:edit"
     POST_APPROVE = "post:approve"
     POST_REJECT = "post:reject"

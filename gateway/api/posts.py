@@ -57,6 +57,10 @@ class NewPost(Body):
         default=None, description="With its UTC offset; absent: as soon as it is approved."
     )
     media: PostMedia | None = None
+    draft: bool = Field(
+        default=False,
+        description="true: save a `draft` (no review) that `POST /posts/{id}/submit` sends later.",
+    )
 
 
 class PostEdit(Body):
@@ -155,7 +159,8 @@ class PostFilter(Query):
 )
 def submit(body: NewPost) -> tuple[dict[str, Any], int]:
     """Submit a post for review: `pending_review`, or `blocked` when a rule blocks it;
-    `message` says which, and why, in the caller's language."""
+    `message` says which, and why, in the caller's language. With `draft: true`, save it as
+    a `draft` instead: only its author sees it, and nobody reviews it until it is submitted."""
     with rt().store.transaction() as db:
         post = posts.submit(
             rt(),
@@ -166,6 +171,7 @@ def submit(body: NewPost) -> tuple[dict[str, Any], int]:
             body.scheduled_at,
             media=[m.model_dump() for m in body.media or []],
             source=source_address(),
+            draft=body.draft,
         )
         warning = quota_warning(db, post.account, post.scheduled_at, post_id=post.id)
         shown = {**posts.post_to_dict(post), "message": submitted.answer_message(post)}
@@ -199,7 +205,8 @@ def get_post(post_id: int) -> dict[str, Any]:
     "PATCH", "/posts/<id:post_id>", body=PostEdit, answers={200: answers.Post}, errors=(403, 409)
 )
 def edit_post(post_id: int, body: PostEdit) -> dict[str, Any]:
-    """Edit one's own post: it goes back to review and its approvals are voided."""
+    """Edit one's own post: it goes back to review and its approvals are voided (a draft
+    stays a draft)."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     if "media" in changes:
         changes["media"] = [m.model_dump() for m in changes["media"] or []]

@@ -31,19 +31,21 @@ from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
 from gateway.web import list_pages
 from gateway.web.account_rows import accounts_info
+from gateway.web.calendar import prefilled_time
+from gateway.web.collab import CommentForm, post_previews, variant_texts
 from gateway.web.crisis import chosen_template, may_mark_crisis, statement_templates_offered
 from gateway.web.settle import SettleForm, may_retry, may_settle
 from gateway.web.textview import highlight
 from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
 from postgate.platforms.registry import platform_spec
-from postgate.services import posts
+from postgate.services import drafts, posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
 from postgate.services.media import attach, draft_images, media_rows
 from postgate.services.quotas import quota_warning
 from postgate.services.server_limits import account_limits
-from postgate.states import CANCELLABLE, EDITABLE, Role
+from postgate.states import CANCELLABLE, EDITABLE, PostStatus, Role
 from postgate.store.models import Account, Post
 from postgate.timeparse import date_in_range
 from rules import count_length
@@ -112,8 +114,13 @@ def _compose_page(form: ComposeForm, accounts: list[dict[str, Any]], status: int
     chosen = chosen_template(templates, request.args.get("template"))
     if chosen is not None and request.method == "GET":
         form.text.data = chosen
+    variants = variant_texts(request.form, [a["name"] for a in accounts])
     return render_template(
-        "posts/compose.html", form=form, accounts=accounts, statement_templates=templates
+        "posts/compose.html",
+        form=form,
+        accounts=accounts,
+        statement_templates=templates,
+        variants=variants,
     ), status
 
 
@@ -148,6 +155,11 @@ def compose() -> ResponseReturnValue:
     return redirect(url_for("posts.list"))
 
 
+def _is_draft() -> bool:
+    """Whether the author pressed "Save as draft" rather than "Send for review"."""
+    return request.form.get("draft") == "1"
+
+
 def _quota_text(db: Session, account: Account, when: datetime | None) -> str | None:
     """The quota warning for one more post on ``account`` at ``when``, in words."""
     warning = quota_warning(db, account, when)
@@ -166,8 +178,10 @@ def _quota_warnings(created: list[Post]) -> list[str]:
 
 
 def _submit_all(form: ComposeForm) -> list[Post]:
-    """One post per account, all in one transaction: all are stored, or none."""
+    """One post per account, all in one transaction: all are stored, or none. An account
+    given a text of its own (``variant-NAME``) gets it instead of the main text."""
     images = media_field(form.media.data)
+    variants = variant_texts(request.form, list(form.accounts.data or []))
     with rt().store.transaction() as db:
         user = caller(db)
         made = []
@@ -179,10 +193,11 @@ def _submit_all(form: ComposeForm) -> list[Post]:
                     db,
                     user,
                     name,
-                    form.text.data,
+                    variants.get(name, form.text.data),
                     when,
                     media=images,
                     source=source_address(),
+                    draft=_is_draft(),
                 )
             )
         return made
@@ -191,18 +206,23 @@ def _submit_all(form: ComposeForm) -> list[Post]:
 @bp.post("/compose/check", endpoint="check")
 @roles_required(policy.WRITE_POSTS)
 def compose_check() -> ResponseReturnValue:
-    """Findings and character counts for a draft, per account; nothing is stored."""
+    """Findings and character counts for a draft, per account (with the text of its own
+    that ``variants`` may give it); nothing is stored."""
     data = request.get_json(silent=True) or {}
     names, text = data.get("accounts") or [], data.get("text") or ""
     if not isinstance(names, list) or not isinstance(text, str):
         raise ValidationFailed("accounts must be a list and text a string", field="text")
     local = _parse_local(data.get("scheduled_at"))
     raw_media = data.get("media")
-    results = []
+    given = data.get("variants")
+    variants: dict[str, Any] = given if isinstance(given, dict) else {}
+    common, results = text, []
     with rt().store.session() as db:
         user = caller(db)
         for name in [n for n in names if isinstance(n, str)][:20]:
             account = find_account(db, name)
+            own = variants.get(account.name)
+            text = own if isinstance(own, str) and own.strip() else common
             when = typed_to_utc(local)
             images = _checked_images(db, user, account, raw_media)
             result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when, images=images)
@@ -214,6 +234,7 @@ def compose_check() -> ResponseReturnValue:
                     "account": account.name,
                     "platform": account.platform,
                     "timezone": account.timezone,
+                    "text": text,
                     "used": used,
                     "limit": limit,
                     "blocked": result.blocked,
@@ -282,6 +303,10 @@ def post(post_id: int) -> ResponseReturnValue:
             settle_form=SettleForm(formdata=None) if may_settle(user, found) else None,
             can_retry=may_retry(user, found),
             action_form=ActionForm(),
+            can_submit_draft=found.author_id == user.id and found.status == PostStatus.DRAFT,
+            rejection=posts.rejection(found),
+            previews=post_previews(found),
+            comment_form=CommentForm(formdata=None),
         )
 
 
@@ -300,11 +325,17 @@ def edit(post_id: int) -> ResponseReturnValue:
         voidable = len(posts.post_to_dict(found)["approvals"])
         shown = {
             "text": found.text,
-            "scheduled_at": utc_to_typed(found.scheduled_at),
+            "scheduled_at": utc_to_typed(prefilled_time(request.args) or found.scheduled_at),
             "media": json.dumps([{"id": m["id"], "alt": m["alt"]} for m in found.media or []]),
         }
         form = on_my_clock(EditForm(data=shown if request.method == "GET" else None))
-        page = {"post": found, "form": form, "voidable": voidable}
+        page = {
+            "post": found,
+            "form": form,
+            "voidable": voidable,
+            "previews": post_previews(found),
+            "is_draft": found.status == PostStatus.DRAFT,
+        }
         if not form.validate_on_submit():
             status = 422 if request.method == "POST" else 200
             return render_template("posts/edit.html", **page), status
@@ -318,13 +349,20 @@ def edit(post_id: int) -> ResponseReturnValue:
             saved, old_revision = posts.edit(
                 rt(), db, caller(db), post_id, changes, source=source_address()
             )
+            if page["is_draft"] and not _is_draft():  # "Save and send for review"
+                saved = drafts.submit_draft(rt(), db, caller(db), post_id, source=source_address())
+            sent = submitted.flashes([saved])
     except PostgateError as exc:
         show_error(form, exc, {"text": "text", "scheduled_at": "scheduled_at", "media": "text"})
         with rt().store.session() as db:
             page["post"] = posts.visible_post(db, caller(db), post_id)
             return render_template("posts/edit.html", **page), exc.status
     dispatch_after_commit(saved, old_revision)
-    flash(_("Saved. The post is back in review; earlier approvals no longer count."))
+    if page["is_draft"]:
+        for category, message in sent:
+            flash(message, category)
+    else:
+        flash(_("Saved. The post is back in review; earlier approvals no longer count."))
     return redirect(url_for("posts.detail", post_id=post_id))
 
 

@@ -32,6 +32,7 @@ from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, st
 from gateway.i18n import error_text, finding_text
 from gateway.web import list_pages
 from gateway.web.calendar_days import calendar_days
+from gateway.web.collab import CommentForm, post_previews
 from gateway.web.textview import highlight, word_diff
 from postgate import policy
 from postgate.errors import (
@@ -227,6 +228,8 @@ def _review_page(
         approve_form=approve_form,
         reject_form=reject_form or RejectForm(formdata=None),
         step_up_fresh=step_up_fresh(),
+        previews=post_previews(post),
+        comment_form=CommentForm(formdata=None),
     ), status
 
 

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from postgate.audit import Event
 from postgate.errors import Conflict, Forbidden, ValidationFailed
 from postgate.runtime import Runtime
+from postgate.services import comments
 from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate
 from postgate.services.duties import cooling_off_error
 from postgate.services.late_approval import settle_time
 from postgate.services.media import draft_images, unread_images
 from postgate.services.posts import visible_post
-from postgate.states import WAITING, PostStatus, Role
+from postgate.states import WAITING, CommentKind, PostStatus, Role
 from postgate.store.models import Approval, Post, User
 
 
@@ -162,6 +163,7 @@ def reject(
         raise Conflict("a {status} post cannot be rejected", field="status", status=post.status)
     void_approvals(db, post, "rejected")
     post.status, post.reason = PostStatus.REJECTED, reason.strip()[:1000]
+    comments.record(db, post, reviewer, CommentKind.REJECTION, post.reason)
     rt.audit(
         db,
         Event.POST_REJECT,

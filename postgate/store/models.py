@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from postgate.states import (
     AccountStatus,
     AlertKind,
+    CommentKind,
     ItemOrigin,
     ItemOutcome,
     OutboxStatus,
@@ -191,6 +192,9 @@ class Post(Base):
     revisions: Mapped[list[PostRevision]] = relationship(
         back_populates="post", order_by="PostRevision.revision", cascade="all, delete-orphan"
     )
+    comments: Mapped[list[PostComment]] = relationship(
+        back_populates="post", order_by="PostComment.id", cascade="all, delete-orphan"
+    )
 
     @property
     def status_reason(self) -> str:
@@ -219,6 +223,25 @@ class PostRevision(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     post: Mapped[Post] = relationship(back_populates="revisions")
+
+
+class PostComment(Base):
+    """A note on a post between its author and reviewers, or a reviewer's reason for a
+    rejection. Kept with the post's history; never part of its content hash."""
+
+    __tablename__ = "post_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[CommentKind] = mapped_column(StateType(CommentKind, 16))
+    body: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(StoreInteger)
+    """The post's revision when the note was written."""
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
 
 
 class Approval(Base):

@@ -140,4 +140,4 @@ def test_calendar_shows_posts_freezes_and_blackout_dates(client, web, actors, rt
     today = client.get("/calendar?account=acme").get_data(as_text=True)
     assert "tag-freeze" in today
     org_blackout = client.get("/calendar?account=acme&start=2026-05-01").get_data(as_text=True)
-    assert "Blackout date" in org_blackout.split("<ol", 1)[1]
+    assert "Blackout date" in org_blackout.split('id="team-calendar"', 1)[1]
