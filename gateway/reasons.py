@@ -101,6 +101,8 @@ EVERYONE = N_("everyone")
 # revoke (workers/takedown_account.py, takedown_items.py), and of what it could not check.
 TAKEDOWN_TEXTS: tuple[str, ...] = (
     N_("still listed by the platform after the deletion"),
+    N_("could not list the account: {detail}"),
+    N_("could not read the account's history: {detail}"),
     N_("could not list the account again to check: {detail}"),
     N_("gone when retried: an earlier delete call (its answer lost) took it down"),
     N_("revoked earlier by this takedown"),

@@ -93,3 +93,12 @@ def test_what_a_takedown_could_not_do_reads_in_french(app):
             assert flat(takedown_text(text)).startswith(flat(french)), takedown_text(text)
         with app.test_request_context(headers={"Cookie": "postgate_lang=en"}):
             assert takedown_text(text) == text
+
+
+def test_a_preview_that_could_not_list_says_why_in_french(app):
+    stored = "could not list the account: sandbox: could not connect (ConnectError)"
+    with app.test_request_context(headers={"Cookie": "postgate_lang=fr"}):
+        assert flat(takedown_text(stored)) == (
+            "impossible de lister le compte (original : « sandbox: could not connect "
+            "(ConnectError) »)"
+        )
