@@ -10,6 +10,7 @@ test controls when each one starts; no timing is asserted, only outcomes.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from rq.registry import ScheduledJobRegistry
@@ -71,12 +72,13 @@ def test_a_job_queued_ahead_is_published_once_whatever_runs_meanwhile(rt, poster
     """The reconciler passes while the job is queued ahead and again while it waits in the
     job; RQ delivers the job a second time during the wait: one post on the platform."""
     text = "Nos boutiques ouvrent dimanche."
-    post_id = poster.schedule(text, seconds=2.5)  # the API queued the job, ahead
+    post_id = poster.schedule(text, seconds=8)  # the API queued the job, ahead
     post = poster.post(post_id)
     registry = ScheduledJobRegistry(queue.PUBLISH_QUEUE, connection=rt.redis)
     job_id = queue.publish_job_id(post_id, post.revision)
     assert job_id in registry.get_job_ids()
     assert reconcile_once(rt).enqueued == 0  # the job queued ahead is the one it expects
+    time.sleep(max(0.0, (post.scheduled_at - datetime.now(UTC)).total_seconds() - 2))
     outcomes: list[str] = []
 
     def run() -> None:
