@@ -13,9 +13,19 @@ Short runs by default (each well under two minutes); the issue's full figures:
     python benchmarks/bench_campaign.py steady --seconds 600
     python benchmarks/bench_campaign.py api --seconds 60 --clients 20
 
+and the issue's 10,000 posts over 10 minutes (16.7 a second), or a minute of it:
+
+    python benchmarks/bench_campaign.py campaign --posts 10000 --window 600 --accounts 50
+    python benchmarks/bench_campaign.py campaign --posts 1000 --window 60 --accounts 50
+
 The store is a schema of its own in ``--database-url`` (default: the ``test`` database on
-127.0.0.1:5432), dropped afterwards; Redis database 9 of ``--redis-url`` is flushed. It
-measures only: nothing in the pipeline is tuned for it.
+127.0.0.1:5432), dropped afterwards; Redis database 9 of ``--redis-url`` is flushed (on a
+shared machine, give it a Redis of its own: others flush the shared one). It measures only:
+nothing in the pipeline is tuned for it. ``--worker-class`` and ``--lookahead`` set
+``[workers] class`` and ``[publishing] lookahead_seconds`` to compare them; ``--profile DIR``
+samples the workers (or, for ``api``, the web server during the submissions) with py-spy
+(``pip install py-spy``; ``BENCH_PROFILE_IDLE=1`` for wall time, lock waits included), and
+``benchmarks/profile_top.py DIR/*.txt`` prints where the time went.
 """
 
 from __future__ import annotations

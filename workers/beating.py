@@ -50,15 +50,19 @@ class Beating(BaseWorker):
     #: Two seconds at most between tries keeps a returning Redis' backlog moving at once.
     max_connection_wait_time = 2.0
 
-    def __init__(self, *args: Any, heartbeat: HeartbeatWriter, **kwargs: Any) -> None:
-        period = heartbeat.rt.settings.heartbeat_seconds
-        kwargs.setdefault("worker_ttl", period + 15)
-        kwargs.setdefault("job_monitoring_interval", period)
+    def __init__(self, *args: Any, heartbeat: HeartbeatWriter | None = None, **kwargs: Any) -> None:
+        """``heartbeat`` is None only in a spawned work horse, which RQ builds again from the
+        worker's key: the worker itself speaks for it."""
+        if heartbeat is not None:
+            period = heartbeat.rt.settings.heartbeat_seconds
+            kwargs.setdefault("worker_ttl", period + 15)
+            kwargs.setdefault("job_monitoring_interval", period)
         super().__init__(*args, **kwargs)
         self.postgate_heartbeat = heartbeat
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
-        self.postgate_heartbeat.maybe_beat()
+        if self.postgate_heartbeat is not None:
+            self.postgate_heartbeat.maybe_beat()
         super().heartbeat(timeout, pipeline)
 
     def _start_scheduler(
@@ -113,9 +117,11 @@ class BeatingSimpleWorker(RequestIdBinding, Beating, SimpleWorker):
             beater.join(timeout=5)
 
     def _beat_until(self, done: threading.Event) -> None:
-        period = self.postgate_heartbeat.rt.settings.heartbeat_seconds
-        while not done.wait(period):
-            self.postgate_heartbeat.maybe_beat()
+        beat = self.postgate_heartbeat
+        if beat is None:
+            return
+        while not done.wait(beat.rt.settings.heartbeat_seconds):
+            beat.maybe_beat()
 
 
 WORKER_CLASSES: dict[str, type[Beating]] = {
