@@ -110,7 +110,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--worker-class",
         choices=["fork", "simple", "spawn"],
-        default="fork",
+        default="simple",
         help="[workers] class",
     )
     parser.add_argument(
