@@ -22,12 +22,10 @@ from gateway.api.types import (
 )
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
-from gateway.i18n import finding_text
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import listing, media, post_lists, posts, retrying, review, settling
 from postgate.services.post_lists import PostQuery
-from postgate.services.quotas import quota_warning
 from postgate.store.models import POST_STATUSES, Account, User
 from postgate.store.types import INT_MAX
 
@@ -173,10 +171,8 @@ def submit(body: NewPost) -> tuple[dict[str, Any], int]:
             source=source_address(),
             draft=body.draft,
         )
-        warning = quota_warning(db, post.account, post.scheduled_at, post_id=post.id)
         shown = {**posts.post_to_dict(post), "message": submitted.answer_message(post)}
-        warnings = [{**warning, "message": finding_text(warning)}] if warning else []
-        return {**shown, "warnings": warnings}, 201
+        return {**shown, "warnings": submitted.quota_warnings(db, post)}, 201
 
 
 @bp.operation("GET", "/posts", query=PostFilter, answers={200: answers.PostList})
