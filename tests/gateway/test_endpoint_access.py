@@ -36,6 +36,7 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.media.upload": policy.WRITE_POSTS,
     "api.posts.approve": policy.REVIEW_POSTS,
     "api.posts.reject": policy.REVIEW_POSTS,
+    "api.posts.reject_many": policy.REVIEW_POSTS,
     "api.posts.settle": policy.SETTLE_POSTS,
     "api.posts.retry": policy.RETRY_POSTS,
     "api.freeze.set_freeze": policy.RUN_CONSOLE,
