@@ -17,7 +17,7 @@ from gateway.forms import StepUpForm, step_up_fresh
 from gateway.i18n import error_text
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import freezes, rule_edits, rule_versions, users
+from postgate.services import freezes, rule_edits, rule_forms, rule_versions, users
 from postgate.services.accounts import account_to_dict, list_accounts
 from postgate.services.checking import current_ruleset
 
@@ -79,7 +79,13 @@ def rules_context(**extra: Any) -> dict[str, Any]:
         "text_form": forms.RulesTextForm(formdata=None, prefix="text", data={"rules": rules_text}),
         "catalog_form": forms.CatalogForm(formdata=None, prefix="catalog"),
         "decision": lambda version_id: StepUpForm(formdata=None, prefix=f"v{version_id}"),
-        "org_rules": rule_edits.org_rules(rules_text),
+        "org_rules": rule_forms.rules_shown(rules_text),
+        "rule_error": None,
+        "kind_names": forms.KIND_NAMES,
+        "field_names": forms.FIELD_NAMES,
+        "field_help": forms.FIELD_HELP,
+        "choice_names": forms.CHOICE_NAMES,
+        "typed": None,
         "rule_form": lambda rule: forms.RuleForm(
             formdata=None, prefix="rule", data={"rule": rule["id"], "severity": rule["severity"]}
         ),
