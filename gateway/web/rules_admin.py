@@ -26,7 +26,6 @@ from postgate.errors import PostgateError
 from postgate.services import rule_edits, rule_forms, rule_trial, rule_versions
 from rules.catalog import COLUMNS
 
-
 KIND_NAMES = {
     "banned_terms": _l("banned terms"),
     "pattern": _l("pattern"),
