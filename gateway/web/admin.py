@@ -81,6 +81,11 @@ def rules_context(**extra: Any) -> dict[str, Any]:
         "decision": lambda version_id: StepUpForm(formdata=None, prefix=f"v{version_id}"),
         "org_rules": rule_forms.rules_shown(rules_text),
         "rule_error": None,
+        "product_form": None,
+        "product_open": None,
+        "new_product": lambda data=None: forms.ProductForm(
+            formdata=None, prefix="product", data=data or {}
+        ),
         "kind_names": forms.KIND_NAMES,
         "field_names": forms.FIELD_NAMES,
         "field_help": forms.FIELD_HELP,

@@ -23,7 +23,7 @@ from gateway.i18n import error_text
 from gateway.web.admin import bp, rules_context
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import rule_edits, rule_forms, rule_trial, rule_versions
+from postgate.services import catalog_rows, rule_edits, rule_forms, rule_trial, rule_versions
 from rules.catalog import COLUMNS
 
 KIND_NAMES = {
@@ -85,6 +85,21 @@ class RuleForm(FlaskForm):
 class RulesTextForm(FlaskForm):
     rules = TextAreaField(_l("Rules (TOML)"), validators=[DataRequired()])
     note = StringField(_l("Why"), validators=[Optional(), Length(max=500)])
+    otp = otp_field()
+
+
+class ProductForm(FlaskForm):
+    """One catalogue row, added (``original`` empty) or changed; ``delete`` removes it."""
+
+    original = HiddenField()
+    sku = StringField(_l("SKU"), validators=[Length(max=200)])
+    name = StringField(_l("Product"), validators=[Length(max=500)])
+    aliases = StringField(_l("Also called (separated by |)"), validators=[Length(max=500)])
+    price = StringField(_l("Price"), validators=[Length(max=50)])
+    currency = StringField(_l("Currency"), validators=[Length(max=10)])
+    promo_price = StringField(_l("Promotion price"), validators=[Length(max=50)])
+    promo_start = StringField(_l("Promotion from"), validators=[Length(max=20)])
+    promo_end = StringField(_l("Promotion until"), validators=[Length(max=20)])
     otp = otp_field()
 
 
@@ -266,6 +281,40 @@ def import_catalog() -> ResponseReturnValue:
     if _propose(form, catalog=text.replace("\r\n", "\n"), note="catalogue import"):
         return redirect(url_for("admin.rules"))
     return _back(form, catalog_form=form)
+
+
+@bp.post("/admin/rules/catalog/product", endpoint="save_product")
+@roles_required(policy.ADMINISTER)
+def save_product() -> ResponseReturnValue:
+    """One row of the catalogue table added, changed or (``delete``) deleted: a new version
+    (changing or deleting a product waits for a second person). A bad cell is shown next to
+    its field; nothing is saved."""
+    form = ProductForm(prefix="product")
+    if not form.validate_on_submit():
+        return _product_back(form)
+    with rt().store.transaction() as db:
+        catalog = rule_versions.current(rt(), db).catalog
+    original = (form.original.data or "").strip()
+    deleting = "delete" in request.form
+    product = None if deleting else {c: getattr(form, c).data for c in COLUMNS}
+    try:
+        edited = catalog_rows.edit(catalog, original, product)
+    except PostgateError as exc:
+        show_error(form, exc)
+        return _product_back(form)
+    if edited == catalog_rows.to_csv(catalog_rows.rows(catalog)):
+        flash(_("Nothing changed."))
+        return redirect(url_for("admin.rules") + "#catalog")
+    sku = original or (product or {}).get("sku", "")
+    verb = "delete" if deleting else ("edit" if original else "add")
+    if _propose(form, catalog=edited, note=f"{verb} product {sku!r}"):
+        return redirect(url_for("admin.rules") + "#catalog")
+    return _product_back(form)
+
+
+def _product_back(form: ProductForm) -> ResponseReturnValue:
+    page = rules_context(product_form=form, product_open=(form.original.data or "").strip())
+    return render_template("admin/rules.html", **page), 422
 
 
 @bp.get("/admin/rules/catalog.csv", endpoint="export_catalog")

@@ -182,6 +182,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "admin.remove_term": policy.ADMINISTER,
     "admin.save_rules": policy.ADMINISTER,
     "admin.save_rule": policy.ADMINISTER,
+    "admin.save_product": policy.ADMINISTER,
     "admin.import_catalog": policy.ADMINISTER,
     "admin.export_catalog": policy.RUN_CONSOLE,
     "admin.approve_version": policy.RUN_CONSOLE,
