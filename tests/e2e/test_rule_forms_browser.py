@@ -28,8 +28,10 @@ def test_the_links_form_refuses_a_bad_domain_and_a_removal_waits(stack, new_page
     page.click("#rule-links button[type=submit]")
     page.wait_for_selector("#rule-links[open] .error")
     assert "line 2" in page.inner_text("#rule-links .error")
-    assert page.locator("#rule-links textarea[name='rule-f-block']").input_value().endswith(
-        "not a domain"
+    assert (
+        page.locator("#rule-links textarea[name='rule-f-block']")
+        .input_value()
+        .endswith("not a domain")
     )
 
     page.locator("#rule-links textarea[name='rule-f-block']").fill(
