@@ -286,9 +286,12 @@ def _number(f: FormField, raw: Any, text: str) -> int | float:
             raise ValueError
         value: int | float = int(text) if f.type == "int" else float(text.replace(",", "."))
     except ValueError:
-        what = "a whole number" if f.type == "int" else "a number"
+        if f.type == "int":
+            raise ValidationFailed(
+                "{name}: {value!r} is not a whole number", field=f.name, name=f.name, value=text
+            ) from None
         raise ValidationFailed(
-            "{name}: {value!r} is not {what}", field=f.name, name=f.name, value=text, what=what
+            "{name}: {value!r} is not a number", field=f.name, name=f.name, value=text
         ) from None
     if not f.low <= value <= f.high:
         raise ValidationFailed(
