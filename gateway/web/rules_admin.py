@@ -52,11 +52,15 @@ FIELD_NAMES = {
     "max_length": _l("Maximum length per platform"),
     "max_media": _l("Maximum images per platform"),
     "blackout_dates": _l("Blackout dates, one a line"),
+    "windows": _l("Posting windows, one a line (for accounts without their own)"),
     "threshold": _l("Similarity from which a post is a duplicate (0 to 1)"),
 }
 FIELD_HELP = {
     "domains": _l("A domain includes its subdomains: acme.fr allows shop.acme.fr."),
     "dates": _l("One date a line, like 2026-12-25."),
+    "windows": _l(
+        "Days and hours in the account's time zone, like mon-fri 08:00-20:00; empty: any time."
+    ),
     "limits": _l("One platform a line, like x = 280; empty: the platform's own limits."),
 }
 CHOICE_NAMES = {

@@ -3,11 +3,11 @@
 A change loosens when it removes a banned term (or any entry of a list where more entries
 catch more), adds to an allow list, removes or disables a rule, lowers a severity from
 ``block`` to ``flag``, or deletes a product or changes any of its cells (price, promotion,
-names), raises a platform limit or a similarity threshold, lowers a distance, lowers the
-severity of unlisted links, or turns case-insensitive or part-word matching off. Anything
-this module cannot tell apart counts as loosening: a second person looks at it rather than
-nobody. Adding terms, rules and products, or raising a severity, tightens
-and takes effect at once.
+names); also when it widens the posting windows, raises a platform limit or a similarity
+threshold, lowers a distance, lowers the severity of unlisted links, or turns
+case-insensitive or part-word matching off. Anything this module cannot tell apart counts
+as loosening: a second person looks at it rather than nobody. Adding terms, rules and
+products, or raising a severity, tightens and takes effect at once.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import tomllib
 from typing import Any
 
 from rules import RULE_KINDS
+from rules.windows import DAYS, parse_window
 
 # Options where more entries catch more; removing one loosens, adding one tightens.
 CATCH_MORE = frozenset({"terms", "block", "types", "blackout_dates"})
@@ -86,6 +87,11 @@ def _option(rule_id: str, key: str, before: Any, after: Any) -> list[str]:
     """How changing one option (not a list of entries) loosens the rule; conservative."""
     if key in WORDING and isinstance(after, str | None):
         return []
+    if key == "windows" and _lists(before, after):
+        widened = _widened(before or [], after or [])
+        if widened is None:
+            return []
+        return [f'rule "{rule_id}": posting windows widened ({widened} now allowed)']
     if key == "unlisted_severity":
         if (before or "flag") == "block" and (after or "flag") != "block":
             return [f'rule "{rule_id}": unlisted_severity lowered from block to flag']
@@ -119,6 +125,36 @@ def _option(rule_id: str, key: str, before: Any, after: Any) -> list[str]:
                 reasons.append(f'rule "{rule_id}": {key} for {platform} raised from {b} to {a}')
         return reasons
     return [f'rule "{rule_id}": {key} changed']
+
+
+def _open_minutes(specs: list[Any]) -> set[int] | None:
+    """The minutes of the week the windows allow (None: no window, any time)."""
+    if not specs:
+        return None
+    allowed: set[int] = set()
+    for spec in specs:
+        window = parse_window(str(spec))
+        first = window.start.hour * 60 + window.start.minute
+        last = 1440 if window.end is None else window.end.hour * 60 + window.end.minute
+        for day in window.days:
+            allowed.update(range(day * 1440 + first, day * 1440 + last))
+    return allowed
+
+
+def _widened(before: list[Any], after: list[Any]) -> str | None:
+    """The first moment of the week ``after`` allows and ``before`` did not, as
+    ``mon 20:00``; None when ``after`` allows nothing more."""
+    try:
+        old, new = _open_minutes(before), _open_minutes(after)
+    except ValueError:
+        return "an unreadable window"
+    if old is None:
+        return None
+    more = sorted(set(range(7 * 1440)) - old) if new is None else sorted(new - old)
+    if not more:
+        return None
+    day, minute = divmod(more[0], 1440)
+    return f"{DAYS[day]} {minute // 60:02d}:{minute % 60:02d}"
 
 
 def _num(value: Any, default: float | None) -> float | None:

@@ -18,6 +18,7 @@ from typing import Any
 from postgate.errors import ValidationFailed
 from postgate.services import rule_edits
 from rules import RULE_KINDS
+from rules.windows import parse_window
 
 SEVERITIES = ("block", "flag")
 PERSONAL_TYPES = ("card", "iban", "email", "phone")
@@ -29,8 +30,9 @@ _LIMIT = re.compile(r"([a-z][a-z0-9_-]*)\s*[=:]\s*(\d{1,9})")
 @dataclass(frozen=True)
 class FormField:
     """One option of a kind: ``type`` is ``lines`` (strings, one a line), ``domains``,
-    ``dates``, ``text``, ``regex``, ``int``, ``float``, ``bool``, ``choice`` (one of
-    ``choices``), ``choices`` (any of them) or ``limits`` (a whole number per platform)."""
+    ``dates``, ``windows`` (``mon-fri 08:00-20:00``, one a line), ``text``, ``regex``,
+    ``int``, ``float``, ``bool``, ``choice`` (one of ``choices``), ``choices`` (any of
+    them) or ``limits`` (a whole number per platform)."""
 
     name: str
     type: str
@@ -59,7 +61,7 @@ FIELDS: dict[str, tuple[FormField, ...]] = {
     ),
     "platform_limits": (FormField("max_length", "limits"), FormField("max_media", "limits")),
     "alt_text": (FormField("max_length", "limits"),),
-    "posting_window": (FormField("blackout_dates", "dates"),),
+    "posting_window": (FormField("windows", "windows"), FormField("blackout_dates", "dates")),
     "duplicates": (FormField("threshold", "float", default=0.9, low=0.0, high=1.0),),
     "freeze": (),
 }
@@ -145,10 +147,12 @@ def apply(rules: str, rule_id: str, severity: str | None, given: Mapping[str, An
 def parse(f: FormField, raw: Any) -> Any:
     """The value of field ``f`` from a form's text or a JSON value; an error names the
     field, and the line for a list."""
-    if f.type in ("lines", "domains", "dates"):
+    if f.type in ("lines", "domains", "dates", "windows"):
         items = _items(f, raw)
         if f.type == "lines":
             return items
+        if f.type == "windows":
+            return [_window(f, n, item) for n, item in enumerate(items, start=1)]
         if f.type == "domains":
             return [_domain(f, n, item) for n, item in enumerate(items, start=1)]
         return [_date(f, n, item) for n, item in enumerate(items, start=1)]
@@ -238,6 +242,21 @@ def _domain(f: FormField, line: int, item: str) -> str:
     return host
 
 
+def _window(f: FormField, line: int, item: str) -> str:
+    spec = " ".join(item.lower().split())
+    try:
+        parse_window(spec)
+    except ValueError:
+        raise ValidationFailed(
+            '{name}, line {line}: {value!r} is not a window like "mon-fri 08:00-20:00"',
+            field=f.name,
+            name=f.name,
+            line=line,
+            value=item,
+        ) from None
+    return spec
+
+
 def _date(f: FormField, line: int, item: str) -> date:
     try:
         return date.fromisoformat(item)
@@ -305,7 +324,7 @@ def _number(f: FormField, raw: Any, text: str) -> int | float:
 
 
 def _as_text(f: FormField, value: Any) -> str:
-    if f.type in ("lines", "domains", "dates"):
+    if f.type in ("lines", "domains", "dates", "windows"):
         return "\n".join(str(v) for v in value or [])
     if f.type == "limits":
         return "\n".join(f"{k} = {v}" for k, v in (value or {}).items())

@@ -36,7 +36,8 @@ def test_forms_show_each_rule_with_its_fields(rt, strict):
             "high": 1000.0,
         }
     ]
-    assert rules["schedule"]["fields"][0]["value"][0] == "2025-12-25"
+    schedule = {f["name"]: f["value"] for f in rules["schedule"]["fields"]}
+    assert schedule["blackout_dates"][0] == "2025-12-25" and schedule["windows"] is None
     assert rules["links"]["kind"] == "links" and rules["links"]["severity"] == "block"
 
 
@@ -64,6 +65,7 @@ def test_forms_show_each_rule_with_its_fields(rt, strict):
             None,
         ),
         ("schedule", {"blackout_dates": []}, "pending", "removed from blackout_dates"),
+        ("schedule", {"windows": ["mon-fri 08:00-20:00"]}, "applied", None),
         ("payment-data", {"types": ["card"]}, "pending", "iban removed from types"),
         ("contact-details", {"allow_email_domains": ["acme.fr"]}, "applied", None),
         ("internal-ticket", {"ignore_case": False}, "pending", "ignore_case turned off"),

@@ -55,6 +55,7 @@ def test_each_kind_shows_its_own_fields(strict):
 
 
 CASES = [
+    ("schedule", {"windows": "mon-fri 08:00-20:00", "rule-severity": "block"}, None),
     (
         "links",
         {
@@ -143,6 +144,7 @@ def test_a_form_saves_a_version_and_loosening_waits(strict, rule_id, fields, rea
             "block, line 2",
         ),
         ("prices", {"distance": "far", "rule-severity": "block"}, "distance", "far"),
+        ("schedule", {"windows": "lundi 8h-20h", "rule-severity": "block"}, "windows", "line 1"),
         (
             "schedule",
             {"blackout_dates": "25/12/2026", "rule-severity": "block"},
@@ -176,3 +178,14 @@ def test_a_bad_value_shows_next_to_its_field(strict, rule_id, fields, field, wor
     assert error > at and words in form[error:]
     typed = next(v for k, v in fields.items() if not k.startswith("rule-"))
     assert typed.split("\n")[-1] in form  # what was typed is kept
+
+
+def test_widening_the_posting_windows_waits_for_a_second_person(strict):
+    web, ada = strict
+    first = save(web, ada, "schedule", windows="mon-fri 08:00-20:00", **{"rule-severity": "block"})
+    assert "is in force." in first.get_data(as_text=True)
+    wider = save(
+        web, ada, "schedule", windows="mon-fri 08:00-22:00", **{"rule-severity": "block"}
+    ).get_data(as_text=True)
+    assert "takes effect once another admin" in wider
+    assert "posting windows widened (mon 20:00 now allowed)" in wider

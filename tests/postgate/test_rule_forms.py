@@ -168,3 +168,48 @@ def test_a_bad_severity_names_its_field():
     with pytest.raises(ValidationFailed) as caught:
         rule_forms.apply(SHIPPED, "links", "maybe", {})
     assert caught.value.field == "severity"
+
+
+WINDOWS = "mon-fri 08:00-20:00\nsat 10:00-14:00"
+
+
+@pytest.mark.parametrize(
+    ("after", "reason"),
+    [
+        ("mon-fri 08:00-21:00\nsat 10:00-14:00", "mon 20:00 now allowed"),
+        ("mon-sun 08:00-20:00", "sat 08:00 now allowed"),
+        ("", "mon 00:00 now allowed"),  # no window: any time
+        ("mon-fri 09:00-20:00\nsat 10:00-12:00", None),
+        ("MON-FRI 08:00-20:00\nsat 10:00-14:00", None),  # the same, as typed
+    ],
+)
+def test_widening_a_posting_window_loosens(after, reason):
+    base = rule_forms.apply(SHIPPED, "schedule", None, {"windows": WINDOWS})
+    assert loosening(SHIPPED, base, None, None) == []  # a first window only narrows
+    edited = rule_forms.apply(base, "schedule", None, {"windows": after})
+    found = loosening(base, edited, None, None)
+    if reason is None:
+        assert found == []
+    else:
+        assert found == [f'rule "schedule": posting windows widened ({reason})']
+
+
+def test_the_organisation_windows_apply_to_accounts_without_their_own():
+    from datetime import UTC, datetime
+
+    from rules import Context, Draft
+
+    edited = rule_forms.apply(SHIPPED, "schedule", None, {"windows": "mon-fri 08:00-20:00"})
+    ruleset = parse_ruleset(edited.encode(), Path("config/catalog.csv").read_bytes(), base="config")
+    late = datetime(2030, 1, 7, 22, 0, tzinfo=UTC)  # a Monday, 22:00
+    draft = Draft(text="Bonsoir", account="acme", platform="sandbox", scheduled_at=late)
+    own = Context(now=late, timezone="UTC", windows=("mon-sun 00:00-24:00",))
+    found = ruleset.evaluate(draft, Context(now=late, timezone="UTC")).findings
+    assert "schedule" in [f.rule for f in found]
+    assert "schedule" not in [f.rule for f in ruleset.evaluate(draft, own).findings]
+
+
+def test_a_bad_window_names_its_line():
+    with pytest.raises(ValidationFailed) as caught:
+        rule_forms.apply(SHIPPED, "schedule", None, {"windows": "mon-fri 08:00-20:00\nlundi 8h"})
+    assert caught.value.field == "windows" and "line 2" in caught.value.message
