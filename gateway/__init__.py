@@ -43,7 +43,7 @@ def create_app(
         app.config.update(test_config)
     app.extensions["postgate"] = runtime
 
-    from gateway import audit_refusals, errors, i18n, inputs, proxies, request_log, security
+    from gateway import audit_refusals, clock, errors, i18n, inputs, proxies, request_log, security
     from gateway.web import csrf, session
 
     app.wsgi_app = proxies.wrap(  # type: ignore[method-assign]
@@ -57,6 +57,7 @@ def create_app(
     security.init_app(app)
     audit_refusals.init_app(app)
     i18n.init_app(app)
+    clock.init_app(app)
     csrf.init_app(app)
     session.init_app(app)
     _register_blueprints(app)
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
         audit,
         auth,
         calendar,
+        collab,
         console,
         crisis,
         enrol,
@@ -94,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         settle,
         takedowns,
         users,
+        zone,
     )
 
     app.register_blueprint(health.bp)
@@ -106,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
         password.bp,
         home.bp,
         posts.bp,
+        collab.bp,
         media.bp,
         crisis.bp,
         settle.bp,
@@ -120,5 +124,6 @@ def _register_blueprints(app: Flask) -> None:
         accounts.bp,
         oauth.bp,
         notifications.bp,
+        zone.bp,
     ):
         app.register_blueprint(page)

@@ -3,8 +3,9 @@
 The locale comes from the user's own choice (a cookie set by the language switch in the
 header), then the browser's ``Accept-Language``, then French, the first language of early
 users. Catalogs live in ``gateway/translations`` and the compiled ``.mo`` files are
-committed, so running Postgate needs no build step. Times are always shown in the time zone
-of the account they belong to, since that is the clock the audience reads.
+committed, so running Postgate needs no build step. Times are shown on the viewer's own
+clock by the ``shown_time`` filter (``gateway/clock.py``); the calendar keeps the account's,
+since that is the clock its posting windows are written on.
 
 Rule findings arrive in English from ``rules`` (which knows no Flask) with the template and
 parameters they were made from; :func:`finding_text` shows them in the reader's language.
@@ -215,6 +216,7 @@ def _error_param(name: str, value: object, locale: str) -> object:
 def post_status(status: str) -> str:
     """A post's status as the adjective an error message uses ("a cancelled post")."""
     words: dict[str, str] = {
+        PostStatus.DRAFT: pgettext("post status", "draft"),
         PostStatus.PENDING_REVIEW: pgettext("post status", "in review"),
         PostStatus.BLOCKED: pgettext("post status", "blocked"),
         PostStatus.SCHEDULED: pgettext("post status", "scheduled"),

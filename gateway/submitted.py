@@ -32,8 +32,20 @@ def blocking_reasons(posts: Sequence[Post]) -> str:
 def flashes(posts: Sequence[Post]) -> list[tuple[str, str]]:
     """(category, message) pairs for the compose page: the sent ones, then the blocked."""
     blocked = [p for p in posts if p.status == PostStatus.BLOCKED]
-    sent = len(posts) - len(blocked)
+    kept = sum(p.status == PostStatus.DRAFT for p in posts)
+    sent = len(posts) - len(blocked) - kept
     out = []
+    if kept:
+        out.append(
+            (
+                "info",
+                ngettext(
+                    "%(num)d draft saved; nobody reviews it until you submit it.",
+                    "%(num)d drafts saved; nobody reviews them until you submit them.",
+                    kept,
+                ),
+            )
+        )
     if sent:
         out.append(
             (
@@ -58,6 +70,8 @@ def flashes(posts: Sequence[Post]) -> list[tuple[str, str]]:
 
 def answer_message(post: Post) -> str:
     """The ``message`` of the ``POST /posts`` answer."""
+    if post.status == PostStatus.DRAFT:
+        return gettext("Saved as a draft; nobody reviews it until you submit it.")
     if post.status == PostStatus.BLOCKED:
         return gettext(
             "Blocked, not sent for review: %(reasons)s", reasons=blocking_reasons([post])

@@ -63,6 +63,7 @@ class Event(enum.StrEnum):
     USER_CHANGE_CONFIRMED = "user:change-confirmed"
     USER_CHANGE_CANCELLED = "user:change-cancelled"
     USER_COOLING_OFF = "user:cooling-off"
+    USER_TIMEZONE = "user:timezone"
     ACCOUNT_ADD = "account:add"
     ACCOUNT_UPDATE = "account:update"
     ACCOUNT_CREDENTIALS = "account:credentials"
@@ -73,11 +74,14 @@ class Event(enum.StrEnum):
     ACCOUNT_TOKEN_REFRESH = "account:token-refresh"
     ACCOUNT_DISCONNECTED = "account:disconnected"  # its token refused or ended: posts wait
     POST_SUBMIT = "post:submit"
+    POST_DRAFT = "post:draft"  # saved as a draft, not submitted
+    POST_COMMENT = "post:comment"
     POST_EDIT = "post:edit"
     POST_APPROVE = "post:approve"
     POST_REJECT = "post:reject"
     POST_CANCEL = "post:cancel"
     POST_CRISIS = "post:crisis-statement"
+    POST_RESCHEDULE = "post:reschedule"  # a reviewer's new time, given with the approval
     POST_SCHEDULE = "post:schedule"
     POST_PUBLISH = "post:publish"
     POST_BLOCK = "post:block"

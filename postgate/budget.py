@@ -3,23 +3,27 @@
 Publishing, read-backs, listings, edits and deletes of one account all spend from the same
 budget, kept in Redis so that every worker process and web process sees it. It starts from
 the limits the platform documents (its spec's ``call_quota`` for every call,
-``delete_quota`` for deletions) and follows what the platform's answers announce
+``delete_quota`` for deletions) and, once the platform's answers announce their own window
 (``X-RateLimit-Limit/Remaining/Reset`` and their dialects, :func:`~postgate.platforms.
-ratelimit.announced_window`). A call goes only while the window has something left, so
-Postgate slows itself down before the platform has to say 429. A ``Retry-After`` (or a
-429) pauses the calls it speaks of until then: every call of the account, or only its
-deletions when a deletion was refused (Mastodon's deletion limit is apart from the rest).
+ratelimit.announced_window`), follows that window alone: a server may be configured
+otherwise than documented (a takedown once waited 520 s for a documented 30-minute window
+against a server allowing 3 deletions a second). A call goes only while the window has
+something left, so Postgate slows itself down before the platform has to say 429. A
+``Retry-After`` (or a 429) pauses the calls it speaks of until then: every call of the
+account, or only its deletions when a deletion was refused (Mastodon's deletion limit is
+apart from the rest).
 
 Publishes leave a reserve (a fifth of the window, at least one call, unless the window holds
 only one) to the calls that settle things: read-backs of an unknown outcome and takedowns
 may spend the window to the last call, so they go before new publishes when it is tight.
 
 A bucket is a Redis hash (``limit``, ``remaining``, ``reset``, ``period`` and ``pause`` in
-milliseconds of Redis's clock) with a sorted set of the calls in flight; both are changed
-only by the Lua scripts below, so concurrent processes never spend one call twice. A call
-whose answer never comes back (its process died) stops counting as in flight after a
-minute. The platform's clock, as its ``Date`` header shows it, is noted too: a read-back
-looks back before its claim by as much as that clock may be behind (:mod:`workers.claims`).
+milliseconds of Redis's clock; ``seen`` once the platform has announced a window) with a
+sorted set of the calls in flight; both are changed only by the Lua scripts below, so
+concurrent processes never spend one call twice. A call whose answer never comes back (its
+process died) stops counting as in flight after a minute. The platform's clock, as its
+``Date`` header shows it, is noted too: a read-back looks back before its claim by as much
+as that clock may be behind (:mod:`workers.claims`).
 """
 
 from __future__ import annotations
@@ -107,20 +111,22 @@ if pause_ms > 0 then
 end
 local reset_in = tonumber(ARGV[4])
 if reset_in < 0 then return 0 end
-local h = redis.call('HMGET', KEYS[1], 'remaining', 'reset', 'period')
+local h = redis.call('HMGET', KEYS[1], 'remaining', 'reset', 'period', 'seen')
+local seen = h[4] == '1'
 local limit = tonumber(ARGV[2])
-local period = math.max(tonumber(h[3]) or 0, reset_in)
+local period = reset_in
+if seen then period = math.max(tonumber(h[3]) or 0, reset_in) end
 if period <= 0 then period = DEFAULT_PERIOD_MS end
 if reset_in == 0 then reset_in = period end
 local reset = now + reset_in
 local remaining = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[2])
 local known_reset = tonumber(h[2]) or 0
 local known = tonumber(h[1])
-if known and reset < known_reset + period / 2 and known < remaining then
+if seen and known and reset < known_reset + period / 2 and known < remaining then
   remaining, reset = known, math.max(known_reset, now)
 end
 redis.call('HSET', KEYS[1], 'limit', limit, 'remaining', remaining, 'reset', reset,
-           'period', period)
+           'period', period, 'seen', 1)
 redis.call('PEXPIRE', KEYS[1], math.max(KEEP_MS, redis.call('PTTL', KEYS[1])))
 return 0
 """)
@@ -233,9 +239,12 @@ class PacedTransport(httpx.BaseTransport):
         platform: str,
         max_wait: float,
         sleep: Callable[[float], None] = time.sleep,
+        required: bool = True,
     ) -> None:
+        """``required=False``: when Redis does not answer, send unpaced rather than not at
+        all (a takedown: the platform's own limits still stop it, through its 429s)."""
         self._inner, self._budget, self._platform = inner, budget, platform
-        self._max_wait, self._sleep = max_wait, sleep
+        self._max_wait, self._sleep, self._required = max_wait, sleep, required
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         tries = RETRY_READS + 1 if request.method in ("GET", "HEAD") else 1
@@ -259,6 +268,8 @@ class PacedTransport(httpx.BaseTransport):
             try:
                 token, wait = self._budget.try_acquire(method)
             except RedisError:  # nothing is sent without the budget; nothing was sent
+                if not self._required:
+                    return ""  # unpaced: the answer is not noted either
                 message = f"{self._platform}: the request budget cannot be read (Redis)"
                 raise RetryableError(message, retry_after=1.0) from None
             if token:
@@ -271,6 +282,8 @@ class PacedTransport(httpx.BaseTransport):
             waited += step
 
     def _observe(self, token: str, method: str, response: httpx.Response | None) -> None:
+        if not token:
+            return  # sent unpaced while Redis did not answer
         try:
             self._note(token, method, response)
         except RedisError:  # the answer stands; the budget learns from the next one

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from postgate.envfiles import resolve_file_variables, with_password
 from postgate.errors import SettingsError
@@ -99,6 +100,9 @@ class Settings:
     # [watch] enabled, or POSTGATE_WATCH_ENABLED: off only where nothing is to be watched (a
     # test that counts every request an account receives).
     watch_enabled: bool = True
+    # [organisation] timezone, or POSTGATE_TIMEZONE: the IANA zone the web app shows times in
+    # for people who chose none, and the console's default clock.
+    timezone: str = "UTC"
     public_url: str | None = None  # [web] public_url: for webhook receivers' download links
     # Notifications (postgate.notifications): the organisation's security channel
     # (POSTGATE_NOTIFY_URLS, Apprise URLs), the Apprise mailto URL that e-mails people who
@@ -315,6 +319,7 @@ def load_settings(
         ),
         media_directory=_relative(config_path, _text(media, "directory")),
         public_url=_text(web, "public_url").rstrip("/") or None,
+        timezone=_organisation_zone(env, _section(data, "organisation")),
         notify_urls=_apprise_urls(env.get("POSTGATE_NOTIFY_URLS", "")),
         notify_smtp_url=env.get("POSTGATE_NOTIFY_SMTP_URL") or None,
         notify_language=_choice(
@@ -358,6 +363,26 @@ def _platform_apps(env: Mapping[str, str], table: Mapping[str, Any]) -> dict[str
                 platform=name,
             )
     return apps
+
+
+def _organisation_zone(env: Mapping[str, str], table: Mapping[str, Any]) -> str:
+    """``POSTGATE_TIMEZONE``, else ``timezone`` in ``[organisation]``, else UTC."""
+    if env.get("POSTGATE_TIMEZONE"):
+        return _zone("POSTGATE_TIMEZONE", env["POSTGATE_TIMEZONE"])
+    return _zone("timezone in [organisation]", _text(table, "timezone", "UTC"))
+
+
+def _zone(name: str, value: str) -> str:
+    """An IANA time zone name, or a SettingsError naming the setting."""
+    try:
+        if len(value) > 64:
+            raise ValueError(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise SettingsError(
+            "{name}: unknown time zone {value!r}", name=name, value=value[:64]
+        ) from None
+    return value
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -17,6 +17,7 @@ import enum
 class PostStatus(enum.StrEnum):
     """Where a post is on its way to the platform (DESIGN.md, "Post states")."""
 
+    DRAFT = "draft"  # saved by its author, not submitted: no review, never published
     PENDING_REVIEW = "pending_review"
     BLOCKED = "blocked"  # blocking findings; the author can edit it
     SCHEDULED = "scheduled"  # approved, waiting for its time
@@ -35,7 +36,7 @@ WAITING: tuple[PostStatus, ...] = (
 )
 """Submitted and not yet taken by a worker: may still be rejected or marked a crisis statement."""
 
-EDITABLE: tuple[PostStatus, ...] = (*WAITING, PostStatus.REJECTED)
+EDITABLE: tuple[PostStatus, ...] = (PostStatus.DRAFT, *WAITING, PostStatus.REJECTED)
 """What its author may still edit, or cancel; an edit sends it back through review."""
 
 CANCELLABLE: tuple[PostStatus, ...] = EDITABLE
@@ -46,6 +47,13 @@ UNPUBLISHED: tuple[PostStatus, ...] = (*WAITING, PostStatus.PUBLISHING)
 
 WITHDRAWN: tuple[PostStatus, ...] = (PostStatus.CANCELLED, PostStatus.REJECTED)
 """Stopped by a person before publishing: whatever was queued for it goes."""
+
+
+class CommentKind(enum.StrEnum):
+    """What a note on a post is: a plain comment, or the reason a reviewer gave on rejecting."""
+
+    COMMENT = "comment"
+    REJECTION = "rejection"
 
 
 class AccountStatus(enum.StrEnum):

@@ -62,6 +62,15 @@ class Lease:
         self._thread.start()
         return True
 
+    def hold_from_now(self) -> None:
+        """Start renewing without taking the key first, for a holder that another lease
+        already made the only one (the store's) while Redis does not answer: with
+        ``survive_flush`` the heartbeat writes the key once Redis is back."""
+        self._stop = threading.Event()
+        self.lost.clear()
+        self._thread = threading.Thread(target=self._beat, name="postgate-lease", daemon=True)
+        self._thread.start()
+
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat):
             try:

@@ -53,6 +53,7 @@ from workers import jobs
 from workers.beating import BeatingWorker
 from workers.reconcile import reconcile_once
 from workers.scheduling import rescue_abandoned, rescue_overdue
+from workers.takedown_without_redis import run_takedowns_without_redis
 from workers.tokens import queue_due_refreshes
 from workers.watch import supervise_safely as watch_safely
 
@@ -177,6 +178,8 @@ def periodic_tasks(rt: Runtime) -> tuple[Periodic, ...]:
         Periodic("server-limits-gate", SERVER_LIMITS_SECONDS, _server_limits_safely),
         Periodic("token-refresh-gate", rt.settings.oauth_refresh_check_seconds, _tokens_safely),
         Periodic("watch-gate", 1.0, watch_safely),  # workers/watch.py: streams and readings
+        # Everywhere while Redis is away (the gate cannot be taken), else a ping a second:
+        Periodic("takedown-without-redis-gate", 1.0, _takedowns_without_redis_safely),
     )
 
 
@@ -213,6 +216,15 @@ def _rescue_safely(rt: Runtime) -> None:
         pass  # Redis is away: nothing is scheduled until it is back, and then this runs again
     except Exception:
         log.exception("moving overdue scheduled jobs failed")
+
+
+def _takedowns_without_redis_safely(rt: Runtime) -> None:
+    """Running takedowns run here while Redis does not answer (:mod:`workers.
+    takedown_without_redis`)."""
+    try:
+        run_takedowns_without_redis(rt)
+    except Exception:
+        log.exception("running takedowns without Redis failed")
 
 
 def _server_limits_safely(rt: Runtime) -> None:

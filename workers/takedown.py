@@ -4,8 +4,10 @@ Everything it learns is a row before it acts on it: an item with its evidence is
 before the delete call, and each outcome is committed as it comes. A new run (RQ running the
 job twice, or a new worker after a crash, queued by ``resume_running_takedowns``) redoes
 discovery, which only adds what is missing, and skips finished items. One run at a time
-holds a lease in Redis, renewed by a heartbeat; a killed run's lease expires within
-the lease time (3 s) and every worker's rescue loop queues the takedown again within a second.
+holds a lease in the store and one in Redis, both renewed by a heartbeat; a killed run's
+leases expire within the lease time (3 s) and every worker's rescue loop queues the takedown
+again within a second. While Redis does not answer, the workers' reconcilers run running
+takedowns themselves under the store's lease (:mod:`workers.takedown_without_redis`).
 
 A request may widen an account's window while the run works on it (a second takedown
 asking for an earlier ``since`` joins this one). Before revoking an account's credentials
@@ -37,6 +39,7 @@ from postgate.states import GONE, TakedownStatus
 from postgate.store.models import Takedown
 from postgate.store.types import utcnow
 from workers.lease import Lease, LeaseLost
+from workers.store_lease import StoreLease
 from workers.takedown_account import AccountTakedown
 from workers.takedown_items import ACTOR
 
@@ -54,10 +57,19 @@ def run_takedown(takedown_id: int) -> dict[str, Any]:
     return execute(process_runtime(), takedown_id)
 
 
-def execute(rt: Runtime, takedown_id: int) -> dict[str, Any]:
+def execute(rt: Runtime, takedown_id: int, *, without_redis: bool = False) -> dict[str, Any]:
+    """Run the takedown under its two leases: the store's first (it alone decides which run
+    works, Redis or not), then Redis's (which the rescue loop reads to tell a live run from a
+    dead one). ``without_redis``: Redis does not answer (:mod:`workers.takedown_without_redis`);
+    the Redis lease is written by its heartbeat once Redis is back."""
     # A run that stalled past its lease (a busy machine, a Redis flush) takes it back when no
     # other run took it meanwhile; when one did, the key holds another token and this run
     # stops (LeaseLost): the short lease speeds up resuming, it must not end a live run.
+    held = StoreLease(
+        rt.store, f"takedown:{takedown_id}", seconds=LEASE_SECONDS, heartbeat=HEARTBEAT_SECONDS
+    )
+    if not held.acquire(wait=0.0 if without_redis else LEASE_SECONDS + 2):
+        return {"takedown": takedown_id, "skipped": "another run holds the takedown"}
     lease = Lease(
         rt.redis,
         lease_key(rt, takedown_id),
@@ -65,19 +77,24 @@ def execute(rt: Runtime, takedown_id: int) -> dict[str, Any]:
         heartbeat=HEARTBEAT_SECONDS,
         survive_flush=True,
     )
-    if not lease.acquire(wait=lease.seconds + 2):
-        return {"takedown": takedown_id, "skipped": "another run holds the takedown"}
     try:
-        return TakedownRun(rt, takedown_id, lease).run()
+        if without_redis:
+            lease.hold_from_now()
+        elif not lease.acquire(wait=lease.seconds + 2):
+            return {"takedown": takedown_id, "skipped": "another run holds the takedown"}
+        try:
+            return TakedownRun(rt, takedown_id, held, lease).run()
+        finally:
+            lease.release()
     finally:
-        lease.release()
+        held.release()
 
 
 class TakedownRun:
     """One run of one takedown: a thread per account, the phase kept in the store."""
 
-    def __init__(self, rt: Runtime, takedown_id: int, lease: Lease):
-        self.rt, self.id, self.lease = rt, takedown_id, lease
+    def __init__(self, rt: Runtime, takedown_id: int, *leases: StoreLease | Lease):
+        self.rt, self.id, self.leases = rt, takedown_id, leases
         self._phases: dict[int, str] = {}
         self._lock = threading.Lock()
 
@@ -123,7 +140,7 @@ class TakedownRun:
                 takedown.phase = phase
 
     def check_lease(self) -> None:
-        if self.lease.lost.is_set():
+        if any(lease.lost.is_set() for lease in self.leases):
             raise LeaseLost(f"takedown {self.id}: lease lost")
 
     def _finish(self) -> tuple[list[int], dict[str, Any]]:

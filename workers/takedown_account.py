@@ -14,9 +14,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
+
+from redis.exceptions import RedisError
 
 from postgate import audit_payloads as payloads
 from postgate.audit import Event
@@ -41,6 +44,8 @@ from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
 from workers.takedown_items import ACTOR, AccountItems, Outcome
 from workers.takedown_pace import DeletionPace
+from workers.tokens import LEASE_SECONDS as REFRESH_LEASE_SECONDS
+from workers.tokens import refresh_lease
 
 log = logging.getLogger("postgate.takedown")
 T = TypeVar("T")
@@ -155,7 +160,7 @@ class AccountTakedown:
         connector = getattr(self._local, "connector", None)
         if connector is None:
             connector = self._local.connector = connector_for_account(  # its pacer waits
-                self.rt, self.account, max_wait=0.0
+                self.rt, self.account, max_wait=0.0, budget_required=False
             )
             with self._connectors_lock:
                 self._connectors.append(connector)
@@ -370,6 +375,43 @@ class AccountTakedown:
         The entry records the window the account's part finished for; an account this
         takedown revoked already (its window was widened since) is not asked again.
         """
+        with self._refresh_held():
+            self._record_revocation(gaps)
+
+    @contextmanager
+    def _refresh_held(self) -> Iterator[None]:
+        """Hold the account's token-refresh lease from the revocation until the account is
+        marked compromised, with its credentials read afresh: a refresh during the takedown
+        may have rotated the token (X rotates refresh tokens too), and revoking the one read
+        at the start would leave the new pair alive. Once compromised, the refresh job leaves
+        the account alone. Without Redis no refresh can run either, so the revocation goes on."""
+        lease = refresh_lease(self.rt, self.account_id)
+        try:
+            held = lease.acquire(wait=REFRESH_LEASE_SECONDS)
+        except RedisError:
+            held = False
+        try:
+            self._reload_credentials()
+            yield
+        finally:
+            if held:
+                lease.release()
+
+    def _reload_credentials(self) -> None:
+        """This thread's connector rebuilt from the account as the store has it now."""
+        with self.rt.store.session() as db:
+            account = db.get(Account, self.account_id)
+            assert account is not None
+            db.expunge(account)
+        self.account = account
+        connector = getattr(self._local, "connector", None)
+        self._local.connector = None
+        if connector is not None:
+            with self._connectors_lock:
+                self._connectors.remove(connector)
+            connector.close()
+
+    def _record_revocation(self, gaps: str) -> None:
         if self._revoked:
             revoked, reason = True, "revoked earlier by this takedown"
         else:

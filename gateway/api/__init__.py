@@ -62,6 +62,7 @@ def api_blueprint() -> Blueprint:
         accounts,
         alerts,
         audit,
+        collab,
         enrol,
         freeze,
         media,
@@ -72,6 +73,7 @@ def api_blueprint() -> Blueprint:
         session,
         takedowns,
         users,
+        zone,
     )
 
     api = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -81,6 +83,7 @@ def api_blueprint() -> Blueprint:
         session,
         enrol,
         media,
+        collab,
         posts,
         users,
         accounts,
@@ -90,6 +93,7 @@ def api_blueprint() -> Blueprint:
         audit,
         notifications,
         rules,
+        zone,
         openapi,
     ):
         api.register_blueprint(concern.bp)

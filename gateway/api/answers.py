@@ -40,6 +40,10 @@ class Error(Answer):
     error: str
     message: str
     field: str | None = None
+    # ``schedule_passed`` (approving a post whose time has passed) adds the time and what
+    # the reviewer may send instead: ``publish_now: true`` or a new ``scheduled_at``.
+    scheduled_at: str | None = None
+    choices: list[str] | None = None
 
 
 # Sessions and tokens
@@ -96,6 +100,8 @@ class User(Answer):
 
 class Me(User):
     recovery_codes_left: int
+    timezone: str | None = None  # chosen by the person (``PUT /me/timezone``), if they did
+    shown_in: str = "UTC"  # the zone the web app shows their times in
 
 
 class UserList(Answer):
@@ -264,6 +270,14 @@ class Media(Answer):
     ocr_text: str
 
 
+class RejectionInfo(Answer):
+    """Who rejected the post, when, and the reason they gave."""
+
+    reviewer: str
+    reason: str
+    at: Time
+
+
 class Post(Answer):
     """A post, with the findings of its rules and the approvals that still count."""
 
@@ -282,6 +296,9 @@ class Post(Answer):
     media: list[PostImage]
     approvals_required: int
     crisis_statement: bool
+    rejection: RejectionInfo | None = Field(
+        description="For a `rejected` post: who rejected it, when and why; else null."
+    )
     remote_id: str | None
     remote_url: str | None
     published_at: Time | None

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
-from gateway.api.types import Body, Otp, Text, code_of
+from gateway.api.types import Body, Limited, Otp, Text, code_of
 from gateway.context import rt, source_address
 from postgate.services import enrolment_links
 
@@ -25,6 +27,11 @@ class EnrolmentPassword(Body):
     ``totp`` links: their current password."""
 
     password: Text
+    timezone: Limited(64) | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="`new` links: the person's IANA time zone (e.g. `Europe/Paris`), the "
+        "clock the web app shows them times on; absent: the organisation's.",
+    )
 
 
 class EnrolmentCode(Body):
@@ -51,7 +58,7 @@ def show(token: str) -> dict[str, Any]:
 def choose(token: str, body: EnrolmentPassword) -> dict[str, Any]:
     """The first step: the password; answers the new secret to scan (not for `password`)."""
     username, purpose, fresh = enrolment_links.choose(
-        rt(), token, body.password, source=source_address()
+        rt(), token, body.password, source=source_address(), timezone=body.timezone
     )
     shown: dict[str, Any] = {"username": username, "purpose": purpose}
     if fresh is not None:

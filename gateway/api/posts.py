@@ -66,6 +66,10 @@ class NewPost(Body):
         default=None, description="With its UTC offset; absent: as soon as it is approved."
     )
     media: PostMedia | None = None
+    draft: bool = Field(
+        default=False,
+        description="true: save a `draft` (no review) that `POST /posts/{id}/submit` sends later.",
+    )
 
 
 class PostEdit(Body):
@@ -91,6 +95,18 @@ class ApprovalRequest(SteppedUp):
         ValidationFailed("acknowledge must be a list of rule ids", field="acknowledge"),
         Field(description="Rule ids of the flagged findings the reviewer has read."),
     ] = None
+    publish_now: bool | None = Field(
+        default=None,
+        description="The post's scheduled time has passed: publish it as soon as approved. "
+        "Without this or a new `scheduled_at`, such an approval answers 409 "
+        "`schedule_passed`.",
+    )
+    scheduled_at: AwareTime | None = Field(
+        default=None,
+        description="A new time, chosen by the reviewer for a post whose time has passed (or "
+        "any other): a new revision, audited `post:reschedule`, that voids earlier approvals; "
+        "this approval is of the new version.",
+    )
 
 
 class Rejection(Body):
@@ -162,7 +178,8 @@ class PostFilter(Query):
 )
 def submit(body: NewPost) -> tuple[dict[str, Any], int]:
     """Submit a post for review: `pending_review`, or `blocked` when a rule blocks it;
-    `message` says which, and why, in the caller's language."""
+    `message` says which, and why, in the caller's language. With `draft: true`, save it as
+    a `draft` instead: only its author sees it, and nobody reviews it until it is submitted."""
     with rt().store.transaction() as db:
         post = posts.submit(
             rt(),
@@ -173,6 +190,7 @@ def submit(body: NewPost) -> tuple[dict[str, Any], int]:
             body.scheduled_at,
             media=[m.model_dump() for m in body.media or []],
             source=source_address(),
+            draft=body.draft,
         )
         warning = quota_warning(db, post.account, post.scheduled_at, post_id=post.id)
         shown = {**posts.post_to_dict(post), "message": submitted.answer_message(post)}
@@ -206,7 +224,8 @@ def get_post(post_id: int) -> dict[str, Any]:
     "PATCH", "/posts/<id:post_id>", body=PostEdit, answers={200: answers.Post}, errors=(403, 409)
 )
 def edit_post(post_id: int, body: PostEdit) -> dict[str, Any]:
-    """Edit one's own post: it goes back to review and its approvals are voided."""
+    """Edit one's own post: it goes back to review and its approvals are voided (a draft
+    stays a draft)."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     if "media" in changes:
         changes["media"] = [m.model_dump() for m in changes["media"] or []]
@@ -233,7 +252,9 @@ def edit_post(post_id: int, body: PostEdit) -> dict[str, Any]:
 def approve(post_id: int, body: ApprovalRequest) -> dict[str, Any]:
     """Approve someone else's post; it is `scheduled` once it has the approvals its account
     requires. Flagged findings must be acknowledged. The approval is of the version the
-    reviewer read: `content_hash` names it, and a post edited since is refused."""
+    reviewer read: `content_hash` names it, and a post edited since is refused. A post whose
+    scheduled time has passed answers 409 `schedule_passed` (with `scheduled_at` and
+    `choices`) unless `publish_now: true` or a new `scheduled_at` is given."""
     with rt().store.transaction() as db:
         post = review.approve(
             rt(),
@@ -243,6 +264,8 @@ def approve(post_id: int, body: ApprovalRequest) -> dict[str, Any]:
             body.acknowledge or [],
             content_hash=body.content_hash,
             source=source_address(),
+            publish_now=bool(body.publish_now),
+            new_time=body.scheduled_at,
         )
         shown = posts.post_to_dict(post)
     dispatch_after_commit(post)

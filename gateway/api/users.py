@@ -40,6 +40,7 @@ from postgate.services import (
 )
 from postgate.services.enrolment_links import IssuedLink
 from postgate.services.names import canonical_name
+from postgate.services.user_zone import zone_of
 from postgate.store.models import ROLES, User
 
 bp = ApiBlueprint("users", __name__, tag="users")
@@ -278,6 +279,7 @@ def me() -> dict[str, Any]:
         user = caller(db)
         shown = users.user_to_dict(user)
         shown["recovery_codes_left"] = recovery_codes.remaining_recovery_codes(db, user.id)
+        shown["timezone"], shown["shown_in"] = user.timezone, zone_of(rt(), user)
     return shown
 
 

@@ -1,10 +1,12 @@
-// Compose page: live preview, per-platform character counts and rule findings as you type.
-// The server does the checking (POST /compose/check with the CSRF header); this file only
-// debounces the calls and draws the answer with DOM nodes (no HTML from strings).
+// Compose and edit pages: live preview, per-platform character counts and rule findings as
+// you type. The server does the checking (POST /compose/check with the CSRF header); this
+// file only debounces the calls and draws the answer with DOM nodes (no HTML from strings).
+// The platform previews (POST /compose/preview) are HTML the server renders and escapes.
 "use strict";
 (function () {
-  var form = document.getElementById("compose-form");
+  var form = document.querySelector("form[data-check-url]");
   if (!form) return;
+  var previewBox = document.getElementById("live-preview");
   var statusEl = document.getElementById("live-status");
   var results = document.getElementById("live-results");
   var token = document.querySelector("meta[name=csrf-token]").content;
@@ -20,9 +22,27 @@
 
   function say(key) { statusEl.textContent = statusEl.getAttribute("data-" + key); }
 
+  // The ticked accounts on the compose page; the post's own account on the edit page.
   function chosen() {
+    var fixed = form.getAttribute("data-accounts");
+    if (fixed) return JSON.parse(fixed);
     return Array.prototype.map.call(
       form.querySelectorAll("input[name=accounts]:checked"), function (box) { return box.value; });
+  }
+
+  // The texts of their own that some accounts have (compose: "A different text for...").
+  function variants() {
+    var found = {};
+    Array.prototype.forEach.call(form.querySelectorAll("textarea[name^='variant-']"), function (area) {
+      if (area.value.trim()) found[area.name.slice("variant-".length)] = area.value;
+    });
+    return found;
+  }
+
+  function showVariants(accounts) {
+    Array.prototype.forEach.call(form.querySelectorAll(".variant[data-account]"), function (box) {
+      box.hidden = accounts.indexOf(box.getAttribute("data-account")) < 0;
+    });
   }
 
   function el(tag, className, content) {
@@ -64,7 +84,7 @@
         r.used + " / " + r.limit + " " + statusEl.getAttribute("data-chars"));
       head.appendChild(counter);
       card.appendChild(head);
-      card.appendChild(preview(value, r.findings));
+      card.appendChild(preview(r.text || value, r.findings));
       if (r.quota) card.appendChild(el("p", "quota-warning", r.quota));
       if (!r.findings.length) {
         card.appendChild(el("p", "ok-text", statusEl.getAttribute("data-clean")));
@@ -86,20 +106,41 @@
     });
   }
 
-  function check() {
-    var accounts = chosen();
-    if (!accounts.length) { results.textContent = ""; say("none"); return; }
-    var mine = ++sequence;
-    var value = text.value;
-    say("busy");
-    fetch(form.getAttribute("data-check-url"), {
+  function post(url, body) {
+    return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify({
-        accounts: accounts, text: value, scheduled_at: when ? when.value : "", media: images()
-      })
-    }).then(function (response) {
+      body: JSON.stringify(body)
+    });
+  }
+
+  function refreshPreview(mine, body) {
+    var url = form.getAttribute("data-preview-url");
+    if (!url || !previewBox) return;
+    post(url, body).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.text();
+    }).then(function (html) {
+      if (mine === sequence) previewBox.innerHTML = html;  // rendered and escaped by the server
+    }).catch(function () { /* the checks above say when the server does not answer */ });
+  }
+
+  function check() {
+    var accounts = chosen();
+    showVariants(accounts);
+    if (!accounts.length) {
+      results.textContent = ""; if (previewBox) previewBox.textContent = ""; say("none"); return;
+    }
+    var mine = ++sequence;
+    var value = text.value;
+    say("busy");
+    var body = {
+      accounts: accounts, text: value, scheduled_at: when ? when.value : "", media: images(),
+      variants: variants()
+    };
+    refreshPreview(mine, body);
+    post(form.getAttribute("data-check-url"), body).then(function (response) {
       if (!response.ok) throw new Error(String(response.status));
       return response.json();
     }).then(function (answer) {

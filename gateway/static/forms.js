@@ -14,3 +14,13 @@ document.addEventListener("submit", function (event) {
     }, 0);
   }
 });
+
+// A form sent back with an error (a failed approval): bring its first error into view and
+// focus it, so a phone's user sees it and a screen reader reads it.
+document.addEventListener("DOMContentLoaded", function () {
+  var error = document.querySelector("form[data-focus-error] .error, [data-focus-error].error");
+  if (!error) return;
+  if (!error.hasAttribute("tabindex")) error.setAttribute("tabindex", "-1");
+  error.scrollIntoView({block: "center"});
+  error.focus({preventScroll: true});
+});

@@ -26,9 +26,7 @@ def account_rows(db: Session) -> list[dict[str, Any]]:
         {
             **account_to_dict(a),
             "frozen": None in frozen or a.id in frozen,
-            "token_expires_at": a.token_expires_at.strftime("%Y-%m-%d %H:%M UTC")
-            if a.token_expires_at
-            else None,
+            "token_expires_at": a.token_expires_at,  # shown with ``shown_time``
         }
         for a in list_accounts(db)
     ]

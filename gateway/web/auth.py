@@ -29,6 +29,7 @@ from gateway.forms import (
 from gateway.redirects import safe_next
 from gateway.web.home import landing_url
 from gateway.web.session import end_session, start_session
+from gateway.web.zone import zone_form
 from postgate.errors import PostgateError, RateLimited
 from postgate.services import duties, enrollment, sessions
 from postgate.services.recovery_codes import remaining_recovery_codes
@@ -117,6 +118,7 @@ def _profile(status: int = 200, **extra: Any) -> ResponseReturnValue:
         tokens=tokens,
         current_id=current.id if current else None,
         recovery_left=left,
+        zone_form=zone_form(user.timezone, rt().settings.timezone),
         cooling=duties.cooling_off_error(user),
         token_form=extra.pop("token_form", None) or NewTokenForm(formdata=None),
         step_up_fresh=step_up_fresh(),

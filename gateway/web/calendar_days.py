@@ -64,19 +64,19 @@ def calendar_days(
         date.fromisoformat(d) for d in account.blackout_dates or ()
     }
     today = utcnow().astimezone(zone).date()
-    windows = _windows(account)
+    windows = posting_windows(account)
     for d in days:
         d.blackout, d.today = d.day in blackouts, d.day == today
         d.restricted = bool(windows)
         d.hours = sorted((w.start, w.end) for w in windows if d.day.weekday() in w.days)
     for freeze in _freezes(db, account, start, end):
         for d in days:
-            if _overlaps(freeze, _utc(d.day, zone), _utc(d.day + timedelta(days=1), zone)):
+            if freeze_overlaps(freeze, _utc(d.day, zone), _utc(d.day + timedelta(days=1), zone)):
                 d.freezes.append(freeze)
     return days
 
 
-def _windows(account: Account) -> list[Window]:
+def posting_windows(account: Account) -> list[Window]:
     """The account's posting windows; one that no longer parses is left out, not fatal
     (the rules engine blocks posts on that account and says why)."""
     found = []
@@ -110,7 +110,7 @@ def _freezes(db: Session, account: Account, start: datetime, end: datetime) -> l
     return list(db.scalars(query.order_by(Freeze.created_at)))
 
 
-def _overlaps(freeze: Freeze, start: datetime, end: datetime) -> bool:
+def freeze_overlaps(freeze: Freeze, start: datetime, end: datetime) -> bool:
     created = _aware(freeze.created_at)
     lifted = _aware(freeze.lifted_at) if freeze.lifted_at else None
     return created < end and (lifted is None or lifted > start)

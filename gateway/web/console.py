@@ -23,12 +23,15 @@ from wtforms import BooleanField, DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from gateway.access import caller, current_token, current_user, roles_required
+from gateway.clock import viewer_zone
 from gateway.context import rt, source_address
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.web.account_rows import account_rows
+from gateway.web.crisis import held_row
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import (
+    crisis,
     duties,
     freezes,
     takedown_preview,
@@ -100,7 +103,8 @@ def _scopes(accounts: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def _clocks(accounts: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    zones = sorted({a["timezone"] for a in accounts} | {"UTC"})
+    """The viewer's clock (theirs, else the organisation's), the accounts' and UTC."""
+    zones = sorted({a["timezone"] for a in accounts} | {"UTC", viewer_zone()})
     return [(z, z) for z in zones]
 
 
@@ -123,7 +127,7 @@ def _usernames(db: Session) -> list[str]:
 
 
 def _new_takedown_form(accounts: list[dict[str, Any]]) -> TakedownForm:
-    clock = accounts[0]["timezone"] if accounts else "UTC"
+    clock = viewer_zone()  # the lead's own, else the organisation's
     since = (utcnow() - DEFAULT_LOOKBACK).astimezone(ZoneInfo(clock))
     form = TakedownForm(
         formdata=None, data={"since": since.replace(tzinfo=None, second=0, microsecond=0)}
@@ -149,6 +153,7 @@ def render_console(
             (p.id, p.account.name, p.claimed_at and p.claimed_at.isoformat())
             for p in waiting_for_a_person(db)
         ]
+        held = [held_row(p) for p in crisis.held_by_freeze(db)]
     freeze_form = forms.get("freeze_form") or FreezeForm(formdata=None)
     lift_form = forms.get("lift_form") or LiftForm(formdata=None, prefix="lift")
     takedown_form = forms.get("takedown_form") or _new_takedown_form(accounts)
@@ -165,6 +170,7 @@ def render_console(
         takedowns=recent,
         access_changes=access_changes,
         unknown=unknown,
+        held=held,
         freeze_form=freeze_form,
         lift_form=lift_form,
         takedown_form=takedown_form,

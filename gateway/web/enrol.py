@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from gateway.context import rt, source_address
 from gateway.forms import show_error
+from gateway.web.zone import zone_names
 from postgate.errors import NotFound, PostgateError
 from postgate.services import enrolment_links
+from postgate.services.enrolment_links import Purpose
 
 bp = Blueprint("enrol", __name__)
 
@@ -32,6 +35,17 @@ class PasswordForm(FlaskForm):
     repeat = PasswordField(
         _l("The same password again"),
         validators=[EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class NewPersonForm(PasswordForm):
+    """A new person's first step also chooses their clock; ``timezone.js`` preselects the
+    browser's zone."""
+
+    timezone = SelectField(
+        _l("Time zone"),
+        description=_l("Times are shown on this clock, and times you type are read on it."),
+        validate_choice=False,  # the service names an unknown zone
     )
 
 
@@ -50,8 +64,16 @@ class CodeForm(FlaskForm):
 
 
 def _password_form(purpose: str, *, bound: bool = False) -> FlaskForm:
-    kind = CurrentPasswordForm if purpose == "totp" else PasswordForm
-    return kind() if bound else kind(formdata=None)
+    kinds: dict[str, type[FlaskForm]] = {
+        Purpose.TOTP: CurrentPasswordForm,
+        Purpose.NEW: NewPersonForm,
+    }
+    kind = kinds.get(purpose, PasswordForm)
+    form = kind() if bound else kind(formdata=None)
+    if isinstance(form, NewPersonForm):
+        organisation = _("The organisation's (%(tz)s)", tz=rt().settings.timezone)
+        form.timezone.choices = [("", organisation)] + [(z, z) for z in zone_names()]
+    return form
 
 
 def _first_step(
@@ -94,11 +116,17 @@ def choose(token: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _first_step(token, form, 422)
     try:
-        enrolment_links.choose(rt(), token, form.password.data, source=source_address())
+        enrolment_links.choose(
+            rt(),
+            token,
+            form.password.data,
+            source=source_address(),
+            timezone=getattr(form, "timezone", None) and form.timezone.data,
+        )
     except NotFound:
         raise
     except PostgateError as exc:
-        show_error(form, exc, {"password": "password"})
+        show_error(form, exc, {"password": "password", "timezone": "timezone"})
         return _first_step(token, form, exc.status)
     return _second_step(token, CodeForm(formdata=None))
 

@@ -1,8 +1,10 @@
 """Author pages: compose a post (with live checks), my posts, one post's history, edit, cancel.
 
 Views parse a form, call the same services as the API and render. A scheduled time is typed
-on the account's own clock (``datetime-local``) and converted to UTC here; with several
-accounts, each post is scheduled at that time on its own account's clock.
+on the viewer's own clock (``datetime-local``, the zone named beside it; ``gateway/clock.py``)
+and converted to UTC here; with several accounts, every post is scheduled at that moment.
+During a freeze the compose page offers the statement templates (``?template=NAME`` fills
+the text in; ``posts/_statement_templates.html``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -23,27 +24,30 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from gateway import submitted
 from gateway.access import caller, login_required, roles_required
+from gateway.clock import typed_to_utc, utc_to_typed, viewer_zone
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from gateway.forms import ActionForm, MultiCheckboxField, show_error
 from gateway.i18n import finding_text
 from gateway.web import list_pages
 from gateway.web.account_rows import accounts_info
-from gateway.web.crisis import may_mark_crisis
+from gateway.web.calendar import prefilled_time
+from gateway.web.collab import CommentForm, post_previews, variant_texts
+from gateway.web.crisis import chosen_template, may_mark_crisis, statement_templates_offered
 from gateway.web.settle import SettleForm, may_retry, may_settle
 from gateway.web.textview import highlight
 from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
 from postgate.platforms.registry import platform_spec
-from postgate.services import posts
+from postgate.services import drafts, posts
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
 from postgate.services.media import attach, draft_images, media_rows
 from postgate.services.quotas import quota_warning
 from postgate.services.server_limits import account_limits
-from postgate.states import CANCELLABLE, EDITABLE, Role
+from postgate.states import CANCELLABLE, EDITABLE, PostStatus, Role
 from postgate.store.models import Account, Post
-from postgate.timeparse import date_in_range, local_to_utc
+from postgate.timeparse import date_in_range
 from rules import count_length
 
 bp = Blueprint("posts", __name__)
@@ -57,7 +61,8 @@ class EditForm(FlaskForm):
     scheduled_at = DateTimeLocalField(
         _l("Publish at"),
         format=LOCAL_FORMATS,
-        description=_l("On the account's clock. Leave empty to publish as soon as approved."),
+        # replaced per request by on_my_clock(), which names the viewer's zone
+        description=_l("Leave empty to publish as soon as approved."),
         validators=[Optional()],
     )
     # The images, as compose_media.js keeps them: JSON [{"id", "alt"}], in order.
@@ -94,22 +99,29 @@ def media_field(raw: str | None) -> list[dict[str, Any]]:
     return [{"id": m["id"], "alt": m.get("alt", "")} for m in value]
 
 
-def to_utc(local: datetime | None, timezone: str) -> datetime | None:
-    """A wall-clock time typed for ``timezone``, as an aware UTC datetime."""
-    if local is None:
-        return None
-    return local_to_utc(local, timezone, "scheduled_at")
-
-
-def to_local(when: datetime | None, timezone: str) -> datetime | None:
-    """The reverse of :func:`to_utc`, to fill a ``datetime-local`` input."""
-    if when is None:
-        return None
-    return when.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, second=0, microsecond=0)
+def on_my_clock(form: EditForm) -> EditForm:
+    """Name the viewer's zone beside the time field: a typed time is read on their clock."""
+    form.scheduled_at.description = _(
+        "On your clock (%(tz)s). Leave empty to publish as soon as approved.", tz=viewer_zone()
+    )
+    return form
 
 
 def _compose_page(form: ComposeForm, accounts: list[dict[str, Any]], status: int = 200):
-    return render_template("posts/compose.html", form=form, accounts=accounts), status
+    on_my_clock(form)
+    with rt().store.session() as db:
+        templates = statement_templates_offered(db)
+    chosen = chosen_template(templates, request.args.get("template"))
+    if chosen is not None and request.method == "GET":
+        form.text.data = chosen
+    variants = variant_texts(request.form, [a["name"] for a in accounts])
+    return render_template(
+        "posts/compose.html",
+        form=form,
+        accounts=accounts,
+        statement_templates=templates,
+        variants=variants,
+    ), status
 
 
 @bp.route("/compose", methods=["GET", "POST"], endpoint="compose")
@@ -143,6 +155,11 @@ def compose() -> ResponseReturnValue:
     return redirect(url_for("posts.list"))
 
 
+def _is_draft() -> bool:
+    """Whether the author pressed "Save as draft" rather than "Send for review"."""
+    return request.form.get("draft") == "1"
+
+
 def _quota_text(db: Session, account: Account, when: datetime | None) -> str | None:
     """The quota warning for one more post on ``account`` at ``when``, in words."""
     warning = quota_warning(db, account, when)
@@ -161,24 +178,26 @@ def _quota_warnings(created: list[Post]) -> list[str]:
 
 
 def _submit_all(form: ComposeForm) -> list[Post]:
-    """One post per account, all in one transaction: all are stored, or none."""
+    """One post per account, all in one transaction: all are stored, or none. An account
+    given a text of its own (``variant-NAME``) gets it instead of the main text."""
     images = media_field(form.media.data)
+    variants = variant_texts(request.form, list(form.accounts.data or []))
     with rt().store.transaction() as db:
         user = caller(db)
         made = []
         for name in form.accounts.data:
-            account = find_account(db, name)
-            when = to_utc(form.scheduled_at.data, account.timezone)
+            when = typed_to_utc(form.scheduled_at.data)
             made.append(
                 posts.submit(
                     rt(),
                     db,
                     user,
                     name,
-                    form.text.data,
+                    variants.get(name, form.text.data),
                     when,
                     media=images,
                     source=source_address(),
+                    draft=_is_draft(),
                 )
             )
         return made
@@ -187,19 +206,24 @@ def _submit_all(form: ComposeForm) -> list[Post]:
 @bp.post("/compose/check", endpoint="check")
 @roles_required(policy.WRITE_POSTS)
 def compose_check() -> ResponseReturnValue:
-    """Findings and character counts for a draft, per account; nothing is stored."""
+    """Findings and character counts for a draft, per account (with the text of its own
+    that ``variants`` may give it); nothing is stored."""
     data = request.get_json(silent=True) or {}
     names, text = data.get("accounts") or [], data.get("text") or ""
     if not isinstance(names, list) or not isinstance(text, str):
         raise ValidationFailed("accounts must be a list and text a string", field="text")
     local = _parse_local(data.get("scheduled_at"))
     raw_media = data.get("media")
-    results = []
+    given = data.get("variants")
+    variants: dict[str, Any] = given if isinstance(given, dict) else {}
+    common, results = text, []
     with rt().store.session() as db:
         user = caller(db)
         for name in [n for n in names if isinstance(n, str)][:20]:
             account = find_account(db, name)
-            when = to_utc(local, account.timezone)
+            own = variants.get(account.name)
+            text = own if isinstance(own, str) and own.strip() else common
+            when = typed_to_utc(local)
             images = _checked_images(db, user, account, raw_media)
             result = evaluate(rt(), db, account, text[: posts.MAX_TEXT], when, images=images)
             used, limit = count_length(
@@ -210,6 +234,7 @@ def compose_check() -> ResponseReturnValue:
                     "account": account.name,
                     "platform": account.platform,
                     "timezone": account.timezone,
+                    "text": text,
                     "used": used,
                     "limit": limit,
                     "blocked": result.blocked,
@@ -278,6 +303,10 @@ def post(post_id: int) -> ResponseReturnValue:
             settle_form=SettleForm(formdata=None) if may_settle(user, found) else None,
             can_retry=may_retry(user, found),
             action_form=ActionForm(),
+            can_submit_draft=found.author_id == user.id and found.status == PostStatus.DRAFT,
+            rejection=posts.rejection(found),
+            previews=post_previews(found),
+            comment_form=CommentForm(formdata=None),
         )
 
 
@@ -293,34 +322,47 @@ def edit(post_id: int) -> ResponseReturnValue:
         found = posts.visible_post(db, caller(db), post_id)
         if found.author_id != caller(db).id:
             abort(403)
-        timezone, voidable = found.account.timezone, len(posts.post_to_dict(found)["approvals"])
+        voidable = len(posts.post_to_dict(found)["approvals"])
         shown = {
             "text": found.text,
-            "scheduled_at": to_local(found.scheduled_at, timezone),
+            "scheduled_at": utc_to_typed(prefilled_time(request.args) or found.scheduled_at),
             "media": json.dumps([{"id": m["id"], "alt": m["alt"]} for m in found.media or []]),
         }
-        form = EditForm(data=shown if request.method == "GET" else None)
-        page = {"post": found, "form": form, "voidable": voidable}
+        form = on_my_clock(EditForm(data=shown if request.method == "GET" else None))
+        page = {
+            "post": found,
+            "form": form,
+            "voidable": voidable,
+            "previews": post_previews(found),
+            "is_draft": found.status == PostStatus.DRAFT,
+        }
         if not form.validate_on_submit():
             status = 422 if request.method == "POST" else 200
             return render_template("posts/edit.html", **page), status
     try:
         changes = {
             "text": form.text.data,
-            "scheduled_at": to_utc(form.scheduled_at.data, timezone),
+            "scheduled_at": typed_to_utc(form.scheduled_at.data),
             "media": media_field(form.media.data),
         }
         with rt().store.transaction() as db:
             saved, old_revision = posts.edit(
                 rt(), db, caller(db), post_id, changes, source=source_address()
             )
+            if page["is_draft"] and not _is_draft():  # "Save and send for review"
+                saved = drafts.submit_draft(rt(), db, caller(db), post_id, source=source_address())
+            sent = submitted.flashes([saved])
     except PostgateError as exc:
         show_error(form, exc, {"text": "text", "scheduled_at": "scheduled_at", "media": "text"})
         with rt().store.session() as db:
             page["post"] = posts.visible_post(db, caller(db), post_id)
             return render_template("posts/edit.html", **page), exc.status
     dispatch_after_commit(saved, old_revision)
-    flash(_("Saved. The post is back in review; earlier approvals no longer count."))
+    if page["is_draft"]:
+        for category, message in sent:
+            flash(message, category)
+    else:
+        flash(_("Saved. The post is back in review; earlier approvals no longer count."))
     return redirect(url_for("posts.detail", post_id=post_id))
 
 

@@ -11,7 +11,7 @@ comes back showing the new version, with the words that changed since the review
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -21,16 +21,18 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import DateTimeLocalField, HiddenField, RadioField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from gateway.access import caller, roles_required
+from gateway.clock import typed_to_utc, viewer_zone
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
 from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
 from gateway.i18n import error_text, finding_text
 from gateway.web import list_pages
 from gateway.web.calendar_days import calendar_days
+from gateway.web.collab import CommentForm, post_previews
 from gateway.web.textview import highlight, word_diff
 from postgate import policy
 from postgate.errors import (
@@ -42,6 +44,7 @@ from postgate.errors import (
     ValidationFailed,
 )
 from postgate.services import bulk_review, posts, review
+from postgate.services.late_approval import time_passed
 from postgate.services.listing import Sort
 from postgate.services.media import media_rows
 from postgate.states import PostStatus
@@ -61,6 +64,34 @@ class ApproveForm(FlaskForm):
         description=_l("Tick each flagged finding to confirm you checked it."),
         validate_choice=False,  # the service decides which flags still need acknowledging
     )
+    # Only for a post whose time has passed (review/_late.html, postgate.services.late_approval)
+    late = RadioField(
+        _l("Its scheduled time has passed"),
+        choices=[("now", _l("Publish it now")), ("new", _l("Pick a new time"))],
+        validators=[Optional()],
+    )
+    new_time = DateTimeLocalField(
+        _l("New time"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
+    )
+
+    def time_choice(self) -> tuple[bool, datetime | None]:
+        """``publish_now`` and the new time (UTC) the reviewer chose, for the service."""
+        if self.late.data != "new":
+            return self.late.data == "now", None
+        if self.new_time.data is None:
+            raise ValidationFailed("give the new time", field="new_time")
+        return False, typed_to_utc(self.new_time.data, "new_time")
+
+    def error_fields(self) -> dict[str, str]:
+        """The service's field names, as this form names them."""
+        time_field = "new_time" if self.late.data == "new" else "late"
+        return {
+            "otp": "otp",
+            "acknowledge": "acknowledge",
+            "scheduled_at": time_field,
+            "publish_now": "late",
+            "new_time": "new_time",
+        }
 
 
 class RejectForm(FlaskForm):
@@ -177,6 +208,7 @@ def _review_page(
     approve_form = approve_form or ApproveForm(formdata=None)
     approve_form.acknowledge.choices = flag_choices(post)
     approve_form.content_hash.data = post.content_hash  # what this page shows
+    approve_form.new_time.description = _("On your clock (%(tz)s).", tz=viewer_zone())
     return render_template(
         "review/post.html",
         post=post,
@@ -190,11 +222,14 @@ def _review_page(
         days=calendar_days(rt(), db, user, post.account, first, 2 * AROUND_DAYS + 1),
         center=center,
         own=post.author_id == user.id,
+        late=time_passed(post),
         reviewable=post.status == PostStatus.PENDING_REVIEW and post.author_id != user.id,
         approvals=posts.post_to_dict(post)["approvals"],
         approve_form=approve_form,
         reject_form=reject_form or RejectForm(formdata=None),
         step_up_fresh=step_up_fresh(),
+        previews=post_previews(post),
+        comment_form=CommentForm(formdata=None),
     ), status
 
 
@@ -214,6 +249,7 @@ def approve(post_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _rerender(post_id, approve_form=form, status=422)
     try:
+        publish_now, new_time = form.time_choice()
         step_up(form)
         with rt().store.transaction() as db:
             done = review.approve(
@@ -224,11 +260,13 @@ def approve(post_id: int) -> ResponseReturnValue:
                 form.acknowledge.data or [],
                 content_hash=form.content_hash.data or "",
                 source=source_address(),
+                publish_now=publish_now,
+                new_time=new_time,
             )
             status = done.status
     except Conflict as exc:
         if exc.field != "content_hash":
-            show_error(form, exc, {"otp": "otp", "acknowledge": "acknowledge"})
+            show_error(form, exc, form.error_fields())
         return _rerender(
             post_id,
             approve_form=form,
@@ -236,7 +274,7 @@ def approve(post_id: int) -> ResponseReturnValue:
             changed=exc if exc.field == "content_hash" else None,
         )
     except SHOWN_ERRORS as exc:
-        show_error(form, exc, {"otp": "otp", "acknowledge": "acknowledge"})
+        show_error(form, exc, form.error_fields())
         return _rerender(post_id, approve_form=form, status=exc.status)
     dispatch_after_commit(done)
     if status == PostStatus.BLOCKED:

@@ -13,10 +13,12 @@ class Kind(enum.StrEnum):
     REVIEW_REMINDER = "review.reminder"  # a scheduled post's time nears without approvals
     POST_APPROVED = "post.approved"
     POST_REJECTED = "post.rejected"
+    POST_RESCHEDULED = "post.rescheduled"  # a reviewer approved it for a new time
     POST_PUBLISHED = "post.published"
     POST_BLOCKED = "post.blocked"
     POST_FAILED = "post.failed"
     POST_UNRESOLVED = "post.unresolved"
+    POST_COMMENT = "post.comment"  # someone commented on a post you wrote or commented on
     SECURITY_LOCKOUT = "security.lockout"
     SECURITY_LOGIN_FAILURES = "security.login-failures"
     SECURITY_ROLES = "security.roles"

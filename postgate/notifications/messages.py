@@ -57,6 +57,25 @@ CATALOGUE: dict[Kind, Texts] = {
             "{by} a refusé votre publication sur {account} : {reason}",
         ),
     },
+    Kind.POST_COMMENT: {
+        "en": ("New comment on post #{post}", "{by} commented on the post on {account}: {text}"),
+        "fr": (
+            "Nouveau commentaire sur la publication n°{post}",
+            "{by} a commenté la publication sur {account} : {text}",
+        ),
+    },
+    Kind.POST_RESCHEDULED: {
+        "en": (
+            "Post #{post} moved to a new time",
+            "Its time had passed when {by} approved your post on {account}: they moved it to "
+            "{scheduled_at} and approved that.",
+        ),
+        "fr": (
+            "Publication n°{post} déplacée à une nouvelle heure",
+            "L'heure prévue était passée quand {by} a approuvé votre publication sur {account} : "
+            "elle est déplacée au {scheduled_at}, et c'est cette version qui est approuvée.",
+        ),
+    },
     Kind.POST_PUBLISHED: {
         "en": ("Post #{post} published", "Your post is live on {account}: {url}"),
         "fr": (

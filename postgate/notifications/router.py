@@ -74,6 +74,7 @@ class Routed:
     audience: Audience = Audience.POSTS
     env: bool = False
     skip_actor: bool = False  # the one who acted knows: roles, 2FA, freezes, takedowns
+    organisation: bool = True  # False: for its people only (comments), no shared channel
 
 
 class _Kick:
@@ -117,7 +118,8 @@ def deliver(rt: Runtime, db: Session, routed: Routed, entry: AuditEntry | None) 
         language = who.language_of(db, user.id, rt.settings.notify_language)
         for channel in who.personal_channels(db, user.id, smtp):
             _outbox(rt, db, channel, routed, language, seq, user.id)
-    for channel in who.organisation_channels(db, routed.audience):
+    shared = who.organisation_channels(db, routed.audience) if routed.organisation else []
+    for channel in shared:
         _outbox(rt, db, channel, routed, rt.settings.notify_language, seq, None)
     if routed.env:
         for channel in who.env_channels(rt.settings.notify_urls):
@@ -404,10 +406,31 @@ def _watch(db: Session, entry: AuditEntry) -> Routed:
     return _security(Kind.WATCH_ALERT, params, db, "/security/alerts")
 
 
+def _comment(db: Session, entry: AuditEntry) -> Routed | None:
+    """A comment, for the post's author and whoever commented on it before (not the writer)."""
+    post = _post(db, entry)
+    if post is None:
+        return None
+    people = {post.author_id: post.author} | {c.author_id: c.author for c in post.comments}
+    params = {
+        "post": post.id,
+        "account": post.account.name,
+        "by": entry.actor,
+        "text": safe((entry.details or {}).get("text", ""), "text"),
+        "link": f"/posts/{post.id}#comments",
+    }
+    shown = list(people.values())
+    return Routed(Kind.POST_COMMENT, params, users=shown, skip_actor=True, organisation=False)
+
+
 _BUILDERS: dict[str, Callable[[Session, AuditEntry], Routed | None]] = {
+    "post:comment": _comment,
     "post:approve": _for_author(Kind.POST_APPROVED, by=lambda e, p: e.actor),
     "post:reject": _for_author(
         Kind.POST_REJECTED, by=lambda e, p: e.actor, reason=_detail("reason")
+    ),
+    "post:reschedule": _for_author(
+        Kind.POST_RESCHEDULED, by=lambda e, p: e.actor, scheduled_at=_detail("to")
     ),
     "post:publish": _for_author(Kind.POST_PUBLISHED, url=_detail("url")),
     "post:block": _blocked_at_publish,

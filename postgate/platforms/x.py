@@ -78,6 +78,7 @@ class XConnector(Connector):
         self._token = credentials["access_token"]
         self._client_id = credentials.get("client_id")
         self._client_secret = credentials.get("client_secret")
+        self._refresh_token = credentials.get("refresh_token")
         self._clock = clock
         self._user_id: str | None = None
         self._http = HttpClient(
@@ -190,8 +191,16 @@ class XConnector(Connector):
         return AccountInfo(self._user_id, username, f"https://x.com/{username}")
 
     def revoke_credentials(self) -> bool:
-        """Revoke the access token; confidential clients authenticate with Basic auth."""
-        form = {"token": self._token, "token_type_hint": "access_token"}
+        """Revoke the access token, then the refresh token when Postgate holds one (RFC 7009:
+        revoking one need not revoke the other, and a live refresh token mints new access
+        tokens for whoever holds it); confidential clients authenticate with Basic auth."""
+        self._revoke(self._token, "access_token")
+        if self._refresh_token:
+            self._revoke(self._refresh_token, "refresh_token")
+        return True
+
+    def _revoke(self, token: str, hint: str) -> None:
+        form = {"token": token, "token_type_hint": hint}
         auth = None
         if self._client_id and self._client_secret:
             auth = httpx.BasicAuth(self._client_id, self._client_secret)
@@ -204,7 +213,6 @@ class XConnector(Connector):
             raise PermanentError("x: the platform did not confirm the revocation", status=200)
         if revoked is not True:
             raise answer.malformed("without revoked true or false")
-        return True
 
     def close(self) -> None:
         self._http.close()

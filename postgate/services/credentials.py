@@ -151,12 +151,14 @@ def connector_for_account(
     priority: Priority = Priority.SETTLE,
     max_wait: float = 60.0,
     gate: PublishGate | None = None,
+    budget_required: bool = True,
 ) -> Connector:
     """Build the account's connector; the caller closes it (it is a context manager).
 
     Every request it sends is checked and pinned (:mod:`postgate.urlguard`), spends from the
     account's request budget with ``priority``, waiting at most ``max_wait`` for it
-    (:mod:`postgate.budget`), and with a ``gate`` passes the freeze gate right before it is
+    (:mod:`postgate.budget`; without Redis it is not sent, unless not ``budget_required``),
+    and with a ``gate`` passes the freeze gate right before it is
     sent (:mod:`postgate.call_gate`).
     """
     base_url = account.base_url
@@ -167,7 +169,9 @@ def connector_for_account(
     if gate is not None:  # innermost: nothing is sent after a freeze, however long pacing took
         transport = GatedTransport(transport, gate)
     budget = Budget(rt, account.id, quotas_for(account.platform), priority)
-    transport = PacedTransport(transport, budget, platform=account.platform, max_wait=max_wait)
+    transport = PacedTransport(
+        transport, budget, platform=account.platform, max_wait=max_wait, required=budget_required
+    )
     connector = connector_for(
         account.platform,
         base_url=base_url,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postgate.audit import Event
@@ -17,8 +18,9 @@ from postgate.errors import Conflict, Forbidden
 from postgate.runtime import Runtime
 from postgate.services.approvals import void_approvals
 from postgate.services.checking import evaluate
-from postgate.services.freezes import is_frozen
+from postgate.services.freezes import active_freezes, is_frozen
 from postgate.services.posts import load_post
+from postgate.services.unfreeze import blocked_by_freeze
 from postgate.states import WAITING, PostStatus, Role
 from postgate.store.models import Post, User
 
@@ -73,6 +75,27 @@ def mark_crisis_statement(
         },
     )
     return post
+
+
+HELD_SHOWN = 50
+
+
+def held_by_freeze(db: Session, limit: int = HELD_SHOWN) -> list[Post]:
+    """Posts a freeze holds that a security lead could mark as crisis statements: ``blocked``
+    by the freeze on an account still frozen, not marked yet; the newest first. The console
+    lists them, so the lead finds the statement an author wrote without hunting for it."""
+    scope = {f.account_id for f in active_freezes(db)}
+    if not scope:
+        return []
+    query = (
+        select(Post)
+        .where(Post.status == PostStatus.BLOCKED, Post.crisis_statement.is_(False))
+        .order_by(Post.id.desc())
+    )
+    if None not in scope:  # no global freeze: the frozen accounts only
+        query = query.where(Post.account_id.in_(scope))
+    held = [post for post in db.scalars(query.limit(limit * 4)) if blocked_by_freeze(post)]
+    return held[:limit]
 
 
 def statements_dir(rt: Runtime) -> Path:

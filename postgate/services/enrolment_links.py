@@ -41,6 +41,7 @@ from postgate.errors import (
 )
 from postgate.runtime import Runtime
 from postgate.services import otp_check
+from postgate.services.accounts import validate_timezone
 from postgate.services.enrollment import Enrollment
 from postgate.services.recovery_codes import replace_recovery_codes
 from postgate.services.sessions import revoke_all_tokens
@@ -146,17 +147,20 @@ def describe(link: EnrolmentLink) -> dict[str, object]:
 
 
 def choose(
-    rt: Runtime, token: str, password: str, *, source: str = ""
+    rt: Runtime, token: str, password: str, *, source: str = "", timezone: str | None = None
 ) -> tuple[str, str, Enrollment | None]:
     """The first step: the new password (``new``, ``password``) or the current one
     (``totp``). Answers the user name, the purpose and, except for ``password``, the new
-    secret to scan. Choosing again replaces the earlier choice."""
+    secret to scan. Choosing again replaces the earlier choice. A new person also chooses
+    their time zone (``timezone``; None keeps the organisation's)."""
     if not password:
         raise ValidationFailed("the password is missing", field="password")
     with rt.store.transaction() as db:
         link = open_link(db, token, lock=True)
         username, purpose = link.user.username, link.purpose
         wrong = _wrong_current_password(link, password) if purpose == Purpose.TOTP else None
+        if purpose == Purpose.NEW and timezone:
+            link.user.timezone = validate_timezone(timezone)
         if purpose != Purpose.TOTP:
             passwords.check_policy(password, username)
             link.password_hash = passwords.hash_password(password)

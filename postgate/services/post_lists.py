@@ -27,7 +27,8 @@ from postgate.services.listing import (
 )
 from postgate.services.names import canonical_name
 from postgate.services.posts import SEES_ALL
-from postgate.store.models import POST_STATUSES, Account, Approval, Post, User
+from postgate.states import PostStatus
+from postgate.store.models import POST_STATUSES, Account, Approval, Post, PostComment, User
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,12 @@ def _filtered(user: User, q: PostQuery) -> Select[Any]:
         selectinload(Post.account),
         selectinload(Post.author),
         selectinload(Post.approvals).selectinload(Approval.reviewer),
+        selectinload(Post.comments).selectinload(PostComment.author),  # who rejected it
     )
     if not user.has_role(*SEES_ALL):
         query = query.where(Post.author_id == user.id)
+    else:  # a draft is its author's alone
+        query = query.where((Post.status != PostStatus.DRAFT) | (Post.author_id == user.id))
     if q.others_only:
         query = query.where(Post.author_id != user.id)
     if q.own_only:

@@ -23,7 +23,7 @@ from postgate.services.accounts import find_account
 from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate, platform_limits
 from postgate.services.media import attach, draft_images
-from postgate.states import CANCELLABLE, EDITABLE, PostStatus, Role
+from postgate.states import CANCELLABLE, EDITABLE, CommentKind, PostStatus, Role
 from postgate.store.models import POST_STATUSES, Account, Post, PostRevision, User
 from postgate.store.types import utcnow
 from rules import extract_links
@@ -131,8 +131,10 @@ def submit(
     *,
     media: Sequence[Any] | None = None,
     source: str = "",
+    draft: bool = False,
 ) -> Post:
-    """Store a new post with its findings: ``pending_review``, or ``blocked``.
+    """Store a new post with its findings: ``pending_review``, or ``blocked``; with
+    ``draft``, a ``draft`` that nobody reviews until its author submits it.
 
     ``media``: ``[{"id", "alt"}]``, the author's own uploads in the order they show.
     """
@@ -156,9 +158,11 @@ def submit(
     db.add(post)
     db.flush()
     _apply_content(rt, db, post, account, text, when, author, images)
+    if draft:
+        keep_draft(post)
     rt.audit(
         db,
-        Event.POST_SUBMIT,
+        Event.POST_DRAFT if draft else Event.POST_SUBMIT,
         actor=author.username,
         target=f"post:{post.id}",
         source=source,
@@ -173,6 +177,11 @@ def submit(
     return post
 
 
+def keep_draft(post: Post) -> None:
+    """A draft stays a draft whatever its findings: they show, nobody is asked to review."""
+    post.status, post.reason = PostStatus.DRAFT, ""
+
+
 def load_post(db: Session, post_id: int, *, lock: bool = False) -> Post:
     query = select(Post).where(Post.id == post_id)
     if lock:
@@ -184,9 +193,11 @@ def load_post(db: Session, post_id: int, *, lock: bool = False) -> Post:
 
 
 def visible_post(db: Session, user: User, post_id: int, *, lock: bool = False) -> Post:
-    """The post if ``user`` may see it; others' posts are 404 for a plain author."""
+    """The post if ``user`` may see it; others' posts are 404 for a plain author, and a
+    draft is its author's alone."""
     post = load_post(db, post_id, lock=lock)
-    if post.author_id != user.id and not user.has_role(*SEES_ALL):
+    private = post.status == PostStatus.DRAFT or not user.has_role(*SEES_ALL)
+    if post.author_id != user.id and private:
         raise NotFound("no post {id}", field="id", id=str(post_id))
     return post
 
@@ -215,9 +226,12 @@ def edit(
     else:
         images = list(post.media or [])
     old_revision, old_hash = post.revision, post.content_hash
+    was_draft = post.status == PostStatus.DRAFT
     voided = void_approvals(db, post, "edited")
     post.revision += 1
     _apply_content(rt, db, post, post.account, text, when, user, images)
+    if was_draft:
+        keep_draft(post)
     rt.audit(
         db,
         Event.POST_EDIT,
@@ -254,7 +268,20 @@ def list_posts(db: Session, user: User, status: str | None = None, limit: int = 
         query = query.where(Post.status == status)
     if not user.has_role(*SEES_ALL):
         query = query.where(Post.author_id == user.id)
+    else:
+        query = query.where((Post.status != PostStatus.DRAFT) | (Post.author_id == user.id))
     return list(db.scalars(query))
+
+
+def rejection(post: Post) -> dict[str, Any] | None:
+    """Who rejected a ``rejected`` post, when and why; None for any other post."""
+    if post.status != PostStatus.REJECTED:
+        return None
+    found = [c for c in post.comments if c.kind == CommentKind.REJECTION]
+    if not found:
+        return None  # rejected before reasons were kept with their reviewer
+    last = found[-1]
+    return {"reviewer": last.author.username, "reason": last.body, "at": last.at.isoformat()}
 
 
 def post_to_dict(post: Post) -> dict[str, Any]:
@@ -294,9 +321,20 @@ def post_to_dict(post: Post) -> dict[str, Any]:
         ],
         "approvals_required": post.account.approvals_required,
         "crisis_statement": post.crisis_statement,
+        "rejection": rejection(post),
         "remote_id": post.remote_id,
         "remote_url": post.remote_url,
         "published_at": iso(post.published_at),
         "created_at": iso(post.created_at),
         "updated_at": iso(post.updated_at),
     }
+
+
+def set_time(rt: Runtime, db: Session, post: Post, when: datetime | None, by: User) -> str:
+    """A new scheduled time, and nothing else, for ``post``: a new revision by ``by`` with the
+    rules run again and the content hash made anew (the time is part of what is approved).
+    Earlier approvals no longer match; returns the hash it replaced."""
+    old_hash = post.content_hash
+    post.revision += 1
+    _apply_content(rt, db, post, post.account, post.text, when, by, list(post.media or []))
+    return old_hash

@@ -10,18 +10,21 @@ the new text through. Which approvals count is :mod:`postgate.services.approvals
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from postgate.audit import Event
 from postgate.errors import Conflict, Forbidden, ValidationFailed
 from postgate.runtime import Runtime
+from postgate.services import comments
 from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate
 from postgate.services.duties import cooling_off_error
+from postgate.services.late_approval import settle_time
 from postgate.services.media import draft_images, unread_images
 from postgate.services.posts import visible_post
-from postgate.states import WAITING, PostStatus, Role
+from postgate.states import WAITING, CommentKind, PostStatus, Role
 from postgate.store.models import Approval, Post, User
 
 
@@ -39,9 +42,12 @@ def approve(
     *,
     content_hash: str,
     source: str = "",
+    publish_now: bool = False,
+    new_time: datetime | None = None,
 ) -> Post:
     """Record one approval of the version whose hash is ``content_hash`` (what the reviewer
-    was shown); the post becomes ``scheduled`` once it has enough of them.
+    was shown); the post becomes ``scheduled`` once it has enough of them. A post whose time
+    has passed needs ``publish_now`` or a ``new_time`` (:mod:`postgate.services.late_approval`).
 
     The caller has already checked the reviewer's fresh TOTP (step-up).
     """
@@ -62,6 +68,7 @@ def approve(
         raise Conflict("a blocked post cannot be approved; its author must fix it", field="status")
     if post.status != PostStatus.PENDING_REVIEW:
         raise Conflict("a {status} post cannot be approved", field="status", status=post.status)
+    settle_time(rt, db, reviewer, post, publish_now=publish_now, new_time=new_time, source=source)
     unread = unread_images(db, post.media or [])
     if unread:
         raise Conflict(
@@ -156,6 +163,7 @@ def reject(
         raise Conflict("a {status} post cannot be rejected", field="status", status=post.status)
     void_approvals(db, post, "rejected")
     post.status, post.reason = PostStatus.REJECTED, reason.strip()[:1000]
+    comments.record(db, post, reviewer, CommentKind.REJECTION, post.reason)
     rt.audit(
         db,
         Event.POST_REJECT,

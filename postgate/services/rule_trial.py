@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from postgate.runtime import Runtime
 from postgate.services import rule_versions
 from postgate.services.server_limits import account_limits
+from postgate.states import PostStatus
 from postgate.store.models import Post
 from postgate.store.types import utcnow
 from rules import Context, Draft
@@ -39,6 +40,7 @@ def try_rules(
         select(Post)
         .options(joinedload(Post.account), joinedload(Post.author))
         .where(Post.created_at >= now - timedelta(days=DAYS))
+        .where(Post.status != PostStatus.DRAFT)  # a draft is its author's alone
         .order_by(Post.created_at.desc(), Post.id.desc())
         .limit(LIMIT)
     ).unique()

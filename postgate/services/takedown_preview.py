@@ -5,10 +5,17 @@ account's whole collection on the platform, as the takedown job will, and decide
 with the same rules (:mod:`postgate.services.takedown_scope`). Posts in the window that stay
 are shown too, with why (a crisis statement, Postgate's posts the lead did not choose, an
 excluded id), so the lead sees the choice they are making.
+
+The lead waits for the answer, in a crisis: the accounts are listed side by side, and a call
+waits at most ``BUDGET_WAIT`` seconds for the account's request budget (a takedown or a
+flood of settling may be spending it): past that, the account's ``reason`` says the listing
+was paced out, and the preview can be asked again, rather than the page hanging for a minute
+per call.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +32,8 @@ from postgate.states import PostStatus
 from postgate.store.models import Account, Approval, Post
 
 LIST_LIMIT = 10_000  # as the job lists
+BUDGET_WAIT = 5.0  # seconds a listing call may wait for the account's request budget
+MAX_THREADS = 8  # accounts listed at once
 
 
 def preview_takedown(
@@ -40,8 +49,9 @@ def preview_takedown(
             db.expunge(account)
     items: list[dict[str, Any]] = []
     listings = []
-    for account in accounts:
-        listed, written, reason = _listing(rt, account, since)
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, len(accounts)))) as pool:
+        found = list(pool.map(lambda account: _listing(rt, account, since), accounts))
+    for account, (listed, written, reason) in zip(accounts, found, strict=True):
         listings.append({"name": account.name, "listed": len(listed), "reason": reason})
         with rt.store.session() as db:
             items += _account_items(db, account, listed, written, since, scope)
@@ -56,7 +66,7 @@ def _listing(
     ``since``, and why either failed ("" when nothing did)."""
     listed: list[RemotePost] = []
     try:
-        with connector_for_account(rt, account) as connector:
+        with connector_for_account(rt, account, max_wait=BUDGET_WAIT) as connector:
             listed = connector.list_recent(since=None, limit=LIST_LIMIT)
             return listed, connector.written_since(since, listed) or set(), ""
     except (ConnectorError, ValueError) as exc:

@@ -98,7 +98,8 @@ def refresh_account(rt: Runtime, account_id: int, now: datetime | None = None) -
             "account %s: refreshing the token failed, will retry: %s", account.name, exc.message
         )
         return _ended_or_wait(rt, account, now, exc.message, retry=True)
-    _store_tokens(rt, account_id, prov.credential_field, tokens)
+    if not _store_tokens(rt, account_id, prov.credential_field, tokens):
+        return RefreshOutcome.NOT_DUE
     return RefreshOutcome.REFRESHED
 
 
@@ -114,11 +115,21 @@ def _ended_or_wait(
 
 def _store_tokens(
     rt: Runtime, account_id: int, credential_field: str, tokens: client.TokenSet
-) -> None:
-    """The new token (and refresh token, and end) in the credentials, in one transaction."""
+) -> bool:
+    """The new token (and refresh token, and end) in the credentials, in one transaction;
+    False (nothing stored) when the account is no longer active: a takedown holds the
+    refresh lease while it revokes, so this is only a refresh that outlived its lease."""
     with rt.store.transaction() as db:
         account = db.get(Account, account_id)
         assert account is not None
+        if account.status != AccountStatus.ACTIVE:  # taken down (or disconnected) meanwhile
+            log.warning(
+                "account %s: a token refreshed while the account became %s is not kept; "
+                "revoke it on the platform if it was not taken down",
+                account.name,
+                account.status,
+            )
+            return False
         credentials = account_credentials(rt, account) | {credential_field: tokens.access_token}
         if tokens.refresh_token:
             credentials["refresh_token"] = tokens.refresh_token
@@ -133,3 +144,4 @@ def _store_tokens(
             target=f"account:{account.name}",
             details={"expires_at": tokens.expires_at.isoformat() if tokens.expires_at else None},
         )
+    return True

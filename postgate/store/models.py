@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from postgate.states import (
     AccountStatus,
     AlertKind,
+    CommentKind,
     ItemOrigin,
     ItemOutcome,
     OutboxStatus,
@@ -68,6 +69,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Cooling-off: made reviewer (or reset) by a lone admin, they approve nothing before this.
     approve_after: Mapped[datetime | None]
+    # The IANA zone the web app shows this person's times in; None: the organisation's.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -189,6 +192,9 @@ class Post(Base):
     revisions: Mapped[list[PostRevision]] = relationship(
         back_populates="post", order_by="PostRevision.revision", cascade="all, delete-orphan"
     )
+    comments: Mapped[list[PostComment]] = relationship(
+        back_populates="post", order_by="PostComment.id", cascade="all, delete-orphan"
+    )
 
     @property
     def status_reason(self) -> str:
@@ -217,6 +223,25 @@ class PostRevision(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     post: Mapped[Post] = relationship(back_populates="revisions")
+
+
+class PostComment(Base):
+    """A note on a post between its author and reviewers, or a reviewer's reason for a
+    rejection. Kept with the post's history; never part of its content hash."""
+
+    __tablename__ = "post_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[CommentKind] = mapped_column(StateType(CommentKind, 16))
+    body: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(StoreInteger)
+    """The post's revision when the note was written."""
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
 
 
 class Approval(Base):
@@ -585,6 +610,23 @@ class RateLimitCount(Base):
     bucket: Mapped[str] = mapped_column(String(255), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class StoreLease(Base):
+    """A lease held in the store (:mod:`workers.store_lease`): one holder at a time.
+
+    A takedown's run holds one beside its Redis lease, so that only one run works on a
+    takedown whether Redis answers or not (without Redis, the workers' reconcilers run
+    takedowns themselves). ``expires_at`` is in milliseconds since the epoch, by the
+    database's clock on PostgreSQL (workers on several machines) and the process's on
+    SQLite (one machine).
+    """
+
+    __tablename__ = "store_leases"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class NotifyChannel(Base):

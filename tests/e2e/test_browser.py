@@ -20,7 +20,8 @@ TEXT = "Nouvelle collection en boutique ! Questions : jo@example.org"
 
 def _compose(page, stack, text: str, seconds: float, flagged: bool = True) -> datetime:
     when = datetime.now(UTC) + timedelta(seconds=seconds)
-    local = when.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT%H:%M:%S")
+    # typed on the author's clock: the organisation's, as alice chose none
+    local = when.astimezone(ZoneInfo(stack.rt.settings.timezone)).strftime("%Y-%m-%dT%H:%M:%S")
     page.goto(f"{stack.url}/compose")
     page.check("input[name=accounts][value=acme]")
     page.fill("#text", text)

@@ -32,9 +32,8 @@ def test_a_post_with_images_from_compose_to_the_platform(stack, new_page, tmp_pa
     author.goto(f"{stack.url}/compose")
     author.check("input[name=accounts][value=acme]")
     author.fill("#text", TEXT)
-    author.fill(
-        "#scheduled_at", when.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT%H:%M:%S")
-    )
+    clock = ZoneInfo(stack.rt.settings.timezone)  # the author's: the organisation's
+    author.fill("#scheduled_at", when.astimezone(clock).strftime("%Y-%m-%dT%H:%M:%S"))
     author.set_input_files("#media-input", [str(logo), str(promo)])
     author.wait_for_selector("#media-list li:nth-child(2) img")
     alts = author.locator("#media-list textarea")

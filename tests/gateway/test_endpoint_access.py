@@ -33,6 +33,9 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.users.cancel_change": policy.ADMINISTER,
     "api.users.enable": policy.ADMINISTER,
     "api.posts.submit": policy.WRITE_POSTS,
+    "api.collab.compose": policy.WRITE_POSTS,
+    "api.collab.submit_draft": policy.WRITE_POSTS,
+    "api.collab.previews": policy.WRITE_POSTS,
     "api.media.upload": policy.WRITE_POSTS,
     "api.posts.approve": policy.REVIEW_POSTS,
     "api.posts.reject": policy.REVIEW_POSTS,
@@ -89,6 +92,9 @@ API_OPEN = {
     "api.users.change_password",
     # Posts: visibility and ownership are checked per post by the posts service.
     "api.posts.list_posts",
+    "api.collab.list_comments",  # whoever may see the post: checked by the posts service
+    "api.collab.add_comment",
+    "api.collab.post_preview",
     "api.posts.get_post",
     "api.posts.edit_post",
     "api.posts.cancel",
@@ -105,6 +111,8 @@ API_OPEN = {
     "api.notifications.change_preferences",
     "api.notifications.add_my_channel",
     "api.notifications.remove_my_channel",
+    "api.zone.my_zone",  # one's own time zone
+    "api.zone.set_my_zone",
     "api.openapi.description",  # public: what the open-source code accepts, no secret
     # Public: the enrolment link's token is the credential (single-use, expiring, hashed).
     "api.enrol.show",
@@ -130,13 +138,18 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "auth.twofa_start": SIGNED_IN,
     "auth.twofa_confirm": SIGNED_IN,
     "auth.recovery_codes": SIGNED_IN,
+    "zone.set": SIGNED_IN,  # one's own time zone
     "password.show": SIGNED_IN,
     "password.change": SIGNED_IN,
     "calendar.index": SIGNED_IN,  # a plain author sees only their own posts in it
+    "calendar.move": policy.WRITE_POSTS,  # the post's author only: checked by the posts service
     "posts.detail": SIGNED_IN,  # visibility checked per post by the posts service
     "posts.cancel": SIGNED_IN,  # the author, security or an admin: checked by the service
     "posts.compose": policy.WRITE_POSTS,
     "posts.check": policy.WRITE_POSTS,
+    "collab.preview": policy.WRITE_POSTS,
+    "collab.submit_draft": policy.WRITE_POSTS,
+    "collab.comment": SIGNED_IN,  # whoever may see the post: checked by the posts service
     "posts.list": policy.WRITE_POSTS,
     "posts.edit": policy.WRITE_POSTS,
     "media.upload": policy.WRITE_POSTS,

@@ -8,8 +8,8 @@ from tests.helpers import make_account
 
 
 def _day(body: str, iso_day: str) -> str:
-    """The HTML of one day cell, found by its position in a week starting on Monday."""
-    cells = re.findall(r'<li class="day[^"]*"(.*?)</ul>\s*</li>', body, re.S)
+    """The head of one day's column, found by its position in a week starting on Monday."""
+    cells = re.findall(r'<th scope="col" class="(?:today)?">(.*?)</th>', body, re.S)
     assert len(cells) == 7, "a week view has seven days"
     return cells[int(iso_day)]
 

@@ -35,23 +35,31 @@ def up(env: dict, *args: str, **popen: object) -> subprocess.Popen:
     )
 
 
-def test_up_on_chosen_ports_starts_redis_sandbox_worker_and_web_and_stops_them(env):
+def test_up_on_chosen_ports_starts_redis_sandbox_worker_and_web_and_stops_them(env, tmp_path):
     web, sandbox, redis_port = _free_port(), _free_port(), _free_port()
-    proc = up(
-        env,
-        "--port", str(web), "--sandbox-port", str(sandbox), "--redis-port", str(redis_port),
-    )  # fmt: skip
+    said = tmp_path / "up.out"
+    with said.open("w") as out:
+        proc = subprocess.Popen(  # output to a file, read while it runs
+            [sys.executable, "-m", "postgate", "up", "--port", str(web),
+             "--sandbox-port", str(sandbox), "--redis-port", str(redis_port)],
+            env={**env, "PATH": os.environ["PATH"]},
+            start_new_session=True, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
     try:
         health = wait_for(f"http://127.0.0.1:{web}/healthz", timeout=60)
         assert health.status_code == 200 and health.json()["checks"]["redis"] == "ok"
         assert wait_for(f"http://127.0.0.1:{sandbox}/healthz").status_code == 200
         assert redis_answers(f"redis://127.0.0.1:{redis_port}/0")
         assert wait_for(f"http://127.0.0.1:{web}/login").status_code == 200
+        # `up` says so once its own look at the web port succeeds, which may come a moment
+        # after ours: wait for the line rather than race it
+        up_line = f"Postgate is up: http://127.0.0.1:{web}/"
+        wait_until(lambda: up_line in said.read_text(), 30, "the line saying it is up")
     finally:
         proc.send_signal(signal.SIGTERM)
-        output, errors = proc.communicate(timeout=60)
-    assert "started redis" in output and "started sandbox" in output, output + errors
-    assert f"Postgate is up: http://127.0.0.1:{web}/" in output
+        proc.wait(timeout=60)
+    output = said.read_text()
+    assert "started redis" in output and "started sandbox" in output, output
     time.sleep(0.5)
     assert not redis_answers(f"redis://127.0.0.1:{redis_port}/0")
     for port in (web, sandbox):
