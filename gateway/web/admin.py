@@ -50,6 +50,13 @@ def admin_home() -> ResponseReturnValue:
     )
 
 
+def _window_rows(shown: Any) -> list[dict[str, str]]:
+    """The rows of the windows field: from the stored windows (text lines) or as typed."""
+    if isinstance(shown, list):
+        return [r if isinstance(r, dict) else rule_forms.window_rows([r])[0] for r in shown]
+    return rule_forms.window_rows([line for line in str(shown or "").splitlines() if line])
+
+
 def rules_context(**extra: Any) -> dict[str, Any]:
     """What the rules page shows: the version in force with its terms and catalogue, pending
     and past versions, and its forms (``extra`` replaces any, e.g. a form with errors)."""
@@ -82,6 +89,7 @@ def rules_context(**extra: Any) -> dict[str, Any]:
         "org_rules": rule_forms.rules_shown(rules_text),
         "rule_error": None,
         "product_form": None,
+        "typed_windows": _window_rows,
         "product_open": None,
         "new_product": lambda data=None: forms.ProductForm(
             formdata=None, prefix="product", data=data or {}

@@ -236,6 +236,14 @@ def _typed(kind: str) -> dict[str, Any]:
         elif f.type == "bool":
             if f"rule-has-{f.name}" in request.form:
                 given[f.name] = name in request.form
+        elif f.type == "windows" and f"rule-has-{f.name}" in request.form:
+            rows = zip(
+                request.form.getlist("rule-w-days"),
+                request.form.getlist("rule-w-start"),
+                request.form.getlist("rule-w-end"),
+                strict=False,
+            )
+            given[f.name] = [{"days": d, "start": a, "end": b} for d, a, b in rows]
         elif name in request.form:
             given[f.name] = request.form.get(name, "")
     return given

@@ -147,6 +147,8 @@ def apply(rules: str, rule_id: str, severity: str | None, given: Mapping[str, An
 def parse(f: FormField, raw: Any) -> Any:
     """The value of field ``f`` from a form's text or a JSON value; an error names the
     field, and the line for a list."""
+    if f.type == "windows" and isinstance(raw, list):
+        raw = [_window_row(f, n, r) for n, r in enumerate(raw, start=1)]
     if f.type in ("lines", "domains", "dates", "windows"):
         items = _items(f, raw)
         if f.type == "lines":
@@ -240,6 +242,33 @@ def _domain(f: FormField, line: int, item: str) -> str:
             value=item,
         )
     return host
+
+
+def _window_row(f: FormField, line: int, row: Any) -> Any:
+    """A window given as ``{"days", "start", "end"}`` (a row of the form) as its text."""
+    if not isinstance(row, dict):
+        return row
+    parts = [str(row.get(k) or "").strip() for k in ("days", "start", "end")]
+    if not any(parts):
+        return ""
+    if not all(parts):
+        raise ValidationFailed(
+            "{name}, line {line}: give the days, the start and the end",
+            field=f.name,
+            name=f.name,
+            line=line,
+        )
+    return f"{parts[0]} {parts[1]}-{parts[2]}"
+
+
+def window_rows(specs: list[str] | None) -> list[dict[str, str]]:
+    """Each window as a row of the form: ``{"days", "start", "end"}``."""
+    rows = []
+    for spec in specs or []:
+        days, _, hours = str(spec).partition(" ")
+        start, _, end = hours.strip().partition("-")
+        rows.append({"days": days, "start": start, "end": end})
+    return rows
 
 
 def _window(f: FormField, line: int, item: str) -> str:

@@ -52,6 +52,7 @@ def test_each_kind_shows_its_own_fields(strict):
         assert f'name="rule-f-{name}"' in page, name
     assert re.search(r'id="rule-f-distance-\d+" value="60"', page)
     assert 'value="iban" checked' in page and 'value="email">' in page
+    assert 'name="rule-w-days"' in page and 'name="rule-w-start"' in page
 
 
 CASES = [
@@ -144,7 +145,6 @@ def test_a_form_saves_a_version_and_loosening_waits(strict, rule_id, fields, rea
             "block, line 2",
         ),
         ("prices", {"distance": "far", "rule-severity": "block"}, "distance", "far"),
-        ("schedule", {"windows": "lundi 8h-20h", "rule-severity": "block"}, "windows", "line 1"),
         (
             "schedule",
             {"blackout_dates": "25/12/2026", "rule-severity": "block"},
@@ -223,3 +223,29 @@ def test_loosening_reasons_read_in_french(app, reason, french):
 
     with app.test_request_context("/"), force_locale("fr"):
         assert loosening_text(reason) == french
+
+
+def test_posting_windows_as_day_and_time_rows(strict):
+    web, ada = strict
+    rows = {
+        "rule-has-windows": "1",
+        "rule-w-days": ["mon-fri", "sat", ""],
+        "rule-w-start": ["08:00", "10:00", ""],
+        "rule-w-end": ["20:00", "14:00", ""],
+        "rule-severity": "block",
+    }
+    page = save(web, ada, "schedule", **rows).get_data(as_text=True)
+    assert "is in force." in page, re.findall(r'class="(?:error|flash[^"]*)"[^>]*>([^<]*)', page)
+    assert "+    &#34;mon-fri 08:00-20:00&#34;," in page
+    assert 'value="sat"' in page and 'value="14:00"' in page  # shown again as rows
+    wider = save(web, ada, "schedule", **(rows | {"rule-w-end": ["20:00", "18:00", ""]}))
+    assert "posting windows widened (sat 14:00 now allowed)" in wider.get_data(as_text=True)
+    half = save(web, ada, "schedule", **(rows | {"rule-w-end": ["", "14:00", ""]}))
+    assert half.status_code == 422
+    assert "windows, line 1: give the days, the start and the end" in half.get_data(as_text=True)
+    bad = save(web, ada, "schedule", **(rows | {"rule-w-days": ["mon-fri", "someday", ""]}))
+    assert (
+        bad.status_code == 422
+        and "windows, line 2: &#39;someday 10:00-14:00&#39; is not a window"
+        in bad.get_data(as_text=True)
+    )
