@@ -43,7 +43,17 @@ def create_app(
         app.config.update(test_config)
     app.extensions["postgate"] = runtime
 
-    from gateway import audit_refusals, clock, errors, i18n, inputs, proxies, request_log, security
+    from gateway import (
+        audit_refusals,
+        clock,
+        errors,
+        i18n,
+        inputs,
+        proxies,
+        reasons,
+        request_log,
+        security,
+    )
     from gateway.web import csrf, session
 
     app.wsgi_app = proxies.wrap(  # type: ignore[method-assign]
@@ -57,6 +67,7 @@ def create_app(
     security.init_app(app)
     audit_refusals.init_app(app)
     i18n.init_app(app)
+    reasons.init_app(app)
     clock.init_app(app)
     csrf.init_app(app)
     session.init_app(app)

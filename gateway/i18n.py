@@ -53,7 +53,7 @@ from gateway.redirects import safe_next
 from postgate.errors import PostgateError
 from postgate.safe_output import shown_link
 from postgate.states import PostStatus
-from rules.windows import DAYS
+from rules import day_number
 
 LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
@@ -142,7 +142,7 @@ def translate(value: object) -> str:
     return gettext(str(value)) if value else ""
 
 
-_DAY_RE = re.compile(r"(?i)\b(mon|tue|wed|thu|fri|sat|sun)\b")
+_DAY_RE = re.compile(r"[^\W\d_]+\.?")  # a word: a day name, in English or French
 
 
 def finding_text(finding: Mapping[str, Any]) -> str:
@@ -173,7 +173,7 @@ def _local_param(name: str, value: object, locale: str) -> object:
     try:
         if name == "windows":
             days = get_day_names("abbreviated", locale=locale)
-            return _DAY_RE.sub(lambda m: days[DAYS.index(m.group(1).lower())], value)
+            return _DAY_RE.sub(lambda m: _day_name(m.group(0), days), value)
         if name == "date" or name.endswith("_date"):
             style = "full" if name == "date" else "long"  # the weekday matters for windows
             return format_date(date.fromisoformat(value), style, locale=locale)
@@ -183,6 +183,20 @@ def _local_param(name: str, value: object, locale: str) -> object:
     except (ValueError, ArithmeticError):
         pass  # "…" for an open-ended promotion, or a value from elsewhere: as it is
     return value
+
+
+def local_windows(specs: list[str] | str | None) -> str:
+    """An account's posting windows as stored ("mon-fri 08:00-20:00", "lundi 09:00-12:00"),
+    their day names in the reader's language."""
+    if not specs or isinstance(specs, str):
+        return str(specs or "")
+    days = get_day_names("abbreviated", locale=locale_name())
+    return ", ".join(_DAY_RE.sub(lambda m: _day_name(m.group(0), days), str(s)) for s in specs)
+
+
+def _day_name(word: str, days: Mapping[int, str]) -> str:
+    number = day_number(word)
+    return word if number is None else days[number]
 
 
 def error_text(exc: PostgateError) -> str:
@@ -239,5 +253,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["translate"] = translate
     app.jinja_env.filters["finding_text"] = finding_text
     app.jinja_env.filters["error_text"] = error_text
+    app.jinja_env.filters["local_windows"] = local_windows
     app.jinja_env.globals.update(locale_name=locale_name, LOCALES=LOCALES, _l=_l)
     app.jinja_env.globals.setdefault("gettext", gettext)

@@ -22,7 +22,7 @@ from .limits import count_length
 from .links import extract_links
 from .registry import RULE_KINDS
 from .ruleset import RuleSet
-from .windows import Window, parse_window
+from .windows import Window, WindowError, day_number, parse_window
 
 __all__ = [
     "RULE_KINDS",
@@ -38,7 +38,9 @@ __all__ = [
     "RuleSet",
     "Template",
     "Window",
+    "WindowError",
     "count_length",
+    "day_number",
     "extract_links",
     "load_ruleset",
     "parse_ruleset",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,23 @@ from .base import BLOCK, Context, Draft, Finding, Rule, Template
 from .options import Options
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Day names as people type them, English or French, short or long ("lun-ven", "lundi",
+# "Mardi", "mer." as Babel abbreviates): each maps to its day number (0 = Monday).
+_DAY_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("mon", "monday", "lun", "lundi"),
+            ("tue", "tues", "tuesday", "mar", "mardi"),
+            ("wed", "wednesday", "mer", "mercredi"),
+            ("thu", "thur", "thurs", "thursday", "jeu", "jeudi"),
+            ("fri", "friday", "ven", "vendredi"),
+            ("sat", "saturday", "sam", "samedi"),
+            ("sun", "sunday", "dim", "dimanche"),
+        )
+    )
+    for name in names
+}
 _TIME_RE = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
 # Dates go out as ISO and windows as configured; the web layer writes both in the reader's
 # language (see `Template`).
@@ -27,6 +45,18 @@ BAD_WINDOW = Template(
 )
 OUTSIDE = Template("{date} at {time} ({timezone}) is outside the posting windows ({windows}).")
 _EXAMPLE = 'expected something like "mon-fri 08:00-20:00" or "sat,sun 10:00-14:00"'
+
+
+class WindowError(ValueError):
+    """A posting window that does not parse: ``kind`` says what is wrong (``UNKNOWN_DAY``,
+    ``BAD_TIME``, ``ORDER``, ``SHAPE``) and ``value`` the part at fault, so a caller can say
+    it in its own words; the message is English."""
+
+    UNKNOWN_DAY, BAD_TIME, ORDER, SHAPE = "unknown_day", "bad_time", "order", "shape"
+
+    def __init__(self, message: str, *, kind: str, value: str = "") -> None:
+        super().__init__(message)
+        self.kind, self.value = kind, value
 
 
 @dataclass(frozen=True)
@@ -44,13 +74,23 @@ class Window:
         return self.start <= moment and (self.end is None or moment < self.end)
 
 
+def day_number(name: str) -> int | None:
+    """The day (0 = Monday) a name stands for, in English or French, whatever its case,
+    accents or abbreviating dot ("Mon", "lundi", "LUN.", "mércredi"); None when none."""
+    folded = unicodedata.normalize("NFKD", name.strip().lower().rstrip("."))
+    return _DAY_NAMES.get("".join(c for c in folded if not unicodedata.combining(c)))
+
+
 def _day(name: str, spec: str) -> int:
-    try:
-        return DAYS.index(name)
-    except ValueError:
-        raise ValueError(
-            f"bad posting window {spec!r}: unknown day {name!r} (use {', '.join(DAYS)})"
-        ) from None
+    number = day_number(name)
+    if number is None:
+        raise WindowError(
+            f"bad posting window {spec!r}: unknown day {name!r} "
+            f"(use {', '.join(DAYS)}, or lun, mar, mer, jeu, ven, sam, dim)",
+            kind=WindowError.UNKNOWN_DAY,
+            value=name,
+        )
+    return number
 
 
 def _days(part: str, spec: str) -> frozenset[int]:
@@ -66,7 +106,11 @@ def _days(part: str, spec: str) -> frozenset[int]:
 def _time(value: str, spec: str) -> time | None:
     match = _TIME_RE.fullmatch(value)
     if not match or (match.group(1) == "24" and match.group(2) != "00"):
-        raise ValueError(f"bad posting window {spec!r}: {value!r} is not a time like 08:00")
+        raise WindowError(
+            f"bad posting window {spec!r}: {value!r} is not a time like 08:00",
+            kind=WindowError.BAD_TIME,
+            value=value,
+        )
     if match.group(1) == "24":
         return None
     return time(int(match.group(1)), int(match.group(2)))
@@ -74,17 +118,19 @@ def _time(value: str, spec: str) -> time | None:
 
 @functools.lru_cache(maxsize=256)
 def parse_window(spec: str) -> Window:
-    """'mon-fri 08:00-20:00', 'sat 10:00-14:00', 'mon,wed 09:00-17:30'; ValueError if bad."""
+    """'mon-fri 08:00-20:00', 'sat 10:00-14:00', 'mon,wed 09:00-17:30'; in French too
+    ('lun-ven 08:00-20:00', 'samedi 10:00-14:00'); ValueError if bad."""
     parts = spec.strip().lower().split()
     if len(parts) != 2 or parts[1].count("-") != 1:
-        raise ValueError(f"bad posting window {spec!r}: {_EXAMPLE}")
+        raise WindowError(f"bad posting window {spec!r}: {_EXAMPLE}", kind=WindowError.SHAPE)
     days = _days(parts[0], spec)
     first, last = parts[1].split("-")
     start, end = _time(first, spec), _time(last, spec)
     if start is None or (end is not None and end <= start):
-        raise ValueError(
+        raise WindowError(
             f"bad posting window {spec!r}: the end must come after the start "
-            "(split a window across midnight in two)"
+            "(split a window across midnight in two)",
+            kind=WindowError.ORDER,
         )
     return Window(days, start, end)
 

@@ -554,6 +554,10 @@ class TimelineEvent(Answer):
     target: str
     result: str | None = None
     summary: str
+    # ``template.format(**params)`` is ``summary``, for clients that translate it (absent on
+    # the line of the first unauthorized post of reports made before templates).
+    template: str | None = None
+    params: dict[str, Any] | None = None
     seq: int | None
 
 

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from gateway.access import caller, login_required, roles_required, signed_in_user
 from gateway.context import rt, source_address
 from gateway.forms import ActionForm, MultiCheckboxField, choice, otp_field, show_error, step_up
+from gateway.reasons import notification_params
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.notifications import channels, inbox
@@ -85,7 +86,7 @@ def index() -> ResponseReturnValue:
     with rt().store.session() as db:
         me = caller(db)
         items = [
-            inbox.notification_to_dict(i, str(get_locale()))
+            inbox.notification_to_dict(i, str(get_locale()), notification_params)
             for i in inbox.list_notifications(db, me, limit=100)
         ]
     return render_template("notifications/index.html", items=items, form=ActionForm())

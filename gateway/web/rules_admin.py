@@ -21,7 +21,6 @@ from gateway.context import rt, source_address
 from gateway.forms import StepUpForm, flash_error, otp_field, show_error, step_up
 from gateway.i18n import error_text
 from gateway.web.admin import bp, rules_context
-from gateway.web.loosening_text import loosening_text
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import catalog_rows, rule_edits, rule_forms, rule_trial, rule_versions
@@ -112,11 +111,6 @@ class CatalogForm(FlaskForm):
     csv = TextAreaField(_l("Catalogue (CSV)"), validators=[Optional()])
     file = FileField(_l("or a CSV file"))
     otp = otp_field()
-
-
-@bp.app_template_filter("loosening_text")
-def _loosening_filter(reason: str) -> str:
-    return loosening_text(reason)
 
 
 def _propose(form: FlaskForm, *, inline: bool = True, **change: Any) -> bool:

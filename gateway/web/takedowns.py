@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from gateway.access import roles_required
 from gateway.context import rt
+from gateway.reasons import summary_text
 from gateway.web import list_pages
 from postgate import policy
 from postgate.errors import ValidationFailed
@@ -71,7 +73,7 @@ def takedown_report(takedown_id: int) -> ResponseReturnValue:
         report = incident.incident_report(db, takedown_id)
     if request.args.get("format") == "markdown":
         return Response(
-            incident.report_markdown(report),
+            incident.report_markdown(report, tr=gettext, say=summary_text),
             mimetype="text/markdown",
             headers={"Content-Disposition": f'attachment; filename="takedown-{takedown_id}.md"'},
         )

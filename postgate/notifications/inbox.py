@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -45,9 +46,18 @@ def mark_read(db: Session, user: User, ids: list[int] | None) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def notification_to_dict(item: Notification, language: str) -> dict[str, Any]:
-    """One item as the API and the page show it, in ``language``; ``link`` is a path."""
-    message = render(item.kind, dict(item.params or {}), language, with_link=False)
+def notification_to_dict(
+    item: Notification,
+    language: str,
+    localise: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One item as the API and the page show it, in ``language``; ``link`` is a path.
+    ``localise(kind, params)`` may put stored English parameters (a post's reason) in the
+    reader's language first: the web app does, with the French catalogue it holds."""
+    params = dict(item.params or {})
+    if localise is not None:
+        params = localise(item.kind, params)
+    message = render(item.kind, params, language, with_link=False)
     return {
         "id": item.id,
         "kind": item.kind,

@@ -25,7 +25,7 @@ from postgate.services.names import canonical_name
 from postgate.services.server_limits import fetch_server_limits, note_server_limits
 from postgate.states import NEEDS_CREDENTIALS, AccountStatus
 from postgate.store.models import Account
-from rules import parse_window
+from rules import WindowError, parse_window
 
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -57,11 +57,45 @@ def validate_windows(specs: Sequence[str]) -> list[str]:
     for spec in specs:
         try:
             parse_window(spec)
+        except WindowError as exc:
+            raise _window_error(spec, exc) from None
         except ValueError as exc:
             raise ValidationFailed(
                 "posting window {spec!r}: {detail}", field="window", spec=spec, detail=str(exc)
             ) from None
     return list(specs)
+
+
+def _window_error(spec: str, exc: WindowError) -> ValidationFailed:
+    """What is wrong with a posting window, in a template the web app translates."""
+    if exc.kind == WindowError.UNKNOWN_DAY:
+        return ValidationFailed(
+            "posting window {spec!r}: unknown day {day!r} (use mon, tue, wed, thu, fri, sat, "
+            "sun, or lun, mar, mer, jeu, ven, sam, dim)",
+            field="window",
+            spec=spec,
+            day=exc.value,
+        )
+    if exc.kind == WindowError.BAD_TIME:
+        return ValidationFailed(
+            "posting window {spec!r}: {time!r} is not a time like 08:00",
+            field="window",
+            spec=spec,
+            time=exc.value,
+        )
+    if exc.kind == WindowError.ORDER:
+        return ValidationFailed(
+            "posting window {spec!r}: the end must come after the start (split a window "
+            "across midnight in two)",
+            field="window",
+            spec=spec,
+        )
+    return ValidationFailed(
+        "posting window {spec!r}: expected something like “mon-fri 08:00-20:00” or "
+        "“sat,sun 10:00-14:00”",
+        field="window",
+        spec=spec,
+    )
 
 
 def validate_blackouts(values: Sequence[str]) -> list[str]:

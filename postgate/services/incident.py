@@ -9,6 +9,7 @@ entries written before those shapes may lack a key, so every key is read with ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 from postgate import audit_payloads as payloads
 from postgate import safe_output as md
 from postgate.audit import Event
+from postgate.services import incident_words as words
+from postgate.services.incident_words import Said, Translate, plain
 from postgate.services.takedown_view import load_takedown, takedown_to_dict
 from postgate.states import ItemOrigin
 from postgate.store.models import AuditEntry, Post
@@ -62,8 +65,14 @@ def incident_report(db: Session, takedown_id: int) -> dict[str, Any]:
                 "event": "first_unauthorized_post",
                 "actor": "unknown",
                 "target": f"account:{first['account']}",
-                "summary": f"first unauthorized post on {first['account']} "
-                f"({first['remote_id']}): {first['evidence'].get('text', '')[:140]}",
+                **Said(
+                    words.FIRST_UNAUTHORIZED,
+                    {
+                        "account": first["account"],
+                        "remote_id": first["remote_id"],
+                        "text": first["evidence"].get("text", "")[:140],
+                    },
+                ).as_dict(),
                 "seq": None,
             }
         )
@@ -91,77 +100,88 @@ def _crisis_posts(db: Session, account_ids: list[int]) -> set[str]:
 def _event(
     entry: AuditEntry, takedown_id: int, accounts: set[str], crisis: set[str]
 ) -> dict[str, Any] | None:
+    said = _said(entry, takedown_id, accounts, crisis)
+    if said is None:
+        return None
+    return {
+        "at": entry.at.isoformat(),
+        "event": entry.action,
+        "actor": entry.actor,
+        "target": entry.target,
+        "result": entry.result,
+        **said.as_dict(),
+        "seq": entry.seq,
+    }
+
+
+def _said(entry: AuditEntry, takedown_id: int, accounts: set[str], crisis: set[str]) -> Said | None:
+    """What the timeline says of ``entry``, or None when it is not part of this takedown."""
     d, action, own = entry.details or {}, entry.action, f"takedown:{takedown_id}"
     if action in (Event.FREEZE_SET, Event.FREEZE_LIFT):
         freeze = cast(payloads.FreezeSet, d)  # a lift has the same scope and account
         if freeze.get("scope") != "global" and freeze.get("account") not in accounts:
             return None
-        scope = freeze.get("account") or "all accounts"
-        verb = "frozen" if action == Event.FREEZE_SET else "freeze lifted"
-        why = freeze.get("reason")
-        summary = f"{scope} {verb}" + (f": {why}" if why else "")
-    elif action == Event.ACCOUNT_COMPROMISED:
+        return words.freeze(freeze.get("account"), action == Event.FREEZE_SET, freeze.get("reason"))
+    if action == Event.ACCOUNT_COMPROMISED:
         ended = cast(payloads.AccountCompromised, d)
         if ended.get("takedown") != takedown_id:
             return None
-        revoked = ended.get("credentials_revoked")
-        how = "credentials revoked" if revoked else "credentials NOT revoked"
-        summary = f"{entry.target}: marked compromised, {how} {ended.get('reason') or ''}".strip()
-    elif action == Event.ACCOUNT_TAKEDOWN:
+        revoked = bool(ended.get("credentials_revoked"))
+        return words.compromised(entry.target, revoked, ended.get("reason") or "")
+    if action == Event.ACCOUNT_TAKEDOWN:
         joined = cast(payloads.AccountTakedown, d)
         if joined.get("takedown") != takedown_id:
             return None
-        summary = _press_again_summary(entry.target, joined)
-    elif action in (Event.POST_CRISIS, Event.POST_PUBLISH):
+        return _press_again_summary(entry.target, joined)
+    if action in (Event.POST_CRISIS, Event.POST_PUBLISH):
         if entry.target not in crisis:
             return None
-        verb = "marked as crisis statement" if action == Event.POST_CRISIS else "published"
-        summary = f"crisis statement {entry.target} {verb}"
-    elif entry.target != own:
+        template = words.CRISIS_MARKED if action == Event.POST_CRISIS else words.CRISIS_PUBLISHED
+        return Said(template, {"target": entry.target})
+    if entry.target != own:
         return None
-    else:
-        summary = _takedown_summary(action, d)
-    return {
-        "at": entry.at.isoformat(),
-        "event": action,
-        "actor": entry.actor,
-        "target": entry.target,
-        "result": entry.result,
-        "summary": summary,
-        "seq": entry.seq,
-    }
+    return _takedown_summary(action, d)
 
 
-def _takedown_summary(action: str, d: dict[str, Any]) -> str:
+def _takedown_summary(action: str, d: dict[str, Any]) -> Said:
     if action == Event.TAKEDOWN_START:
         start = cast(payloads.TakedownStart, d)
-        return (
-            f"takedown started on {', '.join(start.get('accounts', []))} since {start.get('since')}"
-        )
+        accounts = ", ".join(start.get("accounts", []))
+        return Said(words.STARTED, {"accounts": accounts, "since": start.get("since")})
     if action == Event.TOKEN_REVOKE:
         ended = cast(payloads.TokensEnded, d)
-        return (
-            f"{ended.get('tokens_ended', 0)} sessions and API tokens ended ({ended.get('users')})"
-        )
+        count = ended.get("tokens_ended", 0)
+        return Said(words.TOKENS_ENDED, {"count": count, "users": ended.get("users")})
     if action == Event.TAKEDOWN_DONE:
-        return "takedown finished: " + ", ".join(f"{k} {v}" for k, v in sorted(d.items()))
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(d.items()))
+        return Said(words.FINISHED, {"outcomes": outcomes})
     if "listing_failed" in d:
         failed = cast(payloads.ListingFailed, d)
-        return f"could not list {failed.get('account')}: {failed['listing_failed']}"
+        return Said(
+            words.LISTING_FAILED,
+            {"account": failed.get("account"), "detail": failed["listing_failed"]},
+        )
     item = cast(payloads.TakedownItem, d)
-    reason = f" ({item['reason']})" if item.get("reason") else ""
-    what = f"{item.get('origin')} post {item.get('remote_id')} on {item.get('account')}"
-    return f"{what}: {item.get('outcome')}{reason}"
+    params = {
+        "origin": item.get("origin"),
+        "remote_id": item.get("remote_id"),
+        "account": item.get("account"),
+        "outcome": item.get("outcome"),
+    }
+    if item.get("reason"):
+        return Said(words.ITEM_WHY, {**params, "detail": item["reason"]})
+    return Said(words.ITEM, params)
 
 
-def _press_again_summary(target: str, d: payloads.AccountTakedown) -> str:
+def _press_again_summary(target: str, d: payloads.AccountTakedown) -> Said:
     """A later request joined this takedown on one account, perhaps reaching further back."""
-    summary = f"{target}: takedown requested again since {d.get('requested_since')}"
-    if d.get("widened_from"):
-        summary += f", window widened from {d['widened_from']} to {d.get('since')}"
-        if d.get("credentials_revoked_already"):
-            summary += " (credentials already revoked: delete the earlier posts by hand)"
-    return summary
+    params: dict[str, Any] = {"target": target, "since": d.get("requested_since")}
+    if not d.get("widened_from"):
+        return Said(words.AGAIN, params)
+    params |= {"widened_from": d["widened_from"], "to": d.get("since")}
+    if d.get("credentials_revoked_already"):
+        return Said(words.AGAIN_WIDENED_REVOKED, params)
+    return Said(words.AGAIN_WIDENED, params)
 
 
 def _first_unauthorized(items: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -204,38 +224,49 @@ def _iso_short(value: str | None) -> str:
         return md.cell(value)
 
 
-def report_markdown(report: dict[str, Any]) -> str:
+def report_markdown(
+    report: dict[str, Any],
+    *,
+    tr: Translate = plain,
+    say: Callable[[dict[str, Any]], str] | None = None,
+) -> str:
     """The same report as Markdown, to paste into the post-mortem.
 
     Every value that came from a platform or a person is written so that no Markdown
     renderer interprets it (:mod:`postgate.safe_output`); only our own words, enums, numbers
     and times are written plainly, and a post's URL is a link only when safe to follow.
+    ``tr`` translates the report's own words and ``say`` writes a timeline line (the web app
+    passes the reader's language); without them the report is in English.
     """
     t, s = report["takedown"], report["summary"]
+    started = {"user": md.verbatim(t["created_by"]) or "-", "at": _iso_short(t["created_at"])}
+    outcomes = ", ".join(f"{md.escape(k)} {v}" for k, v in s["outcomes"].items())
     lines = [
-        f"# Incident report: takedown #{t['id']}",
+        "# " + tr(words.TITLE).format(id=t["id"]),
         "",
-        f"- Accounts: {_names([a['name'] for a in t['accounts']])}",
-        f"- Window: posts since {_iso_short(t['since'])}",
-        f"- Started by: {md.verbatim(t['created_by']) or '-'} at {_iso_short(t['created_at'])}",
-        f"- Status: {md.escape(t['status'])} (finished {_iso_short(t['finished_at'])})",
-        f"- First unauthorized post: {_iso_short(s['first_unauthorized_post_at'])}",
-        f"- Frozen: {_iso_short(s['frozen_at'])}",
-        "- Outcomes: " + ", ".join(f"{md.escape(k)} {v}" for k, v in s["outcomes"].items()),
-        f"- Accounts compromised: {_names(s['accounts_compromised'])}",
-        f"- Crisis statements published: {_names(s['statements_published'])}",
+        "- " + tr(words.ACCOUNTS).format(names=_names([a["name"] for a in t["accounts"]])),
+        "- " + tr(words.WINDOW).format(since=_iso_short(t["since"])),
+        "- " + tr(words.STARTED_BY).format(**started),
+        "- "
+        + tr(words.STATUS).format(status=md.escape(t["status"]), at=_iso_short(t["finished_at"])),
+        "- " + tr(words.FIRST_POST).format(at=_iso_short(s["first_unauthorized_post_at"])),
+        "- " + tr(words.FROZEN_AT).format(at=_iso_short(s["frozen_at"])),
+        "- " + tr(words.OUTCOMES).format(outcomes=outcomes),
+        "- " + tr(words.COMPROMISED_ACCOUNTS).format(names=_names(s["accounts_compromised"])),
+        "- " + tr(words.STATEMENTS).format(names=_names(s["statements_published"])),
         "",
-        "## Timeline",
+        "## " + tr(words.TIMELINE),
         "",
-        "| time | event | actor | what |",
+        tr(words.TIMELINE_HEAD),
         "|---|---|---|---|",
     ]
     for e in report["timeline"]:
+        summary = say(e) if say else e["summary"]
         lines.append(
             f"| {_iso_short(e['at'])} | {md.escape(e['event'])} | {md.cell(e['actor'])} "
-            f"| {md.cell(e['summary'])} |"
+            f"| {md.cell(summary)} |"
         )
-    lines += ["", "## Posts", "", "| account | remote id | origin | created | outcome | text |"]
+    lines += ["", "## " + tr(words.POSTS), "", tr(words.POSTS_HEAD)]
     lines.append("|---|---|---|---|---|---|")
     for i in report["items"]:
         ev = i["evidence"] or {}
@@ -245,7 +276,8 @@ def report_markdown(report: dict[str, Any]) -> str:
             f"{_iso_short(ev.get('created_at'))} | {md.cell(outcome)} "
             f"| {md.cell(ev.get('text', ''))} |"
         )
-    lines += ["", f"_Generated {_iso_short(report['generated_at'])} from the audit log._", ""]
+    generated = tr(words.GENERATED).format(at=_iso_short(report["generated_at"]))
+    lines += ["", generated, ""]
     return "\n".join(lines)
 
 

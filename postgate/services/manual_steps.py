@@ -7,50 +7,56 @@ API say exactly where to go; the wording stays short enough for one line of a ta
 
 from __future__ import annotations
 
+
+def N_(message: str) -> str:
+    """Mark a step for translation where it is shown (``gateway.reasons``); extraction only."""
+    return message
+
+
 MANUAL_REVOKE: dict[str, str] = {
-    "mastodon": (
+    "mastodon": N_(
         "on the server, Preferences > Account > Authorized apps: revoke the app's access, then"
         " change the password and reconnect the account with a new token and its client"
         " credentials"
     ),
-    "sandbox": (
+    "sandbox": N_(
         "issue a new token (postgate sandbox token NAME) and reconnect the account; the old one"
         " is revoked with its client credentials (POST /oauth/revoke)"
     ),
-    "bluesky": (
+    "bluesky": N_(
         "in Bluesky, Settings > Privacy and security > App passwords: delete the app password,"
         " change the account password, then reconnect with a new app password"
     ),
-    "x": (
+    "x": N_(
         "in X, Settings > Security and account access > Apps and sessions: revoke the app's"
         " access and log out other sessions, then reconnect"
     ),
-    "linkedin": (
+    "linkedin": N_(
         "on LinkedIn, the page's Admin tools > Manage admins: remove the compromised member; on"
         " the member's account, Settings > Data privacy > Other applications > Permitted"
         " services: remove the app, then reconnect"
     ),
-    "facebook": (
+    "facebook": N_(
         "on Facebook, Settings > Business integrations: remove the app; check the page's roles"
         " in Meta Business Suite, then reconnect"
     ),
-    "instagram": (
+    "instagram": N_(
         "on Facebook, Settings > Business integrations: remove the app; in Instagram, Settings >"
         " Security: change the password, then reconnect"
     ),
-    "threads": (
+    "threads": N_(
         "in Threads, Settings > Account > Website permissions: remove the app and change the"
         " password, then reconnect"
     ),
-    "webhook": (
+    "webhook": N_(
         "rotate the shared secret on the receiving side and in Postgate (the URL too if it"
         " embeds a token)"
     ),
 }
 
+GENERIC = N_("revoke the credential in the platform's settings and reconnect the account")
+
 
 def manual_revoke(platform: str) -> str:
     """The manual step for ``platform`` (a generic one for a platform not listed)."""
-    return MANUAL_REVOKE.get(
-        platform, "revoke the credential in the platform's settings and reconnect the account"
-    )
+    return MANUAL_REVOKE.get(platform, GENERIC)

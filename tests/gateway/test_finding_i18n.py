@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from sqlalchemy import update
 
 import gateway
-from postgate.store.models import Post
+from postgate.store.models import Post, User
 from rules import templates
 from tests.helpers import make_account
 
@@ -86,6 +87,12 @@ def _account(rt) -> None:
     make_account(rt, "acme", timezone="Europe/Paris", windows=["mon-fri 08:00-20:00"])
 
 
+def _on_paris_clock(rt, username: str) -> None:
+    """The author types times on their own clock: Paris, as the account's."""
+    with rt.store.transaction() as db:
+        db.execute(update(User).where(User.username == username).values(timezone="Europe/Paris"))
+
+
 def _check(web) -> dict[str, dict]:
     body = {"accounts": ["acme"], "text": TEXT, "scheduled_at": SATURDAY}
     answer = web.submit("/compose/check", page="/compose", json=body)
@@ -98,7 +105,9 @@ def test_live_check_shows_findings_in_the_readers_language(
     web, actors, rt, lang: str, expected: dict[str, str]
 ) -> None:
     _account(rt)
-    web.login(actors.create("ana", "author"), lang=lang)
+    ana = actors.create("ana", "author")
+    _on_paris_clock(rt, "ana")
+    web.login(ana, lang=lang)
     findings = _check(web)
     for rule, text in expected.items():
         assert plain(findings[rule]["display"]) == text
@@ -109,6 +118,7 @@ def test_live_check_shows_findings_in_the_readers_language(
 def _submitted(web, actors, rt, text: str = TEXT, when: str = SATURDAY) -> tuple:
     _account(rt)
     ana, rex = actors.create("ana", "author"), actors.create("rex", "reviewer")
+    _on_paris_clock(rt, "ana")
     web.login(ana)
     web.submit("/compose", accounts="acme", text=text, scheduled_at=when)
     web.logout()

@@ -47,7 +47,7 @@ def test_api_answer_says_blocked_and_why_in_the_readers_language(client, actors,
         json={"account": "acme", "text": BANNED},
         headers={**ana.headers, "Accept-Language": "fr"},
     )
-    assert french.get_json()["message"].startswith("Bloquée, non envoyée en relecture :")
+    assert french.get_json()["message"].startswith("Bloquée, non envoyée en relecture\u00a0:")
     fine = client.post(
         "/api/v1/posts",
         json={"account": "acme", "text": "Summer sale on hats"},

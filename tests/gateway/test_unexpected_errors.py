@@ -19,7 +19,7 @@ def _explode(*_args, **_kwargs):
 @pytest.mark.parametrize(
     ("lang", "text"),
     [
-        ("fr", "Une erreur inattendue s\u2019est produite ; elle a été consignée."),
+        ("fr", "Une erreur inattendue s\u2019est produite\u202f; elle a été consignée."),
         ("en", "An unexpected error happened; it was logged."),
     ],
 )

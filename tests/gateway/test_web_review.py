@@ -84,9 +84,7 @@ def test_reject_needs_a_reason_and_edits_show_a_diff(client, web, actors, rt) ->
     page, reject = f"/review/{post_id}", f"/review/{post_id}/reject"
     empty = web.submit(reject, page=page, reason=" ")
     body = empty.get_data(as_text=True)
-    assert (
-        empty.status_code == 422 and 'id="reason-error"' in body and "Indiquez une raison." in body
-    )
+    assert empty.status_code == 422 and 'id="reason-error"' in body and "Indiquez un motif." in body
     done = web.submit(reject, page=page, reason="Pas ce mois-ci")
     assert done.status_code == 302 and _status(rt, post_id) == "rejected"
     web.logout()
