@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from postgate.services.checking import current_ruleset
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import login
 
 
@@ -29,6 +30,12 @@ def test_the_links_form_refuses_a_bad_domain_and_a_removal_waits(stack, new_page
     box.fill("bit.ly\nnot a domain")
     page.click("#rule-links button[type=submit]")
     page.wait_for_selector("#rule-links[open] .error")
+    page.click("#rule-schedule summary")  # the windows as rows
+    page.click(".product-add summary")
+    assert_accessible(page, "the rules page with forms open and an error")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(page, "the same on a phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert re.search(r"block, (line|ligne) 2", page.inner_text("#rule-links .error"))
     assert (
         page.locator("#rule-links textarea[name='rule-f-block']")
