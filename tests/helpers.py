@@ -147,9 +147,7 @@ class Actors:
     client; the browser tests, which sign in through Chromium, need none). Their codes are
     for ``clock``: the test's ``TotpClock`` in process, real time for a server apart."""
 
-    def __init__(
-        self, rt: Any, client: Any = None, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, rt: Any, client: Any = None, clock: Callable[[], float] = time.time) -> None:
         self.rt = rt
         self.client = client
         self.clock = clock

@@ -101,11 +101,11 @@ def _cancelled_post(web, actors, rt) -> int:
     return post_id
 
 
-
 def _hash_of(rt, post_id: int) -> str:
     """The content hash of the post as the reviewer read it before it was cancelled."""
     with rt.store.session() as db:
         return db.get(Post, post_id).content_hash
+
 
 @pytest.mark.parametrize(
     ("lang", "expected"),

@@ -213,9 +213,7 @@ def test_admin_manages_users_and_roles(client, web, rt, actors, ada) -> None:
     assert response.status_code == 403 and "nobody changes their own roles" in body
     response = web.submit("/security/users/reset-2fa", {"reset-username": "bo"}, page=page)
     assert response.status_code == 200 and "/enrol/pe_" in response.get_data(as_text=True)
-    response = web.submit(
-        "/security/users/reset-password", {"password-username": "bo"}, page=page
-    )
+    response = web.submit("/security/users/reset-password", {"password-username": "bo"}, page=page)
     assert response.status_code == 200 and "Hand this link to bo" in response.get_data(as_text=True)
 
 

@@ -167,9 +167,7 @@ def test_recovery_codes_are_stored_hashed(rt, user) -> None:
         assert code not in stored
 
 
-def test_step_up_code_stays_used_even_if_a_view_merges_its_stale_user(
-    rt, user, totp_clock
-) -> None:
+def test_step_up_code_stays_used_even_if_a_view_merges_its_stale_user(rt, user, totp_clock) -> None:
     from postgate.services.sessions import step_up
 
     user_id, secret = user

@@ -18,9 +18,7 @@ def test_an_outage_is_waited_out_past_max_attempts(workers, poster, rt, sandbox_
     post_id = poster.schedule("Publiée malgré la panne de la plateforme.", seconds=None)
     wait_until(lambda: poster.post(post_id).attempts >= 4, 60, "more attempts than max_attempts")
     assert poster.post(post_id).status in ("scheduled", "publishing")  # never failed
-    wait_until(
-        lambda: "could not connect" in poster.post(post_id).status_reason, 30, "the reason"
-    )
+    wait_until(lambda: "could not connect" in poster.post(post_id).status_reason, 30, "the reason")
     route_account(rt, "acme", sandbox_url)  # the platform is back
     post = poster.wait_status(post_id, "published", "failed", timeout=90)
     assert post.status == "published", post.status_reason

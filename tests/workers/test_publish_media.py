@@ -113,9 +113,7 @@ def test_bytes_changed_after_approval_block_the_post(rt, image_post, poster, san
     assert outcome.startswith("blocked"), outcome
     blocked = poster.post(post["id"])
     assert blocked.status == "blocked" and "image 2" in blocked.status_reason
-    assert (
-        poster.live() == [] and sandbox_client.get_stats(sandbox_url)["media_uploads"] == 0
-    )
+    assert poster.live() == [] and sandbox_client.get_stats(sandbox_url)["media_uploads"] == 0
 
 
 def test_missing_bytes_block_the_post(rt, image_post, poster):
