@@ -13,9 +13,19 @@ Short runs by default (each well under two minutes); the issue's full figures:
     python benchmarks/bench_campaign.py steady --seconds 600
     python benchmarks/bench_campaign.py api --seconds 60 --clients 20
 
+and the issue's 10,000 posts over 10 minutes (16.7 a second), or a minute of it:
+
+    python benchmarks/bench_campaign.py campaign --posts 10000 --window 600 --accounts 50
+    python benchmarks/bench_campaign.py campaign --posts 1000 --window 60 --accounts 50
+
 The store is a schema of its own in ``--database-url`` (default: the ``test`` database on
-127.0.0.1:5432), dropped afterwards; Redis database 9 of ``--redis-url`` is flushed. It
-measures only: nothing in the pipeline is tuned for it.
+127.0.0.1:5432), dropped afterwards; Redis database 9 of ``--redis-url`` is flushed (on a
+shared machine, give it a Redis of its own: others flush the shared one). It measures only:
+nothing in the pipeline is tuned for it. ``--worker-class`` and ``--lookahead`` set
+``[workers] class`` and ``[publishing] lookahead_seconds`` to compare them; ``--profile DIR``
+samples the workers (or, for ``api``, the web server during the submissions) with py-spy
+(``pip install py-spy``; ``BENCH_PROFILE_IDLE=1`` for wall time, lock waits included), and
+``benchmarks/profile_top.py DIR/*.txt`` prints where the time went.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_publish as bench  # noqa: E402
 import httpx  # noqa: E402
 from redis import Redis  # noqa: E402
+from scenes import _pw, bench_env, make_accounts, make_people, make_posts  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from postgate import otp, queue  # noqa: E402
@@ -64,7 +75,9 @@ def main() -> None:
         running_sandbox(Path(tmp) / "sandbox.db") as sandbox_url,
         private_schema(args.database_url) as database_url,
     ):
-        env = bench.make_env(Path(tmp), args.redis_url, sandbox_url, database_url)
+        publishing = {"reconcile_seconds": 30, "lookahead_seconds": args.lookahead}
+        env = bench_env(Path(tmp), args.redis_url, sandbox_url, database_url, publishing)
+        env["POSTGATE_WORKER_CLASS"] = args.worker_class
         os.environ.update(env)
         rt = Runtime(load_settings(env=env))
         init_store(rt)
@@ -94,6 +107,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=2, help="api: gunicorn processes")
     parser.add_argument("--threads", type=int, default=8, help="api: threads per process")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
+    parser.add_argument(
+        "--worker-class",
+        choices=["fork", "simple", "spawn"],
+        default="simple",
+        help="[workers] class",
+    )
+    parser.add_argument(
+        "--lookahead", type=int, default=1, help="[publishing] lookahead_seconds (0: none)"
+    )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy the workers (or web) into this folder"
+    )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     args = parser.parse_args()
     if args.seconds is None:
@@ -117,16 +142,18 @@ def private_schema(url: str) -> Iterator[str]:
 
 
 def run_publishing(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args) -> None:
-    accounts = bench.make_accounts(rt, sandbox_url, args.accounts)
+    accounts = make_accounts(rt, sandbox_url, (f"bench-{n:03d}" for n in range(args.accounts)))
     if args.scenario == "campaign":
         count, span = args.posts, args.window
     else:
         count, span = int(args.seconds), args.seconds
     procs = bench.start_workers(env, args.workers, tmp)  # warm before anything is due
+    profilers: list[subprocess.Popen[bytes]] = []
     try:
         wait_for_workers(rt, args.workers)
+        profilers = [profile(proc.pid, args.profile, f"worker-{n}") for n, proc in enumerate(procs)]
         start = datetime.now(UTC) + timedelta(seconds=5 + count / 200)
-        posts = bench.make_posts(rt, accounts, count, start, span)
+        posts = make_posts(rt, make_people(rt), bench.spread(accounts, count, start, span / 60))
         for post_id, when in posts:
             queue.enqueue_publish(rt, post_id, 1, when)
         bench.wait_settled(rt, len(posts), span + 300)
@@ -135,19 +162,41 @@ def run_publishing(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
+        for profiler in profilers:
+            if profiler is not None:
+                profiler.wait(timeout=60)
     lateness, duplicates, lost, last = publishing_figures(rt, sandbox_url, accounts)
     what = (
         f"campaign: {count} posts due within {span:.0f} s"
         if args.scenario == "campaign"
         else f"steady: 1 post/s for {span:.0f} s"
     )
-    print(f"{what}, {args.accounts} accounts, {args.workers} workers, PostgreSQL")
+    print(
+        f"{what}, {args.accounts} accounts, {args.workers} workers ({args.worker_class}), "
+        f"look-ahead {args.lookahead} s, PostgreSQL"
+    )
     print(
         f"lateness p50 {percentile(lateness, 50):.3f} s, p99 {percentile(lateness, 99):.3f} s, "
         f"max {max(lateness):.3f} s; duplicates {duplicates}, lost {lost}"
     )
     first_due = min(when for _, when in posts)
     print(f"last published {(last - first_due).total_seconds():.1f} s after the first was due")
+
+
+def profile(pid: int, folder: Path | None, name: str) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling process ``pid`` and its children (work horses, gunicorn workers) until
+    it ends, into ``folder/name.txt`` (collapsed stacks: ``benchmarks/profile_top.py`` reads
+    them); nothing without ``--profile``."""
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    command = ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--format", "raw"]
+    command += ["--rate", "200", "--nonblocking", "--output", str(folder / f"{name}.txt")]
+    if os.environ.get("BENCH_PROFILE_IDLE"):  # wall time: waits for locks and I/O too
+        command.append("--idle")
+    py_spy = Path(sys.executable).with_name("py-spy")
+    command[0] = str(py_spy) if py_spy.exists() else "py-spy"
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def wait_for_workers(rt: Runtime, count: int) -> None:
@@ -178,8 +227,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def run_api(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args) -> None:
-    bench.make_accounts(rt, sandbox_url, 1)
-    password = bench._pw()
+    make_accounts(rt, sandbox_url, ["bench-000"])
+    password = _pw()
     with rt.store.transaction() as db:
         author = create_user(rt, db, "bench-api", ["author"], password=password, actor="bench")
     port = free_port()
@@ -192,6 +241,7 @@ def run_api(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args)
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    profiler = None
     try:
         wait_healthy(base)
         login = {
@@ -214,9 +264,9 @@ def run_api(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args)
         def bare(client: httpx.Client) -> int:
             return client.get(f"{base}/static/app.css").status_code
 
-        results = {}
-        for name, call in (("bare endpoint (static file)", bare), ("POST /api/v1/posts", submit)):
-            results[name] = load(call, args.clients, args.seconds)
+        results = {"bare endpoint (static file)": load(bare, args.clients, args.seconds)}
+        profiler = profile(web.pid, args.profile, "web")  # the submissions only
+        results["POST /api/v1/posts"] = load(submit, args.clients, args.seconds)
         print(
             f"api: {args.clients} clients, {args.seconds:.0f} s each, gunicorn "
             f"{args.processes} processes x {args.threads} threads, PostgreSQL"
@@ -229,6 +279,8 @@ def run_api(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args)
     finally:
         web.terminate()
         web.wait(timeout=30)
+        if profiler is not None:
+            profiler.wait(timeout=60)
 
 
 def server_options(args: argparse.Namespace) -> list[str]:

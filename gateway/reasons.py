@@ -90,6 +90,7 @@ RULE_TEXTS: tuple[str, ...] = (
     N_('rule "{rule}": {key} turned off'),
     N_('rule "{rule}": {listed} removed from {key}'),
     N_('rule "{rule}": {listed} added to {key}'),
+    N_('rule "{rule}": posting windows widened ({when} now allowed)'),
     N_('rule "{rule}": {key} changed'),
     N_('rule "{rule}" disabled for account "{account}"'),
     N_('overrides of account "{account}" changed'),

@@ -9,10 +9,13 @@ the reader's language.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask_babel import gettext, ngettext
+from sqlalchemy.orm import Session
 
 from gateway.i18n import finding_text
+from postgate.services.quotas import quota_warning
 from postgate.states import PostStatus
 from postgate.store.models import Post
 from rules.base import BLOCK
@@ -77,3 +80,10 @@ def answer_message(post: Post) -> str:
             "Blocked, not sent for review: %(reasons)s", reasons=blocking_reasons([post])
         )
     return gettext("Sent for review.")
+
+
+def quota_warnings(db: Session, post: Post) -> list[dict[str, Any]]:
+    """The post's warnings for the answer: the platform's posting quota it would exceed
+    (``postgate.services.quotas``), with its message in the reader's language."""
+    warning = quota_warning(db, post.account, post.scheduled_at, post_id=post.id)
+    return [{**warning, "message": finding_text(warning)}] if warning else []

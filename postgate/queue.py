@@ -96,6 +96,25 @@ def not_before(when: datetime) -> datetime:
     return when
 
 
+MAX_LOOKAHEAD = 5  # seconds: a job waiting for its post's instant holds a worker meanwhile
+
+
+def ahead_of(when: datetime, lookahead: int) -> datetime:
+    """When a first publish job comes off RQ's schedule: ``lookahead`` seconds (at most
+    :data:`MAX_LOOKAHEAD`) before the whole second of ``when``, in UTC.
+
+    RQ's scheduler moves due jobs to the queue once a second, so a job scheduled for the
+    post's own instant starts 0 to 1 s late, plus the rounding up :func:`not_before` needs.
+    Coming early instead, the job waits for the instant itself (``workers.jobs``) and claims
+    the post then, every publish-time check included. Without a look-ahead (0) the job is
+    scheduled for the post's instant, rounded up.
+    """
+    lookahead = min(max(lookahead, 0), MAX_LOOKAHEAD)
+    if not lookahead:
+        return not_before(when)
+    return when.astimezone(UTC).replace(microsecond=0) - timedelta(seconds=lookahead)
+
+
 def publish_job_id(post_id: int, revision: int, attempts: int = 0) -> str:
     base = f"publish-{post_id}-r{revision}"
     return base if attempts <= 0 else f"{base}-a{attempts}"
@@ -136,11 +155,20 @@ def enqueue_publish(
     args = (PUBLISH_FUNCTION, post_id, revision, attempts)
     options = _publish_options(job_id, post_id, revision)
     q = named_queue(rt.redis, PUBLISH_QUEUE)
-    if when is None or when <= datetime.now(UTC):
+    # A first attempt comes ahead of the post's instant and waits for it; a retry keeps the
+    # time its backoff (or the platform's Retry-After) asked for.
+    start = None if when is None else _publish_start(rt, when, attempts)
+    if start is None or start <= datetime.now(UTC):
         q.enqueue(*args, **options)
     else:
-        q.enqueue_at(not_before(when), *args, **options)
+        q.enqueue_at(start, *args, **options)
     return job_id
+
+
+def _publish_start(rt: Runtime, when: datetime, attempts: int) -> datetime:
+    if attempts > 0:
+        return not_before(when)
+    return ahead_of(when, rt.settings.publish_lookahead_seconds)
 
 
 def reschedule_publish(
@@ -149,7 +177,7 @@ def reschedule_publish(
     """A publish job that ran early comes back at ``when``, under an id of its own."""
     job_id = f"{publish_job_id(post_id, revision, attempts)}-at{int(when.timestamp())}"
     named_queue(rt.redis, PUBLISH_QUEUE).enqueue_at(
-        not_before(when),
+        _publish_start(rt, when, attempts),
         PUBLISH_FUNCTION,
         post_id,
         revision,

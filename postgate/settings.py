@@ -72,6 +72,11 @@ class Settings:
     web_processes: int = 2
     web_threads: int = 8
     heartbeat_seconds: int = 10
+    # [workers] class (POSTGATE_WORKER_CLASS): how a worker runs a job (docs/publishing.md)
+    worker_class: str = "simple"
+    # [publishing] lookahead_seconds: a post's first publish job comes off RQ's schedule this
+    # long before the post is due and waits for the instant itself (docs/publishing.md)
+    publish_lookahead_seconds: int = 1
     checkpoint_path: Path | None = None
     checkpoint_seconds: int = 60
     syslog_address: str = "/dev/log"
@@ -247,6 +252,7 @@ def load_settings(
         "web_processes": (web, "processes", False),
         "web_threads": (web, "threads", False),
         "heartbeat_seconds": (work, "heartbeat_seconds", False),
+        "publish_lookahead_seconds": (pub, "lookahead_seconds", True),
         "checkpoint_seconds": (audit_cfg, "checkpoint_seconds", False),
         "media_max_bytes": (media, "max_bytes", False),
         "media_ocr_inline_pixels": (media, "ocr_inline_pixels", True),
@@ -313,6 +319,11 @@ def load_settings(
             "POSTGATE_LOG_LEVEL",
             (env.get("POSTGATE_LOG_LEVEL") or _text(log_cfg, "level", "INFO")).upper(),
             ("DEBUG", "INFO", "WARNING", "ERROR"),
+        ),
+        worker_class=_choice(
+            "POSTGATE_WORKER_CLASS",
+            env.get("POSTGATE_WORKER_CLASS") or _text(work, "class", "simple"),
+            ("fork", "simple", "spawn"),
         ),
         media_backend=_choice(
             "backend in [media]", _text(media, "backend", "store"), ("store", "directory")

@@ -136,19 +136,33 @@ def parse_window(spec: str) -> Window:
 
 
 class PostingWindowRule(Rule):
-    """Blocks a post due outside every posting window of its account, or on a
-    blackout date (the organisation's, from the config, or the account's own)."""
+    """Blocks a post due outside every posting window of its account (or, for an account
+    with none of its own, the organisation's ``windows``), or on a blackout date (the
+    organisation's, from the config, or the account's own)."""
 
     kind = "posting_window"
     default_severity = BLOCK
 
-    def __init__(self, rule_id: str, severity: str, blackout_dates: frozenset[date]) -> None:
+    def __init__(
+        self,
+        rule_id: str,
+        severity: str,
+        blackout_dates: frozenset[date],
+        windows: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(rule_id, severity)
         self.blackout_dates = blackout_dates
+        self.windows = windows
 
     @classmethod
     def from_config(cls, rule_id: str, severity: str, opts: Options) -> PostingWindowRule:
-        return cls(rule_id, severity, frozenset(opts.dates("blackout_dates")))
+        windows = tuple(opts.strings("windows"))
+        for number, spec in enumerate(windows, start=1):
+            try:
+                parse_window(spec)
+            except ValueError as exc:
+                raise opts.error("windows", f"item {number}: {exc}") from None
+        return cls(rule_id, severity, frozenset(opts.dates("blackout_dates")), windows)
 
     def evaluate(self, draft: Draft, context: Context) -> list[Finding]:
         try:
@@ -164,12 +178,13 @@ class PostingWindowRule(Rule):
         findings = []
         if local.date() in self.blackout_dates or local.date() in context.blackout_dates:
             findings.append(self.finding(BLACKOUT, **when))
+        specs = tuple(context.windows) or self.windows
         windows = []
-        for spec in context.windows:
+        for spec in specs:
             try:
                 windows.append(parse_window(spec))
             except ValueError:
                 return [*findings, self.finding(BAD_WINDOW, window=spec)]
         if windows and not any(w.contains(local) for w in windows):
-            findings.append(self.finding(OUTSIDE, **when, windows="; ".join(context.windows)))
+            findings.append(self.finding(OUTSIDE, **when, windows="; ".join(specs)))
         return findings

@@ -1,6 +1,7 @@
 """``postgate worker``: an RQ worker with the scheduler, plus the periodic tasks.
 
-The worker forks a work horse per job; the horse builds its own database engine and Redis
+The worker forks a work horse per job (``[workers] class = "fork"``, the default; see
+:mod:`workers.beating` for the others); the horse builds its own database engine and Redis
 client (both are keyed by process id), so no connection pool crosses a fork. The periodic
 tasks run in a small child process forked before the worker starts (so before any thread
 exists): the reconciler, once at start and then every ``reconcile_seconds``; the audit
@@ -36,6 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -50,7 +52,7 @@ from postgate.services.server_limits import refresh_due_limits
 from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.db import release_connections
 from workers import jobs
-from workers.beating import BeatingWorker
+from workers.beating import WORKER_CLASSES, BeatingWorker
 from workers.reconcile import reconcile_once
 from workers.scheduling import rescue_abandoned, rescue_overdue
 from workers.takedown_without_redis import run_takedowns_without_redis
@@ -101,12 +103,10 @@ def run_worker(rt: Runtime, burst: bool = False, name: str | None = None) -> boo
             reconciler.join(timeout=5)
 
 
-def _work_once(
-    rt: Runtime, heartbeat: HeartbeatWriter, burst: bool
-) -> tuple[BeatingWorker | None, bool]:
+def _work_once(rt: Runtime, heartbeat: HeartbeatWriter, burst: bool) -> tuple[Any, bool]:
     """One RQ worker's life; (None, False) when Redis failed before it could start."""
     connection = Redis.from_url(rt.settings.redis_url)  # no socket timeout: RQ blocks on BLPOP
-    worker = BeatingWorker(
+    worker = WORKER_CLASSES[rt.settings.worker_class](
         list(queue.QUEUES),
         connection=connection,
         serializer=JSONSerializer,
@@ -122,7 +122,7 @@ def _work_once(
         connection.close()
 
 
-def _stop_was_requested(worker: BeatingWorker) -> bool:
+def _stop_was_requested(worker: BeatingWorker | Any) -> bool:
     """Whether SIGTERM or SIGINT ended the RQ worker. RQ marks a stop that waits for a busy
     horse in ``_stop_requested``, but an idle worker stops at once by raising inside
     ``work()``, leaving only the request's date behind: both are a stop, never a Redis

@@ -330,6 +330,26 @@ class PostList(Answer):
     next: str | None = NEXT
 
 
+class BulkRejectResult(Answer):
+    """One post of a bulk reject: ``ok`` with the ``post`` as it is now, or refused with
+    the same ``error``, ``message``, ``field`` and HTTP ``status`` its single reject would
+    have answered."""
+
+    id: int
+    ok: bool
+    post: Post | None = None
+    status: int | None = None
+    error: str | None = None
+    message: str | None = None
+    field: str | None = None
+
+
+class BulkRejected(Answer):
+    rejected: int
+    refused: int
+    results: list[BulkRejectResult]
+
+
 class StatementTemplate(Answer):
     name: str
     text: str

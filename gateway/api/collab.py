@@ -153,7 +153,11 @@ def compose(body: Compose) -> tuple[dict[str, Any], int]:
             for name in dict.fromkeys(map(canonical_name, body.accounts))
         ]
         shown = [
-            {**posts.post_to_dict(p), "message": submitted.answer_message(p), "warnings": []}
+            {
+                **posts.post_to_dict(p),
+                "message": submitted.answer_message(p),
+                "warnings": submitted.quota_warnings(db, p),
+            }
             for p in made
         ]
     return {"posts": shown}, 201

@@ -22,12 +22,19 @@ from gateway.api.types import (
 )
 from gateway.context import rt, source_address
 from gateway.dispatch import dispatch_after_commit
-from gateway.i18n import finding_text
 from postgate import policy
-from postgate.errors import ValidationFailed
-from postgate.services import listing, media, post_lists, posts, retrying, review, settling
+from postgate.errors import PostgateError, ValidationFailed
+from postgate.services import (
+    bulk_review,
+    listing,
+    media,
+    post_lists,
+    posts,
+    retrying,
+    review,
+    settling,
+)
 from postgate.services.post_lists import PostQuery
-from postgate.services.quotas import quota_warning
 from postgate.store.models import POST_STATUSES, Account, User
 from postgate.store.types import INT_MAX
 
@@ -104,6 +111,16 @@ class Rejection(Body):
     reason: Text
 
 
+class BulkRejection(Body):
+    """The posts to reject, by id, and the one reason each author sees."""
+
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=INT_MAX)]],
+        Field(min_length=1, max_length=bulk_review.MAX_AT_ONCE),
+    ]
+    reason: Text
+
+
 class Settlement(SteppedUp):
     """Exactly one of ``live_url`` (where the post is on the platform) and
     ``not_published: true``."""
@@ -173,10 +190,8 @@ def submit(body: NewPost) -> tuple[dict[str, Any], int]:
             source=source_address(),
             draft=body.draft,
         )
-        warning = quota_warning(db, post.account, post.scheduled_at, post_id=post.id)
         shown = {**posts.post_to_dict(post), "message": submitted.answer_message(post)}
-        warnings = [{**warning, "message": finding_text(warning)}] if warning else []
-        return {**shown, "warnings": warnings}, 201
+        return {**shown, "warnings": submitted.quota_warnings(db, post)}, 201
 
 
 @bp.operation("GET", "/posts", query=PostFilter, answers={200: answers.PostList})
@@ -268,6 +283,38 @@ def reject(post_id: int, body: Rejection) -> dict[str, Any]:
         shown = posts.post_to_dict(post)
     dispatch_after_commit(post)
     return shown
+
+
+@bp.operation(
+    "POST",
+    "/review/reject",
+    body=BulkRejection,
+    roles=policy.REVIEW_POSTS,
+    answers={200: answers.BulkRejected},
+    errors=(403,),
+)
+def reject_many(body: BulkRejection) -> dict[str, Any]:
+    """Reject several posts with one reason: each one as `POST /posts/{id}/reject` would
+    (same checks, its own transaction and audit entry). A post refused (not waiting for
+    review, your own, unknown) is reported in `results` with its error and does not stop
+    the others; `rejected` and `refused` count them."""
+    if not body.reason.strip():
+        raise ValidationFailed("give a reason for the rejection", field="reason")
+    results: list[dict[str, Any]] = []
+    for post_id in dict.fromkeys(body.ids):
+        try:
+            with rt().store.transaction() as db:
+                post = review.reject(
+                    rt(), db, caller(db), post_id, body.reason, source=source_address()
+                )
+                shown = posts.post_to_dict(post)
+        except PostgateError as exc:
+            results.append({"id": post_id, "ok": False, "status": exc.status, **exc.to_dict()})
+            continue
+        dispatch_after_commit(post)
+        results.append({"id": post_id, "ok": True, "post": shown})
+    rejected = sum(1 for r in results if r["ok"])
+    return {"rejected": rejected, "refused": len(results) - rejected, "results": results}
 
 
 @bp.operation("POST", "/posts/<id:post_id>/cancel", answers={200: answers.Post}, errors=(403, 409))

@@ -21,7 +21,7 @@ from gateway.api.types import Answer, Body, Query, SteppedUp, Text, one_of
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import rule_trial, rule_versions
+from postgate.services import rule_edits, rule_forms, rule_trial, rule_versions
 from rules.catalog import COLUMNS
 
 bp = ApiBlueprint("rules", __name__, tag="rules")
@@ -58,6 +58,19 @@ class CatalogChange(SteppedUp):
     csv: CatalogText | None = None
     products: Annotated[list[Product], Field(max_length=100_000)] | None = None
     note: Note = ""
+
+
+class RuleFormChange(SteppedUp):
+    """One rule's form: ``severity`` and ``options`` by name (see ``GET /rules/forms`` for
+    each kind's fields); an option not given is kept as it is, an empty one removed."""
+
+    severity: one_of(("block", "flag")) | None = None  # type: ignore[valid-type]
+    options: Annotated[dict[str, Any], Field(default_factory=dict, max_length=20)]
+    note: Note = ""
+
+
+class TermsQuery(Query):
+    q: Annotated[str, Field(max_length=200)] = ""
 
 
 class Proposal(Body):
@@ -118,6 +131,40 @@ class TrialPost(Answer):
     findings: list[dict[str, Any]]
 
 
+class RuleField(Answer):
+    name: str
+    type: str
+    choices: list[str]
+    value: Any
+    text: str
+    low: float
+    high: float
+
+
+class RuleShown(Answer):
+    id: str
+    kind: str
+    severity: str
+    fields: list[RuleField]
+    other: list[str] = Field(description="Options the form does not cover, kept as they are.")
+
+
+class RuleForms(Answer):
+    version_id: int | None
+    rules: list[RuleShown]
+
+
+class TermRule(Answer):
+    id: str
+    terms: list[str]
+    total: int
+
+
+class TermList(Answer):
+    q: str
+    rules: list[TermRule]
+
+
 class Trial(Answer):
     version: str
     would_block: int
@@ -161,6 +208,60 @@ def put_rules(body: RulesChange) -> tuple[dict[str, Any], int]:
     """Replace the rules: a new version, in force at once when it only tightens, else
     ``pending`` until another admin or the security lead approves it."""
     return _new_version(rules=body.rules, note=body.note)
+
+
+@bp.operation("GET", "/rules/forms", roles=policy.RUN_CONSOLE, answers={200: RuleForms})
+def get_rule_forms() -> dict[str, Any]:
+    """The organisation's rules as forms: each rule's kind, severity and the fields of its
+    kind with their values (``text`` as the web form's box shows them)."""
+    version_id, rules, _ = _in_force()
+    return {"version_id": version_id, "rules": rule_forms.rules_shown(rules)}
+
+
+@bp.operation(
+    "PUT",
+    "/rules/forms/<name:rule_id>",
+    body=RuleFormChange,
+    roles=policy.ADMINISTER,
+    step_up=True,
+    answers={201: RulesVersion},
+    errors=(409,),
+)
+def put_rule_form(rule_id: str, body: RuleFormChange) -> tuple[dict[str, Any], int]:
+    """Change one rule through its form: a new version, judged like any change (widening
+    it, e.g. a domain removed from ``block``, a limit raised, waits for a second person).
+    A bad value is a 422 naming ``options.<field>`` (and the line, for a list)."""
+    _, rules, _ = _in_force()
+    try:
+        edited = rule_forms.apply(rules, rule_id, body.severity, body.options)
+    except ValidationFailed as exc:
+        if exc.field not in ("rule", "severity"):
+            exc.field = f"options.{exc.field}"
+        raise
+    if edited == rules:
+        raise ValidationFailed("nothing changed", field="options")
+    note = body.note or f"rule {rule_id!r} edited"
+    return _new_version(rules=edited, note=note)
+
+
+@bp.operation(
+    "GET", "/rules/terms", query=TermsQuery, roles=policy.RUN_CONSOLE, answers={200: TermList}
+)
+def get_terms(query: TermsQuery) -> dict[str, Any]:
+    """The banned terms of each ``banned_terms`` rule, those containing ``q`` (any case)."""
+    _, rules, _ = _in_force()
+    wanted = query.q.strip().casefold()
+    return {
+        "q": query.q,
+        "rules": [
+            {
+                "id": r["id"],
+                "terms": [t for t in r["terms"] if wanted in t.casefold()],
+                "total": len(r["terms"]),
+            }
+            for r in rule_edits.term_rules(rules)
+        ],
+    }
 
 
 @bp.operation(

@@ -17,7 +17,7 @@ from gateway.forms import StepUpForm, step_up_fresh
 from gateway.i18n import error_text
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import freezes, rule_edits, rule_versions, users
+from postgate.services import freezes, rule_edits, rule_forms, rule_versions, users
 from postgate.services.accounts import account_to_dict, list_accounts
 from postgate.services.checking import current_ruleset
 
@@ -50,6 +50,13 @@ def admin_home() -> ResponseReturnValue:
     )
 
 
+def _window_rows(shown: Any) -> list[dict[str, str]]:
+    """The rows of the windows field: from the stored windows (text lines) or as typed."""
+    if isinstance(shown, list):
+        return [r if isinstance(r, dict) else rule_forms.window_rows([r])[0] for r in shown]
+    return rule_forms.window_rows([line for line in str(shown or "").splitlines() if line])
+
+
 def rules_context(**extra: Any) -> dict[str, Any]:
     """What the rules page shows: the version in force with its terms and catalogue, pending
     and past versions, and its forms (``extra`` replaces any, e.g. a form with errors)."""
@@ -79,7 +86,19 @@ def rules_context(**extra: Any) -> dict[str, Any]:
         "text_form": forms.RulesTextForm(formdata=None, prefix="text", data={"rules": rules_text}),
         "catalog_form": forms.CatalogForm(formdata=None, prefix="catalog"),
         "decision": lambda version_id: StepUpForm(formdata=None, prefix=f"v{version_id}"),
-        "org_rules": rule_edits.org_rules(rules_text),
+        "org_rules": rule_forms.rules_shown(rules_text),
+        "rule_error": None,
+        "product_form": None,
+        "typed_windows": _window_rows,
+        "product_open": None,
+        "new_product": lambda data=None: forms.ProductForm(
+            formdata=None, prefix="product", data=data or {}
+        ),
+        "kind_names": forms.KIND_NAMES,
+        "field_names": forms.FIELD_NAMES,
+        "field_help": forms.FIELD_HELP,
+        "choice_names": forms.CHOICE_NAMES,
+        "typed": None,
         "rule_form": lambda rule: forms.RuleForm(
             formdata=None, prefix="rule", data={"rule": rule["id"], "severity": rule["severity"]}
         ),

@@ -18,12 +18,57 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from gateway.access import current_user, roles_required
 from gateway.context import rt, source_address
-from gateway.forms import StepUpForm, flash_error, otp_field, show_error, split_lines, step_up
+from gateway.forms import StepUpForm, flash_error, otp_field, show_error, step_up
+from gateway.i18n import error_text
 from gateway.web.admin import bp, rules_context
 from postgate import policy
 from postgate.errors import PostgateError
-from postgate.services import rule_edits, rule_trial, rule_versions
+from postgate.services import catalog_rows, rule_edits, rule_forms, rule_trial, rule_versions
 from rules.catalog import COLUMNS
+
+KIND_NAMES = {
+    "banned_terms": _l("banned terms"),
+    "pattern": _l("pattern"),
+    "links": _l("links"),
+    "prices": _l("prices"),
+    "personal_data": _l("personal data"),
+    "platform_limits": _l("platform limits"),
+    "alt_text": _l("image descriptions"),
+    "posting_window": _l("posting windows and blackout dates"),
+    "freeze": _l("freeze"),
+    "duplicates": _l("duplicates"),
+}
+FIELD_NAMES = {
+    "terms": _l("Banned terms, one a line"),
+    "pattern": _l("Regular expression"),
+    "message": _l("Message shown to the author"),
+    "ignore_case": _l("Ignore case"),
+    "allow": _l("Allowed domains, one a line"),
+    "block": _l("Blocked domains, one a line"),
+    "unlisted_severity": _l("Severity for a domain on neither list"),
+    "distance": _l("Distance between product and price (characters)"),
+    "types": _l("Personal data to catch"),
+    "allow_email_domains": _l("E-mail domains allowed, one a line"),
+    "max_length": _l("Maximum length per platform"),
+    "max_media": _l("Maximum images per platform"),
+    "blackout_dates": _l("Blackout dates, one a line"),
+    "windows": _l("Posting windows, one a line (for accounts without their own)"),
+    "threshold": _l("Similarity from which a post is a duplicate (0 to 1)"),
+}
+FIELD_HELP = {
+    "domains": _l("A domain includes its subdomains: acme.fr allows shop.acme.fr."),
+    "dates": _l("One date a line, like 2026-12-25."),
+    "windows": _l(
+        "Days and hours in the account's time zone, like mon-fri 08:00-20:00; empty: any time."
+    ),
+    "limits": _l("One platform a line, like x = 280; empty: the platform's own limits."),
+}
+CHOICE_NAMES = {
+    "card": _l("card numbers"),
+    "iban": _l("IBANs"),
+    "email": _l("e-mail addresses"),
+    "phone": _l("phone numbers"),
+}
 
 
 class TermForm(FlaskForm):
@@ -33,8 +78,8 @@ class TermForm(FlaskForm):
 
 
 class RuleForm(FlaskForm):
-    """One rule as a structured form: its severity and its list options, one value a line
-    (the fields ``list-<option>`` are the rule's own, read from the request)."""
+    """One rule as a structured form: its severity here, the fields of its kind
+    (``rule-f-<option>``) read from the request by :func:`_typed`."""
 
     rule = HiddenField(validators=[DataRequired()])
     severity = SelectField(_l("Severity"), choices=[("block", _l("block")), ("flag", _l("flag"))])
@@ -44,6 +89,21 @@ class RuleForm(FlaskForm):
 class RulesTextForm(FlaskForm):
     rules = TextAreaField(_l("Rules (TOML)"), validators=[DataRequired()])
     note = StringField(_l("Why"), validators=[Optional(), Length(max=500)])
+    otp = otp_field()
+
+
+class ProductForm(FlaskForm):
+    """One catalogue row, added (``original`` empty) or changed; ``delete`` removes it."""
+
+    original = HiddenField()
+    sku = StringField(_l("SKU"), validators=[Length(max=200)])
+    name = StringField(_l("Product"), validators=[Length(max=500)])
+    aliases = StringField(_l("Also called (separated by |)"), validators=[Length(max=500)])
+    price = StringField(_l("Price"), validators=[Length(max=50)])
+    currency = StringField(_l("Currency"), validators=[Length(max=10)])
+    promo_price = StringField(_l("Promotion price"), validators=[Length(max=50)])
+    promo_start = StringField(_l("Promotion from"), validators=[Length(max=20)])
+    promo_end = StringField(_l("Promotion until"), validators=[Length(max=20)])
     otp = otp_field()
 
 
@@ -134,7 +194,9 @@ def remove_term() -> ResponseReturnValue:
 @bp.post("/admin/rules/rule", endpoint="save_rule")
 @roles_required(policy.ADMINISTER)
 def save_rule() -> ResponseReturnValue:
-    """One rule's structured form: its severity and list options, saved as a new version."""
+    """One rule's form, with the fields of its kind (:mod:`postgate.services.rule_forms`):
+    saved as a new version; a bad value is shown next to its field, naming it (and the
+    line, for a list), and nothing is saved."""
     form = RuleForm(prefix="rule")
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -142,28 +204,56 @@ def save_rule() -> ResponseReturnValue:
         return redirect(url_for("admin.rules") + "#rules")
     rules = _current_rules()
     rule_id = form.rule.data
-    shown = next((r for r in rule_edits.org_rules(rules) if r["id"] == rule_id), None)
+    shown = next((r for r in rule_forms.rules_shown(rules) if r["id"] == rule_id), None)
+    given = _typed(shown["kind"]) if shown else {}
     try:
-        if shown is None:
-            rule_edits.set_severity(rules, rule_id, "block")  # names the unknown rule
-            raise AssertionError("unreachable")
-        edited = rules
-        if form.severity.data != shown["severity"]:
-            edited = rule_edits.set_severity(edited, rule_id, form.severity.data)
-        for key, values in shown["lists"].items():
-            if f"rule-list-{key}" not in request.form:
-                continue  # not on the form: unchanged
-            typed = split_lines(request.form.get(f"rule-list-{key}"))
-            if typed != values:
-                edited = rule_edits.set_list(edited, rule_id, key, typed)
+        edited = rule_forms.apply(rules, rule_id, form.severity.data, given)
     except PostgateError as exc:
-        flash_error(exc)
-        return redirect(url_for("admin.rules") + "#rules")
+        return _rule_error(rule_id, exc, given)
     if edited == rules:
         flash(_("Nothing changed."))
-    else:
-        _propose(form, inline=False, rules=edited, note=f"rule {rule_id!r} edited")
-    return redirect(url_for("admin.rules") + "#rules")
+        return redirect(url_for("admin.rules") + f"#rule-{rule_id}")
+    if not _propose(form, inline=False, rules=edited, note=f"rule {rule_id!r} edited"):
+        return redirect(url_for("admin.rules") + f"#rule-{rule_id}")
+    return redirect(url_for("admin.rules") + "#" + ("pending" if _has_pending() else "latest"))
+
+
+def _typed(kind: str) -> dict[str, Any]:
+    """The values of a kind's fields as the form sent them (a field left off the form is
+    not changed; a box or checkbox group sent empty clears it)."""
+    given: dict[str, Any] = {}
+    for f in rule_forms.fields_of(kind):
+        name = f"rule-f-{f.name}"
+        if f.type == "choices":
+            if f"rule-has-{f.name}" in request.form:
+                given[f.name] = request.form.getlist(name)
+        elif f.type == "bool":
+            if f"rule-has-{f.name}" in request.form:
+                given[f.name] = name in request.form
+        elif f.type == "windows" and f"rule-has-{f.name}" in request.form:
+            rows = zip(
+                request.form.getlist("rule-w-days"),
+                request.form.getlist("rule-w-start"),
+                request.form.getlist("rule-w-end"),
+                strict=False,
+            )
+            given[f.name] = [{"days": d, "start": a, "end": b} for d, a, b in rows]
+        elif name in request.form:
+            given[f.name] = request.form.get(name, "")
+    return given
+
+
+def _rule_error(rule_id: str, exc: PostgateError, given: dict[str, Any]) -> ResponseReturnValue:
+    """The rules page again, the rule's form open with the error next to its field and the
+    values as typed."""
+    page = rules_context(rule_error={"rule": rule_id, "field": exc.field, "text": error_text(exc)})
+    page["typed"] = {"rule": rule_id, "given": given}
+    return render_template("admin/rules.html", **page), exc.status
+
+
+def _has_pending() -> bool:
+    with rt().store.session() as db:
+        return any(v.status == rule_versions.PENDING for v in rule_versions.history(db, 5))
 
 
 @bp.post("/admin/rules/text", endpoint="save_rules")
@@ -203,6 +293,40 @@ def import_catalog() -> ResponseReturnValue:
     if _propose(form, catalog=text.replace("\r\n", "\n"), note="catalogue import"):
         return redirect(url_for("admin.rules"))
     return _back(form, catalog_form=form)
+
+
+@bp.post("/admin/rules/catalog/product", endpoint="save_product")
+@roles_required(policy.ADMINISTER)
+def save_product() -> ResponseReturnValue:
+    """One row of the catalogue table added, changed or (``delete``) deleted: a new version
+    (changing or deleting a product waits for a second person). A bad cell is shown next to
+    its field; nothing is saved."""
+    form = ProductForm(prefix="product")
+    if not form.validate_on_submit():
+        return _product_back(form)
+    with rt().store.transaction() as db:
+        catalog = rule_versions.current(rt(), db).catalog
+    original = (form.original.data or "").strip()
+    deleting = "delete" in request.form
+    product = None if deleting else {c: getattr(form, c).data for c in COLUMNS}
+    try:
+        edited = catalog_rows.edit(catalog, original, product)
+    except PostgateError as exc:
+        show_error(form, exc)
+        return _product_back(form)
+    if edited == catalog_rows.to_csv(catalog_rows.rows(catalog)):
+        flash(_("Nothing changed."))
+        return redirect(url_for("admin.rules") + "#catalog")
+    sku = original or (product or {}).get("sku", "")
+    verb = "delete" if deleting else ("edit" if original else "add")
+    if _propose(form, catalog=edited, note=f"{verb} product {sku!r}"):
+        return redirect(url_for("admin.rules") + "#catalog")
+    return _product_back(form)
+
+
+def _product_back(form: ProductForm) -> ResponseReturnValue:
+    page = rules_context(product_form=form, product_open=(form.original.data or "").strip())
+    return render_template("admin/rules.html", **page), 422
 
 
 @bp.get("/admin/rules/catalog.csv", endpoint="export_catalog")

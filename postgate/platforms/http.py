@@ -13,7 +13,6 @@ filter on the ``httpx`` logger that redacts its credentials while it is open.
 
 from __future__ import annotations
 
-import functools
 import html
 import logging
 import re
@@ -24,10 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import certifi
 import httpx
 
-from postgate.urlguard import URLRefused
+from postgate.urlguard import URLRefused, tls_context
 
 from .answers import Answer
 from .base import Clock, ConnectorError, CredentialsError, PermanentError, RetryableError
@@ -39,11 +37,10 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-
 _INVALID_TOKEN = re.compile(r"""error\s*=\s*"?invalid_token""", re.IGNORECASE)
 
 
-@functools.cache
 def ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context per process: building one (loading the CA bundle) costs
-    ~25 ms, which every connector would otherwise pay on every job."""
-    return ssl.create_default_context(cafile=certifi.where())
+    """The process's one verifying TLS context (:func:`postgate.urlguard.tls_context`): the
+    connectors and the address guard share it."""
+    return tls_context()
 
 
 def _unauthorized(status: int, body: Any) -> bool:

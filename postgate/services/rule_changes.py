@@ -3,9 +3,11 @@
 A change loosens when it removes a banned term (or any entry of a list where more entries
 catch more), adds to an allow list, removes or disables a rule, lowers a severity from
 ``block`` to ``flag``, or deletes a product or changes any of its cells (price, promotion,
-names). Anything this module cannot tell apart counts as loosening: a second person looks
-at it rather than nobody. Adding terms, rules and products, or raising a severity, tightens
-and takes effect at once.
+names); also when it widens the posting windows, raises a platform limit or a similarity
+threshold, lowers a distance, lowers the severity of unlisted links, or turns
+case-insensitive or part-word matching off. Anything this module cannot tell apart counts
+as loosening: a second person looks at it rather than nobody. Adding terms, rules and
+products, or raising a severity, tightens and takes effect at once.
 """
 
 from __future__ import annotations
@@ -16,11 +18,25 @@ import tomllib
 from typing import Any
 
 from rules import RULE_KINDS
+from rules.windows import DAYS, parse_window
 
 # Options where more entries catch more; removing one loosens, adding one tightens.
 CATCH_MORE = frozenset({"terms", "block", "types", "blackout_dates"})
 # Options where more entries let more through; adding one loosens.
 LET_THROUGH = frozenset({"allow", "allow_email_domains"})
+# Numbers, with their defaults, where a higher value lets more through (a higher
+# similarity needed to flag a duplicate) or a lower one does (a price further from its
+# product is no longer read as its price).
+HIGHER_LOOSENS = {"threshold": 0.9}
+LOWER_LOOSENS = {"distance": 60}
+# A whole number per platform where a higher one lets more through (a longer post, more
+# images); an entry removed falls back to the platform's default, which counts as loosening.
+LIMITS = frozenset({"max_length", "max_media"})
+# Switches, with their defaults, and the value that lets more through.
+SWITCH_DEFAULTS = {"ignore_case": True, "whole_words": True}
+SWITCH_LOOSENS = {"ignore_case": False, "whole_words": True}
+# Options that change what a finding says, not what it catches.
+WORDING = frozenset({"message"})
 
 
 def loosening(
@@ -63,8 +79,97 @@ def _rule(rule_id: str, old: dict[str, Any], new: dict[str, Any] | None) -> list
                 listed = ", ".join(str(v) for v in shown)
                 reasons.append(f'rule "{rule_id}": {listed} {verb} {key}')
             continue
-        reasons.append(f'rule "{rule_id}": {key} changed')
+        reasons += _option(rule_id, key, before, after)
     return reasons
+
+
+def _option(rule_id: str, key: str, before: Any, after: Any) -> list[str]:
+    """How changing one option (not a list of entries) loosens the rule; conservative."""
+    if key in WORDING and isinstance(after, str | None):
+        return []
+    if key == "windows" and _lists(before, after):
+        widened = _widened(before or [], after or [])
+        if widened is None:
+            return []
+        return [f'rule "{rule_id}": posting windows widened ({widened} now allowed)']
+    if key == "unlisted_severity":
+        if (before or "flag") == "block" and (after or "flag") != "block":
+            return [f'rule "{rule_id}": unlisted_severity lowered from block to flag']
+        return []
+    if key in HIGHER_LOOSENS or key in LOWER_LOOSENS:
+        default = HIGHER_LOOSENS.get(key, LOWER_LOOSENS.get(key))
+        old, new = _num(before, default), _num(after, default)
+        if old is not None and new is not None:
+            loosens = new > old if key in HIGHER_LOOSENS else new < old
+            verb = "raised" if new > old else "lowered"
+            return [f'rule "{rule_id}": {key} {verb} from {old} to {new}'] if loosens else []
+    if key in SWITCH_LOOSENS and isinstance(after, bool | None):
+        default, loose = SWITCH_DEFAULTS[key], SWITCH_LOOSENS[key]
+        old_on = before if isinstance(before, bool) else default
+        new_on = after if isinstance(after, bool) else default
+        if old_on != new_on and new_on == loose:
+            return [f'rule "{rule_id}": {key} turned {"on" if new_on else "off"}']
+        return []
+    if key in LIMITS and _tables(before, after):
+        reasons = []
+        old_t, new_t = before or {}, after or {}
+        for platform in sorted(set(old_t) | set(new_t)):
+            b, a = old_t.get(platform), new_t.get(platform)
+            if b == a:
+                continue
+            if a is None:
+                reasons.append(f'rule "{rule_id}": {key} for {platform} back to its default')
+            elif b is None:
+                reasons.append(f'rule "{rule_id}": {key} for {platform} set to {a}')
+            elif a > b:
+                reasons.append(f'rule "{rule_id}": {key} for {platform} raised from {b} to {a}')
+        return reasons
+    return [f'rule "{rule_id}": {key} changed']
+
+
+def _open_minutes(specs: list[Any]) -> set[int] | None:
+    """The minutes of the week the windows allow (None: no window, any time)."""
+    if not specs:
+        return None
+    allowed: set[int] = set()
+    for spec in specs:
+        window = parse_window(str(spec))
+        first = window.start.hour * 60 + window.start.minute
+        last = 1440 if window.end is None else window.end.hour * 60 + window.end.minute
+        for day in window.days:
+            allowed.update(range(day * 1440 + first, day * 1440 + last))
+    return allowed
+
+
+def _widened(before: list[Any], after: list[Any]) -> str | None:
+    """The first moment of the week ``after`` allows and ``before`` did not, as
+    ``mon 20:00``; None when ``after`` allows nothing more."""
+    try:
+        old, new = _open_minutes(before), _open_minutes(after)
+    except ValueError:
+        return "an unreadable window"
+    if old is None:
+        return None
+    more = sorted(set(range(7 * 1440)) - old) if new is None else sorted(new - old)
+    if not more:
+        return None
+    day, minute = divmod(more[0], 1440)
+    return f"{DAYS[day]} {minute // 60:02d}:{minute % 60:02d}"
+
+
+def _num(value: Any, default: float | None) -> float | None:
+    if value is None:
+        return default
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _tables(*values: Any) -> bool:
+    return all(
+        v is None or (isinstance(v, dict) and all(isinstance(x, int) for x in v.values()))
+        for v in values
+    )
 
 
 def _lists(*values: Any) -> bool:

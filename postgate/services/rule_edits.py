@@ -8,6 +8,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from postgate.errors import ValidationFailed
@@ -159,3 +160,50 @@ def _array_end(block: str, position: int) -> int:
         if depth == 0:
             return i + 1
     raise ValidationFailed("the terms list is not closed", field="terms")
+
+
+def set_option(rules: str, rule_id: str, key: str, value: Any) -> str:
+    """``rules`` with option ``key`` of rule ``rule_id`` set to ``value`` (a string, number,
+    boolean, date, list of those or table of numbers), or removed when ``value`` is None;
+    the rest of the text is kept as it was."""
+    if not re.fullmatch(r"[a-z_]+", key):
+        raise ValidationFailed("{key!r} is not an option name", field="key", key=key)
+    start = _block_start(rules, rule_id)
+    end = _block_end(rules, start)
+    block = rules[start:end]
+    found = re.search(rf"^{key}\s*=\s*", block, re.MULTILINE)
+    line = None if value is None else f"{key} = {_toml(value)}"
+    if found:
+        after = found.end()
+        if block.startswith("[", after):
+            close = _array_end(block, after + 1)
+        else:
+            newline = block.find("\n", after)
+            close = len(block) if newline < 0 else newline
+        if line is None:
+            close = close + 1 if block.startswith("\n", close) else close
+            block = block[: found.start()] + block[close:]
+        else:
+            block = block[: found.start()] + line + block[close:]
+    elif line is not None:
+        block = block.rstrip("\n") + "\n" + line + "\n"
+        if end < len(rules):
+            block += "\n"
+    return _checked(rules[:start] + block + rules[end:], rule_id, key, value)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[\n" + "".join(f"    {_toml(v)},\n" for v in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k} = {_toml(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    raise ValidationFailed("{key!r} cannot hold this value", field="value", key=str(value))

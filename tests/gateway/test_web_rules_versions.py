@@ -148,7 +148,7 @@ def test_a_rule_as_a_structured_form_raising_and_lowering_its_severity(rt, stric
     ada = actors.create("ada", "admin")
     web.login(ada)
     page = web.client.get("/admin/rules").get_data(as_text=True)
-    assert 'name="rule-list-allow"' in page and 'name="rule-severity"' in page
+    assert 'name="rule-f-allow"' in page and 'name="rule-severity"' in page
     raised = send(
         web, "/admin/rules/rule", "rule", rule="absolute-claims", severity="block", otp=ada.code()
     )
@@ -164,9 +164,9 @@ def test_a_rule_as_a_structured_form_raising_and_lowering_its_severity(rt, stric
             "rule-csrf_token": token,
             "rule-rule": "links",
             "rule-severity": "block",
-            "rule-list-allow": "acme.fr\nacme.com\nacme-group.eu\nyoutube.com\n"
+            "rule-f-allow": "acme.fr\nacme.com\nacme-group.eu\nyoutube.com\n"
             "linkedin.com\nexample.org",
-            "rule-list-block": "bit.ly\ntinyurl.com\ngrabify.link\niplogger.org",
+            "rule-f-block": "bit.ly\ntinyurl.com\ngrabify.link\niplogger.org",
             "rule-otp": ada.code(),
         },
         follow_redirects=True,
