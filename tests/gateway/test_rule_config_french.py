@@ -95,6 +95,13 @@ def _error(rules: bytes, catalog: bytes | None = None) -> RuleConfigError:
             "une règle de motif a besoin d\u2019une expression régulière",
         ),
         (
+            b"[[rules]]\nid = 'w'\nkind = 'posting_window'\nwindows = ['lun-ven 8h-20h']\n",
+            None,
+            "rules.toml line 2, rule \"w\", key 'windows': item 1: bad posting window",
+            "rules.toml, ligne 2, règle «\u00a0w\u00a0», clé «\u00a0windows\u00a0»\u00a0: "
+            "élément 1\u00a0: créneau de publication «\u00a0lun-ven 8h-20h\u00a0» invalide",
+        ),
+        (
             b"[[rules]]\nid = 'q'\nkind = 'prices'\n",
             b"sku,name,aliases,price,currency,promo_price,promo_start,promo_end\n"
             b'A1,Casque,,"99,00",EUR,,,\n',
