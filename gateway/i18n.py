@@ -53,7 +53,7 @@ from gateway.redirects import safe_next
 from postgate.errors import PostgateError
 from postgate.safe_output import shown_link
 from postgate.states import PostStatus
-from rules import day_number
+from rules import Place, RuleConfigError, day_number
 
 LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
@@ -213,10 +213,52 @@ def error_text(exc: PostgateError) -> str:
         return gettext(template)
     locale = locale_name()
     values = {name: _error_param(name, value, locale) for name, value in params.items()}
+    _config_detail(exc, values)
     try:
         return gettext(template).format(**values)
     except (KeyError, IndexError, ValueError, AttributeError):
         return exc.message
+
+
+def _config_detail(exc: PostgateError, values: dict[str, object]) -> None:
+    """A service error made from a bad rule configuration (raised ``from`` the
+    ``RuleConfigError``) shows that error in the reader's language as its ``detail``."""
+    cause = exc.__cause__
+    if isinstance(cause, RuleConfigError) and "detail" in values:
+        values["detail"] = config_error_text(cause)
+
+
+def config_error_text(exc: RuleConfigError) -> str:
+    """A rule-configuration error in the reader's language: where (file, line, rule, key or
+    column) and what, each translated from the English templates of :mod:`rules.errors`. The
+    English (``str(exc)``) shows when a translation does not fit its parameters."""
+    try:
+        detail = gettext(exc.template).format(**exc.params) if exc.params else gettext(exc.template)
+        if exc.where is None:
+            return detail
+        return gettext("{place}: {detail}").format(place=place_text(exc.where), detail=detail)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return str(exc)
+
+
+def place_text(place: Place) -> str:
+    """Where in the rules or the catalogue, in the reader's language."""
+    parts = [place.file]
+    if place.line is not None:
+        parts.append(gettext("line {line}").format(line=place.line))
+    if place.entry is not None:
+        parts.append(place.entry)  # rules[2]: as written in the file
+    if place.rule is not None:
+        parts.append(gettext('rule "{rule}"').format(rule=place.rule))
+    if place.account is not None:
+        parts.append(gettext('account "{account}"').format(account=place.account))
+    if place.override is not None:
+        parts.append(gettext("override {override!r}").format(override=place.override))
+    if place.key is not None:
+        parts.append(gettext("key {key!r}").format(key=place.key))
+    if place.column is not None:
+        parts.append(gettext("column {column!r}").format(column=place.column))
+    return ", ".join(parts)
 
 
 def _error_param(name: str, value: object, locale: str) -> object:

@@ -17,7 +17,7 @@ from .base import (
     templates,
 )
 from .config import load_ruleset, parse_ruleset
-from .errors import RuleConfigError
+from .errors import Place, RuleConfigError
 from .limits import count_length
 from .links import extract_links
 from .registry import RULE_KINDS
@@ -32,6 +32,7 @@ __all__ = [
     "DraftImage",
     "Evaluation",
     "Finding",
+    "Place",
     "PlatformLimits",
     "Rule",
     "RuleConfigError",

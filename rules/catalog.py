@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .errors import RuleConfigError
+from .errors import Place, RuleConfigError
 
 COLUMNS = ("sku", "name", "aliases", "price", "currency", "promo_price", "promo_start", "promo_end")
 _PRICE_RE = re.compile(r"\d+(?:\.\d{1,2})?")
@@ -50,7 +50,9 @@ def load_catalog(path: str | Path) -> Catalog:
     try:
         content = path.read_bytes()
     except OSError as exc:
-        raise RuleConfigError(f"{path}: cannot read the catalogue: {exc}") from None
+        raise RuleConfigError(
+            "cannot read the catalogue: {reason}", where=Place(str(path)), reason=str(exc)
+        ) from None
     return parse_catalog(content, str(path))
 
 
@@ -59,48 +61,58 @@ def parse_catalog(content: bytes, path: str = "catalog.csv") -> Catalog:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RuleConfigError(f"{path}: cannot read the catalogue: {exc}") from None
+        raise RuleConfigError(
+            "cannot read the catalogue: {reason}", where=Place(path), reason=str(exc)
+        ) from None
     reader = csv.DictReader(io.StringIO(text))
     try:
         return Catalog(_products(reader, path), content)
     except csv.Error as exc:  # a stray carriage return or quote: not CSV the reader can read
-        raise RuleConfigError(f"{path} line {reader.line_num + 1}: {exc}") from None
+        raise RuleConfigError(
+            "not CSV: {reason}", where=Place(path, line=reader.line_num + 1), reason=str(exc)
+        ) from None
 
 
 def _products(reader: csv.DictReader[str], path: str) -> tuple[Product, ...]:
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise RuleConfigError(f"{path} line 1: missing column(s) {', '.join(missing)}")
+        raise RuleConfigError(
+            "missing column(s) {columns}", where=Place(path, line=1), columns=", ".join(missing)
+        )
     products: list[Product] = []
     seen: set[str] = set()
     for row in reader:
-        where = f"{path} line {reader.line_num}"
+        where = Place(path, line=reader.line_num)
         product = _product(row, where)
         if product.sku in seen:
-            raise RuleConfigError(f"{where}, column 'sku': {product.sku!r} appears twice")
+            raise RuleConfigError(
+                "{sku!r} appears twice", where=where.at(column="sku"), sku=product.sku
+            )
         seen.add(product.sku)
         products.append(product)
     return tuple(products)
 
 
-def _product(row: dict[str, str | None], where: str) -> Product:
+def _product(row: dict[str, str | None], where: Place) -> Product:
     def cell(column: str) -> str:
         return (row.get(column) or "").strip()
 
-    def fail(column: str, message: str) -> RuleConfigError:
-        return RuleConfigError(f"{where}, column {column!r}: {message}")
+    def fail(column: str, template: str, **params: object) -> RuleConfigError:
+        return RuleConfigError(template, where=where.at(column=column), **params)
 
     for column in ("sku", "name", "price", "currency"):
         if not cell(column):
             raise fail(column, "must not be empty")
     currency = cell("currency").upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise fail("currency", f"{cell('currency')!r} is not a currency code like EUR")
-    promo_price = _optional_price(cell("promo_price"), lambda m: fail("promo_price", m))
-    start = _date(cell("promo_start"), lambda m: fail("promo_start", m))
-    end = _date(cell("promo_end"), lambda m: fail("promo_end", m))
+        raise fail("currency", "{value!r} is not a currency code like EUR", value=cell("currency"))
+    promo_price = _optional_price(cell("promo_price"), lambda *a, **k: fail("promo_price", *a, **k))
+    start = _date(cell("promo_start"), lambda *a, **k: fail("promo_start", *a, **k))
+    end = _date(cell("promo_end"), lambda *a, **k: fail("promo_end", *a, **k))
     if start and end and end < start:
-        raise fail("promo_end", f"{end} is before promo_start {start}")
+        raise fail(
+            "promo_end", "{end} is before promo_start {start}", end=str(end), start=str(start)
+        )
     if (start or end) and promo_price is None:
         raise fail("promo_price", "promotion dates are set but the promotion price is empty")
     aliases = tuple(a.strip() for a in cell("aliases").split("|") if a.strip())
@@ -108,7 +120,7 @@ def _product(row: dict[str, str | None], where: str) -> Product:
         sku=cell("sku"),
         name=cell("name"),
         aliases=aliases,
-        price=_price(cell("price"), lambda m: fail("price", m)),
+        price=_price(cell("price"), lambda *a, **k: fail("price", *a, **k)),
         currency=currency,
         promo_price=promo_price,
         promo_start=start,
@@ -116,23 +128,25 @@ def _product(row: dict[str, str | None], where: str) -> Product:
     )
 
 
-def _optional_price(value: str, fail) -> Decimal | None:
-    return _price(value, fail) if value else None
+def _optional_price(value: str, refuse) -> Decimal | None:
+    return _price(value, refuse) if value else None
 
 
-def _price(value: str, fail) -> Decimal:
+def _price(value: str, refuse) -> Decimal:
     if not _PRICE_RE.fullmatch(value):
-        raise fail(f"{value!r} is not a price like 99.99 (dot for decimals, no currency sign)")
+        raise refuse(
+            "{value!r} is not a price like 99.99 (dot for decimals, no currency sign)", value=value
+        )
     try:
         return Decimal(value)
     except InvalidOperation:  # pragma: no cover - the pattern above already guarantees it
-        raise fail(f"{value!r} is not a price") from None
+        raise refuse("{value!r} is not a price", value=value) from None
 
 
-def _date(value: str, fail) -> date | None:
+def _date(value: str, refuse) -> date | None:
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise fail(f"{value!r} is not a date like 2025-11-28") from None
+        raise refuse("{value!r} is not a date like 2025-11-28", value=value) from None

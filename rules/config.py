@@ -17,7 +17,7 @@ from typing import Any
 
 from .base import SEVERITIES, Rule
 from .catalog import Catalog, load_catalog, parse_catalog
-from .errors import RuleConfigError
+from .errors import Place, RuleConfigError
 from .options import Options
 from .registry import RULE_KINDS
 from .ruleset import RuleSet
@@ -35,7 +35,7 @@ class _Spec:
     kind: str
     severity: str
     options: dict[str, Any]
-    where: str
+    where: Place
 
 
 class _Loader:
@@ -50,41 +50,54 @@ class _Loader:
         self.files: list[bytes] = []
         self.paths: list[Path] = [path]
 
-    def line_of(self, pattern: str) -> str:
+    def line_of(self, pattern: str) -> Place:
         match = re.search(pattern, self.source, re.MULTILINE)
         if not match:
-            return f"{self.path}"
-        return f"{self.path} line {self.source.count(chr(10), 0, match.start()) + 1}"
+            return Place(str(self.path))
+        return Place(str(self.path), line=self.source.count(chr(10), 0, match.start()) + 1)
 
     def spec(self, entry: Any, label: str) -> _Spec:
         if not isinstance(entry, dict):
-            raise RuleConfigError(f"{self.path}, {label}: a rule must be a table with id and kind")
+            raise RuleConfigError(
+                "a rule must be a table with id and kind", where=Place(str(self.path), entry=label)
+            )
         rule_id = entry.get("id")
         if not isinstance(rule_id, str) or not rule_id.strip():
-            raise RuleConfigError(f"{self.path}, {label}: key 'id' is missing or empty")
+            raise RuleConfigError(
+                "key 'id' is missing or empty", where=Place(str(self.path), entry=label)
+            )
         pattern = r"^\s*id\s*=\s*[\"']" + re.escape(rule_id) + r"[\"']"
-        where = f'{self.line_of(pattern)}, rule "{rule_id}"'
+        where = self.line_of(pattern).at(rule=rule_id)
         kind = entry.get("kind")
         if kind not in RULE_KINDS:
             raise RuleConfigError(
-                f"{where}, key 'kind': unknown kind {kind!r} (known: {', '.join(RULE_KINDS)})"
+                "unknown kind {kind!r} (known: {known})",
+                where=where.at(key="kind"),
+                kind=kind,
+                known=", ".join(RULE_KINDS),
             )
         severity = entry.get("severity", RULE_KINDS[kind].default_severity)
         if severity not in SEVERITIES:
             raise RuleConfigError(
-                f"{where}, key 'severity': must be block or flag, not {severity!r}"
+                "must be block or flag, not {severity!r}",
+                where=where.at(key="severity"),
+                severity=severity,
             )
         options = {k: v for k, v in entry.items() if k not in _ENTRY_KEYS}
         return _Spec(rule_id, kind, severity, options, where)
 
     def specs(self, entries: Any, label: str) -> list[_Spec]:
         if not isinstance(entries, list):
-            raise RuleConfigError(f"{self.path}, {label}: expected [[{label}]] entries")
+            raise RuleConfigError(
+                "expected [[{label}]] entries",
+                where=Place(str(self.path), entry=label),
+                label=label,
+            )
         specs = [self.spec(entry, f"{label}[{i}]") for i, entry in enumerate(entries)]
         seen: set[str] = set()
         for spec in specs:
             if spec.id in seen:
-                raise RuleConfigError(f"{spec.where}: the id is used by another rule")
+                raise RuleConfigError("the id is used by another rule", where=spec.where)
             seen.add(spec.id)
         return specs
 
@@ -104,22 +117,26 @@ class _Loader:
 
     def account(self, name: str, table: Any, org: list[_Spec], built: dict[str, Rule]) -> tuple:
         pattern = r"^\s*\[+\s*accounts\.\"?" + re.escape(name) + r"\b"
-        where = f'{self.line_of(pattern)}, account "{name}"'
+        where = self.line_of(pattern).at(account=name)
         if not isinstance(table, dict):
-            raise RuleConfigError(f"{where}: expected a table")
+            raise RuleConfigError("expected a table", where=where)
         for key in table:
             if key not in _ACCOUNT_KEYS:
                 raise RuleConfigError(
-                    f"{where}, key {key!r}: unknown (use disable, override, rules)"
+                    "unknown key (use disable, override, rules)", where=where.at(key=key)
                 )
         ids = {spec.id for spec in org}
         disabled = table.get("disable", [])
         overrides = table.get("override", {})
         if not isinstance(disabled, list) or not isinstance(overrides, dict):
-            raise RuleConfigError(f"{where}: 'disable' is a list of rule ids, 'override' a table")
+            raise RuleConfigError(
+                "'disable' is a list of rule ids, 'override' a table", where=where
+            )
         for rule_id in [*disabled, *overrides]:
             if rule_id not in ids:
-                raise RuleConfigError(f"{where}: no organisation rule has the id {rule_id!r}")
+                raise RuleConfigError(
+                    "no organisation rule has the id {id!r}", where=where, id=rule_id
+                )
         rules = []
         for spec in org:
             if spec.id in disabled:
@@ -131,28 +148,32 @@ class _Loader:
         extra = self.specs(table.get("rules", []), f'accounts."{name}".rules')
         for spec in extra:
             if spec.id in ids:
-                raise RuleConfigError(f"{spec.where}: the id is already an organisation rule")
+                raise RuleConfigError("the id is already an organisation rule", where=spec.where)
             rules.append(self.build(spec))
         return tuple(rules)
 
 
-def _override(spec: _Spec, changes: Any, where: str) -> _Spec:
+def _override(spec: _Spec, changes: Any, where: Place) -> _Spec:
     """The org rule with an account's changes: `key = value` replaces, `add_key = [...]` extends."""
-    at = f"{where}, override {spec.id!r}"
+    at = where.at(override=spec.id)
     if not isinstance(changes, dict):
-        raise RuleConfigError(f"{at}: expected a table")
+        raise RuleConfigError("expected a table", where=at)
     options = copy.deepcopy(spec.options)
     severity = changes.get("severity", spec.severity)
     if severity not in SEVERITIES:
-        raise RuleConfigError(f"{at}, key 'severity': must be block or flag, not {severity!r}")
+        raise RuleConfigError(
+            "must be block or flag, not {severity!r}",
+            where=at.at(key="severity"),
+            severity=severity,
+        )
     for key, value in changes.items():
         if key in ("id", "kind"):
-            raise RuleConfigError(f"{at}, key {key!r}: cannot be changed per account")
+            raise RuleConfigError("cannot be changed per account", where=at.at(key=key))
         if key.startswith("add_"):
             base = key.removeprefix("add_")
             current = options.get(base, [])
             if not isinstance(current, list) or not isinstance(value, list):
-                raise RuleConfigError(f"{at}, key {key!r}: only lists can be extended")
+                raise RuleConfigError("only lists can be extended", where=at.at(key=key))
             options[base] = current + value
         elif key != "severity":
             options[key] = value
@@ -177,7 +198,9 @@ def load_ruleset(rules_path: str | Path, catalog_path: str | Path | None = None)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise RuleConfigError(f"{path}: cannot read the rules: {exc}") from None
+        raise RuleConfigError(
+            "cannot read the rules: {reason}", where=Place(str(path)), reason=str(exc)
+        ) from None
     data = _parse(path, raw)
     if catalog_path is None and isinstance(data.get("catalog"), str):
         catalog_path = path.parent / data["catalog"]
@@ -202,12 +225,16 @@ def _parse(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise RuleConfigError(f"{path}: cannot read the rules: {exc}") from None
+        raise RuleConfigError(
+            "cannot read the rules: {reason}", where=Place(str(path)), reason=str(exc)
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise RuleConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise RuleConfigError(
+            "not valid TOML: {reason}", where=Place(str(path)), reason=str(exc)
+        ) from None
     for key in data:
         if key not in _TOP_KEYS:
-            raise RuleConfigError(f"{path}: unknown top-level key {key!r}")
+            raise RuleConfigError("unknown top-level key {key!r}", where=Place(str(path)), key=key)
     return data
 
 
@@ -229,7 +256,7 @@ def _ruleset(
     built = {spec.id: loader.build(spec) for spec in org}
     accounts = data.get("accounts", {})
     if not isinstance(accounts, dict):
-        raise RuleConfigError(f"{path}: 'accounts' must be a table of accounts")
+        raise RuleConfigError("'accounts' must be a table of accounts", where=Place(str(path)))
     per_account = {
         name: loader.account(name, table, org, built) for name, table in sorted(accounts.items())
     }

@@ -147,7 +147,12 @@ class LinksRule(Rule):
         block = tuple(normalize_host(d) for d in opts.strings("block"))
         unlisted = opts.string("unlisted_severity", FLAG)
         if unlisted not in SEVERITIES:
-            raise opts.error("unlisted_severity", f"must be one of {SEVERITIES}, got {unlisted!r}")
+            raise opts.error(
+                "unlisted_severity",
+                "must be one of {known}, got {value!r}",
+                known=", ".join(SEVERITIES),
+                value=unlisted,
+            )
         return cls(rule_id, severity, allow, block, unlisted)
 
     def evaluate(self, draft: Draft, context: Context) -> list[Finding]:

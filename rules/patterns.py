@@ -38,10 +38,17 @@ class PatternRule(Rule):
         try:
             regex = re.compile(source, flags)
         except re.error as exc:
-            raise opts.error("pattern", f"invalid regular expression {source!r}: {exc}") from None
+            raise opts.error(
+                "pattern",
+                "invalid regular expression {pattern!r}: {reason}",
+                pattern=source,
+                reason=str(exc),
+            ) from None
         if regex.match(""):
             raise opts.error(
-                "pattern", f"{source!r} matches empty text, so it would match anywhere"
+                "pattern",
+                "{pattern!r} matches empty text, so it would match anywhere",
+                pattern=source,
             )
         return cls(rule_id, severity, regex, message)
 

@@ -96,7 +96,12 @@ class PersonalDataRule(Rule):
         types = tuple(opts.strings("types")) or TYPES
         for kind in types:
             if kind not in TYPES:
-                raise opts.error("types", f"unknown type {kind!r}; known: {', '.join(TYPES)}")
+                raise opts.error(
+                    "types",
+                    "unknown type {type!r}; known: {known}",
+                    type=kind,
+                    known=", ".join(TYPES),
+                )
         allow = tuple(d.lower().strip(".") for d in opts.strings("allow_email_domains"))
         return cls(rule_id, severity, types, allow)
 

@@ -91,14 +91,28 @@ class BannedTermsRule(Rule):
     @classmethod
     def from_config(cls, rule_id: str, severity: str, opts: Options) -> BannedTermsRule:
         whole_words = opts.boolean("whole_words", True)
-        sources = [(f"item {i + 1} of 'terms'", t) for i, t in enumerate(opts.strings("terms"))]
-        file_name = opts.string("terms_file")
-        sources += [(f"{file_name} line {n}", t) for n, t in opts.read_lines("terms_file")]
         terms: dict[str, Term] = {}
-        for where, raw in sources:
+        for number, raw in enumerate(opts.strings("terms"), start=1):
             parsed = parse_term(raw, whole_words)
             if parsed is None:
-                raise opts.error(None, f"{where}: term {raw!r} has no letters or digits to match")
+                raise opts.error(
+                    "terms",
+                    "item {item}: term {term!r} has no letters or digits to match",
+                    item=number,
+                    term=raw,
+                )
+            terms.setdefault(*parsed)
+        file_name = opts.string("terms_file")
+        for number, raw in opts.read_lines("terms_file"):
+            parsed = parse_term(raw, whole_words)
+            if parsed is None:
+                raise opts.error(
+                    "terms_file",
+                    "{file} line {line}: term {term!r} has no letters or digits to match",
+                    file=file_name,
+                    line=number,
+                    term=raw,
+                )
             terms.setdefault(*parsed)
         return cls(rule_id, severity, TermMatcher(terms))
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .base import BLOCK, Context, Draft, Finding, Rule, Template
+from .errors import RuleConfigError
 from .options import Options
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -160,8 +161,8 @@ class PostingWindowRule(Rule):
         for number, spec in enumerate(windows, start=1):
             try:
                 parse_window(spec)
-            except ValueError as exc:
-                raise opts.error("windows", f"item {number}: {exc}") from None
+            except WindowError as exc:
+                raise _window_error(opts, exc, number, spec) from None
         return cls(rule_id, severity, frozenset(opts.dates("blackout_dates")), windows)
 
     def evaluate(self, draft: Draft, context: Context) -> list[Finding]:
@@ -188,3 +189,39 @@ class PostingWindowRule(Rule):
         if windows and not any(w.contains(local) for w in windows):
             findings.append(self.finding(OUTSIDE, **when, windows="; ".join(specs)))
         return findings
+
+
+def _window_error(opts: Options, exc: WindowError, item: int, spec: str) -> RuleConfigError:
+    """The configuration error for a window that does not parse: a template per case."""
+    if exc.kind == WindowError.UNKNOWN_DAY:
+        return opts.error(
+            "windows",
+            "item {item}: bad posting window {window!r}: unknown day {value!r} "
+            "(use mon, tue, wed, thu, fri, sat, sun, or lun, mar, mer, jeu, ven, sam, dim)",
+            item=item,
+            window=spec,
+            value=exc.value,
+        )
+    if exc.kind == WindowError.BAD_TIME:
+        return opts.error(
+            "windows",
+            "item {item}: bad posting window {window!r}: {value!r} is not a time like 08:00",
+            item=item,
+            window=spec,
+            value=exc.value,
+        )
+    if exc.kind == WindowError.ORDER:
+        return opts.error(
+            "windows",
+            "item {item}: bad posting window {window!r}: the end must come after the start "
+            "(split a window across midnight in two)",
+            item=item,
+            window=spec,
+        )
+    return opts.error(
+        "windows",
+        "item {item}: bad posting window {window!r}: expected something like "
+        '"mon-fri 08:00-20:00" or "sat,sun 10:00-14:00"',
+        item=item,
+        window=spec,
+    )

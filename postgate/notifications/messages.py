@@ -20,7 +20,7 @@ CATALOGUE: dict[Kind, Texts] = {
     Kind.REVIEW_PENDING: {
         "en": ("Post #{post} awaits your review", "{author} submitted a post on {account}."),
         "fr": (
-            "La publication n°{post} attend votre relecture",
+            "La publication n° {post} attend votre relecture",
             "{author} a soumis une publication sur {account}.",
         ),
     },
@@ -28,7 +28,7 @@ CATALOGUE: dict[Kind, Texts] = {
         "en": ("{count} posts await your review", "Posts awaiting your review:\n{lines}"),
         "fr": (
             "{count} publications attendent votre relecture",
-            "Publications à relire :\n{lines}",
+            "Publications à relire :\n{lines}",
         ),
     },
     Kind.REVIEW_REMINDER: {
@@ -38,30 +38,30 @@ CATALOGUE: dict[Kind, Texts] = {
             "{missing} approval(s) before it can go out.",
         ),
         "fr": (
-            "La publication n°{post} est prévue le {scheduled_at} et n'est toujours pas approuvée",
-            "La publication sur {account} est prévue le {scheduled_at} ; il lui manque encore "
-            "{missing} approbation(s) pour pouvoir partir.",
+            "La publication n° {post} est prévue le {scheduled_at} et n’est pas encore approuvée",
+            "La publication sur {account} est prévue le {scheduled_at} ; il lui manque encore "
+            "{missing} approbation(s) pour être publiée.",
         ),
     },
     Kind.POST_APPROVED: {
         "en": ("Post #{post} approved", "{by} approved your post on {account}."),
         "fr": (
-            "Publication n°{post} approuvée",
+            "Publication n° {post} approuvée",
             "{by} a approuvé votre publication sur {account}.",
         ),
     },
     Kind.POST_REJECTED: {
         "en": ("Post #{post} rejected", "{by} rejected your post on {account}: {reason}"),
         "fr": (
-            "Publication n°{post} refusée",
-            "{by} a refusé votre publication sur {account} : {reason}",
+            "Publication n° {post} refusée",
+            "{by} a refusé votre publication sur {account} : {reason}",
         ),
     },
     Kind.POST_COMMENT: {
         "en": ("New comment on post #{post}", "{by} commented on the post on {account}: {text}"),
         "fr": (
-            "Nouveau commentaire sur la publication n°{post}",
-            "{by} a commenté la publication sur {account} : {text}",
+            "Nouveau commentaire sur la publication n° {post}",
+            "{by} a commenté la publication sur {account} : {text}",
         ),
     },
     Kind.POST_RESCHEDULED: {
@@ -71,16 +71,16 @@ CATALOGUE: dict[Kind, Texts] = {
             "{scheduled_at} and approved that.",
         ),
         "fr": (
-            "Publication n°{post} déplacée à une nouvelle heure",
-            "L'heure prévue était passée quand {by} a approuvé votre publication sur {account} : "
-            "elle est déplacée au {scheduled_at}, et c'est cette version qui est approuvée.",
+            "Publication n° {post} reprogrammée",
+            "L’heure prévue était passée quand {by} a approuvé votre publication sur {account} : "
+            "{by} l’a reprogrammée au {scheduled_at} et a approuvé ce nouvel horaire.",
         ),
     },
     Kind.POST_PUBLISHED: {
         "en": ("Post #{post} published", "Your post is live on {account}: {url}"),
         "fr": (
-            "Publication n°{post} en ligne",
-            "Votre publication est en ligne sur {account} : {url}",
+            "Publication n° {post} en ligne",
+            "Votre publication est en ligne sur {account} : {url}",
         ),
     },
     Kind.POST_BLOCKED: {
@@ -89,15 +89,15 @@ CATALOGUE: dict[Kind, Texts] = {
             "Your post on {account} was not published: {reason}",
         ),
         "fr": (
-            "Publication n°{post} bloquée au moment de partir",
-            "Votre publication sur {account} n'a pas été publiée : {reason}",
+            "Publication n° {post} bloquée au moment d’être publiée",
+            "Votre publication sur {account} n’a pas été publiée : {reason}",
         ),
     },
     Kind.POST_FAILED: {
         "en": ("Post #{post} failed", "The platform refused your post on {account}: {reason}"),
         "fr": (
-            "Échec de la publication n°{post}",
-            "La plateforme a refusé votre publication sur {account} : {reason}",
+            "Échec de la publication n° {post}",
+            "La plateforme a refusé votre publication sur {account} : {reason}",
         ),
     },
     Kind.POST_UNRESOLVED: {
@@ -108,9 +108,9 @@ CATALOGUE: dict[Kind, Texts] = {
             "account and settle it.",
         ),
         "fr": (
-            "Publication n°{post} : en ligne ou non, on ne sait pas",
+            "Publication n° {post} : en ligne ou non, on ne sait pas",
             "Postgate ne peut pas savoir si votre publication sur {account} est partie "
-            "({reason}). Elle ne sera pas renvoyée : un relecteur ou le responsable sécurité "
+            "({reason}). Elle ne sera pas renvoyée : un relecteur ou le responsable sécurité "
             "doit vérifier le compte et trancher.",
         ),
     },
@@ -121,8 +121,8 @@ CATALOGUE: dict[Kind, Texts] = {
         ),
         "fr": (
             "Saisie de codes bloquée pour {user}",
-            "La saisie de codes est bloquée pour {user} jusqu'au {until} après plusieurs "
-            "codes faux.",
+            "La saisie de codes est bloquée pour {user} jusqu’au {until}, après plusieurs "
+            "codes erronés.",
         ),
     },
     Kind.SECURITY_LOGIN_FAILURES: {
@@ -131,7 +131,7 @@ CATALOGUE: dict[Kind, Texts] = {
             "Logins for {user} from {source} are being refused after repeated failures ({limit}).",
         ),
         "fr": (
-            "Échecs de connexion répétés : {user}",
+            "Échecs de connexion répétés : {user}",
             "Les connexions de {user} depuis {source} sont refusées après des échecs "
             "répétés ({limit}).",
         ),
@@ -140,12 +140,12 @@ CATALOGUE: dict[Kind, Texts] = {
         "en": ("Roles of {user} changed", "{by} changed the roles of {user}: {before} → {after}."),
         "fr": (
             "Rôles de {user} modifiés",
-            "{by} a modifié les rôles de {user} : {before} → {after}.",
+            "{by} a modifié les rôles de {user} : {before} → {after}.",
         ),
     },
     Kind.SECURITY_TOTP: {
         "en": ("Two-factor change for {user}", "{by}: {what} for {user}."),
-        "fr": ("Double authentification modifiée pour {user}", "{by} : {what_fr} pour {user}."),
+        "fr": ("Double authentification modifiée pour {user}", "{by} : {what_fr} pour {user}."),
     },
     Kind.SECURITY_REVOKE: {
         "en": (
@@ -154,16 +154,16 @@ CATALOGUE: dict[Kind, Texts] = {
         ),
         "fr": (
             "Accès de {user} révoqué",
-            "{by} a révoqué {user} : sessions fermées, approbations non publiées annulées.",
+            "{by} a révoqué {user} : sessions fermées, approbations non publiées annulées.",
         ),
     },
     Kind.SECURITY_FREEZE: {
         "en": ("Freeze: {scope}", "{by} froze {scope}: {reason}"),
-        "fr": ("Gel : {scope_fr}", "{by} a gelé {scope_fr} : {reason}"),
+        "fr": ("Gel : {scope_fr}", "{by} a gelé {scope_fr} : {reason}"),
     },
     Kind.SECURITY_LIFT: {
         "en": ("Freeze lifted: {scope}", "{by} lifted the freeze on {scope}."),
-        "fr": ("Gel levé : {scope_fr}", "{by} a levé le gel sur {scope_fr}."),
+        "fr": ("Gel levé : {scope_fr}", "{by} a levé le gel sur {scope_fr}."),
     },
     Kind.SECURITY_TAKEDOWN_START: {
         "en": (
@@ -171,13 +171,13 @@ CATALOGUE: dict[Kind, Texts] = {
             "{by} started a takedown on {accounts}, covering posts since {since}.",
         ),
         "fr": (
-            "Retrait n°{takedown} lancé",
+            "Retrait n° {takedown} lancé",
             "{by} a lancé un retrait sur {accounts}, pour les publications depuis le {since}.",
         ),
     },
     Kind.SECURITY_TAKEDOWN_DONE: {
         "en": ("Takedown #{takedown}: {status}", "Outcome of the takedown: {counts}."),
-        "fr": ("Retrait n°{takedown} : {status_fr}", "Bilan du retrait : {counts}."),
+        "fr": ("Retrait n° {takedown} : {status_fr}", "Bilan du retrait : {counts}."),
     },
     Kind.SECURITY_TAKEDOWN_GAP: {
         "en": (
@@ -185,7 +185,7 @@ CATALOGUE: dict[Kind, Texts] = {
             "{reason}. Check the account by hand.",
         ),
         "fr": (
-            "Retrait n°{takedown} : il reste quelque chose sur {account}",
+            "Retrait n° {takedown} : il reste quelque chose sur {account}",
             "{reason}. Vérifiez le compte à la main.",
         ),
     },
@@ -196,7 +196,7 @@ CATALOGUE: dict[Kind, Texts] = {
         ),
         "fr": (
             "Compte {account} déconnecté",
-            "La plateforme n'accepte plus les accès de Postgate pour {account} : {reason}",
+            "La plateforme n’accepte plus les accès de Postgate pour {account} : {reason}",
         ),
     },
     Kind.WATCH_ALERT: {
@@ -205,8 +205,8 @@ CATALOGUE: dict[Kind, Texts] = {
             "Postgate saw on {account} something it did not do ({what}) at {at}.\n{text}\n{url}",
         ),
         "fr": (
-            "Alerte sur {account} : {what_fr}",
-            "Postgate a vu sur {account} une action qui ne vient pas de lui ({what_fr}), "
+            "Alerte sur {account} : {what_fr}",
+            "Postgate a constaté sur {account} une action qui ne vient pas de lui ({what_fr}), "
             "le {at}.\n{text}\n{url}",
         ),
     },
@@ -215,21 +215,21 @@ CATALOGUE: dict[Kind, Texts] = {
 # A digest of one post reads in the singular.
 DIGEST_OF_ONE: Texts = {
     "en": ("1 post awaits your review", "Post awaiting your review:\n{lines}"),
-    "fr": ("1 publication attend votre relecture", "Publication à relire :\n{lines}"),
+    "fr": ("1 publication attend votre relecture", "Publication à relire :\n{lines}"),
 }
 
 # Words the templates take in the reader's language.
 WORDS: dict[str, dict[str, str]] = {
     "all accounts": {"fr": "tous les comptes"},
     "done": {"fr": "terminé"},
-    "done_with_gaps": {"fr": "terminé avec des manques"},
-    "TOTP reset": {"fr": "réinitialisation du code"},
+    "done_with_gaps": {"fr": "terminé, mais incomplet"},
+    "TOTP reset": {"fr": "authentificateur réinitialisé"},
     "authenticator enrolled": {"fr": "nouvel authentificateur enregistré"},
     "none": {"fr": "aucun"},
     # The watch's alert kinds (postgate.states.AlertKind).
     "unauthorized_post": {
         "en": "a post Postgate did not publish",
-        "fr": "une publication que Postgate n'a pas faite",
+        "fr": "une publication que Postgate n’a pas faite",
     },
     "edited": {
         "en": "one of Postgate's posts edited on the platform",
@@ -237,7 +237,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "deleted": {
         "en": "one of Postgate's posts deleted by someone else",
-        "fr": "une publication de Postgate supprimée par quelqu'un d'autre",
+        "fr": "une publication de Postgate supprimée par quelqu’un d’autre",
     },
     "profile_changed": {"en": "the profile changed", "fr": "le profil a changé"},
 }

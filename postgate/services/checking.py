@@ -67,7 +67,7 @@ def _in_force(rt: Runtime, db: Session) -> RuleSet:
             try:
                 ruleset = rule_versions.ruleset_of(rt, row.rules, row.catalog)
             except RuleConfigError as exc:
-                raise SettingsError("rules configuration: {detail}", detail=str(exc)) from None
+                raise SettingsError("rules configuration: {detail}", detail=str(exc)) from exc
             cached = _cache[key] = (_stamp(*ruleset.sources), ruleset)
         return cached[1]
 
@@ -82,7 +82,7 @@ def _from_files(rt: Runtime) -> RuleSet:
             try:
                 ruleset = load_ruleset(rules_path, catalog_path)
             except RuleConfigError as exc:
-                raise SettingsError("rules configuration: {detail}", detail=str(exc)) from None
+                raise SettingsError("rules configuration: {detail}", detail=str(exc)) from exc
             stamp = _stamp(rules_path, catalog_path, *ruleset.sources)
             cached = _cache[key] = (stamp, ruleset)
         return cached[1]

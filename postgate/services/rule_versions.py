@@ -78,7 +78,8 @@ def validate(rt: Runtime, rules: str, catalog: str | None) -> RuleSet:
         return ruleset_of(rt, rules, catalog)
     except RuleConfigError as exc:
         field = "catalog" if str(exc).startswith("catalog.csv") else "rules"
-        raise ValidationFailed("not saved: {detail}", field=field, detail=str(exc)) from None
+        # from exc: the web layer shows the RuleConfigError in the reader's language
+        raise ValidationFailed("not saved: {detail}", field=field, detail=str(exc)) from exc
 
 
 def files(rt: Runtime) -> tuple[str, str | None]:

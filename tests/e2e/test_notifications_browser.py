@@ -34,7 +34,7 @@ def test_the_reviewer_sees_and_clears_their_notifications(stack, new_page) -> No
     page.wait_for_url(f"{stack.url}/notifications")
     item = page.locator("li.notification.unread").first
     assert item.locator("strong a").text_content() == (
-        f"La publication n°{post_id} attend votre relecture"
+        f"La publication n°\u00a0{post_id} attend votre relecture"
     )
     assert item.locator("strong a").get_attribute("href") == f"/review/{post_id}"
     page.click("form[action='/notifications/read'] button[type=submit]")

@@ -102,16 +102,18 @@ def _prose(french: str) -> str:
     return CODE.sub(" ", french)
 
 
-@pytest.mark.parametrize(
-    ("rule", "pattern"),
-    [
-        ("a no-break space before : (U+00A0)", r" :|(?<![\w-])[a-zà-ÿ\u2019]+:(?=\s)"),
-        ("a narrow no-break space before ; ! ?", r"(?<=\w|[»)])[ \u00a0]?[;!?](?=\s|$)"),
-        ("a no-break space inside « »", r"« |«(?=\S)(?!\u00a0)| »|(?<=\S)(?<!\u00a0)»"),
-        ("the apostrophe U+2019, not '", r"(?<=\w)'(?=\w)"),
-        ("no English left, and the catalogue's own terms", FORBIDDEN.pattern),
-    ],
-)
+# French typography, each rule with what breaks it (also checks the notification catalogue:
+# tests/notify/test_french_notifications.py).
+TYPOGRAPHY = [
+    ("a no-break space before : (U+00A0)", r" :|(?<![\w-])[a-zà-ÿ\u2019]+:(?=\s)"),
+    ("a narrow no-break space before ; ! ?", r"(?<=\w|[»)])[ \u00a0]?[;!?](?=\s|$)"),
+    ("a no-break space inside « »", r"« |«(?=\S)(?!\u00a0)| »|(?<=\S)(?<!\u00a0)»"),
+    ("the apostrophe U+2019, not '", r"(?<=\w)'(?=\w)"),
+    ("no English left, and the catalogue's own terms", FORBIDDEN.pattern),
+]
+
+
+@pytest.mark.parametrize(("rule", "pattern"), TYPOGRAPHY)
 def test_french_typography_and_words(rule: str, pattern: str) -> None:
     check = re.compile(pattern)
     wrong = [

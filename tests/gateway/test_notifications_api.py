@@ -23,7 +23,7 @@ def test_the_list_counts_unread_and_marks_read_in_the_readers_language(rt, clien
     assert listed["unread"] == 1
     assert listed["notifications"][0]["link"] == f"/review/{post_id}"
     mine = client.get("/api/v1/notifications", headers=alice.headers).get_json()
-    assert mine["notifications"][0]["title"] == f"Publication n°{post_id} refusée"
+    assert mine["notifications"][0]["title"] == f"Publication n°\u00a0{post_id} refusée"
     assert "typo" in mine["notifications"][0]["body"]
 
     changed = client.patch(

@@ -183,22 +183,23 @@ def test_every_kind_reaches_mail_and_webhook_once_in_the_readers_language(
     to_sec = "\n".join(mails_to(smtp, "sec@example.org"))
     for french in (
         "Rôles de alice modifiés",
-        "Gel : tous les comptes",
+        "Gel\u00a0: tous les comptes",
         "Gel levé",
         "Accès de bob révoqué",
         "Saisie de codes bloquée pour alice",
         "Double authentification modifiée pour alice",
-        "Retrait n°7 lancé",
+        "Retrait n°\u00a07 lancé",
         "il reste quelque chose sur acme",
-        "terminé avec des manques",
+        "terminé, mais incomplet",
         "Compte acme déconnecté",
-        "Alerte sur acme : une publication que Postgate n'a pas faite",
+        "Alerte sur acme\u00a0: une publication que Postgate n\u2019a pas faite",
         "Free crypto for everyone!",
         "Échecs de connexion répétés",
     ):
-        assert french in to_sec, french
+        # a mail subject comes back with plain spaces (Apprise folds the header on them)
+        assert french.replace("\u00a0", " ") in to_sec.replace("\u00a0", " "), french
     security_hook = "\n".join(hook.texts("security"))
-    assert "Alerte sur acme" in security_hook and "Gel : tous les comptes" in security_hook
+    assert "Alerte sur acme" in security_hook and "Gel\u00a0: tous les comptes" in security_hook
     assert "relecture" not in security_hook, "the security channel hears security only"
     assert [t.split("\n")[0] for t in hook.texts("bob")] == [
         "2 publications attendent votre relecture"

@@ -19,9 +19,9 @@ def test_the_author_learns_the_new_time_in_their_language(rt, client, actors):
     assert answer.status_code == 200, answer.get_json()
 
     mine = client.get("/api/v1/notifications", headers=author.headers).get_json()
-    moved = [n for n in mine["notifications"] if "déplacée" in n["title"]]
+    moved = [n for n in mine["notifications"] if "reprogrammée" in n["title"]]
     assert len(moved) == 1, mine
-    assert moved[0]["title"] == f"Publication n°{post['id']} déplacée à une nouvelle heure"
+    assert moved[0]["title"] == f"Publication n°\u00a0{post['id']} reprogrammée"
     assert "bob" in moved[0]["body"] and later.strftime("%Y-%m-%d %H:%M") in moved[0]["body"]
     assert moved[0]["link"] == f"/posts/{post['id']}"
 
@@ -39,4 +39,4 @@ def test_publishing_now_moves_nothing_and_says_nothing_of_a_new_time(rt, client,
     backdate(rt, post["id"])
     assert approve_post(client, reviewer, post["id"], publish_now=True).status_code == 200
     mine = client.get("/api/v1/notifications", headers=author.headers).get_json()
-    assert not [n for n in mine["notifications"] if "déplacée" in n["title"]]
+    assert not [n for n in mine["notifications"] if "reprogrammée" in n["title"]]

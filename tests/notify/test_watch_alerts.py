@@ -44,4 +44,5 @@ def test_an_attacker_post_reaches_the_security_lead_at_once(
     assert "Free crypto for all, DM us!" in smtp.texts()[0]
     assert attack["id"] in smtp.texts()[0], "the post's link"
     [channel] = hook.texts("security")
-    assert channel.startswith("Alerte sur acme : une publication que Postgate n'a pas faite")
+    expected = "Alerte sur acme\u00a0: une publication que Postgate n\u2019a pas faite"
+    assert channel.startswith(expected)

@@ -29,12 +29,12 @@ def test_french_reads_naturally_with_french_punctuation() -> None:
     message = render(
         "security.freeze", {"scope": "all accounts", "by": "ada", "reason": "fuite"}, "fr"
     )
-    assert message.title == "Gel : tous les comptes"
-    assert message.body == "ada a gelé tous les comptes : fuite"
+    assert message.title == "Gel\u00a0: tous les comptes"
+    assert message.body == "ada a gelé tous les comptes\u00a0: fuite"
     when = render(
         "security.lockout", {"user": "bob", "until": "2026-11-30T17:05:00.123456+00:00"}, "fr"
     )
-    assert "jusqu'au 2026-11-30 17:05 UTC" in when.body
+    assert "jusqu\u2019au 2026-11-30 17:05 UTC" in when.body
 
 
 def test_an_unknown_language_falls_back_to_english_and_links_become_absolute() -> None:

@@ -11,7 +11,7 @@ HEADER = b"sku,name,price,currency,promo_price,promo_start,promo_end,aliases\n"
 
 def test_a_carriage_return_inside_a_field_names_the_line():
     content = HEADER + b"A1,Casque,99.99,EUR,,,,\nA2,Cas\rque,10.00,EUR,,,,\n"
-    with pytest.raises(RuleConfigError, match=r"^catalog\.csv line 3: new-line character"):
+    with pytest.raises(RuleConfigError, match=r"^catalog\.csv line 3: not CSV: new-line character"):
         parse_catalog(content)
 
 
