@@ -144,3 +144,38 @@ def test_bad_input_names_the_field(rt, client, actors) -> None:
         == 404
     )
     assert _stored(rt)[0] == WEEKDAYS
+
+
+def _settings(windows: str) -> dict[str, str]:
+    return {
+        "settings-timezone": "UTC",
+        "settings-windows": windows,
+        "settings-blackout_dates": "",
+        "settings-approvals": "1",
+    }
+
+
+def test_the_account_page_says_a_widening_waits_and_another_admin_approves(
+    rt, client, web, actors
+) -> None:
+    make_account(rt, "acme", windows=WEEKDAYS)
+    ada, bea = actors.create("ada", "admin"), actors.create("bea", "admin")
+    web.login(ada, lang="fr")
+    asked = web.submit(
+        "/admin/accounts/acme", _settings("lun-dim 08:00-20:00"), page="/admin/accounts/acme"
+    )
+    assert asked.status_code == 302
+    page = client.get("/admin/accounts/acme").get_data(as_text=True)
+    assert "attendent qu’une deuxième personne" in page  # the flash, in French
+    assert 'id="pending-changes"' in page and "/changes/1/approve" not in page
+    assert _stored(rt)[0] == WEEKDAYS
+    second = web.another()
+    second.login(bea)
+    assert "/admin/accounts/acme/changes/1/approve" in second.client.get(
+        "/admin/accounts/acme"
+    ).get_data(as_text=True)
+    done = second.submit("/admin/accounts/acme/changes/1/approve", page="/admin/accounts/acme")
+    assert done.status_code == 302
+    assert _stored(rt)[0] == ["lun-dim 08:00-20:00"]
+    page = second.client.get("/admin/accounts/acme").get_data(as_text=True)
+    assert 'id="pending-changes"' not in page
