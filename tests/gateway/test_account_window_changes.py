@@ -166,7 +166,7 @@ def test_the_account_page_says_a_widening_waits_and_another_admin_approves(
     )
     assert asked.status_code == 302
     page = client.get("/admin/accounts/acme").get_data(as_text=True)
-    assert "attendent qu’une deuxième personne" in page  # the flash, in French
+    assert "une deuxième personne (un autre administrateur" in page  # the flash, in French
     assert 'id="pending-changes"' in page and "/changes/1/approve" not in page
     assert _stored(rt)[0] == WEEKDAYS
     second = web.another()
