@@ -96,11 +96,20 @@ def change_settings(
 def approve(
     rt: Runtime, db: Session, change_id: int, *, actor: str, source: str = ""
 ) -> AccountChange:
-    """A second person (the caller checked their role and fresh 2FA) approves: it applies."""
+    """A second person (the caller checked their role and fresh 2FA) approves: it applies.
+
+    Refused (409) when the account's windows or blackout dates changed since, so that what
+    was approved is what loosens (an approval never undoes a later tightening unseen)."""
     change = _pending(db, change_id)
     if actor == change.requested_by:
         raise Forbidden(
             "a second person must approve this change, not the one who asked", field="id"
+        )
+    if loosening(change.account, change.changes) != list(change.widens or []):
+        raise Conflict(
+            "the account's posting windows or blackout dates changed since this was asked "
+            "for: deny it and ask again",
+            field="id",
         )
     change.outcome, change.decided_by = ChangeOutcome.APPROVED, actor
     change.decided_at = utcnow()

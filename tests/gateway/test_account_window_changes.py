@@ -179,3 +179,22 @@ def test_the_account_page_says_a_widening_waits_and_another_admin_approves(
     assert _stored(rt)[0] == ["lun-dim 08:00-20:00"]
     page = second.client.get("/admin/accounts/acme").get_data(as_text=True)
     assert 'id="pending-changes"' not in page
+
+
+def test_a_change_asked_before_a_later_tightening_cannot_undo_it(rt, client, actors) -> None:
+    make_account(rt, "acme", windows=WEEKDAYS)
+    ada, bea = actors.person("ada", "admin"), actors.person("bea", "admin")
+    asked = client.patch("/api/v1/accounts/acme", json={"windows": EVERY_DAY}, headers=ada.headers)
+    assert asked.status_code == 202
+    later = client.patch(
+        "/api/v1/accounts/acme", json={"blackout_dates": ["2030-12-25"]}, headers=bea.headers
+    )
+    assert later.status_code == 200
+    narrower = client.patch(
+        "/api/v1/accounts/acme", json={"windows": ["mon-fri 09:00-18:00"]}, headers=bea.headers
+    )
+    assert narrower.status_code == 200
+    url = f"/api/v1/account-changes/{asked.get_json()['id']}/approve"
+    stale = client.post(url, json={}, headers=bea.headers)
+    assert stale.status_code == 409 and stale.get_json()["field"] == "id"
+    assert _stored(rt) == (["mon-fri 09:00-18:00"], ["2030-12-25"])
