@@ -32,7 +32,7 @@ from gateway.forms import (
 )
 from gateway.web.account_rows import account_rows
 from postgate import policy
-from postgate.errors import NotFound, PostgateError
+from postgate.errors import NotFound, PostgateError, ValidationFailed
 from postgate.oauth.providers import oauth_platforms
 from postgate.platforms.registry import PLATFORMS, platform_names
 from postgate.services import account_changes, accounts
@@ -336,3 +336,41 @@ def replace_credentials(name: str) -> ResponseReturnValue:
     resume_posts(rt(), name)  # a disconnected account's waiting posts go now
     flash(_("New credentials for %(name)s are verified and stored.", name=name), "info")
     return redirect(url_for("accounts.show", name=name))
+
+
+@bp.post("/security/account-changes/<int:change_id>/approve", endpoint="console_approve_change")
+@roles_required(policy.RUN_CONSOLE)
+def console_approve_change(change_id: int) -> ResponseReturnValue:
+    """The security lead (or an admin) approves from the console."""
+    form = StepUpForm(prefix=f"change{change_id}")
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed(
+                "the page's security token is missing or expired; reload the page", field="otp"
+            )
+        step_up(form)
+        with rt().store.transaction() as db:
+            account_changes.approve(
+                rt(), db, change_id, actor=caller(db).username, source=source_address()
+            )
+    except PostgateError as exc:
+        flash_error(exc)
+        return redirect(url_for("console.index") + "#account-changes")
+    flash(_("Approved: the new posting windows and blackout dates apply."), "info")
+    return redirect(url_for("console.index"))
+
+
+@bp.post("/security/account-changes/<int:change_id>/deny", endpoint="console_deny_change")
+@roles_required(policy.RUN_CONSOLE)
+def console_deny_change(change_id: int) -> ResponseReturnValue:
+    if ActionForm().validate_on_submit():
+        try:
+            with rt().store.transaction() as db:
+                account_changes.deny(
+                    rt(), db, change_id, actor=caller(db).username, source=source_address()
+                )
+        except PostgateError as exc:
+            flash_error(exc)
+            return redirect(url_for("console.index") + "#account-changes")
+        flash(_("Denied: the posting windows and blackout dates stay as they were."), "info")
+    return redirect(url_for("console.index"))

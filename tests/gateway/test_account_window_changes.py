@@ -198,3 +198,18 @@ def test_a_change_asked_before_a_later_tightening_cannot_undo_it(rt, client, act
     stale = client.post(url, json={}, headers=bea.headers)
     assert stale.status_code == 409 and stale.get_json()["field"] == "id"
     assert _stored(rt) == (["mon-fri 09:00-18:00"], ["2030-12-25"])
+
+
+def test_the_security_lead_approves_from_the_console(rt, client, web, actors) -> None:
+    make_account(rt, "acme", windows=WEEKDAYS)
+    ada = actors.person("ada", "admin")
+    sam = actors.create("sam", "security")
+    asked = client.patch("/api/v1/accounts/acme", json={"windows": EVERY_DAY}, headers=ada.headers)
+    change_id = asked.get_json()["id"]
+    web.login(sam, lang="fr")
+    page = client.get("/security").get_data(as_text=True)
+    assert 'id="account-changes"' in page and "Plages de publication demandées" in page
+    done = web.submit(f"/security/account-changes/{change_id}/approve", page="/security")
+    assert done.status_code == 302
+    assert _stored(rt)[0] == EVERY_DAY
+    assert 'id="account-changes"' not in client.get("/security").get_data(as_text=True)

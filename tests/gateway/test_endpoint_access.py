@@ -211,6 +211,8 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "accounts.update": policy.ADMINISTER,
     "accounts.approve_change": policy.ADMINISTER,
     "accounts.deny_change": policy.ADMINISTER,
+    "accounts.console_approve_change": policy.RUN_CONSOLE,
+    "accounts.console_deny_change": policy.RUN_CONSOLE,
     "accounts.credentials": policy.ADMINISTER,
     "oauth.start": policy.ADMINISTER,
     "oauth.reconnect": policy.ADMINISTER,
