@@ -52,12 +52,12 @@ def notification_to_dict(
     localise: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One item as the API and the page show it, in ``language``; ``link`` is a path.
-    ``localise(kind, params)`` may put stored English parameters (a post's reason) in the
-    reader's language first: the web app does, with the French catalogue it holds."""
+    The stored reason reads in ``language`` (:func:`postgate.notifications.messages.render`);
+    ``localise(kind, params)``, when given, translates the parameters itself instead."""
     params = dict(item.params or {})
     if localise is not None:
         params = localise(item.kind, params)
-    message = render(item.kind, params, language, with_link=False)
+    message = render(item.kind, params, language, with_link=False, reasons=localise is None)
     return {
         "id": item.id,
         "kind": item.kind,

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from postgate.notifications.kinds import LANGUAGES, Kind
+from postgate.reason_words import catalogue, notification_params
 
 Texts = dict[str, tuple[str, str]]  # language -> (title, body)
 
@@ -272,12 +273,24 @@ class _Defaults(dict[str, Any]):
 
 
 def render(
-    kind: str, params: dict[str, Any], language: str, base_url: str = "", *, with_link: bool = True
+    kind: str,
+    params: dict[str, Any],
+    language: str,
+    base_url: str = "",
+    *,
+    with_link: bool = True,
+    reasons: bool = True,
 ) -> Message:
     """The message of ``kind`` in ``language`` (English for an unknown one); ``with_link``
-    ends the body with the link when the body does not show it already."""
+    ends the body with the link when the body does not show it already.
+
+    The stored reason (written in English by the services) reads in ``language`` too, through
+    the web app's compiled catalogue (:mod:`postgate.reason_words`), what a platform said
+    quoted as the original; ``reasons=False`` when the caller translated it already."""
     texts = CATALOGUE.get(Kind(kind)) if kind in set(Kind) else None
     lang = language if language in LANGUAGES else "en"
+    if reasons and lang != "en":
+        params = notification_params(catalogue(lang), kind, params)
     values = _Defaults(_localised(params, lang))
     link = _absolute(base_url, str(params.get("link", "")))
     if texts is None:
