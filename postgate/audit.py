@@ -66,6 +66,9 @@ class Event(enum.StrEnum):
     USER_TIMEZONE = "user:timezone"
     ACCOUNT_ADD = "account:add"
     ACCOUNT_UPDATE = "account:update"
+    ACCOUNT_CHANGE_REQUESTED = "account:change-requested"  # a loosening waits (issue 17)
+    ACCOUNT_CHANGE_APPROVED = "account:change-approved"
+    ACCOUNT_CHANGE_DENIED = "account:change-denied"
     ACCOUNT_CREDENTIALS = "account:credentials"
     ACCOUNT_COMPROMISED = "account:compromised"
     ACCOUNT_TAKEDOWN = "account:takedown"

@@ -18,7 +18,7 @@ from gateway.api.types import Limited, SteppedUp, Text, column_length
 from gateway.context import rt, source_address
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import accounts
+from postgate.services import account_changes, accounts
 from postgate.services.disconnection import resume_posts
 from postgate.store.models import Account
 
@@ -141,13 +141,72 @@ def replace_credentials(name: str, body: NewCredentials) -> dict[str, Any]:
     body=AccountChanges,
     roles=policy.ADMINISTER,
     step_up=True,
-    answers={200: answers.Account},
+    answers={200: answers.Account, 202: answers.AccountChange},
 )
-def update_account(name: str, body: AccountChanges) -> dict[str, Any]:
-    """Change an account's time zone, posting windows, blackout dates or approvals."""
+def update_account(name: str, body: AccountChanges) -> Any:
+    """Change an account's time zone, posting windows, blackout dates or approvals.
+
+    Windows that allow a minute they did not, or a blackout date removed, loosen protection:
+    they wait for a second person (another admin or the security lead) to approve them with
+    2FA, and the answer is 202 with the pending change; the rest of the request applies."""
     changes = {key: getattr(body, key) for key in body.model_fields_set - {"otp"}}
     with rt().store.transaction() as db:
-        account = accounts.update_account(
+        done = account_changes.change_settings(
             rt(), db, name, changes, actor=current_user().username, source=source_address()
         )
-        return accounts.account_to_dict(account)
+        if done.pending is not None:
+            return account_changes.change_to_dict(done.pending), 202
+        return accounts.account_to_dict(done.account)
+
+
+@bp.operation(
+    "GET",
+    "/account-changes",
+    roles=policy.RUN_CONSOLE,
+    answers={200: answers.AccountChanges},
+)
+def list_account_changes() -> dict[str, Any]:
+    """Changes of accounts' posting windows and blackout dates waiting for a second person."""
+    with rt().store.session() as db:
+        return {
+            "changes": [
+                account_changes.change_to_dict(c) for c in account_changes.pending_changes(db)
+            ]
+        }
+
+
+@bp.operation(
+    "POST",
+    "/account-changes/<id:change_id>/approve",
+    body=SteppedUp,
+    roles=policy.RUN_CONSOLE,
+    step_up=True,
+    answers={200: answers.AccountChange},
+    errors=(409,),
+)
+def approve_account_change(change_id: int, body: SteppedUp) -> dict[str, Any]:
+    """Approve, as a second person (another admin or the security lead) with 2FA, a change
+    someone else asked for: it applies."""
+    with rt().store.transaction() as db:
+        change = account_changes.approve(
+            rt(), db, change_id, actor=current_user().username, source=source_address()
+        )
+        return account_changes.change_to_dict(change)
+
+
+@bp.operation(
+    "POST",
+    "/account-changes/<id:change_id>/deny",
+    body=SteppedUp,
+    roles=policy.RUN_CONSOLE,
+    step_up=True,
+    answers={200: answers.AccountChange},
+    errors=(409,),
+)
+def deny_account_change(change_id: int, body: SteppedUp) -> dict[str, Any]:
+    """Turn a pending change down (or, for the one who asked, withdraw it)."""
+    with rt().store.transaction() as db:
+        change = account_changes.deny(
+            rt(), db, change_id, actor=current_user().username, source=source_address()
+        )
+        return account_changes.change_to_dict(change)

@@ -135,6 +135,27 @@ class PendingChange(Answer):
     decided_by: str | None
 
 
+class AccountChange(Answer):
+    """A change of an account's posting windows or blackout dates that loosens them: it
+    waits for a second person (another admin or the security lead) to approve it with 2FA.
+    ``windows`` and ``blackout_dates`` are what was asked for (null: unchanged); ``widens``
+    says what they would allow that was not."""
+
+    id: int
+    account: str
+    windows: list[str] | None
+    blackout_dates: list[str] | None
+    widens: list[str]
+    requested_by: str
+    requested_at: Time
+    outcome: str = Field(description="pending, approved or denied")
+    decided_by: str | None
+
+
+class AccountChanges(Answer):
+    changes: list[AccountChange]
+
+
 class PendingChanges(Answer):
     changes: list[PendingChange]
 

@@ -17,11 +17,13 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from gateway.access import caller, roles_required
+from gateway.access import caller, current_user, roles_required
 from gateway.context import rt, source_address
 from gateway.forms import (
+    ActionForm,
     StepUpForm,
     choice,
+    flash_error,
     otp_field,
     show_error,
     split_lines,
@@ -30,10 +32,10 @@ from gateway.forms import (
 )
 from gateway.web.account_rows import account_rows
 from postgate import policy
-from postgate.errors import NotFound, PostgateError
+from postgate.errors import NotFound, PostgateError, ValidationFailed
 from postgate.oauth.providers import oauth_platforms
 from postgate.platforms.registry import PLATFORMS, platform_names
-from postgate.services import accounts
+from postgate.services import account_changes, accounts
 from postgate.services.disconnection import resume_posts
 
 bp = Blueprint("accounts", __name__)
@@ -208,9 +210,19 @@ def show_account(
                 "approvals": found["approvals_required"],
             },
         )
+    with rt().store.session() as db:
+        waiting = [
+            account_changes.change_to_dict(c)
+            for c in account_changes.pending_changes(db, found["name"])
+        ]
     return render_template(
         "admin/account.html",
         account=found,
+        waiting=waiting,
+        me=current_user().username,
+        change_forms={
+            c["id"]: StepUpForm(formdata=None, prefix=f"change{c['id']}") for c in waiting
+        },
         settings_form=settings_form,
         credentials_form=credentials_form or CredentialsForm(formdata=None, prefix="creds"),
         reconnect_form=reconnect_form or StepUpForm(formdata=None, prefix="reconnect"),
@@ -240,7 +252,7 @@ def update_account(name: str) -> ResponseReturnValue:
     try:
         step_up(form)
         with rt().store.transaction() as db:
-            accounts.update_account(
+            done = account_changes.change_settings(
                 rt(), db, name, changes, actor=caller(db).username, source=source_address()
             )
     except NotFound:
@@ -248,7 +260,54 @@ def update_account(name: str) -> ResponseReturnValue:
     except PostgateError as exc:
         show_error(form, exc, FIELDS)
         return show_account(name, exc.status, settings_form=form)
-    flash(_("The settings of %(name)s are saved.", name=name), "info")
+    if done.pending is not None:
+        flash(
+            _(
+                "The other settings of %(name)s are saved. The new posting windows or blackout "
+                "dates let more posts through: they wait for a second person (another admin or "
+                "the security lead) to approve them with their code.",
+                name=name,
+            ),
+            "info",
+        )
+    else:
+        flash(_("The settings of %(name)s are saved.", name=name), "info")
+    return redirect(url_for("accounts.show", name=name))
+
+
+@bp.post("/admin/accounts/<name>/changes/<int:change_id>/approve", endpoint="approve_change")
+@roles_required(policy.ADMINISTER)
+def approve_change(name: str, change_id: int) -> ResponseReturnValue:
+    form = StepUpForm(prefix=f"change{change_id}")
+    if not form.validate_on_submit():
+        return show_account(name, 422)
+    try:
+        step_up(form)
+        with rt().store.transaction() as db:
+            account_changes.approve(
+                rt(), db, change_id, actor=caller(db).username, source=source_address()
+            )
+    except PostgateError as exc:
+        flash_error(exc)
+        return show_account(name, exc.status)
+    flash(_("Approved: the new posting windows and blackout dates apply."), "info")
+    return redirect(url_for("accounts.show", name=name))
+
+
+@bp.post("/admin/accounts/<name>/changes/<int:change_id>/deny", endpoint="deny_change")
+@roles_required(policy.ADMINISTER)
+def deny_change(name: str, change_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        return show_account(name, 422)
+    try:
+        with rt().store.transaction() as db:
+            account_changes.deny(
+                rt(), db, change_id, actor=caller(db).username, source=source_address()
+            )
+    except PostgateError as exc:
+        flash_error(exc)
+        return show_account(name, exc.status)
+    flash(_("Denied: the posting windows and blackout dates stay as they were."), "info")
     return redirect(url_for("accounts.show", name=name))
 
 
@@ -277,3 +336,41 @@ def replace_credentials(name: str) -> ResponseReturnValue:
     resume_posts(rt(), name)  # a disconnected account's waiting posts go now
     flash(_("New credentials for %(name)s are verified and stored.", name=name), "info")
     return redirect(url_for("accounts.show", name=name))
+
+
+@bp.post("/security/account-changes/<int:change_id>/approve", endpoint="console_approve_change")
+@roles_required(policy.RUN_CONSOLE)
+def console_approve_change(change_id: int) -> ResponseReturnValue:
+    """The security lead (or an admin) approves from the console."""
+    form = StepUpForm(prefix=f"change{change_id}")
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed(
+                "the page's security token is missing or expired; reload the page", field="otp"
+            )
+        step_up(form)
+        with rt().store.transaction() as db:
+            account_changes.approve(
+                rt(), db, change_id, actor=caller(db).username, source=source_address()
+            )
+    except PostgateError as exc:
+        flash_error(exc)
+        return redirect(url_for("console.index") + "#account-changes")
+    flash(_("Approved: the new posting windows and blackout dates apply."), "info")
+    return redirect(url_for("console.index"))
+
+
+@bp.post("/security/account-changes/<int:change_id>/deny", endpoint="console_deny_change")
+@roles_required(policy.RUN_CONSOLE)
+def console_deny_change(change_id: int) -> ResponseReturnValue:
+    if ActionForm().validate_on_submit():
+        try:
+            with rt().store.transaction() as db:
+                account_changes.deny(
+                    rt(), db, change_id, actor=caller(db).username, source=source_address()
+                )
+        except PostgateError as exc:
+            flash_error(exc)
+            return redirect(url_for("console.index") + "#account-changes")
+        flash(_("Denied: the posting windows and blackout dates stay as they were."), "info")
+    return redirect(url_for("console.index"))

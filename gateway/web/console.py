@@ -25,12 +25,20 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from gateway.access import caller, current_token, current_user, roles_required
 from gateway.clock import viewer_zone
 from gateway.context import rt, source_address
-from gateway.forms import MultiCheckboxField, otp_field, show_error, step_up, step_up_fresh
+from gateway.forms import (
+    MultiCheckboxField,
+    StepUpForm,
+    otp_field,
+    show_error,
+    step_up,
+    step_up_fresh,
+)
 from gateway.web.account_rows import account_rows
 from gateway.web.crisis import held_row
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import (
+    account_changes,
     crisis,
     duties,
     freezes,
@@ -144,6 +152,9 @@ def render_console(
         open_alerts = watch_alerts.unacknowledged_count(db)
         accounts, users = account_rows(db), _usernames(db)
         access_changes = [duties.change_to_dict(c) for c in duties.pending_changes(db)]
+        waiting_accounts = [
+            account_changes.change_to_dict(c) for c in account_changes.pending_changes(db)
+        ]
         active = [freezes.freeze_to_dict(f) for f in freezes.active_freezes(db)]
         recent = [
             takedown_view.takedown_to_dict(db, t, items=False)
@@ -169,6 +180,11 @@ def render_console(
         freezes=active,
         takedowns=recent,
         access_changes=access_changes,
+        account_changes=waiting_accounts,
+        change_forms={
+            c["id"]: StepUpForm(formdata=None, prefix=f"change{c['id']}") for c in waiting_accounts
+        },
+        me=current_user().username,
         unknown=unknown,
         held=held,
         freeze_form=freeze_form,

@@ -141,6 +141,12 @@ def _open_minutes(specs: list[Any]) -> set[int] | None:
     return allowed
 
 
+def widened_windows(before: list[Any], after: list[Any]) -> str | None:
+    """The first moment of the week the windows ``after`` allow and ``before`` did not, as
+    ``mon 20:00``; None when ``after`` allows nothing more (an account's windows use it)."""
+    return _widened(before, after)
+
+
 def _widened(before: list[Any], after: list[Any]) -> str | None:
     """The first moment of the week ``after`` allows and ``before`` did not, as
     ``mon 20:00``; None when ``after`` allows nothing more."""

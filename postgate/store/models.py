@@ -534,6 +534,30 @@ class PendingChange(Base):
     user: Mapped[User] = relationship()
 
 
+class AccountChange(Base):
+    """A change of an account's posting windows or blackout dates that loosens them (a
+    minute newly allowed, a blackout date removed): it waits for a second person, another
+    admin or the security lead, with 2FA (issue 17). ``changes`` holds the windows and
+    blackout dates asked for, ``widens`` what they would allow that was not; ``outcome`` is
+    ``pending``, then ``approved`` or ``denied``."""
+
+    __tablename__ = "account_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    widens: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+
+    account: Mapped[Account] = relationship()
+
+
 class OAuthFlow(Base):
     """One OAuth consent in progress (:mod:`postgate.services.oauth_connect`).
 
