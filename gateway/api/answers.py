@@ -136,15 +136,18 @@ class PendingChange(Answer):
 
 
 class AccountChange(Answer):
-    """A change of an account's posting windows or blackout dates that loosens them: it
-    waits for a second person (another admin or the security lead) to approve it with 2FA.
-    ``windows`` and ``blackout_dates`` are what was asked for (null: unchanged); ``widens``
-    says what they would allow that was not."""
+    """A change of an account's posting windows, blackout dates, time zone or approvals that
+    loosens them: it waits for a second person (another admin or the security lead) to
+    approve it with 2FA. ``windows``, ``blackout_dates``, ``timezone`` and
+    ``approvals_required`` are what was asked for (null: unchanged); ``widens`` says how it
+    loosens."""
 
     id: int
     account: str
     windows: list[str] | None
     blackout_dates: list[str] | None
+    timezone: str | None = None
+    approvals_required: int | None = None
     widens: list[str]
     requested_by: str
     requested_at: Time

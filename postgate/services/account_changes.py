@@ -1,14 +1,15 @@
-"""Changes of an account's posting windows and blackout dates that wait for a second person.
+"""Changes of an account's settings that loosen protection wait for a second person.
 
 A change that loosens protection takes effect only once a second person approves it with
 2FA (issue 17), as for the organisation's rules (:mod:`postgate.services.rule_versions`).
 For an account, loosening means a minute of the week newly allowed by its posting windows
-(the comparison of :func:`postgate.services.rule_changes.widened_windows`) or a blackout
-date removed. Such a change waits as an :class:`AccountChange`; another admin or the
-security lead (never the one who asked) approves it, with a fresh TOTP code checked by the
-caller, and it applies; either of them, or the one who asked, may deny it. The rest of the
-change (time zone, approvals, or windows and blackout dates that only tighten) applies at
-once, as before. Every step is audited.
+(the comparison of :func:`postgate.services.rule_changes.widened_windows`), a blackout
+date removed, fewer approvals required, or a new time zone while the account has posting
+windows or blackout dates (they are read on its clock, so they all move with it). Such a
+change waits as an :class:`AccountChange`; another admin or the security lead (never the
+one who asked) approves it, with a fresh TOTP code checked by the caller, and it applies;
+either of them, or the one who asked, may deny it. The rest of the request (whatever only
+tightens, or changes nothing that protects) applies at once. Every step is audited.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from postgate.services.rule_changes import widened_windows
 from postgate.store.models import Account, AccountChange
 from postgate.store.types import utcnow
 
-WATCHED = ("windows", "blackout_dates")
+WATCHED = ("windows", "blackout_dates", "timezone", "approvals_required")
 
 
 class ChangeOutcome(enum.StrEnum):
@@ -46,18 +47,39 @@ class Outcome:
 
 
 def loosening(account: Account, changes: dict[str, Any]) -> list[str]:
-    """How ``changes`` (validated) loosen the account's windows and blackout dates, one
-    phrase each (``windows widened (mon 20:00 now allowed)``); empty when they do not."""
-    reasons = []
+    """How ``changes`` (validated) loosen the account's protection, one phrase each
+    (``windows widened (mon 20:00 now allowed)``); empty when they do not."""
+    return list(_loosened(account, changes).values())
+
+
+def _loosened(account: Account, changes: dict[str, Any]) -> dict[str, str]:
+    """The keys of ``changes`` that loosen, each with its phrase, in a stable order."""
+    reasons: dict[str, str] = {}
     if "windows" in changes:
         widened = widened_windows(list(account.windows or []), list(changes["windows"]))
         if widened is not None:
-            reasons.append(f"windows widened ({widened} now allowed)")
+            reasons["windows"] = f"windows widened ({widened} now allowed)"
     if "blackout_dates" in changes:
         kept = set(changes["blackout_dates"])
         gone = sorted(d for d in account.blackout_dates or [] if d not in kept)
         if gone:
-            reasons.append(f"blackout dates removed: {', '.join(gone)}")
+            reasons["blackout_dates"] = f"blackout dates removed: {', '.join(gone)}"
+    if "approvals_required" in changes and changes["approvals_required"] < (
+        account.approvals_required or 1
+    ):
+        reasons["approvals_required"] = (
+            f"approvals required lowered from {account.approvals_required} "
+            f"to {changes['approvals_required']}"
+        )
+    # Windows and blackout dates are read on the account's clock: a new zone moves those it
+    # has (an account without any, open at any time, has nothing a new zone could open).
+    if changes.get("timezone", account.timezone) != account.timezone and (
+        account.windows or account.blackout_dates
+    ):
+        reasons["timezone"] = (
+            f"time zone changed from {account.timezone} to {changes['timezone']}: "
+            "the posting windows and blackout dates move with it"
+        )
     return reasons
 
 
@@ -78,10 +100,15 @@ def change_settings(
         checked["windows"] = accounts.validate_windows(checked["windows"])
     if "blackout_dates" in checked:
         checked["blackout_dates"] = accounts.validate_blackouts(checked["blackout_dates"])
-    reasons = loosening(account, checked)
+    if "timezone" in checked:
+        checked["timezone"] = accounts.validate_timezone(checked["timezone"])
+    if "approvals_required" in checked:
+        checked["approvals_required"] = accounts.validate_approvals(checked["approvals_required"])
+    loosened = _loosened(account, checked)
+    reasons = list(loosened.values())
     if not reasons:
         return Outcome(accounts.update_account(rt, db, name, checked, actor=actor, source=source))
-    held = {key: checked.pop(key) for key in WATCHED if key in checked}
+    held = {key: checked.pop(key) for key in WATCHED if key in loosened}
     if checked:
         accounts.update_account(rt, db, name, checked, actor=actor, source=source)
     change = AccountChange(
@@ -144,6 +171,8 @@ def change_to_dict(change: AccountChange) -> dict[str, Any]:
         "account": change.account.name,
         "windows": change.changes.get("windows"),
         "blackout_dates": change.changes.get("blackout_dates"),
+        "timezone": change.changes.get("timezone"),
+        "approvals_required": change.changes.get("approvals_required"),
         "widens": list(change.widens or []),
         "requested_by": change.requested_by,
         "requested_at": change.requested_at.isoformat(),

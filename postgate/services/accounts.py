@@ -248,6 +248,15 @@ def replace_credentials(
     return account
 
 
+def validate_approvals(value: Any) -> int:
+    """How many approvals an account's posts need: a whole number from 1 to 5."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValidationFailed(
+            "approvals required must be between 1 and 5", field="approvals_required"
+        )
+    return value
+
+
 def update_account(
     rt: Runtime,
     db: Session,
@@ -268,11 +277,7 @@ def update_account(
         account.blackout_dates = validate_blackouts(changes["blackout_dates"])
         applied["blackout_dates"] = account.blackout_dates
     if "approvals_required" in changes:
-        value = changes["approvals_required"]
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-            raise ValidationFailed(
-                "approvals required must be between 1 and 5", field="approvals_required"
-            )
+        value = validate_approvals(changes["approvals_required"])
         account.approvals_required = applied["approvals_required"] = value
     if not applied:
         raise ValidationFailed(

@@ -35,10 +35,10 @@ def test_account_typed_with_capitals_is_found_with_any_case(client, actors, sand
     again = client.post("/api/v1/accounts", json={**body, "name": "VICTIMA"}, headers=admin.headers)
     assert again.status_code == 409 and again.get_json()["field"] == "name"
     changed = client.patch(
-        "/api/v1/accounts/victimA", json={"timezone": "Europe/Paris"}, headers=admin.headers
+        "/api/v1/accounts/victimA", json={"approvals_required": 2}, headers=admin.headers
     )
     assert changed.status_code == 200, changed.get_json()
-    assert changed.get_json()["timezone"] == "Europe/Paris"
+    assert changed.get_json()["approvals_required"] == 2
     author = actors.person("alice", "author")
     post = client.post(
         "/api/v1/posts", json={"account": "VictimA", "text": "hello"}, headers=author.headers
