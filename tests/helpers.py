@@ -35,16 +35,27 @@ def wait_until(
     """Call ``predicate`` every ``step`` seconds until it returns something true, and return
     that; after ``timeout`` seconds fail the test, naming ``what`` (a callable is asked at
     that moment, to say how far things got). The tests' one polling loop: something outside
-    the test (a worker process, a server, a thread) makes the change, so waiting is real."""
+    the test (a worker process, a server, a thread) makes the change, so waiting is real.
+
+    After the first second the pause grows, to at most ``POLL_AT_MOST``: a predicate is often
+    a request or a query, and polled every 50 ms through a long wait it took CPU from the
+    very worker being waited for (the suite runs four test processes on two cores)."""
     deadline = time.monotonic() + timeout
+    patient_from = time.monotonic() + 1.0
     while True:
         value = predicate()
         if value:
             return value
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             said = what() if callable(what) else what
             raise AssertionError(f"timed out after {timeout} s waiting for {said}")
+        if now > patient_from and step < POLL_AT_MOST:
+            step = min(POLL_AT_MOST, step * 1.5)
         time.sleep(step)
+
+
+POLL_AT_MOST = 0.25  # seconds between two looks of a long wait_until
 
 
 def http_answer(url: str) -> httpx.Response | None:

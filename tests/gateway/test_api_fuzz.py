@@ -39,7 +39,11 @@ from postgate.store.models import ROLES, Account, TakedownItem, User
 from postgate.store.types import utcnow
 from tests.helpers import Actors
 
-MAX_EXAMPLES = int(os.environ.get("POSTGATE_FUZZ_EXAMPLES", "50"))
+# Fewer on PostgreSQL: the cases are derandomised, so its pass replays the first ones of the
+# SQLite pass's cases against the other store (where NUL bytes, integer ranges and lengths
+# are refused differently), for a third of the time.
+_DEFAULT_EXAMPLES = "20" if os.environ.get("POSTGATE_TEST_DATABASE") == "postgresql" else "50"
+MAX_EXAMPLES = int(os.environ.get("POSTGATE_FUZZ_EXAMPLES", _DEFAULT_EXAMPLES))
 CALLERS = ("everything", "nothing")  # the roles they hold: all four, or none at all
 # What the store of each operation holds (World checks it): most generated path parameters
 # become one of these, a few stay as generated (mostly a 404).
