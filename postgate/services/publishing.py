@@ -317,9 +317,7 @@ def _may_go(rt: Runtime, claim: Claim) -> bool:
         )
         .exists()
     )
-    query = select(Post.claim_token, Post.crisis_statement, frozen).where(
-        Post.id == claim.post_id
-    )
+    query = select(Post.claim_token, Post.crisis_statement, frozen).where(Post.id == claim.post_id)
     if rt.store.dialect == "postgresql":
         with rt.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             row = conn.execute(query).one_or_none()
