@@ -23,9 +23,10 @@ import threading
 from typing import Any
 
 from rq import SimpleWorker, SpawnWorker, Worker
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.queue import Queue
-from rq.worker.base import BaseWorker
+from rq.worker.base import BaseWorker, WorkerStatus
 
 from postgate.heartbeat import HeartbeatWriter
 from postgate.logs import request_id_bound
@@ -63,7 +64,18 @@ class Beating(BaseWorker):
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         if self.postgate_heartbeat is not None:
             self.postgate_heartbeat.maybe_beat()
+            self._stop_if_requested_meanwhile()
         super().heartbeat(timeout, pipeline)
+
+    def _stop_if_requested_meanwhile(self) -> None:
+        """Carry on a stop that arrived during the beat's write. RQ stops an idle worker by
+        raising ``StopRequested`` from its signal handler wherever the worker is; raised inside
+        the write (a database that answers slowly), the write's own error handling took it for
+        a failed write, and the worker went back to waiting for jobs until SIGKILL. RQ leaves
+        the request's date behind either way (a busy worker's stop is only a flag, kept)."""
+        stop_asked = self._shutdown_requested_date is not None
+        if stop_asked and not self._stop_requested and self.get_state() != WorkerStatus.BUSY:
+            raise StopRequested()
 
     def _start_scheduler(
         self,

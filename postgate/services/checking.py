@@ -47,8 +47,9 @@ def _stamp(*paths: str | os.PathLike[str] | None) -> tuple[float, ...]:
 
 def current_ruleset(rt: Runtime, db: Session | None = None) -> RuleSet:
     """The rules in force: the store's current version (:mod:`postgate.services.rule_versions`),
-    cached by its id, or, until a version is stored, the files as they are now (reloaded when
-    any file they were read from changes: the rules, the catalogue, a terms file)."""
+    cached by its id and application time, or, until a version is stored, the files as they
+    are now (reloaded when any file they were read from changes: the rules, the catalogue, a
+    terms file)."""
     if db is None:
         with rt.store.session() as own:
             return _in_force(rt, own)
@@ -56,10 +57,13 @@ def current_ruleset(rt: Runtime, db: Session | None = None) -> RuleSet:
 
 
 def _in_force(rt: Runtime, db: Session) -> RuleSet:
-    version_id = rule_versions.in_force_id(db)
-    if version_id is None:
+    stamp = rule_versions.in_force_stamp(db)
+    if stamp is None:
         return _from_files(rt)
-    key = (f"store:{id(rt.store)}:{version_id}", None)
+    version_id, applied_at = stamp
+    # The database's address, not the Store object's: a new store can reuse a freed one's
+    # memory address and restart the version ids, and would get the old store's rules.
+    key = (f"store:{rt.store.url}:{version_id}:{applied_at}", None)
     with _lock:
         cached = _cache.get(key)
         if cached is None or cached[0] != _stamp(*cached[1].sources):

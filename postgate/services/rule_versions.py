@@ -55,12 +55,24 @@ def in_force(db: Session, *, lock: bool = False) -> RuleVersion | None:
 
 
 def in_force_id(db: Session) -> int | None:
-    return db.scalar(
-        select(RuleVersion.id)
+    found = in_force_stamp(db)
+    return found[0] if found is not None else None
+
+
+def in_force_stamp(db: Session) -> tuple[int, str] | None:
+    """The version in force as (id, when it was applied): together they name its content
+    for a cache, even across stores whose ids restart (a restored backup, a test's fresh
+    store at the address of the last one's)."""
+    row = db.execute(
+        select(RuleVersion.id, RuleVersion.applied_at)
         .where(RuleVersion.status == APPLIED)
         .order_by(RuleVersion.applied_at.desc(), RuleVersion.id.desc())
         .limit(1)
-    )
+    ).first()
+    if row is None:
+        return None
+    applied = row.applied_at.isoformat(timespec="microseconds") if row.applied_at else ""
+    return row.id, applied
 
 
 def ruleset_of(rt: Runtime, rules: str, catalog: str | None) -> RuleSet:
