@@ -157,7 +157,12 @@ def claim_post(
     with rt.store.transaction() as db:
         account = _lock_account_of(db, post_id)
         post = _read_post(db, post_id) if account is not None else None
-        if post is None or post.revision != revision or post.account_id != account.id:
+        if (
+            account is None
+            or post is None
+            or post.revision != revision
+            or post.account_id != account.id
+        ):
             return ClaimResult(NOT_SCHEDULED, reason="post gone or edited since")
         if post.status == PostStatus.PUBLISHING:
             return ClaimResult(HELD, reason="another attempt holds the claim")

@@ -21,9 +21,7 @@ def _outbox_of(rt, post_id: int) -> list[OutboxMessage]:
         return [r for r in rows if (r.params or {}).get("post") == post_id]
 
 
-def test_channels_and_language_changed_between_two_publishes_are_used_by_the_second(
-    poster, rt
-):
+def test_channels_and_language_changed_between_two_publishes_are_used_by_the_second(poster, rt):
     from workers.jobs import publish
 
     author = poster.people["author"]
