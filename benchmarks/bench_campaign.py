@@ -33,6 +33,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -104,8 +106,19 @@ def parse_args() -> argparse.Namespace:
         "--seconds", type=float, default=None, help="steady (60) and api (15): duration"
     )
     parser.add_argument("--clients", type=int, default=20, help="api: concurrent clients")
-    parser.add_argument("--processes", type=int, default=2, help="api: gunicorn processes")
-    parser.add_argument("--threads", type=int, default=8, help="api: threads per process")
+    processes, threads = compose_web_shape()
+    parser.add_argument(
+        "--processes", type=int, default=processes, help="api: gunicorn processes (compose's)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=threads, help="api: threads per process (compose's)"
+    )
+    parser.add_argument(
+        "--generator",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="api: the load generator (wrk, apt-get install wrk, spends far less CPU)",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument(
         "--worker-class",
@@ -124,6 +137,15 @@ def parse_args() -> argparse.Namespace:
     if args.seconds is None:
         args.seconds = 15 if args.scenario == "api" else 60
     return args
+
+
+def compose_web_shape() -> tuple[int, int]:
+    """The web service's processes and threads as ``compose.yaml`` runs it (2 x 8 when the
+    file says nothing), so ``api`` measures what the compose web service serves."""
+    compose = ROOT / "compose.yaml"
+    text_ = compose.read_text() if compose.exists() else ""
+    found = [re.search(rf'"--{name}", "(\d+)"', text_) for name in ("processes", "threads")]
+    return tuple(int(m.group(1)) if m else d for m, d in zip(found, (2, 8), strict=True))  # type: ignore[return-value]
 
 
 @contextmanager
@@ -243,7 +265,7 @@ def run_api(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args)
     base = f"http://127.0.0.1:{port}"
     profiler = None
     try:
-        wait_healthy(base)
+        wait_healthy(base, web, tmp / "web.log")
         login = {
             "username": "bench-api",
             "password": password,
@@ -253,23 +275,16 @@ def run_api(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args)
         if signed_in.status_code != 201:
             raise SystemExit(f"login failed: {signed_in.text}")
         token = signed_in.json()["token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        counter = iter(range(10**9))
-
-        def submit(client: httpx.Client) -> int:
-            n = next(counter)
-            body = {"account": "bench-000", "text": f"Offre {n} : livraison offerte ce week-end."}
-            return client.post(f"{base}/api/v1/posts", json=body, headers=headers).status_code
-
-        def bare(client: httpx.Client) -> int:
-            return client.get(f"{base}/static/app.css").status_code
-
-        results = {"bare endpoint (static file)": load(bare, args.clients, args.seconds)}
+        body = '{"account": "bench-000", "text": "Offre %d : livraison offerte ce week-end."}'
+        bare_url, submit_url = f"{base}/static/app.css", f"{base}/api/v1/posts"
+        measure = wrk_load if args.generator == "wrk" else python_load
+        results = {"bare endpoint (static file)": measure(bare_url, None, None, args)}
         profiler = profile(web.pid, args.profile, "web")  # the submissions only
-        results["POST /api/v1/posts"] = load(submit, args.clients, args.seconds)
+        results["POST /api/v1/posts"] = measure(submit_url, body, token, args)
         print(
-            f"api: {args.clients} clients, {args.seconds:.0f} s each, gunicorn "
-            f"{args.processes} processes x {args.threads} threads, PostgreSQL"
+            f"api: {args.clients} clients ({args.generator}), {args.seconds:.0f} s each, "
+            f"gunicorn {args.processes} processes x {args.threads} threads, PostgreSQL, "
+            f"load average before {os.getloadavg()[0]:.1f}"
         )
         for name, (rate, p50, p99, statuses) in results.items():
             timing = f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
@@ -287,7 +302,45 @@ def server_options(args: argparse.Namespace) -> list[str]:
     return ["--processes", str(args.processes), "--threads", str(args.threads)]
 
 
-def load(call, clients: int, seconds: float) -> tuple[float, float, float, dict[int, int]]:
+Figures = tuple[float, float, float, dict[int, int]]
+
+
+def wrk_load(url: str, body: str | None, token: str | None, args) -> Figures:
+    """``args.clients`` connections of wrk (two threads) for ``args.seconds``: requests a
+    second, p50, p99 and answers by status (``benchmarks/api_load.lua``)."""
+    env = {**os.environ, "BENCH_BODY": body or "", "BENCH_TOKEN": token or ""}
+    if not body:
+        env.pop("BENCH_BODY")
+    command = ["wrk", "-t", "2", "-c", str(args.clients), "-d", f"{args.seconds:.0f}s"]
+    command += ["--timeout", "30s", "-s", str(ROOT / "benchmarks" / "api_load.lua"), url]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    result = re.search(r"RESULT requests (\d+) duration_us (\d+) p50_us (\d+) p99_us (\d+)", out)
+    if result is None:
+        raise SystemExit(f"wrk said: {out}")
+    requests, duration, p50, p99 = (int(v) for v in result.groups())
+    statuses: Counter[int] = Counter()
+    for status, count in re.findall(r"STATUS (\d+) (\d+)", out):
+        statuses[int(status)] += int(count)
+    return requests / (duration / 1e6), p50 / 1e6, p99 / 1e6, dict(statuses)
+
+
+def python_load(url: str, body: str | None, token: str | None, args) -> Figures:
+    """The same with ``args.clients`` Python threads (httpx), where wrk is not installed;
+    they spend a good part of a small machine's CPU themselves."""
+    counter = iter(range(10**9))
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def call(client: httpx.Client) -> int:
+        if body is None:
+            return client.get(url).status_code
+        content = body.replace("%d", str(next(counter)))
+        headers_ = {**headers, "Content-Type": "application/json"}
+        return client.post(url, content=content, headers=headers_).status_code
+
+    return load(call, args.clients, args.seconds)
+
+
+def load(call, clients: int, seconds: float) -> Figures:
     """``clients`` threads calling ``call`` in a loop for ``seconds``: rate, p50, p99."""
     durations: list[float] = []
     statuses: Counter[int] = Counter()
@@ -324,16 +377,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+def wait_healthy(base: str, web: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and web.poll() is None:
         try:
             if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise SystemExit("the web app did not start")
+    tail = log.read_text(errors="replace").splitlines()[-15:]
+    raise SystemExit("the web app did not start:\n" + "\n".join(tail))
 
 
 if __name__ == "__main__":

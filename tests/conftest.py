@@ -28,8 +28,11 @@ from hypothesis import HealthCheck, settings
 from redis import Redis
 from redis.exceptions import RedisError
 
+from tests import speedups
 from tests.helpers import ROOT, Actors, TotpClock, WebActions, wait_until
 from tests.stores import reset_postgres, start_from_migrated_copy
+
+speedups.install()  # each test's new app reuses the route builders and compiled templates
 
 # Property-based tests: bounded and reproducible in CI (the same examples every run, no
 # example database left in the tree); HYPOTHESIS_PROFILE=explore searches much further.

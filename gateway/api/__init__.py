@@ -48,6 +48,8 @@ def authenticate() -> None:
         return
     header = request.headers.get("Authorization", "")
     value = header[7:].strip() if header[:7].lower() == "bearer " else None
+    # One transaction, as measured cheapest on PostgreSQL: a read session of its own
+    # (``Store.session``) cost the server twice the CPU per request, for its rollback.
     with rt().store.transaction() as db:
         user, token = sessions.authenticate(db, value)
         sessions.touch(db, token)

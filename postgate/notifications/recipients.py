@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from postgate.notifications.kinds import Audience
@@ -27,13 +28,70 @@ def reviewers(db: Session, *, besides: int | None = None) -> list[User]:
     return [u for u in people_with(db, Role.REVIEWER) if u.id != besides]
 
 
+MEMO = "postgate_recipients"
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What :func:`prefetch` read for a transaction: per person their preference (None: no
+    row) and enabled channel ids; the organisation's enabled channels and their audiences."""
+
+    prefs: dict[int, NotifyPreference | None]
+    channels: dict[int, list[int]]
+    organisation: list[tuple[int, list[str]]]
+
+
+def prefetch(db: Session, user_ids: Iterable[int]) -> None:
+    """Read, in two round trips, what routing a message to ``user_ids`` and the organisation
+    reads, and keep it for ``db``'s transaction alone (the session ends with it, so no later
+    change is ever missed). For a caller about to take a lock until its commit (the audit
+    chain's), so that these reads are not made while others wait."""
+    ids = sorted(set(user_ids))
+    prefs: dict[int, NotifyPreference | None] = dict.fromkeys(ids)
+    for pref in db.scalars(select(NotifyPreference).where(NotifyPreference.user_id.in_(ids))):
+        prefs[pref.user_id] = pref
+    channels: dict[int, list[int]] = {user_id: [] for user_id in ids}
+    organisation: list[tuple[int, list[str]]] = []
+    rows = db.execute(
+        select(NotifyChannel.id, NotifyChannel.user_id, NotifyChannel.audiences)
+        .where(NotifyChannel.enabled.is_(True))
+        .where(or_(NotifyChannel.user_id.is_(None), NotifyChannel.user_id.in_(ids)))
+        .order_by(NotifyChannel.id)
+    )
+    for channel_id, user_id, audiences in rows:
+        if user_id is None:
+            organisation.append((channel_id, list(audiences or [])))
+        else:
+            channels[user_id].append(channel_id)
+    db.info[MEMO] = _Read(prefs, channels, organisation)
+
+
+def _read(db: Session) -> _Read | None:
+    found = db.info.get(MEMO)
+    return found if isinstance(found, _Read) else None
+
+
+def _pref(db: Session, user_id: int) -> NotifyPreference | None:
+    memo = _read(db)
+    if memo is not None and user_id in memo.prefs:
+        return memo.prefs[user_id]
+    return db.get(NotifyPreference, user_id)
+
+
 def language_of(db: Session, user_id: int, default: str) -> str:
-    pref = db.get(NotifyPreference, user_id)
+    pref = _pref(db, user_id)
     return pref.language if pref is not None else default
 
 
 def personal_channels(db: Session, user_id: int, smtp_configured: bool) -> list[str]:
     """The outbox channel names a person's messages go to, besides the in-app list."""
+    memo = _read(db)
+    if memo is not None and user_id in memo.channels:
+        channels = [f"user:{cid}" for cid in memo.channels[user_id]]
+        pref = memo.prefs[user_id]
+        if smtp_configured and pref is not None and pref.email_enc:
+            channels.append(f"email:{user_id}")
+        return channels
     channels = [
         f"user:{cid}"
         for cid in db.scalars(
@@ -49,6 +107,9 @@ def personal_channels(db: Session, user_id: int, smtp_configured: bool) -> list[
 
 
 def organisation_channels(db: Session, audience: Audience) -> list[str]:
+    memo = _read(db)
+    if memo is not None:
+        return [f"org:{cid}" for cid, audiences in memo.organisation if str(audience) in audiences]
     rows = db.scalars(
         select(NotifyChannel).where(
             NotifyChannel.user_id.is_(None), NotifyChannel.enabled.is_(True)

@@ -123,8 +123,10 @@ def evaluate(
     exclude_post: int | None = None,
     now: datetime | None = None,
     images: Sequence[DraftImage] = (),
+    frozen: bool | None = None,
 ) -> Evaluation:
-    """The rules' findings for this text (and these images, with the text read in them)."""
+    """The rules' findings for this text (and these images, with the text read in them).
+    ``frozen``: whether the account is frozen, when the caller has just read it in ``db``."""
     draft = Draft(
         text=text,
         account=account.name,
@@ -138,7 +140,7 @@ def evaluate(
         timezone=account.timezone,
         windows=tuple(account.windows or ()),
         blackout_dates=tuple(date.fromisoformat(d) for d in account.blackout_dates or ()),
-        frozen=is_frozen(db, account.id),
+        frozen=is_frozen(db, account.id) if frozen is None else frozen,
         recent_posts=recent_texts(rt, db, account, exclude_post),
         limits=account_limits(account),
     )

@@ -58,6 +58,57 @@ def _check_media(
     return attach(db, user, account, entries or [], limit)
 
 
+def _content(
+    rt: Runtime,
+    db: Session,
+    account: Account,
+    text: str,
+    when: datetime | None,
+    media: list[dict[str, Any]],
+    *,
+    crisis_statement: bool,
+    exclude_post: int | None,
+) -> dict[str, Any]:
+    """A post's content columns for this text, time and images: the rules run on them,
+    the content hash, and the status the findings give (``blocked`` or ``pending_review``)."""
+    result = evaluate(
+        rt,
+        db,
+        account,
+        text,
+        when,
+        crisis_statement=crisis_statement,
+        exclude_post=exclude_post,
+        images=draft_images(db, media),
+    )
+    links = extract_links(text)
+    return {
+        "text": text,
+        "scheduled_at": when,
+        "media": media,
+        "links": links,
+        "findings": [f.to_dict() for f in result.findings],
+        "rules_version": result.version,
+        "content_hash": content_hash(account.name, text, when, media, links),
+        "status": PostStatus.BLOCKED if result.blocked else PostStatus.PENDING_REVIEW,
+        "reason": "blocking findings" if result.blocked else "",
+    }
+
+
+def _keep_revision(db: Session, post: Post, by: User) -> None:
+    db.add(
+        PostRevision(
+            post_id=post.id,
+            revision=post.revision,
+            text=post.text,
+            scheduled_at=post.scheduled_at,
+            media=post.media,
+            content_hash=post.content_hash,
+            by_id=by.id,
+        )
+    )
+
+
 def _apply_content(
     rt: Runtime,
     db: Session,
@@ -69,35 +120,20 @@ def _apply_content(
     media: list[dict[str, Any]],
 ) -> None:
     """Set text, time and images, re-run the rules, hash the content and keep a revision."""
-    result = evaluate(
+    fields = _content(
         rt,
         db,
         account,
         text,
         when,
+        media,
         crisis_statement=post.crisis_statement,
         exclude_post=post.id,
-        images=draft_images(db, media),
     )
-    post.text, post.scheduled_at, post.media = text, when, media
-    post.links = extract_links(text)
-    post.findings = [f.to_dict() for f in result.findings]
-    post.rules_version = result.version
-    post.content_hash = content_hash(account.name, text, when, media, post.links)
-    post.status = PostStatus.BLOCKED if result.blocked else PostStatus.PENDING_REVIEW
-    post.reason = "blocking findings" if result.blocked else ""
+    for name, value in fields.items():
+        setattr(post, name, value)
     db.flush()
-    db.add(
-        PostRevision(
-            post_id=post.id,
-            revision=post.revision,
-            text=text,
-            scheduled_at=when,
-            media=media,
-            content_hash=post.content_hash,
-            by_id=by.id,
-        )
-    )
+    _keep_revision(db, post, by)
 
 
 def recheck_findings(rt: Runtime, db: Session, post: Post) -> None:
@@ -146,18 +182,16 @@ def submit(
         raise ValidationFailed("account is required", field="account")
     account = find_account(db, account_name)
     images = _check_media(db, author, account, media)
-    post = Post(
-        account_id=account.id,
-        author_id=author.id,
-        text=text,
-        content_hash="",
-        revision=1,
-        links=[],
-        media=[],
+    # The rules run before the row exists, so it is written once, whole (a new post has no
+    # published version to exclude from the duplicates); a new post has no approvals yet,
+    # which its answer would otherwise read back from the store.
+    fields = _content(
+        rt, db, account, text, when, images, crisis_statement=False, exclude_post=None
     )
+    post = Post(account_id=account.id, author_id=author.id, revision=1, approvals=[], **fields)
     db.add(post)
     db.flush()
-    _apply_content(rt, db, post, account, text, when, author, images)
+    _keep_revision(db, post, author)
     if draft:
         keep_draft(post)
     rt.audit(

@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from postgate.audit import Event
 from postgate.content import content_hash
+from postgate.notifications import recipients
 from postgate.platforms.base import ConnectorError, RemotePost
 from postgate.runtime import Runtime
 from postgate.services.approvals import approvals_complete, valid_approvals
@@ -46,7 +47,7 @@ from postgate.services.media import draft_images, unread_images
 from postgate.states import READ_BACK_NOTE, AccountStatus, PostStatus
 from postgate.states import UNRESOLVED_NOTE as UNRESOLVED_NOTE  # named here by the tests
 from postgate.store.db import rows_changed
-from postgate.store.models import Account, Post
+from postgate.store.models import Account, Approval, Freeze, Post
 from postgate.store.types import utcnow
 
 log = logging.getLogger("postgate.publishing")
@@ -126,12 +127,26 @@ class ClaimResult:
     due_at: datetime | None = None
 
 
-def _lock_account(db: Session, account_id: int) -> Account:
-    """The account row, locked for the transaction (the freeze contract above)."""
-    query = select(Account).where(Account.id == account_id)
+def _lock_account_of(db: Session, post_id: int) -> Account | None:
+    """The post's account row, locked for the transaction (the freeze contract above), in
+    one round trip: the account is found through the post. None when the post is gone."""
+    of_post = select(Post.account_id).where(Post.id == post_id).scalar_subquery()
+    query = select(Account).where(Account.id == of_post)
     if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return db.scalars(query).one()
+        query = query.with_for_update(of=Account)
+    return db.scalars(query).one_or_none()
+
+
+def _read_post(db: Session, post_id: int) -> Post | None:
+    """The post as it is now (read after the account lock), with its approvals and their
+    reviewers in the same round trip: the approval checks read all three."""
+    query = (
+        select(Post)
+        .where(Post.id == post_id)
+        .options(joinedload(Post.approvals).joinedload(Approval.reviewer))
+        .execution_options(populate_existing=True)
+    )
+    return db.scalars(query).unique().one_or_none()
 
 
 def claim_post(
@@ -140,11 +155,15 @@ def claim_post(
     """Check everything again and claim the post, in one transaction."""
     now = utcnow()
     with rt.store.transaction() as db:
-        post = db.get(Post, post_id)
-        if post is None or post.revision != revision:
+        account = _lock_account_of(db, post_id)
+        post = _read_post(db, post_id) if account is not None else None
+        if (
+            account is None
+            or post is None
+            or post.revision != revision
+            or post.account_id != account.id
+        ):
             return ClaimResult(NOT_SCHEDULED, reason="post gone or edited since")
-        account = _lock_account(db, post.account_id)
-        db.refresh(post)
         if post.status == PostStatus.PUBLISHING:
             return ClaimResult(HELD, reason="another attempt holds the claim")
         if post.status != PostStatus.SCHEDULED or post.revision != revision:
@@ -203,7 +222,8 @@ def claim_post(
 def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) -> str:
     """The first reason the post may not go out now (invariant 4), or "" when all holds."""
     account = post.account
-    if is_frozen(db, account.id) and not post.crisis_statement:
+    frozen = is_frozen(db, account.id)  # read once: the rules' context below says it too
+    if frozen and not post.crisis_statement:
         return FROZEN
     if account.status != AccountStatus.ACTIVE:
         return f"account {account.name} is {account.status}"
@@ -230,6 +250,7 @@ def publish_time_problem(rt: Runtime, db: Session, post: Post, now: datetime) ->
         exclude_post=post.id,
         now=now,
         images=draft_images(db, post.media or []),
+        frozen=frozen,
     )
     if result.blocked:
         rules = ", ".join(f.rule for f in result.findings if f.severity == "block")
@@ -273,7 +294,12 @@ def _give_up(rt: Runtime, db: Session, post: Post, reason: str) -> None:
 
 
 def still_frozen(rt: Runtime, claim: Claim) -> bool:
-    """The last look before the platform call; on a freeze the claim becomes ``blocked``."""
+    """The last look before the platform call; on a freeze the claim becomes ``blocked``.
+
+    The look itself is one statement (:func:`_may_go`); only when it does not clear the post
+    is the post read again in a write transaction, which blocks it if a freeze holds."""
+    if _may_go(rt, claim):
+        return False
     with rt.store.transaction() as db:
         post = db.get(Post, claim.post_id)
         if post is None or post.claim_token != claim.token:
@@ -282,6 +308,30 @@ def still_frozen(rt: Runtime, claim: Claim) -> bool:
             return False
         _block(rt, db, post, FROZEN)
         return True
+
+
+def _may_go(rt: Runtime, claim: Claim) -> bool:
+    """Whether the claim is still held and no freeze stops the post (a crisis statement
+    passes), in one statement outside any transaction: on PostgreSQL an autocommit read,
+    which sees every freeze committed before it, as the claim transaction's read did."""
+    frozen = (
+        select(Freeze.id)
+        .where(
+            Freeze.lifted_at.is_(None),
+            or_(Freeze.account_id.is_(None), Freeze.account_id == Post.account_id),
+        )
+        .exists()
+    )
+    query = select(Post.claim_token, Post.crisis_statement, frozen).where(Post.id == claim.post_id)
+    if rt.store.dialect == "postgresql":
+        with rt.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            row = conn.execute(query).one_or_none()
+    else:
+        with rt.store.session() as db:
+            row = db.execute(query).one_or_none()
+    if row is None or row.claim_token != claim.token:
+        return False
+    return bool(row.crisis_statement) or not row[2]
 
 
 def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *, how: str) -> bool:
@@ -305,6 +355,7 @@ def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *,
             .execution_options(synchronize_session=False),
         )
         if done:
+            read = _read_for_notice(db, post_id)  # held: the session keeps it only weakly
             rt.audit(
                 db,
                 Event.POST_PUBLISH,
@@ -312,9 +363,26 @@ def mark_published(rt: Runtime, post_id: int, token: str, remote: RemotePost, *,
                 target=f"post:{post_id}",
                 details={"remote_id": remote.remote_id, "url": remote.url, "how": how},
             )
+            del read
     if not done:
         log.error("post %s: published as %s but the claim was lost", post_id, remote.remote_id)
     return bool(done)
+
+
+def _read_for_notice(db: Session, post_id: int) -> Post | None:
+    """Read, before the audit entry, what announcing the post's outcome reads after it: the
+    post with its account and author in one round trip, and the author's notification
+    channels (:func:`postgate.notifications.recipients.prefetch`, for this transaction
+    only). Appending the entry serialises writers until the commit, so what is read before
+    it is not read while others wait."""
+    post = db.scalars(
+        select(Post)
+        .where(Post.id == post_id)
+        .options(joinedload(Post.account), joinedload(Post.author))
+    ).one_or_none()
+    if post is not None:
+        recipients.prefetch(db, [post.author_id])
+    return post
 
 
 def hold_for_retry(rt: Runtime, claim: Claim, message: str, *, outcome_unknown: bool) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from postgate.errors import PostgateError, ValidationFailed
@@ -101,14 +102,46 @@ def _forget_after_commit(session: Session) -> None:
     session.info.pop(AFTER_COMMIT, None)
 
 
+PING_IDLE_SECONDS = 1.0  # a pooled connection idle this long is pinged before use
+_RETURNED = "postgate_returned_at"
+
+
 def _make_engine(url: str) -> Engine:
-    engine = (
-        _sqlite_engine(url)
-        if url.startswith("sqlite")
-        else create_engine(url, pool_pre_ping=True, future=True)
-    )
+    if url.startswith("sqlite"):
+        engine = _sqlite_engine(url)
+    else:
+        engine = create_engine(url, future=True)
+        event.listen(engine, "connect", _note_returned)
+        event.listen(engine, "checkin", _note_returned)
+        event.listen(engine, "checkout", _pinger(engine.dialect))
     event.listen(engine, "handle_error", _refuse_unstorable)
     return engine
+
+
+def _note_returned(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    record.info[_RETURNED] = time.monotonic()
+
+
+def _pinger(dialect: Any) -> Callable[[Any, Any, Any], None]:
+    """SQLAlchemy's ``pool_pre_ping``, for connections that sat idle in the pool (a second
+    or more): a server restarted, a failover or an idle timeout ends connections while they
+    wait there. One that was returned a moment ago is used at once: pinging it before each
+    transaction cost a round trip per transaction (three per publish). Should the server go
+    away between the return and the next use, that transaction fails on a disconnection,
+    which invalidates the whole pool (SQLAlchemy), as it fails anyway when the server goes
+    away during a transaction; callers already treat both alike (503, a job retried, a
+    claim read back)."""
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is not None and time.monotonic() - returned < PING_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc
+
+    return ping_if_idle
 
 
 def _refuse_unstorable(context: ExceptionContext) -> BaseException | None:
