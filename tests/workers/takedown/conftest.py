@@ -9,13 +9,16 @@ worker processes started on demand (``workers``) and the posts a takedown finds 
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-
 import pytest
 
 from sandbox import client as sandbox
-from tests.workers.takedown.support import connect, publish_as_postgate, tick, user_id
+from tests.workers.takedown.support import (
+    build_scene,
+    connect,
+    publish_as_postgate,
+    tick,
+    user_id,
+)
 from tests.workers.takedown.support import platform as platform  # a fixture
 from tests.workers.takedown.support import workers as workers  # a fixture
 
@@ -24,22 +27,7 @@ from tests.workers.takedown.support import workers as workers  # a fixture
 def scene(rt, actors, platform):
     """acme: 2 old attacker posts and 1 old Postgate post before ``since``; then 5 Postgate
     posts and 20 attacker posts. other: 3 posts in the window, never to be touched."""
-    acme, other = connect(rt, platform, "acme"), connect(rt, platform, "other")
-    author = actors.create("alice", "author")
-    alice = user_id(rt, author.username)
-    for i in range(2):
-        sandbox.post_direct(platform, "acme", f"old attacker post {i}")
-    publish_as_postgate(rt, acme, alice, "old legitimate post")
-    time.sleep(0.05)
-    since = datetime.now(UTC)
-    time.sleep(0.05)
-    for i in range(5):
-        publish_as_postgate(rt, acme, alice, f"legitimate post {i}")
-    for i in range(20):
-        sandbox.post_direct(platform, "acme", f"BUY CRYPTO NOW {i}")
-    for i in range(3):
-        sandbox.post_direct(platform, "other", f"other account post {i}")
-    return {"acme": acme, "other": other, "since": since, "url": platform}
+    return build_scene(rt, actors, platform, old_attacks=2, ours=5, attacks=20, others=3)
 
 
 @pytest.fixture

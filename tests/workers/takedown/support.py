@@ -100,6 +100,30 @@ def live_texts(url: str, name: str) -> set[str]:
     return {p["text"] for p in sandbox.list_live(url, name)}
 
 
+def build_scene(
+    rt, actors, platform: str, *, old_attacks: int, ours: int, attacks: int, others: int
+) -> dict:
+    """acme: ``old_attacks`` attacker posts and one Postgate post before ``since``, then
+    ``ours`` Postgate posts and ``attacks`` attacker posts; other (when ``others``): that many
+    posts in the window, never to be touched."""
+    acme = connect(rt, platform, "acme")
+    other = connect(rt, platform, "other") if others else None
+    alice = user_id(rt, actors.create("alice", "author").username)
+    for i in range(old_attacks):
+        sandbox.post_direct(platform, "acme", f"old attacker post {i}")
+    publish_as_postgate(rt, acme, alice, "old legitimate post")
+    time.sleep(0.05)
+    since = datetime.now(UTC)
+    time.sleep(0.05)
+    for i in range(ours):
+        publish_as_postgate(rt, acme, alice, f"legitimate post {i}")
+    for i in range(attacks):
+        sandbox.post_direct(platform, "acme", f"BUY CRYPTO NOW {i}")
+    for i in range(others):
+        sandbox.post_direct(platform, "other", f"other account post {i}")
+    return {"acme": acme, "other": other, "since": since, "url": platform}
+
+
 def wait_done(client, lead, takedown_id: int, timeout: float = 40) -> dict:
     seen: dict = {}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -11,12 +10,10 @@ from postgate.services.takedown_dispatch import resume_running_takedowns
 from postgate.store.models import Account, Takedown
 from sandbox import client as sandbox
 from tests.workers.takedown.support import (
-    connect,
+    build_scene,
     kill,
     live_texts,
-    publish_as_postgate,
     start,
-    user_id,
     wait_done,
     wait_progress,
 )
@@ -34,18 +31,7 @@ def small_scene(rt, actors, platform):
     and the sandbox's documented deletion limit (30 per 30 minutes, which Postgate paces
     itself by) must hold every call of both runs, or the resumed run rightly waits half an
     hour. How many the dead run sent depends on when the kill lands; at most ``ITEMS``."""
-    acme = connect(rt, platform, "acme")
-    alice = user_id(rt, actors.create("alice", "author").username)
-    sandbox.post_direct(platform, "acme", "old attacker post 0")
-    publish_as_postgate(rt, acme, alice, "old legitimate post")
-    time.sleep(0.05)
-    since = datetime.now(UTC)
-    time.sleep(0.05)
-    for i in range(4):
-        publish_as_postgate(rt, acme, alice, f"legitimate post {i}")
-    for i in range(ITEMS - 4):
-        sandbox.post_direct(platform, "acme", f"BUY CRYPTO NOW {i}")
-    return {"acme": acme, "since": since, "url": platform}
+    return build_scene(rt, actors, platform, old_attacks=1, ours=4, attacks=ITEMS - 4, others=0)
 
 
 def test_killed_worker_midway_is_resumed_by_another(rt, client, actors, small_scene, workers):
