@@ -25,6 +25,9 @@ CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 T = TypeVar("T")
 
 
+POLL_AT_MOST = 0.25  # seconds between two looks of a long wait_until
+
+
 def wait_until(
     predicate: Callable[[], T],
     timeout: float,
@@ -40,22 +43,18 @@ def wait_until(
     After the first second the pause grows, to at most ``POLL_AT_MOST``: a predicate is often
     a request or a query, and polled every 50 ms through a long wait it took CPU from the
     very worker being waited for (the suite runs four test processes on two cores)."""
-    deadline = time.monotonic() + timeout
-    patient_from = time.monotonic() + 1.0
+    started = time.monotonic()
     while True:
         value = predicate()
         if value:
             return value
-        now = time.monotonic()
-        if now > deadline:
+        waited = time.monotonic() - started
+        if waited > timeout:
             said = what() if callable(what) else what
             raise AssertionError(f"timed out after {timeout} s waiting for {said}")
-        if now > patient_from and step < POLL_AT_MOST:
+        if waited > 1.0 and step < POLL_AT_MOST:
             step = min(POLL_AT_MOST, step * 1.5)
         time.sleep(step)
-
-
-POLL_AT_MOST = 0.25  # seconds between two looks of a long wait_until
 
 
 def http_answer(url: str) -> httpx.Response | None:

@@ -197,15 +197,11 @@ def authenticate(db: Session, value: str | None) -> tuple[User, AuthToken]:
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def needs_touch(token: AuthToken) -> bool:
-    """Whether :func:`touch` would write: use is recorded at most once a minute."""
-    return token.last_used_at is None or utcnow() - token.last_used_at > TOUCH_EVERY
-
-
 def touch(db: Session, token: AuthToken) -> None:
     """Record use at most once a minute, to keep reads cheap."""
-    if needs_touch(token):
-        db.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=utcnow()))
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
+        db.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
 
 
 def step_up(
