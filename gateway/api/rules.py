@@ -3,7 +3,9 @@
 Admins replace them (2FA); each change is a new version, in force at once when it only
 tightens, else waiting for a second person (another admin or the security lead, with 2FA)
 to approve it. Admins and the security lead read them, the versions with their diffs, and
-"try" a proposed change against the last 30 days of posts without saving it.
+"try" a proposed change against the last 30 days of posts without saving it: the whole
+rules or catalogue (``POST /rules/try``), one rule's form (``POST /rules/forms/{id}/try``)
+or catalogue rows (``POST /catalog/try``), each with the body its change takes, no code.
 """
 
 from __future__ import annotations
@@ -67,6 +69,21 @@ class RuleFormChange(SteppedUp):
     severity: one_of(("block", "flag")) | None = None  # type: ignore[valid-type]
     options: Annotated[dict[str, Any], Field(default_factory=dict, max_length=20)]
     note: Note = ""
+
+
+class RuleFormTrial(Body):
+    """A rule's form to try, as ``PUT /rules/forms/{id}`` takes it (``otp`` and ``note``
+    are not needed: nothing is saved)."""
+
+    severity: one_of(("block", "flag")) | None = None  # type: ignore[valid-type]
+    options: Annotated[dict[str, Any], Field(default_factory=dict, max_length=20)]
+
+
+class CatalogTrial(Body):
+    """Catalogue rows to try, as ``PUT /catalog`` takes them: ``csv`` or ``products``."""
+
+    csv: CatalogText | None = None
+    products: Annotated[list[Product], Field(max_length=100_000)] | None = None
 
 
 class TermsQuery(Query):
@@ -232,16 +249,40 @@ def put_rule_form(rule_id: str, body: RuleFormChange) -> tuple[dict[str, Any], i
     it, e.g. a domain removed from ``block``, a limit raised, waits for a second person).
     A bad value is a 422 naming ``options.<field>`` (and the line, for a list)."""
     _, rules, _ = _in_force()
-    try:
-        edited = rule_forms.apply(rules, rule_id, body.severity, body.options)
-    except ValidationFailed as exc:
-        if exc.field not in ("rule", "severity"):
-            exc.field = f"options.{exc.field}"
-        raise
+    edited = _form_edit(rules, rule_id, body.severity, body.options)
     if edited == rules:
         raise ValidationFailed("nothing changed", field="options")
     note = body.note or f"rule {rule_id!r} edited"
     return _new_version(rules=edited, note=note)
+
+
+def _form_edit(rules: str, rule_id: str, severity: str | None, options: dict[str, Any]) -> str:
+    """``rules`` with one rule's form applied; a bad value is a 422 naming ``options.<field>``."""
+    try:
+        return rule_forms.apply(rules, rule_id, severity, options)
+    except ValidationFailed as exc:
+        if exc.field not in ("rule", "severity"):
+            exc.field = f"options.{exc.field}"
+        raise
+
+
+@bp.operation(
+    "POST",
+    "/rules/forms/<name:rule_id>/try",
+    body=RuleFormTrial,
+    roles=policy.RUN_CONSOLE,
+    answers={200: Trial},
+)
+def try_rule_form(rule_id: str, body: RuleFormTrial) -> dict[str, Any]:
+    """Run one rule's form, as ``PUT /rules/forms/{id}`` would save it, against the last 30
+    days of posts; nothing saved. Bad values are refused as that ``PUT`` refuses them."""
+    _, rules, _ = _in_force()
+    return _trial(rules=_form_edit(rules, rule_id, body.severity, body.options))
+
+
+def _trial(**proposal: str) -> dict[str, Any]:
+    with rt().store.session() as db:
+        return rule_trial.try_rules(rt(), db, **proposal)
 
 
 @bp.operation(
@@ -297,10 +338,22 @@ def get_catalog(query: CatalogFormat) -> Any:
 def put_catalog(body: CatalogChange) -> tuple[dict[str, Any], int]:
     """Replace the catalogue (CSV text or JSON rows): deleting a product or changing any of
     its cells waits for a second person; adding products takes effect at once."""
-    if (body.csv is None) == (body.products is None):
+    return _new_version(catalog=_catalog_text(body.csv, body.products), note=body.note)
+
+
+def _catalog_text(text: str | None, products: list[Product] | None) -> str:
+    if (text is None) == (products is None):
         raise ValidationFailed("give either csv or products", field="csv")
-    text = body.csv if body.csv is not None else products_csv(body.products or [])
-    return _new_version(catalog=text, note=body.note)
+    return text if text is not None else products_csv(products or [])
+
+
+@bp.operation(
+    "POST", "/catalog/try", body=CatalogTrial, roles=policy.RUN_CONSOLE, answers={200: Trial}
+)
+def try_catalog(body: CatalogTrial) -> dict[str, Any]:
+    """Run a catalogue, as ``PUT /catalog`` would save it, against the last 30 days of
+    posts; nothing saved. A bad row is refused as that ``PUT`` refuses it."""
+    return _trial(catalog=_catalog_text(body.csv, body.products))
 
 
 def products_csv(products: list[Product]) -> str:

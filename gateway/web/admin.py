@@ -103,6 +103,7 @@ def rules_context(**extra: Any) -> dict[str, Any]:
             formdata=None, prefix="rule", data={"rule": rule["id"], "severity": rule["severity"]}
         ),
         "trial": None,
+        "trial_at": None,
         "section": "admin",
     }
     return context | extra

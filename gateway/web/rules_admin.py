@@ -1,7 +1,9 @@
-"""The rules and catalogue page's changes: banned terms added or removed one at a time, the
-rules as a validated TOML editor with "Try it", the catalogue imported as CSV, and the
-decisions on versions (approve or reject a pending one, roll back to an earlier one). Each
-change is a new version through :mod:`postgate.services.rule_versions`, with 2FA."""
+"""The rules and catalogue page's changes: banned terms added or removed one at a time, each
+rule as a form of its kind, the rules as a validated TOML editor, the catalogue's rows and
+its CSV import, and the decisions on versions (approve or reject a pending one, roll back to
+an earlier one). Each change is a new version through :mod:`postgate.services.rule_versions`,
+with 2FA; each change also has "Try it" (a ``try`` button): the same change run against the
+last 30 days of posts by :mod:`postgate.services.rule_trial`, nothing saved, no code needed."""
 
 from __future__ import annotations
 
@@ -142,6 +144,18 @@ def _propose(form: FlaskForm, *, inline: bool = True, **change: Any) -> bool:
     return True
 
 
+def _trying() -> bool:
+    """The "Try it" button was pressed rather than "Save"."""
+    return "try" in request.form
+
+
+def _trial(*, rules: str | None = None, catalog: str | None = None) -> dict[str, Any]:
+    """What the change would have done to the last 30 days of posts; nothing saved. Raises
+    ValidationFailed (naming the line and key) when the change does not make a rule set."""
+    with rt().store.session() as db:
+        return rule_trial.try_rules(rt(), db, rules=rules, catalog=catalog)
+
+
 def _back(form: FlaskForm, **extra: Any) -> ResponseReturnValue:
     if form.errors or extra:
         return render_template("admin/rules.html", **rules_context(**extra)), 422
@@ -165,12 +179,18 @@ def _change_terms(form: TermForm, adding: bool) -> ResponseReturnValue:
     term, rule_id = form.term.data.strip(), form.rule.data
     rules = _current_rules()
     terms = _terms_of(rules, rule_id)
-    if adding and term in terms:
+    if adding and term in terms and not _trying():
         flash(_("This term is already banned."))
         return redirect(url_for("admin.rules"))
     wanted = [*terms, term] if adding else [t for t in terms if t != term]
     try:
         edited = rule_edits.set_terms(rules, rule_id, wanted)
+        if _trying():
+            trial = _trial(rules=edited)
+            page = rules_context(trial=trial, trial_at=f"terms:{rule_id}")
+            if adding:
+                page["add_form"] = form
+            return render_template("admin/rules.html", **page)
     except PostgateError as exc:
         flash_error(exc)
     else:
@@ -208,6 +228,10 @@ def save_rule() -> ResponseReturnValue:
     given = _typed(shown["kind"]) if shown else {}
     try:
         edited = rule_forms.apply(rules, rule_id, form.severity.data, given)
+        if _trying():
+            page = rules_context(trial=_trial(rules=edited), trial_at=f"rule:{rule_id}")
+            page["typed"] = {"rule": rule_id, "given": given}
+            return render_template("admin/rules.html", **page)
     except PostgateError as exc:
         return _rule_error(rule_id, exc, given)
     if edited == rules:
@@ -264,14 +288,14 @@ def save_rules() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _back(form, text_form=form)
     text = form.rules.data.replace("\r\n", "\n")
-    if "try" in request.form:
+    if _trying():
         try:
-            with rt().store.session() as db:
-                trial = rule_trial.try_rules(rt(), db, rules=text)
+            trial = _trial(rules=text)
         except PostgateError as exc:
             show_error(form, exc)
             trial = None
-        return render_template("admin/rules.html", **rules_context(text_form=form, trial=trial))
+        page = rules_context(text_form=form, trial=trial, trial_at="text")
+        return render_template("admin/rules.html", **page), 422 if trial is None else 200
     if _propose(form, rules=text, note=form.note.data or ""):
         return redirect(url_for("admin.rules"))
     return _back(form, text_form=form)
@@ -290,7 +314,18 @@ def import_catalog() -> ResponseReturnValue:
     if not text.strip():
         form.csv.errors = [_("Paste the CSV or choose a file.")]
         return _back(form, catalog_form=form)
-    if _propose(form, catalog=text.replace("\r\n", "\n"), note="catalogue import"):
+    text = text.replace("\r\n", "\n")
+    if _trying():
+        try:
+            trial = _trial(catalog=text)
+        except PostgateError as exc:
+            show_error(form, exc, {"catalog": "csv"})
+            return _back(form, catalog_form=form)
+        if not form.csv.data:
+            form.csv.data = text  # a file is not sent again: the box holds what was tried
+        page = rules_context(catalog_form=form, trial=trial, trial_at="catalog")
+        return render_template("admin/rules.html", **page)
+    if _propose(form, catalog=text, note="catalogue import"):
         return redirect(url_for("admin.rules"))
     return _back(form, catalog_form=form)
 
@@ -314,6 +349,8 @@ def save_product() -> ResponseReturnValue:
     except PostgateError as exc:
         show_error(form, exc)
         return _product_back(form)
+    if _trying():
+        return _try_product(form, original, edited)
     if edited == catalog_rows.to_csv(catalog_rows.rows(catalog)):
         flash(_("Nothing changed."))
         return redirect(url_for("admin.rules") + "#catalog")
@@ -322,6 +359,17 @@ def save_product() -> ResponseReturnValue:
     if _propose(form, catalog=edited, note=f"{verb} product {sku!r}"):
         return redirect(url_for("admin.rules") + "#catalog")
     return _product_back(form)
+
+
+def _try_product(form: ProductForm, original: str, edited: str) -> ResponseReturnValue:
+    try:
+        trial = _trial(catalog=edited)
+    except PostgateError as exc:
+        flash_error(exc)
+        return _product_back(form)
+    page = rules_context(product_form=form, product_open=original, trial=trial)
+    page["trial_at"] = f"product:{original or 'new'}"
+    return render_template("admin/rules.html", **page)
 
 
 def _product_back(form: ProductForm) -> ResponseReturnValue:

@@ -69,6 +69,8 @@ API_ROLES: dict[str, policy.RoleGroup] = {
     "api.rules.try_rules": policy.RUN_CONSOLE,
     "api.rules.get_rule_forms": policy.RUN_CONSOLE,
     "api.rules.put_rule_form": policy.ADMINISTER,
+    "api.rules.try_rule_form": policy.RUN_CONSOLE,
+    "api.rules.try_catalog": policy.RUN_CONSOLE,
     "api.rules.get_terms": policy.RUN_CONSOLE,
     "api.audit.verify": policy.RUN_CONSOLE,
     "api.accounts.add_account": policy.ADMINISTER,
