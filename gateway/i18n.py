@@ -246,6 +246,8 @@ def place_text(place: Place) -> str:
     parts = [place.file]
     if place.line is not None:
         parts.append(gettext("line {line}").format(line=place.line))
+    if place.char is not None:
+        parts.append(gettext("column {char}").format(char=place.char))
     if place.entry is not None:
         parts.append(place.entry)  # rules[2]: as written in the file
     if place.rule is not None:

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .errors import Place, RuleConfigError
+from .syntax import csv_error
 
 COLUMNS = ("sku", "name", "aliases", "price", "currency", "promo_price", "promo_start", "promo_end")
 _PRICE_RE = re.compile(r"\d+(?:\.\d{1,2})?")
@@ -68,9 +69,7 @@ def parse_catalog(content: bytes, path: str = "catalog.csv") -> Catalog:
     try:
         return Catalog(_products(reader, path), content)
     except csv.Error as exc:  # a stray carriage return or quote: not CSV the reader can read
-        raise RuleConfigError(
-            "not CSV: {reason}", where=Place(path, line=reader.line_num + 1), reason=str(exc)
-        ) from None
+        raise csv_error(str(exc), path, reader.line_num + 1) from None
 
 
 def _products(reader: csv.DictReader[str], path: str) -> tuple[Product, ...]:

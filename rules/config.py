@@ -21,6 +21,7 @@ from .errors import Place, RuleConfigError
 from .options import Options
 from .registry import RULE_KINDS
 from .ruleset import RuleSet
+from .syntax import toml_error
 
 _TOP_KEYS = {"catalog", "rules", "accounts"}
 _ACCOUNT_KEYS = {"disable", "override", "rules"}
@@ -223,15 +224,15 @@ def parse_ruleset(rules: bytes, catalog: bytes | None, *, base: str | Path = "."
 
 def _parse(path: Path, raw: bytes) -> dict[str, Any]:
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RuleConfigError(
             "cannot read the rules: {reason}", where=Place(str(path)), reason=str(exc)
         ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RuleConfigError(
-            "not valid TOML: {reason}", where=Place(str(path)), reason=str(exc)
-        ) from None
+        raise toml_error(str(exc), text, str(path)) from None
     for key in data:
         if key not in _TOP_KEYS:
             raise RuleConfigError("unknown top-level key {key!r}", where=Place(str(path)), key=key)

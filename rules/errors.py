@@ -19,11 +19,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Place:
-    """Where in the configuration: the file, then as much as is known of line, entry, rule,
-    account, override, key and column."""
+    """Where in the configuration: the file, then as much as is known of line (and the
+    character in it, ``char``, counted from 1, where a parser says), entry, rule, account,
+    override, key and column (of the catalogue: its name)."""
 
     file: str
     line: int | None = None
+    char: int | None = None
     entry: str | None = None  # e.g. rules[2], when the entry has no usable id
     rule: str | None = None
     account: str | None = None
@@ -38,6 +40,8 @@ class Place:
         text = self.file
         if self.line is not None:
             text += f" line {self.line}"
+        if self.char is not None:
+            text += f", column {self.char}"
         if self.entry is not None:
             text += f", {self.entry}"
         if self.rule is not None:

@@ -108,6 +108,35 @@ def _error(rules: bytes, catalog: bytes | None = None) -> RuleConfigError:
             "catalog.csv line 2, column 'price'",
             "catalog.csv, ligne 2, colonne «\u00a0price\u00a0»\u00a0:",
         ),
+        (  # the TOML parser's own message, its place taken out of its text
+            b"[[rules]]\nid = 'x' kind\n",
+            None,
+            "rules.toml line 2, column 10: not valid TOML: Expected newline or end of document",
+            "rules.toml, ligne 2, colonne 10\u00a0: TOML invalide\u00a0: un retour à la ligne "
+            "est attendu après la valeur",
+        ),
+        (
+            b"[[rules]]\nid = 'x'\nkind = 'prices'\n[[rules]\n",
+            None,
+            "rules.toml line 4, column 8: not valid TOML: Expected ']]' at the end of an array",
+            "rules.toml, ligne 4, colonne 8\u00a0: TOML invalide\u00a0: «\u00a0]]\u00a0» est "
+            "attendu à la fin de la déclaration de la liste de tables",
+        ),
+        (
+            b"[[rules]]\nid = 'x'\nkind = 'prices'\n[a.b]\n[a.b]\n",
+            None,
+            "rules.toml line 5, column 5: not valid TOML: Cannot declare a.b twice",
+            "rules.toml, ligne 5, colonne 5\u00a0: TOML invalide\u00a0: «\u00a0a.b\u00a0» est "
+            "déclaré deux fois",
+        ),
+        (  # the CSV reader's own message
+            b"[[rules]]\nid = 'q'\nkind = 'prices'\n",
+            b"sku,name,aliases,price,currency,promo_price,promo_start,promo_end\n"
+            b"A1,Ca\rsque,,1,EUR,,,\n",
+            "catalog.csv line 2: not CSV: new-line character seen in unquoted field",
+            "catalog.csv, ligne 2\u00a0: ce n\u2019est pas du CSV lisible\u00a0: retour à la "
+            "ligne dans une valeur sans guillemets",
+        ),
     ],
 )
 def test_an_error_reads_french_for_a_french_reader_and_stays_english_for_the_record(
@@ -120,7 +149,7 @@ def test_an_error_reads_french_for_a_french_reader_and_stays_english_for_the_rec
         shown = config_error_text(error)
     assert shown.startswith(french), shown
     with app.test_request_context(headers={"Cookie": "postgate_lang=en"}):
-        assert "line 2" in config_error_text(error)
+        assert config_error_text(error).replace(", line", " line", 1) == str(error)
 
 
 @pytest.fixture
@@ -158,3 +187,35 @@ def test_a_french_admin_saving_a_bad_rules_file_reads_where_and_why_in_french(rt
     assert refused.status_code == 422
     assert "catalog.csv, ligne 2, colonne «\u00a0currency\u00a0»" in shown, shown
     assert "n\u2019est pas un code de devise" in shown
+
+
+def test_a_french_admin_trying_a_bad_toml_or_csv_reads_the_parser_in_french(rt, strict):
+    """The parsers' own messages (tomllib, csv) on the page in French, with their line and
+    column, from "Try it" as from "Save"."""
+    web, actors = strict
+    ada = actors.create("ada", "admin")
+    web.login(ada, lang="fr")
+    rules = rt.settings.rules_path.read_text()
+    tried = web.client.post(
+        "/admin/rules/text",
+        data={
+            "text-csrf_token": web.csrf("/admin/rules"),
+            "text-rules": rules + "\n[[rules]\n",
+            "try": "1",
+        },
+    )
+    page = tried.get_data(as_text=True)
+    line = rules.count("\n") + 2
+    assert tried.status_code == 422
+    assert (
+        f"rules.toml, ligne {line}, colonne 8\u00a0: TOML invalide\u00a0: «\u00a0]]\u00a0»" in page
+    )
+    assert "Expected" not in page and "array declaration" not in page
+    csv = "sku,name,aliases,price,currency,promo_price,promo_start,promo_end\nA,B\rC,,1,EUR,,,\n"
+    for extra in ({"try": "1"}, {"catalog-otp": ada.code()}):
+        data = {"catalog-csrf_token": web.csrf("/admin/rules"), "catalog-csv": csv} | extra
+        refused = web.client.post("/admin/rules/catalog", data=data)
+        shown = refused.get_data(as_text=True)
+        assert refused.status_code == 422
+        assert "catalog.csv, ligne 2\u00a0: ce n\u2019est pas du CSV lisible\u00a0: retour" in shown
+        assert "new-line character" not in shown
