@@ -50,6 +50,10 @@ def rules_text(text: str | None) -> str:
     return reason_words.rules_text(words(), text)
 
 
+def account_change_text(text: str) -> str:
+    return reason_words.account_change_text(words(), text)
+
+
 def takedown_text(text: str | None) -> str:
     return reason_words.takedown_text(words(), text)
 

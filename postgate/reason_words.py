@@ -147,6 +147,16 @@ RULE_TEXTS: tuple[str, ...] = (
     N_('product "{sku}" deleted'),
     N_('product "{sku}": {fields} changed'),
 )
+# How a pending change of an account's settings loosens it
+# (postgate.services.account_changes._loosened, whose phrases these match exactly).
+ACCOUNT_CHANGE_TEXTS: tuple[str, ...] = (
+    N_("windows widened ({when} now allowed)"),
+    N_("blackout dates removed: {dates}"),
+    N_("approvals required lowered from {old} to {new}"),
+    N_(
+        "time zone changed from {old} to {new}: the posting windows and blackout dates move with it"
+    ),
+)
 EVERYONE = N_("everyone")
 # What a takedown says of a post it could not confirm gone, of a credential it could not
 # revoke (workers/takedown_account.py, takedown_items.py), and of what it could not check.
@@ -256,6 +266,18 @@ def rules_text(words: Words, text: str | None) -> str:
     administrator's own note shows as written."""
     text = text or ""
     found = _match(text.strip(), RULE_TEXTS) if text and not words.english else None
+    if found is None:
+        return text
+    template, params = found
+    try:
+        return words.gettext(template).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def account_change_text(words: Words, text: str) -> str:
+    """How a pending account change loosens protection, in the reader's language."""
+    found = _match(text.strip(), ACCOUNT_CHANGE_TEXTS) if text and not words.english else None
     if found is None:
         return text
     template, params = found

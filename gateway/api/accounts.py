@@ -16,6 +16,7 @@ from gateway.api import answers
 from gateway.api.operations import ApiBlueprint
 from gateway.api.types import Limited, SteppedUp, Text, column_length
 from gateway.context import rt, source_address
+from gateway.reasons import account_change_text
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import account_changes, accounts
@@ -72,6 +73,14 @@ class AccountChanges(SteppedUp):
 
 def _secret(credentials: str | dict[str, Any] | None) -> str | None:
     return json.dumps(credentials) if isinstance(credentials, dict) else credentials
+
+
+def _change(change: Any) -> dict[str, Any]:
+    """A pending account change as the API answers it: ``widens`` in English (the record)
+    and ``widens_text``, the same reasons in the caller's language."""
+    shown = account_changes.change_to_dict(change)
+    shown["widens_text"] = [account_change_text(reason) for reason in shown["widens"]]
+    return shown
 
 
 @bp.operation("GET", "/accounts", answers={200: answers.AccountList})
@@ -155,7 +164,7 @@ def update_account(name: str, body: AccountChanges) -> Any:
             rt(), db, name, changes, actor=current_user().username, source=source_address()
         )
         if done.pending is not None:
-            return account_changes.change_to_dict(done.pending), 202
+            return _change(done.pending), 202
         return accounts.account_to_dict(done.account)
 
 
@@ -168,11 +177,7 @@ def update_account(name: str, body: AccountChanges) -> Any:
 def list_account_changes() -> dict[str, Any]:
     """Changes of accounts' posting windows and blackout dates waiting for a second person."""
     with rt().store.session() as db:
-        return {
-            "changes": [
-                account_changes.change_to_dict(c) for c in account_changes.pending_changes(db)
-            ]
-        }
+        return {"changes": [_change(c) for c in account_changes.pending_changes(db)]}
 
 
 @bp.operation(
@@ -191,7 +196,7 @@ def approve_account_change(change_id: int, body: SteppedUp) -> dict[str, Any]:
         change = account_changes.approve(
             rt(), db, change_id, actor=current_user().username, source=source_address()
         )
-        return account_changes.change_to_dict(change)
+        return _change(change)
 
 
 @bp.operation(
@@ -209,4 +214,4 @@ def deny_account_change(change_id: int, body: SteppedUp) -> dict[str, Any]:
         change = account_changes.deny(
             rt(), db, change_id, actor=current_user().username, source=source_address()
         )
-        return account_changes.change_to_dict(change)
+        return _change(change)

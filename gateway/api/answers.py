@@ -149,6 +149,9 @@ class AccountChange(Answer):
     timezone: str | None = None
     approvals_required: int | None = None
     widens: list[str]
+    widens_text: list[str] = Field(
+        description="The reasons of widens in the caller's language (Accept-Language)."
+    )
     requested_by: str
     requested_at: Time
     outcome: str = Field(description="pending, approved or denied")

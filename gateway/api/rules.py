@@ -21,6 +21,7 @@ from gateway.access import current_user
 from gateway.api.operations import ApiBlueprint
 from gateway.api.types import Answer, Body, Query, SteppedUp, Text, one_of
 from gateway.context import rt, source_address
+from gateway.reasons import rules_text
 from postgate import policy
 from postgate.errors import ValidationFailed
 from postgate.services import rule_edits, rule_forms, rule_trial, rule_versions
@@ -119,6 +120,9 @@ class RulesVersion(Answer):
     base_id: int | None
     rollback_of: int | None
     loosening: list[str]
+    loosening_text: list[str] = Field(
+        description="The loosening reasons in the caller's language (Accept-Language)."
+    )
     note: str
     decided_by: str | None
     decided_at: str | None
@@ -189,6 +193,14 @@ class Trial(Answer):
     posts: list[TrialPost]
 
 
+def _version(db: Any, row: Any, *, content: bool = False) -> dict[str, Any]:
+    """A version as the API answers it: ``loosening`` in English (the record, what clients
+    match on) and ``loosening_text``, the same reasons in the caller's language."""
+    shown = rule_versions.to_dict(db, row, content=content)
+    shown["loosening_text"] = [rules_text(reason) for reason in shown["loosening"]]
+    return shown
+
+
 def _in_force() -> tuple[int | None, str, str | None]:
     with rt().store.session() as db:
         row = rule_versions.in_force(db)
@@ -202,14 +214,14 @@ def _new_version(**change: Any) -> tuple[dict[str, Any], int]:
         row = rule_versions.propose(
             rt(), db, actor=current_user().username, source=source_address(), **change
         )
-        return rule_versions.to_dict(db, row), 201
+        return _version(db, row), 201
 
 
 @bp.operation("GET", "/rules", roles=policy.RUN_CONSOLE, answers={200: RulesVersion})
 def get_rules() -> dict[str, Any]:
     """The version in force, with its rules and catalogue (the files until one is stored)."""
     with rt().store.transaction() as db:
-        return rule_versions.to_dict(db, rule_versions.current(rt(), db), content=True)
+        return _version(db, rule_versions.current(rt(), db), content=True)
 
 
 @bp.operation(
@@ -372,7 +384,7 @@ def products_csv(products: list[Product]) -> str:
 def list_versions() -> dict[str, Any]:
     """The latest 100 versions, newest first, each with its diff."""
     with rt().store.session() as db:
-        return {"versions": [rule_versions.to_dict(db, v) for v in rule_versions.history(db)]}
+        return {"versions": [_version(db, v) for v in rule_versions.history(db)]}
 
 
 @bp.operation(
@@ -381,13 +393,13 @@ def list_versions() -> dict[str, Any]:
 def get_version(version_id: int) -> dict[str, Any]:
     """One version with its rules and catalogue."""
     with rt().store.session() as db:
-        return rule_versions.to_dict(db, rule_versions.find(db, version_id), content=True)
+        return _version(db, rule_versions.find(db, version_id), content=True)
 
 
 def _decide(how: Any, version_id: int) -> dict[str, Any]:
     with rt().store.transaction() as db:
         row = how(rt(), db, version_id, actor=current_user().username, source=source_address())
-        return rule_versions.to_dict(db, row)
+        return _version(db, row)
 
 
 @bp.operation(

@@ -29,6 +29,9 @@ def test_fewer_approvals_wait_for_a_second_person(rt, client, actors) -> None:
     change = asked.get_json()
     assert change["approvals_required"] == 1
     assert change["widens"] == ["approvals required lowered from 2 to 1"]
+    assert change["widens_text"] == ["approbations requises abaissées de 2 à 1"]  # French first
+    listed = client.get("/api/v1/account-changes", headers=ada.headers | {"Accept-Language": "en"})
+    assert listed.get_json()["changes"][0]["widens_text"] == change["widens"]
     assert _account(rt).approvals_required == 2
     url = f"/api/v1/account-changes/{change['id']}/approve"
     done = client.post(url, json={"otp": bea.code()}, headers=bea.headers)
@@ -59,6 +62,10 @@ def test_a_new_time_zone_waits_when_the_account_has_windows_only(rt, client, act
     change = asked.get_json()
     assert change["timezone"] == "America/New_York" and change["approvals_required"] is None
     assert change["widens"][0].startswith("time zone changed from Europe/Paris")
+    assert change["widens_text"] == [
+        "fuseau horaire changé de Europe/Paris à America/New_York\u00a0: les plages de "
+        "publication et les dates interdites se décalent avec lui"
+    ]
     account = _account(rt)
     assert account.timezone == "Europe/Paris"  # waits
     assert account.approvals_required == 2  # the tightening part applied at once

@@ -50,6 +50,7 @@ def test_widening_waits_for_a_second_person_who_approves_with_2fa(rt, client, ac
     change = asked.get_json()
     assert change["outcome"] == "pending" and change["windows"] == EVERY_DAY
     assert change["widens"] == ["windows widened (sat 08:00 now allowed)"]
+    assert change["widens_text"] == ["plages de publication élargies (sat 08:00 désormais permis)"]
     # The tightening part (more approvals) applied; the windows did not.
     assert _stored(rt)[0] == WEEKDAYS
     shown = client.get("/api/v1/accounts", headers=ada.headers).get_json()["accounts"]
@@ -120,6 +121,7 @@ def test_removing_a_blackout_date_waits_and_can_be_denied(rt, client, actors) ->
     )
     assert asked.status_code == 202
     assert asked.get_json()["widens"] == ["blackout dates removed: 2030-12-24"]
+    assert asked.get_json()["widens_text"] == ["dates interdites retirées\u00a0: 2030-12-24"]
     assert _stored(rt)[1] == ["2030-12-24", "2030-12-25"]
     denied = client.post(
         f"/api/v1/account-changes/{asked.get_json()['id']}/deny", json={}, headers=bea.headers

@@ -85,3 +85,27 @@ def test_catalogue_rows_tried(rt, scene):
     neither = client.post("/api/v1/catalog/try", json={}, headers=ada.headers)
     assert neither.status_code == 422 and neither.get_json()["field"] == "csv"
     assert saved(client, ada) == before and current_ruleset(rt).version == version
+
+
+def test_loosening_reasons_in_the_callers_language(rt, scene):
+    """``loosening`` stays the English record; ``loosening_text`` says it in the caller's
+    language, as the rules page does."""
+    client, actors, _ = scene
+    ada = actors.person("ada", "admin")
+    put = client.put(
+        "/api/v1/rules/forms/links",
+        json={"options": {"block": ["bit.ly"]}, "otp": ada.code()},
+        headers=ada.headers | {"Accept-Language": "fr-FR,fr;q=0.9"},
+    )
+    assert put.status_code == 201, put.get_json()
+    version = put.get_json()
+    english = 'rule "links": tinyurl.com, grabify.link, iplogger.org removed from block'
+    assert version["loosening"] == [english]
+    assert version["loosening_text"] == [
+        "règle «\u00a0links\u00a0»\u00a0: tinyurl.com, grabify.link, iplogger.org retiré de block"
+    ], version["loosening_text"]
+    shown = client.get(
+        f"/api/v1/rules/versions/{version['id']}",
+        headers=ada.headers | {"Accept-Language": "en"},
+    ).get_json()
+    assert shown["loosening_text"] == shown["loosening"] == [english]
