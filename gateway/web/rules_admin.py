@@ -179,7 +179,7 @@ def _change_terms(form: TermForm, adding: bool) -> ResponseReturnValue:
     term, rule_id = form.term.data.strip(), form.rule.data
     rules = _current_rules()
     terms = _terms_of(rules, rule_id)
-    if adding and term in terms and not _trying():
+    if adding and term in terms:
         flash(_("This term is already banned."))
         return redirect(url_for("admin.rules"))
     wanted = [*terms, term] if adding else [t for t in terms if t != term]
