@@ -88,3 +88,35 @@ def test_a_dead_runs_takedown_is_queued_again_by_the_rescue_loop(rt, client, act
     time.sleep(0.1)  # the dead run's lease expires
     _rescue_safely(rt)
     assert queue.takedown_job_waiting(rt, takedown_id)
+
+
+def test_a_delete_whose_answer_timed_out_is_read_before_it_is_sent_again(
+    rt, client, actors, sandbox_url
+):
+    """Within one run: the platform carried the delete out but its answer came after the
+    connector's 10 s timeout. The post is read alone (404) instead of deleted a second time."""
+    from workers import takedown
+
+    make_account(
+        rt, "acme", base_url=sandbox_url, credentials=sandbox_credentials(sandbox_url, "acme")
+    )
+    post = sandbox.post_direct(sandbox_url, "acme", "scam")["id"]
+    lead = actors.person("sam", "security")
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    takedown_id = client.post(
+        "/api/v1/takedowns", json={"since": since.isoformat()}, headers=lead.headers
+    ).get_json()["id"]
+    sandbox.set_faults(sandbox_url, delete_hold_ms=11_000)
+
+    takedown.execute(rt, takedown_id)
+
+    done = client.get(f"/api/v1/takedowns/{takedown_id}", headers=lead.headers).get_json()
+    assert done["status"] == "done"
+    [item] = done["items"]
+    assert item["outcome"] == "deleted" and item["reason"].startswith("gone when retried")
+    calls = [
+        (a["method"], a["path"])
+        for a in sandbox.arrivals(sandbox_url, "acme")
+        if a["path"] == f"/api/v1/statuses/{post}" and a["method"] != "PUT"  # neutralised
+    ]
+    assert calls == [("DELETE", f"/api/v1/statuses/{post}"), ("GET", f"/api/v1/statuses/{post}")]
