@@ -534,13 +534,18 @@ def _delete_once(remote_id: str) -> Callable[[Any], str]:
     """The delete call, as :meth:`AccountTakedown.call` repeats it: once a call's outcome is
     unknown (its answer lost to a timeout, a 5xx), the post is read alone before it is sent
     again, and a 404 ends it as ``not_found``, which the item's count of calls makes a
-    deletion of ours: a delete call saved, a minute at Mastodon's 30 per 30 minutes."""
+    deletion of ours: a delete call saved, a minute at Mastodon's 30 per 30 minutes. A read
+    that fails settles nothing (and teaches the deletion pace nothing): the delete goes again."""
     unknown = False
 
     def action(connector: Any) -> str:
         nonlocal unknown
-        if unknown and connector.post_exists(remote_id) is False:
-            return str(ItemOutcome.NOT_FOUND)
+        if unknown:
+            try:
+                if connector.post_exists(remote_id) is False:
+                    return str(ItemOutcome.NOT_FOUND)
+            except ConnectorError as exc:
+                log.info("takedown: could not read %s before deleting again: %s", remote_id, exc)
         try:
             return str(connector.delete(remote_id))
         except RetryableError as exc:
