@@ -97,9 +97,14 @@ return 0
 
 # KEYS: the bucket the answer speaks of, its in-flight set. ARGV: token, limit, remaining,
 # reset_in_ms (-1: the answer announced no window), pause_ms (0: none).
+# The platform's ``remaining`` already counts the calls that reached it before this one:
+# only the calls counted after this one and still unanswered are taken off it. A call of a
+# process that died unanswered (its delete was carried out, a takedown resumed) is counted
+# by the platform; taking it off again cost a resumed takedown its window's last deletions.
 _OBSERVE = _lua("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local sent = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1])) or now
 redis.call('ZREM', KEYS[2], ARGV[1])
 local pause_ms = tonumber(ARGV[5])
 if pause_ms > 0 then
@@ -119,7 +124,7 @@ if seen then period = math.max(tonumber(h[3]) or 0, reset_in) end
 if period <= 0 then period = DEFAULT_PERIOD_MS end
 if reset_in == 0 then reset_in = period end
 local reset = now + reset_in
-local remaining = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[2])
+local remaining = tonumber(ARGV[3]) - redis.call('ZCOUNT', KEYS[2], sent, '+inf')
 local known_reset = tonumber(h[2]) or 0
 local known = tonumber(h[1])
 if seen and known and reset < known_reset + period / 2 and known < remaining then

@@ -166,6 +166,11 @@ TAKEDOWN_TEXTS: tuple[str, ...] = (
     N_("could not read the account's history: {detail}"),
     N_("could not list the account again to check: {detail}"),
     N_("gone when retried: an earlier delete call (its answer lost) took it down"),
+    N_(
+        "gone when the takedown resumed: a delete call of an earlier run, whose answer was not"
+        " stored, took it down; absent from a complete listing of the account and answered 404"
+        " when read on its own, so no delete call was sent again"
+    ),
     N_("revoked earlier by this takedown"),
     N_("{reason}. By hand: {manual}"),
     N_("the platform offers no revocation through its API"),

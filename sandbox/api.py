@@ -218,8 +218,13 @@ def account_statuses(account_id: str) -> Response:
         min_id=id_param(request.args.get("min_id")),
         include_private=is_owner(caller, account) and current_realism().owner_sees_all,
     )
+    hidden = state.current_faults().unlisted_ids  # a listing that leaves some out
     response = jsonify(
-        [with_media(status_json(status, account, state.base()), status.id) for status in page]
+        [
+            with_media(status_json(status, account, state.base()), status.id)
+            for status in page
+            if str(status.id) not in hidden
+        ]
     )
     url = f"{state.base()}/api/v1/accounts/{account.id}/statuses"
     link = link_header(url, page, limit if "limit" in request.args else None)

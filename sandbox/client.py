@@ -88,7 +88,7 @@ def get_account(base_url: str, name: str) -> dict[str, Any]:
 
 
 def get_faults(base_url: str) -> dict[str, Any]:
-    """Current ``{"latency_ms", "rate_limit", "error_rate"}``."""
+    """Current ``{"latency_ms", "rate_limit", "error_rate", "delete_hold_ms", "unlisted_ids"}``."""
     return _call(base_url, "GET", "/sandbox/faults")
 
 
@@ -98,9 +98,17 @@ def set_faults(
     latency_ms: int = _UNSET,
     rate_limit: str | None = _UNSET,
     error_rate: float = _UNSET,
+    delete_hold_ms: int = _UNSET,
+    unlisted_ids: list[str] = _UNSET,
 ) -> dict[str, Any]:
     """Change only the settings passed (``rate_limit=None`` removes the limit)."""
-    changes = {"latency_ms": latency_ms, "rate_limit": rate_limit, "error_rate": error_rate}
+    changes = {
+        "latency_ms": latency_ms,
+        "rate_limit": rate_limit,
+        "error_rate": error_rate,
+        "delete_hold_ms": delete_hold_ms,
+        "unlisted_ids": unlisted_ids,
+    }
     body = {key: value for key, value in changes.items() if value is not _UNSET}
     return _call(base_url, "PUT", "/sandbox/faults", body)
 

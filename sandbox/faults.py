@@ -39,23 +39,46 @@ def parse_rate_limit(text: str) -> RateLimit:
 
 @dataclass(frozen=True)
 class Faults:
-    """The faults applied to ``/api/v1/*`` and ``/oauth/*`` requests."""
+    """The faults applied to ``/api/v1/*`` and ``/oauth/*`` requests.
+
+    ``delete_hold_ms``: a ``DELETE`` is carried out, then its answer held that long (a
+    worker killed while it waits never learns the outcome). ``unlisted_ids``: statuses the
+    account listing leaves out while they stay live (``GET /api/v1/statuses/:id`` still
+    shows them), as a server whose listing cannot be trusted would.
+    """
 
     latency_ms: int = 0
     rate_limit: RateLimit | None = None
     error_rate: float = 0.0
+    delete_hold_ms: int = 0
+    unlisted_ids: frozenset[str] = frozenset()
 
     def to_json(self) -> dict[str, Any]:
         """The shape ``GET /sandbox/faults`` answers and ``PUT`` accepts."""
         limit = str(self.rate_limit) if self.rate_limit else None
-        return {"latency_ms": self.latency_ms, "rate_limit": limit, "error_rate": self.error_rate}
+        return {
+            "latency_ms": self.latency_ms,
+            "rate_limit": limit,
+            "error_rate": self.error_rate,
+            "delete_hold_ms": self.delete_hold_ms,
+            "unlisted_ids": sorted(self.unlisted_ids),
+        }
 
 
-def check_latency(value: Any) -> int:
+def check_latency(value: Any, name: str = "latency_ms") -> int:
     """Validate a latency in milliseconds (a non-negative integer)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("latency_ms must be a non-negative integer")
+        raise ValueError(f"{name} must be a non-negative integer")
     return value
+
+
+def check_ids(value: Any) -> frozenset[str]:
+    """Validate a list of status ids (strings of digits)."""
+    if not isinstance(value, list) or not all(
+        isinstance(i, str) and i.isascii() and i.isdigit() for i in value
+    ):
+        raise ValueError("unlisted_ids must be a list of status ids")
+    return frozenset(value)
 
 
 def check_error_rate(value: Any) -> float:
@@ -67,7 +90,7 @@ def check_error_rate(value: Any) -> float:
 
 def updated_faults(current: Faults, changes: dict[str, Any]) -> Faults:
     """Apply a partial update from JSON; keys left out keep their value."""
-    unknown = set(changes) - {"latency_ms", "rate_limit", "error_rate"}
+    unknown = set(changes) - {*Faults().to_json()}
     if unknown:
         raise ValueError(f"unknown fault setting: {sorted(unknown)[0]}")
     result = current
@@ -75,6 +98,11 @@ def updated_faults(current: Faults, changes: dict[str, Any]) -> Faults:
         result = replace(result, latency_ms=check_latency(changes["latency_ms"]))
     if "error_rate" in changes:
         result = replace(result, error_rate=check_error_rate(changes["error_rate"]))
+    if "delete_hold_ms" in changes:
+        hold = check_latency(changes["delete_hold_ms"], "delete_hold_ms")
+        result = replace(result, delete_hold_ms=hold)
+    if "unlisted_ids" in changes:
+        result = replace(result, unlisted_ids=check_ids(changes["unlisted_ids"]))
     if "rate_limit" in changes:
         raw = changes["rate_limit"]
         if raw is not None and not isinstance(raw, str):

@@ -77,4 +77,6 @@ def after_request(response: Response) -> Response:
     faults = g.get("sandbox_faults")
     if faults is not None and request.method not in READS:
         time.sleep(faults.latency_ms / 1000)
+        if request.method == "DELETE" and response.status_code == 200:
+            time.sleep(faults.delete_hold_ms / 1000)  # carried out; the answer is late
     return response

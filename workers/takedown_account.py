@@ -42,7 +42,7 @@ from postgate.services.takedown_windows import (
 from postgate.states import AccountStatus, ItemOutcome
 from postgate.store.models import Account, Takedown
 from workers.pacing import Pacer
-from workers.takedown_items import ACTOR, AccountItems, Outcome
+from workers.takedown_items import ACTOR, AccountItems, Outcome, Unrecorded
 from workers.takedown_pace import DeletionPace
 from workers.tokens import LEASE_SECONDS as REFRESH_LEASE_SECONDS
 from workers.tokens import refresh_lease
@@ -59,6 +59,12 @@ MAX_WAIT = 900.0  # longest single wait a platform may ask for
 LIST_LIMIT = 10_000
 SWEEPS = 3  # listings after the deletions, for posts that appeared meanwhile
 NO_REVOCATION = "the platform offers no revocation through its API"
+PUBLIC_AUDIENCES = ("public", "unlisted")  # what any listing of the account shows
+CONFIRMED_GONE = (
+    "gone when the takedown resumed: a delete call of an earlier run, whose answer was not"
+    " stored, took it down; absent from a complete listing of the account and answered 404"
+    " when read on its own, so no delete call was sent again"
+)
 
 
 class Run(Protocol):
@@ -210,8 +216,67 @@ class AccountTakedown:
             listed, _ = self.call(lambda c: c.list_recent(since=None, limit=LIST_LIMIT))
         except CallFailed as exc:
             self.items.note_listing_failure(exc.reason)
+            written = self.written(listed)
+            return self.items.add(listed, self.since, self.scope, published=store, written=written)
         written = self.written(listed)
-        return self.items.add(listed, self.since, self.scope, published=store, written=written)
+        added = self.items.add(listed, self.since, self.scope, published=store, written=written)
+        self.settle_earlier_deletes(listed)
+        return added
+
+    def settle_earlier_deletes(self, listed: list[RemotePost]) -> None:
+        """Record deleted, without another delete call, the items whose delete call an
+        earlier run may have sent without storing the answer (a crash), that this complete
+        listing no longer shows and that the platform says are gone when asked for alone.
+
+        Only items with a delete call counted (``attempts > 0``): a post merely missing
+        from a listing may be the listing's fault, and is deleted as usual. ``listed`` is a
+        listing that read every page (a failed one never gets here); when it stopped at
+        ``LIST_LIMIT``, only posts newer than its oldest count as covered; a post of an
+        audience the listing cannot show is not judged by it. The absent ones are each
+        read on their own (Mastodon: ``GET /api/v1/statuses/:id``, from the general request
+        budget, not the 30 deletions per 30 minutes): a 404 settles the item; a post the
+        platform still shows (a listing that left it out), a read that fails, or a platform
+        that cannot be asked leaves the item to be deleted again, where a 404 also counts
+        as deleted (:meth:`AccountItems.record`)."""
+        candidates = self.items.sent_unrecorded()
+        if not candidates:
+            return
+        shown = {post.remote_id for post in listed}
+        absent = [c for c in candidates if c.remote_id not in shown and self._judged(c, listed)]
+        if not absent:
+            return
+
+        def gone(remote_id: str) -> bool:
+            try:
+                exists, _ = self.call(lambda c: c.post_exists(remote_id))
+            except CallFailed as exc:
+                log.info("takedown %s: could not read %s: %s", self.takedown_id, remote_id, exc)
+                return False
+            return exists is False
+
+        with ThreadPoolExecutor(DELETERS_PER_ACCOUNT, f"confirm-{self.account.name}") as pool:
+            verdicts = list(pool.map(lambda item: gone(item.remote_id), absent))
+        confirmed = [item.id for item, verdict in zip(absent, verdicts, strict=True) if verdict]
+        log.info(
+            "takedown %s: %s: %d of %d earlier delete calls confirmed without sending again",
+            self.takedown_id,
+            self.account.name,
+            len(confirmed),
+            len(absent),
+        )
+        self.items.record_confirmed(confirmed, CONFIRMED_GONE)
+
+    def _judged(self, item: Unrecorded, listed: list[RemotePost]) -> bool:
+        """Whether a complete ``listed`` would show ``item`` if it were still there: its
+        audience is one the listing shows, and it is newer than the oldest listed post when
+        the listing stopped at ``LIST_LIMIT``."""
+        sees_all = capabilities_of(self.account.platform).list_non_public
+        if not sees_all and item.visibility not in PUBLIC_AUDIENCES:
+            return False
+        if len(listed) < LIST_LIMIT:
+            return True
+        oldest = min(post.created_at for post in listed)
+        return item.created_at is not None and item.created_at > oldest
 
     def written(self, listed: list[RemotePost]) -> set[str]:
         """Which listed posts the platform's own history shows written in the window
@@ -321,7 +386,7 @@ class AccountTakedown:
         if not capabilities_of(self.account.platform).delete:  # said in the preview too
             return Outcome(item_id, ItemOutcome.FAILED, DELETE_BY_HAND, 0)
         try:
-            outcome, attempts = self.call(lambda c: c.delete(remote_id), deleting=True)
+            outcome, attempts = self.call(_delete_once(remote_id), deleting=True)
             self.pace.deleted()
             reason = ""
         except CallFailed as exc:
@@ -463,6 +528,31 @@ class AccountTakedown:
         if asked:
             return False, asked
         return False, "the platform accepted the revocation but the credential still works"
+
+
+def _delete_once(remote_id: str) -> Callable[[Any], str]:
+    """The delete call, as :meth:`AccountTakedown.call` repeats it: once a call's outcome is
+    unknown (its answer lost to a timeout, a 5xx), the post is read alone before it is sent
+    again, and a 404 ends it as ``not_found``, which the item's count of calls makes a
+    deletion of ours: a delete call saved, a minute at Mastodon's 30 per 30 minutes. A read
+    that fails settles nothing (and teaches the deletion pace nothing): the delete goes again."""
+    unknown = False
+
+    def action(connector: Any) -> str:
+        nonlocal unknown
+        if unknown:
+            try:
+                if connector.post_exists(remote_id) is False:
+                    return str(ItemOutcome.NOT_FOUND)
+            except ConnectorError as exc:
+                log.info("takedown: could not read %s before deleting again: %s", remote_id, exc)
+        try:
+            return str(connector.delete(remote_id))
+        except RetryableError as exc:
+            unknown = unknown or exc.outcome_unknown
+            raise
+
+    return action
 
 
 def _credential_is_dead(connector: Any) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, select, update
@@ -39,6 +39,27 @@ class Outcome:
     outcome: str
     reason: str
     attempts: int
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """An item whose delete call may have gone out without its answer being stored."""
+
+    id: int
+    remote_id: str
+    created_at: datetime | None  # the platform's, as stored in the evidence
+    visibility: str | None
+
+    @classmethod
+    def of(cls, item_id: int, remote_id: str, evidence: dict[str, Any]) -> Unrecorded:
+        try:
+            created: datetime | None = datetime.fromisoformat(evidence["created_at"])
+        except (KeyError, TypeError, ValueError):
+            created = None
+        if created is not None and created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)  # the store keeps UTC
+        visibility = evidence.get("visibility")
+        return cls(item_id, remote_id, created, visibility if isinstance(visibility, str) else None)
 
 
 class AccountItems:
@@ -177,6 +198,33 @@ class AccountItems:
                     .order_by(TakedownItem.id)
                 ).all()
             )
+
+    def sent_unrecorded(self) -> list[Unrecorded]:
+        """Items still to delete that have a delete call counted (``attempts > 0``): an
+        earlier run marked them before sending and died before storing the answers."""
+        with self.rt.store.session() as db:
+            rows = db.execute(
+                select(TakedownItem.id, TakedownItem.remote_id, TakedownItem.evidence).where(
+                    TakedownItem.takedown_id == self.takedown_id,
+                    TakedownItem.account_id == self.account_id,
+                    TakedownItem.outcome.in_((ItemOutcome.PENDING, ItemOutcome.NEUTRALISED)),
+                    TakedownItem.attempts > 0,
+                )
+            ).all()
+        return [Unrecorded.of(item_id, remote_id, ev or {}) for item_id, remote_id, ev in rows]
+
+    def record_confirmed(self, item_ids: list[int], reason: str) -> None:
+        """Items found gone without another delete call: ``deleted``, with how it was known."""
+        if not item_ids:
+            return
+        with self.rt.store.transaction() as db:
+            for item_id in item_ids:
+                item = db.get(TakedownItem, item_id)
+                if item is not None and item.outcome in (
+                    ItemOutcome.PENDING,
+                    ItemOutcome.NEUTRALISED,
+                ):
+                    self._record_one(db, Outcome(item_id, ItemOutcome.DELETED, reason, 1))
 
     # --- media evidence -------------------------------------------------------------------
 

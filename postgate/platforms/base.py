@@ -253,6 +253,14 @@ class Connector(ABC):
         None where the platform keeps no such history (its listed times then decide)."""
         return None
 
+    def post_exists(self, remote_id: str) -> bool | None:
+        """Whether the platform still holds the post, asked of that post alone (one read, no
+        delete): False when it answers that the post is gone, None where the connector
+        cannot ask. A takedown resumed after a crash uses it to settle a post whose delete
+        call may have gone out without spending another delete (Mastodon allows 30 per 30
+        minutes)."""
+        return None
+
     def find_by_key(
         self, idempotency_key: str, key_time: datetime | None = None
     ) -> RemotePost | None:

@@ -222,6 +222,22 @@ class MastodonConnector(Connector):
             raise answer.malformed("with another status's id")
         return "deleted"
 
+    def post_exists(self, remote_id: str) -> bool:
+        """``GET /api/v1/statuses/:id``: 404 once the status is deleted (Mastodon discards it
+        at once, and ``Status``'s default scope leaves discarded ones out); the owner's token
+        sees its own statuses of every visibility. A read, counted by the general limit
+        (300 per 5 minutes per token), not by ``throttle_api_delete``."""
+        response = self._http.send(
+            "GET", f"/api/v1/statuses/{segment(remote_id)}", headers=self._auth()
+        )
+        if response.status_code == 404:
+            return False
+        answer = self._http.answer(self._http.check(response), "the status")
+        status = answer.object()
+        if answer.identifier(status.get("id"), "a status id") != remote_id:
+            raise answer.malformed("with another status's id")
+        return True
+
     def edit(self, remote_id: str, text: str) -> str:
         """Replace a status's text and remove its media (``PUT /api/v1/statuses/:id``,
         Mastodon 3.5+, with an empty ``media_ids``: without it the media stay;

@@ -131,3 +131,20 @@ def test_an_epoch_reset_and_a_delay_reset_are_both_read():
     window = announced_window(draft, lambda: now)
     assert (window.remaining, window.reset_in) == (10, 30)
     assert announced_window(httpx.Headers({"X-RateLimit-Limit": "x"}), lambda: now) is None
+
+
+def test_a_call_whose_process_died_is_not_taken_off_the_platforms_count_twice(rt):
+    """A worker killed while its calls waited for answers leaves them in flight for a
+    minute; the platform counted them when they arrived, so the next answer's ``remaining``
+    already includes them (a resumed takedown lost its window's last deletions otherwise)."""
+    platform = Platform(limit=10, period=60)
+    quotas = Quotas(calls=Quota(10, 60))
+    budget = Budget(rt, 7, quotas, Priority.SETTLE)
+    for _ in range(3):  # the dead process's calls: counted here, and by the platform
+        token, wait = budget.try_acquire("POST")
+        assert token and wait == 0
+        platform(httpx.Request("POST", "https://mastodon.test/api/v1/statuses"))
+    resumed = client(rt, platform, Priority.SETTLE, quotas=quotas, max_wait=0.1)
+    for _ in range(7):  # the 7 the platform has left, every one of them
+        assert resumed.post("/api/v1/statuses").status_code == 200
+    assert platform.used == 10 and platform.refused == 0

@@ -50,13 +50,15 @@ def test_bad_account_name_is_422(client):
 
 
 def test_faults_read_and_partial_update(client):
+    calm = {"delete_hold_ms": 0, "unlisted_ids": []}
     assert client.get("/sandbox/faults").json == {
         "latency_ms": 0,
         "rate_limit": None,
         "error_rate": 0.0,
+        **calm,
     }
     changed = client.put("/sandbox/faults", json={"rate_limit": "5/2", "latency_ms": 10})
-    assert changed.json == {"latency_ms": 10, "rate_limit": "5/2", "error_rate": 0.0}
+    assert changed.json == {"latency_ms": 10, "rate_limit": "5/2", "error_rate": 0.0, **calm}
     changed = client.put("/sandbox/faults", json={"rate_limit": None})
     assert changed.json["rate_limit"] is None and changed.json["latency_ms"] == 10
 
@@ -71,6 +73,10 @@ def test_faults_read_and_partial_update(client):
         {"error_rate": "x"},
         {"latency_ms": -1},
         {"latency_ms": True},
+        {"delete_hold_ms": -5},
+        {"unlisted_ids": "12"},
+        {"unlisted_ids": [12]},
+        {"unlisted_ids": ["x"]},
         {"colour": "red"},
     ],
 )
@@ -111,3 +117,40 @@ def test_error_rate_one_gives_503_only_on_api(client, auth):
 
 def test_healthz(client):
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_held_delete_is_carried_out_before_its_late_answer(client, auth):
+    """``delete_hold_ms``: the status is gone while its DELETE still waits for its answer."""
+    import threading
+    import time
+
+    headers = auth("acme")
+    status_id = client.post("/api/v1/statuses", data={"status": "a"}, headers=headers).json["id"]
+    client.put("/sandbox/faults", json={"delete_hold_ms": 600})
+    started = time.monotonic()
+    answered: list[float] = []
+    thread = threading.Thread(
+        target=lambda: answered.append(
+            client.delete(f"/api/v1/statuses/{status_id}", headers=headers).status_code
+        )
+    )
+    thread.start()
+    time.sleep(0.3)
+    assert client.get("/sandbox/accounts/acme/statuses").json == []  # gone already
+    assert not answered  # the answer is still held
+    thread.join()
+    assert answered == [200] and time.monotonic() - started >= 0.6
+
+
+def test_unlisted_ids_are_left_out_of_the_listing_but_still_served(client, auth):
+    headers = auth("acme")
+    ids = [
+        client.post("/api/v1/statuses", data={"status": t}, headers=headers).json["id"]
+        for t in ("a", "b", "c")
+    ]
+    client.put("/sandbox/faults", json={"unlisted_ids": [ids[1]]})
+    account = client.get("/sandbox/accounts/acme").json["id"]
+    page = client.get(f"/api/v1/accounts/{account}/statuses", headers=headers)
+    assert [s["id"] for s in page.json] == [ids[2], ids[0]]
+    assert client.get(f"/api/v1/statuses/{ids[1]}", headers=headers).json["id"] == ids[1]
+    assert len(client.get("/sandbox/accounts/acme/statuses").json) == 3  # still live

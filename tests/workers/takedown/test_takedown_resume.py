@@ -26,11 +26,12 @@ def small_scene(rt, actors, platform):
     """acme: one old attacker post and one old Postgate post before ``since``, then
     ``ITEMS`` posts in the window.
 
-    Fewer than the ``scene`` of the other takedown tests on purpose: the dead run's delete
-    calls whose answers it never stored are sent again by the next run (and answered 404),
-    and the sandbox's documented deletion limit (30 per 30 minutes, which Postgate paces
-    itself by) must hold every call of both runs, or the resumed run rightly waits half an
-    hour. How many the dead run sent depends on when the kill lands; at most ``ITEMS``."""
+    Fewer than the ``scene`` of the other takedown tests on purpose: the sandbox's
+    documented deletion limit (30 per 30 minutes, which Postgate paces itself by) must hold
+    every delete call of both runs, or the resumed run rightly waits half an hour. The dead
+    run's calls whose answers it never stored are settled by the next run without another
+    delete where it can confirm them (test_takedown_confirm.py), and sent again where it
+    cannot; how many the dead run sent depends on when the kill lands, at most ``ITEMS``."""
     return build_scene(rt, actors, platform, old_attacks=1, ours=4, attacks=ITEMS - 4, others=0)
 
 
