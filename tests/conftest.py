@@ -77,12 +77,23 @@ def _fast_password_hashing() -> Iterator[None]:
     passwords._hasher = original
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, run only what touches the store: the rest ran on SQLite already, and
-    ``any_database_url`` tests run on both databases in every run."""
+    """A test driving Chromium is a ``browser`` test whether or not its module says so (before
+    ``-m`` is applied). On PostgreSQL, run only what touches the store and is not
+    ``store_neutral``: the rest ran on SQLite already, and ``any_database_url`` tests run on
+    both databases in every run."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
     if os.environ.get("POSTGATE_TEST_DATABASE", "sqlite") != "postgresql":
         return
-    keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    keep = [
+        item
+        for item in items
+        if "database_url" in getattr(item, "fixturenames", ())
+        and item.get_closest_marker("store_neutral") is None
+    ]
     if len(keep) < len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep

@@ -10,6 +10,8 @@ import pytest
 from postgate.store.models import Post
 from tests.helpers import make_account
 
+pytestmark = pytest.mark.store_neutral
+
 
 @pytest.fixture
 def team(actors, web):

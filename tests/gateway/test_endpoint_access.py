@@ -17,6 +17,8 @@ from postgate import policy
 from postgate.store.models import ROLES
 from tests.helpers import WebActions
 
+pytestmark = pytest.mark.store_neutral
+
 PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed in"  # anyone signed in: each acts on their own things, checked per item
 

@@ -20,6 +20,8 @@ from postgate.store.models import Post
 from tests.gateway.test_finding_i18n import plain
 from tests.helpers import WebActions, error_next_to, make_account
 
+pytestmark = pytest.mark.store_neutral
+
 FRENCH_BROWSER = {"Accept-Language": "fr-FR,fr;q=0.9"}
 
 

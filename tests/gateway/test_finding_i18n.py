@@ -21,6 +21,8 @@ from postgate.store.models import Post, User
 from rules import templates
 from tests.helpers import make_account
 
+pytestmark = pytest.mark.store_neutral
+
 TRANSLATIONS = Path(gateway.__file__).parent / "translations"
 PO = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
 # A Saturday, outside "mon-fri"; a wrong price for a product whose promotion is over by then.

@@ -18,6 +18,8 @@ from postgate.states import PostStatus
 from postgate.store.models import Post
 from tests.helpers import make_account
 
+pytestmark = pytest.mark.store_neutral
+
 # Words that never occur in French text: one of them on a French page is English left over.
 ENGLISH = frozenset(
     """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Blueprint, Flask
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
@@ -15,6 +16,8 @@ from gateway.api import answers
 from gateway.api.openapi import declared, standalone
 from gateway.api.operations import ApiBlueprint
 from tests.gateway.test_endpoint_access import API_OPEN, API_ROLES
+
+pytestmark = pytest.mark.store_neutral
 
 
 def undeclared(app: Flask) -> list[str]:

@@ -68,6 +68,7 @@ def test_post_carries_its_images_in_order(client, people):
     assert post["status"] == "pending_review"
 
 
+@pytest.mark.store_neutral
 def test_missing_alt_text_blocks_the_post(client, people):
     post = submit(client, people["author"], [{"id": upload(client, people["author"])}]).get_json()
     assert post["status"] == "blocked"
@@ -81,6 +82,7 @@ def test_someone_elses_upload_cannot_be_attached(client, people):
     assert submit(client, people["author"], [{"id": 999_999, "alt": "x"}]).status_code == 404
 
 
+@pytest.mark.store_neutral
 def test_more_images_than_the_platform_takes_is_refused(client, people):
     ids = [upload(client, people["author"]) for _ in range(5)]
     response = submit(client, people["author"], [{"id": i, "alt": "x"} for i in ids])
@@ -109,6 +111,7 @@ def _approved(client, people):
     return approved.get_json(), ids, media
 
 
+@pytest.mark.store_neutral
 @pytest.mark.parametrize("change", ["re-describe", "reorder", "replace", "remove"])
 def test_any_change_to_the_images_voids_the_approval(client, people, change):
     post, ids, media = _approved(client, people)

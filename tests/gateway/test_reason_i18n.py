@@ -23,6 +23,8 @@ from tests.conftest import ROOT
 from tests.gateway.test_finding_i18n import plain
 from tests.helpers import make_account
 
+pytestmark = pytest.mark.store_neutral
+
 FRENCH = {
     "blocking findings": "constats bloquants",
     "edited": "modifiée",

@@ -19,6 +19,8 @@ from tests.conftest import ROOT
 from tests.gateway.test_web_rules_versions import send
 from tests.helpers import Actors, WebActions
 
+pytestmark = pytest.mark.store_neutral
+
 TRANSLATIONS = ROOT / "gateway" / "translations"
 
 

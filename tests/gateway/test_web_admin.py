@@ -14,6 +14,8 @@ from sandbox import client as sandbox
 from sandbox.server import running_sandbox
 from tests.helpers import WebActions, error_next_to, make_account
 
+pytestmark = pytest.mark.store_neutral
+
 PAGES = ["/admin", "/admin/accounts", "/admin/accounts/acme", "/admin/rules"]
 POSTS = [
     "/admin/accounts",

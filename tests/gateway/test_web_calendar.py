@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.helpers import make_account
+
+pytestmark = pytest.mark.store_neutral
 
 
 def _day(body: str, iso_day: str) -> str:

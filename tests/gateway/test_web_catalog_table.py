@@ -9,6 +9,8 @@ from gateway import create_app
 from postgate.services import rule_versions
 from tests.helpers import Actors, WebActions
 
+pytestmark = pytest.mark.store_neutral
+
 ROW = {
     "sku": "ZEP-1",
     "name": "Lampe Zephyr",

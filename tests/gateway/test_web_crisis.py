@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from postgate.services import posts
 from postgate.store.models import Freeze, Post, User
 from tests.helpers import make_account
+
+pytestmark = pytest.mark.store_neutral
 
 
 def submitted_post(rt, actors) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from gateway import create_app
@@ -14,6 +15,8 @@ from postgate.content import content_hash
 from postgate.services import posts
 from postgate.store.models import AuditEntry, Freeze, Post, User
 from tests.helpers import WebActions, error_next_to, make_account, shown_hash
+
+pytestmark = pytest.mark.store_neutral
 
 HELD = "Nous sommes désolés : notre compte a été piraté. Plus d'informations bientôt."
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.store_neutral
+
 
 def test_signed_out_visitors_go_to_login(client):
     response = client.get("/")

@@ -15,6 +15,8 @@ from tests import images
 from tests.gateway.test_image_findings import poster
 from tests.helpers import make_account
 
+pytestmark = pytest.mark.store_neutral
+
 
 @pytest.fixture
 def author(web, actors, rt):

@@ -3,7 +3,10 @@ organisation's channels for admins, with a code; URLs are never shown back."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
+
+pytestmark = pytest.mark.store_neutral
 
 
 def test_a_person_sets_language_address_and_a_channel(rt, actors, web, client):

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from postgate.store.models import Freeze, Post
 from tests.helpers import make_account
+
+pytestmark = pytest.mark.store_neutral
 
 
 def test_compose_page_is_french_by_default_and_english_on_request(client, web, actors, rt) -> None:

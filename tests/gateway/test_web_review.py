@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from postgate.store.models import Post
 from tests.helpers import make_account
+
+pytestmark = pytest.mark.store_neutral
 
 
 def _submitted(web, actors, rt, text: str = "Nos prix baissent", **account) -> tuple:

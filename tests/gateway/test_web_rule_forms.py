@@ -11,6 +11,8 @@ import pytest
 from gateway import create_app
 from tests.helpers import Actors, WebActions
 
+pytestmark = pytest.mark.store_neutral
+
 
 @pytest.fixture
 def strict(rt, totp_clock):

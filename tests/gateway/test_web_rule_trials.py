@@ -15,6 +15,8 @@ from postgate.services.checking import current_ruleset
 from tests.helpers import Actors, WebActions, make_account
 from tests.postgate.service_people import BLOCKED, CLEAN, FLAGGED, people, submitted
 
+pytestmark = pytest.mark.store_neutral
+
 LAMP = "La Lampe Lumen à 30 € seulement"  # the catalogue says 34.90: blocked
 SCAM = "Quelle arnaque !"  # blocked by the term arnaqu* alone
 SUMMARY = re.compile(r"would have blocked (\d+) and flagged (\d+)\.")

@@ -13,6 +13,8 @@ from rules import Context, Draft
 from tests.helpers import Actors, WebActions, make_account
 from tests.postgate.service_people import BLOCKED, people, submitted
 
+pytestmark = pytest.mark.store_neutral
+
 NOW = Context(now=datetime(2030, 1, 1, tzinfo=UTC))
 
 

@@ -8,12 +8,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, insert, select
 
 from gateway.web.calendar_team import display_zone, lanes
 from postgate.services.accounts import list_accounts
 from postgate.store.models import Account, AuditEntry, Freeze, Post, User
 from tests.helpers import approve_post, make_account
+
+pytestmark = pytest.mark.store_neutral
 
 MONDAY = datetime(2030, 12, 23, tzinfo=UTC)
 

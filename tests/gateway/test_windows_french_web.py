@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from postgate.store.models import Account
 from tests.gateway.test_finding_i18n import plain
 from tests.helpers import error_next_to, make_account
+
+pytestmark = pytest.mark.store_neutral
 
 SETTINGS = {
     "settings-timezone": "Europe/Paris",

@@ -36,6 +36,7 @@ def test_init_is_safe_to_run_again(cli_env):
     assert keys.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.store_neutral
 def test_help_lists_the_commands_the_packages_above_the_core_plug_in(cli_env):
     result = run(cli_env, "--help")
 
@@ -45,6 +46,7 @@ def test_help_lists_the_commands_the_packages_above_the_core_plug_in(cli_env):
     assert {"serve", "worker", "reconcile", "sandbox", "users", "up", "init"} <= listed
 
 
+@pytest.mark.store_neutral
 def test_a_core_command_loads_none_of_the_packages_above_the_core(cli_env):
     probe = (
         "import sys\n"
@@ -93,6 +95,7 @@ def test_users_add_reads_password_from_stdin_and_logs_in(rt, cli_env, client):
     assert response.status_code == 201
 
 
+@pytest.mark.store_neutral
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
@@ -156,6 +159,7 @@ def test_accounts_add_sandbox_gets_a_token_and_verifies_it(rt, cli_env, tmp_path
         assert list_live(url, "acme-fr") == []
 
 
+@pytest.mark.store_neutral
 def test_accounts_add_refuses_a_token_the_platform_refuses(rt, cli_env, tmp_path):
     with running_sandbox(tmp_path / "sandbox.db") as url:
         env = {**cli_env, "POSTGATE_SANDBOX_URL": url}
@@ -173,6 +177,7 @@ def test_accounts_add_refuses_a_token_the_platform_refuses(rt, cli_env, tmp_path
     assert "not-a-real-token" not in result.stderr
 
 
+@pytest.mark.store_neutral
 def test_accounts_add_without_a_base_url_names_the_option(rt, cli_env):
     args = ("accounts", "add", "brand", "--platform", "mastodon", "--token-stdin")
     result = run(cli_env, *args, stdin="t\n")
@@ -181,6 +186,7 @@ def test_accounts_add_without_a_base_url_names_the_option(rt, cli_env):
     assert "unexpected error" not in result.stderr
 
 
+@pytest.mark.store_neutral
 def test_rules_check_exit_code_and_json(rt, cli_env, tmp_path):
     from tests.helpers import make_account
 

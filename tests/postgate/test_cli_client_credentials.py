@@ -11,6 +11,8 @@ from sandbox import client as sandbox
 from sandbox.server import running_sandbox
 from tests.postgate.test_cli import run
 
+pytestmark = pytest.mark.store_neutral
+
 
 @pytest.fixture
 def sandbox_env(env, tmp_path):

@@ -11,6 +11,8 @@ import pytest
 
 from tests.postgate.test_rule_versions import CATALOG, RULES
 
+pytestmark = pytest.mark.store_neutral
+
 
 @pytest.fixture
 def cli_env(env: dict, tmp_path: Path) -> dict:

@@ -18,6 +18,8 @@ from tests.conftest import _free_port
 from tests.helpers import http_answer, wait_until
 from tests.postgate.test_serving import held_port
 
+pytestmark = pytest.mark.store_neutral
+
 
 def wait_for(url: str, timeout: float = 30.0) -> httpx.Response:
     return wait_until(lambda: http_answer(url), timeout, f"{url} to answer", step=0.3)

@@ -10,10 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 
 from tests.conftest import ROOT, _free_port
 from tests.helpers import run_postgate, start_postgate, stop_process_groups, wait_until
 from tests.workers.conftest import descendants
+
+pytestmark = pytest.mark.store_neutral
 
 
 @contextmanager

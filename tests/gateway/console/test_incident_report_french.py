@@ -7,12 +7,16 @@ said quoted as the original.
 
 from __future__ import annotations
 
+import pytest
+
 from gateway.reasons import summary_text, takedown_text
 from postgate.services.incident_words import ITEM_WHY, Said
 from postgate.services.manual_steps import manual_revoke
 from tests.gateway.test_french_pages import _Visible
 from tests.gateway.test_reason_i18n import flat
 from tests.helpers import make_account
+
+pytestmark = pytest.mark.store_neutral
 
 
 def _takedown(web, actors, rt, lang: str) -> str:
