@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
@@ -187,7 +187,14 @@ def move_page(post_id: int) -> ResponseReturnValue:
             "On the clock of %(tz)s, as the calendar shows it.", tz=zone
         )
         now_at = _on_clock(found.scheduled_at, zone) if found.scheduled_at else None
-        page: dict[str, Any] = {"post": found, "form": form, "zone": zone, "now_at": now_at}
+        back = safe_next(form.back.data) or url_for("calendar.index")
+        page: dict[str, Any] = {
+            "post": found,
+            "form": form,
+            "zone": zone,
+            "now_at": now_at,
+            "back": back,
+        }
         if not form.validate_on_submit():
             status = 422 if request.method == "POST" else 200
             return render_template("calendar/move.html", **page), status

@@ -335,6 +335,8 @@ def test_without_javascript_the_move_link_opens_a_form_that_moves_back_to_review
     assert "back in review" in shown and f'id="post-{post_id}"' in shown
     elsewhere = _move_form(web, post_id, scheduled_at="2030-12-27T09:30", back="https://evil.test/")
     assert elsewhere.headers["Location"].startswith("/calendar?view=week&start=2030-12-27")
+    refused = _move_form(web, post_id, scheduled_at="", back="javascript:alert(1)")
+    assert refused.status_code == 422 and 'href="javascript:' not in refused.get_data(as_text=True)
 
 
 def test_the_move_form_names_the_field_of_a_bad_time(client, web, actors, rt) -> None:
