@@ -23,7 +23,7 @@
 
 The app factory (``gateway.create_app``) registers them all, in one place. Modules that
 serve several pages hold no routes: ``session.py`` (who is there), ``calendar_days.py``,
-``calendar_team.py``,
+``calendar_team.py``, ``calendar_move.py`` (the move, for the dialog and the page),
 ``account_rows.py``, ``user_forms.py`` and ``textview.py``.
 
 Web forms carry CSRF tokens (Flask-WTF). The JSON API under ``/api/v1`` authenticates with

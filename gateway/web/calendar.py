@@ -1,30 +1,43 @@
 """The team calendar: every account at once (or those the filter keeps), a month, a week of
-hours or one day, and moving a post by dragging it (``calendar_team.py`` holds the data).
+hours or one day, and moving a post (``calendar_team.py`` holds the data, ``calendar_move.py``
+the move).
 
 Moving a post is an edit through the posts service, like the edit page: the post goes back
-to review, earlier approvals are voided and the audit log records ``post:edit``. The page
-says so before the drop; without JavaScript each movable post links to its edit page, with
-the new time already filled in when one was chosen.
+to review, earlier approvals are voided and the audit log records ``post:edit``. A post is
+moved by dragging it, or with its "Move…" control (the keyboard's and the phone's way), which
+opens the same dialog as the drop; both say so before anything is sent. Without JavaScript
+the control leads to the move page, a plain form doing the same edit.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, flash, jsonify, render_template, request
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from gateway.access import RoleRequired, caller, login_required, signed_in_user
+from gateway.access import RoleRequired, caller, login_required, roles_required, signed_in_user
 from gateway.clock import viewer_zone
-from gateway.context import rt, source_address
-from gateway.dispatch import dispatch_after_commit
+from gateway.context import rt
+from gateway.forms import show_error
 from gateway.i18n import error_text
+from gateway.redirects import safe_next
 from gateway.web import csrf
+from gateway.web.calendar_move import (
+    LOCAL_TIME,
+    MoveForm,
+    calendar_after,
+    known_zone,
+    movable_post,
+    move_post,
+    typed_time,
+    zone_field,
+)
 from gateway.web.calendar_team import (
     MONTH_SHOWN,
     SLOT_SHOWN,
@@ -34,7 +47,13 @@ from gateway.web.calendar_team import (
     team_days,
 )
 from postgate import policy
-from postgate.errors import MalformedRequest, NotAuthenticated, PostgateError, ValidationFailed
+from postgate.errors import (
+    Conflict,
+    MalformedRequest,
+    NotAuthenticated,
+    PostgateError,
+    ValidationFailed,
+)
 from postgate.services import posts
 from postgate.services.accounts import list_accounts
 from postgate.store.types import utcnow
@@ -42,7 +61,6 @@ from postgate.timeparse import date_in_range, local_to_utc
 
 bp = Blueprint("calendar", __name__)
 VIEWS = ("month", "week", "day")
-LOCAL_TIME = "%Y-%m-%dT%H:%M"
 
 
 def _period(view: str, anchor: date) -> tuple[date, int, date, date]:
@@ -89,7 +107,7 @@ def calendar_page() -> ResponseReturnValue:
         all_lanes = lanes(rt(), db, accounts)
         kept, unknown = _chosen([a.name for a in accounts], request.args.getlist("account"))
         shown = [lane for lane in all_lanes if lane.name in kept] if kept else all_lanes
-        zone = display_zone(shown, _known_zone(viewer_zone()))
+        zone = display_zone(shown, known_zone(viewer_zone()))
         anchor = _anchor(request.args.get("start"), ZoneInfo(zone))
         first, count, previous, following = _period(view, anchor)
         days = team_days(db, user, shown, zone, first, count, slots=view != "month")
@@ -112,14 +130,6 @@ def calendar_page() -> ResponseReturnValue:
         )
 
 
-def _known_zone(name: object) -> str | None:
-    """A user's chosen time zone (once users have one), when it is one this machine knows."""
-    try:
-        return name if isinstance(name, str) and name and ZoneInfo(name) else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def _json_error(exc: PostgateError) -> ResponseReturnValue:
     """CONTRACT.md's error object, plus ``display``: the message in the reader's language."""
     return jsonify({**exc.to_dict(), "display": error_text(exc)}), exc.status
@@ -133,47 +143,86 @@ def _move_request(body: Any) -> tuple[int, datetime]:
     post_id = body.get("post_id")
     if not isinstance(post_id, int) or isinstance(post_id, bool) or not 0 < post_id < 2**31:
         raise MalformedRequest("post_id must be a post's id", field="post_id")
-    zone = body.get("timezone")
-    try:
-        ZoneInfo(zone) if isinstance(zone, str) and zone else None
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
-    if not isinstance(zone, str) or not zone:
-        raise ValidationFailed("timezone must be a time zone name", field="timezone")
-    try:
-        local = datetime.strptime(str(body.get("scheduled_at")), LOCAL_TIME)  # noqa: DTZ007
-    except ValueError:
-        raise ValidationFailed(
-            "scheduled_at must be a time like 2030-12-24T10:30", field="scheduled_at"
-        ) from None
-    return post_id, local_to_utc(local, zone, "scheduled_at")
+    zone = zone_field(body.get("timezone"))
+    return post_id, typed_time(body.get("scheduled_at"), zone)
 
 
 @bp.post("/calendar/move", endpoint="move")
 @csrf.exempt  # checked in the view, after who may move, so every refusal names its field
 def move() -> ResponseReturnValue:
-    """Move a post to another time: an edit by its author, answered in JSON for the page."""
+    """Move a post to another time: an edit by its author, answered in JSON for the page
+    (the drop, and the dialog of the "Move…" control)."""
     try:
         _may_move()
         _check_csrf()
         post_id, when = _move_request(request.get_json(silent=True))
-        with rt().store.transaction() as db:
-            user = caller(db)
-            found = posts.visible_post(db, user, post_id)
-            if found.scheduled_at is not None and _same_minute(found.scheduled_at, when):
-                return jsonify({"moved": False, "post": posts.post_to_dict(found)})
-            saved, old_revision = posts.edit(
-                rt(), db, user, post_id, {"scheduled_at": when}, source=source_address()
-            )
-            answer = posts.post_to_dict(saved)
+        answer, moved = move_post(post_id, when)
     except PostgateError as exc:
         if signed_in_user() is None and not request.is_json:
             raise  # a form sent by a signed-out browser: the login page, like every page
         return _json_error(exc)
-    dispatch_after_commit(saved, old_revision)
+    if not moved:
+        return jsonify({"moved": False, "post": answer})
     message = _("Moved. The post is back in review; earlier approvals no longer count.")
     flash(message)
     return jsonify({"moved": True, "post": answer, "display": message})
+
+
+@bp.route("/calendar/move/<int:post_id>", methods=["GET", "POST"], endpoint="move_page")
+@roles_required(policy.WRITE_POSTS)
+def move_page(post_id: int) -> ResponseReturnValue:
+    """The move without JavaScript: the new time (the calendar's, or the one asked for) and
+    what moving means, then the same edit as the drop. Another person's post is refused
+    (403), one that may no longer be edited too (409); a bad time is shown at its field."""
+    asked = request.form if request.method == "POST" else request.args
+    zone = known_zone(asked.get("timezone")) or viewer_zone()
+    with rt().store.session() as db:
+        found = movable_post(db, caller(db), post_id)
+        shown = found.scheduled_at or utcnow()
+        form = MoveForm(formdata=None if request.method == "GET" else request.form)
+        if request.method == "GET":
+            form.timezone.data, form.back.data = zone, safe_next(asked.get("back")) or ""
+            form.scheduled_at.data = _local(asked.get("scheduled_at")) or _on_clock(shown, zone)
+        form.scheduled_at.description = _(
+            "On the clock of %(tz)s, as the calendar shows it.", tz=zone
+        )
+        now_at = _on_clock(found.scheduled_at, zone) if found.scheduled_at else None
+        back = safe_next(form.back.data) or url_for("calendar.index")
+        page: dict[str, Any] = {
+            "post": found,
+            "form": form,
+            "zone": zone,
+            "now_at": now_at,
+            "back": back,
+        }
+        if not form.validate_on_submit():
+            status = 422 if request.method == "POST" else 200
+            return render_template("calendar/move.html", **page), status
+    try:
+        zone = zone_field(form.timezone.data)
+        when = local_to_utc(form.scheduled_at.data, zone, "scheduled_at")
+        moved = move_post(post_id, when)[1]
+    except (ValidationFailed, Conflict) as exc:
+        show_error(form, exc, {"timezone": "timezone", "scheduled_at": "scheduled_at"})
+        with rt().store.session() as db:
+            page["post"] = posts.visible_post(db, caller(db), post_id)
+            return render_template("calendar/move.html", **page), exc.status
+    if moved:
+        flash(_("Moved. The post is back in review; earlier approvals no longer count."))
+    day = when.astimezone(ZoneInfo(zone)).date()
+    return redirect(calendar_after(form.back.data, day, post_id))
+
+
+def _on_clock(moment: datetime, zone: str) -> datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _local(value: object) -> datetime | None:
+    try:
+        return datetime.strptime(str(value), LOCAL_TIME)  # noqa: DTZ007
+    except ValueError:
+        return None
 
 
 def _may_move() -> None:
@@ -194,11 +243,6 @@ def _check_csrf() -> None:
             "the page's security token is missing or expired; reload the page",
             field="csrf_token",
         ) from None
-
-
-def _same_minute(old: datetime, new: datetime) -> bool:
-    stored = old if old.tzinfo else old.replace(tzinfo=new.tzinfo)
-    return abs((stored - new).total_seconds()) < 60
 
 
 def prefilled_time(args: Any) -> datetime | None:

@@ -150,6 +150,7 @@ WEB: dict[str, str | policy.RoleGroup] = {
     "password.change": SIGNED_IN,
     "calendar.index": SIGNED_IN,  # a plain author sees only their own posts in it
     "calendar.move": policy.WRITE_POSTS,  # the post's author only: checked by the posts service
+    "calendar.move_page": policy.WRITE_POSTS,  # the same move without JavaScript
     "posts.detail": SIGNED_IN,  # visibility checked per post by the posts service
     "posts.cancel": SIGNED_IN,  # the author, security or an admin: checked by the service
     "posts.compose": policy.WRITE_POSTS,

@@ -134,7 +134,12 @@ def test_a_65_character_user_name_at_login_is_an_ordinary_failed_login(rt, clien
 def test_web_pages_answer_hostile_input_with_a_4xx_page(client, web, world, actors) -> None:
     web.login(actors.create("sami", "author", "reviewer", "security"))
     for big in BIG_IDS:
-        for path in (f"/posts/{big}", f"/review/{big}", f"/security/takedowns/{big}"):
+        for path in (
+            f"/posts/{big}",
+            f"/review/{big}",
+            f"/security/takedowns/{big}",
+            f"/calendar/move/{big}",
+        ):
             assert client.get(path).status_code == 404, path
     for path in ("/posts?status=x%00", "/security/audit?actor=%00"):
         answer = client.get(path)
@@ -142,6 +147,14 @@ def test_web_pages_answer_hostile_input_with_a_4xx_page(client, web, world, acto
     assert client.get("/security/audit?before=" + "9" * 30).status_code == 422
     for start in ("0001-01-01", "9999-12-31"):
         assert client.get(f"/calendar?start={start}").status_code == 200
+    made = web.submit("/compose", accounts="acme", text="hello", scheduled_at="2030-12-24T10:00")
+    moves = f"/calendar/move/{made.headers['Location'].rsplit('/', 1)[1]}"
+    assert client.get(f"{moves}?scheduled_at=%00&timezone=%00").status_code == 400
+    odd = client.get(f"{moves}?scheduled_at=soon&timezone=../../etc&back=%0d%0a//x")
+    assert odd.status_code == 200 and 'value="2030-12-24T10:00"' in odd.get_data(as_text=True)
+    for when in ("0001-01-01T00:00", "9999-12-31T23:59", "x\x00"):
+        answer = web.submit(moves, page="/calendar", scheduled_at=when, timezone="UTC")
+        assert answer.status_code in (400, 422) and "<html" in answer.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59"])

@@ -3,6 +3,7 @@ days, posting windows marked, and moving a post by dragging it (an edit: back to
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -172,7 +173,7 @@ def test_only_the_authors_editable_posts_can_be_dragged(client, web, actors, rt)
     page = own.client.get("/calendar?start=2030-12-23").get_data(as_text=True)
     assert len(entries(page)) == 4  # a plain author sees only their own posts
     assert len(re.findall(r'draggable="true" data-post="(\d+)"', page)) == 2  # not once out
-    assert page.count('class="cal-reschedule"') == 2  # the no-JavaScript way: the edit page
+    assert page.count('class="cal-reschedule"') == 2  # the keyboard's, phone's, no-JS way
 
 
 def _compose(web: Any, when: str = "2030-12-24T10:00", account: str = "acme") -> int:
@@ -289,7 +290,118 @@ def test_the_edit_page_takes_the_time_the_calendar_proposes(client, web, actors,
     unchanged = client.get(f"/posts/{post_id}/edit?scheduled_at=soon&tz=Nowhere/City")
     assert 'value="2030-12-24T10:00"' in unchanged.get_data(as_text=True)
     day = client.get("/calendar?view=day&start=2030-12-24").get_data(as_text=True)
-    assert f'action="/posts/{post_id}/edit" class="cal-move-form"' in day  # without JavaScript
+    assert f'action="/calendar/move/{post_id}" class="cal-move-form"' in day  # without JS
+
+
+def _move_link(page: str, post_id: int) -> str:
+    found = re.search(rf'<a class="cal-reschedule" href="(/calendar/move/{post_id}\?[^"]+)"', page)
+    assert found, f"no Move link for post {post_id}"
+    return html.unescape(found.group(1))
+
+
+def _move_form(web: Any, post_id: int, **fields: str) -> Any:
+    base = {"timezone": "Europe/Paris", "back": "/calendar?view=month&start=2030-12-01"}
+    return web.submit(f"/calendar/move/{post_id}", page="/calendar", **{**base, **fields})
+
+
+def test_without_javascript_the_move_link_opens_a_form_that_moves_back_to_review(
+    client, web, actors, rt
+) -> None:
+    make_account(rt, "acme", timezone="Europe/Paris")
+    web.login(actors.create("ana", "author"))
+    post_id = _compose(web)  # 10:00 UTC, 11:00 in Paris
+    rita = actors.person("rita", "reviewer")
+    assert approve_post(client, rita, post_id, otp=rita.code()).get_json()["status"] == "scheduled"
+    calendar = client.get("/calendar?view=month&start=2030-12-01&account=acme")
+    link = _move_link(calendar.get_data(as_text=True), post_id)
+    assert "timezone=Europe/Paris" in link and "back=/calendar?view%3Dmonth" in link
+    form = client.get(link)
+    page = form.get_data(as_text=True)
+    assert form.status_code == 200 and "Move post #" in page
+    assert 'type="datetime-local"' in page and 'value="2030-12-24T11:00"' in page  # Paris
+    assert "it goes back to review" in page and "On the clock of Europe/Paris" in page
+    proposed = client.get(f"/calendar/move/{post_id}?timezone=UTC&scheduled_at=2030-12-25T08:15")
+    assert 'value="2030-12-25T08:15"' in proposed.get_data(as_text=True)  # the day view's field
+    moved = _move_form(web, post_id, scheduled_at="2030-12-26T09:30")
+    assert moved.status_code == 302, moved.get_data(as_text=True)
+    assert moved.headers["Location"] == (
+        f"/calendar?view=month&start=2030-12-26#post-{post_id}"  # the calendar it came from
+    )
+    with rt.store.session() as db:
+        post = db.get(Post, post_id)
+        assert post.scheduled_at.replace(tzinfo=UTC) == datetime(2030, 12, 26, 8, 30, tzinfo=UTC)
+        assert post.status == "pending_review" and post.revision == 2
+        audited = db.scalars(select(AuditEntry).where(AuditEntry.action == "post:edit")).all()
+        assert [(e.actor, e.target) for e in audited] == [("ana", f"post:{post_id}")]
+        assert audited[0].details["approvals_voided"] == 1
+    shown = client.get(moved.headers["Location"]).get_data(as_text=True)
+    assert "back in review" in shown and f'id="post-{post_id}"' in shown
+    elsewhere = _move_form(web, post_id, scheduled_at="2030-12-27T09:30", back="https://evil.test/")
+    assert elsewhere.headers["Location"].startswith("/calendar?view=week&start=2030-12-27")
+    refused = _move_form(web, post_id, scheduled_at="", back="javascript:alert(1)")
+    assert refused.status_code == 422 and 'href="javascript:' not in refused.get_data(as_text=True)
+
+
+def test_the_move_form_names_the_field_of_a_bad_time(client, web, actors, rt) -> None:
+    make_account(rt, "acme", timezone="Europe/Paris")
+    web.login(actors.create("ana", "author"), lang="fr")
+    post_id = _compose(web)
+    cases = [
+        ({"scheduled_at": "2030-13-45T10:00"}, 422, "scheduled_at", "pas une date/heure valide"),
+        ({"scheduled_at": ""}, 422, "scheduled_at", "Indiquez la nouvelle date"),
+        ({"scheduled_at": "2020-01-01T10:00"}, 422, "scheduled_at", "passé"),
+        ({"scheduled_at": "9999-12-31T23:59"}, 422, "scheduled_at", "2999-12-31"),
+        ({"scheduled_at": "2030-12-27T10:00", "timezone": "Mars/Olympus"}, 422, "timezone", ""),
+    ]
+    for fields, status, named, said in cases:
+        answer = _move_form(web, post_id, **fields)
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == status, (fields, page)
+        if named == "scheduled_at":
+            assert 'aria-invalid="true"' in page and 'id="scheduled_at-error"' in page, fields
+            error = page.split('id="scheduled_at-error">', 1)[1].split("</p>", 1)[0]
+            assert said in html.unescape(error), (fields, error)
+        else:
+            assert 'class="flash flash-error" role="alert">' in page and "fuseau" in page
+    with rt.store.session() as db:
+        post = db.get(Post, post_id)
+        assert post.revision == 1 and post.scheduled_at.day == 24  # nothing moved
+
+
+def test_the_move_page_refuses_who_may_not_move_the_post(client, web, actors, rt) -> None:
+    make_account(rt, "acme", timezone="Europe/Paris")
+    web.login(actors.create("ana", "author"))
+    post_id = _compose(web)
+    path = f"/calendar/move/{post_id}"
+    reviewer = web.another()
+    reviewer.login(actors.create("rita", "reviewer", "security"))
+    assert reviewer.client.get(path).status_code == 403
+    assert _move_form(reviewer, post_id, scheduled_at="2030-12-27T10:00").status_code == 403
+    with rt.store.session() as db:
+        trace = db.scalars(select(AuditEntry).where(AuditEntry.action == "access:forbidden"))
+        assert {(e.actor, e.target) for e in trace} == {
+            ("rita", f"GET {path}"),
+            ("rita", f"POST {path}"),
+        }
+    colleague = web.another()
+    colleague.login(actors.create("bob", "author", "reviewer"))
+    assert colleague.client.get(path).status_code == 403  # sees it, but it is not his
+    assert _move_form(colleague, post_id, scheduled_at="2030-12-27T10:00").status_code == 403
+    stranger = web.another()
+    stranger.login(actors.create("carl", "author"))
+    assert stranger.client.get(path).status_code == 404  # a plain author does not see it
+    assert _move_form(stranger, post_id, scheduled_at="2030-12-27T10:00").status_code == 404
+    signed_out = web.another()
+    assert "/login" in signed_out.client.get(path).headers["Location"]
+    no_token = client.post(path, data={"scheduled_at": "2030-12-27T10:00", "timezone": "UTC"})
+    assert no_token.status_code == 400 and "CSRF" in no_token.get_data(as_text=True)
+    with rt.store.transaction() as db:
+        db.get(Post, post_id).status = "published"
+    assert client.get(path).status_code == 409
+    assert _move_form(web, post_id, scheduled_at="2030-12-27T10:00").status_code == 409
+    with rt.store.session() as db:
+        post = db.get(Post, post_id)
+        assert post.revision == 1 and post.scheduled_at.day == 24  # nothing moved
 
 
 def test_with_5000_posts_the_calendar_reads_only_the_days_it_shows(client, web, actors, rt) -> None:
