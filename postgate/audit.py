@@ -21,9 +21,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from postgate.errors import SettingsError
@@ -184,8 +184,8 @@ def ensure_head(session: Session, key: bytes) -> None:
         session.flush()
 
 
-_HEAD = AuditHead.__table__
-_ENTRIES = AuditEntry.__table__
+_HEAD = cast(Table, AuditHead.__table__)
+_ENTRIES = cast(Table, AuditEntry.__table__)
 _ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)
 # Core statements, compiled once and cached: no identity map, no unit of work for the row
 # every audited action writes. Taking the tip is the first statement, and its row lock (the
