@@ -21,9 +21,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from postgate.errors import SettingsError
@@ -184,6 +184,33 @@ def ensure_head(session: Session, key: bytes) -> None:
         session.flush()
 
 
+_HEAD = cast(Table, AuditHead.__table__)
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)
+# Core statements, compiled once and cached: no identity map, no unit of work for the row
+# every audited action writes. Taking the tip is the first statement, and its row lock (the
+# write lock on SQLite) is held until the action commits.
+_TAKE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(hash=bindparam("head_hash"), sig=bindparam("head_sig"))
+)
+# Parameters named apart from every column: an execution parameter named like a column of
+# either table would be taken as a value for that column in both statements.
+_INSERT_ENTRY = insert(_ENTRIES).values(
+    {name: bindparam(f"entry_{name}") for name in _ENTRY_COLUMNS}
+)
+# PostgreSQL runs a data-modifying ``WITH`` once, whether or not the statement reads it: the
+# entry and the head's new tip go in one round trip.
+_INSERT_ENTRY_MOVING_HEAD = _INSERT_ENTRY.add_cte(_MOVE_HEAD.returning(_HEAD.c.id).cte("head"))
+
+
 def record_event(
     session: Session,
     key: bytes,
@@ -196,12 +223,13 @@ def record_event(
     result: str = "ok",
     at: datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction; it commits or rolls back with the action."""
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    session.refresh(head)
+    """Append one entry in the caller's transaction; it commits or rolls back with the action.
+
+    The entry returned is not in the session (it was written by a Core statement): read
+    its fields, do not change it."""
+    seq, prev_hash = session.execute(_TAKE_HEAD).one()
     entry = AuditEntry(
-        seq=head.seq,
+        seq=seq,
         at=at or utcnow(),
         actor=(actor or "-")[:64],
         action=str(action),
@@ -209,13 +237,16 @@ def record_event(
         details=json.loads(json.dumps(details or {}, default=str)),
         source=(source or "")[:64],
         result=result,
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     entry.hash = entry_hash(key, entry)
-    head.hash = entry.hash
-    head.sig = head_signature(key, head.seq, head.hash)
-    session.add(entry)
-    session.flush()
+    row = {f"entry_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS}
+    head = {"head_hash": entry.hash, "head_sig": head_signature(key, seq, entry.hash)}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_INSERT_ENTRY_MOVING_HEAD, {**row, **head})
+    else:
+        session.execute(_INSERT_ENTRY, row)
+        session.execute(_MOVE_HEAD, head)
     return entry
 
 

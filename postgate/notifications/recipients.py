@@ -25,6 +25,12 @@ def security_people(db: Session) -> list[User]:
 
 
 def reviewers(db: Session, *, besides: int | None = None) -> list[User]:
+    """Enabled reviewers but ``besides``; the list :func:`prefetch` kept for this transaction
+    when there is one."""
+    memo = _read(db)
+    kept = memo.reviewers if memo is not None else None
+    if kept is not None:
+        return [u for u in kept if u.id != besides]
     return [u for u in people_with(db, Role.REVIEWER) if u.id != besides]
 
 
@@ -39,23 +45,30 @@ class _Read:
     prefs: dict[int, NotifyPreference | None]
     channels: dict[int, list[int]]
     organisation: list[tuple[int, list[str]]]
+    reviewers: list[User] | None = None
 
 
-def prefetch(db: Session, user_ids: Iterable[int]) -> None:
+def prefetch(db: Session, user_ids: Iterable[int], *, reviewers: list[User] | None = None) -> None:
     """Read, in two round trips, what routing a message to ``user_ids`` and the organisation
     reads, and keep it for ``db``'s transaction alone (the session ends with it, so no later
     change is ever missed). For a caller about to take a lock until its commit (the audit
-    chain's), so that these reads are not made while others wait."""
-    ids = sorted(set(user_ids))
+    chain's), so that these reads are not made while others wait. ``reviewers``: the
+    reviewers to ask for a review, as the caller has just read them (:func:`reviewers`)."""
+    ids = sorted(set(user_ids) | {u.id for u in reviewers or []})
     prefs: dict[int, NotifyPreference | None] = dict.fromkeys(ids)
-    for pref in db.scalars(select(NotifyPreference).where(NotifyPreference.user_id.in_(ids))):
-        prefs[pref.user_id] = pref
+    if ids:
+        for pref in db.scalars(select(NotifyPreference).where(NotifyPreference.user_id.in_(ids))):
+            prefs[pref.user_id] = pref
     channels: dict[int, list[int]] = {user_id: [] for user_id in ids}
     organisation: list[tuple[int, list[str]]] = []
     rows = db.execute(
         select(NotifyChannel.id, NotifyChannel.user_id, NotifyChannel.audiences)
         .where(NotifyChannel.enabled.is_(True))
-        .where(or_(NotifyChannel.user_id.is_(None), NotifyChannel.user_id.in_(ids)))
+        .where(
+            or_(NotifyChannel.user_id.is_(None), NotifyChannel.user_id.in_(ids))
+            if ids
+            else NotifyChannel.user_id.is_(None)
+        )
         .order_by(NotifyChannel.id)
     )
     for channel_id, user_id, audiences in rows:
@@ -63,7 +76,7 @@ def prefetch(db: Session, user_ids: Iterable[int]) -> None:
             organisation.append((channel_id, list(audiences or [])))
         else:
             channels[user_id].append(channel_id)
-    db.info[MEMO] = _Read(prefs, channels, organisation)
+    db.info[MEMO] = _Read(prefs, channels, organisation, reviewers)
 
 
 def _read(db: Session) -> _Read | None:

@@ -11,19 +11,19 @@ import os
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any, Final, Literal, cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ScalarSelect, Table, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from postgate.errors import SettingsError
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services import rule_versions
-from postgate.services.freezes import is_frozen
 from postgate.services.rules_version import note_rules_version
 from postgate.services.server_limits import account_limits
 from postgate.states import PostStatus
-from postgate.store.models import Account, Post
+from postgate.store.models import Account, Freeze, Post, RuleVersion
 from postgate.store.types import utcnow
 from rules import (
     Context,
@@ -45,19 +45,27 @@ def _stamp(*paths: str | os.PathLike[str] | None) -> tuple[float, ...]:
     return tuple(os.stat(p).st_mtime_ns if p and os.path.exists(p) else 0 for p in paths)
 
 
-def current_ruleset(rt: Runtime, db: Session | None = None) -> RuleSet:
+UNREAD: Final = "unread"  # current_ruleset's ``stamp`` when the caller has not read it
+
+
+def current_ruleset(
+    rt: Runtime,
+    db: Session | None = None,
+    *,
+    stamp: tuple[int, str] | Literal["unread"] | None = UNREAD,
+) -> RuleSet:
     """The rules in force: the store's current version (:mod:`postgate.services.rule_versions`),
     cached by its id and application time, or, until a version is stored, the files as they
     are now (reloaded when any file they were read from changes: the rules, the catalogue, a
-    terms file)."""
+    terms file). ``stamp``: the version in force as the caller has just read it in ``db``
+    (None: no version stored yet)."""
     if db is None:
         with rt.store.session() as own:
-            return _in_force(rt, own)
-    return _in_force(rt, db)
+            return _in_force(rt, own, rule_versions.in_force_stamp(own))
+    return _in_force(rt, db, rule_versions.in_force_stamp(db) if isinstance(stamp, str) else stamp)
 
 
-def _in_force(rt: Runtime, db: Session) -> RuleSet:
-    stamp = rule_versions.in_force_stamp(db)
+def _in_force(rt: Runtime, db: Session, stamp: tuple[int, str] | None) -> RuleSet:
     if stamp is None:
         return _from_files(rt)
     version_id, applied_at = stamp
@@ -98,18 +106,56 @@ def platform_limits(platform: str) -> PlatformLimits | None:
     return spec.limits if spec is not None else None
 
 
+_POSTS = cast(Table, Post.__table__)
+_FREEZES = cast(Table, Freeze.__table__)
+_VERSIONS = cast(Table, RuleVersion.__table__)
+
+
+def _latest_applied(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+    return (
+        select(column)
+        .where(_VERSIONS.c.status == rule_versions.APPLIED)
+        .order_by(_VERSIONS.c.applied_at.desc(), _VERSIONS.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# What the rules' context reads fresh from the store for every evaluation, in one Core
+# statement (compiled once): whether a freeze is in force for the account (global ones
+# included; the same test as ``freezes.is_frozen``), and the rules version in force, whose
+# rule set is cached by its id and application time.
+_CONTEXT = select(
+    exists()
+    .where(
+        _FREEZES.c.lifted_at.is_(None),
+        or_(_FREEZES.c.account_id.is_(None), _FREEZES.c.account_id == bindparam("account")),
+    )
+    .label("frozen"),
+    _latest_applied(_VERSIONS.c.id).label("version_id"),
+    _latest_applied(_VERSIONS.c.applied_at).label("applied_at"),
+)
+_RECENT = (
+    select(_POSTS.c.text)
+    .where(
+        _POSTS.c.account_id == bindparam("account"),
+        _POSTS.c.status == PostStatus.PUBLISHED.value,
+        _POSTS.c.published_at >= bindparam("since"),
+        _POSTS.c.id != bindparam("exclude"),
+    )
+    .order_by(_POSTS.c.published_at.desc())
+    .limit(200)
+)
+
+
 def recent_texts(
     rt: Runtime, db: Session, account: Account, exclude: int | None
 ) -> tuple[str, ...]:
+    """The account's posts published within ``duplicate_days``, newest first (200 at most),
+    besides ``exclude``."""
     since = utcnow() - timedelta(days=rt.settings.duplicate_days)
-    query = select(Post.text).where(
-        Post.account_id == account.id,
-        Post.status == PostStatus.PUBLISHED,
-        Post.published_at >= since,
-    )
-    if exclude is not None:
-        query = query.where(Post.id != exclude)
-    return tuple(db.scalars(query.order_by(Post.published_at.desc()).limit(200)))
+    params = {"account": account.id, "since": since, "exclude": exclude or 0}
+    return tuple(db.scalars(_RECENT, params))
 
 
 def evaluate(
@@ -135,16 +181,24 @@ def evaluate(
         crisis_statement=crisis_statement,
         images=tuple(images),
     )
+    if db.autoflush:  # Core statements below: see what this session wrote, as a query would
+        db.flush()
+    fresh = db.execute(_CONTEXT, {"account": account.id}).one()
     context = Context(
         now=now or utcnow(),
         timezone=account.timezone,
         windows=tuple(account.windows or ()),
         blackout_dates=tuple(date.fromisoformat(d) for d in account.blackout_dates or ()),
-        frozen=is_frozen(db, account.id) if frozen is None else frozen,
+        frozen=bool(fresh.frozen) if frozen is None else frozen,
         recent_posts=recent_texts(rt, db, account, exclude_post),
         limits=account_limits(account),
     )
-    ruleset = current_ruleset(rt, db)
+    stamp = (
+        rule_versions.stamp_of(fresh.version_id, fresh.applied_at)
+        if fresh.version_id is not None
+        else None
+    )
+    ruleset = current_ruleset(rt, db, stamp=stamp)
     note_rules_version(rt, ruleset, db)
     return ruleset.evaluate(draft, context)
 

@@ -18,6 +18,7 @@ from postgate import policy
 from postgate.audit import Event
 from postgate.content import content_hash
 from postgate.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from postgate.notifications import recipients
 from postgate.runtime import Runtime
 from postgate.services.accounts import find_account
 from postgate.services.approvals import valid_approvals, void_approvals
@@ -194,6 +195,10 @@ def submit(
     _keep_revision(db, post, author)
     if draft:
         keep_draft(post)
+    elif post.status == PostStatus.PENDING_REVIEW:
+        # Whom the review request goes to, read before the audit entry takes the chain's
+        # lock until commit, in two round trips whatever the number of reviewers.
+        recipients.prefetch(db, [], reviewers=recipients.reviewers(db, besides=author.id))
     rt.audit(
         db,
         Event.POST_DRAFT if draft else Event.POST_SUBMIT,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -69,10 +70,12 @@ def in_force_stamp(db: Session) -> tuple[int, str] | None:
         .order_by(RuleVersion.applied_at.desc(), RuleVersion.id.desc())
         .limit(1)
     ).first()
-    if row is None:
-        return None
-    applied = row.applied_at.isoformat(timespec="microseconds") if row.applied_at else ""
-    return row.id, applied
+    return stamp_of(row.id, row.applied_at) if row is not None else None
+
+
+def stamp_of(version_id: int, applied_at: datetime | None) -> tuple[int, str]:
+    """A version's id and application time, as a cache names its content."""
+    return version_id, applied_at.isoformat(timespec="microseconds") if applied_at else ""
 
 
 def ruleset_of(rt: Runtime, rules: str, catalog: str | None) -> RuleSet:

@@ -1,0 +1,83 @@
+"""What the rules' context reads from the store at each submission (issue 16 read them in
+one Core statement and a second for the recent posts): a freeze set or lifted since the last
+submission, the account's published posts within the duplicate window (not another
+account's, not older ones, not the post being edited)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from postgate.services.checking import evaluate
+from postgate.services.freezes import lift_freeze, set_freeze
+from postgate.services.posts import submit
+from postgate.states import PostStatus
+from postgate.store.models import Post
+from postgate.store.types import utcnow
+from tests.postgate.service_people import LATER, account, people, user
+
+TEXT = "Notre atelier ouvre ses portes samedi matin, venez nombreux découvrir la collection."
+
+
+@pytest.fixture
+def scene(rt):
+    account(rt, "acme")
+    account(rt, "beta")
+    people(rt, ana=("author",), sol=("security",))
+    return rt
+
+
+def _rules(rt, text: str, name: str = "acme") -> list[str]:
+    with rt.store.transaction() as db:
+        return [f["rule"] for f in submit(rt, db, user(db, "ana"), name, text, LATER).findings]
+
+
+def _published(rt, text: str, name: str = "acme", days_ago: float = 1) -> int:
+    with rt.store.transaction() as db:
+        post = submit(rt, db, user(db, "ana"), name, text, LATER)
+        post_id = post.id
+    with rt.store.transaction() as db:
+        db.execute(
+            update(Post)
+            .where(Post.id == post_id)
+            .values(status=PostStatus.PUBLISHED, published_at=utcnow() - timedelta(days=days_ago))
+        )
+    return post_id
+
+
+def test_a_freeze_is_read_fresh_at_each_submission(scene) -> None:
+    rt = scene
+    assert "freeze" not in _rules(rt, "Bonjour à toutes et à tous.")
+    with rt.store.transaction() as db:
+        set_freeze(rt, db, user(db, "sol"), "acme", "incident")
+    assert "freeze" in _rules(rt, "Bonjour à toutes et à tous.")
+    assert "freeze" not in _rules(rt, "Bonjour à toutes et à tous.", "beta")
+    with rt.store.transaction() as db:
+        lift_freeze(rt, db, user(db, "sol"), "acme")
+    assert "freeze" not in _rules(rt, "Bonjour à toutes et à tous.")
+    with rt.store.transaction() as db:
+        set_freeze(rt, db, user(db, "sol"), None, "everything")
+    assert "freeze" in _rules(rt, "Bonjour à toutes et à tous.", "beta")
+
+
+def test_duplicates_are_the_accounts_recent_published_posts_only(scene) -> None:
+    rt = scene
+    _published(rt, TEXT, "beta")
+    _published(rt, TEXT, "acme", days_ago=30)  # outside the test settings' 7 days
+    assert "duplicates" not in _rules(rt, TEXT)
+    _published(rt, TEXT, "acme", days_ago=1)
+    assert "duplicates" in _rules(rt, TEXT)
+
+
+def test_an_edited_post_is_not_its_own_duplicate(scene) -> None:
+    rt = scene
+    post_id = _published(rt, TEXT, "acme")
+    with rt.store.transaction() as db:
+        post = db.get(Post, post_id)
+        assert post is not None
+        alone = evaluate(rt, db, post.account, TEXT, LATER, exclude_post=post_id)
+        counted = evaluate(rt, db, post.account, TEXT, LATER)
+    assert "duplicates" not in [f.rule for f in alone.findings]
+    assert "duplicates" in [f.rule for f in counted.findings]
