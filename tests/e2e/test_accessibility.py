@@ -80,14 +80,12 @@ def _crawl_as(stack, page, everyone: Person) -> None:
     assert not problems, "\n".join(describe(where, found) for where, found in problems.items())
 
 
-@pytest.mark.timeout(400)
 def test_every_page_passes_axe_at_a_phones_width(stack, new_page) -> None:
     page = new_page()
     page.set_viewport_size(PHONE)
     _crawl_as(stack, page, _everyone(stack))
 
 
-@pytest.mark.timeout(400)
 def test_every_page_passes_axe_at_desktop_width(stack, new_page) -> None:
     everyone = _everyone(stack)
     page = new_page()
