@@ -269,20 +269,19 @@ def reason_text(
 def rules_text(words: Words, text: str | None) -> str:
     """The author, note or loosening of a rules version in the reader's language; an
     administrator's own note shows as written."""
-    text = text or ""
-    found = _match(text.strip(), RULE_TEXTS) if text and not words.english else None
-    if found is None:
-        return text
-    template, params = found
-    try:
-        return words.gettext(template).format(**params)
-    except (KeyError, IndexError, ValueError):
-        return text
+    return _known_text(words, text or "", RULE_TEXTS)
 
 
 def account_change_text(words: Words, text: str) -> str:
     """How a pending account change loosens protection, in the reader's language."""
-    found = _match(text.strip(), ACCOUNT_CHANGE_TEXTS) if text and not words.english else None
+    return _known_text(words, text, ACCOUNT_CHANGE_TEXTS)
+
+
+def _known_text(words: Words, text: str, known: tuple[str, ...]) -> str:
+    """``text`` in the reader's language when it is one of the ``known`` stored sentences
+    (a template and its parameters); anything else, or a template that does not fit, as
+    written."""
+    found = _match(text.strip(), known) if text and not words.english else None
     if found is None:
         return text
     template, params = found
