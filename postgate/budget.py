@@ -19,8 +19,9 @@ may spend the window to the last call, so they go before new publishes when it i
 
 A bucket is a Redis hash (``limit``, ``remaining``, ``reset``, ``period`` and ``pause`` in
 milliseconds of Redis's clock; ``seen`` once the platform has announced a window) with a
-sorted set of the calls in flight; both are changed only by the Lua scripts below, so
-concurrent processes never spend one call twice. A call whose answer never comes back (its
+sorted set of the calls in flight (scored by the microsecond each was counted, each later
+than the one before); both are changed only by the Lua scripts below, so concurrent
+processes never spend one call twice. A call whose answer never comes back (its
 process died) stops counting as in flight after a minute. The platform's clock, as its
 ``Date`` header shows it, is noted too: a read-back looks back before its claim by as much
 as that clock may be behind (:mod:`workers.claims`).
@@ -64,11 +65,13 @@ def _lua(script: str) -> str:
 _ACQUIRE = _lua("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local wait = 0
 local state = {}
 for i = 0, #KEYS / 2 - 1 do
   local bucket, flight = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
-  redis.call('ZREMRANGEBYSCORE', flight, '-inf', now - IN_FLIGHT_MS)
+  redis.call('ZREMRANGEBYSCORE', flight, '-inf',
+             string.format('%.0f', now_us - IN_FLIGHT_MS * 1000))
   local h = redis.call('HMGET', bucket, 'limit', 'remaining', 'reset', 'period', 'pause')
   local pause = tonumber(h[5]) or 0
   if pause > now then wait = math.max(wait, pause - now) end
@@ -89,7 +92,10 @@ if wait > 0 then return wait end
 for _, s in ipairs(state) do
   redis.call('HSET', s[1], 'limit', s[3], 'remaining', s[4] - 1, 'reset', s[5], 'period', s[6])
   redis.call('PEXPIRE', s[1], KEEP_MS)
-  redis.call('ZADD', s[2], now, ARGV[1])
+  local last = redis.call('ZRANGE', s[2], -1, -1, 'WITHSCORES')
+  local sent = now_us
+  if last[2] and tonumber(last[2]) >= sent then sent = tonumber(last[2]) + 1 end
+  redis.call('ZADD', s[2], string.format('%.0f', sent), ARGV[1])
   redis.call('PEXPIRE', s[2], KEEP_MS)
 end
 return 0
@@ -98,13 +104,17 @@ return 0
 # KEYS: the bucket the answer speaks of, its in-flight set. ARGV: token, limit, remaining,
 # reset_in_ms (-1: the answer announced no window), pause_ms (0: none).
 # The platform's ``remaining`` already counts the calls that reached it before this one:
-# only the calls counted after this one and still unanswered are taken off it. A call of a
+# only the calls counted after this one and still unanswered are taken off it. "After" is
+# strict: a call's score is the microsecond it was counted, made larger than every call
+# still in flight (calls counted in one millisecond once looked sent at the same time, and
+# a dead process's calls were taken off again). A call of a
 # process that died unanswered (its delete was carried out, a takedown resumed) is counted
 # by the platform; taking it off again cost a resumed takedown its window's last deletions.
 _OBSERVE = _lua("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local sent = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1])) or now
+local sent = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not sent then sent = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2])) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 local pause_ms = tonumber(ARGV[5])
 if pause_ms > 0 then
@@ -124,7 +134,7 @@ if seen then period = math.max(tonumber(h[3]) or 0, reset_in) end
 if period <= 0 then period = DEFAULT_PERIOD_MS end
 if reset_in == 0 then reset_in = period end
 local reset = now + reset_in
-local remaining = tonumber(ARGV[3]) - redis.call('ZCOUNT', KEYS[2], sent, '+inf')
+local remaining = tonumber(ARGV[3]) - redis.call('ZCOUNT', KEYS[2], '(' .. sent, '+inf')
 local known_reset = tonumber(h[2]) or 0
 local known = tonumber(h[1])
 if seen and known and reset < known_reset + period / 2 and known < remaining then

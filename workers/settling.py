@@ -42,7 +42,11 @@ from workers.readback import Sought, find_on_platform, strategy_for
 log = logging.getLogger("postgate.workers.settling")
 
 NO_READ_BACK = "{platform} cannot be read back: check the account and settle the post"
-READ_BACK_LEASE = 30.0  # seconds; renewed while the read-back runs
+# The read-back lease is renewed every second while its read-back runs; a process that
+# dies holding it (a reconciler pass killed with its worker) blocks the account's next
+# read-back only this long. It was 30 s: a killed worker's post then waited half a minute.
+READ_BACK_LEASE = 5.0
+READ_BACK_HEARTBEAT = 1.0
 READ_BACK_WAIT = 2.0  # how long a job waits for another process's read-back of its account
 
 
@@ -74,13 +78,19 @@ def resolve_account(
     left alone (absent from the answer). None when another process is reading the account
     back and did not finish within ``READ_BACK_WAIT``: nothing was done.
     """
-    lease = Lease(rt.redis, rt.key("readback", account_id), seconds=READ_BACK_LEASE, heartbeat=5)
+    lease = read_back_lease(rt, account_id)
     if not lease.acquire(wait=READ_BACK_WAIT):
         return None
     try:
         return _resolve_under_lease(rt, account_id, enqueue=enqueue, keep=keep)
     finally:
         lease.release()
+
+
+def read_back_lease(rt: Runtime, account_id: int) -> Lease:
+    """One read-back of the account at a time, across processes."""
+    key = rt.key("readback", account_id)
+    return Lease(rt.redis, key, seconds=READ_BACK_LEASE, heartbeat=READ_BACK_HEARTBEAT)
 
 
 def _resolve_under_lease(

@@ -148,3 +148,15 @@ def test_a_call_whose_process_died_is_not_taken_off_the_platforms_count_twice(rt
     for _ in range(7):  # the 7 the platform has left, every one of them
         assert resumed.post("/api/v1/statuses").status_code == 200
     assert platform.used == 10 and platform.refused == 0
+
+
+def test_calls_counted_in_one_millisecond_keep_their_order(rt):
+    """The answer to a call takes off the platform's ``remaining`` only the calls counted
+    after it; calls counted within one millisecond (the usual case for a burst) must still
+    be told apart, or a dead process's calls are taken off twice after all."""
+    budget = Budget(rt, 8, Quotas(calls=Quota(1000, 60)), Priority.SETTLE)
+    tokens = [budget.try_acquire("GET")[0] for _ in range(50)]
+    flight = rt.redis.zrange(rt.key("budget", 8, "calls") + ":flight", 0, -1, withscores=True)
+    assert [member.decode() for member, _ in flight] == tokens
+    scores = [score for _, score in flight]
+    assert len(set(scores)) == len(scores)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -49,3 +50,33 @@ def test_reconcile_once_enqueues_missing_jobs_idempotently(rt, poster, redis):
     assert reconcile_once(rt).enqueued == 1
     assert Job.exists(publish_job_id(post_id, 1), connection=redis)
     assert reconcile_once(rt).enqueued == 0
+
+
+def test_a_resolver_killed_holding_the_read_back_lease_holds_the_next_up_seconds(rt, poster):
+    """A worker killed while its reconciler pass held an account's read-back lease (the
+    pass holds it about every second) must not stall that account's stuck posts for half a
+    minute: the next resolver gets through within the lease, well under 10 s."""
+    from postgate.states import PostStatus
+    from postgate.store.models import Post
+    from workers.reconcile import resolve_if_stale
+    from workers.settling import Resolution, read_back_lease
+
+    post_id = poster.schedule("Perdue avec le lecteur.", seconds=600)
+    with rt.store.transaction() as db:  # a worker died mid-call: nobody holds the claim
+        post = db.get(Post, post_id)
+        post.status, post.claim_token, post.claimed_at = PostStatus.PUBLISHING, "gone", None
+        account_id = post.account_id
+    child = os.fork()
+    if child == 0:  # the resolver: takes the lease and dies holding it
+        try:
+            read_back_lease(rt, account_id).acquire()
+        finally:
+            os.kill(os.getpid(), signal.SIGKILL)
+    os.waitpid(child, 0)
+    assert rt.redis.exists(rt.key("readback", account_id)), "the dead resolver's lease"
+    started = time.monotonic()
+    while (outcome := resolve_if_stale(rt, post_id, enqueue=False)) == Resolution.BUSY:
+        assert time.monotonic() - started < 40, "the dead resolver's lease never ended"
+    assert outcome == Resolution.RESCHEDULED  # read back, not on the platform: again
+    assert time.monotonic() - started < 10
+    assert poster.post(post_id).status == PostStatus.SCHEDULED
