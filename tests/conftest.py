@@ -80,9 +80,10 @@ def _fast_password_hashing() -> Iterator[None]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test driving Chromium is a ``browser`` test whether or not its module says so (before
-    ``-m`` is applied). On PostgreSQL, run only what touches the store and is not
-    ``store_neutral``: the rest ran on SQLite already, and ``any_database_url`` tests run on
-    both databases in every run."""
+    ``-m`` is applied). On PostgreSQL, run only what touches the store and is neither
+    ``store_neutral`` nor ``platform_protocol`` (pyproject.toml says what each means): the
+    rest ran on SQLite already, and ``any_database_url`` tests run on both databases in every
+    run."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
@@ -93,6 +94,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items
         if "database_url" in getattr(item, "fixturenames", ())
         and item.get_closest_marker("store_neutral") is None
+        and item.get_closest_marker("platform_protocol") is None
     ]
     if len(keep) < len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])

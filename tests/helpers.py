@@ -18,6 +18,7 @@ import httpx
 
 from postgate import otp
 from sandbox.switches import Realism
+from tests import forked
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -68,7 +69,10 @@ def http_answer(url: str) -> httpx.Response | None:
 
 
 def start_postgate(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """``python -m postgate ARGS`` in a process group of its own, its output in ``log``."""
+    """``python -m postgate ARGS`` in a process group of its own, its output in ``log``
+    (forked from the test process's fork server, :mod:`tests.forked`)."""
+    if forked.enabled():
+        return forked.start(args, {**os.environ, **env}, ROOT, log)  # type: ignore[return-value]
     with open(log, "wb") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "postgate", *args],
@@ -80,16 +84,32 @@ def start_postgate(args: list[str], env: dict[str, str], log: Path) -> subproces
         )
 
 
-def run_postgate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m postgate ARGS`` to its end, as an operator runs it; output captured."""
+def postgate_cli(
+    args: list[str],
+    env: dict[str, str],
+    *,
+    stdin: str | None = None,
+    timeout: float = 120,
+    cwd: Path = ROOT,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m postgate ARGS`` to its end with ``env`` as its whole environment, its
+    output captured (forked from the fork server, :mod:`tests.forked`)."""
+    if forked.enabled():
+        return forked.run(args, env, cwd, stdin=stdin, timeout=timeout)
     return subprocess.run(
         [sys.executable, "-m", "postgate", *args],
-        env={**os.environ, **env},
-        cwd=ROOT,
+        env=env,
+        cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
+
+
+def run_postgate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m postgate ARGS`` to its end, as an operator runs it; output captured."""
+    return postgate_cli(list(args), {**os.environ, **env})
 
 
 def stop_process_groups(procs: list[subprocess.Popen[bytes]]) -> None:

@@ -4,13 +4,12 @@ the current password and a code typed now, other sessions ended on request (ASVS
 from __future__ import annotations
 
 import subprocess
-import sys
 
 from sqlalchemy import select
 
 from postgate.services import recovery_codes
 from postgate.store.models import AuditEntry, User
-from tests.helpers import ROOT
+from tests.helpers import postgate_cli
 
 NEW = "lighthouse marmalade orbit quietly"
 
@@ -138,15 +137,7 @@ def test_the_page_ends_other_sessions_when_asked(rt, web, actors) -> None:
 
 
 def _cli(env: dict, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "postgate", *args],
-        env={**env, "PATH": "/usr/bin:/bin"},
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return postgate_cli(list(args), {**env, "PATH": "/usr/bin:/bin"}, stdin=stdin)
 
 
 def test_the_cli_sets_a_password_and_ends_the_sessions(rt, env, client, actors) -> None:

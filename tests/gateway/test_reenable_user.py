@@ -3,14 +3,11 @@ and the command line."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from sqlalchemy import select
 
 from gateway import create_app
 from postgate.store.models import AuditEntry, User
-from tests.helpers import ROOT
+from tests.helpers import postgate_cli
 
 
 def _revoke(client, sec, name: str) -> None:
@@ -66,22 +63,8 @@ def test_the_cli_enables_a_revoked_user(rt, env, client, actors) -> None:
     actors.create("ana", "author")
     sec = actors.person("sec", "security")
     _revoke(client, sec, "ana")
-    run = subprocess.run(
-        [sys.executable, "-m", "postgate", "users", "enable", "ana"],
-        env={**env, "PATH": "/usr/bin:/bin"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = postgate_cli(["users", "enable", "ana"], {**env, "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
     assert not _disabled(rt, "ana")
-    twice = subprocess.run(
-        [sys.executable, "-m", "postgate", "users", "enable", "ana"],
-        env={**env, "PATH": "/usr/bin:/bin"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    twice = postgate_cli(["users", "enable", "ana"], {**env, "PATH": "/usr/bin:/bin"})
     assert twice.returncode == 1 and "not revoked" in twice.stderr

@@ -12,6 +12,8 @@ from tests.helpers import approve_post, make_account
 from tests.notify.conftest import drain, outbox, set_prefs
 from tests.notify.receivers import SmtpReceiver, WebhookReceiver
 
+pytestmark = pytest.mark.platform_protocol
+
 
 @pytest.fixture
 def team(rt, actors, hook: WebhookReceiver):

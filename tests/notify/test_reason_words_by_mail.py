@@ -5,9 +5,13 @@ said is quoted as the original. An English reader gets the stored English."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import approve_post, make_account, sandbox_credentials
 from tests.notify.conftest import drain, set_prefs
 from tests.notify.receivers import SmtpReceiver
+
+pytestmark = pytest.mark.platform_protocol
 
 PLATFORM_SAID = "HTTP 503: upstream timed out"
 

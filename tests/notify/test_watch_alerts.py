@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from sandbox import client as sandbox_client
 from tests.helpers import make_account, sandbox_credentials
 from tests.notify.conftest import drain, set_prefs
 from tests.notify.receivers import SmtpReceiver, WebhookReceiver
+
+pytestmark = pytest.mark.platform_protocol
 
 
 def read(rt: Any, name: str) -> Any:

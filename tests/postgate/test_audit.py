@@ -1,11 +1,11 @@
 import multiprocessing
 import subprocess
-import sys
 
 from sqlalchemy import delete, select, update
 
 from postgate import audit
 from postgate.store.models import AuditEntry
+from tests.helpers import postgate_cli
 
 
 def append(rt, n: int, actor: str = "tester") -> None:
@@ -140,8 +140,7 @@ def test_two_processes_appending_at_once_keep_one_chain(any_rt) -> None:
 def cli_audit(rt, command: str = "verify") -> subprocess.CompletedProcess:
     """``postgate audit COMMAND`` in a process of its own, on the runtime's store."""
     env = {**process_env(rt), "PATH": "/usr/bin:/bin"}
-    run = [sys.executable, "-m", "postgate", "audit", command]
-    return subprocess.run(run, env=env, capture_output=True, text=True, timeout=60)
+    return postgate_cli(["audit", command], env, timeout=60)
 
 
 def test_cli_verify_reports_ok_and_the_first_bad_entry(any_rt) -> None:

@@ -10,6 +10,7 @@ import pytest
 from postgate import otp
 from sandbox.client import list_live
 from sandbox.server import running_sandbox
+from tests.helpers import postgate_cli
 
 
 @pytest.fixture
@@ -18,14 +19,7 @@ def cli_env(env: dict, tmp_path: Path) -> dict:
 
 
 def run(env: dict, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "postgate", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return postgate_cli(list(args), env, stdin=stdin, timeout=60)
 
 
 def test_init_is_safe_to_run_again(cli_env):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import postgate_cli
 from tests.postgate.test_rule_versions import CATALOG, RULES
 
 pytestmark = pytest.mark.store_neutral
@@ -28,13 +28,7 @@ def cli_env(env: dict, tmp_path: Path) -> dict:
 
 
 def run(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "postgate", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return postgate_cli(list(args), env, timeout=60)
 
 
 def test_import_export_and_a_loosening_import_waits(cli_env, tmp_path):

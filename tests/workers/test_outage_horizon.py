@@ -4,7 +4,11 @@ workers; the platform is unreachable (connection refused) for a while, then answ
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import wait_until
+
+pytestmark = pytest.mark.platform_protocol
 
 
 def test_an_outage_is_waited_out_past_max_attempts(workers, poster, rt, sandbox_url, tmp_path):

@@ -22,6 +22,8 @@ from tests.workers.takedown.support import connect, start, wait_done
 from tests.workers.takedown.support import platform as platform  # a fixture
 from tests.workers.takedown.support import workers as workers  # a fixture
 
+pytestmark = pytest.mark.platform_protocol
+
 HOSTILE_POSTS = [
     "<script>alert('xss')</script> free money",
     "<img src=x onerror=alert(1)> win",

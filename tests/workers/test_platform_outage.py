@@ -13,10 +13,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from benchmarks.scenes import duplicates, enqueue_all, make_accounts, make_people, make_posts
 from postgate.store.models import Post
 from sandbox import client as sandbox_client
 from tests.helpers import wait_until
+
+pytestmark = pytest.mark.platform_protocol
 
 POSTS, OUTAGE = 8, 12.0
 

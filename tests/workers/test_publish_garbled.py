@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.helpers import wait_until
 from tests.workers.publish_checks import assert_clean_log, publish_how
+
+pytestmark = pytest.mark.platform_protocol
 
 GARBLED = "sandbox answered 200 to the publish with a body that is not JSON (text/html)"
 

@@ -16,6 +16,8 @@ from tests import images
 from tests.helpers import approve_post
 from workers.jobs import publish
 
+pytestmark = pytest.mark.platform_protocol
+
 
 @pytest.fixture
 def app(rt):

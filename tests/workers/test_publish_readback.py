@@ -18,6 +18,8 @@ from sandbox import client as sandbox_client
 
 from .publish_checks import assert_clean_log, publish_how
 
+pytestmark = pytest.mark.platform_protocol
+
 TEXT = (
     "Bienvenue @team@other.example ! #Lancement "
     "https://acme.fr/annonces/2026/la-grande-nouvelle-du-jour"

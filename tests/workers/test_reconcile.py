@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
-from tests.conftest import ROOT
+from tests.helpers import postgate_cli
 
 
 def test_flushed_redis_then_reconcile_publishes_every_due_post_once(workers, poster, redis, env):
@@ -22,14 +20,7 @@ def test_flushed_redis_then_reconcile_publishes_every_due_post_once(workers, pos
     due_now = poster.schedule(texts[0], seconds=None)  # queued, not yet run
     later = [poster.schedule(text, seconds=3) for text in texts[1:]]
     redis.flushdb()
-    result = subprocess.run(
-        [sys.executable, "-m", "postgate", "reconcile"],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = postgate_cli(["reconcile"], {**os.environ, **env}, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "re-enqueued" in result.stdout
     for post_id in [due_now, *later]:

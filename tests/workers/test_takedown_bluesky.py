@@ -21,6 +21,8 @@ from tests.helpers import make_account
 from tests.images import png
 from tests.pds import HANDLE, PASSWORD, Repo, running_pds
 
+pytestmark = pytest.mark.platform_protocol
+
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SINCE = T0 + timedelta(hours=1)
 

@@ -16,6 +16,8 @@ from postgate.services.takedown_manual import DELETE_BY_HAND
 from tests.helpers import make_account
 from tests.stand_in import StandIn, env_reaching, stand_in, without_delete
 
+pytestmark = pytest.mark.platform_protocol
+
 IDS = {"17920238422030506", "17920238422030505"}  # the two posts since April 15th
 REVOKE = ["instagram_revoke.json", "instagram_verify_revoked.json"]  # revoked, then dead
 

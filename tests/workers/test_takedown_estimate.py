@@ -22,6 +22,8 @@ from sandbox.server import running_sandbox
 from sandbox.switches import Realism
 from tests.helpers import make_account, sandbox_credentials
 
+pytestmark = pytest.mark.platform_protocol
+
 
 @pytest.fixture
 def limited(tmp_path):

@@ -9,8 +9,12 @@ import json
 import zipfile
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from sandbox import client as sandbox
 from tests.helpers import make_account, sandbox_credentials
+
+pytestmark = pytest.mark.platform_protocol
 
 
 def test_evidence_zip_holds_every_post_report_and_hashes(rt, client, web, actors, sandbox_url):

@@ -23,6 +23,8 @@ from postgate.store.models import Account
 from tests.helpers import make_account, sandbox_credentials
 from tests.images import png
 
+pytestmark = pytest.mark.platform_protocol
+
 
 def attack_with_image(url: str, token: str, image: bytes, alt: str) -> None:
     auth = {"Authorization": f"Bearer {token}"}

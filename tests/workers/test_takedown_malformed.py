@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from postgate.store.models import AuditEntry
@@ -16,6 +17,8 @@ from sandbox import client as sandbox
 from tests.helpers import make_account, sandbox_credentials
 
 from .garbling import garbling_proxy, route_account
+
+pytestmark = pytest.mark.platform_protocol
 
 DELETE_REASON = "sandbox answered 200 to the delete with a body that is not JSON (text/html)"
 REVOKE_REASON = "sandbox answered 200 to the revocation with a body that is not JSON (text/html)"

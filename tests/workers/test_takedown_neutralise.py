@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from sandbox import client as sandbox
 from tests.helpers import make_account, sandbox_credentials
+
+pytestmark = pytest.mark.platform_protocol
 
 HOLDING = "This post has been removed: it was not published by us."
 

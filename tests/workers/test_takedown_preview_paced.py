@@ -7,9 +7,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from postgate.services import takedown_preview
 from sandbox import client as sandbox
 from tests.helpers import make_account, sandbox_credentials
+
+pytestmark = pytest.mark.platform_protocol
 
 
 def spend_budget(rt, account_id: int, seconds: int = 600) -> None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from postgate.store.models import AuditEntry
 from sandbox import client as sandbox
 from tests.helpers import make_account, sandbox_credentials
+
+pytestmark = pytest.mark.platform_protocol
 
 VERIFY = "/api/v1/accounts/verify_credentials"
 

@@ -8,6 +8,7 @@ when it runs, not those read when the takedown started, and no refresh may slip 
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from postgate.store.models import Account
@@ -16,6 +17,8 @@ from tests.helpers import make_account, sandbox_credentials
 from tests.workers.test_takedown_revocation import compromised_entry, run_takedown, still_works
 from workers import takedown_account
 from workers.tokens import refresh_lease
+
+pytestmark = pytest.mark.platform_protocol
 
 
 def test_the_token_rotated_during_the_deletions_is_the_one_revoked(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
@@ -15,6 +16,8 @@ from tests.helpers import wait_until
 
 from .conftest import REWRITTEN, alerts
 from .test_watch_stream import claim
+
+pytestmark = pytest.mark.platform_protocol
 
 
 def read(rt: Any, account_id: int, later: float = 0.0) -> Any:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from sandbox import client as sandbox_client
 from tests.helpers import wait_until
 
 from .conftest import REWRITTEN, alerts, wait_alerts
+
+pytestmark = pytest.mark.platform_protocol
 
 
 def test_attacker_posts_of_every_visibility_are_alerted_with_their_evidence(
