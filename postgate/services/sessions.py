@@ -197,11 +197,15 @@ def authenticate(db: Session, value: str | None) -> tuple[User, AuthToken]:
 TOUCH_EVERY = timedelta(minutes=1)
 
 
+def touch_due(token: AuthToken) -> bool:
+    """Whether :func:`touch` would record this use (the last one is over a minute old)."""
+    return token.last_used_at is None or utcnow() - token.last_used_at > TOUCH_EVERY
+
+
 def touch(db: Session, token: AuthToken) -> None:
     """Record use at most once a minute, to keep reads cheap."""
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
-        db.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
+    if touch_due(token):
+        db.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=utcnow()))
 
 
 def step_up(
