@@ -24,6 +24,7 @@ from postgate.services.accounts import find_account
 from postgate.services.approvals import valid_approvals, void_approvals
 from postgate.services.checking import evaluate, platform_limits
 from postgate.services.media import attach, draft_images
+from postgate.services.new_posts import insert_new_post, new_post
 from postgate.states import CANCELLABLE, EDITABLE, CommentKind, PostStatus, Role
 from postgate.store.models import POST_STATUSES, Account, Post, PostRevision, User
 from postgate.store.types import utcnow
@@ -183,19 +184,18 @@ def submit(
         raise ValidationFailed("account is required", field="account")
     account = find_account(db, account_name)
     images = _check_media(db, author, account, media)
-    # The rules run before the row exists, so it is written once, whole (a new post has no
-    # published version to exclude from the duplicates); a new post has no approvals yet,
-    # which its answer would otherwise read back from the store.
-    fields = _content(
-        rt, db, account, text, when, images, crisis_statement=False, exclude_post=None
+    # The rules run before the row exists, so it is written once, whole, with its first
+    # revision, by Core statements (a new post has no published version to exclude from the
+    # duplicates, and no approvals, which its answer would otherwise read back).
+    post = new_post(
+        account_id=account.id,
+        author_id=author.id,
+        **_content(rt, db, account, text, when, images, crisis_statement=False, exclude_post=None),
     )
-    post = Post(account_id=account.id, author_id=author.id, revision=1, approvals=[], **fields)
-    db.add(post)
-    db.flush()
-    _keep_revision(db, post, author)
     if draft:
         keep_draft(post)
-    elif post.status == PostStatus.PENDING_REVIEW:
+    insert_new_post(db, post)
+    if post.status == PostStatus.PENDING_REVIEW:
         # Whom the review request goes to, read before the audit entry takes the chain's
         # lock until commit, in two round trips whatever the number of reviewers.
         recipients.prefetch(db, [], reviewers=recipients.reviewers(db, besides=author.id))
