@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal, cast
 
-from sqlalchemy import ColumnElement, ScalarSelect, Table, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Table, bindparam, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from postgate.errors import SettingsError
@@ -123,9 +123,11 @@ def _latest_applied(column: ColumnElement[Any]) -> ScalarSelect[Any]:
 
 # What the rules' context reads fresh from the store for every evaluation, in one Core
 # statement (compiled once): whether a freeze is in force for the account (global ones
-# included; the same test as ``freezes.is_frozen``), and the rules version in force, whose
-# rule set is cached by its id and application time.
-_CONTEXT = select(
+# included; the same test as ``freezes.is_frozen``), the rules version in force, whose rule
+# set is cached by its id and application time, and the account's posts published within
+# ``duplicate_days`` (200 at most, newest first, besides the one being checked). The first
+# three are one row, joined to the posts: a row per post, or one whose text is NULL.
+_FRESH = select(
     exists()
     .where(
         _FREEZES.c.lifted_at.is_(None),
@@ -134,9 +136,9 @@ _CONTEXT = select(
     .label("frozen"),
     _latest_applied(_VERSIONS.c.id).label("version_id"),
     _latest_applied(_VERSIONS.c.applied_at).label("applied_at"),
-)
+).subquery("fresh")
 _RECENT = (
-    select(_POSTS.c.text)
+    select(_POSTS.c.text, _POSTS.c.published_at)
     .where(
         _POSTS.c.account_id == bindparam("account"),
         _POSTS.c.status == PostStatus.PUBLISHED.value,
@@ -145,17 +147,13 @@ _RECENT = (
     )
     .order_by(_POSTS.c.published_at.desc())
     .limit(200)
+    .subquery("recent")
 )
-
-
-def recent_texts(
-    rt: Runtime, db: Session, account: Account, exclude: int | None
-) -> tuple[str, ...]:
-    """The account's posts published within ``duplicate_days``, newest first (200 at most),
-    besides ``exclude``."""
-    since = utcnow() - timedelta(days=rt.settings.duplicate_days)
-    params = {"account": account.id, "since": since, "exclude": exclude or 0}
-    return tuple(db.scalars(_RECENT, params))
+_CONTEXT = (
+    select(_FRESH.c.frozen, _FRESH.c.version_id, _FRESH.c.applied_at, _RECENT.c.text)
+    .select_from(_FRESH.outerjoin(_RECENT, true()))
+    .order_by(_RECENT.c.published_at.desc())
+)
 
 
 def evaluate(
@@ -183,14 +181,17 @@ def evaluate(
     )
     if db.autoflush:  # Core statements below: see what this session wrote, as a query would
         db.flush()
-    fresh = db.execute(_CONTEXT, {"account": account.id}).one()
+    since = utcnow() - timedelta(days=rt.settings.duplicate_days)
+    params = {"account": account.id, "since": since, "exclude": exclude_post or 0}
+    rows = db.execute(_CONTEXT, params).all()
+    fresh = rows[0]
     context = Context(
         now=now or utcnow(),
         timezone=account.timezone,
         windows=tuple(account.windows or ()),
         blackout_dates=tuple(date.fromisoformat(d) for d in account.blackout_dates or ()),
         frozen=bool(fresh.frozen) if frozen is None else frozen,
-        recent_posts=recent_texts(rt, db, account, exclude_post),
+        recent_posts=tuple(row.text for row in rows if row.text is not None),
         limits=account_limits(account),
     )
     stamp = (
