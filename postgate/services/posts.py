@@ -200,7 +200,7 @@ def submit(
     if post.status == PostStatus.PENDING_REVIEW:
         # Whom the review request goes to, read before the audit entry takes the chain's
         # lock until commit, in two round trips whatever the number of reviewers.
-        recipients.prefetch(db, [], reviewers=recipients.reviewers(db, besides=author.id))
+        recipients.prefetch(db, [], reviewers=True)
     rt.audit(
         db,
         Event.POST_DRAFT if draft else Event.POST_SUBMIT,
