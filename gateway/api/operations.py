@@ -113,8 +113,9 @@ class Operation:
                 finally:
                     # Read by what follows the transaction (a 403's audit entry, the token's
                     # use): out of the session before its end, which would expire them.
-                    db.expunge(token)
-                    db.expunge(current_user())
+                    for kept in (token, current_user()):
+                        if kept in db:
+                            db.expunge(kept)
         finally:
             if token is not None:
                 note_use(token)
