@@ -77,10 +77,16 @@ def roles_required(group: RoleGroup) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user().has_role(*group):
-                raise RoleRequired("this needs the role {roles}", roles=" or ".join(group))
+            check_roles(group)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
 
     return decorate
+
+
+def check_roles(group: RoleGroup) -> None:
+    """:class:`NotAuthenticated` unless someone is signed in, then :class:`RoleRequired`
+    unless they hold one of the roles of ``group``."""
+    if not current_user().has_role(*group):
+        raise RoleRequired("this needs the role {roles}", roles=" or ".join(group))

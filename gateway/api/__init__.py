@@ -8,9 +8,10 @@ declared with ``ApiBlueprint.operation`` (``gateway.api.operations``), which is 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, request
 from werkzeug.routing import BaseConverter, IntegerConverter
 
+from gateway.api.bearer import sign_in
 from gateway.api.operations import operation_of
 from gateway.context import rt
 from postgate.services import sessions
@@ -41,20 +42,19 @@ CONVERTERS = {"id": RowId, "name": Name}
 
 
 def authenticate() -> None:
-    """Look the bearer token up again on every request: a revocation bites at once."""
+    """Look the bearer token up again on every request: a revocation bites at once. An
+    operation declared with ``transaction=True`` does it in the view's own transaction
+    (``gateway.api.bearer``)."""
     assert request.endpoint is not None  # a blueprint's hook runs for its own routes only
     declared = operation_of(current_app.view_functions[request.endpoint])
-    if declared is not None and declared.public:
+    if declared is not None and (declared.public or declared.transaction):
         return
-    header = request.headers.get("Authorization", "")
-    value = header[7:].strip() if header[:7].lower() == "bearer " else None
     # One transaction, as measured cheapest on PostgreSQL: a read session of its own
     # (``Store.session``) cost the server twice the CPU per request, for its rollback.
     with rt().store.transaction() as db:
-        user, token = sessions.authenticate(db, value)
+        token = sign_in(db)
         sessions.touch(db, token)
         db.expunge_all()
-    g.user, g.token = user, token
 
 
 def api_blueprint() -> Blueprint:

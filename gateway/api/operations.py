@@ -8,6 +8,11 @@ drift from the code; ``tests/gateway/test_openapi.py`` fails for a route declare
 A view receives its path parameters, then ``body`` and ``query`` when it declares them, and
 returns what the answer model reads (a service's dict, or the model itself), optionally with
 its status: ``return body, 201``. A status the declaration lacks is a bug, not an answer.
+
+A view declared with ``transaction=True`` also receives ``db``, a session whose work commits
+when the view returns (rolls back when it raises), and in which the caller was authenticated:
+one transaction a request instead of two (``gateway.api.bearer``). Its answer is built after
+the commit, so whatever lock the view took is not held while the JSON is made.
 """
 
 from __future__ import annotations
@@ -20,7 +25,14 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from gateway.access import current_token, current_user, login_required, roles_required
+from gateway.access import (
+    check_roles,
+    current_token,
+    current_user,
+    login_required,
+    roles_required,
+)
+from gateway.api.bearer import note_use, sign_in
 from gateway.api.parsing import json_body, parse
 from gateway.api.types import Answer, Body, Query, SteppedUp
 from gateway.context import rt, source_address
@@ -52,6 +64,7 @@ class Operation:
     step_up: bool = False
     fresh: bool = False
     recovery: bool = False
+    transaction: bool = False
     errors: frozenset[int] = field(default_factory=frozenset)
     upload: Mapping[str, Any] | None = None  # the JSON Schema of a multipart/form-data body
 
@@ -80,6 +93,36 @@ class Operation:
 
     def run(self, args: dict[str, Any]) -> ResponseReturnValue:
         """Parse, step up, call the view, and build its answer from the declared model."""
+        if self.transaction:
+            return self._run_in_transaction(args)
+        return self.answer(self.call(args))
+
+    def _run_in_transaction(self, args: dict[str, Any]) -> ResponseReturnValue:
+        """Authenticate, check the role and call the view in one transaction; answer once
+        it has committed. The checks come in the same order as for the other operations
+        (401, 403, then 404 and 422)."""
+        token = None
+        try:
+            with rt().store.transaction() as db:
+                token = sign_in(db)
+                try:
+                    if self.roles:
+                        check_roles(self.roles)
+                    result = self.call({**args, "db": db})
+                    db.flush()
+                finally:
+                    # Read by what follows the transaction (a 403's audit entry, the token's
+                    # use): out of the session before its end, which would expire them.
+                    for kept in (token, current_user()):
+                        if kept in db:
+                            db.expunge(kept)
+        finally:
+            if token is not None:
+                note_use(token)
+        return self.answer(result)
+
+    def call(self, args: dict[str, Any]) -> Any:
+        """Parse, step up and call the view; what it returns."""
         _check_bounds(args)
         if self.query is not None:
             args["query"] = parse(self.query, request.args.to_dict())
@@ -96,7 +139,7 @@ class Operation:
                 fresh=self.fresh,
                 allow_recovery=self.recovery,
             )
-        return self.answer(self.view(**args))
+        return self.view(**args)
 
     def answer(self, result: Any) -> ResponseReturnValue:
         status = self.success
@@ -154,6 +197,7 @@ class ApiBlueprint(Blueprint):
         recovery: bool = False,
         errors: tuple[int, ...] = (),
         upload: Mapping[str, Any] | None = None,
+        transaction: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Declare and register ``method rule``.
 
@@ -164,10 +208,13 @@ class ApiBlueprint(Blueprint):
         the request itself, the step-up window not counting (``recovery``: a recovery code
         may stand in for it); ``errors`` lists what its services refuse
         with besides what the rest implies (see :meth:`Operation.error_statuses`); ``upload``
-        is the schema of a ``multipart/form-data`` body the view reads itself (a file).
+        is the schema of a ``multipart/form-data`` body the view reads itself (a file);
+        ``transaction`` gives the view the request's one transaction as ``db`` (see above;
+        not for a step-up action, whose proof is written in a transaction of its own).
         """
         step_up = step_up or fresh
         assert not step_up or (body is not None and issubclass(body, SteppedUp)), rule
+        assert not (transaction and (step_up or public)), rule
 
         def declare(view: Callable[..., Any]) -> Callable[..., Any]:
             declared = Operation(
@@ -183,6 +230,7 @@ class ApiBlueprint(Blueprint):
                 step_up=step_up,
                 fresh=fresh,
                 recovery=recovery,
+                transaction=transaction,
                 errors=frozenset(errors),
                 upload=upload,
             )
@@ -192,7 +240,9 @@ class ApiBlueprint(Blueprint):
 
             endpoint.__name__ = view.__name__
             endpoint.__doc__ = inspect.getdoc(view)
-            if roles:
+            if transaction:  # authenticated and its role checked in the view's transaction
+                pass
+            elif roles:
                 endpoint = roles_required(roles)(endpoint)
             elif not public:
                 endpoint = login_required(endpoint)

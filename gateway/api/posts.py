@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from gateway import cursors, submitted
 from gateway.access import caller
@@ -173,25 +174,25 @@ class PostFilter(Query):
     roles=policy.WRITE_POSTS,
     answers={201: answers.Submitted},
     errors=(403, 404),
+    transaction=True,
 )
-def submit(body: NewPost) -> tuple[dict[str, Any], int]:
+def submit(body: NewPost, db: Session) -> tuple[dict[str, Any], int]:
     """Submit a post for review: `pending_review`, or `blocked` when a rule blocks it;
     `message` says which, and why, in the caller's language. With `draft: true`, save it as
     a `draft` instead: only its author sees it, and nobody reviews it until it is submitted."""
-    with rt().store.transaction() as db:
-        post = posts.submit(
-            rt(),
-            db,
-            caller(db),
-            body.account,
-            body.text,
-            body.scheduled_at,
-            media=[m.model_dump() for m in body.media or []],
-            source=source_address(),
-            draft=body.draft,
-        )
-        shown = {**posts.post_to_dict(post), "message": submitted.answer_message(post)}
-        return {**shown, "warnings": submitted.quota_warnings(db, post)}, 201
+    post = posts.submit(
+        rt(),
+        db,
+        caller(db),  # the user this transaction authenticated (no second read)
+        body.account,
+        body.text,
+        body.scheduled_at,
+        media=[m.model_dump() for m in body.media or []],
+        source=source_address(),
+        draft=body.draft,
+    )
+    shown = {**posts.post_to_dict(post), "message": submitted.answer_message(post)}
+    return {**shown, "warnings": submitted.quota_warnings(db, post)}, 201
 
 
 @bp.operation("GET", "/posts", query=PostFilter, answers={200: answers.PostList})

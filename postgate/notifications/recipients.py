@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from postgate.notifications.kinds import Audience
@@ -15,8 +16,11 @@ from postgate.store.models import NotifyChannel, NotifyPreference, User
 
 
 def people_with(db: Session, *roles: Role) -> list[User]:
-    """Enabled users holding any of ``roles``, by id."""
-    users = db.scalars(select(User).where(User.disabled.is_(False)).order_by(User.id))
+    """Enabled users holding any of ``roles``, by id. The store narrows the rows to those whose
+    roles contain one of the names (a submission read every user before); ``has_role``
+    decides exactly."""
+    named = or_(*(User.roles.contains(str(role), autoescape=True) for role in roles))
+    users = db.scalars(select(User).where(User.disabled.is_(False), named).order_by(User.id))
     return [u for u in users if u.has_role(*roles)]
 
 
@@ -24,59 +28,93 @@ def security_people(db: Session) -> list[User]:
     return people_with(db, Role.SECURITY, Role.ADMIN)
 
 
-def reviewers(db: Session, *, besides: int | None = None) -> list[User]:
-    """Enabled reviewers but ``besides``; the list :func:`prefetch` kept for this transaction
-    when there is one."""
+def reviewer_ids(db: Session, *, besides: int | None = None) -> list[int]:
+    """Enabled reviewers but ``besides``, by id; those :func:`prefetch` read for this
+    transaction when it did."""
     memo = _read(db)
     kept = memo.reviewers if memo is not None else None
-    if kept is not None:
-        return [u for u in kept if u.id != besides]
-    return [u for u in people_with(db, Role.REVIEWER) if u.id != besides]
+    if kept is None:
+        kept = [u.id for u in people_with(db, Role.REVIEWER)]
+    return [user_id for user_id in kept if user_id != besides]
 
 
 MEMO = "postgate_recipients"
 
 
 @dataclass(frozen=True)
+class _Pref:
+    """What routing reads of a person's preference row."""
+
+    language: str
+    email_enc: str | None
+
+
+@dataclass(frozen=True)
 class _Read:
     """What :func:`prefetch` read for a transaction: per person their preference (None: no
-    row) and enabled channel ids; the organisation's enabled channels and their audiences."""
+    row) and enabled channel ids; the organisation's enabled channels and their audiences;
+    the enabled reviewers' ids when asked for."""
 
-    prefs: dict[int, NotifyPreference | None]
+    prefs: dict[int, _Pref | None]
     channels: dict[int, list[int]]
     organisation: list[tuple[int, list[str]]]
-    reviewers: list[User] | None = None
+    reviewers: list[int] | None = None
 
 
-def prefetch(db: Session, user_ids: Iterable[int], *, reviewers: list[User] | None = None) -> None:
-    """Read, in two round trips, what routing a message to ``user_ids`` and the organisation
-    reads, and keep it for ``db``'s transaction alone (the session ends with it, so no later
-    change is ever missed). For a caller about to take a lock until its commit (the audit
-    chain's), so that these reads are not made while others wait. ``reviewers``: the
-    reviewers to ask for a review, as the caller has just read them (:func:`reviewers`)."""
-    ids = sorted(set(user_ids) | {u.id for u in reviewers or []})
-    prefs: dict[int, NotifyPreference | None] = dict.fromkeys(ids)
-    if ids:
-        for pref in db.scalars(select(NotifyPreference).where(NotifyPreference.user_id.in_(ids))):
-            prefs[pref.user_id] = pref
+_USERS = cast(Table, User.__table__)
+_PREFS = cast(Table, NotifyPreference.__table__)
+_CHANNELS = cast(Table, NotifyChannel.__table__)
+_PEOPLE = select(
+    _USERS.c.id,
+    _USERS.c.roles,
+    _USERS.c.disabled,
+    _PREFS.c.user_id.label("pref_of"),
+    _PREFS.c.language,
+    _PREFS.c.email_enc,
+).select_from(_USERS.outerjoin(_PREFS, _PREFS.c.user_id == _USERS.c.id))
+_NAMED = _USERS.c.id.in_(bindparam("ids", expanding=True))
+_MAY_REVIEW = and_(
+    _USERS.c.disabled.is_(False),
+    _USERS.c.roles.contains(Role.REVIEWER.value, autoescape=True),
+)
+_NAMED_PEOPLE = _PEOPLE.where(_NAMED).order_by(_USERS.c.id)
+_NAMED_PEOPLE_AND_REVIEWERS = _PEOPLE.where(or_(_NAMED, _MAY_REVIEW)).order_by(_USERS.c.id)
+_ENABLED = select(_CHANNELS.c.id, _CHANNELS.c.user_id, _CHANNELS.c.audiences).where(
+    _CHANNELS.c.enabled.is_(True)
+)
+_CHANNELS_OF = _ENABLED.where(
+    or_(_CHANNELS.c.user_id.is_(None), _CHANNELS.c.user_id.in_(bindparam("ids", expanding=True)))
+).order_by(_CHANNELS.c.id)
+_ORGANISATION_CHANNELS = _ENABLED.where(_CHANNELS.c.user_id.is_(None)).order_by(_CHANNELS.c.id)
+
+
+def prefetch(db: Session, user_ids: Iterable[int], *, reviewers: bool = False) -> None:
+    """Read, in two round trips, what routing a message to ``user_ids`` (and, with
+    ``reviewers``, to every enabled reviewer) and the organisation reads, and keep it for
+    ``db``'s transaction alone (the session ends with it, so no later change is ever missed).
+    For a caller about to take a lock until its commit (the audit chain's), so that these
+    reads are not made while others wait."""
+    named = sorted(set(user_ids))
+    prefs: dict[int, _Pref | None] = dict.fromkeys(named)
+    found: list[int] | None = [] if reviewers else None
+    if named or reviewers:
+        people = _NAMED_PEOPLE_AND_REVIEWERS if reviewers else _NAMED_PEOPLE
+        for row in db.execute(people, {"ids": named}):
+            if found is not None and not row.disabled and Role.REVIEWER in row.roles.split():
+                found.append(row.id)
+            elif row.id not in prefs:
+                continue  # a near miss of the reviewers' LIKE, not a reviewer
+            prefs[row.id] = _Pref(row.language, row.email_enc) if row.pref_of else None
+    ids = sorted(prefs)
     channels: dict[int, list[int]] = {user_id: [] for user_id in ids}
     organisation: list[tuple[int, list[str]]] = []
-    rows = db.execute(
-        select(NotifyChannel.id, NotifyChannel.user_id, NotifyChannel.audiences)
-        .where(NotifyChannel.enabled.is_(True))
-        .where(
-            or_(NotifyChannel.user_id.is_(None), NotifyChannel.user_id.in_(ids))
-            if ids
-            else NotifyChannel.user_id.is_(None)
-        )
-        .order_by(NotifyChannel.id)
-    )
+    rows = db.execute(_CHANNELS_OF, {"ids": ids}) if ids else db.execute(_ORGANISATION_CHANNELS)
     for channel_id, user_id, audiences in rows:
         if user_id is None:
             organisation.append((channel_id, list(audiences or [])))
         else:
             channels[user_id].append(channel_id)
-    db.info[MEMO] = _Read(prefs, channels, organisation, reviewers)
+    db.info[MEMO] = _Read(prefs, channels, organisation, found)
 
 
 def _read(db: Session) -> _Read | None:
@@ -84,7 +122,7 @@ def _read(db: Session) -> _Read | None:
     return found if isinstance(found, _Read) else None
 
 
-def _pref(db: Session, user_id: int) -> NotifyPreference | None:
+def _pref(db: Session, user_id: int) -> NotifyPreference | _Pref | None:
     memo = _read(db)
     if memo is not None and user_id in memo.prefs:
         return memo.prefs[user_id]
@@ -101,8 +139,8 @@ def personal_channels(db: Session, user_id: int, smtp_configured: bool) -> list[
     memo = _read(db)
     if memo is not None and user_id in memo.channels:
         channels = [f"user:{cid}" for cid in memo.channels[user_id]]
-        pref = memo.prefs[user_id]
-        if smtp_configured and pref is not None and pref.email_enc:
+        kept = memo.prefs[user_id]
+        if smtp_configured and kept is not None and kept.email_enc:
             channels.append(f"email:{user_id}")
         return channels
     channels = [

@@ -171,17 +171,17 @@ def _review_requested(rt: Runtime, db: Session, entry: AuditEntry) -> None:
         "author": post.author.username,
         "link": f"/review/{post.id}",
     }
-    people = who.reviewers(db, besides=post.author_id)
+    people = who.reviewer_ids(db, besides=post.author_id)
     smtp = bool(rt.settings.notify_smtp_url)
-    for user in people:
+    for user_id in people:
         db.add(
             Notification(
-                user_id=user.id, kind=Kind.REVIEW_PENDING, params=params, audit_seq=entry.seq
+                user_id=user_id, kind=Kind.REVIEW_PENDING, params=params, audit_seq=entry.seq
             )
         )
-        language = who.language_of(db, user.id, rt.settings.notify_language)
-        for channel in who.personal_channels(db, user.id, smtp):
-            _digest(rt, db, channel, user.id, language)
+        language = who.language_of(db, user_id, rt.settings.notify_language)
+        for channel in who.personal_channels(db, user_id, smtp):
+            _digest(rt, db, channel, user_id, language)
     for channel in who.organisation_channels(db, Audience.REVIEWS):
         _digest(rt, db, channel, None, rt.settings.notify_language)
     _reminders(rt, db, post, people, entry.seq)
@@ -210,7 +210,7 @@ def _digest(rt: Runtime, db: Session, channel: str, user_id: int | None, languag
     _outbox(rt, db, channel, routed, language, None, user_id, due)
 
 
-def _reminders(rt: Runtime, db: Session, post: Post, people: list[User], seq: int) -> None:
+def _reminders(rt: Runtime, db: Session, post: Post, people: list[int], seq: int) -> None:
     if post.scheduled_at is None or rt.settings.review_reminder_minutes == 0:
         return
     now = utcnow()
@@ -226,10 +226,10 @@ def _reminders(rt: Runtime, db: Session, post: Post, people: list[User], seq: in
     }
     routed = Routed(Kind.REVIEW_REMINDER, params, audience=Audience.REVIEWS)
     smtp = bool(rt.settings.notify_smtp_url)
-    for user in people:
-        language = who.language_of(db, user.id, rt.settings.notify_language)
-        for channel in [f"inapp:{user.id}", *who.personal_channels(db, user.id, smtp)]:
-            _outbox(rt, db, channel, routed, language, seq, user.id, due)
+    for user_id in people:
+        language = who.language_of(db, user_id, rt.settings.notify_language)
+        for channel in [f"inapp:{user_id}", *who.personal_channels(db, user_id, smtp)]:
+            _outbox(rt, db, channel, routed, language, seq, user_id, due)
     for channel in who.organisation_channels(db, Audience.REVIEWS):
         _outbox(rt, db, channel, routed, rt.settings.notify_language, seq, None, due)
 

@@ -10,16 +10,28 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal, cast
 
-from sqlalchemy import ColumnElement, ScalarSelect, Table, bindparam, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Subquery,
+    Table,
+    bindparam,
+    exists,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
-from postgate.errors import SettingsError
+from postgate.errors import NotFound, SettingsError
 from postgate.platforms.registry import PLATFORMS
 from postgate.runtime import Runtime
 from postgate.services import rule_versions
+from postgate.services.names import canonical_name
 from postgate.services.rules_version import note_rules_version
 from postgate.services.server_limits import account_limits
 from postgate.states import PostStatus
@@ -106,6 +118,7 @@ def platform_limits(platform: str) -> PlatformLimits | None:
     return spec.limits if spec is not None else None
 
 
+_ACCOUNTS = cast(Table, Account.__table__)
 _POSTS = cast(Table, Post.__table__)
 _FREEZES = cast(Table, Freeze.__table__)
 _VERSIONS = cast(Table, RuleVersion.__table__)
@@ -123,39 +136,92 @@ def _latest_applied(column: ColumnElement[Any]) -> ScalarSelect[Any]:
 
 # What the rules' context reads fresh from the store for every evaluation, in one Core
 # statement (compiled once): whether a freeze is in force for the account (global ones
-# included; the same test as ``freezes.is_frozen``), and the rules version in force, whose
-# rule set is cached by its id and application time.
-_CONTEXT = select(
-    exists()
-    .where(
-        _FREEZES.c.lifted_at.is_(None),
-        or_(_FREEZES.c.account_id.is_(None), _FREEZES.c.account_id == bindparam("account")),
+# included; the same test as ``freezes.is_frozen``), the rules version in force, whose rule
+# set is cached by its id and application time, and the account's posts published within
+# ``duplicate_days`` (200 at most, newest first, besides the one being checked). The first
+# three are one row, joined to the posts: a row per post, or one whose text is NULL.
+def _fresh(account_id: ColumnElement[Any]) -> Subquery:
+    return select(
+        exists()
+        .where(
+            _FREEZES.c.lifted_at.is_(None),
+            or_(_FREEZES.c.account_id.is_(None), _FREEZES.c.account_id == account_id),
+        )
+        .label("frozen"),
+        _latest_applied(_VERSIONS.c.id).label("version_id"),
+        _latest_applied(_VERSIONS.c.applied_at).label("applied_at"),
+    ).subquery("fresh")
+
+
+def _recent(account_id: ColumnElement[Any]) -> Subquery:
+    return (
+        select(_POSTS.c.text, _POSTS.c.published_at)
+        .where(
+            _POSTS.c.account_id == account_id,
+            _POSTS.c.status == PostStatus.PUBLISHED.value,
+            _POSTS.c.published_at >= bindparam("since"),
+            _POSTS.c.id != bindparam("exclude"),
+        )
+        .order_by(_POSTS.c.published_at.desc())
+        .limit(200)
+        .subquery("recent")
     )
-    .label("frozen"),
-    _latest_applied(_VERSIONS.c.id).label("version_id"),
-    _latest_applied(_VERSIONS.c.applied_at).label("applied_at"),
+
+
+_FRESH, _RECENT = _fresh(bindparam("account")), _recent(bindparam("account"))
+_CONTEXT = (
+    select(_FRESH.c.frozen, _FRESH.c.version_id, _FRESH.c.applied_at, _RECENT.c.text)
+    .select_from(_FRESH.outerjoin(_RECENT, true()))
+    .order_by(_RECENT.c.published_at.desc())
 )
-_RECENT = (
-    select(_POSTS.c.text)
-    .where(
-        _POSTS.c.account_id == bindparam("account"),
-        _POSTS.c.status == PostStatus.PUBLISHED.value,
-        _POSTS.c.published_at >= bindparam("since"),
-        _POSTS.c.id != bindparam("exclude"),
+# The same, with the account itself, found by its name (a submission: one statement for both).
+_NAMED = select(_ACCOUNTS.c.id).where(_ACCOUNTS.c.name == bindparam("name")).scalar_subquery()
+_NAMED_FRESH, _NAMED_RECENT = _fresh(_NAMED), _recent(_NAMED)
+_ACCOUNT_WITH_CONTEXT = (
+    select(
+        Account,
+        _NAMED_FRESH.c.frozen,
+        _NAMED_FRESH.c.version_id,
+        _NAMED_FRESH.c.applied_at,
+        _NAMED_RECENT.c.text,
     )
-    .order_by(_POSTS.c.published_at.desc())
-    .limit(200)
+    .select_from(
+        _ACCOUNTS.join(_NAMED_FRESH, true()).outerjoin(_NAMED_RECENT, true()),
+    )
+    .where(_ACCOUNTS.c.name == bindparam("name"))
+    .order_by(_NAMED_RECENT.c.published_at.desc())
 )
 
 
-def recent_texts(
-    rt: Runtime, db: Session, account: Account, exclude: int | None
-) -> tuple[str, ...]:
-    """The account's posts published within ``duplicate_days``, newest first (200 at most),
-    besides ``exclude``."""
-    since = utcnow() - timedelta(days=rt.settings.duplicate_days)
-    params = {"account": account.id, "since": since, "exclude": exclude or 0}
-    return tuple(db.scalars(_RECENT, params))
+@dataclass(frozen=True)
+class Fresh:
+    """What an evaluation reads from the store, as read at one moment of a transaction."""
+
+    frozen: bool
+    version_id: int | None
+    applied_at: datetime | None
+    recent_posts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rows: Sequence[Any]) -> Fresh:
+        first = rows[0]
+        recent = tuple(row.text for row in rows if row.text is not None)
+        return cls(bool(first.frozen), first.version_id, first.applied_at, recent)
+
+
+def _since(rt: Runtime) -> datetime:
+    return utcnow() - timedelta(days=rt.settings.duplicate_days)
+
+
+def account_for_rules(rt: Runtime, db: Session, name: str) -> tuple[Account, Fresh]:
+    """The account of a new post (``find_account``'s answer, and its ``NotFound``) with its
+    rules' context, read in one statement, for :func:`evaluate` to use in the same
+    transaction (a new post has no published version to exclude from the duplicates)."""
+    params = {"name": canonical_name(name), "since": _since(rt), "exclude": 0}
+    rows = db.execute(_ACCOUNT_WITH_CONTEXT, params).all()
+    if not rows:
+        raise NotFound("no account named {name!r}", field="account", name=name)
+    return rows[0][0], Fresh.of(rows)
 
 
 def evaluate(
@@ -170,9 +236,12 @@ def evaluate(
     now: datetime | None = None,
     images: Sequence[DraftImage] = (),
     frozen: bool | None = None,
+    fresh: Fresh | None = None,
 ) -> Evaluation:
     """The rules' findings for this text (and these images, with the text read in them).
-    ``frozen``: whether the account is frozen, when the caller has just read it in ``db``."""
+    ``frozen``: whether the account is frozen, when the caller has just read it in ``db``;
+    ``fresh``: the context :func:`account_for_rules` has just read in ``db`` (else read here:
+    never cached across transactions, so a freeze is seen by the next evaluation)."""
     draft = Draft(
         text=text,
         account=account.name,
@@ -181,16 +250,18 @@ def evaluate(
         crisis_statement=crisis_statement,
         images=tuple(images),
     )
-    if db.autoflush:  # Core statements below: see what this session wrote, as a query would
-        db.flush()
-    fresh = db.execute(_CONTEXT, {"account": account.id}).one()
+    if fresh is None:
+        if db.autoflush:  # Core statement below: see what this session wrote, as a query would
+            db.flush()
+        params = {"account": account.id, "since": _since(rt), "exclude": exclude_post or 0}
+        fresh = Fresh.of(db.execute(_CONTEXT, params).all())
     context = Context(
         now=now or utcnow(),
         timezone=account.timezone,
         windows=tuple(account.windows or ()),
         blackout_dates=tuple(date.fromisoformat(d) for d in account.blackout_dates or ()),
-        frozen=bool(fresh.frozen) if frozen is None else frozen,
-        recent_posts=recent_texts(rt, db, account, exclude_post),
+        frozen=fresh.frozen if frozen is None else frozen,
+        recent_posts=fresh.recent_posts,
         limits=account_limits(account),
     )
     stamp = (

@@ -20,10 +20,10 @@ from postgate.content import content_hash
 from postgate.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from postgate.notifications import recipients
 from postgate.runtime import Runtime
-from postgate.services.accounts import find_account
 from postgate.services.approvals import valid_approvals, void_approvals
-from postgate.services.checking import evaluate, platform_limits
+from postgate.services.checking import Fresh, account_for_rules, evaluate, platform_limits
 from postgate.services.media import attach, draft_images
+from postgate.services.new_posts import insert_new_post, new_post
 from postgate.states import CANCELLABLE, EDITABLE, CommentKind, PostStatus, Role
 from postgate.store.models import POST_STATUSES, Account, Post, PostRevision, User
 from postgate.store.types import utcnow
@@ -69,9 +69,11 @@ def _content(
     *,
     crisis_statement: bool,
     exclude_post: int | None,
+    fresh: Fresh | None = None,
 ) -> dict[str, Any]:
     """A post's content columns for this text, time and images: the rules run on them,
-    the content hash, and the status the findings give (``blocked`` or ``pending_review``)."""
+    the content hash, and the status the findings give (``blocked`` or ``pending_review``).
+    ``fresh``: the rules' context as just read with the account (``account_for_rules``)."""
     result = evaluate(
         rt,
         db,
@@ -81,6 +83,7 @@ def _content(
         crisis_statement=crisis_statement,
         exclude_post=exclude_post,
         images=draft_images(db, media),
+        fresh=fresh,
     )
     links = extract_links(text)
     return {
@@ -181,24 +184,23 @@ def submit(
     when = _check_schedule(scheduled_at)
     if not isinstance(account_name, str) or not account_name:
         raise ValidationFailed("account is required", field="account")
-    account = find_account(db, account_name)
+    # The account and what its rules read (freeze, version in force, recent posts) come in
+    # one statement; the rules run before the row exists, so it is written once, whole, with
+    # its first revision, by Core statements (a new post has no published version to exclude
+    # from the duplicates, and no approvals, which its answer would otherwise read back).
+    account, fresh = account_for_rules(rt, db, account_name)
     images = _check_media(db, author, account, media)
-    # The rules run before the row exists, so it is written once, whole (a new post has no
-    # published version to exclude from the duplicates); a new post has no approvals yet,
-    # which its answer would otherwise read back from the store.
     fields = _content(
-        rt, db, account, text, when, images, crisis_statement=False, exclude_post=None
+        rt, db, account, text, when, images, crisis_statement=False, exclude_post=None, fresh=fresh
     )
-    post = Post(account_id=account.id, author_id=author.id, revision=1, approvals=[], **fields)
-    db.add(post)
-    db.flush()
-    _keep_revision(db, post, author)
+    post = new_post(account_id=account.id, author_id=author.id, **fields)
     if draft:
         keep_draft(post)
-    elif post.status == PostStatus.PENDING_REVIEW:
+    insert_new_post(db, post)
+    if post.status == PostStatus.PENDING_REVIEW:
         # Whom the review request goes to, read before the audit entry takes the chain's
         # lock until commit, in two round trips whatever the number of reviewers.
-        recipients.prefetch(db, [], reviewers=recipients.reviewers(db, besides=author.id))
+        recipients.prefetch(db, [], reviewers=True)
     rt.audit(
         db,
         Event.POST_DRAFT if draft else Event.POST_SUBMIT,

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from postgate import passwords
@@ -171,6 +171,14 @@ def _issue(
     return IssuedToken(value, token)
 
 
+# Built once: making the statement (its ORM comparisons) cost a fifth of authenticating.
+_TOKEN_AND_USER = (
+    select(AuthToken, User)
+    .join(User, User.id == AuthToken.user_id)
+    .where(AuthToken.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(db: Session, value: str | None) -> tuple[User, AuthToken]:
     """The user and token behind a bearer value, or NotAuthenticated.
 
@@ -180,11 +188,7 @@ def authenticate(db: Session, value: str | None) -> tuple[User, AuthToken]:
     value is 256 random bits, so a slow hash would add nothing and cost every request)."""
     if not value:
         raise NotAuthenticated("log in first: send Authorization: Bearer <token>")
-    row = db.execute(
-        select(AuthToken, User)
-        .join(User, User.id == AuthToken.user_id)
-        .where(AuthToken.token_hash == hash_token(value))
-    ).first()
+    row = db.execute(_TOKEN_AND_USER, {"token_hash": hash_token(value)}).first()
     now = utcnow()
     if row is None:
         raise NotAuthenticated("the token is unknown, expired or revoked")
@@ -197,11 +201,15 @@ def authenticate(db: Session, value: str | None) -> tuple[User, AuthToken]:
 TOUCH_EVERY = timedelta(minutes=1)
 
 
+def touch_due(token: AuthToken) -> bool:
+    """Whether :func:`touch` would record this use (the last one is over a minute old)."""
+    return token.last_used_at is None or utcnow() - token.last_used_at > TOUCH_EVERY
+
+
 def touch(db: Session, token: AuthToken) -> None:
     """Record use at most once a minute, to keep reads cheap."""
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
-        db.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
+    if touch_due(token):
+        db.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=utcnow()))
 
 
 def step_up(

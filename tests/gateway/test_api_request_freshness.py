@@ -9,7 +9,7 @@ change made through one (or straight in the store) is seen by the other's next r
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway import create_app
 from postgate.services import sessions
@@ -59,6 +59,14 @@ def test_a_role_taken_away_is_refused_by_the_next_request(rt, client, actors, ot
     with rt.store.transaction() as db:
         db.scalar(select(User).where(User.username == "ann")).roles = "reviewer"
     assert submit(other, ann).status_code == 403
+    # Refused inside the submission's own transaction, and audited under the caller's name.
+    from postgate.store.models import AuditEntry
+
+    with rt.store.session() as db:
+        refused = db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "access:forbidden")
+        ).all()
+    assert [e.actor for e in refused] == ["ann"]
 
 
 def test_a_new_rules_version_applies_to_the_next_submission_in_every_process(
@@ -95,6 +103,18 @@ def test_use_of_a_token_is_recorded_at_most_once_a_minute(rt, client, actors, ot
     with rt.store.session() as db:
         again = db.scalar(select(AuthToken.last_used_at).where(AuthToken.kind == "session"))
     assert again == used
+
+
+def test_use_of_a_token_is_recorded_when_its_submission_is_refused(rt, client, actors):
+    make_account(rt)
+    ann = actors.person("ann", "author")
+    with rt.store.transaction() as db:  # as if last used long ago
+        db.execute(update(AuthToken).values(last_used_at=None))
+    refused = client.post("/api/v1/posts", json={"account": "acme"}, headers=ann.headers)
+    assert refused.status_code == 422  # no text: refused inside the submission's transaction
+    with rt.store.session() as db:
+        used = db.scalar(select(AuthToken.last_used_at).where(AuthToken.kind == "session"))
+    assert used is not None
 
 
 def test_a_submission_is_written_once_whole_with_its_revision_and_audit_entry(rt, client, actors):

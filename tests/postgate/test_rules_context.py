@@ -1,7 +1,7 @@
-"""What the rules' context reads from the store at each submission (issue 16 read them in
-one Core statement and a second for the recent posts): a freeze set or lifted since the last
-submission, the account's published posts within the duplicate window (not another
-account's, not older ones, not the post being edited)."""
+"""What the rules' context reads from the store at each submission (issue 16 read it in one
+Core statement, and a submission reads it with the account itself): a freeze set or lifted
+since the last submission, the account's published posts within the duplicate window (not
+another account's, not older ones, not the post being edited)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from postgate.services.checking import evaluate
+from postgate.errors import NotFound
+from postgate.services.checking import account_for_rules, evaluate
 from postgate.services.freezes import lift_freeze, set_freeze
 from postgate.services.posts import submit
 from postgate.states import PostStatus
@@ -81,3 +82,29 @@ def test_an_edited_post_is_not_its_own_duplicate(scene) -> None:
         counted = evaluate(rt, db, post.account, TEXT, LATER)
     assert "duplicates" not in [f.rule for f in alone.findings]
     assert "duplicates" in [f.rule for f in counted.findings]
+
+
+def test_the_context_read_with_the_account_is_the_one_an_evaluation_reads(scene) -> None:
+    rt = scene
+    first, second = TEXT, "Deuxième annonce : l'atelier ferme plus tôt ce samedi."
+    _published(rt, first, "acme", days_ago=2)
+    _published(rt, second, "acme", days_ago=1)
+    _published(rt, "Un texte d'un autre compte.", "beta")
+    with rt.store.transaction() as db:
+        set_freeze(rt, db, user(db, "sol"), "acme", "incident")
+    with rt.store.transaction() as db:
+        account_, fresh = account_for_rules(rt, db, "ACME")  # names in any case
+        assert account_.name == "acme" and fresh.frozen
+        assert fresh.recent_posts == (second, first)  # newest first, this account's only
+        alone = evaluate(rt, db, account_, first, LATER)  # reads the context itself
+        given = evaluate(rt, db, account_, first, LATER, fresh=fresh)
+    assert [f.rule for f in alone.findings] == [f.rule for f in given.findings]
+    assert {"freeze", "duplicates"} <= {f.rule for f in given.findings}
+    assert alone.version == given.version
+
+
+def test_a_submission_to_an_unknown_account_is_refused_with_its_name(scene) -> None:
+    rt = scene
+    with rt.store.transaction() as db, pytest.raises(NotFound) as refused:
+        account_for_rules(rt, db, "nowhere")
+    assert refused.value.field == "account" and "nowhere" in str(refused.value)
