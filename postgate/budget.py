@@ -104,17 +104,22 @@ return 0
 # KEYS: the bucket the answer speaks of, its in-flight set. ARGV: token, limit, remaining,
 # reset_in_ms (-1: the answer announced no window), pause_ms (0: none).
 # The platform's ``remaining`` already counts the calls that reached it before this one:
-# only the calls counted after this one and still unanswered are taken off it. "After" is
-# strict: a call's score is the microsecond it was counted, made larger than every call
-# still in flight (calls counted in one millisecond once looked sent at the same time, and
-# a dead process's calls were taken off again). A call of a
+# only the calls still unanswered that may have reached it after this one are taken off it.
+# Those are the calls counted after this one, and those counted before it by less than its
+# round trip (sent at about the same time by another process, they may arrive later: not
+# taking them off let the next call through to a 429). A call counted earlier than that has
+# reached the platform: a dead process's call, carried out, is not taken off a second time
+# (a resumed takedown lost its window's last deletions that way). Scores are microseconds,
+# each call later than the one before. A call of a
 # process that died unanswered (its delete was carried out, a takedown resumed) is counted
 # by the platform; taking it off again cost a resumed takedown its window's last deletions.
 _OBSERVE = _lua("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local sent = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if not sent then sent = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2])) end
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local sent = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]))
+local since = now_us  -- a call no longer in flight: only calls counted from now
+if sent then since = 2 * sent - now_us end  -- one round trip before this call was counted
 redis.call('ZREM', KEYS[2], ARGV[1])
 local pause_ms = tonumber(ARGV[5])
 if pause_ms > 0 then
@@ -134,7 +139,8 @@ if seen then period = math.max(tonumber(h[3]) or 0, reset_in) end
 if period <= 0 then period = DEFAULT_PERIOD_MS end
 if reset_in == 0 then reset_in = period end
 local reset = now + reset_in
-local remaining = tonumber(ARGV[3]) - redis.call('ZCOUNT', KEYS[2], '(' .. sent, '+inf')
+local later = redis.call('ZCOUNT', KEYS[2], string.format('%.0f', since), '+inf')
+local remaining = tonumber(ARGV[3]) - later
 local known_reset = tonumber(h[2]) or 0
 local known = tonumber(h[1])
 if seen and known and reset < known_reset + period / 2 and known < remaining then

@@ -144,6 +144,7 @@ def test_a_call_whose_process_died_is_not_taken_off_the_platforms_count_twice(rt
         token, wait = budget.try_acquire("POST")
         assert token and wait == 0
         platform(httpx.Request("POST", "https://mastodon.test/api/v1/statuses"))
+    time.sleep(0.05)  # the takedown resumes later (seconds later in life: its lease ran out)
     resumed = client(rt, platform, Priority.SETTLE, quotas=quotas, max_wait=0.1)
     for _ in range(7):  # the 7 the platform has left, every one of them
         assert resumed.post("/api/v1/statuses").status_code == 200
@@ -160,3 +161,27 @@ def test_calls_counted_in_one_millisecond_keep_their_order(rt):
     assert [member.decode() for member, _ in flight] == tokens
     scores = [score for _, score in flight]
     assert len(set(scores)) == len(scores)
+
+
+def test_a_call_sent_just_before_another_and_unanswered_is_taken_off_its_remaining(rt):
+    """Two processes send at about the same time: the first's call is still on its way when
+    the second's answer says ``remaining``. It may reach the platform after, so the budget
+    takes it off: what the budget then lets through at once is what the platform has left,
+    not one more that meets a 429."""
+    platform = Platform(limit=4, period=60)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.05)  # a round trip: the other process's call is sent meanwhile
+        return platform(request)
+
+    quotas = Quotas(calls=Quota(4, 60))
+    budget = Budget(rt, 9, quotas, Priority.SETTLE)
+    other, wait = budget.try_acquire("POST")  # counted first, reaches the platform after
+    assert other and wait == 0
+    paced = PacedTransport(httpx.MockTransport(slow), budget, platform="mastodon", max_wait=0.1)
+    with httpx.Client(transport=paced, base_url="https://mastodon.test") as first:
+        assert first.post("/api/v1/statuses").status_code == 200  # its answer: 3 remaining
+    platform(httpx.Request("POST", "https://mastodon.test/api/v1/statuses"))  # other arrives
+    assert platform.limit - platform.used == 2
+    granted = [budget.try_acquire("POST")[0] for _ in range(4)]  # several processes at once
+    assert len([token for token in granted if token]) == 2
