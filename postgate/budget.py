@@ -110,9 +110,7 @@ return 0
 # taking them off let the next call through to a 429). A call counted earlier than that has
 # reached the platform: a dead process's call, carried out, is not taken off a second time
 # (a resumed takedown lost its window's last deletions that way). Scores are microseconds,
-# each call later than the one before. A call of a
-# process that died unanswered (its delete was carried out, a takedown resumed) is counted
-# by the platform; taking it off again cost a resumed takedown its window's last deletions.
+# each call later than the one before.
 _OBSERVE = _lua("""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
