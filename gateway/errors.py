@@ -25,12 +25,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from gateway.access import RoleRequired, signed_in_user
 from gateway.api.answers import Error
 from gateway.i18n import error_text
+from gateway.outages import OUTAGES, is_outage
 from postgate.errors import NotAuthenticated, PostgateError, RateLimited
 
 log = logging.getLogger("postgate.gateway")
@@ -47,9 +47,6 @@ _CODES = {
     422: "invalid",
     429: "rate_limited",
 }
-# What a store or Redis that does not answer (restarting, failing over, busy) raises. Such a
-# request is safe to repeat: nothing was committed, so the client is told when to retry.
-OUTAGES = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 OUTAGE_RETRY_SECONDS = 5
 
 
@@ -129,7 +126,11 @@ def unavailable(exc: Exception) -> ResponseReturnValue:
 
 
 def unexpected(exc: Exception) -> ResponseReturnValue:
-    """A bug or an outage: logged with its traceback, which the answer never shows."""
+    """A bug, logged with its traceback, which the answer never shows; or an error raised
+    while an outage was handled, which is that outage (logged with its traceback too)."""
+    if is_outage(exc):
+        log.warning("an error while the store or Redis was away", exc_info=exc)
+        return unavailable(exc)
     log.exception("unexpected error on %s %s", request.method, request.path)
     if wants_json():
         body = {"error": "internal", "message": "an unexpected error happened; it was logged"}

@@ -9,6 +9,9 @@ user disabled or a token revoked before it began is refused as before.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import g, request
 from sqlalchemy.orm import Session
 
@@ -31,10 +34,24 @@ def sign_in(db: Session) -> AuthToken:
     return token
 
 
-def note_use(token: AuthToken) -> None:
+@dataclass(frozen=True)
+class TokenUse:
+    """What recording a token's use needs, copied while its transaction is open: by the
+    time the request ends the token's row may be expired and out of any session (a flush
+    that fails rolls back and expires everything the session held)."""
+
+    token_id: int
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, token: AuthToken) -> TokenUse:
+        return cls(token.id, token.last_used_at)
+
+
+def note_use(use: TokenUse) -> None:
     """Record the token's use (at most once a minute), in a transaction of its own: run after
     the view's transaction has ended, so the token's row is never locked while the view
     waits for the audit chain's."""
-    if sessions.touch_due(token):
+    if sessions.use_due(use.last_used_at):
         with rt().store.transaction() as db:
-            sessions.touch(db, token)
+            sessions.record_use(db, use.token_id)

@@ -32,11 +32,12 @@ from gateway.access import (
     login_required,
     roles_required,
 )
-from gateway.api.bearer import note_use, sign_in
+from gateway.api.bearer import TokenUse, note_use, sign_in
 from gateway.api.parsing import json_body, parse
 from gateway.api.types import Answer, Body, Query, SteppedUp
 from gateway.context import rt, source_address
 from gateway.inputs import TAKES_UPLOAD
+from gateway.outages import is_outage
 from postgate.errors import NotFound
 from postgate.policy import RoleGroup
 from postgate.services import sessions
@@ -101,10 +102,11 @@ class Operation:
         """Authenticate, check the role and call the view in one transaction; answer once
         it has committed. The checks come in the same order as for the other operations
         (401, 403, then 404 and 422)."""
-        token = None
+        use: TokenUse | None = None
         try:
             with rt().store.transaction() as db:
                 token = sign_in(db)
+                use = TokenUse.of(token)
                 try:
                     if self.roles:
                         check_roles(self.roles)
@@ -116,9 +118,13 @@ class Operation:
                     for kept in (token, current_user()):
                         if kept in db:
                             db.expunge(kept)
+        except Exception as exc:
+            if is_outage(exc):
+                use = None  # the store is away: the answer is a 503, not a second wait for it
+            raise
         finally:
-            if token is not None:
-                note_use(token)
+            if use is not None:  # a refusal (401 aside) is a use of the token too
+                note_use(use)
         return self.answer(result)
 
     def call(self, args: dict[str, Any]) -> Any:

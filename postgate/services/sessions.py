@@ -201,15 +201,20 @@ def authenticate(db: Session, value: str | None) -> tuple[User, AuthToken]:
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def touch_due(token: AuthToken) -> bool:
-    """Whether :func:`touch` would record this use (the last one is over a minute old)."""
-    return token.last_used_at is None or utcnow() - token.last_used_at > TOUCH_EVERY
+def use_due(last_used_at: datetime | None) -> bool:
+    """Whether a use is worth recording: the last one recorded is over a minute old."""
+    return last_used_at is None or utcnow() - last_used_at > TOUCH_EVERY
 
 
 def touch(db: Session, token: AuthToken) -> None:
     """Record use at most once a minute, to keep reads cheap."""
-    if touch_due(token):
-        db.execute(update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=utcnow()))
+    if use_due(token.last_used_at):
+        record_use(db, token.id)
+
+
+def record_use(db: Session, token_id: int) -> None:
+    """Record that the token was used now."""
+    db.execute(update(AuthToken).where(AuthToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def step_up(

@@ -45,3 +45,26 @@ def test_a_signed_in_page_says_so_in_the_readers_language(rt, actors, web, tmp_p
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert "arrive pas à joindre son stockage" in response.get_data(as_text=True)
+
+
+def test_an_error_raised_while_the_store_was_away_counts_as_the_outage():
+    """What a cleanup raises after the store went away (an object its failed transaction
+    expired, a second connection refused) is answered as the outage it came from."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import DetachedInstanceError
+
+    from gateway.outages import is_outage
+
+    def cleanup_after(error: Exception) -> Exception:
+        try:
+            raise error
+        except Exception:
+            try:
+                raise DetachedInstanceError("the token's row was expired by the rollback")
+            except DetachedInstanceError as raised:
+                return raised
+
+    gone = OperationalError("INSERT ...", {}, Exception("terminating connection"))
+    assert is_outage(cleanup_after(gone))
+    assert not is_outage(cleanup_after(ValueError("a bug")))
+    assert not is_outage(DetachedInstanceError("a bug of its own"))

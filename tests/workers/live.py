@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,6 +46,12 @@ class WebProcess:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
+
+    def errors(self) -> str:
+        """The log from its first error on (tracebacks included), to explain a failure."""
+        text = self.log.read_text(errors="replace")
+        first = text.find(" ERROR ")
+        return "" if first < 0 else text[first : first + 4000]
 
     def healthy(self) -> bool:
         answer = http_answer(f"{self.url}/healthz")
@@ -121,8 +127,17 @@ class Campaign:
     """An author submits posts and a reviewer approves them, each scheduled a little ahead,
     from a thread, while the test breaks things; then what reached the platform is counted."""
 
-    def __init__(self, client: ApiClient, author: Person, reviewer: Person, sandbox: str) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        author: Person,
+        reviewer: Person,
+        sandbox: str,
+        logged_errors: Callable[[], str] = lambda: "",
+    ) -> None:
+        """``logged_errors``: what the servers logged of their errors, shown on a failure."""
         self.client, self.author, self.reviewer, self.sandbox = client, author, reviewer, sandbox
+        self.logged_errors = logged_errors
         self.texts: dict[str, int] = {}
         self.failures: list[str] = []
         self._thread: threading.Thread | None = None
@@ -160,7 +175,7 @@ class Campaign:
         assert self._thread is not None
         self._thread.join(timeout)
         assert not self._thread.is_alive(), "the campaign did not finish"
-        assert not self.failures, self.failures
+        assert not self.failures, f"{self.failures}\n{self.logged_errors()}"
 
     def poll_until_published(self, timeout: float) -> None:
         """The client polls the API until every post it submitted is published."""
@@ -204,7 +219,7 @@ def running_postgate(
     try:
         author, reviewer = people_over_http(rt, client)
         yield SimpleNamespace(
-            web=web, tally=tally, campaign=Campaign(client, author, reviewer, sandbox)
+            web=web, tally=tally, campaign=Campaign(client, author, reviewer, sandbox, web.errors)
         )
     finally:
         client.http.close()
