@@ -5,9 +5,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
 from postgate.notifications.kinds import Audience
@@ -64,32 +76,64 @@ class _Read:
 _USERS = cast(Table, User.__table__)
 _PREFS = cast(Table, NotifyPreference.__table__)
 _CHANNELS = cast(Table, NotifyChannel.__table__)
-_PEOPLE = select(
-    _USERS.c.id,
-    _USERS.c.roles,
-    _USERS.c.disabled,
-    _PREFS.c.user_id.label("pref_of"),
-    _PREFS.c.language,
-    _PREFS.c.email_enc,
-).select_from(_USERS.outerjoin(_PREFS, _PREFS.c.user_id == _USERS.c.id))
 _NAMED = _USERS.c.id.in_(bindparam("ids", expanding=True))
 _MAY_REVIEW = and_(
     _USERS.c.disabled.is_(False),
     _USERS.c.roles.contains(Role.REVIEWER.value, autoescape=True),
 )
-_NAMED_PEOPLE = _PEOPLE.where(_NAMED).order_by(_USERS.c.id)
-_NAMED_PEOPLE_AND_REVIEWERS = _PEOPLE.where(or_(_NAMED, _MAY_REVIEW)).order_by(_USERS.c.id)
 _ENABLED = select(_CHANNELS.c.id, _CHANNELS.c.user_id, _CHANNELS.c.audiences).where(
     _CHANNELS.c.enabled.is_(True)
 )
-_CHANNELS_OF = _ENABLED.where(
-    or_(_CHANNELS.c.user_id.is_(None), _CHANNELS.c.user_id.in_(bindparam("ids", expanding=True)))
-).order_by(_CHANNELS.c.id)
 _ORGANISATION_CHANNELS = _ENABLED.where(_CHANNELS.c.user_id.is_(None)).order_by(_CHANNELS.c.id)
 
 
+def _people_with_channels(people: ColumnElement[bool], owners: ColumnElement[bool]) -> Select:
+    """One statement for two reads: the people matching ``people`` with their preferences,
+    and the enabled channels that belong to the organisation or to a user matching
+    ``owners`` (a ``kind`` of ``person`` or ``channel`` tells the rows apart)."""
+
+    def nothing(column: Any) -> ColumnElement[Any]:
+        return cast_(null(), column.type)
+
+    person_rows = (
+        select(
+            literal("person").label("kind"),
+            _USERS.c.id,
+            _USERS.c.roles,
+            _USERS.c.disabled,
+            _PREFS.c.user_id.label("pref_of"),
+            _PREFS.c.language,
+            _PREFS.c.email_enc,
+            nothing(_CHANNELS.c.id).label("channel_id"),
+            nothing(_CHANNELS.c.audiences).label("audiences"),
+        )
+        .select_from(_USERS.outerjoin(_PREFS, _PREFS.c.user_id == _USERS.c.id))
+        .where(people)
+    )
+    channel_rows = select(
+        literal("channel"),
+        _CHANNELS.c.user_id,
+        nothing(_USERS.c.roles),
+        nothing(_USERS.c.disabled),
+        nothing(_PREFS.c.user_id),
+        nothing(_PREFS.c.language),
+        nothing(_PREFS.c.email_enc),
+        _CHANNELS.c.id,
+        _CHANNELS.c.audiences,
+    ).where(_CHANNELS.c.enabled.is_(True), or_(_CHANNELS.c.user_id.is_(None), owners))
+    return select(union_all(person_rows, channel_rows).subquery())
+
+
+_OWNED_BY_NAMED = _CHANNELS.c.user_id.in_(bindparam("ids", expanding=True))
+_NAMED_WITH_CHANNELS = _people_with_channels(_NAMED, _OWNED_BY_NAMED)
+_NAMED_AND_REVIEWERS_WITH_CHANNELS = _people_with_channels(
+    or_(_NAMED, _MAY_REVIEW),
+    or_(_OWNED_BY_NAMED, _CHANNELS.c.user_id.in_(select(_USERS.c.id).where(_MAY_REVIEW))),
+)
+
+
 def prefetch(db: Session, user_ids: Iterable[int], *, reviewers: bool = False) -> None:
-    """Read, in two round trips, what routing a message to ``user_ids`` (and, with
+    """Read, in one round trip, what routing a message to ``user_ids`` (and, with
     ``reviewers``, to every enabled reviewer) and the organisation reads, and keep it for
     ``db``'s transaction alone (the session ends with it, so no later change is ever missed).
     For a caller about to take a lock until its commit (the audit chain's), so that these
@@ -97,22 +141,25 @@ def prefetch(db: Session, user_ids: Iterable[int], *, reviewers: bool = False) -
     named = sorted(set(user_ids))
     prefs: dict[int, _Pref | None] = dict.fromkeys(named)
     found: list[int] | None = [] if reviewers else None
+    owned: list[tuple[int, int | None, list[str]]] = []
     if named or reviewers:
-        people = _NAMED_PEOPLE_AND_REVIEWERS if reviewers else _NAMED_PEOPLE
-        for row in db.execute(people, {"ids": named}):
+        statement = _NAMED_AND_REVIEWERS_WITH_CHANNELS if reviewers else _NAMED_WITH_CHANNELS
+        rows = db.execute(statement, {"ids": named}).all()
+        for row in sorted((r for r in rows if r.kind == "person"), key=lambda r: r.id):
             if found is not None and not row.disabled and Role.REVIEWER in row.roles.split():
                 found.append(row.id)
             elif row.id not in prefs:
                 continue  # a near miss of the reviewers' LIKE, not a reviewer
             prefs[row.id] = _Pref(row.language, row.email_enc) if row.pref_of else None
-    ids = sorted(prefs)
-    channels: dict[int, list[int]] = {user_id: [] for user_id in ids}
+        owned = [(r.channel_id, r.id, r.audiences) for r in rows if r.kind == "channel"]
+    else:
+        owned = [(r.id, r.user_id, r.audiences) for r in db.execute(_ORGANISATION_CHANNELS)]
+    channels: dict[int, list[int]] = {user_id: [] for user_id in sorted(prefs)}
     organisation: list[tuple[int, list[str]]] = []
-    rows = db.execute(_CHANNELS_OF, {"ids": ids}) if ids else db.execute(_ORGANISATION_CHANNELS)
-    for channel_id, user_id, audiences in rows:
+    for channel_id, user_id, audiences in sorted(owned, key=lambda c: c[0]):
         if user_id is None:
             organisation.append((channel_id, list(audiences or [])))
-        else:
+        elif user_id in channels:  # not a near miss's
             channels[user_id].append(channel_id)
     db.info[MEMO] = _Read(prefs, channels, organisation, found)
 

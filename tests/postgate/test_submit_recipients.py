@@ -1,7 +1,7 @@
 """Whom a submission's review request goes to, read before the audit entry (issue 16).
 
-A submission reads the enabled reviewers, their preferences and every channel in two
-statements, whatever the number of reviewers (``recipients.prefetch(reviewers=True)``): each
+A submission reads the enabled reviewers, their preferences and every channel in one
+statement, whatever the number of reviewers (``recipients.prefetch(reviewers=True)``): each
 enabled reviewer but the author gets the request, in their language; a disabled reviewer, a
 plain author or a security lead does not.
 """
@@ -101,6 +101,36 @@ def test_more_reviewers_cost_the_submission_no_more_reads(scene) -> None:
     assert len(_asked(rt, post_id)) == 6
     # Each reviewer's request is a row written (batched on PostgreSQL), never a read.
     assert len(_reads(many)) == len(_reads(few)), (_reads(few), _reads(many))
+    # People, preferences and channels come in one round trip, read before the audit entry.
+    channel_reads = [s for s in _reads(many) if "notify_channels" in s]
+    assert len(channel_reads) == 1, channel_reads
+    assert "notify_preferences" in channel_reads[0]
+    assert many.index(channel_reads[0]) < next(i for i, s in enumerate(many) if "audit_head" in s)
+
+
+def test_a_disabled_reviewers_channel_and_the_organisations_are_told_apart(scene) -> None:
+    rt = scene
+    with rt.store.transaction() as db:
+        for owner, name in ((user(db, "old").id, "old's"), (None, "org")):
+            db.add(
+                NotifyChannel(
+                    user_id=owner,
+                    name=name,
+                    kind="json",
+                    url_enc=rt.vault.encrypt("json://x"),
+                    audiences=["reviews"],
+                )
+            )
+    post_id = submitted(rt, "ana")
+    assert _asked(rt, post_id) == ["bob", "rev"]
+    with rt.store.session() as db:
+        owned = {c.id: c.name for c in db.scalars(select(NotifyChannel))}
+        sent_to = {
+            owned[int(m.channel.split(":")[1])]
+            for m in db.scalars(select(OutboxMessage))
+            if m.channel.split(":")[0] in ("user", "org")
+        }
+    assert sent_to == {"org"}  # the organisation's reviews channel; never the disabled one's
 
 
 def _reads(statements: list[str]) -> list[str]:
