@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,14 @@ from tests.helpers import (
     wait_until,
 )
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"  # the README shows them (issue 7)
+# The README shows docs/screenshots (issue 7). A test run takes every screenshot but writes
+# them there only when asked (POSTGATE_UPDATE_SCREENSHOTS=1), so that running the suite
+# leaves the checkout as it found it; else they go to a folder of the machine's temporary one.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("POSTGATE_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "postgate-screenshots"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

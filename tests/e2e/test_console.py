@@ -2,7 +2,8 @@
 signs in with password and TOTP, starts a takedown from the console (account, since, whose
 sessions to end, TOTP), watches its live progress until done, and the platform has no post
 left. Screenshots of the
-console, takedown, audit log and admin pages go to ``docs/screenshots/``."""
+console, takedown, audit log and admin pages go to ``docs/screenshots/`` (with
+``POSTGATE_UPDATE_SCREENSHOTS=1``: ``tests/e2e/conftest.py``)."""
 
 from __future__ import annotations
 
