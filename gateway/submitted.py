@@ -15,6 +15,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy.orm import Session
 
 from gateway.i18n import finding_text
+from postgate.services.account_warnings import account_warning
 from postgate.services.quotas import quota_warning
 from postgate.states import PostStatus
 from postgate.store.models import Post
@@ -82,8 +83,12 @@ def answer_message(post: Post) -> str:
     return gettext("Sent for review.")
 
 
-def quota_warnings(db: Session, post: Post) -> list[dict[str, Any]]:
-    """The post's warnings for the answer: the platform's posting quota it would exceed
-    (``postgate.services.quotas``), with its message in the reader's language."""
-    warning = quota_warning(db, post.account, post.scheduled_at, post_id=post.id)
-    return [{**warning, "message": finding_text(warning)}] if warning else []
+def post_warnings(db: Session, post: Post) -> list[dict[str, Any]]:
+    """The post's warnings for the answer, each with its message in the reader's language:
+    its account cannot publish (``postgate.services.account_warnings``), the platform's
+    posting quota it would exceed (``postgate.services.quotas``)."""
+    found = (
+        account_warning(post.account),
+        quota_warning(db, post.account, post.scheduled_at, post_id=post.id),
+    )
+    return [{**warning, "message": finding_text(warning)} for warning in found if warning]

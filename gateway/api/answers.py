@@ -333,11 +333,13 @@ class Post(Answer):
     updated_at: Time
 
 
-class QuotaWarning(Answer):
-    """The platform's posting quota would be exceeded around this post's time (its registry
-    entry's ``post_quota``): a warning, the post is stored all the same."""
+class PostWarning(Answer):
+    """A warning about a post just stored, which is stored all the same: `account_state`, its
+    account cannot publish until an administrator acts (`disconnected`, `compromised`), so
+    the post will wait at publish time; `quota`, the platform's posting quota would be
+    exceeded around its time (the registry entry's `post_quota`)."""
 
-    rule: one_of(("quota",))  # type: ignore[valid-type]
+    rule: one_of(("account_state", "quota"))  # type: ignore[valid-type]
     message: str
     template: str
     params: dict[str, Any]
@@ -345,11 +347,11 @@ class QuotaWarning(Answer):
 
 class Submitted(Post):
     """A post just submitted, with what happened to it in words: sent for review, or blocked
-    and why (its blocking findings), in the caller's language; and ``warnings``, such as a
-    posting quota the account would exceed."""
+    and why (its blocking findings), in the caller's language; and ``warnings``: its account
+    cannot publish yet, or a posting quota the account would exceed."""
 
     message: str
-    warnings: list[QuotaWarning]
+    warnings: list[PostWarning]
 
 
 class PostList(Answer):

@@ -156,7 +156,7 @@ def compose(body: Compose) -> tuple[dict[str, Any], int]:
             {
                 **posts.post_to_dict(p),
                 "message": submitted.answer_message(p),
-                "warnings": submitted.quota_warnings(db, p),
+                "warnings": submitted.post_warnings(db, p),
             }
             for p in made
         ]

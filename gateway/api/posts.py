@@ -192,7 +192,7 @@ def submit(body: NewPost, db: Session) -> tuple[dict[str, Any], int]:
         draft=body.draft,
     )
     shown = {**posts.post_to_dict(post), "message": submitted.answer_message(post)}
-    return {**shown, "warnings": submitted.quota_warnings(db, post)}, 201
+    return {**shown, "warnings": submitted.post_warnings(db, post)}, 201
 
 
 @bp.operation("GET", "/posts", query=PostFilter, answers={200: answers.PostList})

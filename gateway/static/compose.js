@@ -85,6 +85,7 @@
       head.appendChild(counter);
       card.appendChild(head);
       card.appendChild(preview(r.text || value, r.findings));
+      if (r.account_warning) card.appendChild(el("p", "quota-warning", r.account_warning));
       if (r.quota) card.appendChild(el("p", "quota-warning", r.quota));
       if (!r.findings.length) {
         card.appendChild(el("p", "ok-text", statusEl.getAttribute("data-clean")));

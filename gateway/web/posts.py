@@ -40,6 +40,7 @@ from postgate import policy
 from postgate.errors import PostgateError, ValidationFailed
 from postgate.platforms.registry import platform_spec
 from postgate.services import drafts, posts
+from postgate.services.account_warnings import account_warning
 from postgate.services.accounts import find_account
 from postgate.services.checking import evaluate
 from postgate.services.media import attach, draft_images, media_rows
@@ -148,7 +149,7 @@ def compose() -> ResponseReturnValue:
         dispatch_after_commit(post)
     for category, message in submitted.flashes(created):
         flash(message, category)
-    for message in _quota_warnings(created):
+    for message in _post_warnings(created):
         flash(message, "warning")
     if len(created) == 1:
         return redirect(url_for("posts.detail", post_id=created[0].id))
@@ -166,15 +167,22 @@ def _quota_text(db: Session, account: Account, when: datetime | None) -> str | N
     return finding_text(warning) if warning else None
 
 
-def _quota_warnings(created: list[Post]) -> list[str]:
-    """What the platforms' posting quotas say about the posts just stored."""
+def _account_text(account: Account) -> str | None:
+    """The warning that ``account`` cannot publish until an administrator acts, in words."""
+    warning = account_warning(account)
+    return finding_text(warning) if warning else None
+
+
+def _post_warnings(created: list[Post]) -> list[str]:
+    """What the accounts' state and the platforms' posting quotas say about the posts just
+    stored (an account warned about once, however many of its posts were made)."""
     with rt().store.session() as db:
-        found = [
-            quota_warning(db, post.account, post.scheduled_at, post_id=post.id)
-            for post in (db.get(Post, p.id) for p in created)
-            if post is not None
+        stored = [post for post in (db.get(Post, p.id) for p in created) if post is not None]
+        states = {post.account.name: account_warning(post.account) for post in stored}
+        quotas = [
+            quota_warning(db, post.account, post.scheduled_at, post_id=post.id) for post in stored
         ]
-    return [finding_text(w) for w in found if w]
+    return [finding_text(w) for w in (*states.values(), *quotas) if w]
 
 
 def _submit_all(form: ComposeForm) -> list[Post]:
@@ -240,6 +248,7 @@ def compose_check() -> ResponseReturnValue:
                     "blocked": result.blocked,
                     "findings": [_shown(f.to_dict()) for f in result.findings],
                     "quota": _quota_text(db, account, when),
+                    "account_warning": _account_text(account),
                 }
             )
     return jsonify({"results": results})
