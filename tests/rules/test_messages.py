@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from postgate.services import quotas
+from postgate.services import account_warnings, quotas
 from rules import VERBATIM, Context, Draft, DraftImage, Finding, Rule, templates
 from tests.rules.conftest import CATALOG, NOW, evaluate
 
@@ -127,10 +127,12 @@ def test_each_finding_fills_a_known_template_in_to_its_message(ruleset, text, kw
 
 
 def test_every_template_is_exercised(ruleset):
-    """Every template the rules make; the core's own (the quota warning, tested with it) are
-    registered too, for the catalogue's translation test, whichever tests ran before."""
+    """Every template the rules make; the core's own (the quota and account warnings, tested
+    with them) are registered too, for the catalogue's translation test, whichever tests ran
+    before."""
     seen = {f.template for text, kw, rule in CASES for f in _findings(ruleset, text, kw, rule)}
-    assert (set(templates()) - {quotas.TEMPLATE}) | {VERBATIM} == seen
+    core = {quotas.TEMPLATE, *account_warnings.TEMPLATES.values()}
+    assert (set(templates()) - core) | {VERBATIM} == seen
 
 
 def test_english_messages_read_as_before(ruleset):
