@@ -175,14 +175,10 @@ def _account_text(account: Account) -> str | None:
 
 def _post_warnings(created: list[Post]) -> list[str]:
     """What the accounts' state and the platforms' posting quotas say about the posts just
-    stored (an account warned about once, however many of its posts were made)."""
+    stored, in words: the API answer's ``warnings`` (``gateway.submitted``), post by post."""
     with rt().store.session() as db:
         stored = [post for post in (db.get(Post, p.id) for p in created) if post is not None]
-        states = {post.account.name: account_warning(post.account) for post in stored}
-        quotas = [
-            quota_warning(db, post.account, post.scheduled_at, post_id=post.id) for post in stored
-        ]
-    return [finding_text(w) for w in (*states.values(), *quotas) if w]
+        return [w["message"] for post in stored for w in submitted.post_warnings(db, post)]
 
 
 def _submit_all(form: ComposeForm) -> list[Post]:

@@ -141,7 +141,7 @@ def prefetch(db: Session, user_ids: Iterable[int], *, reviewers: bool = False) -
     named = sorted(set(user_ids))
     prefs: dict[int, _Pref | None] = dict.fromkeys(named)
     found: list[int] | None = [] if reviewers else None
-    owned: list[tuple[int, int | None, list[str]]] = []
+    owned: list[tuple[int, int | None, list[str]]]
     if named or reviewers:
         statement = _NAMED_AND_REVIEWERS_WITH_CHANNELS if reviewers else _NAMED_WITH_CHANNELS
         rows = db.execute(statement, {"ids": named}).all()
