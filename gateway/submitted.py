@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from gateway.i18n import finding_text
 from postgate.services.account_warnings import account_warning
 from postgate.services.quotas import quota_warning
-from postgate.states import PostStatus
+from postgate.states import EDITABLE, PostStatus
 from postgate.store.models import Post
 from rules.base import BLOCK
 
@@ -92,3 +92,16 @@ def post_warnings(db: Session, post: Post) -> list[dict[str, Any]]:
         quota_warning(db, post.account, post.scheduled_at, post_id=post.id),
     )
     return [{**warning, "message": finding_text(warning)} for warning in found if warning]
+
+
+# Posts that have not gone to the platform yet (a rejected one may come back after an edit).
+AHEAD = frozenset(EDITABLE)
+
+
+def ahead_warnings(db: Session, post: Post) -> list[str]:
+    """The post's warnings in the reader's language while it is still ahead of publishing
+    (a reviewer approving a post for a disconnected account should know it will wait), none
+    once it is out, cancelled or taken down."""
+    if post.status not in AHEAD:
+        return []
+    return [warning["message"] for warning in post_warnings(db, post)]

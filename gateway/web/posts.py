@@ -312,6 +312,7 @@ def post(post_id: int) -> ResponseReturnValue:
             rejection=posts.rejection(found),
             previews=post_previews(found),
             comment_form=CommentForm(formdata=None),
+            warnings=submitted.ahead_warnings(db, found),
         )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from wtforms import DateTimeLocalField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from gateway import submitted
 from gateway.access import caller, roles_required
 from gateway.clock import typed_to_utc, viewer_zone
 from gateway.context import rt, source_address
@@ -230,6 +231,7 @@ def _review_page(
         step_up_fresh=step_up_fresh(),
         previews=post_previews(post),
         comment_form=CommentForm(formdata=None),
+        warnings=submitted.ahead_warnings(db, post),
     ), status
 
 

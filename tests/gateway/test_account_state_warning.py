@@ -68,3 +68,41 @@ def test_compose_warns_in_the_live_check_and_after_submitting(client, web, actor
     assert sent.status_code == 302
     page = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert 'class="flash flash-warning"' in page and "acme est déconnecté" in page
+
+
+def _page(client, path: str) -> str:
+    answer = client.get(path)
+    assert answer.status_code == 200, path
+    return answer.get_data(as_text=True)
+
+
+def test_the_reviewer_sees_it_in_the_queue_and_on_the_post_until_it_is_out(client, web, actors, rt):
+    """A reviewer approving a post for a disconnected account should know it will wait:
+    the queue marks the account, the review page and the post's page say it, in the
+    reader's language; once the post is no longer ahead of publishing (cancelled), not."""
+    ana = actors.person("ana", "author")
+    _account_in(rt, "disconnected")
+    post_id = client.post(
+        "/api/v1/posts", json={"account": "acme", "text": "Bonjour"}, headers=ana.headers
+    ).get_json()["id"]
+    web.login(actors.create("rita", "reviewer"), lang="fr")
+
+    queue = _page(client, "/review")
+    assert f"/review/{post_id}" in queue and "déconnecté\u00a0: les publications attendent" in queue
+    for path in (f"/review/{post_id}", f"/posts/{post_id}"):
+        assert 'account-warning" role="status">acme est déconnecté' in _page(client, path), path
+
+    cancelled = client.post(f"/api/v1/posts/{post_id}/cancel", headers=ana.headers)
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert "account-warning" not in _page(client, f"/posts/{post_id}")
+
+
+def test_the_reviewer_sees_nothing_for_an_account_that_may_publish(client, web, actors, rt):
+    ana = actors.person("ana", "author")
+    _account_in(rt, None)
+    post_id = client.post(
+        "/api/v1/posts", json={"account": "acme", "text": "Bonjour"}, headers=ana.headers
+    ).get_json()["id"]
+    web.login(actors.create("rita", "reviewer"))
+    assert "posts wait" not in _page(client, "/review")
+    assert "account-warning" not in _page(client, f"/review/{post_id}")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from postgate.store.models import Freeze
 from postgate.timeparse import parse_aware
 from sandbox import client as sandbox_client
-from tests.helpers import approve_post, wait_until
+from tests.helpers import WebActions, approve_post, wait_until
 from tests.workers.publish_checks import publish_how
 
 from .conftest import descendants
@@ -167,6 +167,20 @@ def test_refused_credentials_disconnect_the_account_and_the_post_waits(
     assert post.status == "scheduled" and poster.live() == []
     with rt.store.session() as db:
         assert find_account(db, "acme").status == "disconnected"
+    # What the worker learnt from the platform reaches the people at once: the author's next
+    # submission is warned, and the reviewer's page says the post would wait too.
+    client, people = poster.client, poster.people
+    made = client.post(
+        "/api/v1/posts",
+        json={"account": "acme", "text": "Et celui-ci ?"},
+        headers=people["author"].headers,
+    )
+    assert made.status_code == 201, made.get_json()
+    assert [w["rule"] for w in made.get_json()["warnings"]] == ["account_state"]
+    web = WebActions(client.application.test_client())
+    web.login(people["reviewer"])
+    page = web.client.get(f"/review/{made.get_json()['id']}").get_data(as_text=True)
+    assert 'account-warning" role="status">acme is disconnected' in page
 
 
 def test_publish_time_checks_block_tampered_content_and_compromised_account(poster, rt):
