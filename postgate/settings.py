@@ -62,6 +62,7 @@ class Settings:
     login_limit_window: int = 300
     enrolment_link_hours: int = 72
     cooling_off_hours: int = 24
+    pending_change_days: int = 7
     login_slow_seconds: int = 30
     login_known_days: int = 30
     reconcile_seconds: int = 30
@@ -242,6 +243,7 @@ def load_settings(
         "login_limit_window": (sec, "login_limit_window", False),
         "enrolment_link_hours": (sec, "enrolment_link_hours", False),
         "cooling_off_hours": (sec, "cooling_off_hours", True),
+        "pending_change_days": (sec, "pending_change_days", True),
         "login_slow_seconds": (sec, "login_slow_seconds", False),
         "login_known_days": (sec, "login_known_days", True),
         "reconcile_seconds": (pub, "reconcile_seconds", False),

@@ -131,7 +131,10 @@ class PendingChange(Answer):
     roles: list[Role] | None  # type: ignore[valid-type]
     requested_by: str
     requested_at: Time
-    outcome: str = Field(description="pending, confirmed or cancelled")
+    expires_at: Time | None = Field(
+        description="When it lapses unanswered (`[security] pending_change_days`); null: never."
+    )
+    outcome: str = Field(description="pending, confirmed, cancelled, or expired (unanswered)")
     decided_by: str | None
 
 
@@ -154,7 +157,10 @@ class AccountChange(Answer):
     )
     requested_by: str
     requested_at: Time
-    outcome: str = Field(description="pending, approved or denied")
+    expires_at: Time | None = Field(
+        description="When it lapses unanswered (`[security] pending_change_days`); null: never."
+    )
+    outcome: str = Field(description="pending, approved, denied, or expired (unanswered)")
     decided_by: str | None
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from postgate.audit import Event
 from postgate.errors import Conflict, Forbidden, NotFound
 from postgate.runtime import Runtime
-from postgate.services import accounts
+from postgate.services import accounts, lapsing
 from postgate.services.rule_changes import widened_windows
 from postgate.store.models import Account, AccountChange
 from postgate.store.types import utcnow
@@ -111,8 +111,14 @@ def change_settings(
     held = {key: checked.pop(key) for key in WATCHED if key in loosened}
     if checked:
         accounts.update_account(rt, db, name, checked, actor=actor, source=source)
+    now = utcnow()
     change = AccountChange(
-        account=account, changes=held, widens=reasons, requested_by=actor, requested_at=utcnow()
+        account=account,
+        changes=held,
+        widens=reasons,
+        requested_by=actor,
+        requested_at=now,
+        expires_at=lapsing.lapses_at(rt.settings, now),
     )
     db.add(change)
     db.flush()
@@ -128,6 +134,7 @@ def approve(
     Refused (409) when the account's windows or blackout dates changed since, so that what
     was approved is what loosens (an approval never undoes a later tightening unseen)."""
     change = _pending(db, change_id)
+    lapsing.refuse_lapsed(change.expires_at)
     if actor == change.requested_by:
         raise Forbidden(
             "a second person must approve this change, not the one who asked", field="id"
@@ -150,8 +157,10 @@ def approve(
 def deny(
     rt: Runtime, db: Session, change_id: int, *, actor: str, source: str = ""
 ) -> AccountChange:
-    """Turn a pending change down (or, for the one who asked, withdraw it)."""
+    """Turn a pending change down (or, for the one who asked, withdraw it); not a lapsed
+    one: it is dropped already."""
     change = _pending(db, change_id)
+    lapsing.refuse_lapsed(change.expires_at)
     change.outcome, change.decided_by = ChangeOutcome.DENIED, actor
     change.decided_at = utcnow()
     _record(rt, db, Event.ACCOUNT_CHANGE_DENIED, change, actor, source)
@@ -159,7 +168,10 @@ def deny(
 
 
 def pending_changes(db: Session, account: str | None = None) -> list[AccountChange]:
-    query = select(AccountChange).where(AccountChange.outcome == ChangeOutcome.PENDING)
+    query = select(AccountChange).where(
+        AccountChange.outcome == ChangeOutcome.PENDING,
+        lapsing.still_open(AccountChange.expires_at),
+    )
     if account is not None:
         query = query.join(Account).where(Account.name == account)
     return list(db.scalars(query.order_by(AccountChange.id)))
@@ -176,7 +188,8 @@ def change_to_dict(change: AccountChange) -> dict[str, Any]:
         "widens": list(change.widens or []),
         "requested_by": change.requested_by,
         "requested_at": change.requested_at.isoformat(),
-        "outcome": change.outcome,
+        "expires_at": lapsing.shown_time(change.expires_at),
+        "outcome": lapsing.shown_outcome(change.outcome, ChangeOutcome.PENDING, change.expires_at),
         "decided_by": change.decided_by,
     }
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from postgate.audit import Event
 from postgate.errors import Conflict, Forbidden, NotFound
 from postgate.runtime import Runtime
-from postgate.services import handover
+from postgate.services import handover, lapsing
 from postgate.services.enrolment_links import IssuedLink
 from postgate.services.users import find_user, normalise_roles, set_roles
 from postgate.states import Role
@@ -137,6 +137,7 @@ def invite(
 def confirm(rt: Runtime, db: Session, change_id: int, *, actor: str, source: str = "") -> Outcome:
     """A second admin confirms (the caller checked their fresh 2FA): the change applies."""
     change = _pending(db, change_id)
+    lapsing.refuse_lapsed(change.expires_at)
     if actor == change.requested_by:
         raise Forbidden("a second admin must confirm this change, not the one who asked")
     if actor == change.user.username:
@@ -155,8 +156,10 @@ def confirm(rt: Runtime, db: Session, change_id: int, *, actor: str, source: str
 def cancel(
     rt: Runtime, db: Session, change_id: int, *, actor: str, source: str = ""
 ) -> PendingChange:
-    """Either admin (the one who asked included) drops a pending change."""
+    """Either admin (the one who asked included) drops a pending change (not a lapsed one:
+    it is dropped already)."""
     change = _pending(db, change_id)
+    lapsing.refuse_lapsed(change.expires_at)
     change.outcome, change.decided_by = ChangeOutcome.CANCELLED, actor
     change.decided_at = utcnow()
     _record(rt, db, Event.USER_CHANGE_CANCELLED, change, actor, source)
@@ -167,7 +170,10 @@ def pending_changes(db: Session) -> list[PendingChange]:
     return list(
         db.scalars(
             select(PendingChange)
-            .where(PendingChange.outcome == ChangeOutcome.PENDING)
+            .where(
+                PendingChange.outcome == ChangeOutcome.PENDING,
+                lapsing.still_open(PendingChange.expires_at),
+            )
             .order_by(PendingChange.id)
         )
     )
@@ -181,7 +187,8 @@ def change_to_dict(change: PendingChange) -> dict[str, object]:
         "roles": (change.roles or "").split() if change.kind == ChangeKind.ROLES else None,
         "requested_by": change.requested_by,
         "requested_at": change.requested_at.isoformat(),
-        "outcome": change.outcome,
+        "expires_at": lapsing.shown_time(change.expires_at),
+        "outcome": lapsing.shown_outcome(change.outcome, ChangeOutcome.PENDING, change.expires_at),
         "decided_by": change.decided_by,
     }
 
@@ -206,12 +213,14 @@ def _ask(
     source: str,
     roles: list[str] | None,
 ) -> PendingChange:
+    now = utcnow()
     change = PendingChange(
         kind=kind,
         user=user,
         roles=" ".join(roles) if roles is not None else None,
         requested_by=actor,
-        requested_at=utcnow(),
+        requested_at=now,
+        expires_at=lapsing.lapses_at(rt.settings, now),
     )
     db.add(change)
     db.flush()

@@ -527,6 +527,8 @@ class PendingChange(Base):
     roles: Mapped[str | None] = mapped_column(String(64))
     requested_by: Mapped[str] = mapped_column(String(64))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When it lapses unanswered (postgate.services.lapsing); None: never.
+    expires_at: Mapped[datetime | None]
     outcome: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
@@ -551,6 +553,8 @@ class AccountChange(Base):
     widens: Mapped[list[Any]] = mapped_column(JSON, default=list)
     requested_by: Mapped[str] = mapped_column(String(64))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When it lapses unanswered (postgate.services.lapsing); None: never.
+    expires_at: Mapped[datetime | None]
     outcome: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
