@@ -204,6 +204,43 @@ def listing_failed(account: str, reason: str) -> ListingFailed:
     return ListingFailed(account=account, listing_failed=reason)
 
 
+class WatchAlert(TypedDict):
+    """``watch.alert``: what the watch saw on an account that Postgate did not do, when it
+    happened on the platform (``at``) and how it was seen (``stream`` or ``poll``); the
+    entry's own time is when Postgate noticed."""
+
+    alert: int
+    account: str
+    kind: str
+    remote_id: str
+    url: str | None
+    text: str
+    at: str
+    via: str
+
+
+def watch_alert(
+    alert: int,
+    account: str,
+    kind: str,
+    remote_id: str,
+    url: str | None,
+    text: str,
+    at: datetime,
+    via: str,
+) -> WatchAlert:
+    return WatchAlert(
+        alert=alert,
+        account=account,
+        kind=kind,
+        remote_id=remote_id,
+        url=url,
+        text=text[:1000],
+        at=at.isoformat(),
+        via=via,
+    )
+
+
 def takedown_done(outcomes: Iterable[str]) -> dict[str, int]:
     """``takedown:done``: how many items ended in each outcome."""
     counts: dict[str, int] = {}

@@ -599,6 +599,10 @@ class TimelineEvent(Answer):
 class ReportSummary(Answer):
     outcomes: Counts
     first_unauthorized_post_at: Time | None
+    first_alert_at: Time | None = Field(
+        description="When the watch first raised an alert on the takedown's accounts (the "
+        "timeline's `watch.alert` lines), from a day before the takedown."
+    )
     takedown_started_at: Time | None
     frozen_at: Time | None
     first_deletion_at: Time | None

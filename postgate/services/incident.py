@@ -38,6 +38,7 @@ ACTIONS = (
     Event.TAKEDOWN_DONE,
     Event.POST_CRISIS,
     Event.POST_PUBLISH,
+    Event.WATCH_ALERT,
 )
 
 
@@ -133,6 +134,20 @@ def _said(entry: AuditEntry, takedown_id: int, accounts: set[str], crisis: set[s
         if joined.get("takedown") != takedown_id:
             return None
         return _press_again_summary(entry.target, joined)
+    if action == Event.WATCH_ALERT:
+        seen = cast(payloads.WatchAlert, d)
+        template = words.ALERTS.get(seen.get("kind", ""))
+        if seen.get("account") not in accounts or template is None:
+            return None
+        return Said(
+            template,
+            {
+                "account": seen.get("account"),
+                "remote_id": seen.get("remote_id", ""),
+                "via": seen.get("via", ""),
+                "text": seen.get("text", "")[:140],
+            },
+        )
     if action in (Event.POST_CRISIS, Event.POST_PUBLISH):
         if entry.target not in crisis:
             return None
@@ -203,6 +218,7 @@ def _summary(
     return {
         "outcomes": {k: v for k, v in body["progress"].items() if k != "accounts"},
         "first_unauthorized_post_at": first["evidence"]["created_at"] if first else None,
+        "first_alert_at": first_at(Event.WATCH_ALERT),
         "takedown_started_at": first_at(Event.TAKEDOWN_START),
         "frozen_at": first_at(Event.FREEZE_SET),
         "first_deletion_at": deletions[0] if deletions else None,
@@ -250,6 +266,7 @@ def report_markdown(
         "- "
         + tr(words.STATUS).format(status=md.escape(t["status"]), at=_iso_short(t["finished_at"])),
         "- " + tr(words.FIRST_POST).format(at=_iso_short(s["first_unauthorized_post_at"])),
+        "- " + tr(words.FIRST_ALERT).format(at=_iso_short(s.get("first_alert_at"))),
         "- " + tr(words.FROZEN_AT).format(at=_iso_short(s["frozen_at"])),
         "- " + tr(words.OUTCOMES).format(outcomes=outcomes),
         "- " + tr(words.COMPROMISED_ACCOUNTS).format(names=_names(s["accounts_compromised"])),

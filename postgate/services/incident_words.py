@@ -75,6 +75,18 @@ AGAIN_WIDENED_REVOKED = N_(
     "to {to} (credentials already revoked: delete the earlier posts by hand)"
 )
 FIRST_UNAUTHORIZED = N_("first unauthorized post on {account} ({remote_id}): {text}")
+# What the watch saw (its alerts), by kind; ``via`` is ``stream`` or ``poll``.
+ALERTS = {
+    "unauthorized_post": N_(
+        "the watch saw a post Postgate did not publish on {account} ({remote_id}, via {via}): "
+        "{text}"
+    ),
+    "edited": N_(
+        "the watch saw a Postgate post edited on {account} ({remote_id}, via {via}): {text}"
+    ),
+    "deleted": N_("the watch saw a Postgate post deleted on {account} ({remote_id}, via {via})"),
+    "profile_changed": N_("the watch saw the profile of {account} change (via {via})"),
+}
 
 
 def freeze(account: str | None, set_: bool, why: str | None) -> Said:
@@ -93,6 +105,7 @@ WINDOW = N_("Window: posts since {since}")
 STARTED_BY = N_("Started by: {user} at {at}")
 STATUS = N_("Status: {status} (finished {at})")
 FIRST_POST = N_("First unauthorized post: {at}")
+FIRST_ALERT = N_("First alert from the watch: {at}")
 FROZEN_AT = N_("Frozen: {at}")
 OUTCOMES = N_("Outcomes: {outcomes}")
 COMPROMISED_ACCOUNTS = N_("Accounts compromised: {names}")

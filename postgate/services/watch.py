@@ -282,16 +282,16 @@ def _record(
         Event.WATCH_ALERT,
         actor=ACTOR,
         target=f"account:{account.name}",
-        details={
-            "alert": alert.id,
-            "account": account.name,
-            "kind": str(finding.kind),
-            "remote_id": finding.remote_id,
-            "url": finding.url,
-            "text": finding.text[:1000],
-            "at": finding.at.isoformat(),
-            "via": via,
-        },
+        details=payloads.watch_alert(
+            alert.id,
+            account.name,
+            str(finding.kind),
+            finding.remote_id,
+            finding.url,
+            finding.text,
+            finding.at,
+            via,
+        ),
     )
     if account.watch_auto_freeze:
         alert.froze = _freeze(rt, db, account, alert)

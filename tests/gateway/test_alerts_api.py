@@ -139,3 +139,39 @@ def test_a_setting_that_is_not_a_boolean_is_refused(client, lead):
 def test_authors_may_not_see_alerts(client, actors, lead):
     author = actors.person("alice", "author")
     assert client.get("/api/v1/alerts", headers=author.headers).status_code == 403
+
+
+def test_the_incident_report_says_when_the_watch_saw_it(rt, client, web, lead):
+    """Time to detect belongs in the post-mortem: the watch's alerts on the takedown's
+    accounts are lines of the report's timeline, the first one in its summary (JSON,
+    Markdown, and the page in the reader's language); an alert on another account is not."""
+    make_account(rt, "other")
+    now = datetime.now(UTC)
+    alert(rt, remote_id="66", at=now - timedelta(minutes=3))
+    with rt.store.session() as db:
+        other_id = db.scalar(select(watch.Account.id).where(watch.Account.name == "other"))
+    elsewhere = watch.Finding(kind=AlertKind.UNAUTHORIZED_POST, at=now, remote_id="9", text="x")
+    watch.raise_alert(rt, other_id, elsewhere, via="poll")
+    started = client.post(
+        "/api/v1/takedowns",
+        json={"accounts": ["acme"], "since": (now - timedelta(hours=1)).isoformat()},
+        headers=lead.headers,
+    )
+    assert started.status_code in (201, 202), started.get_json()
+    url = f"/api/v1/takedowns/{started.get_json()['id']}/report"
+
+    report = client.get(url, headers=lead.headers).get_json()
+    seen = [e for e in report["timeline"] if e["event"] == "watch.alert"]
+    assert [e["summary"] for e in seen] == [
+        "the watch saw a post Postgate did not publish on acme (66, via stream): text 66"
+    ]
+    assert report["summary"]["first_alert_at"] == seen[0]["at"]
+    assert report["summary"]["first_alert_at"] < report["summary"]["takedown_started_at"]
+    markdown = client.get(url + "?format=markdown", headers=lead.headers).get_data(as_text=True)
+    assert "- First alert from the watch: 20" in markdown and "(66, via stream)" in markdown
+
+    web.login(lead, lang="fr")
+    page = client.get(f"/security/takedowns/{started.get_json()['id']}/report")
+    text = page.get_data(as_text=True)
+    assert "Première alerte de la surveillance" in text
+    assert "la surveillance a vu sur acme une publication que Postgate n\u2019a pas faite" in text

@@ -32,6 +32,10 @@ BUILT = [
         ),
     ),
     (payloads.ListingFailed, payloads.listing_failed("acme", "HTTP 500")),
+    (
+        payloads.WatchAlert,
+        payloads.watch_alert(3, "acme", "edited", "r2", None, "Prix : 9 €", SINCE, "poll"),
+    ),
 ]
 
 
@@ -76,6 +80,9 @@ def test_the_incident_report_reads_what_the_builders_write():
     assert _summary(Event.TAKEDOWN_ITEM, "takedown:1", BUILT[7][1]) == (
         "could not list acme: HTTP 500"
     )
+    assert _summary(Event.WATCH_ALERT, "account:acme", BUILT[8][1]) == (
+        "the watch saw a Postgate post edited on acme (r2, via poll): Prix : 9 €"
+    )
     done = payloads.takedown_done([ItemOutcome.DELETED, ItemOutcome.DELETED, "failed"])
     assert _summary(Event.TAKEDOWN_DONE, "takedown:1", done) == (
         "takedown finished: deleted 2, failed 1"
@@ -85,5 +92,9 @@ def test_the_incident_report_reads_what_the_builders_write():
 def test_entries_of_another_takedown_or_account_stay_out_of_the_report():
     other = payloads.account_compromised(9, 2, SINCE, True, "")
     assert _summary(Event.ACCOUNT_COMPROMISED, "account:acme", other) is None
+    seen_elsewhere = payloads.watch_alert(
+        4, "other", "unauthorized_post", "r3", None, "", SINCE, ""
+    )
+    assert _summary(Event.WATCH_ALERT, "account:other", seen_elsewhere) is None
     elsewhere = payloads.freeze_set("other", "why", [], None)
     assert _summary(Event.FREEZE_SET, "freeze:2", elsewhere) is None
