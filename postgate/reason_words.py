@@ -157,6 +157,16 @@ ACCOUNT_CHANGE_TEXTS: tuple[str, ...] = (
         "time zone changed from {old} to {new}: the posting windows and blackout dates move with it"
     ),
 )
+# The day of a moment of the week (``sat 08:00``, rules.windows.DAYS) in those sentences.
+WEEKDAYS = {
+    "mon": N_("Monday"),
+    "tue": N_("Tuesday"),
+    "wed": N_("Wednesday"),
+    "thu": N_("Thursday"),
+    "fri": N_("Friday"),
+    "sat": N_("Saturday"),
+    "sun": N_("Sunday"),
+}
 EVERYONE = N_("everyone")
 # What a takedown says of a post it could not confirm gone, of a credential it could not
 # revoke (workers/takedown_account.py, takedown_items.py), and of what it could not check.
@@ -285,10 +295,18 @@ def _known_text(words: Words, text: str, known: tuple[str, ...]) -> str:
     if found is None:
         return text
     template, params = found
+    if "when" in params:
+        params["when"] = _moment(words, params["when"])
     try:
         return words.gettext(template).format(**params)
     except (KeyError, IndexError, ValueError):
         return text
+
+
+def _moment(words: Words, when: str) -> str:
+    """``sat 08:00`` with its day in the reader's language; anything else as written."""
+    day, _, time = when.partition(" ")
+    return f"{words.gettext(WEEKDAYS[day])} {time}" if day in WEEKDAYS and time else when
 
 
 def takedown_text(words: Words, text: str | None) -> str:

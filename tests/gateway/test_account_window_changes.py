@@ -50,7 +50,9 @@ def test_widening_waits_for_a_second_person_who_approves_with_2fa(rt, client, ac
     change = asked.get_json()
     assert change["outcome"] == "pending" and change["windows"] == EVERY_DAY
     assert change["widens"] == ["windows widened (sat 08:00 now allowed)"]
-    assert change["widens_text"] == ["plages de publication élargies (sat 08:00 désormais permis)"]
+    assert change["widens_text"] == [
+        "plages de publication élargies (samedi 08:00 désormais permis)"
+    ]
     # The tightening part (more approvals) applied; the windows did not.
     assert _stored(rt)[0] == WEEKDAYS
     shown = client.get("/api/v1/accounts", headers=ada.headers).get_json()["accounts"]

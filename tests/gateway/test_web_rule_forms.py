@@ -199,7 +199,7 @@ def test_widening_the_posting_windows_waits_for_a_second_person(strict):
         (
             'rule "schedule": posting windows widened (mon 20:00 now allowed)',
             "règle «\xa0schedule\xa0»\xa0: plages de publication élargies "
-            "(mon 20:00 désormais permis)",
+            "(lundi 20:00 désormais permis)",
         ),
         (
             'rule "prices": distance lowered from 60 to 20',
