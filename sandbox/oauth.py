@@ -250,5 +250,10 @@ def revoke() -> Response:
             raise OAuthError(
                 403, "unauthorized_client", "You are not authorized to revoke this token"
             )
-    store.revoke_token(token_value)
+    if store.revoke_token(token_value):
+        # Here, not at the top: the streaming module imports the control one, which imports
+        # this one.
+        from sandbox.streaming import kill_token_streams
+
+        kill_token_streams(token_value)  # Mastodon ends the token's streams at once
     return jsonify({})

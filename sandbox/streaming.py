@@ -16,6 +16,10 @@ What Mastodon's streaming server does (mastodon/mastodon ``streaming/index.js``,
 - There is no replay: an event sent while a client was away is lost to it (no event ids,
   no ``Last-Event-ID``). A client that reconnects must list what it missed by the REST API.
 - Profile changes are not streamed.
+- Revoking a token ends the streams opened with it at once: Mastodon's
+  ``AccessTokenExtension#push_to_streaming_api`` publishes ``{"event": "kill"}`` on
+  ``timeline:access_token:<id>`` when a token is revoked, and the streaming server ends the
+  response on it (``onKill``). A client that connects again is refused (401).
 
 Switches for tests (``/sandbox/streaming``): ``enabled`` (off: new connections answer 503,
 as a streaming server that is down behind its proxy), ``heartbeat_seconds``, and
@@ -54,17 +58,28 @@ class StreamHub:
     enabled: bool = True
     heartbeat_seconds: float = HEARTBEAT_SECONDS
     _streams: dict[int, set[queue.SimpleQueue[tuple[str, str]]]] = field(default_factory=dict)
+    _tokens: dict[queue.SimpleQueue[tuple[str, str]], str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def open(self, account_id: int) -> queue.SimpleQueue[tuple[str, str]]:
+    def open(self, account_id: int, token: str = "") -> queue.SimpleQueue[tuple[str, str]]:
         stream: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         with self._lock:
             self._streams.setdefault(account_id, set()).add(stream)
+            self._tokens[stream] = token
         return stream
 
     def close(self, account_id: int, stream: queue.SimpleQueue[tuple[str, str]]) -> None:
         with self._lock:
             self._streams.get(account_id, set()).discard(stream)
+            self._tokens.pop(stream, None)
+
+    def kill_token(self, token: str) -> int:
+        """End the streams opened with ``token`` (it was revoked); how many there were."""
+        with self._lock:
+            streams = [s for s, used in self._tokens.items() if token and used == token]
+        for stream in streams:
+            stream.put(_DROP)
+        return len(streams)
 
     def listening(self, account_id: int) -> bool:
         with self._lock:
@@ -131,12 +146,22 @@ def _streaming_error(status: int, message: str) -> Response:
     return response
 
 
-def _token_account() -> Account | str | None:
-    """The token's account, or the error message the streaming server answers."""
+def _request_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""
-    token = token or request.args.get("access_token", "").strip()
+    return token or request.args.get("access_token", "").strip()
+
+
+def kill_token_streams(token: str) -> int:
+    """End the open streams of a token just revoked (``POST /oauth/revoke``)."""
+    hub: StreamHub | None = current_app.extensions.get(EXTENSION)
+    return hub.kill_token(token) if hub is not None else 0
+
+
+def _token_account() -> Account | str | None:
+    """The token's account, or the error message the streaming server answers."""
+    token = _request_token()
     if not token:
         return "Missing access token"
     owner, revoked = current_state().store.token_owner(token)
@@ -157,7 +182,7 @@ def user_stream() -> Response:
     hub = _hub()
     if not hub.enabled:
         return _streaming_error(503, "Service Unavailable")
-    stream = hub.open(account.id)
+    stream = hub.open(account.id, _request_token())
     response = Response(
         _events(hub, account.id, stream, hub.heartbeat_seconds),
         mimetype="text/event-stream",

@@ -344,3 +344,22 @@ def make_account(
         db.add(account)
         db.flush()
         return account.id
+
+
+def drain_queue(rt: Any, name: str, worker_class: Any = None) -> None:
+    """Run the jobs now queued on ``name``, in this process, with a real RQ worker
+    (``worker_class``: a ``SimpleWorker`` unless given), until none is left."""
+    from rq import SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    from postgate import queue
+    from postgate.runtime import share_runtime
+
+    share_runtime(rt)
+    try:
+        worker = (worker_class or SimpleWorker)(
+            [queue.named_queue(rt.redis, name)], connection=rt.redis, serializer=JSONSerializer
+        )
+        worker.work(burst=True)
+    finally:
+        share_runtime(None)

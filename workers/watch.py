@@ -18,6 +18,12 @@ Two ways to read an account, chosen by its platform's spec:
   stream cannot be opened, each attempt still reads the account. Profiles are not streamed
   (Mastodon sends no event for them), so they are read every poll interval.
 
+A refused credential (the token revoked on the platform, as whoever took the account over
+may do first) is no passing fault: the watch marks the account ``disconnected`` at once,
+which tells the admins and the security lead and holds its posts, rather than retrying
+with backoff until the next publish meets the same refusal hours later
+(:func:`_refused`). Reconnecting the account brings its watch back.
+
 A post that matches one being published right now (claimed, its answer not yet stored) is
 kept aside and judged again at each event or heartbeat, until the store says whose it is.
 
@@ -39,10 +45,16 @@ from datetime import datetime, timedelta
 from redis.exceptions import RedisError
 
 from postgate import queue
-from postgate.platforms.base import Connector, ConnectorError, RemotePost, StreamEvent
+from postgate.platforms.base import (
+    Connector,
+    ConnectorError,
+    CredentialsError,
+    RemotePost,
+    StreamEvent,
+)
 from postgate.platforms.registry import platform_spec
 from postgate.runtime import Runtime, process_runtime
-from postgate.services import watch
+from postgate.services import disconnection, watch
 from postgate.services.credentials import connector_for_account
 from postgate.store.models import Account, WatchState
 from postgate.store.types import utcnow
@@ -78,6 +90,9 @@ def poll_account(account_id: int) -> dict[str, int]:
     with connector:
         try:
             reading = read_account(rt, account_id, connector, via="poll")
+        except CredentialsError as exc:
+            _refused(rt, account_id, exc, "poll")
+            return {"alerts": 0, "disconnected": 1}
         except ConnectorError as exc:
             _problem(rt, account_id, exc.message, "poll")
             raise
@@ -155,6 +170,15 @@ def _problem(rt: Runtime, account_id: int, message: str, via: str) -> None:
         state.problem, state.mode = message[:500], via
 
 
+def _refused(rt: Runtime, account_id: int, exc: CredentialsError, via: str) -> None:
+    """The platform refused the account's credentials to the watch: the account is
+    ``disconnected`` (audited, the admins and security lead told) and no longer watched."""
+    _problem(rt, account_id, exc.message, via)
+    disconnection.disconnect(
+        rt, account_id, f"the platform refused the credentials to the watch: {exc.message}"
+    )
+
+
 class StreamWatch(threading.Thread):
     """One account's stream, reconnected until ``stop`` is set or its lease is lost."""
 
@@ -175,6 +199,8 @@ class StreamWatch(threading.Thread):
                 began = time.monotonic()
                 try:
                     self._session()
+                except CredentialsError as exc:
+                    _refused(self.rt, self.account_id, exc, "stream")
                 except ConnectorError as exc:
                     _problem(self.rt, self.account_id, exc.message, "stream")
                 except Exception:

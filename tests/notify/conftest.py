@@ -12,6 +12,7 @@ import pytest
 from redis import Redis
 
 from tests.conftest import make_env, write_fast_config
+from tests.helpers import drain_queue
 from tests.notify.receivers import SmtpReceiver, WebhookReceiver
 from tests.workers import conftest as worker_fixtures
 
@@ -80,22 +81,7 @@ def env(
 def drain(rt: Any, name: str = "postgate-notify") -> None:
     """Run the jobs now queued on ``name`` (the notifications by default), in this process,
     with a real RQ worker."""
-    from rq import SimpleWorker
-    from rq.serializers import JSONSerializer
-
-    from postgate import queue
-    from postgate.runtime import share_runtime
-
-    share_runtime(rt)
-    try:
-        worker = SimpleWorker(
-            [queue.named_queue(rt.redis, name)],
-            connection=rt.redis,
-            serializer=JSONSerializer,
-        )
-        worker.work(burst=True)
-    finally:
-        share_runtime(None)
+    drain_queue(rt, name)
 
 
 def set_prefs(rt: Any, username: str, **changes: Any) -> None:

@@ -8,13 +8,12 @@ import logging
 
 import pytest
 from rq import SimpleWorker
-from rq.serializers import JSONSerializer
 
 from postgate import logs, queue
 from postgate.errors import SettingsError
-from postgate.runtime import share_runtime
 from postgate.settings import load_settings
 from tests.conftest import make_env
+from tests.helpers import drain_queue
 
 
 @pytest.fixture
@@ -61,13 +60,7 @@ def test_a_job_carries_the_request_id_of_the_request_that_queued_it(rt, json_lin
     class InProcess(RequestIdBinding, SimpleWorker):  # a forked horse would log elsewhere
         pass
 
-    share_runtime(rt)
-    try:
-        InProcess([queue.TAKEDOWN_QUEUE], connection=rt.redis, serializer=JSONSerializer).work(
-            burst=True
-        )
-    finally:
-        share_runtime(None)
+    drain_queue(rt, queue.TAKEDOWN_QUEUE, InProcess)
     inside = [line for line in json_lines() if line["request_id"] == "req-7"]
     assert inside, json_lines()
     assert any("Successfully completed" in line["message"] for line in inside), inside

@@ -176,3 +176,23 @@ def test_update_credentials_needs_the_token(client):
     assert (
         client.patch("/api/v1/accounts/update_credentials", json={"note": "x"}).status_code == 401
     )
+
+
+def test_revoking_a_token_ends_its_streams_as_mastodon_does(live_url, token):
+    """Mastodon publishes ``kill`` on ``timeline:access_token:<id>`` when a token is revoked
+    (``AccessTokenExtension#push_to_streaming_api``) and its streaming server ends the
+    response: a stream does not outlive its token. Another token's stream carries on."""
+    ending = sandbox_client.issue_token(live_url, "acme")  # with its app's credentials
+    other = sandbox_client.issue_token(live_url, "acme")["access_token"]
+    doomed = ending["access_token"]  # ``token`` (the fixture) sets quick heartbeats
+    revoked, kept = Reader(live_url, doomed), Reader(live_url, other)
+    for reader in (revoked, kept):
+        wait_until(lambda r=reader: ":thump" in r.lines, 5, "a heartbeat")
+    asked = {k: ending[k] for k in ("client_id", "client_secret")} | {"token": doomed}
+    httpx.post(f"{live_url}/oauth/revoke", data=asked).raise_for_status()
+    assert revoked.ended.wait(5), "the revoked token's stream is still open"
+    assert not kept.ended.is_set()
+    made = sandbox_client.post_direct(live_url, "acme", "after the revocation")
+    wait_until(lambda: any(made["id"] in data for _, data in kept.events()), 5, "the event")
+    again = Reader(live_url, doomed)
+    assert again.ended.wait(5) and again.status == 401

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from sandbox import client as sandbox_client
-from tests.helpers import wait_until
+from tests.helpers import drain_queue, wait_until
 
 # Texts the platform rewrites: remote and local mentions, links it shortens, hashtags it
 # links (and lowercases in its tags), emoji, characters HTML escapes.
@@ -126,3 +126,10 @@ def wait_alerts(rt: Any, count: int, timeout: float = 10) -> list[Any]:
         lambda: f"{count} alerts (have {[(a.kind, a.text) for a in alerts(rt)]})",
     )
     return alerts(rt)
+
+
+def run_watch_jobs(rt: Any) -> None:
+    """Run the watch's queued jobs on a real RQ worker in this process, until none is left."""
+    from postgate import queue
+
+    drain_queue(rt, queue.WATCH_QUEUE)

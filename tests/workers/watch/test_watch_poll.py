@@ -7,14 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from rq import SimpleWorker
-from rq.serializers import JSONSerializer
 
 from postgate import queue
-from postgate.runtime import share_runtime
 from tests.helpers import wait_until
 
-from .conftest import REWRITTEN, alerts
+from .conftest import REWRITTEN, alerts, run_watch_jobs
 from .test_watch_stream import claim
 
 pytestmark = pytest.mark.platform_protocol
@@ -87,13 +84,7 @@ def test_the_reading_job_runs_on_a_worker_and_spaces_the_next_one(
     attacker.post("seen by the job")
     job_id = queue.enqueue_watch_poll(watch_rt, account_id)
     assert queue.enqueue_watch_poll(watch_rt, account_id) == job_id  # one job at a time
-    share_runtime(watch_rt)
-    try:
-        SimpleWorker(
-            [queue.WATCH_QUEUE], connection=watch_rt.redis, serializer=JSONSerializer
-        ).work(burst=True)
-    finally:
-        share_runtime(None)
+    run_watch_jobs(watch_rt)
     assert [a.text for a in alerts(watch_rt)] == ["seen by the job"]
     ttl = watch_rt.redis.pttl(watch_rt.key("watch-next", account_id))
     assert 25_000 < ttl <= 30_000  # watch_poll_seconds; the sandbox documents no quota

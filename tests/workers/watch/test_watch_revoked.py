@@ -1,0 +1,71 @@
+"""Whoever takes an account over may first revoke Postgate's token on the platform (the
+account's "Authorized apps", or ``POST /oauth/revoke``): Mastodon then ends the streams
+opened with it and refuses it everywhere. The watch meets that refusal first, so it marks
+the account ``disconnected`` at once (audited ``account:disconnected``, which tells the
+admins and the security lead, and holds its posts) and stops watching it, rather than
+retrying with backoff until the next publish meets the same refusal hours later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from rq.serializers import JSONSerializer
+from sqlalchemy import select
+
+from postgate import queue
+from postgate.store.models import Account, AuditEntry
+from tests.helpers import wait_until
+
+from .conftest import run_watch_jobs
+
+pytestmark = pytest.mark.platform_protocol
+
+
+def _revoke_postgates_token(rt: Any, sandbox_url: str, account: str) -> None:
+    """What the attacker does on the platform with the account they took over."""
+    from postgate.services.accounts import find_account
+    from postgate.services.credentials import account_credentials
+
+    with rt.store.session() as db:
+        credentials = account_credentials(rt, find_account(db, account))
+    httpx.post(f"{sandbox_url}/oauth/revoke", data=credentials).raise_for_status()
+
+
+def _status(rt: Any, account_id: int) -> str:
+    with rt.store.session() as db:
+        return db.scalar(select(Account.status).where(Account.id == account_id))
+
+
+def _disconnections(rt: Any) -> list[AuditEntry]:
+    with rt.store.session() as db:
+        found = select(AuditEntry).where(AuditEntry.action == "account:disconnected")
+        return list(db.scalars(found))
+
+
+def test_a_token_revoked_under_the_stream_disconnects_the_account_at_once(
+    watch_rt, stream, account_id, account, sandbox_url
+):
+    watcher = stream()
+    _revoke_postgates_token(watch_rt, sandbox_url, account)
+    wait_until(lambda: _status(watch_rt, account_id) == "disconnected", 10, "the disconnection")
+    [entry] = _disconnections(watch_rt)
+    assert entry.target == f"account:{account}"
+    assert "refused the credentials to the watch" in entry.details["reason"]
+    watcher.join(timeout=10)
+    assert not watcher.is_alive(), "the watch goes on with a refused token"
+
+
+def test_a_reading_that_meets_a_revoked_token_disconnects_the_account(
+    watch_rt, account_id, account, sandbox_url, redis
+):
+    _revoke_postgates_token(watch_rt, sandbox_url, account)
+    job_id = queue.enqueue_watch_poll(watch_rt, account_id)
+    run_watch_jobs(watch_rt)
+    assert _status(watch_rt, account_id) == "disconnected"
+    assert len(_disconnections(watch_rt)) == 1
+    from rq.job import Job
+
+    job = Job.fetch(job_id, connection=watch_rt.redis, serializer=JSONSerializer)
+    assert job.is_finished and job.return_value() == {"alerts": 0, "disconnected": 1}
