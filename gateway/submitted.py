@@ -98,10 +98,8 @@ def post_warnings(db: Session, post: Post) -> list[dict[str, Any]]:
 AHEAD = frozenset(EDITABLE)
 
 
-def ahead_warnings(db: Session, post: Post) -> list[str]:
-    """The post's warnings in the reader's language while it is still ahead of publishing
-    (a reviewer approving a post for a disconnected account should know it will wait), none
-    once it is out, cancelled or taken down."""
-    if post.status not in AHEAD:
-        return []
-    return [warning["message"] for warning in post_warnings(db, post)]
+def ahead_warnings(db: Session, post: Post) -> list[dict[str, Any]]:
+    """:func:`post_warnings` while the post is still ahead of publishing (a reviewer
+    approving a post for a disconnected account should know it will wait), none once it is
+    out, cancelled or taken down."""
+    return post_warnings(db, post) if post.status in AHEAD else []

@@ -360,6 +360,14 @@ class Submitted(Post):
     warnings: list[PostWarning]
 
 
+class PostShown(Post):
+    """One post, with its ``warnings`` while it is still ahead of publishing (a reviewer
+    about to approve it should know that its account cannot publish yet, or that it would
+    exceed a posting quota); none once it is out, cancelled or taken down."""
+
+    warnings: list[PostWarning]
+
+
 class PostList(Answer):
     posts: list[Post]
     next: str | None = NEXT

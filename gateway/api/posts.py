@@ -210,11 +210,14 @@ def list_posts(query: PostFilter) -> dict[str, Any]:
         }
 
 
-@bp.operation("GET", "/posts/<id:post_id>", answers={200: answers.Post})
+@bp.operation("GET", "/posts/<id:post_id>", answers={200: answers.PostShown})
 def get_post(post_id: int) -> dict[str, Any]:
-    """One post, when the caller may see it."""
+    """One post, when the caller may see it, with its `warnings` while it is still ahead of
+    publishing (its account cannot publish yet, a posting quota it would exceed)."""
     with rt().store.session() as db:
-        return posts.post_to_dict(posts.visible_post(db, caller(db), post_id))
+        post = posts.visible_post(db, caller(db), post_id)
+        shown = submitted.ahead_warnings(db, post)
+        return {**posts.post_to_dict(post), "warnings": shown}
 
 
 @bp.operation(

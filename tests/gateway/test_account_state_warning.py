@@ -106,3 +106,23 @@ def test_the_reviewer_sees_nothing_for_an_account_that_may_publish(client, web, 
     web.login(actors.create("rita", "reviewer"))
     assert "posts wait" not in _page(client, "/review")
     assert "account-warning" not in _page(client, f"/review/{post_id}")
+
+
+def test_the_api_shows_the_post_with_its_warnings_until_it_is_out(client, actors, rt):
+    """``GET /posts/{id}`` says it too (an API reviewer is about to approve a post that will
+    wait), in the caller's language; once the post is cancelled, nothing."""
+    ana = actors.person("ana", "author")
+    rita = actors.person("rita", "reviewer")
+    _account_in(rt, "compromised")
+    post_id = client.post(
+        "/api/v1/posts", json={"account": "acme", "text": "Bonjour"}, headers=ana.headers
+    ).get_json()["id"]
+    shown = client.get(
+        f"/api/v1/posts/{post_id}", headers={**rita.headers, "Accept-Language": "fr"}
+    ).get_json()
+    [warning] = shown["warnings"]
+    assert warning["rule"] == "account_state" and warning["params"] == {"account": "acme"}
+    assert warning["message"].startswith("acme est marqué compromis")
+    client.post(f"/api/v1/posts/{post_id}/cancel", headers=ana.headers)
+    after = client.get(f"/api/v1/posts/{post_id}", headers=rita.headers).get_json()
+    assert after["status"] == "cancelled" and after["warnings"] == []
