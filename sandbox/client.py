@@ -60,9 +60,11 @@ def forget_arrivals(base_url: str) -> None:
     _call(base_url, "DELETE", "/sandbox/arrivals")
 
 
-def issue_token(base_url: str, name: str) -> dict[str, str]:
-    """``{"access_token", "account_id"}`` for the account (created if needed)."""
-    return _call(base_url, "POST", f"/sandbox/accounts/{name}/tokens")
+def issue_token(base_url: str, name: str, scopes: str | None = None) -> dict[str, str]:
+    """``{"access_token", "account_id"}`` for the account (created if needed); ``scopes``
+    other than ``read write`` for its app."""
+    body = {"scopes": scopes} if scopes is not None else None
+    return _call(base_url, "POST", f"/sandbox/accounts/{name}/tokens", body)
 
 
 def post_direct(base_url: str, name: str, text: str, visibility: str = "public") -> dict[str, Any]:

@@ -45,10 +45,16 @@ def json_body() -> dict[str, Any]:
 
 @bp.post("/sandbox/accounts/<name>/tokens")
 def issue_token(name: str) -> tuple[Response, int]:
-    """A fresh access token, how ``accounts add NAME --platform sandbox`` gets one."""
+    """A fresh access token, how ``accounts add NAME --platform sandbox`` gets one; a JSON
+    body ``{"scopes": "write"}`` gives its app other scopes than ``read write``."""
     account = named_account(name)
     assert account is not None
-    return jsonify(issue_app_token(current_state().store, account)), 201
+    body = request.get_json(silent=True) if request.content_length else None
+    scopes = body.get("scopes") if isinstance(body, dict) else None
+    if scopes is not None and (not isinstance(scopes, str) or not scopes.split()):
+        raise BadRequest("scopes must be a non-empty string of scopes")
+    issued = issue_app_token(current_state().store, account, scopes or "read write")
+    return jsonify(issued), 201
 
 
 @bp.post("/sandbox/accounts/<name>/statuses")

@@ -114,6 +114,17 @@ def bind_token(store: SandboxStore, token: str, app_id: int) -> None:
         db.execute("INSERT INTO token_apps (token, app_id) VALUES (?, ?)", (token, app_id))
 
 
+def token_scopes(store: SandboxStore, token: str) -> set[str] | None:
+    """The scopes of the app a token was issued to, or None (no app: every scope)."""
+    with store.connection() as db:
+        row = db.execute(
+            "SELECT apps.scopes FROM token_apps JOIN apps ON apps.id = token_apps.app_id"
+            " WHERE token_apps.token = ?",
+            (token,),
+        ).fetchone()
+    return set(row[0].split()) if row else None
+
+
 def token_app(store: SandboxStore, token: str) -> int | None:
     """The app a token was issued to, or None (tokens issued before apps existed)."""
     with store.connection() as db:
@@ -121,9 +132,11 @@ def token_app(store: SandboxStore, token: str) -> int | None:
     return row[0] if row else None
 
 
-def issue_app_token(store: SandboxStore, account: Account) -> dict[str, str]:
+def issue_app_token(
+    store: SandboxStore, account: Account, scopes: str = "read write"
+) -> dict[str, str]:
     """A new app and a token of it for the account: what the control endpoint hands out."""
-    app = create_app_record(store, CONTROL_APP, scopes="read write")
+    app = create_app_record(store, CONTROL_APP, scopes=scopes)
     token = store.issue_token(account.id)
     bind_token(store, token, app["id"])
     return {

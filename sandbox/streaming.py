@@ -16,6 +16,10 @@ What Mastodon's streaming server does (mastodon/mastodon ``streaming/index.js``,
 - There is no replay: an event sent while a client was away is lost to it (no event ids,
   no ``Last-Event-ID``). A client that reconnects must list what it missed by the REST API.
 - Profile changes are not streamed.
+- The user stream needs the ``read`` or ``read:statuses`` scope; a token without either is
+  answered 401 ``{"error": "Access token does not have the required scopes"}`` (``checkScopes``),
+  though the REST API answers such a token 403 for a read it may not do: a 401 from the
+  stream alone does not mean the token was revoked.
 - Revoking a token ends the streams opened with it at once: Mastodon's
   ``AccessTokenExtension#push_to_streaming_api`` publishes ``{"event": "kill"}`` on
   ``timeline:access_token:<id>`` when a token is revoked, and the streaming server ends the
@@ -41,6 +45,7 @@ import sandbox.api as mastodon_api
 from sandbox.control import json_body
 from sandbox.entities import status_json
 from sandbox.errors import Invalid
+from sandbox.oauth import token_scopes
 from sandbox.state import current_state
 from sandbox.store import Account, SandboxStore, Status
 
@@ -164,8 +169,14 @@ def _token_account() -> Account | str | None:
     token = _request_token()
     if not token:
         return "Missing access token"
-    owner, revoked = current_state().store.token_owner(token)
-    return "Invalid access token" if owner is None or revoked else owner
+    store = current_state().store
+    owner, revoked = store.token_owner(token)
+    if owner is None or revoked:
+        return "Invalid access token"
+    scopes = token_scopes(store, token)
+    if scopes is not None and not scopes & {"read", "read:statuses"}:
+        return "Access token does not have the required scopes"
+    return owner
 
 
 @bp.get("/api/v1/streaming/health")

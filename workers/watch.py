@@ -19,10 +19,12 @@ Two ways to read an account, chosen by its platform's spec:
   (Mastodon sends no event for them), so they are read every poll interval.
 
 A refused credential (the token revoked on the platform, as whoever took the account over
-may do first) is no passing fault: the watch marks the account ``disconnected`` at once,
-which tells the admins and the security lead and holds its posts, rather than retrying
-with backoff until the next publish meets the same refusal hours later
-(:func:`_refused`). Reconnecting the account brings its watch back.
+may do first) is no passing fault: when a listing is refused it, the watch marks the
+account ``disconnected`` at once, which tells the admins and the security lead and holds
+its posts, rather than retrying with backoff until the next publish meets the same refusal
+hours later (:func:`_refused`). The stream's refusal alone decides nothing: Mastodon's
+streaming server also answers 401 to a token without the read scope, so the listing that
+follows it does. Reconnecting the account brings its watch back.
 
 A post that matches one being published right now (claimed, its answer not yet stored) is
 kept aside and judged again at each event or heartbeat, until the store says whose it is.
@@ -236,8 +238,13 @@ class StreamWatch(threading.Thread):
         with connector, ExitStack() as stack:
             try:
                 events = stack.enter_context(connector.open_stream())
-            except ConnectorError:
+            except ConnectorError as exc:
+                # A revoked token is refused by the listing too (and disconnects there).
                 read_account(self.rt, self.account_id, connector, via="poll")
+                if isinstance(exc, CredentialsError):
+                    # The stream alone refused it: Mastodon's streaming server answers 401
+                    # to a token without the read scope as well, which the listing just took.
+                    raise ConnectorError(exc.message, status=exc.status) from exc
                 raise
             self._catch_up(connector)
             self.connected.set()

@@ -196,3 +196,18 @@ def test_revoking_a_token_ends_its_streams_as_mastodon_does(live_url, token):
     wait_until(lambda: any(made["id"] in data for _, data in kept.events()), 5, "the event")
     again = Reader(live_url, doomed)
     assert again.ended.wait(5) and again.status == 401
+
+
+def test_the_stream_needs_the_read_scope_as_mastodons_does(live_url, token):
+    """``checkScopes`` in Mastodon's streaming server: ``read`` or ``read:statuses``, else 401
+    (not the REST API's 403), so a 401 from the stream alone does not mean a revoked token."""
+    write_only = sandbox_client.issue_token(live_url, "acme", scopes="write")["access_token"]
+    refused = Reader(live_url, write_only)
+    assert refused.ended.wait(5) and refused.status == 401
+    assert json.loads(refused.lines[0]) == {
+        "error": "Access token does not have the required scopes"
+    }
+    narrow = sandbox_client.issue_token(live_url, "acme", scopes="read:statuses write")
+    allowed = Reader(live_url, narrow["access_token"])
+    wait_until(lambda: ":thump" in allowed.lines, 5, "a heartbeat")
+    assert allowed.status == 200 and token

@@ -69,3 +69,36 @@ def test_a_reading_that_meets_a_revoked_token_disconnects_the_account(
 
     job = Job.fetch(job_id, connection=watch_rt.redis, serializer=JSONSerializer)
     assert job.is_finished and job.return_value() == {"alerts": 0, "disconnected": 1}
+
+
+def test_a_stream_refused_for_want_of_the_read_scope_disconnects_nothing(
+    watch_rt, account_id, account, sandbox_url
+):
+    """Mastodon's streaming server answers 401 to a token without the read scope as it does
+    to a revoked one; the listing (which such a token may still do here) decides: the
+    account stays active, and the watch says what is wrong and keeps reading it."""
+    from sqlalchemy import update
+
+    from postgate.store.models import WatchState
+    from sandbox import client as sandbox_client
+    from workers.watch import StreamWatch
+
+    write_only = sandbox_client.issue_token(sandbox_url, account, scopes="write")
+    with watch_rt.store.transaction() as db:
+        credentials = watch_rt.vault.encrypt_json({"token": write_only["access_token"]})
+        db.execute(update(Account).values(credentials_enc=credentials))
+    watcher = StreamWatch(watch_rt, account_id)
+    watcher.start()
+    try:
+
+        def problem() -> str:
+            with watch_rt.store.session() as db:
+                state = db.get(WatchState, account_id)
+                return state.problem if state is not None else ""
+
+        wait_until(lambda: "required scopes" in problem(), 10, "the stream's refusal noted")
+        assert watcher.is_alive() and _status(watch_rt, account_id) == "active"
+        assert _disconnections(watch_rt) == []
+    finally:
+        watcher.stop.set()
+        watcher.join(timeout=10)
