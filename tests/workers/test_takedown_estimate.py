@@ -4,8 +4,9 @@ waiting posts are in fact all deleted.
 Small scale, the deletion limit compressed through the sandbox's settings: 4 deletions per
 4 s instead of Mastodon's 30 per 30 minutes, 11 attacker posts (3 windows). The window is
 long enough that, however slowly a busy machine sends the second window's deletions, the
-last three posts visibly wait for the third (with 2 s, a full run once saw no wait at all). The takedown
-job runs in a thread of this process while the test follows the API, as the console does.
+last three posts visibly wait for the third (with 2 s, a full run once saw no wait at all).
+The takedown job runs in a thread of this process while the test follows the API, as the
+console does.
 """
 
 from __future__ import annotations
