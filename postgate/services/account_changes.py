@@ -134,7 +134,6 @@ def approve(
     Refused (409) when the account's windows or blackout dates changed since, so that what
     was approved is what loosens (an approval never undoes a later tightening unseen)."""
     change = _pending(db, change_id)
-    lapsing.refuse_lapsed(change.expires_at)
     if actor == change.requested_by:
         raise Forbidden(
             "a second person must approve this change, not the one who asked", field="id"
@@ -160,7 +159,6 @@ def deny(
     """Turn a pending change down (or, for the one who asked, withdraw it); not a lapsed
     one: it is dropped already."""
     change = _pending(db, change_id)
-    lapsing.refuse_lapsed(change.expires_at)
     change.outcome, change.decided_by = ChangeOutcome.DENIED, actor
     change.decided_at = utcnow()
     _record(rt, db, Event.ACCOUNT_CHANGE_DENIED, change, actor, source)
@@ -202,6 +200,7 @@ def _pending(db: Session, change_id: int) -> AccountChange:
         raise Conflict("this change was approved already", field="id")
     if change.outcome != ChangeOutcome.PENDING:
         raise Conflict("this change was denied already", field="id")
+    lapsing.refuse_lapsed(change.expires_at)  # nobody decides on a stale request
     return change
 
 

@@ -137,7 +137,6 @@ def invite(
 def confirm(rt: Runtime, db: Session, change_id: int, *, actor: str, source: str = "") -> Outcome:
     """A second admin confirms (the caller checked their fresh 2FA): the change applies."""
     change = _pending(db, change_id)
-    lapsing.refuse_lapsed(change.expires_at)
     if actor == change.requested_by:
         raise Forbidden("a second admin must confirm this change, not the one who asked")
     if actor == change.user.username:
@@ -159,7 +158,6 @@ def cancel(
     """Either admin (the one who asked included) drops a pending change (not a lapsed one:
     it is dropped already)."""
     change = _pending(db, change_id)
-    lapsing.refuse_lapsed(change.expires_at)
     change.outcome, change.decided_by = ChangeOutcome.CANCELLED, actor
     change.decided_at = utcnow()
     _record(rt, db, Event.USER_CHANGE_CANCELLED, change, actor, source)
@@ -201,6 +199,7 @@ def _pending(db: Session, change_id: int) -> PendingChange:
         raise Conflict("this change was confirmed already", field="id")
     if change.outcome != ChangeOutcome.PENDING:
         raise Conflict("this change was cancelled already", field="id")
+    lapsing.refuse_lapsed(change.expires_at)  # nobody decides on a stale request
     return change
 
 
