@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from sandbox import media as sandbox_media
-from sandbox import profile
+from sandbox import profile, scopes
 from sandbox.entities import account_json, link_header, status_json
 from sandbox.errors import BadRequest, NotFound, Unauthorized
 from sandbox.realism import validate_length
@@ -42,14 +42,22 @@ def identify() -> Account | None:
     return g.sandbox_account
 
 
-def viewer(*, required: bool) -> Account | None:
-    """The token's account; a bad token is refused even where anonymous access is fine."""
+def viewer(*, required: bool, needs: tuple[str, ...]) -> Account | None:
+    """The token's account; a bad token is refused even where anonymous access is fine, and
+    a token that comes must hold one of the scopes ``needs`` (:mod:`sandbox.scopes`), as
+    Mastodon's ``doorkeeper_authorize!`` and ``authorize_if_got_token!`` require."""
     account = identify()
     if g.sandbox_auth_error:
         raise Unauthorized(g.sandbox_auth_error)
     if account is None and required:
         raise Unauthorized("The access token is invalid")
+    if account is not None:
+        scopes.require(current_state().store, _bearer_token(), needs)
     return account
+
+
+def _bearer_token() -> str:
+    return request.headers.get("Authorization", "").partition(" ")[2].strip()
 
 
 def form_data() -> dict[str, Any]:
@@ -110,7 +118,7 @@ def visible_status(raw_id: str, account: Account | None) -> tuple[Status, Accoun
 @bp.post("/api/v1/statuses")
 def create_status() -> Response:
     """Publish; a repeated Idempotency-Key within its TTL (an hour) returns the first status."""
-    account = viewer(required=True)
+    account = viewer(required=True, needs=scopes.WRITE_STATUSES)
     assert account is not None
     data = form_data()
     state = current_state()
@@ -150,14 +158,14 @@ def with_media(body: dict[str, Any], status_id: int) -> dict[str, Any]:
 @bp.get("/api/v1/statuses/<status_id>")
 def get_status(status_id: str) -> Response:
     """One status, or 404 when absent, deleted or not visible to the caller."""
-    status, author = visible_status(status_id, viewer(required=False))
+    status, author = visible_status(status_id, viewer(required=False, needs=scopes.READ_STATUSES))
     return jsonify(with_media(status_json(status, author, current_state().base()), status.id))
 
 
 @bp.delete("/api/v1/statuses/<status_id>")
 def delete_status(status_id: str) -> Response:
     """Delete the caller's own status; answers it with its source ``text``."""
-    account = viewer(required=True)
+    account = viewer(required=True, needs=scopes.WRITE_STATUSES)
     assert account is not None
     state = current_state()
     status = state.store.delete_status(record_id(status_id), account.id)
@@ -168,7 +176,7 @@ def delete_status(status_id: str) -> Response:
 @bp.get("/api/v1/accounts/verify_credentials")
 def verify_credentials() -> Response:
     """The token's account with its profile and Mastodon's ``source`` block."""
-    account = viewer(required=True)
+    account = viewer(required=True, needs=scopes.CREDENTIALS)
     assert account is not None
     return jsonify(profile.credential_account(account))
 
@@ -176,7 +184,7 @@ def verify_credentials() -> Response:
 @bp.get("/api/v1/accounts/lookup")
 def lookup_account() -> Response:
     """Find an account by ``acct`` without creating it (Mastodon's lookup)."""
-    viewer(required=False)
+    viewer(required=False, needs=scopes.READ_ACCOUNTS)
     state = current_state()
     account = state.store.account(request.args.get("acct", "").lstrip("@"), create=False)
     if account is None:
@@ -187,7 +195,7 @@ def lookup_account() -> Response:
 @bp.get("/api/v1/accounts/<account_id>")
 def get_account(account_id: str) -> Response:
     """An account by numeric id."""
-    viewer(required=False)
+    viewer(required=False, needs=scopes.READ_ACCOUNTS)
     state = current_state()
     account = state.store.account_by_id(record_id(account_id))
     if account is None:
@@ -204,7 +212,7 @@ def _public_account(account: Account) -> dict[str, Any]:
 @bp.get("/api/v1/accounts/<account_id>/statuses")
 def account_statuses(account_id: str) -> Response:
     """The account's statuses, newest first, with a Mastodon-style ``Link`` header."""
-    caller = viewer(required=False)
+    caller = viewer(required=False, needs=scopes.READ_STATUSES)
     state = current_state()
     account = state.store.account_by_id(record_id(account_id))
     if account is None:

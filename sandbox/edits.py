@@ -19,6 +19,7 @@ import sqlite3
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox import media as sandbox_media
+from sandbox import scopes
 from sandbox.api import form_data, media_ids_of, record_id, string_field, viewer, visible_status
 from sandbox.control import json_body, named_account
 from sandbox.entities import account_json, iso_time, status_json
@@ -99,7 +100,7 @@ def _edits_enabled() -> None:
 def update_status(status_id: str) -> Response:
     """Edit the caller's own status (``status`` is the new text)."""
     _edits_enabled()
-    account = viewer(required=True)
+    account = viewer(required=True, needs=scopes.WRITE_STATUSES)
     assert account is not None
     state = current_state()
     data = form_data()
@@ -118,7 +119,7 @@ def update_status(status_id: str) -> Response:
 def status_history(status_id: str) -> Response:
     """The StatusEdit entities of a status the caller may see, oldest first."""
     _edits_enabled()
-    status, author = visible_status(status_id, viewer(required=False))
+    status, author = visible_status(status_id, viewer(required=False, needs=scopes.READ_STATUSES))
     state = current_state()
     author_json = account_json(author, state.base())
     return jsonify(

@@ -28,6 +28,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 import sandbox.api as mastodon_api  # its token check; api imports this module too
+from sandbox import scopes
 from sandbox.errors import BadRequest, Invalid, NotFound
 from sandbox.state import current_state
 from sandbox.store import SandboxStore, now_ms
@@ -208,7 +209,7 @@ def attachments_of(status_id: int, base: str) -> list[dict[str, Any]]:
 
 @bp.post("/api/v2/media")
 def upload() -> tuple[Response, int]:
-    account = mastodon_api.viewer(required=True)
+    account = mastodon_api.viewer(required=True, needs=scopes.WRITE_MEDIA)
     assert account is not None
     sent = request.files.get("file")
     if sent is None:
@@ -229,7 +230,7 @@ def upload() -> tuple[Response, int]:
 
 @bp.get("/api/v1/media/<media_id>")
 def show(media_id: str) -> tuple[Response, int]:
-    account = mastodon_api.viewer(required=True)
+    account = mastodon_api.viewer(required=True, needs=scopes.WRITE_MEDIA)
     assert account is not None
     media = media_state().get(_record_id(media_id))
     if media is None or media.account_id != account.id or media.status_id is not None:

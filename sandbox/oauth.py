@@ -114,17 +114,6 @@ def bind_token(store: SandboxStore, token: str, app_id: int) -> None:
         db.execute("INSERT INTO token_apps (token, app_id) VALUES (?, ?)", (token, app_id))
 
 
-def token_scopes(store: SandboxStore, token: str) -> set[str] | None:
-    """The scopes of the app a token was issued to, or None (no app: every scope)."""
-    with store.connection() as db:
-        row = db.execute(
-            "SELECT apps.scopes FROM token_apps JOIN apps ON apps.id = token_apps.app_id"
-            " WHERE token_apps.token = ?",
-            (token,),
-        ).fetchone()
-    return set(row[0].split()) if row else None
-
-
 def token_app(store: SandboxStore, token: str) -> int | None:
     """The app a token was issued to, or None (tokens issued before apps existed)."""
     with store.connection() as db:

@@ -23,6 +23,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 import sandbox.api as mastodon_api  # its token check; api imports this module too
+from sandbox import scopes
 from sandbox.entities import account_json
 from sandbox.errors import Invalid
 from sandbox.state import current_state
@@ -140,7 +141,7 @@ def _image_url(base: str, kind: str, account_id: int, digest: str) -> str:
 @bp.patch("/api/v1/accounts/update_credentials")
 def update_credentials() -> Response:
     """Change the caller's profile; only the parameters given change."""
-    account = mastodon_api.viewer(required=True)
+    account = mastodon_api.viewer(required=True, needs=scopes.WRITE_ACCOUNTS)
     assert account is not None
     store = current_state().store
     profile = _updated(load(store, account.id), mastodon_api.form_data())

@@ -42,10 +42,10 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, has_request_context, jsonify, request
 
 import sandbox.api as mastodon_api
+from sandbox import scopes
 from sandbox.control import json_body
 from sandbox.entities import status_json
 from sandbox.errors import Invalid
-from sandbox.oauth import token_scopes
 from sandbox.state import current_state
 from sandbox.store import Account, SandboxStore, Status
 
@@ -173,8 +173,7 @@ def _token_account() -> Account | str | None:
     owner, revoked = store.token_owner(token)
     if owner is None or revoked:
         return "Invalid access token"
-    scopes = token_scopes(store, token)
-    if scopes is not None and not scopes & {"read", "read:statuses"}:
+    if not scopes.holds_any(store, token, scopes.READ_STATUSES):
         return "Access token does not have the required scopes"
     return owner
 

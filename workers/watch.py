@@ -55,6 +55,7 @@ from postgate.platforms.base import (
     StreamEvent,
 )
 from postgate.platforms.registry import platform_spec
+from postgate.platforms.spec import PlatformSpec
 from postgate.runtime import Runtime, process_runtime
 from postgate.services import disconnection, watch
 from postgate.services.credentials import connector_for_account
@@ -93,14 +94,21 @@ def poll_account(account_id: int) -> dict[str, int]:
         try:
             reading = read_account(rt, account_id, connector, via="poll")
         except CredentialsError as exc:
-            _refused(rt, account_id, exc, "poll")
-            return {"alerts": 0, "disconnected": 1}
+            if _refused(rt, account_id, exc, "poll"):
+                return {"alerts": 0, "disconnected": 1}
+            _poll_again(rt, account_id, spec, calls=1)  # not active: tried again as usual
+            return {"alerts": 0, "refused": 1}
         except ConnectorError as exc:
             _problem(rt, account_id, exc.message, "poll")
             raise
-    interval = watch.poll_interval(rt.settings.watch_poll_seconds, spec.post_quota, reading.calls)
-    rt.redis.set(_next_key(rt, account_id), "1", px=int(interval * 1000))
+    _poll_again(rt, account_id, spec, calls=reading.calls)
     return {"alerts": len(reading.alerts), "pending": len(reading.pending)}
+
+
+def _poll_again(rt: Runtime, account_id: int, spec: PlatformSpec, *, calls: int) -> None:
+    """When the next reading is due: the poll interval, or longer for the platform's quota."""
+    interval = watch.poll_interval(rt.settings.watch_poll_seconds, spec.post_quota, calls)
+    rt.redis.set(_next_key(rt, account_id), "1", px=int(interval * 1000))
 
 
 def read_account(
@@ -172,13 +180,14 @@ def _problem(rt: Runtime, account_id: int, message: str, via: str) -> None:
         state.problem, state.mode = message[:500], via
 
 
-def _refused(rt: Runtime, account_id: int, exc: CredentialsError, via: str) -> None:
-    """The platform refused the account's credentials to the watch: the account is
-    ``disconnected`` (audited, the admins and security lead told) and no longer watched."""
+def _refused(rt: Runtime, account_id: int, exc: CredentialsError, via: str) -> bool:
+    """The platform refused the account's credentials to the watch: an active account is
+    ``disconnected`` (audited, the admins and security lead told) and no longer watched;
+    True when it was. A ``compromised`` one stays so (a takedown revoked its token, or told
+    the security lead to revoke it by hand), and the watch tries again at its usual pace."""
     _problem(rt, account_id, exc.message, via)
-    disconnection.disconnect(
-        rt, account_id, f"the platform refused the credentials to the watch: {exc.message}"
-    )
+    reason = f"the platform refused the credentials to the watch: {exc.message}"
+    return disconnection.disconnect(rt, account_id, reason)
 
 
 class StreamWatch(threading.Thread):
@@ -239,11 +248,13 @@ class StreamWatch(threading.Thread):
             try:
                 events = stack.enter_context(connector.open_stream())
             except ConnectorError as exc:
-                # A revoked token is refused by the listing too (and disconnects there).
+                # The listing judges the token: a revoked one, or one without the read
+                # scope (Mastodon's REST API answers it 403), is refused there too and
+                # disconnects the account as a CredentialsError.
                 read_account(self.rt, self.account_id, connector, via="poll")
                 if isinstance(exc, CredentialsError):
-                    # The stream alone refused it: Mastodon's streaming server answers 401
-                    # to a token without the read scope as well, which the listing just took.
+                    # Only the stream refused it (its 401 also means "no read scope"), and
+                    # the listing just took the token: a problem to retry, not a refusal.
                     raise ConnectorError(exc.message, status=exc.status) from exc
                 raise
             self._catch_up(connector)

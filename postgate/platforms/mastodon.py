@@ -72,6 +72,12 @@ INSTANCE_LIMITS = (  # ours, then the name in configuration.statuses
 _BAD_TOKEN = re.compile(
     r"\binvalid_token\b|access token (is invalid|was revoked|expired|is not valid)", re.IGNORECASE
 )
+# Mastodon's answer to a token without the scopes a call needs: 403 ``{"error": "This action
+# is outside the authorized scopes"}`` (``Api::BaseController#doorkeeper_forbidden_render_
+# options``; Doorkeeper's ``ForbiddenTokenResponse`` drops WWW-Authenticate, so only these
+# words tell it). Such a token cannot do Postgate's work (publish needs write, reading the
+# account back and the watch need read) until the account is connected again with both.
+_OUTSIDE_SCOPES = re.compile(r"outside the authorized scopes", re.IGNORECASE)
 
 
 def _describe(body: Any) -> str | None:
@@ -82,10 +88,13 @@ def _describe(body: Any) -> str | None:
 
 
 def _is_credentials_error(status: int, body: Any) -> bool:
-    """401, or an invalid-token answer under another 4xx status."""
+    """401, an invalid-token answer under another 4xx status, or a token without the scopes
+    the call needs."""
     if status == 401:
         return True
     words = " ".join(str(error_field(body, key) or "") for key in ("error", "error_description"))
+    if status == 403 and _OUTSIDE_SCOPES.search(words):
+        return True
     return 400 <= status < 500 and bool(_BAD_TOKEN.search(words))
 
 

@@ -183,6 +183,35 @@ def test_refused_credentials_disconnect_the_account_and_the_post_waits(
     assert 'account-warning" role="status">acme is disconnected' in page
 
 
+def test_a_token_without_the_write_scope_disconnects_the_account_and_the_post_waits(
+    workers, poster, rt, sandbox_url
+):
+    """A token of an app registered with Mastodon's default scope (``read``) passes the
+    connection's check (verify_credentials takes read) but is refused every post: 403
+    "outside the authorized scopes", no WWW-Authenticate. Nothing was published, so the post
+    waits as for a revoked token, and the account is disconnected with the platform's words
+    until it is connected again with read and write."""
+    from sqlalchemy import select
+
+    from postgate.services.accounts import find_account
+    from postgate.store.models import AuditEntry
+
+    read_only = sandbox_client.issue_token(sandbox_url, "acme", scopes="read")
+    with rt.store.transaction() as db:
+        find_account(db, "acme").credentials_enc = rt.vault.encrypt_json(
+            {"token": read_only["access_token"]}
+        )
+    post_id = poster.schedule("Un jeton en lecture seule.", seconds=2)
+    workers.start()
+    wait_until(lambda: "disconnected" in poster.post(post_id).status_reason, 10, "the wait")
+    assert poster.post(post_id).status == "scheduled" and poster.live() == []
+    with rt.store.session() as db:
+        assert find_account(db, "acme").status == "disconnected"
+        found = select(AuditEntry).where(AuditEntry.action == "account:disconnected")
+        [entry] = db.scalars(found)
+    assert "outside the authorized scopes" in entry.details["reason"]
+
+
 def test_publish_time_checks_block_tampered_content_and_compromised_account(poster, rt):
     """The job itself, run in-process: what changed after approval is caught before the call."""
     from sqlalchemy import update

@@ -35,9 +35,15 @@ def publish(connect, recording: str):
             "mastodon: HTTP 400: The access token was revoked",
         ),
         ("mastodon_publish_403_www_authenticate.json", "mastodon: HTTP 403: Forbidden"),
+        (
+            "mastodon_publish_403_outside_scopes.json",
+            "mastodon: HTTP 403: This action is outside the authorized scopes",
+        ),
     ],
 )
 def test_an_invalid_token_is_a_credentials_error_whatever_the_status(connect, recording, message):
+    """A token refused, whatever status carries it, or one without the scopes the call needs
+    (no WWW-Authenticate then: the words say it): the account must be connected again."""
     error = publish(connect, recording)
     assert type(error) is CredentialsError
     assert error.message == message

@@ -71,15 +71,17 @@ def test_a_reading_that_meets_a_revoked_token_disconnects_the_account(
     assert job.is_finished and job.return_value() == {"alerts": 0, "disconnected": 1}
 
 
-def test_a_stream_refused_for_want_of_the_read_scope_disconnects_nothing(
+def test_a_token_without_the_read_scope_is_judged_by_the_listing_not_the_stream(
     watch_rt, account_id, account, sandbox_url
 ):
     """Mastodon's streaming server answers 401 to a token without the read scope as it does
-    to a revoked one; the listing (which such a token may still do here) decides: the
-    account stays active, and the watch says what is wrong and keeps reading it."""
+    to a revoked one, so the stream's refusal alone decides nothing. The listing that follows
+    decides: Mastodon's REST API refuses such a token too (403, "outside the authorized
+    scopes"), and an account Postgate can neither watch nor read back is disconnected until
+    it is connected again with read and write; the reason is the listing's, not the
+    stream's."""
     from sqlalchemy import update
 
-    from postgate.store.models import WatchState
     from sandbox import client as sandbox_client
     from workers.watch import StreamWatch
 
@@ -90,15 +92,38 @@ def test_a_stream_refused_for_want_of_the_read_scope_disconnects_nothing(
     watcher = StreamWatch(watch_rt, account_id)
     watcher.start()
     try:
-
-        def problem() -> str:
-            with watch_rt.store.session() as db:
-                state = db.get(WatchState, account_id)
-                return state.problem if state is not None else ""
-
-        wait_until(lambda: "required scopes" in problem(), 10, "the stream's refusal noted")
-        assert watcher.is_alive() and _status(watch_rt, account_id) == "active"
-        assert _disconnections(watch_rt) == []
+        wait_until(lambda: _status(watch_rt, account_id) == "disconnected", 10, "disconnected")
+        [entry] = _disconnections(watch_rt)
+        assert "outside the authorized scopes" in entry.details["reason"]
+        assert "required scopes" not in entry.details["reason"]
     finally:
         watcher.stop.set()
         watcher.join(timeout=10)
+
+
+def test_a_compromised_account_refused_to_a_poll_stays_so_and_is_read_again_at_its_pace(
+    watch_rt, account_id, account, sandbox_url, redis
+):
+    """After a takedown the account is ``compromised`` and its token revoked (by Postgate, or
+    by hand as the takedown asked): a refused reading changes nothing and tells nobody again,
+    and the next reading waits the usual interval rather than the job's timeout."""
+    from sqlalchemy import update
+
+    from postgate.store.models import WatchState
+    from workers.watch import _next_key
+
+    with watch_rt.store.transaction() as db:
+        db.execute(update(Account).where(Account.id == account_id).values(status="compromised"))
+    _revoke_postgates_token(watch_rt, sandbox_url, account)
+    job_id = queue.enqueue_watch_poll(watch_rt, account_id)
+    run_watch_jobs(watch_rt)
+    from rq.job import Job
+
+    job = Job.fetch(job_id, connection=watch_rt.redis, serializer=JSONSerializer)
+    assert job.return_value() == {"alerts": 0, "refused": 1}
+    assert _status(watch_rt, account_id) == "compromised" and _disconnections(watch_rt) == []
+    key = _next_key(watch_rt, account_id)
+    assert watch_rt.redis.get(key) == b"1"
+    assert 0 < watch_rt.redis.pttl(key) <= watch_rt.settings.watch_poll_seconds * 1000
+    with watch_rt.store.session() as db:
+        assert "revoked" in db.get(WatchState, account_id).problem
