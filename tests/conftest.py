@@ -88,6 +88,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
     if os.environ.get("POSTGATE_TEST_DATABASE", "sqlite") != "postgresql":
+        if os.environ.get("POSTGATE_TEST_BOTH_PASSES") and _postgres_answers():
+            _deselect(config, items, [i for i in items if i.get_closest_marker("postgresql_pass")])
         return
     keep = [
         item
@@ -96,9 +98,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         and item.get_closest_marker("store_neutral") is None
         and item.get_closest_marker("platform_protocol") is None
     ]
-    if len(keep) < len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
-        items[:] = keep
+    _deselect(config, items, [i for i in items if i not in keep])
+
+
+def _deselect(config: pytest.Config, items: list[pytest.Item], left_out: list[pytest.Item]) -> None:
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [i for i in items if i not in left_out]
+
+
+def _postgres_answers() -> bool:
+    """Whether the tests' PostgreSQL answers (scripts/test's PostgreSQL pass then runs the
+    ``postgresql_pass`` tests, which its SQLite pass leaves out)."""
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get("POSTGATE_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
 
 
 def _shared_redis_url() -> str | None:

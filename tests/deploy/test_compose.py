@@ -116,6 +116,7 @@ def compose_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {**env, "POSTGATE_CONFIG": str(config)}
 
 
+@pytest.mark.postgresql_pass  # compose's store is PostgreSQL
 def test_compose_services_commands_and_health_checks_run(compose_env, tmp_path):
     services = compose()["services"]
     port = _free_port()

@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, text
 
 from postgate.store import db as store_db
 
+pytestmark = pytest.mark.postgresql_pass  # PostgreSQL's pool: skipped, saying so, on SQLite
+
 
 def _backend_pid(rt) -> int:
     with rt.store.transaction() as db:

@@ -6,7 +6,8 @@ memory, login rate limits per client address, and the claims and leases that let
 publish once; then a web process and a worker are killed mid-campaign and nothing is lost.
 
 PostgreSQL only (a shared SQLite file is not a deployment across machines): it runs in the
-PostgreSQL pass of ``scripts/test`` and is skipped, saying so, in the SQLite pass.
+PostgreSQL pass of ``scripts/test``, which its SQLite pass leaves it to (``postgresql_pass``);
+run alone on SQLite it is skipped, saying so.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tests.workers.live import ApiClient, Campaign, Tally, WebProcess, people_ov
 from tests.workers.proxy import round_robin_proxy
 
 ADDRESS_LIMIT = 4
+pytestmark = pytest.mark.postgresql_pass
 
 
 @pytest.fixture

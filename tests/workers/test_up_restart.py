@@ -8,12 +8,18 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, _free_port
 from tests.helpers import stop_process_groups, wait_until
 
 from .conftest import descendants, wait_gone
 
 WORKER_STARTED = re.compile(r"started worker 1 \(pid (\d+)\)")
+
+# Its subject is the supervision of processes; ``postgate up`` runs on SQLite (the embedded
+# default), which the SQLite pass holds.
+pytestmark = pytest.mark.store_neutral
 
 
 def test_up_starts_a_killed_worker_again_and_publishing_goes_on(env, poster, tmp_path):
