@@ -15,6 +15,7 @@ covers already.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -66,15 +67,19 @@ def _redis_ok(url: str) -> bool:
 
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing() -> Iterator[None]:
-    """Argon2 with production costs takes ~0.2 s a hash; tests use the cheapest valid costs."""
+    """Argon2 with production costs takes ~0.2 s a hash; tests use the cheapest valid costs.
+    zxcvbn's estimate of a password (about 10 ms) is kept per password and user name, since
+    the tests give thousands of people the same few passwords (production keeps no password
+    in memory beyond the request)."""
     from argon2 import PasswordHasher
 
     from postgate import passwords
 
-    original = passwords._hasher
+    original, guessable = passwords._hasher, passwords._guessable
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._guessable = functools.lru_cache(maxsize=4096)(guessable)
     yield
-    passwords._hasher = original
+    passwords._hasher, passwords._guessable = original, guessable
 
 
 @pytest.hookimpl(tryfirst=True)
