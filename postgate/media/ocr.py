@@ -15,6 +15,7 @@ is read a second time as plain grey, and both readings are kept. Small images ar
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -91,6 +92,13 @@ def _ink_on_white(picture: Image.Image) -> tuple[Image.Image, float]:
     return ink, count / (64 * 64)
 
 
+def _one_thread() -> dict[str, str]:
+    """Tesseract's environment: one OpenMP thread. Its default of several threads per image
+    spins while they wait, and workers read several images at once: measured here, one
+    thread read the same six images in 3.1 s of CPU against 6.0 (and sooner)."""
+    return {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+
 def _tesseract(image: Image.Image) -> str:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
@@ -101,6 +109,7 @@ def _tesseract(image: Image.Image) -> str:
             capture_output=True,
             timeout=TIMEOUT,
             check=False,
+            env=_one_thread(),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise OcrUnavailable(f"tesseract failed: {type(exc).__name__}") from None
