@@ -3,8 +3,8 @@ requests generated from ``/api/v1/openapi.json`` never get a 500, and every answ
 the description (status code, content type, headers, body schema), as Schemathesis checks.
 The PostgreSQL pass leaves it out: where the stores refuse input differently (NUL bytes,
 integer ranges, lengths), tests/gateway/test_hostile_routes.py sends those edges to every
-route on both, at a fraction of the cost (a store built per operation took the PostgreSQL
-pass about six minutes of a worker's time).
+route on PostgreSQL, at a fraction of the cost (a store built per operation took the
+PostgreSQL pass about six minutes of a worker's time).
 
 Each operation gets a store of its own holding accounts (one frozen by a running takedown),
 posts in several states, users, tokens and a takedown with an item; generated ids and names

@@ -52,6 +52,7 @@ def statuses(rt) -> list[tuple[int, str, int]]:
     return [(r.id, r.status, r.attempts) for r in outbox(rt)]
 
 
+@pytest.mark.postgresql_pass  # a crash shape of production's workers, on its store
 def test_a_worker_killed_while_sending_loses_and_repeats_nothing(
     rt, lead, workers: WorkerPool, smtp: SmtpReceiver, hook: WebhookReceiver
 ):

@@ -108,6 +108,7 @@ def _evaluate_in_child(env: dict, rules_path: str, catalog_path: str, ready, go)
     check_draft(rt)
 
 
+@pytest.mark.postgresql_pass  # several machines' processes, on production's store
 def test_several_processes_noticing_one_change_write_one_entry(local_rt, rules_dir) -> None:
     make_account(local_rt, "acme")
     settings = local_rt.settings

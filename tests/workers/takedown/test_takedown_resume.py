@@ -35,6 +35,7 @@ def small_scene(rt, actors, platform):
     return build_scene(rt, actors, platform, old_attacks=1, ours=4, attacks=ITEMS - 4, others=0)
 
 
+@pytest.mark.postgresql_pass  # a crash shape of production's workers, on its store
 def test_killed_worker_midway_is_resumed_by_another(rt, client, actors, small_scene, workers):
     scene = small_scene
     lead = actors.person("sam", "security")
