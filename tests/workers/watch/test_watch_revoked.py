@@ -112,6 +112,8 @@ def test_a_compromised_account_refused_to_a_poll_stays_so_and_is_read_again_at_i
     from postgate.store.models import WatchState
     from workers.watch import _next_key
 
+    # A minute between readings, so that the next one's key outlives a slow run's checks.
+    watch_rt.settings = watch_rt.settings.with_overrides(watch_poll_seconds=60)
     with watch_rt.store.transaction() as db:
         db.execute(update(Account).where(Account.id == account_id).values(status="compromised"))
     _revoke_postgates_token(watch_rt, sandbox_url, account)
