@@ -32,8 +32,9 @@ def identify() -> Account | None:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         g.sandbox_account, g.sandbox_auth_error = None, None
-        if scheme.lower() == "bearer" and token.strip():
-            owner, revoked = current_state().store.token_owner(token.strip())
+        g.sandbox_token = token.strip() if scheme.lower() == "bearer" else ""
+        if g.sandbox_token:
+            owner, revoked = current_state().store.token_owner(g.sandbox_token)
             g.sandbox_account = None if revoked else owner
             if revoked:
                 g.sandbox_auth_error = "The access token was revoked"
@@ -52,12 +53,8 @@ def viewer(*, required: bool, needs: tuple[str, ...]) -> Account | None:
     if account is None and required:
         raise Unauthorized("The access token is invalid")
     if account is not None:
-        scopes.require(current_state().store, _bearer_token(), needs)
+        scopes.require(current_state().store, g.sandbox_token, needs)
     return account
-
-
-def _bearer_token() -> str:
-    return request.headers.get("Authorization", "").partition(" ")[2].strip()
 
 
 def form_data() -> dict[str, Any]:

@@ -32,11 +32,13 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def auth(client: FlaskClient) -> Callable[[str], dict[str, str]]:
-    """``auth("name")`` issues a token for the account and returns the header."""
+def auth(client: FlaskClient) -> Callable[..., dict[str, str]]:
+    """``auth("name")`` issues a token for the account and returns the header;
+    ``auth("name", "read write:media")`` one whose app has those scopes."""
 
-    def issue(name: str) -> dict[str, str]:
-        answer = client.post(f"/sandbox/accounts/{name}/tokens")
+    def issue(name: str, scopes: str | None = None) -> dict[str, str]:
+        body = {"scopes": scopes} if scopes is not None else None
+        answer = client.post(f"/sandbox/accounts/{name}/tokens", json=body)
         assert answer.status_code == 201
         return {"Authorization": f"Bearer {answer.json['access_token']}"}
 

@@ -14,18 +14,6 @@ from tests import images
 OUTSIDE = {"error": "This action is outside the authorized scopes"}
 
 
-@pytest.fixture
-def bearer(client):
-    """``bearer("read write:media")``: the header of a new token of acme's with those scopes."""
-
-    def issue(scopes: str) -> dict[str, str]:
-        answer = client.post("/sandbox/accounts/acme/tokens", json={"scopes": scopes})
-        assert answer.status_code == 201
-        return {"Authorization": f"Bearer {answer.json['access_token']}"}
-
-    return issue
-
-
 def _calls(client, headers, account_id: str, status_id: str) -> dict[str, int]:
     """The status of each call the Mastodon connector makes, with these headers."""
     png = (io.BytesIO(images.png()), "a.png")
@@ -55,29 +43,29 @@ def _calls(client, headers, account_id: str, status_id: str) -> dict[str, int]:
         ("follow push", {"create", "show", "list", "me", "lookup", "upload", "delete"}),
     ],
 )
-def test_each_call_needs_the_scopes_mastodon_lists_for_it(client, bearer, scopes, refused):
-    owner = bearer("read write")
+def test_each_call_needs_the_scopes_mastodon_lists_for_it(client, auth, scopes, refused):
+    owner = auth("acme", "read write")
     account_id = client.get("/api/v1/accounts/verify_credentials", headers=owner).json["id"]
     status_id = client.post("/api/v1/statuses", json={"status": "x"}, headers=owner).json["id"]
 
-    answers = _calls(client, bearer(scopes), account_id, status_id)
+    answers = _calls(client, auth("acme", scopes), account_id, status_id)
 
     assert {call for call, status in answers.items() if status == 403} == refused
     assert all(status < 300 for call, status in answers.items() if call not in refused), answers
 
 
-def test_a_refusal_says_so_in_mastodons_words_without_a_bearer_challenge(client, bearer):
-    answer = client.post("/api/v1/statuses", json={"status": "hi"}, headers=bearer("read"))
+def test_a_refusal_says_so_in_mastodons_words_without_a_bearer_challenge(client, auth):
+    answer = client.post("/api/v1/statuses", json={"status": "hi"}, headers=auth("acme", "read"))
 
     assert answer.status_code == 403
     assert answer.json == OUTSIDE
     assert "WWW-Authenticate" not in answer.headers
 
 
-def test_no_token_where_none_is_needed_is_fine_and_a_bad_token_is_still_401(client, bearer):
-    account_id = client.get("/api/v1/accounts/verify_credentials", headers=bearer("read")).json[
-        "id"
-    ]
+def test_no_token_where_none_is_needed_is_fine_and_a_bad_token_is_still_401(client, auth):
+    account_id = client.get(
+        "/api/v1/accounts/verify_credentials", headers=auth("acme", "read")
+    ).json["id"]
 
     assert client.get(f"/api/v1/accounts/{account_id}/statuses").status_code == 200
     assert client.post("/api/v1/statuses", json={"status": "hi"}).status_code == 401
