@@ -226,10 +226,11 @@ def record_event(
     """Append one entry in the caller's transaction; it commits or rolls back with the action.
 
     The entry returned is not in the session (it was written by a Core statement): read
-    its fields, do not change it."""
-    seq, prev_hash = session.execute(_TAKE_HEAD).one()
+    its fields, do not change it.
+
+    The entry is made before the chain's tip is taken: from that statement to the commit,
+    every other writer of every process waits, so only the link is made under the lock."""
     entry = AuditEntry(
-        seq=seq,
         at=at or utcnow(),
         actor=(actor or "-")[:64],
         action=str(action),
@@ -237,8 +238,9 @@ def record_event(
         details=json.loads(json.dumps(details or {}, default=str)),
         source=(source or "")[:64],
         result=result,
-        prev_hash=prev_hash,
     )
+    seq, entry.prev_hash = session.execute(_TAKE_HEAD).one()
+    entry.seq = seq
     entry.hash = entry_hash(key, entry)
     row = {f"entry_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS}
     head = {"head_hash": entry.hash, "head_sig": head_signature(key, seq, entry.hash)}

@@ -148,6 +148,9 @@ class Post(Base):
         Index("ix_posts_author_id_id", "author_id", "id"),
         Index("ix_posts_account_id_id", "account_id", "id"),
         Index("ix_posts_created_at", "created_at"),
+        # The rules' duplicate check: an account's posts published lately (checking._recent),
+        # read by every submission, however many posts the account has.
+        Index("ix_posts_account_status_published", "account_id", "status", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@ port refused in one line."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -73,3 +74,23 @@ def test_serve_refuses_a_taken_port_in_one_line(rt, env):
         f"postgate: error: port {port} on 127.0.0.1 is taken, so the web app cannot listen "
         "there: stop what uses it or choose another port with --port"
     ]
+
+
+def test_the_built_app_is_frozen_out_of_the_collector_before_gunicorn_forks(monkeypatch):
+    """A full collection in a web process would otherwise walk every object of the app
+    (about 150 ms paused, see docs/publishing.md); what the parent built is frozen first."""
+    from postgate import serving
+
+    seen: list[int] = []
+    monkeypatch.setattr(
+        serving, "_run_gunicorn", lambda app, config: seen.append(gc.get_freeze_count())
+    )
+    monkeypatch.setattr(serving, "release_connections", lambda: None)
+    built = [object() for _ in range(1000)]  # what an app holds, made before serve()
+    options = serving.ServeOptions("127.0.0.1", _free_port(), 2, 2, serving.Server.GUNICORN)
+    before = gc.get_freeze_count()
+    try:
+        serving.serve(lambda environ, start: [b""], options)
+        assert seen and seen[0] >= before + len(built)
+    finally:
+        gc.unfreeze()
