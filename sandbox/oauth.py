@@ -7,7 +7,10 @@
   from the consent page of :mod:`sandbox.oauth_authorize`), ``grant_type=client_credentials``
   (an app token, acting as no account) or ``grant_type=password`` with ``username`` naming the
   sandbox account (the sandbox has no passwords; any ``password`` is taken). The client
-  authenticates with ``client_id``/``client_secret`` in the body or HTTP Basic.
+  authenticates with ``client_id``/``client_secret`` in the body or HTTP Basic. A token holds
+  the scopes it was granted, not its app's: those its code was given, or those it asks for
+  (none asked: ``read``, when the app has it); a scope the app was not registered with is
+  400 ``invalid_scope``. :mod:`sandbox.scopes` checks calls against them.
 - ``POST /oauth/revoke`` (RFC 7009, Doorkeeper's ``RevokeController``): an unknown token
   answers 200 ``{}``; a token issued to a confidential app is revoked only when that app's
   credentials come with the request, else 403 ``unauthorized_client`` and the token keeps
@@ -50,7 +53,14 @@ CREATE TABLE IF NOT EXISTS token_apps (
     token TEXT PRIMARY KEY,
     app_id INTEGER NOT NULL REFERENCES apps(id)
 );
+CREATE TABLE IF NOT EXISTS token_scopes (
+    token TEXT PRIMARY KEY,
+    scopes TEXT NOT NULL
+);
 """
+# Doorkeeper's words for a scope the app was not registered with (Mastodon's locale).
+INVALID_SCOPE = "The requested scope is invalid, unknown, or malformed."
+DEFAULT_SCOPES = ("read",)  # Mastodon's config/initializers/doorkeeper.rb: default_scopes :read
 CONTROL_APP = "Postgate sandbox"
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
@@ -101,17 +111,32 @@ def app_by_client(store: SandboxStore, client_id: str, client_secret: str) -> di
     """The app these client credentials authenticate, or None."""
     with store.connection() as db:
         row = db.execute(
-            "SELECT id, client_secret FROM apps WHERE client_id = ?", (client_id,)
+            "SELECT id, client_secret, scopes FROM apps WHERE client_id = ?", (client_id,)
         ).fetchone()
     if row is None or not secrets.compare_digest(row[1], client_secret):
         return None
-    return {"id": row[0], "client_id": client_id}
+    return {"id": row[0], "client_id": client_id, "scopes": row[2]}
 
 
-def bind_token(store: SandboxStore, token: str, app_id: int) -> None:
-    """Remember which app a token was issued to (Doorkeeper's ``application_id``)."""
+def bind_token(store: SandboxStore, token: str, app_id: int, scopes: str) -> None:
+    """Remember which app a token was issued to (Doorkeeper's ``application_id``) and the
+    scopes it was granted, which may be fewer than its app's: those are what it may do."""
     with store.connection() as db:
         db.execute("INSERT INTO token_apps (token, app_id) VALUES (?, ?)", (token, app_id))
+        db.execute("INSERT INTO token_scopes (token, scopes) VALUES (?, ?)", (token, scopes))
+
+
+def granted_scopes(app: dict[str, Any], asked: str) -> str:
+    """The scopes a token asked for with ``password`` or ``client_credentials`` gets, as
+    Doorkeeper grants them (``BaseRequest#build_scopes``, ``ScopeChecker``): those asked for,
+    when the app was registered with each; none asked, the app's share of Mastodon's default
+    scopes (``read``); any other scope is ``invalid_scope``."""
+    registered = oauth_authorize.granted(app["scopes"])
+    if not asked.split():
+        return " ".join(s for s in DEFAULT_SCOPES if s in app["scopes"].split())
+    if not set(asked.split()) <= registered:
+        raise OAuthError(400, "invalid_scope", INVALID_SCOPE)
+    return " ".join(asked.split())
 
 
 def token_app(store: SandboxStore, token: str) -> int | None:
@@ -127,7 +152,7 @@ def issue_app_token(
     """A new app and a token of it for the account: what the control endpoint hands out."""
     app = create_app_record(store, CONTROL_APP, scopes=scopes)
     token = store.issue_token(account.id)
-    bind_token(store, token, app["id"])
+    bind_token(store, token, app["id"], " ".join(scopes.split()))
     return {
         "access_token": token,
         "account_id": str(account.id),
@@ -201,7 +226,8 @@ def token() -> Response:
         )
     grant = string_field(data, "grant_type")
     store = current_state().store
-    scope = string_field(data, "scope", "read") or "read"
+    if grant in ("client_credentials", "password"):
+        scope = granted_scopes(app, string_field(data, "scope"))
     if grant == "client_credentials":
         account_id = _app_account(store)
     elif grant == "authorization_code":  # sandbox.oauth_authorize: once, same URI, PKCE
@@ -219,7 +245,7 @@ def token() -> Response:
             400, "unsupported_grant_type", "The authorization grant type is not supported."
         )
     issued = store.issue_token(account_id)
-    bind_token(store, issued, app["id"])
+    bind_token(store, issued, app["id"], scope)
     return jsonify(
         {
             "access_token": issued,

@@ -121,7 +121,7 @@ def _checked_request(args: Any) -> tuple[dict[str, Any], dict[str, str]] | Respo
     if params["response_type"] != "code":
         return _back(back, error="unsupported_response_type", state=state)
     asked = (params["scope"] or "read").split()
-    if not set(asked) <= _granted(app["scopes"]):
+    if not set(asked) <= granted(app["scopes"]):
         return _back(back, error="invalid_scope", state=state)
     method = params["code_challenge_method"]
     if (params["code_challenge"] or method) and method != "S256":
@@ -132,8 +132,9 @@ def _checked_request(args: Any) -> tuple[dict[str, Any], dict[str, str]] | Respo
     return app, params
 
 
-def _granted(registered: str) -> set[str]:
-    """The scopes an app registered with, and the granular ones they include."""
+def granted(registered: str) -> set[str]:
+    """The scopes an app registered with, and the granular ones they include: what a token
+    of the app may ask for."""
     scopes = set(registered.split())
     for broad in ("read", "write"):
         if broad in scopes:

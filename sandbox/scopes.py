@@ -42,10 +42,14 @@ class OutsideScopes(Forbidden):
 
 
 def token_scopes(store: SandboxStore, token: str) -> set[str] | None:
-    """The scopes of the app a token was issued to, or None (no app: every scope)."""
+    """The scopes a token was granted (Doorkeeper keeps them on the token: an app registered
+    with ``read write`` may hold a token of ``read`` alone), its app's for a token issued
+    before the sandbox kept them, or None (no app: every scope)."""
     with store.connection() as db:
         row = db.execute(
-            "SELECT apps.scopes FROM token_apps JOIN apps ON apps.id = token_apps.app_id"
+            "SELECT COALESCE(token_scopes.scopes, apps.scopes) FROM token_apps"
+            " JOIN apps ON apps.id = token_apps.app_id"
+            " LEFT JOIN token_scopes ON token_scopes.token = token_apps.token"
             " WHERE token_apps.token = ?",
             (token,),
         ).fetchone()

@@ -8,30 +8,34 @@ from __future__ import annotations
 
 from base64 import b64encode
 
+import pytest
+
+from sandbox.scopes import OUTSIDE_SCOPES
+
 STATUSES = "/api/v1/statuses"
 VERIFY = "/api/v1/accounts/verify_credentials"
 
 
-def register(client, name="Postgate"):
-    answer = client.post(
-        "/api/v1/apps", data={"client_name": name, "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
-    )
+def register(client, name="Postgate", scopes="read write"):
+    form = {"client_name": name, "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
+    answer = client.post("/api/v1/apps", data={**form, "scopes": scopes} if scopes else form)
     assert answer.status_code == 200, answer.json
     return answer.json
 
 
+def ask_token(client, app, scope: str | None = "read write", username="acme"):
+    form = {
+        "grant_type": "password",
+        "username": username,
+        "password": "anything",
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+    }
+    return client.post("/oauth/token", data={**form, "scope": scope} if scope else form)
+
+
 def password_token(client, app, username="acme"):
-    answer = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "username": username,
-            "password": "anything",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "scope": "read write",
-        },
-    )
+    answer = ask_token(client, app, username=username)
     assert answer.status_code == 200, answer.json
     return answer.json["access_token"]
 
@@ -41,7 +45,7 @@ def bearer(token):
 
 
 def test_register_an_app(client):
-    app = register(client)
+    app = register(client, scopes=None)
     assert app["name"] == "Postgate" and app["client_id"] and app["client_secret"]
     assert app["redirect_uri"] == "urn:ietf:wg:oauth:2.0:oob" and app["scopes"] == ["read"]
     assert register(client)["client_id"] != app["client_id"]
@@ -126,3 +130,39 @@ def test_a_lenient_server_revokes_without_client_credentials(client):
     token = client.post("/sandbox/accounts/acme/tokens").json["access_token"]
     assert client.post("/oauth/revoke", data={"token": token}).status_code == 200
     assert client.get(VERIFY, headers=bearer(token)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("registered", "asked", "granted"),
+    [
+        ("read write", "read", "read"),  # fewer than the app's: only those
+        ("read write", None, "read"),  # none asked: Mastodon's default scope
+        ("write", None, ""),  # none asked, and the app has no read: nothing
+        ("read write", "write:statuses", "write:statuses"),  # a part of a broad one
+    ],
+)
+def test_a_token_holds_the_scopes_it_was_granted_not_its_apps(client, registered, asked, granted):
+    """The attack on our assumptions: a sandbox that let a token do whatever its app may
+    would let a connector that forgot to ask for ``write`` pass here and fail on Mastodon."""
+    client.post("/sandbox/accounts/acme/tokens")  # the account exists
+    answer = ask_token(client, register(client, scopes=registered), asked)
+    assert answer.status_code == 200 and answer.json["scope"] == granted
+    headers = bearer(answer.json["access_token"])
+
+    posted = client.post(STATUSES, json={"status": "hi"}, headers=headers)
+    me = client.get(VERIFY, headers=headers)
+
+    assert (posted.status_code == 200) == ("write" in granted)
+    assert (me.status_code == 200) == ("read" in granted.split())
+    if posted.status_code != 200:
+        assert posted.status_code == 403 and posted.json == {"error": OUTSIDE_SCOPES}
+
+
+def test_a_scope_the_app_was_not_registered_with_is_invalid_scope(client):
+    client.post("/sandbox/accounts/acme/tokens")
+    answer = ask_token(client, register(client, scopes="read"), "read write")
+    assert answer.status_code == 400
+    assert answer.json == {
+        "error": "invalid_scope",
+        "error_description": "The requested scope is invalid, unknown, or malformed.",
+    }

@@ -88,6 +88,21 @@ def test_code_for_the_chosen_account_is_traded_once_with_the_verifier(client, ap
     assert again.status_code == 400 and again.json["error"] == "invalid_grant"
 
 
+def test_a_token_holds_the_scopes_its_consent_gave_not_its_apps(client, app_):
+    """An app registered with ``read write`` whose authorization asked for ``read`` alone
+    gets a token that reads and cannot post, as on Mastodon (the token keeps the grant's
+    scopes): a client that forgot to ask for ``write`` would find out here, not in prod."""
+    code = back(consent(client, app_, scope="read"))["code"]
+    token = grant(client, app_, code)
+    assert token.status_code == 200 and token.json["scope"] == "read"
+    headers = {"Authorization": f"Bearer {token.json['access_token']}"}
+
+    assert client.get("/api/v1/accounts/verify_credentials", headers=headers).status_code == 200
+    posted = client.post("/api/v1/statuses", json={"status": "hi"}, headers=headers)
+    assert posted.status_code == 403
+    assert posted.json == {"error": "This action is outside the authorized scopes"}
+
+
 @pytest.mark.parametrize(
     "change",
     [
