@@ -239,11 +239,10 @@ def record_event(
         source=(source or "")[:64],
         result=result,
     )
-    seq, entry.prev_hash = session.execute(_TAKE_HEAD).one()
-    entry.seq = seq
+    entry.seq, entry.prev_hash = session.execute(_TAKE_HEAD).one()
     entry.hash = entry_hash(key, entry)
     row = {f"entry_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS}
-    head = {"head_hash": entry.hash, "head_sig": head_signature(key, seq, entry.hash)}
+    head = {"head_hash": entry.hash, "head_sig": head_signature(key, entry.seq, entry.hash)}
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_INSERT_ENTRY_MOVING_HEAD, {**row, **head})
     else:

@@ -131,12 +131,12 @@ def granted_scopes(app: dict[str, Any], asked: str) -> str:
     Doorkeeper grants them (``BaseRequest#build_scopes``, ``ScopeChecker``): those asked for,
     when the app was registered with each; none asked, the app's share of Mastodon's default
     scopes (``read``); any other scope is ``invalid_scope``."""
-    registered = oauth_authorize.granted(app["scopes"])
-    if not asked.split():
+    wanted = asked.split()
+    if not wanted:
         return " ".join(s for s in DEFAULT_SCOPES if s in app["scopes"].split())
-    if not set(asked.split()) <= registered:
+    if not set(wanted) <= oauth_authorize.granted(app["scopes"]):
         raise OAuthError(400, "invalid_scope", INVALID_SCOPE)
-    return " ".join(asked.split())
+    return " ".join(wanted)
 
 
 def token_app(store: SandboxStore, token: str) -> int | None:
