@@ -58,6 +58,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_publish as bench  # noqa: E402
 import httpx  # noqa: E402
+from cpu_window import CpuWindow  # noqa: E402
 from open_loop import open_loop  # noqa: E402
 from redis import Redis  # noqa: E402
 from scenes import _pw, bench_env, make_accounts, make_people, make_posts  # noqa: E402
@@ -230,6 +231,8 @@ def profile(pid: int, folder: Path | None, name: str) -> subprocess.Popen[bytes]
     command += ["--rate", "200", "--nonblocking", "--output", str(folder / f"{name}.txt")]
     if os.environ.get("BENCH_PROFILE_IDLE"):  # wall time: waits for locks and I/O too
         command.append("--idle")
+    if os.environ.get("BENCH_PROFILE_GIL"):  # the interpreter's own CPU: GIL holders only
+        command.append("--gil")
     py_spy = Path(sys.executable).with_name("py-spy")
     command[0] = str(py_spy) if py_spy.exists() else "py-spy"
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -340,18 +343,19 @@ def run_api_at_rate(bare_url: str, submit_url: str, body: str, token: str, args)
             body=make_body,
             token=token_,
         )
-        got = open_loop(
-            submit_url if make_body else bare_url,
-            rate=args.rate,
-            seconds=args.seconds,
-            body=make_body,
-            token=token_,
-        )
+        with CpuWindow() as window:
+            got = open_loop(
+                submit_url if make_body else bare_url,
+                rate=args.rate,
+                seconds=args.seconds,
+                body=make_body,
+                token=token_,
+            )
         medians.append(got.p50)
         print(
             f"{name}: offered {got.offered:.0f}/s, answered {got.answered:.0f}/s, "
             f"p50 {got.p50 * 1000:.1f} ms, p99 {got.p99 * 1000:.1f} ms, "
-            f"worst {got.worst * 1000:.0f} ms, {got.statuses}"
+            f"worst {got.worst * 1000:.0f} ms, {got.statuses}; {window.describe()}"
         )
     print(f"overhead: a submission's median latency is {medians[1] / medians[0]:.1f}x the bare one")
 

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_campaign import DEFAULT_DATABASE, private_schema  # noqa: E402
+from cpu_window import CpuWindow  # noqa: E402
 from flask import Flask  # noqa: E402
 from scenes import _pw, bench_env, private_redis  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
@@ -98,19 +99,22 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
         f"{args.posts} submissions a repetition, {args.reviewers} reviewers, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'python ms':>10} {'postgres ms':>12} {'statements':>11} {'wall ms':>9}")
+    print(f"{'python ms':>10} {'postgres ms':>12} {'statements':>11} {'wall ms':>9}  host")
     rows = []
     for _ in range(args.repeat):
         before = (time.process_time(), backend_cpu(backend), statements(), time.perf_counter())
-        for _ in range(args.posts):
-            submit()
+        with CpuWindow() as window:
+            for _ in range(args.posts):
+                submit()
         after = (time.process_time(), backend_cpu(backend), statements(), time.perf_counter())
         row = [(b - a) / args.posts for a, b in zip(before, after, strict=True)]
         row[0] *= 1000
         row[1] *= 1000
         row[3] *= 1000
         rows.append(row)
-        print(f"{row[0]:>10.2f} {row[1]:>12.2f} {row[2]:>11.1f} {row[3]:>9.2f}")
+        print(
+            f"{row[0]:>10.2f} {row[1]:>12.2f} {row[2]:>11.1f} {row[3]:>9.2f}  {window.describe()}"
+        )
     medians = [statistics.median(column) for column in zip(*rows, strict=True)]
     print(
         f"median: {medians[0]:.2f} ms Python CPU, {medians[1]:.2f} ms PostgreSQL CPU, "
