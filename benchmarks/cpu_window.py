@@ -31,6 +31,7 @@ class CpuWindow:
     """Open it before the measured part and call :meth:`describe` after it."""
 
     start: list[int] | None = None
+    end: list[int] | None = None
 
     def __enter__(self) -> CpuWindow:
         self.start = _ticks()
@@ -41,7 +42,7 @@ class CpuWindow:
 
     def shares(self) -> tuple[float, float] | None:
         """(busy, stolen) as fractions of all CPU time in the window, or None."""
-        if self.start is None or getattr(self, "end", None) is None:
+        if self.start is None or self.end is None:
             return None
         spent = [b - a for a, b in zip(self.start, self.end, strict=True)]
         total = sum(spent)

@@ -32,6 +32,7 @@ from flask import Blueprint, Response, jsonify, request
 from sandbox import oauth_authorize
 from sandbox.api import form_data, string_field
 from sandbox.errors import BadRequest, Invalid, SandboxError
+from sandbox.oauth_authorize import DEFAULT_SCOPES
 from sandbox.state import current_state
 from sandbox.store import Account, SandboxStore, now_ms
 from sandbox.switches import current_realism
@@ -60,7 +61,6 @@ CREATE TABLE IF NOT EXISTS token_scopes (
 """
 # Doorkeeper's words for a scope the app was not registered with (Mastodon's locale).
 INVALID_SCOPE = "The requested scope is invalid, unknown, or malformed."
-DEFAULT_SCOPES = ("read",)  # Mastodon's config/initializers/doorkeeper.rb: default_scopes :read
 CONTROL_APP = "Postgate sandbox"
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
@@ -85,7 +85,11 @@ def create_schema(store: SandboxStore) -> None:
 
 
 def create_app_record(
-    store: SandboxStore, name: str, redirect_uri: str = OOB, scopes: str = "read", website: str = ""
+    store: SandboxStore,
+    name: str,
+    redirect_uri: str = OOB,
+    scopes: str = DEFAULT_SCOPES,
+    website: str = "",
 ) -> dict[str, Any]:
     """Register an app; returns its row as a dict (``id``, ``client_id``, ``client_secret``...)."""
     row = {
@@ -133,7 +137,8 @@ def granted_scopes(app: dict[str, Any], asked: str) -> str:
     scopes (``read``); any other scope is ``invalid_scope``."""
     wanted = asked.split()
     if not wanted:
-        return " ".join(s for s in DEFAULT_SCOPES if s in app["scopes"].split())
+        registered = app["scopes"].split()
+        return " ".join(s for s in DEFAULT_SCOPES.split() if s in registered)
     if not set(wanted) <= oauth_authorize.granted(app["scopes"]):
         raise OAuthError(400, "invalid_scope", INVALID_SCOPE)
     return " ".join(wanted)
@@ -193,7 +198,7 @@ def create_app() -> Response:
         redirect = " ".join(str(uri) for uri in redirect)
     if not isinstance(redirect, str) or not redirect.strip():
         raise Invalid("Validation failed: Redirect URI can't be blank")
-    scopes = string_field(data, "scopes", "read") or "read"
+    scopes = string_field(data, "scopes", DEFAULT_SCOPES) or DEFAULT_SCOPES
     website = string_field(data, "website")
     app = create_app_record(current_state().store, name, redirect.strip(), scopes, website)
     return jsonify(application_json(app, with_secret=True))

@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS auth_codes (
 );
 """
 CODE_LIFETIME_MS = 10 * 60 * 1000
+# Mastodon's config/initializers/doorkeeper.rb (default_scopes :read): what an app registers
+# with, and what a consent or token request gets, when it names no scope.
+DEFAULT_SCOPES = "read"
 INVALID_GRANT = (
     "The provided authorization grant is invalid, expired, revoked, does not match the "
     "redirection URI used in the authorization request, or was issued to another client."
@@ -120,7 +123,7 @@ def _checked_request(args: Any) -> tuple[dict[str, Any], dict[str, str]] | Respo
     state, back = params["state"], params["redirect_uri"]
     if params["response_type"] != "code":
         return _back(back, error="unsupported_response_type", state=state)
-    asked = (params["scope"] or "read").split()
+    asked = (params["scope"] or DEFAULT_SCOPES).split()
     if not set(asked) <= granted(app["scopes"]):
         return _back(back, error="invalid_scope", state=state)
     method = params["code_challenge_method"]
