@@ -174,3 +174,28 @@ def test_a_form_part_without_a_name_is_no_500(client, people):
         content_type=f"multipart/form-data; boundary={boundary}",
     )
     assert response.status_code == 422
+
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"file": "photo.jpg", "alt": "a\x00b"},
+        {"file": "photo.jpg", "al\x00t": "x"},
+        {"fi\x00le": "photo.jpg"},
+    ],
+)
+def test_a_nul_in_a_multipart_field_or_its_name_is_a_400(client, people, form):
+    """Forms are read for the NUL check only when the body is one (a JSON call's body is
+    not parsed as a form): a multipart body still has every field and part name checked."""
+    data = {
+        key: (io.BytesIO(images.jpeg()), value) if key.startswith("fi") else value
+        for key, value in form.items()
+    }
+    answer = client.post(
+        "/api/v1/media",
+        data=data,
+        headers=people["author"].headers,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 400
