@@ -87,7 +87,7 @@ def _change(change: Any) -> dict[str, Any]:
 def list_accounts() -> dict[str, Any]:
     """Every connected account, without its credentials."""
     with rt().store.session() as db:
-        return {"accounts": [accounts.account_to_dict(a) for a in accounts.list_accounts(db)]}
+        return {"accounts": accounts.accounts_as_shown(db, accounts.list_accounts(db))}
 
 
 @bp.operation(
@@ -116,7 +116,7 @@ def add_account(body: NewAccount) -> tuple[dict[str, Any], int]:
             actor=current_user().username,
             source=source_address(),
         )
-        return accounts.account_to_dict(account), 201
+        return accounts.account_as_shown(db, account), 201
 
 
 @bp.operation(
@@ -139,7 +139,7 @@ def replace_credentials(name: str, body: NewCredentials) -> dict[str, Any]:
             actor=current_user().username,
             source=source_address(),
         )
-        answer = accounts.account_to_dict(account)
+        answer = accounts.account_as_shown(db, account)
     resume_posts(rt(), answer["name"])  # a disconnected account's waiting posts go now
     return answer
 
@@ -165,7 +165,7 @@ def update_account(name: str, body: AccountChanges) -> Any:
         )
         if done.pending is not None:
             return _change(done.pending), 202
-        return accounts.account_to_dict(done.account)
+        return accounts.account_as_shown(db, done.account)
 
 
 @bp.operation(

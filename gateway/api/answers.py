@@ -412,6 +412,10 @@ class Account(Answer):
     platform: str
     handle: str
     status: one_of(ACCOUNT_STATUSES)  # type: ignore[valid-type]
+    frozen: bool = Field(
+        description="A freeze holds the account now (its own or a global one): nothing but "
+        "a crisis statement publishes on it until the freeze is lifted."
+    )
     timezone: str
     windows: list[str]
     blackout_dates: list[str]

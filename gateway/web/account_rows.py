@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from postgate.services import freezes
-from postgate.services.accounts import account_to_dict, list_accounts
+from postgate.services.accounts import accounts_as_shown, list_accounts
 
 
 def accounts_info(db: Session) -> list[dict[str, Any]]:
@@ -20,13 +19,9 @@ def accounts_info(db: Session) -> list[dict[str, Any]]:
 
 
 def account_rows(db: Session) -> list[dict[str, Any]]:
-    """Every account as the API shows it, and ``frozen`` when a freeze holds it now."""
-    frozen = {f.account_id for f in freezes.active_freezes(db)}
+    """Every account as the API shows it (with ``frozen``), and when its token expires."""
+    found = list_accounts(db)
     return [
-        {
-            **account_to_dict(a),
-            "frozen": None in frozen or a.id in frozen,
-            "token_expires_at": a.token_expires_at,  # shown with ``shown_time``
-        }
-        for a in list_accounts(db)
+        {**shown, "token_expires_at": a.token_expires_at}  # shown with ``shown_time``
+        for a, shown in zip(found, accounts_as_shown(db, found), strict=True)
     ]

@@ -18,7 +18,7 @@ from gateway.i18n import error_text
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import freezes, rule_edits, rule_forms, rule_versions, users
-from postgate.services.accounts import account_to_dict, list_accounts
+from postgate.services.accounts import accounts_as_shown, list_accounts
 from postgate.services.checking import current_ruleset
 
 bp = Blueprint("admin", __name__)
@@ -36,7 +36,7 @@ def rules_version() -> tuple[str | None, str | None]:
 @roles_required(policy.ADMINISTER)
 def admin_home() -> ResponseReturnValue:
     with rt().store.session() as db:
-        found = [account_to_dict(a) for a in list_accounts(db)]
+        found = accounts_as_shown(db, list_accounts(db))
         people = [users.user_to_dict(u) for u in users.list_users(db)]
         frozen = len(freezes.active_freezes(db))
     version, problem = rules_version()

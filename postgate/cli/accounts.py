@@ -8,7 +8,7 @@ import click
 
 from postgate.cli.common import echo_json, read_stdin_secret, runtime
 from postgate.platforms.registry import platform_names
-from postgate.services.accounts import account_to_dict, add_account
+from postgate.services.accounts import account_as_shown, add_account
 
 
 @click.group()
@@ -71,7 +71,7 @@ def add(
             approvals_required=approvals,
             actor="cli",
         )
-        shown = account_to_dict(account)
+        shown = account_as_shown(db, account)
     if as_json:
         echo_json(shown)
     else:

@@ -124,3 +124,30 @@ def test_freeze_without_reason_or_unknown_account(client, actors, rt):
         "/api/v1/freeze", json={"account": "nope", "reason": "r"}, headers=lead.headers
     )
     assert response.status_code == 404
+
+
+def test_the_accounts_answer_says_which_accounts_a_freeze_holds(rt, client, actors):
+    """``GET /accounts`` shows a freeze as it stands: an account's own, a global one over
+    every account, and neither once lifted; ``status`` keeps saying whether the
+    credentials can be used."""
+    make_account(rt, "acme")
+    make_account(rt, "other")
+    lead = actors.person("sam", "security")
+
+    def frozen() -> dict[str, bool]:
+        answer = client.get("/api/v1/accounts", headers=lead.headers).get_json()
+        assert {a["status"] for a in answer["accounts"]} == {"active"}
+        return {a["name"]: a["frozen"] for a in answer["accounts"]}
+
+    assert frozen() == {"acme": False, "other": False}
+    freeze = {"account": "acme", "reason": "hacked", "otp": lead.code()}
+    assert client.post("/api/v1/freeze", json=freeze, headers=lead.headers).status_code == 201
+    assert frozen() == {"acme": True, "other": False}
+    everything = {"reason": "drill"}
+    assert client.post("/api/v1/freeze", json=everything, headers=lead.headers).status_code == 201
+    assert frozen() == {"acme": True, "other": True}
+    assert client.post("/api/v1/freeze/lift", json={}, headers=lead.headers).status_code == 200
+    assert frozen() == {"acme": True, "other": False}
+    lift = {"account": "acme"}
+    assert client.post("/api/v1/freeze/lift", json=lift, headers=lead.headers).status_code == 200
+    assert frozen() == {"acme": False, "other": False}

@@ -176,7 +176,6 @@ def test_a_form_part_without_a_name_is_no_500(client, people):
     assert response.status_code == 422
 
 
-
 @pytest.mark.parametrize(
     "form",
     [
