@@ -61,7 +61,14 @@ import httpx  # noqa: E402
 from cpu_window import CpuWindow  # noqa: E402
 from open_loop import open_loop  # noqa: E402
 from redis import Redis  # noqa: E402
-from scenes import _pw, bench_env, make_accounts, make_people, make_posts  # noqa: E402
+from scenes import (  # noqa: E402
+    _pw,
+    bench_env,
+    make_accounts,
+    make_people,
+    make_posts,
+    private_redis,
+)
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from postgate import otp, queue  # noqa: E402
@@ -176,6 +183,25 @@ def private_schema(url: str) -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
+
+
+@contextmanager
+def private_runtime(database_url: str, prefix: str) -> Iterator[Runtime]:
+    """A runtime on a new store in a schema of its own (dropped afterwards) and a private
+    Redis, with the environment set for it: the in-process benchmarks' set-up."""
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        private_redis(Path(tmp)) as redis_url,
+        private_schema(database_url) as url,
+    ):
+        env = bench_env(Path(tmp), redis_url, "http://127.0.0.1:1", url, {})
+        os.environ.update(env)
+        rt = Runtime(load_settings(env=env))
+        init_store(rt)
+        try:
+            yield rt
+        finally:
+            rt.store.dispose()
 
 
 def run_publishing(rt: Runtime, env: dict[str, str], sandbox_url: str, tmp: Path, args) -> None:

@@ -24,7 +24,6 @@ import logging
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,18 +32,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_campaign import DEFAULT_DATABASE, private_schema  # noqa: E402
+from bench_campaign import DEFAULT_DATABASE, private_runtime  # noqa: E402
 from cpu_window import CpuWindow  # noqa: E402
 from flask import Flask  # noqa: E402
-from scenes import _pw, bench_env, private_redis  # noqa: E402
+from scenes import _pw  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
 from gateway import create_app  # noqa: E402
 from postgate.runtime import Runtime  # noqa: E402
 from postgate.services.sessions import create_api_token  # noqa: E402
-from postgate.services.setup import init_store  # noqa: E402
 from postgate.services.users import create_user  # noqa: E402
-from postgate.settings import load_settings  # noqa: E402
 from postgate.store.models import Account  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -59,19 +56,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-submit-") as tmp,
-        private_redis(Path(tmp)) as redis_url,
-        private_schema(args.database_url) as database_url,
-    ):
-        env = bench_env(Path(tmp), redis_url, "http://127.0.0.1:1", database_url, {})
-        os.environ.update(env)
-        rt = Runtime(load_settings(env=env))
-        init_store(rt)
-        try:
-            run(rt, args)
-        finally:
-            rt.store.dispose()
+    with private_runtime(args.database_url, "bench-submit-") as rt:
+        run(rt, args)
 
 
 def run(rt: Runtime, args: argparse.Namespace) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from postgate.errors import NotFound
 from postgate.services.checking import (
@@ -23,6 +23,7 @@ from postgate.states import PostStatus
 from postgate.store.models import Post
 from postgate.store.types import utcnow
 from tests.postgate.service_people import LATER, account, people, user
+from tests.store_plans import plan
 
 TEXT = "Notre atelier ouvre ses portes samedi matin, venez nombreux découvrir la collection."
 
@@ -115,20 +116,6 @@ def test_a_submission_to_an_unknown_account_is_refused_with_its_name(scene) -> N
     assert refused.value.field == "account" and "nowhere" in str(refused.value)
 
 
-def _plan(db, statement, params: dict) -> str:
-    """The store's own plan for ``statement``, as it would run it with ``params``."""
-    connection = db.connection()
-    compiled = statement.compile(dialect=connection.dialect)
-    values = {**compiled.params, **params}
-    if connection.dialect.name == "postgresql":
-        db.execute(text("SET LOCAL enable_seqscan = off"))  # a small table is read whole
-        rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", values).all()
-    else:
-        ordered = tuple(values[name] for name in compiled.positiontup or ())
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", ordered).all()
-    return "\n".join(str(row[-1]) for row in rows)
-
-
 def test_the_recent_posts_are_read_through_their_own_index(scene) -> None:
     """Every submission reads the account's recent published posts: through an index on the
     account, the status and the publication time, not by walking every post the account
@@ -138,4 +125,4 @@ def test_the_recent_posts_are_read_through_their_own_index(scene) -> None:
     params = {"name": "acme", "account": 1, "since": utcnow() - timedelta(days=3), "exclude": 0}
     with scene.store.transaction() as db:
         for statement in (_ACCOUNT_WITH_CONTEXT, _CONTEXT):
-            assert "ix_posts_account_status_published" in _plan(db, statement, params)
+            assert "ix_posts_account_status_published" in plan(db, statement, params)
