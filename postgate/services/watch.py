@@ -179,12 +179,17 @@ def published_among(db: Session, account: Account, remote_ids: set[str]) -> set[
     """Which of these posts are Postgate's, published and live as far as the store knows."""
     if not remote_ids:
         return set()
-    query = select(Post.remote_id).where(
-        Post.account_id == account.id,
-        Post.status == PostStatus.PUBLISHED,
-        Post.remote_id.in_(remote_ids),
+    # Looked up by the platform's ids alone (the status is checked here): with the status in
+    # the statement, SQLite would read the account's published posts through the index on
+    # the account and the status, all of them, rather than these few by their ids.
+    query = select(Post.remote_id, Post.status).where(
+        Post.account_id == account.id, Post.remote_id.in_(remote_ids)
     )
-    return {remote_id for remote_id in db.scalars(query) if remote_id}
+    return {
+        remote_id
+        for remote_id, status in db.execute(query)
+        if remote_id and status == PostStatus.PUBLISHED
+    }
 
 
 def vanished(

@@ -151,6 +151,9 @@ class Post(Base):
         # The rules' duplicate check: an account's posts published lately (checking._recent),
         # read by every submission, however many posts the account has.
         Index("ix_posts_account_status_published", "account_id", "status", "published_at"),
+        # A post by the platform's id on its account: the watch judges every post a poll
+        # lists, takedowns and their previews read the listed ones, however old the account.
+        Index("ix_posts_account_remote_id", "account_id", "remote_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

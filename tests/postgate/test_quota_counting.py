@@ -18,7 +18,7 @@ from postgate.states import PostStatus
 from postgate.store.models import Account, Post, User
 from tests.helpers import make_account
 from tests.postgate.service_people import people
-from tests.store_plans import plan
+from tests.store_plans import history, plan
 
 NOON = datetime(2030, 6, 3, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -100,7 +100,11 @@ def test_the_quota_counts_the_accounts_posts_going_out_around_the_new_one(rt, qu
 def test_the_published_posts_are_read_by_a_range_of_their_index(rt) -> None:
     """The published posts are read through the index on the account, the status and the
     publication time, bounded by the window: a filter on a computed time walked every post
-    the account ever published (20 ms a submission after 100,000 of them)."""
+    the account ever published (20 ms a submission after 100,000 of them). The account has
+    a history, and the store's statistics know it, as a store in use would."""
+    make_account(rt, "masto", platform="mastodon", base_url="https://m.example")
+    people(rt, ana=("author",))
+    history(rt, "masto", 3000)
     params = {"account": 1, "after": NOON - MINUTE, "before": NOON + MINUTE, "exclude": -1}
     with rt.store.transaction() as db:
         found = plan(db, quotas._COUNTED_TIMES, params)

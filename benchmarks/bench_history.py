@@ -1,14 +1,21 @@
-"""How long a submission's posting-quota read takes as an account's history grows
-(PostgreSQL): ``postgate.services.quotas`` reads the account's posts around the new post's
-time for every submission to a platform with a quota (Mastodon's 300 in 5 minutes among
-them), while ``POST /posts`` holds the audit chain's lock.
+"""What the hot reads of one account cost as its history grows (PostgreSQL): the reads that
+run for every submission, every poll of the watch and every takedown, which must follow
+the posts concerned, never every post the account ever published.
 
-    python benchmarks/bench_quota.py [--history 0,2000,20000,100000] [--repeat 200]
+- **quota**: a submission's posting-quota read (``postgate.services.quotas``; Mastodon's
+  300 posts in 5 minutes among others), made while ``POST /posts`` holds the audit chain's
+  lock;
+- **watch**: one poll's judgement of the 40 newest posts the platform lists
+  (``watch.judge_post`` for each, then ``watch.published_among``);
+- **takedown**: the takedown preview's read of the account's posts, listed or published
+  in the last hour (``takedown_preview``'s query).
+
+    python benchmarks/bench_history.py [--history 0,2000,20000,100000] [--repeat 100]
         [--database-url URL]
 
 For each size, the account gets that many published posts (one every five minutes back
-from now, written straight into the store), the table is analysed, and the warning is
-computed ``--repeat`` times for a post an hour ahead; prints the median. The store is a
+from now, each with its platform id, written straight into the store), the table is
+analysed, and each read is timed ``--repeat`` times; prints the medians. The store is a
 schema of its own, dropped afterwards.
 """
 
@@ -18,7 +25,8 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,9 +36,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_campaign import DEFAULT_DATABASE, private_runtime  # noqa: E402
 from scenes import _pw  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
+from postgate.platforms.base import RemotePost  # noqa: E402
 from postgate.runtime import Runtime  # noqa: E402
-from postgate.services import quotas  # noqa: E402
+from postgate.services import quotas, takedown_preview, watch  # noqa: E402
+from postgate.services.takedown_scope import Scope  # noqa: E402
 from postgate.services.users import create_user  # noqa: E402
 from postgate.states import PostStatus  # noqa: E402
 from postgate.store.models import Account, Post, User  # noqa: E402
@@ -40,31 +51,57 @@ from postgate.store.types import utcnow  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--history", default="0,2000,20000,100000")
-    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.history.split(","))
-    with private_runtime(args.database_url, "bench-quota-") as rt:
+    with private_runtime(args.database_url, "bench-history-") as rt:
         run(rt, sizes, args.repeat)
 
 
 def run(rt: Runtime, sizes: list[int], repeat: int) -> None:
     account_id, author_id = seed(rt)
     now, written = utcnow(), 0
-    print(f"a Mastodon account's posting quota read, {repeat} times each, PostgreSQL")
+    print(f"one Mastodon account's hot reads, median of {repeat}, PostgreSQL (ms)")
+    print(f"{'published posts':>16} {'quota':>8} {'watch':>8} {'takedown':>9}")
     for size in sizes:
         add_published(rt, account_id, author_id, now, written, size)
         written = size
+        listed = [
+            RemotePost(remote_id=f"remote-{i}", text=f"published {i}", created_at=at, url=None)
+            for i, at in ((i, now - timedelta(minutes=10 + 5 * i)) for i in range(40))
+        ]
         with rt.store.session() as db:
             account = db.get(Account, account_id)
             assert account is not None
-            times = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                quotas.quota_warning(db, account, now + timedelta(hours=1))
-                times.append(time.perf_counter() - started)
-        median = statistics.median(times) * 1000
-        print(f"{size:>8} published posts: median {median:.3f} ms")
+            reads = hot_reads(db, account, listed, now)
+            medians = [_median_ms(read, repeat) for read in reads.values()]
+        print(f"{size:>16} {medians[0]:>8.3f} {medians[1]:>8.3f} {medians[2]:>9.3f}")
+
+
+def hot_reads(
+    db: Session, account: Account, listed: list[RemotePost], now: datetime
+) -> dict[str, Callable[[], object]]:
+    """Each read as the code makes it, for ``account`` whose platform lists ``listed``."""
+    return {
+        "quota": lambda: quotas.quota_warning(db, account, now + timedelta(hours=1)),
+        "watch": lambda: (
+            [watch.judge_post(db, account, remote) for remote in listed],
+            watch.published_among(db, account, {r.remote_id for r in listed}),
+        ),
+        "takedown": lambda: takedown_preview._account_items(
+            db, account, listed, set(), now - timedelta(hours=1), Scope()
+        ),
+    }
+
+
+def _median_ms(read: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        read()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
 
 
 def seed(rt: Runtime) -> tuple[int, int]:
@@ -85,7 +122,9 @@ def seed(rt: Runtime) -> tuple[int, int]:
         return account.id, author
 
 
-def add_published(rt: Runtime, account_id: int, author_id: int, now, start: int, end: int):
+def add_published(
+    rt: Runtime, account_id: int, author_id: int, now: datetime, start: int, end: int
+) -> None:
     """Posts ``start`` to ``end``, published one every five minutes back from ``now``."""
     rows = []
     for i in range(start, end):
@@ -95,6 +134,7 @@ def add_published(rt: Runtime, account_id: int, author_id: int, now, start: int,
                 "account_id": account_id,
                 "author_id": author_id,
                 "text": f"published {i}",
+                "remote_id": f"remote-{i}",
                 "status": PostStatus.PUBLISHED,
                 "content_hash": f"{i:064x}",
                 "links": [],
