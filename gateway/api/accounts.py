@@ -19,7 +19,7 @@ from gateway.context import rt, source_address
 from gateway.reasons import account_change_text
 from postgate import policy
 from postgate.errors import ValidationFailed
-from postgate.services import account_changes, accounts
+from postgate.services import account_changes, account_views, accounts
 from postgate.services.disconnection import resume_posts
 from postgate.store.models import Account
 
@@ -87,7 +87,7 @@ def _change(change: Any) -> dict[str, Any]:
 def list_accounts() -> dict[str, Any]:
     """Every connected account, without its credentials."""
     with rt().store.session() as db:
-        return {"accounts": accounts.accounts_as_shown(db, accounts.list_accounts(db))}
+        return {"accounts": account_views.accounts_as_shown(db, accounts.list_accounts(db))}
 
 
 @bp.operation(
@@ -116,7 +116,7 @@ def add_account(body: NewAccount) -> tuple[dict[str, Any], int]:
             actor=current_user().username,
             source=source_address(),
         )
-        return accounts.account_as_shown(db, account), 201
+        return account_views.account_as_shown(db, account), 201
 
 
 @bp.operation(
@@ -139,7 +139,7 @@ def replace_credentials(name: str, body: NewCredentials) -> dict[str, Any]:
             actor=current_user().username,
             source=source_address(),
         )
-        answer = accounts.account_as_shown(db, account)
+        answer = account_views.account_as_shown(db, account)
     resume_posts(rt(), answer["name"])  # a disconnected account's waiting posts go now
     return answer
 
@@ -165,7 +165,7 @@ def update_account(name: str, body: AccountChanges) -> Any:
         )
         if done.pending is not None:
             return _change(done.pending), 202
-        return accounts.account_as_shown(db, done.account)
+        return account_views.account_as_shown(db, done.account)
 
 
 @bp.operation(

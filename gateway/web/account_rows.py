@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from postgate.services.accounts import accounts_as_shown, list_accounts
+from postgate.services.account_views import accounts_as_shown
+from postgate.services.accounts import list_accounts
 
 
 def accounts_info(db: Session) -> list[dict[str, Any]]:

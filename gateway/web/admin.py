@@ -18,7 +18,8 @@ from gateway.i18n import error_text
 from postgate import policy
 from postgate.errors import PostgateError
 from postgate.services import freezes, rule_edits, rule_forms, rule_versions, users
-from postgate.services.accounts import accounts_as_shown, list_accounts
+from postgate.services.account_views import accounts_as_shown
+from postgate.services.accounts import list_accounts
 from postgate.services.checking import current_ruleset
 
 bp = Blueprint("admin", __name__)

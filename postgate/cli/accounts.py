@@ -8,7 +8,8 @@ import click
 
 from postgate.cli.common import echo_json, read_stdin_secret, runtime
 from postgate.platforms.registry import platform_names
-from postgate.services.accounts import account_as_shown, add_account
+from postgate.services.account_views import account_as_shown
+from postgate.services.accounts import add_account
 
 
 @click.group()

@@ -24,7 +24,7 @@ from postgate.services.credentials import resolve_credentials, verify_credential
 from postgate.services.names import canonical_name
 from postgate.services.server_limits import fetch_server_limits, note_server_limits
 from postgate.states import NEEDS_CREDENTIALS, AccountStatus
-from postgate.store.models import Account, Freeze
+from postgate.store.models import Account
 from rules import WindowError, parse_window
 
 ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -192,8 +192,9 @@ def token_expiry(credentials: dict[str, str]) -> datetime | None:
 
 def account_to_dict(account: Account, *, frozen: bool) -> dict[str, Any]:
     """The public view of an account: never its credentials. ``frozen``: a freeze holds it
-    now (its own or a global one; :func:`accounts_as_shown` reads it). A freeze is kept in
-    its own rows, not in ``status``, which says whether the credentials can be used."""
+    now (its own or a global one; :mod:`postgate.services.account_views` reads it). A
+    freeze is kept in its own rows, not in ``status``, which says whether the credentials
+    can be used."""
     return {
         "name": account.name,
         "platform": account.platform,
@@ -206,22 +207,6 @@ def account_to_dict(account: Account, *, frozen: bool) -> dict[str, Any]:
         "approvals_required": account.approvals_required,
         "has_credentials": bool(account.credentials_enc),
     }
-
-
-def accounts_as_shown(db: Session, found: Sequence[Account]) -> list[dict[str, Any]]:
-    """:func:`account_to_dict` of each account, with whether a freeze holds it now."""
-    held = held_by_freezes(db)
-    return [account_to_dict(a, frozen=None in held or a.id in held) for a in found]
-
-
-def account_as_shown(db: Session, account: Account) -> dict[str, Any]:
-    return accounts_as_shown(db, [account])[0]
-
-
-def held_by_freezes(db: Session) -> set[int | None]:
-    """The ids of the accounts a freeze in force holds; ``None`` among them: a global
-    freeze holds every account."""
-    return set(db.scalars(select(Freeze.account_id).where(Freeze.lifted_at.is_(None))))
 
 
 def list_accounts(db: Session) -> list[Account]:

@@ -36,9 +36,12 @@ MAX_REASON = 2000
 log = logging.getLogger("postgate.freezes")
 
 
+IN_FORCE = Freeze.lifted_at.is_(None)  # what "a freeze in force" means, for every reader
+
+
 def active_freezes(db: Session, account_id: int | None = None) -> list[Freeze]:
     """Freezes in force for ``account_id`` (global ones included); all of them when None."""
-    query = select(Freeze).where(Freeze.lifted_at.is_(None))
+    query = select(Freeze).where(IN_FORCE)
     if account_id is not None:
         query = query.where(or_(Freeze.account_id.is_(None), Freeze.account_id == account_id))
     return list(db.scalars(query.order_by(Freeze.id)))
@@ -46,6 +49,12 @@ def active_freezes(db: Session, account_id: int | None = None) -> list[Freeze]:
 
 def is_frozen(db: Session, account_id: int) -> bool:
     return bool(active_freezes(db, account_id))
+
+
+def held_accounts(db: Session) -> set[int | None]:
+    """The ids of the accounts a freeze in force holds; ``None`` among them: a global
+    freeze holds every account."""
+    return set(db.scalars(select(Freeze.account_id).where(IN_FORCE)))
 
 
 def freeze_blocks(db: Session, post: Post) -> str | None:
