@@ -14,7 +14,8 @@ the posts concerned, never every post the account ever published.
         [--database-url URL]
 
 For each size, the account gets that many published posts (one every five minutes back
-from now, each with its platform id, written straight into the store), the table is
+from now, each with its platform id, written straight into the store by
+``tests.post_rows.add_posts``), the table is
 analysed, and each read is timed ``--repeat`` times; prints the medians. The store is a
 schema of its own, dropped afterwards.
 """
@@ -35,7 +36,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_campaign import DEFAULT_DATABASE, private_runtime  # noqa: E402
 from scenes import _pw  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from postgate.platforms.base import RemotePost  # noqa: E402
@@ -44,8 +44,11 @@ from postgate.services import quotas, takedown_preview, watch  # noqa: E402
 from postgate.services.takedown_scope import Scope  # noqa: E402
 from postgate.services.users import create_user  # noqa: E402
 from postgate.states import PostStatus  # noqa: E402
-from postgate.store.models import Account, Post, User  # noqa: E402
+from postgate.store.models import Account  # noqa: E402
 from postgate.store.types import utcnow  # noqa: E402
+from tests.post_rows import add_posts, analyze_posts  # noqa: E402
+
+AUTHOR, ACCOUNT = "bench-author", "bench-masto"
 
 
 def main() -> None:
@@ -60,15 +63,26 @@ def main() -> None:
 
 
 def run(rt: Runtime, sizes: list[int], repeat: int) -> None:
-    account_id, author_id = seed(rt)
+    account_id = seed(rt)
     now, written = utcnow(), 0
     print(f"one Mastodon account's hot reads, median of {repeat}, PostgreSQL (ms)")
     print(f"{'published posts':>16} {'quota':>8} {'watch':>8} {'takedown':>9}")
     for size in sizes:
-        add_published(rt, account_id, author_id, now, written, size)
+        add_posts(
+            rt,
+            size - written,
+            authors=[AUTHOR],
+            accounts=[ACCOUNT],
+            start=now - timedelta(minutes=10 + 5 * written),
+            step=-timedelta(minutes=5),
+            statuses=(PostStatus.PUBLISHED,),
+            number_from=written,
+            went_out=True,
+        )
+        analyze_posts(rt)
         written = size
         listed = [
-            RemotePost(remote_id=f"remote-{i}", text=f"published {i}", created_at=at, url=None)
+            RemotePost(remote_id=f"remote-{i}", text=f"post number {i}", created_at=at, url=None)
             for i, at in ((i, now - timedelta(minutes=10 + 5 * i)) for i in range(40))
         ]
         with rt.store.session() as db:
@@ -104,11 +118,12 @@ def _median_ms(read: Callable[[], object], repeat: int) -> float:
     return statistics.median(times) * 1000
 
 
-def seed(rt: Runtime) -> tuple[int, int]:
+def seed(rt: Runtime) -> int:
+    """The author of the posts and the Mastodon account they are on; the account's id."""
     with rt.store.transaction() as db:
-        create_user(rt, db, "bench-author", ["author"], password=_pw(), actor="bench")
+        create_user(rt, db, AUTHOR, ["author"], password=_pw(), actor="bench")
         account = Account(
-            name="bench-masto",
+            name=ACCOUNT,
             platform="mastodon",
             base_url="https://mastodon.example",
             credentials_enc=rt.vault.encrypt_json({"token": "t"}),
@@ -117,40 +132,7 @@ def seed(rt: Runtime) -> tuple[int, int]:
         )
         db.add(account)
         db.flush()
-        author = db.scalar(select(User.id).where(User.username == "bench-author"))
-        assert author is not None
-        return account.id, author
-
-
-def add_published(
-    rt: Runtime, account_id: int, author_id: int, now: datetime, start: int, end: int
-) -> None:
-    """Posts ``start`` to ``end``, published one every five minutes back from ``now``."""
-    rows = []
-    for i in range(start, end):
-        at = now - timedelta(minutes=10 + 5 * i)
-        rows.append(
-            {
-                "account_id": account_id,
-                "author_id": author_id,
-                "text": f"published {i}",
-                "remote_id": f"remote-{i}",
-                "status": PostStatus.PUBLISHED,
-                "content_hash": f"{i:064x}",
-                "links": [],
-                "media": [],
-                "findings": [],
-                "published_at": at,
-                "created_at": at,
-                "updated_at": at,
-            }
-        )
-    with rt.store.transaction() as db:
-        for first in range(0, len(rows), 5000):
-            db.execute(insert(Post), rows[first : first + 5000])
-    with rt.store.engine.connect() as connection:
-        connection.execute(text("ANALYZE posts"))
-        connection.commit()
+        return account.id
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
+
+from postgate.states import PostStatus
+from tests.post_rows import add_posts, analyze_posts
 
 
 def plan(db: Session, statement: Any, params: dict[str, Any]) -> str:
@@ -51,34 +54,18 @@ def plans_of_reads(db: Session, call: Callable[[], Any]) -> list[tuple[str, str]
     return found
 
 
-def history(rt: Any, account: str, count: int) -> None:
-    """``count`` published posts of ``account`` (by its first user), one an hour back from
-    2030, each with its platform id; then the store's statistics are brought up to date, so
-    that its planner chooses as it would for an account in use, not for an empty table."""
-    from postgate.states import PostStatus
-    from postgate.store.models import Account, Post, User
-
-    start = datetime(2030, 1, 1, tzinfo=UTC)
-    with rt.store.transaction() as db:
-        account_id = db.scalar(select(Account.id).where(Account.name == account))
-        author_id = db.scalar(select(User.id).order_by(User.id).limit(1))
-        rows = [
-            {
-                "account_id": account_id,
-                "author_id": author_id,
-                "text": f"published {i}",
-                "status": PostStatus.PUBLISHED,
-                "content_hash": f"{i:064x}",
-                "links": [],
-                "media": [],
-                "findings": [],
-                "remote_id": f"history-{i}",
-                "published_at": start - timedelta(hours=i),
-                "created_at": start - timedelta(hours=i),
-            }
-            for i in range(count)
-        ]
-        db.execute(insert(Post), rows)
-    with rt.store.engine.connect() as connection:
-        connection.execute(text("ANALYZE posts"))
-        connection.commit()
+def history(rt: Any, account: str, author: str, count: int) -> None:
+    """``count`` published posts of ``account`` by ``author``, one an hour back from 2030,
+    each with its platform id; then the store's statistics are brought up to date, so that
+    its planner chooses as it would for an account in use, not for an empty table."""
+    add_posts(
+        rt,
+        count,
+        authors=[author],
+        accounts=[account],
+        start=datetime(2030, 1, 1, tzinfo=UTC),
+        step=-timedelta(hours=1),
+        statuses=(PostStatus.PUBLISHED,),
+        went_out=True,
+    )
+    analyze_posts(rt)

@@ -26,7 +26,7 @@ def _listed(n: int) -> list[RemotePost]:
 def test_the_watch_finds_a_listed_post_by_its_platform_id_through_the_index(rt) -> None:
     make_account(rt, "masto", platform="mastodon", base_url="https://m.example")
     people(rt, ana=("author",))
-    history(rt, "masto", 3000)
+    history(rt, "masto", "ana", 3000)
     with rt.store.transaction() as db:
         account = db.query(Account).one()
         remote = _listed(1)[0]

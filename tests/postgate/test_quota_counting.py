@@ -104,7 +104,7 @@ def test_the_published_posts_are_read_by_a_range_of_their_index(rt) -> None:
     a history, and the store's statistics know it, as a store in use would."""
     make_account(rt, "masto", platform="mastodon", base_url="https://m.example")
     people(rt, ana=("author",))
-    history(rt, "masto", 3000)
+    history(rt, "masto", "ana", 3000)
     params = {"account": 1, "after": NOON - MINUTE, "before": NOON + MINUTE, "exclude": -1}
     with rt.store.transaction() as db:
         found = plan(db, quotas._COUNTED_TIMES, params)
