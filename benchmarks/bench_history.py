@@ -82,8 +82,13 @@ def run(rt: Runtime, sizes: list[int], repeat: int) -> None:
         analyze_posts(rt)
         written = size
         listed = [
-            RemotePost(remote_id=f"remote-{i}", text=f"post number {i}", created_at=at, url=None)
-            for i, at in ((i, now - timedelta(minutes=10 + 5 * i)) for i in range(40))
+            RemotePost(
+                remote_id=f"remote-{i}",
+                text=f"post number {i}",
+                created_at=now - timedelta(minutes=10 + 5 * i),
+                url=None,
+            )
+            for i in range(40)
         ]
         with rt.store.session() as db:
             account = db.get(Account, account_id)

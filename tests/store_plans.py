@@ -18,14 +18,10 @@ def plan(db: Session, statement: Any, params: dict[str, Any]) -> str:
     """The store's own plan for ``statement``, as it would run it with ``params``."""
     connection = db.connection()
     compiled = statement.compile(dialect=connection.dialect)
-    values = {**compiled.params, **params}
-    if connection.dialect.name == "postgresql":
-        db.execute(text("SET LOCAL enable_seqscan = off"))  # a small table is read whole
-        rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", values).all()
-    else:
-        ordered = tuple(values[name] for name in compiled.positiontup or ())
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", ordered).all()
-    return "\n".join(str(row[-1]) for row in rows)
+    values: Any = {**compiled.params, **params}
+    if connection.dialect.name != "postgresql":  # SQLite's parameters are positional
+        values = tuple(values[name] for name in compiled.positiontup or ())
+    return _explained(db, [(str(compiled), values)])[0]
 
 
 def plans_of_reads(db: Session, call: Callable[[], Any]) -> list[tuple[str, str]]:
@@ -43,6 +39,12 @@ def plans_of_reads(db: Session, call: Callable[[], Any]) -> list[tuple[str, str]
         call()
     finally:
         event.remove(connection, "before_cursor_execute", keep)
+    return list(zip((statement for statement, _ in sent), _explained(db, sent), strict=True))
+
+
+def _explained(db: Session, sent: list[tuple[str, Any]]) -> list[str]:
+    """The plan of each (statement, parameters) as the driver takes them."""
+    connection = db.connection()
     postgres = connection.dialect.name == "postgresql"
     if postgres:
         db.execute(text("SET LOCAL enable_seqscan = off"))  # a small table is read whole
@@ -50,7 +52,7 @@ def plans_of_reads(db: Session, call: Callable[[], Any]) -> list[tuple[str, str]
     found = []
     for statement, parameters in sent:
         cursor.execute(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters)
-        found.append((statement, "\n".join(str(row[-1]) for row in cursor.fetchall())))
+        found.append("\n".join(str(row[-1]) for row in cursor.fetchall()))
     return found
 
 
