@@ -46,6 +46,7 @@ from postgate.services.users import create_user  # noqa: E402
 from postgate.states import PostStatus  # noqa: E402
 from postgate.store.models import Account  # noqa: E402
 from postgate.store.types import utcnow  # noqa: E402
+from tests.helpers import make_account  # noqa: E402
 from tests.post_rows import add_posts, analyze_posts  # noqa: E402
 
 AUTHOR, ACCOUNT = "bench-author", "bench-masto"
@@ -127,17 +128,9 @@ def seed(rt: Runtime) -> int:
     """The author of the posts and the Mastodon account they are on; the account's id."""
     with rt.store.transaction() as db:
         create_user(rt, db, AUTHOR, ["author"], password=_pw(), actor="bench")
-        account = Account(
-            name=ACCOUNT,
-            platform="mastodon",
-            base_url="https://mastodon.example",
-            credentials_enc=rt.vault.encrypt_json({"token": "t"}),
-            windows=[],
-            blackout_dates=[],
-        )
-        db.add(account)
-        db.flush()
-        return account.id
+    return make_account(
+        rt, ACCOUNT, platform="mastodon", base_url="https://mastodon.example", token="t"
+    )
 
 
 if __name__ == "__main__":
