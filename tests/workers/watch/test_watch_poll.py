@@ -149,3 +149,24 @@ def test_what_postgates_own_takedown_deletes_or_rewrites_is_not_an_alert(
     attacker.edit(posts[1].remote_id, "holding text")
     read(watch_rt, account_id)
     assert alerts(watch_rt) == []
+
+
+def test_a_reading_tracks_as_live_only_postgates_posts_still_published(
+    watch_rt, account_id, attacker, publish
+):
+    """The posts a reading keeps as Postgate's live ones (whose disappearance is a deletion
+    alert) are those the store holds as published: not one Postgate took down that the
+    platform still lists, nor an attacker's."""
+    from postgate.states import PostStatus
+    from postgate.store.models import Post, WatchState
+
+    kept, taken_down = (publish(text) for text in REWRITTEN[:2])
+    made = attacker.post("attacker")
+    with watch_rt.store.transaction() as db:
+        db.get(Post, taken_down.id).status = PostStatus.DELETED
+    read(watch_rt, account_id)
+    with watch_rt.store.session() as db:
+        state = db.get(WatchState, account_id)
+        live = set(state.ours_live or {})
+    assert live == {kept.remote_id}
+    assert taken_down.remote_id not in live and made["id"] not in live
