@@ -6,7 +6,9 @@
 Each repetition submits ``--posts`` posts through Flask's test client, one thread, and prints
 the process's CPU time per submission (``time.process_time()``: Python and the driver, not
 PostgreSQL's), the PostgreSQL backend's CPU per submission (read from ``/proc`` when the
-server runs on this machine) and SQL statements per submission. The first submissions of
+server runs on this machine), SQL statements per submission, and how long each transaction
+held the audit chain's tip (from the statement that takes it to the end of the COMMIT:
+every writer of every process waits meanwhile). The first submissions of
 the process (one-time set-up) are not counted. ``--profile FILE`` writes a cProfile of one
 more repetition, on the CPU clock, for ``python -m pstats``.
 
@@ -37,6 +39,7 @@ from cpu_window import CpuWindow  # noqa: E402
 from flask import Flask  # noqa: E402
 from scenes import _pw  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from gateway import create_app  # noqa: E402
 from postgate.runtime import Runtime  # noqa: E402
@@ -65,6 +68,7 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
     app = create_app({"TESTING": True}, settings=rt.settings)
     client = app.test_client()
     statements = count_statements(app)
+    holds = chain_lock_holds(app)
     backend = backend_pid(app)
     counter = iter(range(10**9))
 
@@ -85,9 +89,13 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
         f"{args.posts} submissions a repetition, {args.reviewers} reviewers, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"{'python ms':>10} {'postgres ms':>12} {'statements':>11} {'wall ms':>9}  host")
+    print(
+        f"{'python ms':>10} {'postgres ms':>12} {'statements':>11} {'wall ms':>9} "
+        f"{'lock p50':>9} {'lock p90':>9}  host"
+    )
     rows = []
     for _ in range(args.repeat):
+        holds.clear()
         before = (time.process_time(), backend_cpu(backend), statements(), time.perf_counter())
         with CpuWindow() as window:
             for _ in range(args.posts):
@@ -97,14 +105,18 @@ def run(rt: Runtime, args: argparse.Namespace) -> None:
         row[0] *= 1000
         row[1] *= 1000
         row[3] *= 1000
+        deciles = statistics.quantiles(holds, n=10)
+        row += [deciles[4] * 1000, deciles[8] * 1000]
         rows.append(row)
         print(
-            f"{row[0]:>10.2f} {row[1]:>12.2f} {row[2]:>11.1f} {row[3]:>9.2f}  {window.describe()}"
+            f"{row[0]:>10.2f} {row[1]:>12.2f} {row[2]:>11.1f} {row[3]:>9.2f} "
+            f"{row[4]:>9.2f} {row[5]:>9.2f}  {window.describe()}"
         )
     medians = [statistics.median(column) for column in zip(*rows, strict=True)]
     print(
         f"median: {medians[0]:.2f} ms Python CPU, {medians[1]:.2f} ms PostgreSQL CPU, "
-        f"{medians[2]:.1f} statements, {medians[3]:.2f} ms wall per submission"
+        f"{medians[2]:.1f} statements, {medians[3]:.2f} ms wall per submission; "
+        f"the audit chain's tip held {medians[4]:.2f} ms (p90 {medians[5]:.2f} ms)"
     )
     if args.profile is not None:
         profiler = cProfile.Profile(time.process_time)
@@ -144,6 +156,28 @@ def count_statements(app: Flask) -> Callable[[], int]:
 
         event.listen(rt().store.engine, "before_cursor_execute", note)
     return lambda: sent[0]
+
+
+def chain_lock_holds(app: Flask) -> list[float]:
+    """Seconds each transaction held the audit chain's tip: from the statement that takes it
+    to the end of its COMMIT (appended as they happen; the caller clears it)."""
+    holds: list[float] = []
+    taken: list[float] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE audit_head SET seq="):
+            taken.append(time.perf_counter())
+
+    def committed(_session: Session) -> None:
+        if taken:
+            holds.append(time.perf_counter() - taken.pop())
+
+    with app.app_context():
+        from gateway.context import rt
+
+        event.listen(rt().store.engine, "before_cursor_execute", note)
+    event.listen(Session, "after_commit", committed)
+    return holds
 
 
 def backend_pid(app: Flask) -> int | None:

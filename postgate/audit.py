@@ -2,8 +2,9 @@
 
 Each entry's hash is ``HMAC-SHA256(audit key, canonical JSON of the entry + previous hash)``.
 The key lives outside the database, so whoever can write to the database alone cannot forge
-a consistent chain. Appenders first update the single ``audit_head`` row, which takes a row
-lock (PostgreSQL) or the write lock (SQLite), so two processes never link to the same tip.
+a consistent chain. An entry is linked as its action commits (:mod:`postgate.audit_commit`):
+the linker updates the single ``audit_head`` row first, which takes a row lock (PostgreSQL)
+or holds the write lock (SQLite), so two processes never link to the same tip.
 
 A chain alone cannot show that its newest entries were cut off: what is left still links.
 So the head is signed too (``sig`` = HMAC of its sequence number and hash, in a domain of
@@ -186,34 +187,31 @@ def ensure_head(session: Session, key: bytes) -> None:
 
 _HEAD = cast(Table, AuditHead.__table__)
 _ENTRIES = cast(Table, AuditEntry.__table__)
-_ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)
-# Core statements, compiled once and cached: no identity map, no unit of work for the row
-# every audited action writes. Taking the tip is the first statement, and its row lock (the
-# write lock on SQLite) is held until the action commits.
+ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)
+# Core statements, compiled once and cached: no identity map, no unit of work for the rows
+# every audited action writes. Taking the tip locks its row (PostgreSQL; SQLite's writers
+# hold the write lock from BEGIN) until the action commits: it is the transaction's last
+# statement but two (:mod:`postgate.audit_commit`).
 _TAKE_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == 1)
-    .values(seq=_HEAD.c.seq + 1)
+    .values(seq=_HEAD.c.seq + bindparam("count"))
     .returning(_HEAD.c.seq, _HEAD.c.hash)
 )
-_MOVE_HEAD = (
+MOVE_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == 1)
     .values(hash=bindparam("head_hash"), sig=bindparam("head_sig"))
 )
 # Parameters named apart from every column: an execution parameter named like a column of
 # either table would be taken as a value for that column in both statements.
-_INSERT_ENTRY = insert(_ENTRIES).values(
-    {name: bindparam(f"entry_{name}") for name in _ENTRY_COLUMNS}
-)
-# PostgreSQL runs a data-modifying ``WITH`` once, whether or not the statement reads it: the
-# entry and the head's new tip go in one round trip.
-_INSERT_ENTRY_MOVING_HEAD = _INSERT_ENTRY.add_cte(_MOVE_HEAD.returning(_HEAD.c.id).cte("head"))
+INSERT_ENTRY = insert(_ENTRIES).values({name: bindparam(f"entry_{name}") for name in ENTRY_COLUMNS})
+# PostgreSQL runs a data-modifying ``WITH`` once, whether or not the statement reads it: an
+# entry and the head's new tip in one statement.
+INSERT_ENTRY_MOVING_HEAD = INSERT_ENTRY.add_cte(MOVE_HEAD.returning(_HEAD.c.id).cte("head"))
 
 
-def record_event(
-    session: Session,
-    key: bytes,
+def new_entry(
     action: Event | str,
     *,
     actor: str,
@@ -223,14 +221,11 @@ def record_event(
     result: str = "ok",
     at: datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction; it commits or rolls back with the action.
+    """An entry not yet in the chain (no ``seq``, no hashes): :func:`link` places it.
 
-    The entry returned is not in the session (it was written by a Core statement): read
-    its fields, do not change it.
-
-    The entry is made before the chain's tip is taken: from that statement to the commit,
-    every other writer of every process waits, so only the link is made under the lock."""
-    entry = AuditEntry(
+    It is not in any session (it is written by Core statements): read its fields, do not
+    change them."""
+    return AuditEntry(
         at=at or utcnow(),
         actor=(actor or "-")[:64],
         action=str(action),
@@ -239,16 +234,32 @@ def record_event(
         source=(source or "")[:64],
         result=result,
     )
-    entry.seq, entry.prev_hash = session.execute(_TAKE_HEAD).one()
-    entry.hash = entry_hash(key, entry)
-    row = {f"entry_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS}
-    head = {"head_hash": entry.hash, "head_sig": head_signature(key, entry.seq, entry.hash)}
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_INSERT_ENTRY_MOVING_HEAD, {**row, **head})
-    else:
-        session.execute(_INSERT_ENTRY, row)
-        session.execute(_MOVE_HEAD, head)
-    return entry
+
+
+@dataclass(frozen=True)
+class Links:
+    """What :func:`link` made: the entries' rows, as :data:`INSERT_ENTRY`'s parameters, and
+    the head's new tip and signature, as :data:`MOVE_HEAD`'s."""
+
+    rows: list[dict[str, Any]]
+    head: dict[str, str]
+
+
+def link(session: Session, key: bytes, entries: list[AuditEntry]) -> Links:
+    """Take the chain's tip for ``entries`` (one statement, whatever their number) and link
+    them after it, in order: each gets its ``seq``, ``prev_hash`` and ``hash``.
+
+    The tip stays locked until the transaction ends: the caller writes the rows and the head
+    in the same transaction, at once (:mod:`postgate.audit_commit` sends them with the
+    COMMIT)."""
+    last_seq, prev_hash = session.execute(_TAKE_HEAD, {"count": len(entries)}).one()
+    rows = []
+    for seq, entry in enumerate(entries, start=last_seq - len(entries) + 1):
+        entry.seq, entry.prev_hash = seq, prev_hash
+        entry.hash = prev_hash = entry_hash(key, entry)
+        rows.append({f"entry_{name}": getattr(entry, name) for name in ENTRY_COLUMNS})
+    head = {"head_hash": prev_hash, "head_sig": head_signature(key, last_seq, prev_hash)}
+    return Links(rows, head)
 
 
 @dataclass(frozen=True)

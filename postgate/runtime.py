@@ -17,7 +17,7 @@ from typing import Any
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from postgate import audit, audit_checkpoint
+from postgate import audit, audit_checkpoint, audit_commit
 from postgate.notifications import router
 from postgate.settings import Settings, load_settings
 from postgate.store.db import Store, call_after_commit, get_store
@@ -71,10 +71,12 @@ class Runtime:
         return self.settings.redis_prefix + ":".join(str(p) for p in parts)
 
     def audit(self, db: Session, action: audit.Event | str, **fields: Any) -> None:
-        """Append an entry in ``db``'s transaction, with the notifications it calls for
+        """Append an entry in ``db``'s transaction, linked into the chain as it commits
+        (:mod:`postgate.audit_commit`), with the notifications it calls for
         (:mod:`postgate.notifications.router`); a freeze or takedown is checkpointed outside
         the store as soon as it commits."""
-        entry = audit.record_event(db, self.audit_key, action, **fields)
+        entry = audit.new_entry(action, **fields)
+        audit_commit.stage(db, self.audit_key, entry)
         router.route(self, db, entry)
         if action in audit.CHECKPOINT_EVENTS:
             call_after_commit(

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from postgate import queue
+from postgate import audit_commit, queue
 from postgate.notifications import recipients as who
 from postgate.notifications.kinds import Audience, Kind
 from postgate.states import OutboxStatus, PostStatus
@@ -108,22 +108,26 @@ def route(rt: Runtime, db: Session, entry: AuditEntry) -> None:
 
 def deliver(rt: Runtime, db: Session, routed: Routed, entry: AuditEntry | None) -> None:
     """Write ``routed`` for its people (skipping the one who acted) and channels."""
-    seq = entry.seq if entry else None
     actor = entry.actor if entry else ""
     smtp = bool(rt.settings.notify_smtp_url)
     for user in routed.users:
         if user.disabled or (routed.skip_actor and user.username == actor):
             continue
-        db.add(Notification(user_id=user.id, kind=routed.kind, params=routed.params, audit_seq=seq))
+        _in_app(db, entry, Notification(user_id=user.id, kind=routed.kind, params=routed.params))
         language = who.language_of(db, user.id, rt.settings.notify_language)
         for channel in who.personal_channels(db, user.id, smtp):
-            _outbox(rt, db, channel, routed, language, seq, user.id)
+            _outbox(rt, db, channel, routed, language, entry, user.id)
     shared = who.organisation_channels(db, routed.audience) if routed.organisation else []
     for channel in shared:
-        _outbox(rt, db, channel, routed, rt.settings.notify_language, seq, None)
+        _outbox(rt, db, channel, routed, rt.settings.notify_language, entry, None)
     if routed.env:
         for channel in who.env_channels(rt.settings.notify_urls):
-            _outbox(rt, db, channel, routed, rt.settings.notify_language, seq, None)
+            _outbox(rt, db, channel, routed, rt.settings.notify_language, entry, None)
+
+
+def _in_app(db: Session, entry: AuditEntry | None, row: Notification) -> None:
+    db.add(row)
+    audit_commit.follow(db, entry, row)
 
 
 def _outbox(
@@ -132,7 +136,7 @@ def _outbox(
     channel: str,
     routed: Routed,
     language: str,
-    seq: int | None,
+    entry: AuditEntry | None,
     user_id: int | None,
     due: Any = None,
 ) -> OutboxMessage:
@@ -142,10 +146,10 @@ def _outbox(
         kind=str(routed.kind),
         params=routed.params,
         language=language,
-        audit_seq=seq,
         due_at=due or utcnow(),
     )
     db.add(row)
+    audit_commit.follow(db, entry, row)
     db.flush()
     _kick(rt, db).rows.append((row.id, row.attempts, row.due_at))
     return row
@@ -174,17 +178,13 @@ def _review_requested(rt: Runtime, db: Session, entry: AuditEntry) -> None:
     people = who.reviewer_ids(db, besides=post.author_id)
     smtp = bool(rt.settings.notify_smtp_url)
     for user_id in people:
-        db.add(
-            Notification(
-                user_id=user_id, kind=Kind.REVIEW_PENDING, params=params, audit_seq=entry.seq
-            )
-        )
+        _in_app(db, entry, Notification(user_id=user_id, kind=Kind.REVIEW_PENDING, params=params))
         language = who.language_of(db, user_id, rt.settings.notify_language)
         for channel in who.personal_channels(db, user_id, smtp):
             _digest(rt, db, channel, user_id, language)
     for channel in who.organisation_channels(db, Audience.REVIEWS):
         _digest(rt, db, channel, None, rt.settings.notify_language)
-    _reminders(rt, db, post, people, entry.seq)
+    _reminders(rt, db, post, people, entry)
 
 
 def _digest(rt: Runtime, db: Session, channel: str, user_id: int | None, language: str) -> None:
@@ -210,7 +210,7 @@ def _digest(rt: Runtime, db: Session, channel: str, user_id: int | None, languag
     _outbox(rt, db, channel, routed, language, None, user_id, due)
 
 
-def _reminders(rt: Runtime, db: Session, post: Post, people: list[int], seq: int) -> None:
+def _reminders(rt: Runtime, db: Session, post: Post, people: list[int], entry: AuditEntry) -> None:
     if post.scheduled_at is None or rt.settings.review_reminder_minutes == 0:
         return
     now = utcnow()
@@ -229,9 +229,9 @@ def _reminders(rt: Runtime, db: Session, post: Post, people: list[int], seq: int
     for user_id in people:
         language = who.language_of(db, user_id, rt.settings.notify_language)
         for channel in [f"inapp:{user_id}", *who.personal_channels(db, user_id, smtp)]:
-            _outbox(rt, db, channel, routed, language, seq, user_id, due)
+            _outbox(rt, db, channel, routed, language, entry, user_id, due)
     for channel in who.organisation_channels(db, Audience.REVIEWS):
-        _outbox(rt, db, channel, routed, rt.settings.notify_language, seq, None, due)
+        _outbox(rt, db, channel, routed, rt.settings.notify_language, entry, None, due)
 
 
 # Authors.

@@ -51,5 +51,6 @@ def test_a_person_without_a_zone_reads_the_organisations(rt, actors) -> None:
             set_timezone(rt, db, rita, "Moon/Tranquility")
         assert refused.value.field == "timezone"
         assert set_timezone(rt, db, rita, "  ") == "UTC"  # empty: the organisation's again
+    with rt.store.session() as db:  # entries are written as their transaction commits
         changes = db.scalars(select(AuditEntry).where(AuditEntry.action == "user:timezone"))
         assert [e.details["to"] for e in changes] == ["America/Sao_Paulo", None]
