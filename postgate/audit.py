@@ -187,11 +187,11 @@ def ensure_head(session: Session, key: bytes) -> None:
 
 _HEAD = cast(Table, AuditHead.__table__)
 _ENTRIES = cast(Table, AuditEntry.__table__)
-ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)
+_ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)
 # Core statements, compiled once and cached: no identity map, no unit of work for the rows
 # every audited action writes. Taking the tip locks its row (PostgreSQL; SQLite's writers
-# hold the write lock from BEGIN) until the action commits: it is the transaction's last
-# statement but two (:mod:`postgate.audit_commit`).
+# hold the write lock from BEGIN) until the action commits; it is taken as the action
+# commits, after the action's own writes (:mod:`postgate.audit_commit`).
 _TAKE_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == 1)
@@ -205,7 +205,9 @@ MOVE_HEAD = (
 )
 # Parameters named apart from every column: an execution parameter named like a column of
 # either table would be taken as a value for that column in both statements.
-INSERT_ENTRY = insert(_ENTRIES).values({name: bindparam(f"entry_{name}") for name in ENTRY_COLUMNS})
+INSERT_ENTRY = insert(_ENTRIES).values(
+    {name: bindparam(f"entry_{name}") for name in _ENTRY_COLUMNS}
+)
 # PostgreSQL runs a data-modifying ``WITH`` once, whether or not the statement reads it: an
 # entry and the head's new tip in one statement.
 INSERT_ENTRY_MOVING_HEAD = INSERT_ENTRY.add_cte(MOVE_HEAD.returning(_HEAD.c.id).cte("head"))
@@ -257,7 +259,7 @@ def link(session: Session, key: bytes, entries: list[AuditEntry]) -> Links:
     for seq, entry in enumerate(entries, start=last_seq - len(entries) + 1):
         entry.seq, entry.prev_hash = seq, prev_hash
         entry.hash = prev_hash = entry_hash(key, entry)
-        rows.append({f"entry_{name}": getattr(entry, name) for name in ENTRY_COLUMNS})
+        rows.append({f"entry_{name}": getattr(entry, name) for name in _ENTRY_COLUMNS})
     head = {"head_hash": prev_hash, "head_sig": head_signature(key, last_seq, prev_hash)}
     return Links(rows, head)
 

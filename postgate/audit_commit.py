@@ -113,17 +113,10 @@ def stage(db: Session, key: bytes, entry: AuditEntry) -> None:
 def follow(db: Session, entry: AuditEntry | None, row: Follower) -> None:
     """Give ``row`` (added to ``db``) the number of ``entry`` (staged in ``db``) once it has
     one. A row of no entry keeps none."""
-    if entry is None:
-        return
     linker = db.info.get(AT_COMMIT, {}).get(_LINKER)
-    if isinstance(linker, _Linker) and any(staged is entry for staged in linker.entries):
+    if entry is not None and isinstance(linker, _Linker):
         linker.followers.append((entry, row))
-    else:
-        row.audit_seq = entry.seq
 
 
 def _linker(db: Session, key: bytes) -> _Linker:
-    call_at_commit(db, _LINKER, _Linker(db, key))
-    linker = db.info[AT_COMMIT][_LINKER]
-    assert isinstance(linker, _Linker)
-    return linker
+    return call_at_commit(db, _LINKER, _Linker(db, key))

@@ -34,7 +34,7 @@ from postgate import audit_commit, queue
 from postgate.notifications import recipients as who
 from postgate.notifications.kinds import Audience, Kind
 from postgate.states import OutboxStatus, PostStatus
-from postgate.store.db import AFTER_COMMIT, call_after_commit
+from postgate.store.db import call_after_commit
 from postgate.store.models import AuditEntry, Notification, OutboxMessage, Post, User
 from postgate.store.types import utcnow
 
@@ -156,10 +156,7 @@ def _outbox(
 
 
 def _kick(rt: Runtime, db: Session) -> _Kick:
-    call_after_commit(db, KICK, _Kick(rt))
-    kick = db.info[AFTER_COMMIT][KICK]
-    assert isinstance(kick, _Kick)
-    return kick
+    return call_after_commit(db, KICK, _Kick(rt))
 
 
 # Reviews: in-app at once, batched on channels, and a reminder before the scheduled time.

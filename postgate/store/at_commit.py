@@ -12,23 +12,26 @@ factory: work staged here must never be dropped because a session came from else
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from sqlalchemy import Executable, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
+
+from postgate.store.db import Callback
 
 AT_COMMIT = "postgate_at_commit"
 
 Write = tuple[Executable, Sequence[dict[str, Any]] | dict[str, Any]]
 
 
-def call_at_commit(session: Session, key: str, callback: Callable[[], None]) -> None:
+def call_at_commit(session: Session, key: str, callback: Callback) -> Callback:
     """Run ``callback`` as ``session``'s transaction commits, after its last flush; it may end
-    the transaction itself (:func:`write_and_commit`). A second callback under the same
-    ``key`` in one transaction is dropped; none runs if the transaction rolls back."""
-    session.info.setdefault(AT_COMMIT, {}).setdefault(key, callback)
+    the transaction itself (:func:`write_and_commit`). None runs if the transaction rolls
+    back. As with :func:`~postgate.store.db.call_after_commit`, a second callback under the
+    same ``key`` in one transaction is dropped and the first returned."""
+    return cast(Callback, session.info.setdefault(AT_COMMIT, {}).setdefault(key, callback))
 
 
 def write_and_commit(session: Session, writes: Sequence[Write]) -> None:

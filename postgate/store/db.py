@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
@@ -87,10 +87,14 @@ def is_writable(session: Session) -> bool:
     return bool(session.info.get(WRITABLE))
 
 
-def call_after_commit(session: Session, key: str, callback: Callable[[], None]) -> None:
+Callback = TypeVar("Callback", bound=Callable[[], None])
+
+
+def call_after_commit(session: Session, key: str, callback: Callback) -> Callback:
     """Run ``callback`` once ``session``'s transaction has committed (never if it rolls
-    back); a second callback under the same ``key`` in one transaction is dropped."""
-    session.info.setdefault(AFTER_COMMIT, {}).setdefault(key, callback)
+    back); a second callback under the same ``key`` in one transaction is dropped and the
+    first returned, so that a caller can gather the transaction's work into it."""
+    return cast(Callback, session.info.setdefault(AFTER_COMMIT, {}).setdefault(key, callback))
 
 
 def _run_after_commit(session: Session) -> None:
