@@ -289,6 +289,15 @@ def rt(env: dict[str, str]):
 
 
 @pytest.fixture
+def pg_rt(rt):
+    """``rt``, for what only PostgreSQL does (its pool, its row locks, psycopg's pipeline):
+    skipped, saying so, in the SQLite pass."""
+    if rt.store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's own behaviour; this pass runs SQLite")
+    return rt
+
+
+@pytest.fixture
 def any_rt(tmp_path: Path, any_database_url: str, redis_url: str, redis: Redis):
     runtime = _runtime(make_env(tmp_path, any_database_url, redis_url))
     yield runtime

@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from sqlalchemy import event
 
 from postgate import otp
 from sandbox.switches import Realism
@@ -66,6 +68,21 @@ def http_answer(url: str) -> httpx.Response | None:
     except httpx.HTTPError:
         return None
     return response if response.status_code < 500 else None
+
+
+@contextmanager
+def sent_statements(rt: Any) -> Iterator[list[str]]:
+    """The SQL statements ``rt``'s store sends while the block runs, in order, as sent."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(rt.store.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(rt.store.engine, "before_cursor_execute", note)
 
 
 def start_postgate(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -9,9 +9,8 @@ order they were made in, and the rows that name an entry (notifications) get its
 
 from __future__ import annotations
 
-import contextlib
+import multiprocessing
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, event, exc, select, text
@@ -19,22 +18,21 @@ from sqlalchemy import create_engine, event, exc, select, text
 from gateway.outages import is_outage
 from postgate import audit
 from postgate.notifications.kinds import Kind
+from postgate.runtime import Runtime
 from postgate.services.posts import submit
+from postgate.settings import load_settings
 from postgate.store.models import AuditEntry, AuditHead, Notification, OutboxMessage, User
 from postgate.store.types import utcnow
+from tests.helpers import sent_statements
 from tests.postgate.service_people import CLEAN, LATER, account, people, submitted
+from tests.postgate.test_audit import process_env
 
 
-def _entries(rt) -> list[tuple[int, str, str]]:
+def _entries(rt, *columns) -> list[tuple]:
+    """The chain's entries in order: their ``seq`` and the ``columns`` asked."""
     with rt.store.session() as db:
-        return [
-            tuple(row)
-            for row in db.execute(
-                select(AuditEntry.seq, AuditEntry.action, AuditEntry.target).order_by(
-                    AuditEntry.seq
-                )
-            )
-        ]
+        rows = db.execute(select(AuditEntry.seq, *columns).order_by(AuditEntry.seq))
+        return [tuple(row) for row in rows]
 
 
 def _verified(rt) -> audit.Verification:
@@ -49,8 +47,7 @@ def test_entries_of_one_transaction_are_linked_in_the_order_they_were_made(any_r
             any_rt.audit(db, audit.Event.POST_CANCEL, actor="robot", target=f"post:{i}")
     with any_rt.store.transaction() as db:
         any_rt.audit(db, audit.Event.POST_CANCEL, actor="robot", target="post:9")
-    added = _entries(any_rt)[before:]
-    assert [(seq, target) for seq, _, target in added] == [
+    assert _entries(any_rt, AuditEntry.target)[before:] == [
         (before + 1, "post:0"),
         (before + 2, "post:1"),
         (before + 3, "post:2"),
@@ -59,31 +56,15 @@ def test_entries_of_one_transaction_are_linked_in_the_order_they_were_made(any_r
     assert _verified(any_rt) == audit.Verification(True, before + 4)
 
 
-def _statements(rt) -> contextlib.AbstractContextManager[list[str]]:
-    @contextlib.contextmanager
-    def recording() -> Iterator[list[str]]:
-        sent: list[str] = []
-
-        def note(_conn, _cursor, statement, *_args) -> None:
-            sent.append(" ".join(statement.split()))
-
-        event.listen(rt.store.engine, "before_cursor_execute", note)
-        try:
-            yield sent
-        finally:
-            event.remove(rt.store.engine, "before_cursor_execute", note)
-
-    return recording()
-
-
 def test_the_tip_is_taken_after_the_actions_own_writes(any_rt) -> None:
     """Once it holds the chain's lock, the transaction only writes its entries and commits."""
     people(any_rt, ana=("author",))
-    with _statements(any_rt) as sent, any_rt.store.transaction() as db:
+    with sent_statements(any_rt) as sent, any_rt.store.transaction() as db:
         any_rt.audit(db, audit.Event.POST_CANCEL, actor="robot", target="post:1")
         ana = db.scalar(select(User).where(User.username == "ana"))
         db.add(Notification(user_id=ana.id, kind=Kind.POST_FAILED, params={}))
-    writes = [s for s in sent if not s.startswith(("SELECT", "BEGIN"))]
+    statements = [" ".join(s.split()) for s in sent]
+    writes = [s for s in statements if not s.startswith(("SELECT", "BEGIN"))]
     take = next(i for i, s in enumerate(writes) if s.startswith("UPDATE audit_head SET seq="))
     assert [s.split()[2] for s in writes[:take]] == ["notifications"], sent
     assert all("INTO audit_entries" in s or "audit_head" in s for s in writes[take:]), sent
@@ -99,7 +80,7 @@ def test_a_session_reused_after_a_rollback_does_not_write_the_entry_it_dropped(a
         session.begin()
         any_rt.audit(session, audit.Event.POST_CANCEL, actor="robot", target="post:kept")
         session.commit()
-    assert [target for _, _, target in _entries(any_rt)[before:]] == ["post:kept"]
+    assert [target for _, target in _entries(any_rt, AuditEntry.target)[before:]] == ["post:kept"]
     assert _verified(any_rt).ok
 
 
@@ -152,6 +133,39 @@ def test_rows_name_their_own_entry_when_a_transaction_makes_several(rt) -> None:
     assert _verified(rt).ok
 
 
+def _transactions_in_child(env: dict, actor: str, count: int) -> None:
+    rt = Runtime(load_settings(env=env))
+    for i in range(count):
+        with rt.store.transaction() as db:
+            for part in range(3):
+                rt.audit(db, audit.Event.POST_CANCEL, actor=actor, target=f"post:{i}.{part}")
+
+
+def test_two_processes_committing_several_entries_at_once_keep_each_transaction_together(
+    any_rt,
+) -> None:
+    """Each transaction's entries take consecutive places, whatever commits beside it."""
+    before = len(_entries(any_rt))
+    ctx = multiprocessing.get_context("spawn")
+    env = process_env(any_rt)
+    procs = [ctx.Process(target=_transactions_in_child, args=(env, f"p{i}", 15)) for i in (1, 2)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    made = [
+        (actor, target)
+        for _, actor, target in _entries(any_rt, AuditEntry.actor, AuditEntry.target)[before:]
+    ]
+    assert len(made) == 90
+    for first in range(0, 90, 3):
+        actor, target = made[first]
+        transaction = target.rsplit(".", 1)[0]
+        assert made[first : first + 3] == [(actor, f"{transaction}.{part}") for part in range(3)]
+    assert _verified(any_rt) == audit.Verification(True, before + 90)
+
+
 def test_a_failure_with_the_commit_leaves_neither_the_action_nor_its_entry(any_rt) -> None:
     """A store whose next entry number is already taken (written behind Postgate's back):
     the entry cannot be written, so nothing of the action is."""
@@ -189,13 +203,6 @@ def test_a_failure_with_the_commit_leaves_neither_the_action_nor_its_entry(any_r
         )
 
 
-@pytest.fixture
-def pg_rt(rt):
-    if rt.store.dialect != "postgresql":
-        pytest.skip("PostgreSQL's row lock and pipeline (SQLite's writers queue from BEGIN)")
-    return rt
-
-
 @pytest.mark.postgresql_pass
 def test_a_writer_does_not_wait_for_an_open_transaction_that_made_an_entry(pg_rt) -> None:
     """Before, the tip was locked where the entry was made: one slow action held up every
@@ -215,16 +222,8 @@ def test_a_writer_does_not_wait_for_an_open_transaction_that_made_an_entry(pg_rt
         finished = done.wait(10)
     thread.join(10)
     assert finished, "the second writer waited for the first transaction's end"
-    assert [actor for _, actor in _actors(pg_rt)][-2:] == ["quick", "slow"]
+    assert [actor for _, actor in _entries(pg_rt, AuditEntry.actor)][-2:] == ["quick", "slow"]
     assert _verified(pg_rt).ok
-
-
-def _actors(rt) -> list[tuple[int, str]]:
-    with rt.store.session() as db:
-        return [
-            tuple(r)
-            for r in db.execute(select(AuditEntry.seq, AuditEntry.actor).order_by(AuditEntry.seq))
-        ]
 
 
 @pytest.mark.postgresql_pass

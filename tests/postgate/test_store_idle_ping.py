@@ -32,13 +32,6 @@ def _terminate(rt, pid: int) -> None:
         other.dispose()
 
 
-@pytest.fixture
-def pg_rt(rt):
-    if rt.store.dialect != "postgresql":
-        pytest.skip("PostgreSQL's connection pool")
-    return rt
-
-
 def test_a_connection_ended_while_idle_is_replaced_before_use(pg_rt, monkeypatch):
     monkeypatch.setattr(store_db, "PING_IDLE_SECONDS", 0.2)
     pid = _backend_pid(pg_rt)

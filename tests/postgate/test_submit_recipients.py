@@ -8,11 +8,8 @@ plain author or a security lead does not.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from postgate.notifications.kinds import Kind
 from postgate.store.models import (
@@ -22,6 +19,7 @@ from postgate.store.models import (
     OutboxMessage,
     User,
 )
+from tests.helpers import sent_statements
 from tests.postgate.service_people import account, people, submitted, user
 
 
@@ -33,20 +31,6 @@ def scene(rt):
     with rt.store.transaction() as db:
         user(db, "old").disabled = True
     return rt
-
-
-@contextmanager
-def counted(rt) -> Iterator[list[str]]:
-    sent: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args) -> None:
-        sent.append(statement)
-
-    event.listen(rt.store.engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        event.remove(rt.store.engine, "before_cursor_execute", note)
 
 
 def _asked(rt, post_id: int) -> list[str]:
@@ -93,10 +77,10 @@ def test_a_reviewers_language_and_channel_are_read_with_them(scene) -> None:
 def test_more_reviewers_cost_the_submission_no_more_reads(scene) -> None:
     rt = scene
     submitted(rt, "ana")  # the process's first evaluation also records the rules version
-    with counted(rt) as few:
+    with sent_statements(rt) as few:
         submitted(rt, "ana")
     people(rt, **{f"extra{i}": ("reviewer",) for i in range(4)})
-    with counted(rt) as many:
+    with sent_statements(rt) as many:
         post_id = submitted(rt, "ana")
     assert len(_asked(rt, post_id)) == 6
     # Each reviewer's request is a row written (batched on PostgreSQL), never a read.
